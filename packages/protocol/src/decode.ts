@@ -1,0 +1,164 @@
+/**
+ * Runtime validation: bytes -> a typed frame, or a coded error. Never throws.
+ *
+ * @example
+ * const r = decodeClientFrame(Buffer.from('{"type":"msg","room":"general","text":"hi"}'));
+ * if (r.ok) handle(r.frame); else reply(r.error.code);
+ */
+import { isUtf8 } from 'node:buffer';
+import { codedError, type CodedError } from './errors.js';
+import type { ClientFrame, ClientFrameType, ServerFrame, ServerFrameType } from './frames.js';
+import { HISTORY_MAX, MAX_LINE_BYTES, REF_MAX_LENGTH } from './limits.js';
+
+export type DecodeResult<F> = { ok: true; frame: F } | { ok: false; error: CodedError; ref?: string };
+
+type Kind =
+  | 'string'
+  | 'int' // non-negative safe integer
+  | 'limit' // 1..HISTORY_MAX
+  | 'number'
+  | 'boolean'
+  | 'string|null'
+  | 'string[]'
+  | 'rooms' // Record<string, int | null>
+  | 'object'
+  | 'object[]';
+
+/** Field specs; a trailing `?` marks an optional field. */
+type Spec = Record<string, `${Kind}` | `${Kind}?`>;
+
+const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
+  hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?' },
+  join: { room: 'string', after: 'int?' },
+  part: { room: 'string' },
+  msg: { room: 'string', text: 'string', action: 'boolean?' },
+  pm: { to: 'string', text: 'string', action: 'boolean?' },
+  users: { room: 'string' },
+  rooms: {},
+  nick: { nick: 'string' },
+  topic: { room: 'string', topic: 'string?' },
+  history: { room: 'string', before: 'int?', after: 'int?', limit: 'limit?' },
+  'pm-history': { with: 'string?', before: 'int?', after: 'int?', limit: 'limit?' },
+  quit: { reason: 'string?' },
+  ping: { ts: 'number?' },
+};
+
+const SERVER_SPECS: Record<ServerFrameType, Spec> = {
+  welcome: { v: 'int', nick: 'string', server: 'string', rooms: 'string[]', limits: 'object' },
+  joined: { room: 'string', topic: 'string|null', users: 'string[]', history: 'object[]', more: 'boolean' },
+  parted: { room: 'string' },
+  message: { id: 'int', ts: 'number', room: 'string', nick: 'string', text: 'string', action: 'boolean?' },
+  pm: { id: 'int', ts: 'number', from: 'string', to: 'string', text: 'string', action: 'boolean?' },
+  ack: { ref: 'string', id: 'int', ts: 'number' },
+  presence: { room: 'string', nick: 'string', event: 'string', ts: 'number', reason: 'string?' },
+  nick: { room: 'string?', old: 'string', new: 'string', ts: 'number' },
+  topic: { room: 'string', topic: 'string|null', by: 'string?', ts: 'number' },
+  users: { room: 'string', users: 'string[]' },
+  rooms: { rooms: 'object[]' },
+  history: { room: 'string', messages: 'object[]', more: 'boolean' },
+  'pm-history': { with: 'string?', messages: 'object[]', more: 'boolean' },
+  error: { code: 'string', message: 'string' },
+  status: { db: 'string', message: 'string?' },
+  bye: { code: 'string?', reason: 'string' },
+  pong: { ts: 'number?' },
+};
+
+function checkKind(kind: Kind, value: unknown): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'int':
+      return Number.isSafeInteger(value) && (value as number) >= 0;
+    case 'limit':
+      return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= HISTORY_MAX;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string|null':
+      return value === null || typeof value === 'string';
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string');
+    case 'rooms':
+      return (
+        isPlainObject(value) &&
+        Object.values(value).every((v) => v === null || (Number.isSafeInteger(v) && (v as number) >= 0))
+      );
+    case 'object':
+      return isPlainObject(value);
+    case 'object[]':
+      return Array.isArray(value) && value.every(isPlainObject);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>): DecodeResult<F> {
+  const ref = typeof obj.ref === 'string' && obj.ref.length <= REF_MAX_LENGTH ? obj.ref : undefined;
+  const type = obj.type;
+  if (typeof type !== 'string' || !Object.hasOwn(specs, type)) {
+    return { ok: false, error: codedError('TC_ERR_BAD_FRAME', `unknown type ${JSON.stringify(type)}`), ref };
+  }
+  if (obj.ref !== undefined && ref === undefined) {
+    return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"ref" must be a string of at most ${REF_MAX_LENGTH} characters`) };
+  }
+  const spec = specs[type]!;
+  for (const [field, rule] of Object.entries(spec)) {
+    const optional = rule.endsWith('?');
+    const kind = (optional ? rule.slice(0, -1) : rule) as Kind;
+    const value = obj[field];
+    if (value === undefined) {
+      if (optional) continue;
+      return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"${type}" needs "${field}" (${kind})`), ref };
+    }
+    if (!checkKind(kind, value)) {
+      const want = kind === 'limit' ? `an integer 1..${HISTORY_MAX}` : kind === 'int' ? 'a non-negative integer' : kind;
+      return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"${field}" of "${type}" must be ${want}`), ref };
+    }
+  }
+  return { ok: true, frame: obj as F };
+}
+
+function parseLine(input: Uint8Array | string): { ok: true; value: unknown } | { ok: false; error: CodedError } {
+  let text: string;
+  if (typeof input === 'string') {
+    text = input;
+    if (Buffer.byteLength(text) > MAX_LINE_BYTES) return { ok: false, error: codedError('TC_ERR_LINE_TOO_LONG') };
+  } else {
+    if (input.byteLength > MAX_LINE_BYTES) return { ok: false, error: codedError('TC_ERR_LINE_TOO_LONG') };
+    if (!isUtf8(input)) return { ok: false, error: codedError('TC_ERR_BAD_UTF8') };
+    text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, error: codedError('TC_ERR_BAD_JSON', (e as Error).message) };
+  }
+}
+
+function decodeWith<F>(input: Uint8Array | string, specs: Record<string, Spec>): DecodeResult<F> {
+  const parsed = parseLine(input);
+  if (!parsed.ok) return parsed;
+  if (!isPlainObject(parsed.value)) return { ok: false, error: codedError('TC_ERR_BAD_FRAME', 'not a JSON object') };
+  return validate<F>(parsed.value, specs);
+}
+
+/** Decodes one line (without its newline) sent by a client. */
+export function decodeClientFrame(input: Uint8Array | string): DecodeResult<ClientFrame> {
+  return decodeWith<ClientFrame>(input, CLIENT_SPECS);
+}
+
+/** Decodes one line (without its newline) sent by the server. */
+export function decodeServerFrame(input: Uint8Array | string): DecodeResult<ServerFrame> {
+  return decodeWith<ServerFrame>(input, SERVER_SPECS);
+}
+
+/** Serializes a frame as one NDJSON line, newline included. */
+export function encodeFrame(frame: ClientFrame | ServerFrame): string {
+  return JSON.stringify(frame) + '\n';
+}
+
+export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_SPECS) as ClientFrameType[];
+export const SERVER_FRAME_TYPES = Object.keys(SERVER_SPECS) as ServerFrameType[];

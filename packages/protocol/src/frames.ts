@@ -1,0 +1,322 @@
+/**
+ * Every frame of the NDJSON dialect, both directions. The very same frames travel over TCP
+ * (one JSON object per line) and WebSocket (one JSON object per text message).
+ *
+ * Any client frame may carry `ref` (a client-chosen string, at most 64 characters); the server
+ * echoes it in the direct answer (`ack`, `joined`, `users`, `history`, `error`, ...).
+ */
+
+// ---------- shared shapes ----------
+
+/** A stored room message. `id` is assigned by the database and is the cursor for history and resume. */
+export interface RoomMessage {
+  id: number;
+  /** Server time, epoch milliseconds. */
+  ts: number;
+  room: string;
+  nick: string;
+  text: string;
+  /** A `/me` action. */
+  action?: boolean;
+}
+
+/** A stored private message. Ids share the sequence of room messages. */
+export interface PrivateMessage {
+  id: number;
+  ts: number;
+  from: string;
+  to: string;
+  text: string;
+  action?: boolean;
+}
+
+export interface RoomSummary {
+  name: string;
+  members: number;
+  topic: string | null;
+}
+
+export type PresenceEvent = 'join' | 'part' | 'quit' | 'disconnect';
+
+// ---------- client -> server ----------
+
+export interface HelloFrame {
+  type: 'hello';
+  /** Protocol version the client speaks. */
+  v: number;
+  nick: string;
+  /** Free-form client name, for logs. */
+  client?: string;
+  /**
+   * Rooms to (re)join, each with the last message id the client has seen there (or null).
+   * The server also restores the nick's persisted memberships.
+   */
+  rooms?: Record<string, number | null>;
+  /** Resume private messages: the server sends stored PMs with an id above this. */
+  pmAfter?: number;
+  ref?: string;
+}
+
+export interface JoinFrame {
+  type: 'join';
+  room: string;
+  /** Send the messages after this id instead of the latest page. */
+  after?: number;
+  ref?: string;
+}
+
+export interface PartFrame {
+  type: 'part';
+  room: string;
+  ref?: string;
+}
+
+export interface MsgFrame {
+  type: 'msg';
+  room: string;
+  text: string;
+  action?: boolean;
+  ref?: string;
+}
+
+export interface PmFrame {
+  type: 'pm';
+  to: string;
+  text: string;
+  action?: boolean;
+  ref?: string;
+}
+
+export interface UsersFrame {
+  type: 'users';
+  room: string;
+  ref?: string;
+}
+
+export interface RoomsFrame {
+  type: 'rooms';
+  ref?: string;
+}
+
+export interface NickFrame {
+  type: 'nick';
+  nick: string;
+  ref?: string;
+}
+
+export interface TopicFrame {
+  type: 'topic';
+  room: string;
+  /** Absent: ask for the topic. A string (possibly empty, to clear it): set it. */
+  topic?: string;
+  ref?: string;
+}
+
+export interface HistoryFrame {
+  type: 'history';
+  room: string;
+  /** Page of messages with ids below this (older). */
+  before?: number;
+  /** Messages with ids above this (newer), oldest first. */
+  after?: number;
+  limit?: number;
+  ref?: string;
+}
+
+export interface PmHistoryFrame {
+  type: 'pm-history';
+  /** Only the conversation with this nick; absent: all of your private messages. */
+  with?: string;
+  before?: number;
+  after?: number;
+  limit?: number;
+  ref?: string;
+}
+
+export interface QuitFrame {
+  type: 'quit';
+  reason?: string;
+  ref?: string;
+}
+
+export interface PingFrame {
+  type: 'ping';
+  ts?: number;
+  ref?: string;
+}
+
+export type ClientFrame =
+  | HelloFrame
+  | JoinFrame
+  | PartFrame
+  | MsgFrame
+  | PmFrame
+  | UsersFrame
+  | RoomsFrame
+  | NickFrame
+  | TopicFrame
+  | HistoryFrame
+  | PmHistoryFrame
+  | QuitFrame
+  | PingFrame;
+
+export type ClientFrameType = ClientFrame['type'];
+
+// ---------- server -> client ----------
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  v: number;
+  nick: string;
+  /** Server name and version, e.g. `teamchat/0.1.0`. */
+  server: string;
+  /** Rooms this nick is a member of; a `joined` frame follows for each. */
+  rooms: string[];
+  limits: { maxLineBytes: number; historyDefault: number; historyMax: number };
+  ref?: string;
+}
+
+/** Answer to `join` (and sent for each room restored at `hello`). */
+export interface JoinedFrame {
+  type: 'joined';
+  room: string;
+  topic: string | null;
+  users: string[];
+  /** Oldest first: the latest page, or the messages after `after`. */
+  history: RoomMessage[];
+  /** More messages exist beyond this page (older for the latest page, newer for `after`). */
+  more: boolean;
+  ref?: string;
+}
+
+export interface PartedFrame {
+  type: 'parted';
+  room: string;
+  ref?: string;
+}
+
+export interface MessageFrame extends RoomMessage {
+  type: 'message';
+}
+
+export interface PmDeliveryFrame extends PrivateMessage {
+  type: 'pm';
+}
+
+/** The sender's message (room or private) is stored: `id` is its cursor. */
+export interface AckFrame {
+  type: 'ack';
+  ref: string;
+  id: number;
+  ts: number;
+}
+
+export interface PresenceFrame {
+  type: 'presence';
+  room: string;
+  nick: string;
+  event: PresenceEvent;
+  ts: number;
+  reason?: string;
+}
+
+/**
+ * A rename. Room members get one frame per shared room (with `room`);
+ * the renamed client also gets one without `room`, confirming its new nick.
+ */
+export interface NickChangeFrame {
+  type: 'nick';
+  room?: string;
+  old: string;
+  new: string;
+  ts: number;
+  ref?: string;
+}
+
+export interface TopicChangeFrame {
+  type: 'topic';
+  room: string;
+  topic: string | null;
+  /** Who set it; absent when this answers a question about the topic. */
+  by?: string;
+  ts: number;
+  ref?: string;
+}
+
+export interface UsersListFrame {
+  type: 'users';
+  room: string;
+  users: string[];
+  ref?: string;
+}
+
+export interface RoomsListFrame {
+  type: 'rooms';
+  rooms: RoomSummary[];
+  ref?: string;
+}
+
+export interface HistoryPageFrame {
+  type: 'history';
+  room: string;
+  /** Oldest first. */
+  messages: RoomMessage[];
+  more: boolean;
+  ref?: string;
+}
+
+export interface PmHistoryPageFrame {
+  type: 'pm-history';
+  with?: string;
+  messages: PrivateMessage[];
+  more: boolean;
+  ref?: string;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  code: string;
+  message: string;
+  ref?: string;
+}
+
+/** Server health as it affects clients (e.g. the database is unavailable and messages are held). */
+export interface StatusFrame {
+  type: 'status';
+  db: 'ok' | 'degraded';
+  message?: string;
+}
+
+/** The server is closing this connection; `code` says why. */
+export interface ByeFrame {
+  type: 'bye';
+  code?: string;
+  reason: string;
+}
+
+export interface PongFrame {
+  type: 'pong';
+  ts?: number;
+  ref?: string;
+}
+
+export type ServerFrame =
+  | WelcomeFrame
+  | JoinedFrame
+  | PartedFrame
+  | MessageFrame
+  | PmDeliveryFrame
+  | AckFrame
+  | PresenceFrame
+  | NickChangeFrame
+  | TopicChangeFrame
+  | UsersListFrame
+  | RoomsListFrame
+  | HistoryPageFrame
+  | PmHistoryPageFrame
+  | ErrorFrame
+  | StatusFrame
+  | ByeFrame
+  | PongFrame;
+
+export type ServerFrameType = ServerFrame['type'];

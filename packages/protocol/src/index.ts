@@ -1,0 +1,6 @@
+export * from './limits.js';
+export * from './errors.js';
+export type * from './frames.js';
+export * from './decode.js';
+export * from './line-framer.js';
+export * from './plain-text.js';

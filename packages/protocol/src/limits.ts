@@ -1,0 +1,52 @@
+/**
+ * Protocol version and limits shared by the server and every client.
+ * Changing a limit here changes it everywhere: the server enforces it, clients respect it.
+ */
+
+/** Wire protocol version, exchanged in `hello` / `welcome`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest accepted line (NDJSON frame or plain-text line), in bytes, newline excluded. */
+export const MAX_LINE_BYTES = 8 * 1024;
+
+/**
+ * Bytes a client may send without a newline before the connection is closed.
+ * Between MAX_LINE_BYTES and this cap the server discards the line (answering TC_ERR_LINE_TOO_LONG)
+ * without buffering it; past the cap it disconnects with TC_ERR_INPUT_OVERFLOW.
+ */
+export const MAX_UNTERMINATED_BYTES = 64 * 1024;
+
+/** Bytes queued for one client before it is disconnected as a slow consumer. */
+export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
+
+/** Messages sent to a joiner (and the default page size of `history`). */
+export const HISTORY_DEFAULT = 50;
+/** Largest page a client may ask for. */
+export const HISTORY_MAX = 500;
+
+export const NICK_MAX_LENGTH = 24;
+export const ROOM_MAX_LENGTH = 32;
+export const TOPIC_MAX_LENGTH = 300;
+export const REF_MAX_LENGTH = 64;
+export const REASON_MAX_LENGTH = 200;
+
+/** Letters, digits, `_` and `-`, starting with a letter; 1..24 characters. Unique case-insensitively. */
+export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,23}$/;
+
+/** Letters, digits, `_`, `-` and `.`, starting with a letter or digit; 1..32 characters; stored lower-case. An optional leading `#` is accepted and dropped. */
+export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
+
+export function isValidNick(nick: string): boolean {
+  return NICK_PATTERN.test(nick);
+}
+
+/** Case-folded key used to compare nicks. */
+export function nickKey(nick: string): string {
+  return nick.toLowerCase();
+}
+
+/** Normalizes a room name (`#General` -> `general`), or returns null when it is not a valid name. */
+export function normalizeRoom(name: string): string | null {
+  const bare = (name.startsWith('#') ? name.slice(1) : name).toLowerCase();
+  return ROOM_PATTERN.test(bare) ? bare : null;
+}

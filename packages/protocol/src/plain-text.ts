@@ -1,0 +1,200 @@
+/**
+ * The plain-text dialect for `nc` / `telnet` users, and the slash-command parser that every
+ * client (plain-text sessions on the server, the terminal client) shares.
+ */
+import { codedError, type CodedError } from './errors.js';
+import type { RoomMessage, ServerFrame } from './frames.js';
+
+/** Sent first, after a short pause, to a connection that has not spoken NDJSON. */
+export const NICK_PROMPT = 'Enter nickname: ';
+export const ROOM_PROMPT = 'Enter room: ';
+/** Line ending of plain-text output (CRLF, so telnet renders it too). */
+export const PLAIN_EOL = '\r\n';
+
+export type SlashCommand =
+  | { name: 'join'; room: string }
+  | { name: 'part'; room?: string }
+  | { name: 'users'; room?: string }
+  | { name: 'rooms' }
+  | { name: 'pm'; to: string; text: string }
+  | { name: 'nick'; nick: string }
+  | { name: 'me'; text: string }
+  | { name: 'topic'; topic?: string }
+  | { name: 'history'; count?: number }
+  | { name: 'quit'; reason?: string }
+  | { name: 'help' };
+
+export type UserInput =
+  | { kind: 'empty' }
+  | { kind: 'text'; text: string }
+  | { kind: 'command'; command: SlashCommand }
+  | { kind: 'error'; error: CodedError };
+
+export interface CommandHelp {
+  name: string;
+  aliases: string[];
+  usage: string;
+  help: string;
+}
+
+/** Every slash command with its usage line, for /help and Tab completion. */
+export const COMMANDS: readonly CommandHelp[] = [
+  { name: 'join', aliases: [], usage: '/join <room>', help: 'enter a room (creating it if new)' },
+  { name: 'part', aliases: ['leave'], usage: '/part [room]', help: 'leave a room (default: the current one)' },
+  { name: 'users', aliases: ['names', 'who'], usage: '/users [room]', help: 'list the users in the room' },
+  { name: 'rooms', aliases: ['list'], usage: '/rooms', help: 'list rooms with member counts' },
+  { name: 'pm', aliases: ['msg'], usage: '/pm <nick> <text>', help: 'send a private message' },
+  { name: 'nick', aliases: [], usage: '/nick <new>', help: 'change your nick' },
+  { name: 'me', aliases: [], usage: '/me <action>', help: 'send an action (* alice waves)' },
+  { name: 'topic', aliases: [], usage: '/topic [text]', help: 'show or set the room topic' },
+  { name: 'history', aliases: [], usage: '/history [n]', help: 'show n older messages (default 50)' },
+  { name: 'help', aliases: [], usage: '/help', help: 'list commands' },
+  { name: 'quit', aliases: ['exit'], usage: '/quit [reason]', help: 'leave the chat' },
+];
+
+const ALIASES = new Map<string, string>(COMMANDS.flatMap((c) => [c.name, ...c.aliases].map((a) => [a, c.name])));
+
+function usage(name: string): CodedError {
+  const cmd = COMMANDS.find((c) => c.name === name)!;
+  return codedError('TC_ERR_BAD_ARGUMENT', `usage: ${cmd.usage}`);
+}
+
+/**
+ * Parses one line a user typed. Lines starting with `/` are commands; `//text` sends `/text`.
+ *
+ * @example
+ * parseUserInput('/pm bob hi there') // { kind: 'command', command: { name: 'pm', to: 'bob', text: 'hi there' } }
+ */
+export function parseUserInput(line: string): UserInput {
+  if (line.trim() === '') return { kind: 'empty' };
+  if (!line.startsWith('/')) return { kind: 'text', text: line };
+  if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
+  const match = /^\/(\S+)\s*(.*)$/s.exec(line)!;
+  const word = match[1]!.toLowerCase();
+  const rest = match[2]!.trim();
+  const name = ALIASES.get(word);
+  if (!name) return { kind: 'error', error: codedError('TC_ERR_UNKNOWN_COMMAND', `/${word}`) };
+  const [first = '', ...others] = rest === '' ? [] : rest.split(/\s+/);
+  const command = ((): SlashCommand | CodedError => {
+    switch (name) {
+      case 'join':
+        return first ? { name, room: first } : usage(name);
+      case 'part':
+        return first ? { name, room: first } : { name };
+      case 'users':
+        return first ? { name, room: first } : { name };
+      case 'rooms':
+      case 'help':
+        return { name };
+      case 'pm': {
+        const text = rest.slice(first.length).trim();
+        return first && text ? { name, to: first, text } : usage(name);
+      }
+      case 'nick':
+        return first && others.length === 0 ? { name, nick: first } : usage(name);
+      case 'me':
+        return rest ? { name, text: rest } : usage(name);
+      case 'topic':
+        return rest ? { name, topic: rest } : { name };
+      case 'history': {
+        if (!first) return { name };
+        const count = Number(first);
+        return Number.isSafeInteger(count) && count > 0 ? { name, count } : usage(name);
+      }
+      case 'quit':
+        return rest ? { name, reason: rest } : { name };
+      default:
+        return codedError('TC_ERR_UNKNOWN_COMMAND', `/${word}`);
+    }
+  })();
+  return 'code' in command ? { kind: 'error', error: command } : { kind: 'command', command };
+}
+
+/** One line of help per command. */
+export function helpLines(): string[] {
+  return COMMANDS.map((c) => {
+    const aliases = c.aliases.length ? ` (also /${c.aliases.join(', /')})` : '';
+    return `${c.usage.padEnd(20)} ${c.help}${aliases}`;
+  });
+}
+
+function plainMessage(m: RoomMessage): string {
+  return m.action ? `* ${m.nick} ${m.text}` : `${m.nick}: ${m.text}`;
+}
+
+/**
+ * Formats a server frame for a plain-text user as zero or more lines (without line endings).
+ * `self` is the user's nick, used to render their own private messages.
+ */
+export function formatPlain(frame: ServerFrame, self: string): string[] {
+  switch (frame.type) {
+    case 'message':
+      return [plainMessage(frame)];
+    case 'pm':
+      if (frame.from === self && frame.to !== self) {
+        return [frame.action ? `[PM -> ${frame.to}] * ${self} ${frame.text}` : `[PM -> ${frame.to}] ${frame.text}`];
+      }
+      return [frame.action ? `[PM] * ${frame.from} ${frame.text}` : `[PM] ${frame.from}: ${frame.text}`];
+    case 'presence': {
+      const why = frame.reason ? ` (${frame.reason})` : '';
+      switch (frame.event) {
+        case 'join':
+          return [`* ${frame.nick} has joined ${frame.room}`];
+        case 'part':
+          return [`* ${frame.nick} has left ${frame.room}${why}`];
+        case 'quit':
+          return [`* ${frame.nick} has quit${why}`];
+        case 'disconnect':
+          return [`* ${frame.nick} has disconnected`];
+      }
+      return [];
+    }
+    case 'nick':
+      return frame.room === undefined ? [`* You are now known as ${frame.new}`] : [`* ${frame.old} is now known as ${frame.new}`];
+    case 'topic':
+      if (frame.by) return [frame.topic ? `* ${frame.by} set the topic to: ${frame.topic}` : `* ${frame.by} cleared the topic`];
+      return [frame.topic ? `* Topic for ${frame.room}: ${frame.topic}` : `* No topic is set for ${frame.room}`];
+    case 'users':
+      return [`* Users in ${frame.room} (${frame.users.length}): ${frame.users.join(', ')}`];
+    case 'rooms':
+      if (frame.rooms.length === 0) return ['* No rooms yet'];
+      return [
+        `* Rooms (${frame.rooms.length}):`,
+        ...frame.rooms.map(
+          (r) => `*   ${r.name} (${r.members} ${r.members === 1 ? 'user' : 'users'})${r.topic ? ` - ${r.topic}` : ''}`,
+        ),
+      ];
+    case 'joined': {
+      const lines = [`* Now talking in ${frame.room}${frame.topic ? ` - ${frame.topic}` : ''}`];
+      lines.push(`* Users here: ${frame.users.join(', ')}`);
+      if (frame.history.length > 0) {
+        lines.push(`* --- last ${frame.history.length} messages ---`);
+        lines.push(...frame.history.map(plainMessage));
+        lines.push('* --- end of history ---');
+      }
+      return lines;
+    }
+    case 'history':
+      if (frame.messages.length === 0) return ['* No older messages'];
+      return [
+        `* --- ${frame.messages.length} older messages${frame.more ? '' : ' (start of history)'} ---`,
+        ...frame.messages.map(plainMessage),
+        '* --- end of history ---',
+      ];
+    case 'pm-history':
+      return frame.messages.map((m) => formatPlain({ type: 'pm', ...m }, self)[0]!);
+    case 'parted':
+      return [`* You left ${frame.room}`];
+    case 'error':
+      return [`! [${frame.code}] ${frame.message}`];
+    case 'status':
+      return [frame.db === 'ok' ? '* Server: storage is back to normal' : `! Server: ${frame.message ?? 'storage is degraded'}`];
+    case 'bye':
+      return [`! Disconnected: ${frame.reason}${frame.code ? ` [${frame.code}]` : ''}`];
+    case 'pong':
+      return ['* pong'];
+    case 'welcome':
+    case 'ack':
+      return [];
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The storage port. The chat runtime talks only to this interface; `pglite/` and `postgres/`
+ * provide it over one Kysely schema and one set of SQL migrations (../../../../migrations).
+ */
+import type { PrivateMessage, RoomMessage } from '@teamchat/protocol';
+
+/** A room message waiting to be stored (it gets its id from the database). */
+export interface NewRoomMessage {
+  kind: 'room';
+  room: string;
+  nick: string;
+  text: string;
+  action: boolean;
+  /** Server time, epoch milliseconds. */
+  ts: number;
+}
+
+export interface NewPrivateMessage {
+  kind: 'pm';
+  from: string;
+  to: string;
+  text: string;
+  action: boolean;
+  ts: number;
+}
+
+export type NewMessage = NewRoomMessage | NewPrivateMessage;
+
+/**
+ * Durable changes to chat state other than messages, applied in order within a batch.
+ * Nicks in memberships are nick keys (lower-case).
+ */
+export type StateWrite =
+  | { op: 'room'; room: string; ts: number }
+  | { op: 'membership-add'; nick: string; room: string; ts: number }
+  | { op: 'membership-remove'; nick: string; room: string }
+  | { op: 'membership-rename'; from: string; to: string }
+  | { op: 'topic'; room: string; topic: string | null; by: string; ts: number };
+
+/** Everything written in one transaction. */
+export interface WriteBatch {
+  messages: NewMessage[];
+  state: StateWrite[];
+}
+
+export interface StoredRoom {
+  name: string;
+  topic: string | null;
+  topicBy: string | null;
+  createdAt: number;
+}
+
+/** What the runtime loads into memory at start. */
+export interface StoreSnapshot {
+  rooms: StoredRoom[];
+  memberships: { nick: string; room: string }[];
+  /** For each room, its latest `recentPerRoom` messages; oldest first within a room. */
+  recent: RoomMessage[];
+}
+
+export interface HistoryQuery {
+  /** Only ids below this (older page). */
+  before?: number;
+  /** Only ids above this (newer), oldest first. */
+  after?: number;
+  limit: number;
+}
+
+export interface MessageStore {
+  loadSnapshot(recentPerRoom: number): Promise<StoreSnapshot>;
+  /**
+   * Stores a batch in one transaction: one multi-row insert for the messages, then the state writes
+   * in order. Resolves with the message ids, in the order of `batch.messages`; rejects (and stores
+   * nothing) when the transaction fails.
+   */
+  writeBatch(batch: WriteBatch): Promise<number[]>;
+  /**
+   * A page of a room's messages, oldest first. With `after`: the first `limit` messages above it.
+   * Otherwise: the latest `limit` messages below `before` (or overall).
+   */
+  roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]>;
+  /** Private messages sent or received by `nick` (a nick key), optionally only those with `peer`. */
+  privateHistory(nick: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]>;
+  /** Cheap liveness check of the database connection. */
+  ping(): Promise<void>;
+}
+
+/** Where the data lives: an embedded PGlite folder or a Postgres server URL. */
+export type StoreConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string };
