@@ -15,6 +15,7 @@ export const ERRORS = {
   TC_ERR_BAD_NICK: { message: 'invalid nick: 1-24 letters, digits, _ or -, starting with a letter', fatal: false },
   TC_ERR_NICK_IN_USE: { message: 'nick is already in use', fatal: false },
   TC_ERR_BAD_ROOM: { message: 'invalid room name: 1-32 letters, digits, _ . or -', fatal: false },
+  TC_ERR_NO_SUCH_ROOM: { message: 'no such room', fatal: false },
   TC_ERR_NOT_IN_ROOM: { message: 'you are not in that room', fatal: false },
   TC_ERR_NO_SUCH_USER: { message: 'no such user online', fatal: false },
   TC_ERR_EMPTY_TEXT: { message: 'message text is empty', fatal: false },

@@ -115,9 +115,9 @@ export interface TopicFrame {
 export interface HistoryFrame {
   type: 'history';
   room: string;
-  /** Page of messages with ids below this (older). */
+  /** Only messages with ids below this. Without `after`: the latest `limit` of them. */
   before?: number;
-  /** Messages with ids above this (newer), oldest first. */
+  /** Only messages with ids above this; then the page is the first `limit` of them (oldest first). */
   after?: number;
   limit?: number;
   ref?: string;
@@ -182,9 +182,12 @@ export interface JoinedFrame {
   room: string;
   topic: string | null;
   users: string[];
-  /** Oldest first: the latest page, or the messages after `after`. */
+  /** Oldest first: the latest page, or (when `join` had `after`) every message after it. */
   history: RoomMessage[];
-  /** More messages exist beyond this page (older for the latest page, newer for `after`). */
+  /**
+   * Messages exist before `history[0]` that this frame does not carry (and, when `join` had
+   * `after`, after that id: a gap). Page them with `history {room, before: history[0].id, after}`.
+   */
   more: boolean;
   ref?: string;
 }
@@ -261,6 +264,7 @@ export interface HistoryPageFrame {
   room: string;
   /** Oldest first. */
   messages: RoomMessage[];
+  /** More messages match the query beyond this page (older ones; with `after`, newer ones up to `before`). */
   more: boolean;
   ref?: string;
 }

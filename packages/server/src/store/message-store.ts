@@ -35,7 +35,9 @@ export type StateWrite =
   | { op: 'membership-add'; nick: string; room: string; ts: number }
   | { op: 'membership-remove'; nick: string; room: string }
   | { op: 'membership-rename'; from: string; to: string }
-  | { op: 'topic'; room: string; topic: string | null; by: string; ts: number };
+  | { op: 'topic'; room: string; topic: string | null; by: string; ts: number }
+  /** A nick registered (or came back): records it in `users`, keeping its latest display form. `nick` is the display nick. */
+  | { op: 'user'; nick: string; ts: number };
 
 /** Everything written in one transaction. */
 export interface WriteBatch {
@@ -75,8 +77,9 @@ export interface MessageStore {
    */
   writeBatch(batch: WriteBatch): Promise<number[]>;
   /**
-   * A page of a room's messages, oldest first. With `after`: the first `limit` messages above it.
-   * Otherwise: the latest `limit` messages below `before` (or overall).
+   * A page of a room's messages, oldest first. With `after`: the first `limit` messages above it
+   * (and below `before`, when both are given). Otherwise: the latest `limit` messages below
+   * `before` (or overall).
    */
   roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]>;
   /** Private messages sent or received by `nick` (a nick key), optionally only those with `peer`. */

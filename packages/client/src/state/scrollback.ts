@@ -1,0 +1,125 @@
+/**
+ * The lines of one window, capped in memory, ordered by `seq` (message id; notices get a seq just
+ * after the line before them). Appending in order is O(1) amortized; out-of-order lines (older
+ * pages, resumed gaps) are merged by binary search. A message id is stored at most once.
+ *
+ * The scrollback is mutable and owned by the chat state; `rev` changes on every change so the
+ * UI knows when to redraw.
+ *
+ * @example
+ * const sb = new Scrollback(5_000);
+ * sb.add({ seq: 42, id: 42, ts: Date.now(), kind: 'message', nick: 'bob', text: 'hi' });
+ */
+export type LineKind = 'message' | 'action' | 'notice' | 'error';
+
+export interface Line {
+  /** Sort key: the message id, or for notices the seq of the line before plus a small step. */
+  seq: number;
+  /** Message id, when the line is a stored message. */
+  id?: number;
+  ts: number;
+  kind: LineKind;
+  nick?: string;
+  text: string;
+  /** The text mentions you. */
+  mention?: boolean;
+}
+
+/** Lines kept per window by default; older ones are dropped and refetched on demand. */
+export const SCROLLBACK_CAP = 5_000;
+
+const NOTICE_STEP = 1e-6;
+
+export class Scrollback {
+  #lines: Line[] = [];
+  readonly #ids = new Set<number>();
+  #rev = 0;
+  /** Lines were dropped from the front because of the cap. */
+  #trimmed = false;
+
+  constructor(readonly cap = SCROLLBACK_CAP) {}
+
+  get lines(): readonly Line[] {
+    return this.#lines;
+  }
+
+  get length(): number {
+    return this.#lines.length;
+  }
+
+  /** Changes on every modification. */
+  get rev(): number {
+    return this.#rev;
+  }
+
+  /** Whether lines were dropped because of the cap. */
+  get trimmed(): boolean {
+    return this.#trimmed;
+  }
+
+  has(id: number): boolean {
+    return this.#ids.has(id);
+  }
+
+  /** Lowest message id held, or null. */
+  oldestId(): number | null {
+    for (const line of this.#lines) if (line.id !== undefined) return line.id;
+    return null;
+  }
+
+  /** The seq a notice appended now gets. */
+  nextNoticeSeq(): number {
+    const last = this.#lines.at(-1);
+    return last ? last.seq + NOTICE_STEP : 0;
+  }
+
+  /** Adds a line; returns false when it is a message already held. */
+  add(line: Line): boolean {
+    if (line.id !== undefined) {
+      if (this.#ids.has(line.id)) return false;
+      this.#ids.add(line.id);
+    }
+    const lines = this.#lines;
+    const last = lines.at(-1);
+    if (!last || line.seq >= last.seq) {
+      lines.push(line);
+    } else {
+      let lo = 0;
+      let hi = lines.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (lines[mid]!.seq <= line.seq) lo = mid + 1;
+        else hi = mid;
+      }
+      lines.splice(lo, 0, line);
+    }
+    this.#rev++;
+    this.#trim();
+    return true;
+  }
+
+  /** Adds a notice after the current last line. */
+  addNotice(kind: 'notice' | 'error', text: string, ts: number): void {
+    this.add({ seq: this.nextNoticeSeq(), ts, kind, text });
+  }
+
+  /** Adds many message lines (e.g. an older page); returns how many were new. */
+  addMany(lines: Line[]): number {
+    let added = 0;
+    for (const line of lines) if (this.add(line)) added++;
+    return added;
+  }
+
+  #trim(): void {
+    // Trim in chunks so the cost stays O(1) amortized per line.
+    const slack = Math.max(1, Math.floor(this.cap / 10));
+    if (this.#lines.length <= this.cap + slack) return;
+    const drop = this.#lines.length - this.cap;
+    for (let i = 0; i < drop; i++) {
+      const id = this.#lines[i]!.id;
+      if (id !== undefined) this.#ids.delete(id);
+    }
+    this.#lines.splice(0, drop);
+    this.#trimmed = true;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * The composition root: wires the store, the batched writer, the core, metrics and the transports.
+ * `createServer` builds everything without listening; `listen()` and `close()` are separate steps,
+ * so the CLI and the tests drive the same object.
+ *
+ * @example
+ * const server = await createServer({ store: { kind: 'pglite', dataDir: './.teamchat/data' } });
+ * const { tcpPort, httpPort } = await server.listen();
+ * process.on('SIGTERM', () => server.close());
+ */
+import http from 'node:http';
+import type net from 'node:net';
+import { MAX_SEND_QUEUE_BYTES } from '@teamchat/protocol';
+import { ChatCore, RECENT_CAPACITY } from './core/chat-core.js';
+import type { CoreEffects } from './core/core-effects.js';
+import { createHttpApp, type HealthReport, type HttpApp } from './http/http-app.js';
+import { MetricsService } from './metrics/metrics-service.js';
+import { BatchWriter } from './store/batch-writer.js';
+import { openDatabase, type Database } from './store/database.js';
+import { KyselyMessageStore } from './store/kysely-message-store.js';
+import type { StoreConfig } from './store/message-store.js';
+import { migrate } from './store/migrator.js';
+import { Connection, type ConnectionHost } from './transport/connection.js';
+import { EncodedFrame } from './transport/encoded-frame.js';
+import { listenTcp } from './transport/tcp/tcp-listener.js';
+import { WsListener } from './transport/ws/ws-listener.js';
+import { VERSION } from './version.js';
+
+export interface ServerOptions {
+  /** Interface to bind (default 0.0.0.0: reachable by the team). */
+  host?: string;
+  /** TCP port for NDJSON and plain-text clients (default 5555; 0 picks a free one). */
+  port?: number;
+  /** HTTP port: WebSocket at /ws, dashboard and metrics (default 8080; 0 picks a free one). */
+  httpPort?: number;
+  store: StoreConfig;
+  metrics?: { intervalMs?: number; window?: number; retentionMs?: number };
+  /** Bound of the write queue (messages accepted but not yet stored). */
+  maxPendingWrites?: number;
+  /** Output queued for one client before it is disconnected (default 1 MiB). */
+  maxSendQueueBytes?: number;
+  /** Set by `teamchat demo`: shown as a countdown on the dashboard. */
+  demoEndsAt?: number;
+  /** Operational log (joins, leaves, errors); default: stderr. */
+  log?: (line: string) => void;
+}
+
+export interface ListenInfo {
+  host: string;
+  tcpPort: number;
+  httpPort: number;
+}
+
+export interface TeamchatServer {
+  readonly database: Database;
+  readonly core: ChatCore<Connection>;
+  readonly writer: BatchWriter;
+  listen(): Promise<ListenInfo>;
+  /** Stops accepting, stores what is pending, says goodbye to every client, closes the database. */
+  close(): Promise<void>;
+  health(): HealthReport;
+}
+
+const SHUTDOWN_DRAIN_MS = 10_000;
+
+export async function createServer(options: ServerOptions): Promise<TeamchatServer> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`teamchat: ${line}\n`));
+  const startedAt = Date.now();
+  const database = await openDatabase(options.store);
+  try {
+    await migrate(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const store = new KyselyMessageStore(database);
+  const snapshot = await store.loadSnapshot(RECENT_CAPACITY);
+
+  const writer = new BatchWriter(store, {
+    maxPending: options.maxPendingWrites,
+    onError: (err, attempt, willRetry) =>
+      log(`error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`),
+    onRecovered: () => log('storage recovered'),
+  });
+
+  const connections = new Set<Connection>();
+  let accepting = true;
+  // The core is built below; stats read it lazily.
+  let core!: ChatCore<Connection>;
+  const metrics = new MetricsService({
+    database,
+    stats: { roomMembers: () => core.roomMembers(), connections: () => core.connections },
+    ...options.metrics,
+    log,
+  });
+
+  const effects: CoreEffects<Connection> = {
+    send: (session, frame) => session.send(frame),
+    broadcast: (sessions, frame) => {
+      const encoded = new EncodedFrame(frame);
+      for (const session of sessions) session.deliver(encoded);
+    },
+    persist: (message, done) => writer.appendMessage(message, done),
+    inOrder: (run) => writer.appendEvent(run),
+    persistState: (write) => writer.appendState(write),
+    close: (session, bye) => session.close(bye),
+    roomHistory: (room, query) => store.roomHistory(room, query),
+    privateHistory: (nick, query) => store.privateHistory(nick, query),
+    events: metrics,
+    now: Date.now,
+    log,
+  };
+  core = new ChatCore(effects, snapshot, { serverName: `teamchat/${VERSION}` });
+
+  let nextId = 1;
+  const connectionHost: ConnectionHost = {
+    core,
+    maxSendQueueBytes: options.maxSendQueueBytes ?? MAX_SEND_QUEUE_BYTES,
+    get accepting() {
+      return accepting;
+    },
+    log,
+    nextId: () => nextId++,
+    adopt: (c) => connections.add(c),
+    forget: (c) => connections.delete(c),
+  };
+
+  const health = (): HealthReport => ({
+    status: writer.failing ? 'degraded' : 'ok',
+    db: writer.failing ? 'down' : 'ok',
+    uptimeMs: Date.now() - startedAt,
+    connections: core.connections,
+    pendingWrites: writer.pending,
+  });
+
+  const httpApp: HttpApp = createHttpApp({
+    metrics,
+    health,
+    info: { name: 'teamchat', version: VERSION, startedAt, ...(options.demoEndsAt ? { demoEndsAt: options.demoEndsAt } : {}) },
+    log,
+  });
+  const ws = new WsListener(connectionHost);
+  const httpServer = http.createServer((req, res) => httpApp.handle(req, res));
+  httpServer.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/ws') return ws.handleUpgrade(req, socket, head);
+    if (!httpApp.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  httpServer.on('clientError', (_err, socket) => socket.destroy());
+
+  let tcpServer: net.Server | null = null;
+  let closing: Promise<void> | null = null;
+
+  return {
+    database,
+    core,
+    writer,
+    health,
+
+    async listen() {
+      const host = options.host ?? '0.0.0.0';
+      tcpServer = await listenTcp({ host, port: options.port ?? 5555, connectionHost });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          httpServer.once('error', reject);
+          httpServer.listen({ host, port: options.httpPort ?? 8080 }, () => {
+            httpServer.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        tcpServer.close();
+        throw err;
+      }
+      await metrics.start();
+      return {
+        host,
+        tcpPort: (tcpServer.address() as net.AddressInfo).port,
+        httpPort: (httpServer.address() as net.AddressInfo).port,
+      };
+    },
+
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        tcpServer?.close();
+        httpServer.close();
+        // Everything accepted is stored and delivered (acks included) before clients are told goodbye.
+        const drained = await withTimeout(writer.drain(), SHUTDOWN_DRAIN_MS);
+        if (!drained) log(`error: shutdown: ${writer.pending} messages could not be stored in time`);
+        for (const c of connections) c.close({ type: 'bye', code: 'TC_ERR_SHUTDOWN', reason: 'server is shutting down' });
+        await withTimeout(waitUntil(() => connections.size === 0), 2_000);
+        ws.close();
+        await httpApp.close();
+        httpServer.closeAllConnections();
+        await metrics.stop();
+        await writer.drain();
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+async function waitUntil(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 20));
+}

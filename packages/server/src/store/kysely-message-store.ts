@@ -1,0 +1,381 @@
+/**
+ * The MessageStore over Kysely: the same SQL on PGlite and on a Postgres server.
+ */
+import { nickKey, type PrivateMessage, type RoomMessage } from '@teamchat/protocol';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from './database.js';
+import type {
+  HistoryQuery,
+  MessageStore,
+  NewMessage,
+  StateWrite,
+  StoreSnapshot,
+  StoredRoom,
+  WriteBatch,
+} from './message-store.js';
+import type { ChatSchema } from './schema.js';
+import { StoreError } from './store-error.js';
+
+type Db = Kysely<ChatSchema> | Transaction<ChatSchema>;
+
+interface MessageRow {
+  id: number;
+  room: string | null;
+  sender: string;
+  recipient: string | null;
+  text: string;
+  action: boolean;
+  created_at: Date;
+}
+
+const MESSAGE_COLUMNS = ['id', 'room', 'sender', 'recipient', 'text', 'action', 'created_at'] as const;
+
+/**
+ * @example
+ * const store = new KyselyMessageStore(database);
+ * const [id] = await store.writeBatch({ messages: [{ kind: 'room', room: 'general', nick: 'Ann', text: 'hi', action: false, ts: Date.now() }], state: [] });
+ * const page = await store.roomHistory('general', { limit: 50 });
+ */
+export class KyselyMessageStore implements MessageStore {
+  readonly #db: Kysely<ChatSchema>;
+
+  constructor(database: Database) {
+    this.#db = database.kysely as Kysely<ChatSchema>;
+  }
+
+  async loadSnapshot(recentPerRoom: number): Promise<StoreSnapshot> {
+    checkLimit(recentPerRoom, 'recentPerRoom');
+    const roomRows = await this.#db
+      .selectFrom('rooms')
+      .select(['name', 'topic', 'topic_by', 'created_at'])
+      .orderBy('name')
+      .execute();
+    const memberships = await this.#db
+      .selectFrom('memberships')
+      .select(['nick_key as nick', 'room'])
+      .orderBy('room')
+      .orderBy('nick_key')
+      .execute();
+    let recent: RoomMessage[] = [];
+    if (recentPerRoom > 0 && roomRows.length > 0) {
+      // One query: for every room, its latest n messages through the (room, id) index.
+      const result = await sql<MessageRow>`
+        SELECT m.id, m.room, m.sender, m.recipient, m.text, m.action, m.created_at
+        FROM rooms r
+        CROSS JOIN LATERAL (
+          SELECT id, room, sender, recipient, text, action, created_at
+          FROM messages
+          WHERE messages.room = r.name
+          ORDER BY id DESC
+          LIMIT ${recentPerRoom}
+        ) m
+        ORDER BY m.room, m.id`.execute(this.#db);
+      recent = result.rows.map(toRoomMessage);
+    }
+    const rooms: StoredRoom[] = roomRows.map((r) => ({
+      name: r.name,
+      topic: r.topic,
+      topicBy: r.topic_by,
+      createdAt: r.created_at.getTime(),
+    }));
+    return { rooms, memberships, recent };
+  }
+
+  async writeBatch(batch: WriteBatch): Promise<number[]> {
+    const columns = checkBatch(batch);
+    if (batch.state.length === 0) {
+      // A single statement is its own transaction: skip BEGIN/COMMIT round trips on the hot path.
+      return columns ? insertMessages(this.#db, columns) : [];
+    }
+    return this.#db.transaction().execute(async (trx) => {
+      const ids = columns ? await insertMessages(trx, columns) : [];
+      for (const write of batch.state) await applyStateWrite(trx, write);
+      return ids;
+    });
+  }
+
+  async roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]> {
+    checkText(room, 'room');
+    const { before, after, limit } = checkQuery(query);
+    if (limit === 0) return [];
+    let q = this.#db.selectFrom('messages').select(MESSAGE_COLUMNS).where('room', '=', room);
+    if (before !== undefined) q = q.where('id', '<', before);
+    if (after !== undefined) {
+      const rows = await q.where('id', '>', after).orderBy('id', 'asc').limit(limit).execute();
+      return rows.map(toRoomMessage);
+    }
+    const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+    return rows.reverse().map(toRoomMessage);
+  }
+
+  async privateHistory(nick: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]> {
+    checkText(nick, 'nick');
+    if (query.peer !== undefined) checkText(query.peer, 'peer');
+    const { before, after, limit } = checkQuery(query);
+    if (limit === 0) return [];
+    const me = nickKey(nick);
+    const ascending = after !== undefined;
+    const direction = ascending ? 'asc' : 'desc';
+
+    // Each branch is an index scan by id on one of the partial PM indexes; the outer query merges.
+    const branch = (side: 'sender' | 'recipient' | 'pair') => {
+      let q = this.#db.selectFrom('messages').select(MESSAGE_COLUMNS).where('recipient', 'is not', null);
+      if (side === 'pair') {
+        const peer = nickKey(query.peer!);
+        q = q.where(
+          'pm_pair',
+          '=',
+          sql<string>`least(${me}::text, ${peer}::text) || ' ' || greatest(${me}::text, ${peer}::text)`,
+        );
+      } else if (side === 'sender') {
+        q = q.where('sender_key', '=', me);
+      } else {
+        // Messages to oneself are already in the sender branch.
+        q = q.where('recipient_key', '=', me).where('sender_key', '<>', me);
+      }
+      if (before !== undefined) q = q.where('id', '<', before);
+      if (after !== undefined) q = q.where('id', '>', after);
+      return q.orderBy('id', direction).limit(limit);
+    };
+
+    let rows: MessageRow[];
+    if (query.peer !== undefined) {
+      rows = await branch('pair').execute();
+    } else {
+      // Parenthesized so each branch keeps its own ORDER BY/LIMIT (and its index scan).
+      const result = await sql<MessageRow>`
+        SELECT * FROM ((${branch('sender')}) UNION ALL (${branch('recipient')})) pm
+        ORDER BY id ${sql.raw(direction)}
+        LIMIT ${limit}`.execute(this.#db);
+      rows = result.rows;
+    }
+    if (!ascending) rows.reverse();
+    return rows.map(toPrivateMessage);
+  }
+
+  async ping(): Promise<void> {
+    await sql`SELECT 1`.execute(this.#db);
+  }
+}
+
+// ---------- writes ----------
+
+/** The batch's messages as one array per column, for one `unnest` insert. */
+interface MessageColumns {
+  room: (string | null)[];
+  sender: string[];
+  recipient: (string | null)[];
+  text: string[];
+  action: boolean[];
+  ms: number[];
+}
+
+/**
+ * One statement for the whole batch: `unnest` turns six array parameters into rows (no
+ * 65535-parameter limit, one plan for every batch size). Ids come from one identity sequence in
+ * the order rows are inserted (`ORDER BY ord`), so sorting them gives the input order.
+ */
+async function insertMessages(db: Db, c: MessageColumns): Promise<number[]> {
+  const result = await sql<{ id: number }>`
+    INSERT INTO messages (room, sender, recipient, text, action, created_at)
+    SELECT u.room, u.sender, u.recipient, u.text, u.action, to_timestamp(u.ms / 1000.0)
+    FROM unnest(
+      ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
+      ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[]
+    ) WITH ORDINALITY AS u(room, sender, recipient, text, action, ms, ord)
+    ORDER BY u.ord
+    RETURNING id`.execute(db);
+  const ids = result.rows.map((r) => Number(r.id));
+  ids.sort((a, b) => a - b);
+  return ids;
+}
+
+async function applyStateWrite(db: Db, write: StateWrite): Promise<void> {
+  switch (write.op) {
+    case 'room':
+      await sql`
+        INSERT INTO rooms (name, created_at) VALUES (${write.room}, ${ts(write.ts)})
+        ON CONFLICT (name) DO NOTHING`.execute(db);
+      return;
+    case 'membership-add':
+      // The room is created if this is its first member (memberships reference rooms).
+      await sql`
+        WITH room AS (
+          INSERT INTO rooms (name, created_at) VALUES (${write.room}, ${ts(write.ts)})
+          ON CONFLICT (name) DO NOTHING
+        )
+        INSERT INTO memberships (nick_key, room, joined_at) VALUES (${nickKey(write.nick)}, ${write.room}, ${ts(write.ts)})
+        ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
+      return;
+    case 'membership-remove':
+      await sql`DELETE FROM memberships WHERE nick_key = ${nickKey(write.nick)} AND room = ${write.room}`.execute(db);
+      return;
+    case 'membership-rename': {
+      const from = nickKey(write.from);
+      const to = nickKey(write.to);
+      if (from === to) return; // a change of case only: same key, nothing moves
+      // Move every membership of `from` to `to`, merging with the rooms `to` is already in.
+      await sql`
+        WITH moved AS (DELETE FROM memberships WHERE nick_key = ${from} RETURNING room, joined_at)
+        INSERT INTO memberships (nick_key, room, joined_at)
+        SELECT ${to}, room, joined_at FROM moved
+        ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
+      return;
+    }
+    case 'topic': {
+      const topic = write.topic === '' ? null : write.topic;
+      await sql`
+        INSERT INTO rooms (name, topic, topic_by, topic_at, created_at)
+        VALUES (${write.room}, ${topic}, ${topic === null ? null : write.by}, ${ts(write.ts)}, ${ts(write.ts)})
+        ON CONFLICT (name) DO UPDATE
+        SET topic = EXCLUDED.topic, topic_by = EXCLUDED.topic_by, topic_at = EXCLUDED.topic_at`.execute(db);
+      return;
+    }
+    case 'user':
+      await sql`
+        INSERT INTO users (nick_key, nick, created_at) VALUES (${nickKey(write.nick)}, ${write.nick}, ${ts(write.ts)})
+        ON CONFLICT (nick_key) DO UPDATE SET nick = EXCLUDED.nick`.execute(db);
+      return;
+  }
+}
+
+/** Epoch ms as a timestamptz parameter. */
+function ts(ms: number) {
+  return sql`to_timestamp(${ms}::float8 / 1000.0)`;
+}
+
+// ---------- reads ----------
+
+function toRoomMessage(row: MessageRow): RoomMessage {
+  const message: RoomMessage = {
+    id: Number(row.id),
+    ts: row.created_at.getTime(),
+    room: row.room!,
+    nick: row.sender,
+    text: row.text,
+  };
+  if (row.action) message.action = true;
+  return message;
+}
+
+function toPrivateMessage(row: MessageRow): PrivateMessage {
+  const message: PrivateMessage = {
+    id: Number(row.id),
+    ts: row.created_at.getTime(),
+    from: row.sender,
+    to: row.recipient!,
+    text: row.text,
+  };
+  if (row.action) message.action = true;
+  return message;
+}
+
+// ---------- input checks ----------
+
+/**
+ * Checks every value before it reaches SQL and turns the messages into columns.
+ * Postgres cannot store U+0000 in text: such input is rejected (the whole batch, nothing stored)
+ * with TC_STORE_BAD_INPUT, naming the offending field; callers should strip NULs before.
+ */
+function checkBatch(batch: WriteBatch): MessageColumns | null {
+  if (!batch || !Array.isArray(batch.messages) || !Array.isArray(batch.state)) {
+    throw new StoreError('TC_STORE_BAD_INPUT', 'a write batch needs `messages` and `state` arrays');
+  }
+  batch.state.forEach((write, i) => checkStateWrite(write, i));
+  const n = batch.messages.length;
+  if (n === 0) return null;
+  const c: MessageColumns = {
+    room: new Array(n),
+    sender: new Array(n),
+    recipient: new Array(n),
+    text: new Array(n),
+    action: new Array(n),
+    ms: new Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const m: NewMessage = batch.messages[i]!;
+    const where = `messages[${i}]`;
+    if (m.kind === 'room') {
+      c.room[i] = checkText(m.room, `${where}.room`);
+      c.sender[i] = checkText(m.nick, `${where}.nick`);
+      c.recipient[i] = null;
+    } else if (m.kind === 'pm') {
+      c.room[i] = null;
+      c.sender[i] = checkText(m.from, `${where}.from`);
+      c.recipient[i] = checkText(m.to, `${where}.to`);
+    } else {
+      throw new StoreError('TC_STORE_BAD_INPUT', `${where}.kind must be 'room' or 'pm'`);
+    }
+    c.text[i] = checkText(m.text, `${where}.text`, true);
+    c.action[i] = m.action === true;
+    c.ms[i] = checkTs(m.ts, `${where}.ts`);
+  }
+  return c;
+}
+
+function checkStateWrite(write: StateWrite, i: number): void {
+  const where = `state[${i}]`;
+  switch (write?.op) {
+    case 'room':
+      checkText(write.room, `${where}.room`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'membership-add':
+      checkText(write.nick, `${where}.nick`);
+      checkText(write.room, `${where}.room`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'membership-remove':
+      checkText(write.nick, `${where}.nick`);
+      checkText(write.room, `${where}.room`);
+      return;
+    case 'membership-rename':
+      checkText(write.from, `${where}.from`);
+      checkText(write.to, `${where}.to`);
+      return;
+    case 'topic':
+      checkText(write.room, `${where}.room`);
+      if (write.topic !== null) checkText(write.topic, `${where}.topic`, true);
+      checkText(write.by, `${where}.by`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'user':
+      checkText(write.nick, `${where}.nick`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    default:
+      throw new StoreError('TC_STORE_BAD_INPUT', `${where}.op ${JSON.stringify((write as { op?: unknown })?.op)} is not a known state write`);
+  }
+}
+
+function checkText(value: unknown, field: string, allowEmpty = false): string {
+  if (typeof value !== 'string' || (!allowEmpty && value === '')) {
+    throw new StoreError('TC_STORE_BAD_INPUT', `${field} must be a ${allowEmpty ? '' : 'non-empty '}string`);
+  }
+  if (value.includes('\u0000')) {
+    throw new StoreError('TC_STORE_BAD_INPUT', `${field} contains a NUL character (U+0000), which cannot be stored`);
+  }
+  return value;
+}
+
+function checkTs(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new StoreError('TC_STORE_BAD_INPUT', `${field} must be a finite number (epoch milliseconds)`);
+  }
+  return value;
+}
+
+function checkLimit(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new StoreError('TC_STORE_BAD_INPUT', `${field} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function checkQuery(query: HistoryQuery): { before?: number; after?: number; limit: number } {
+  const limit = checkLimit(query?.limit, 'limit');
+  const out: { before?: number; after?: number; limit: number } = { limit };
+  if (query.before !== undefined && query.before !== null) out.before = checkLimit(query.before, 'before');
+  if (query.after !== undefined && query.after !== null) out.after = checkLimit(query.after, 'after');
+  return out;
+}

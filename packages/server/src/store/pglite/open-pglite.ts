@@ -1,0 +1,83 @@
+/**
+ * Opens (or creates) a PGlite database in a folder that this process then owns.
+ * A lock file in the folder records the owner's pid; a second live process is refused with
+ * TC_STORE_LOCKED, and a lock left by a dead process is taken over.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import { StoreError } from '../store-error.js';
+
+/** The lock file, inside the data folder (Postgres ignores unknown files in its data folder). */
+export const PGLITE_LOCK_FILE = 'teamchat.lock';
+
+export interface OpenedPGlite {
+  pglite: PGlite;
+  /** Absolute path of the data folder. */
+  dataDir: string;
+  /** Removes the lock file (call after closing PGlite). */
+  unlock(): void;
+}
+
+/**
+ * @example
+ * const { pglite, unlock } = await openPGlite('./data');
+ * // ...
+ * await pglite.close(); unlock();
+ */
+export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const lockPath = join(dir, PGLITE_LOCK_FILE);
+  takeLock(lockPath, dir);
+  try {
+    const pglite = await PGlite.create(dir, {
+      // int8 (message ids, counts) as JS numbers: ids stay far below 2^53.
+      parsers: { [types.INT8]: (value: string) => Number(value) },
+    });
+    return { pglite, dataDir: dir, unlock: () => releaseLock(lockPath) };
+  } catch (err) {
+    releaseLock(lockPath);
+    throw err;
+  }
+}
+
+function takeLock(lockPath: string, dir: string): void {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number.parseInt(readLock(lockPath), 10);
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      const who = owner === process.pid ? 'this process' : `process ${owner}`;
+      throw new StoreError('TC_STORE_LOCKED', `data folder ${dir} is already open in ${who}; only one process may open it`);
+    }
+    // Stale lock from a process that is gone: take it over.
+    rmSync(lockPath, { force: true });
+  }
+  throw new StoreError('TC_STORE_LOCKED', `could not lock data folder ${dir}`);
+}
+
+function readLock(lockPath: string): string {
+  try {
+    return readFileSync(lockPath, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function releaseLock(lockPath: string): void {
+  if (Number.parseInt(readLock(lockPath), 10) === process.pid) rmSync(lockPath, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

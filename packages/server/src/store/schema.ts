@@ -1,0 +1,57 @@
+/**
+ * Kysely table types of the chat schema (migrations/001_chat.sql). Only the chat tables live here;
+ * other modules (metrics) type their own tables.
+ *
+ * @example
+ * const db = database.kysely as Kysely<ChatSchema>;
+ * const rooms = await db.selectFrom('rooms').select(['name', 'topic']).execute();
+ */
+import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
+
+/** A timestamptz column: read as a Date, written as a Date or an ISO string. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface UsersTable {
+  nick_key: string;
+  nick: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface RoomsTable {
+  name: string;
+  topic: string | null;
+  topic_by: string | null;
+  topic_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+}
+
+export interface MembershipsTable {
+  nick_key: string;
+  room: string;
+  joined_at: Timestamp;
+}
+
+export interface MessagesTable {
+  /** int8, parsed as a number by both backends. */
+  id: GeneratedAlways<number>;
+  /** NULL for private messages. */
+  room: string | null;
+  /** Display nick of the sender. */
+  sender: string;
+  /** Display nick of the recipient of a private message; NULL for room messages. */
+  recipient: string | null;
+  text: string;
+  action: Generated<boolean>;
+  created_at: Timestamp;
+  sender_key: GeneratedAlways<string>;
+  recipient_key: GeneratedAlways<string | null>;
+  /** 'alice bob' (sorted nick keys) for private messages; NULL for room messages. */
+  pm_pair: GeneratedAlways<string | null>;
+}
+
+export interface ChatSchema {
+  users: UsersTable;
+  rooms: RoomsTable;
+  memberships: MembershipsTable;
+  messages: MessagesTable;
+}

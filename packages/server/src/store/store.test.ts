@@ -1,0 +1,370 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
+import { openDatabase, type Database } from './database.js';
+import { KyselyMessageStore } from './kysely-message-store.js';
+import type { NewMessage, StoreConfig } from './message-store.js';
+import { migrate, MIGRATIONS_DIR } from './migrator.js';
+import { StoreError } from './store-error.js';
+
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const postgres = await startPostgres();
+afterAll(async () => {
+  if ('stop' in postgres) await postgres.stop();
+});
+
+interface Backend {
+  name: string;
+  skip?: string;
+  config: () => StoreConfig;
+}
+
+let pgliteDir: string | undefined;
+const backends: Backend[] = [
+  {
+    name: 'PGlite',
+    config: () => ({ kind: 'pglite', dataDir: (pgliteDir ??= join(tempDir('teamchat-store-'), 'data')) }),
+  },
+  'skip' in postgres
+    ? { name: 'Postgres', skip: postgres.skip, config: () => ({ kind: 'postgres', url: '' }) }
+    : { name: 'Postgres', config: () => ({ kind: 'postgres', url: postgres.url }) },
+];
+
+const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
+
+function roomMsg(room: string, nick: string, text: string, ts = T0, action = false): NewMessage {
+  return { kind: 'room', room, nick, text, action, ts };
+}
+function pm(from: string, to: string, text: string, ts = T0): NewMessage {
+  return { kind: 'pm', from, to, text, action: false, ts };
+}
+async function expectStoreError(promise: Promise<unknown>, code: string): Promise<StoreError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StoreError);
+  expect((err as StoreError).code).toBe(code);
+  return err as StoreError;
+}
+
+for (const backend of backends) {
+  const title = backend.skip ? `KyselyMessageStore on ${backend.name} (skipped: ${backend.skip})` : `KyselyMessageStore on ${backend.name}`;
+
+  describe.skipIf(backend.skip !== undefined)(title, () => {
+    let database: Database;
+    let store: KyselyMessageStore;
+
+    beforeAll(async () => {
+      database = await openDatabase(backend.config());
+      await migrate(database);
+      store = new KyselyMessageStore(database);
+    });
+    afterAll(async () => {
+      await database?.close();
+    });
+
+    it('applies migrations once: running them again applies nothing', async () => {
+      const again = await migrate(database);
+      expect(again.applied).toEqual([]);
+      await store.ping();
+    });
+
+    it('applies only new migration files, in order, and rolls back a failing one', async () => {
+      const dir = tempDir('teamchat-migrations-');
+      for (const file of readdirSync(MIGRATIONS_DIR)) copyFileSync(join(MIGRATIONS_DIR, file), join(dir, file));
+      const suffix = backend.name.toLowerCase();
+      writeFileSync(join(dir, `901_probe_${suffix}.sql`), `CREATE TABLE probe_${suffix} (x int);\nINSERT INTO probe_${suffix} VALUES (1), (2);`);
+      expect((await migrate(database, dir)).applied).toEqual([`901_probe_${suffix}`]);
+      expect((await migrate(database, dir)).applied).toEqual([]);
+
+      writeFileSync(join(dir, `902_broken_${suffix}.sql`), `CREATE TABLE half_${suffix} (x int);\nSELEC nonsense;`);
+      await expectStoreError(migrate(database, dir), 'TC_STORE_MIGRATION_FAILED');
+      // The failed file left nothing behind and is retried (and fails again) next time.
+      const tables = await database.kysely
+        .selectFrom('information_schema.tables')
+        .select('table_name')
+        .where('table_name', 'in', [`probe_${suffix}`, `half_${suffix}`])
+        .execute();
+      expect(tables.map((t) => t.table_name)).toEqual([`probe_${suffix}`]);
+      await expectStoreError(migrate(database, dir), 'TC_STORE_MIGRATION_FAILED');
+
+      const badNames = tempDir('teamchat-migrations-');
+      writeFileSync(join(badNames, 'add-things.sql'), 'SELECT 1;');
+      await expectStoreError(migrate(database, badNames), 'TC_STORE_MIGRATION_FAILED');
+    });
+
+    it('stores room and private messages and reads them back exactly', async () => {
+      const texts = ['hello', 'a,b', '{x}', '"quoted"', 'back\\slash', 'NULL', '', 'emoji 🎉 é', 'two\nlines', "it's"];
+      const messages = texts.map((text, i) => roomMsg('rt-read', i % 2 ? 'Ann' : 'bob', text, T0 + i, i === 3));
+      messages.push(pm('Ann', 'Bob', 'psst {,"\\}', T0 + 100));
+      const ids = await store.writeBatch({ messages, state: [{ op: 'room', room: 'rt-read', ts: T0 }] });
+      expect(ids).toHaveLength(messages.length);
+
+      const page = await store.roomHistory('rt-read', { limit: 50 });
+      expect(page).toEqual(
+        texts.map((text, i) => ({
+          id: ids[i],
+          ts: T0 + i,
+          room: 'rt-read',
+          nick: i % 2 ? 'Ann' : 'bob',
+          text,
+          ...(i === 3 ? { action: true } : {}),
+        })),
+      );
+      expect(await store.privateHistory('ann', { limit: 10 })).toEqual([
+        { id: ids[texts.length], ts: T0 + 100, from: 'Ann', to: 'Bob', text: 'psst {,"\\}' },
+      ]);
+    });
+
+    it('returns ids that increase, in input order, for a batch of thousands of messages', async () => {
+      const n = 3000;
+      const messages = Array.from({ length: n }, (_, i) =>
+        i % 7 === 0 ? pm(`u${i % 5}`, `u${(i + 1) % 5}`, `order ${i}`, T0 + i) : roomMsg(`order-${i % 3}`, 'ann', `order ${i}`, T0 + i),
+      );
+      const ids = await store.writeBatch({ messages, state: [] });
+      expect(ids).toHaveLength(n);
+      for (let i = 1; i < n; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
+
+      const byId = new Map<number, string>();
+      for (const room of ['order-0', 'order-1', 'order-2']) {
+        for (const m of await store.roomHistory(room, { limit: 5000 })) byId.set(m.id, m.text);
+      }
+      for (let u = 0; u < 5; u++) {
+        for (const m of await store.privateHistory(`u${u}`, { limit: 5000 })) byId.set(m.id, m.text);
+      }
+      ids.forEach((id, i) => expect(byId.get(id)).toBe(`order ${i}`));
+
+      const more = await store.writeBatch({ messages: [roomMsg('order-0', 'ann', 'later')], state: [] });
+      expect(more[0]!).toBeGreaterThan(ids[n - 1]!);
+    });
+
+    it('pages through room history by id with no gaps or duplicates', async () => {
+      const messages: NewMessage[] = [];
+      for (let i = 0; i < 120; i++) {
+        messages.push(roomMsg('paging', 'ann', `p${i}`, T0 + i));
+        if (i % 3 === 0) messages.push(roomMsg('paging-other', 'bob', `o${i}`, T0 + i));
+      }
+      const ids = await store.writeBatch({ messages, state: [] });
+      const expected = ids.filter((_, i) => messages[i]!.kind === 'room' && (messages[i] as { room: string }).room === 'paging');
+      expect(expected).toHaveLength(120);
+
+      const latest = await store.roomHistory('paging', { limit: 25 });
+      expect(latest.map((m) => m.id)).toEqual(expected.slice(-25));
+
+      const backwards: number[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = await store.roomHistory('paging', { limit: 25, ...(before !== undefined ? { before } : {}) });
+        if (page.length === 0) break;
+        expect(page.map((m) => m.id)).toEqual([...page.map((m) => m.id)].sort((a, b) => a - b));
+        backwards.unshift(...page.map((m) => m.id));
+        before = page[0]!.id;
+      }
+      expect(backwards).toEqual(expected);
+
+      const forwards: number[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await store.roomHistory('paging', { limit: 25, after });
+        if (page.length === 0) break;
+        forwards.push(...page.map((m) => m.id));
+        after = page[page.length - 1]!.id;
+      }
+      expect(forwards).toEqual(expected);
+
+      const window = await store.roomHistory('paging', { after: expected[10]!, before: expected[20]!, limit: 100 });
+      expect(window.map((m) => m.id)).toEqual(expected.slice(11, 20));
+      expect(await store.roomHistory('paging', { limit: 0 })).toEqual([]);
+      expect(await store.roomHistory('no-such-room', { limit: 10 })).toEqual([]);
+    });
+
+    it("keeps private messages private: a nick sees only its own conversations", async () => {
+      const ids = await store.writeBatch({
+        messages: [
+          pm('Alice', 'Bob', 'a->b 1', T0 + 1),
+          pm('Bob', 'alice', 'b->a', T0 + 2),
+          pm('Carol', 'Dave', 'c->d secret', T0 + 3),
+          pm('alice', 'Carol', 'a->c', T0 + 4),
+          roomMsg('pm-room', 'Alice', 'in a room', T0 + 5),
+          pm('Alice', 'Alice', 'note to self', T0 + 6),
+        ],
+        state: [],
+      });
+      const alice = await store.privateHistory('alice', { limit: 50 });
+      expect(alice.map((m) => m.text)).toEqual(['a->b 1', 'b->a', 'a->c', 'note to self']);
+      expect(alice.map((m) => m.id)).toEqual([ids[0], ids[1], ids[3], ids[5]]);
+      expect(alice[1]).toMatchObject({ from: 'Bob', to: 'alice' });
+
+      expect((await store.privateHistory('bob', { limit: 50, peer: 'ALICE' })).map((m) => m.text)).toEqual(['a->b 1', 'b->a']);
+      expect((await store.privateHistory('alice', { limit: 50, peer: 'dave' })).map((m) => m.text)).toEqual([]);
+      expect(await store.privateHistory('erin', { limit: 50 })).toEqual([]);
+      expect((await store.privateHistory('dave', { limit: 50 })).map((m) => m.text)).toEqual(['c->d secret']);
+
+      // Paging both ways over the union of sent and received.
+      expect((await store.privateHistory('alice', { limit: 2 })).map((m) => m.text)).toEqual(['a->c', 'note to self']);
+      expect((await store.privateHistory('alice', { limit: 2, before: ids[3]! })).map((m) => m.text)).toEqual(['a->b 1', 'b->a']);
+      expect((await store.privateHistory('alice', { limit: 2, after: ids[0]! })).map((m) => m.text)).toEqual(['b->a', 'a->c']);
+    });
+
+    it('returns the latest n messages of every room in the snapshot, oldest first', async () => {
+      const messages: NewMessage[] = [];
+      for (let i = 0; i < 10; i++) messages.push(roomMsg('snap-busy', 'ann', `busy ${i}`, T0 + i));
+      for (let i = 0; i < 3; i++) messages.push(roomMsg('snap-quiet', 'bob', `quiet ${i}`, T0 + i));
+      messages.push(pm('ann', 'bob', 'not in any room'));
+      await store.writeBatch({
+        messages,
+        state: [
+          { op: 'room', room: 'snap-busy', ts: T0 },
+          { op: 'room', room: 'snap-quiet', ts: T0 },
+          { op: 'room', room: 'snap-empty', ts: T0 },
+        ],
+      });
+      const snapshot = await store.loadSnapshot(5);
+      const texts = (room: string) => snapshot.recent.filter((m) => m.room === room).map((m) => m.text);
+      expect(texts('snap-busy')).toEqual(['busy 5', 'busy 6', 'busy 7', 'busy 8', 'busy 9']);
+      expect(texts('snap-quiet')).toEqual(['quiet 0', 'quiet 1', 'quiet 2']);
+      expect(texts('snap-empty')).toEqual([]);
+      expect(snapshot.recent.some((m) => m.text === 'not in any room')).toBe(false);
+      expect(snapshot.rooms.find((r) => r.name === 'snap-empty')).toEqual({ name: 'snap-empty', topic: null, topicBy: null, createdAt: T0 });
+      expect((await store.loadSnapshot(0)).recent).toEqual([]);
+    });
+
+    it('keeps memberships, renames and topics across close and reopen', async () => {
+      await store.writeBatch({
+        messages: [],
+        state: [
+          { op: 'user', nick: 'Ann', ts: T0 },
+          { op: 'membership-add', nick: 'ann', room: 'm-a', ts: T0 },
+          { op: 'membership-add', nick: 'ann', room: 'm-b', ts: T0 },
+          { op: 'membership-add', nick: 'bob', room: 'm-b', ts: T0 },
+          { op: 'membership-add', nick: 'bob', room: 'm-c', ts: T0 },
+          { op: 'membership-add', nick: 'cy', room: 'm-a', ts: T0 },
+          { op: 'membership-add', nick: 'cy', room: 'm-a', ts: T0 + 1 },
+          { op: 'topic', room: 'm-a', topic: 'plans', by: 'Ann', ts: T0 + 2 },
+          { op: 'topic', room: 'm-b', topic: 'old', by: 'Bob', ts: T0 + 2 },
+          { op: 'topic', room: 'm-b', topic: null, by: 'Bob', ts: T0 + 3 },
+        ],
+      });
+      // In one batch, in order: ann merges into bob, cy leaves, bob's case-only rename moves nothing.
+      await store.writeBatch({
+        messages: [roomMsg('m-a', 'Ann', 'before the rename')],
+        state: [
+          { op: 'membership-rename', from: 'ann', to: 'bob' },
+          { op: 'membership-remove', nick: 'cy', room: 'm-a' },
+          { op: 'membership-rename', from: 'bob', to: 'BOB' },
+        ],
+      });
+
+      await database.close();
+      database = await openDatabase(backend.config());
+      await migrate(database);
+      store = new KyselyMessageStore(database);
+
+      const snapshot = await store.loadSnapshot(5);
+      const mine = snapshot.memberships.filter((m) => m.room.startsWith('m-'));
+      expect(mine).toEqual([
+        { nick: 'bob', room: 'm-a' },
+        { nick: 'bob', room: 'm-b' },
+        { nick: 'bob', room: 'm-c' },
+      ]);
+      expect(snapshot.rooms.filter((r) => r.name.startsWith('m-'))).toEqual([
+        { name: 'm-a', topic: 'plans', topicBy: 'Ann', createdAt: T0 },
+        { name: 'm-b', topic: null, topicBy: null, createdAt: T0 },
+        { name: 'm-c', topic: null, topicBy: null, createdAt: T0 },
+      ]);
+      expect(snapshot.recent.filter((m) => m.room === 'm-a').map((m) => m.text)).toEqual(['before the rename']);
+      const users = await database.kysely.selectFrom('users').select(['nick_key', 'nick']).where('nick_key', '=', 'ann').execute();
+      expect(users).toEqual([{ nick_key: 'ann', nick: 'Ann' }]);
+    });
+
+    it('rejects text with a NUL character and stores nothing of that batch', async () => {
+      const err = await expectStoreError(
+        store.writeBatch({
+          messages: [roomMsg('nul-room', 'ann', 'fine'), roomMsg('nul-room', 'ann', 'bad\u0000byte')],
+          state: [{ op: 'membership-add', nick: 'ann', room: 'nul-room', ts: T0 }],
+        }),
+        'TC_STORE_BAD_INPUT',
+      );
+      expect(err.message).toMatch(/messages\[1\]\.text contains a NUL/);
+      expect(await store.roomHistory('nul-room', { limit: 10 })).toEqual([]);
+      expect((await store.loadSnapshot(1)).memberships.some((m) => m.room === 'nul-room')).toBe(false);
+
+      await expectStoreError(store.writeBatch({ messages: [roomMsg('r', 'ann', 'x', Number.NaN)], state: [] }), 'TC_STORE_BAD_INPUT');
+      await expectStoreError(
+        store.writeBatch({ messages: [], state: [{ op: 'explode' } as never] }),
+        'TC_STORE_BAD_INPUT',
+      );
+      await expectStoreError(store.roomHistory('r', { limit: -1 }), 'TC_STORE_BAD_INPUT');
+      await expectStoreError(store.privateHistory('ann', { limit: 1.5 }), 'TC_STORE_BAD_INPUT');
+    });
+
+    it('rolls back the messages of a batch whose state write fails in the database', async () => {
+      // The store accepts any room name; the rooms primary key index rejects (incompressible) keys
+      // above ~2.7 kB, which makes the second statement of the transaction fail.
+      const hugeRoom = `r${randomBytes(6000).toString('hex')}`;
+      const failed = await store
+        .writeBatch({
+          messages: [roomMsg('rollback-room', 'ann', 'must not survive')],
+          state: [{ op: 'membership-add', nick: 'ann', room: hugeRoom, ts: T0 }],
+        })
+        .then(
+          () => false,
+          () => true,
+        );
+      expect(failed).toBe(true);
+      expect(await store.roomHistory('rollback-room', { limit: 10 })).toEqual([]);
+      await store.ping();
+    });
+  });
+}
+
+describe('openDatabase', () => {
+  it('refuses a PGlite folder that is already open in this process', async () => {
+    const dataDir = join(tempDir('teamchat-lock-'), 'nested', 'data');
+    const first = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      await expectStoreError(openDatabase({ kind: 'pglite', dataDir }), 'TC_STORE_LOCKED');
+    } finally {
+      await first.close();
+    }
+    const again = await openDatabase({ kind: 'pglite', dataDir });
+    await again.close();
+  });
+
+  it('takes over the lock of a process that is gone', async () => {
+    const dataDir = join(tempDir('teamchat-lock-'), 'data');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'teamchat.lock'), '2147483646\n');
+    const db = await openDatabase({ kind: 'pglite', dataDir });
+    await new KyselyMessageStore(db).ping();
+    await db.close();
+  });
+
+  it('describes a Postgres database without its password', async () => {
+    const db = await openDatabase({ kind: 'postgres', url: 'postgres://chat:s3cret-pw@db.example:6543/teamchat?sslmode=disable' });
+    try {
+      expect(db.description).toBe('postgres://chat@db.example:6543/teamchat');
+      expect(db.description).not.toContain('s3cret');
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('rejects an unusable Postgres URL with a clear code', async () => {
+    await expectStoreError(openDatabase({ kind: 'postgres', url: 'not a url' }), 'TC_STORE_BAD_CONFIG');
+    await expectStoreError(openDatabase({ kind: 'postgres', url: 'mysql://x@y/z' }), 'TC_STORE_BAD_CONFIG');
+  });
+});

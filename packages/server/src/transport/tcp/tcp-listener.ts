@@ -1,0 +1,112 @@
+/**
+ * The TCP port: one listener, two dialects told apart by the first line. A line starting with `{`
+ * is NDJSON; anything else, or silence for PROMPT_DELAY_MS, means a human with `nc`/`telnet`,
+ * who gets the nickname prompt. Input is framed with bounded buffering (LineFramer).
+ */
+import net from 'node:net';
+import { LineFramer, type FramerError } from '@teamchat/protocol';
+import type { Dialect } from '../../core/session.js';
+import { Connection, type ConnectionHost } from '../connection.js';
+import type { Link } from '../link.js';
+
+/** How long a silent client waits for the plain-text prompt (NDJSON clients speak first). */
+export const PROMPT_DELAY_MS = 250;
+
+export interface TcpListenerOptions {
+  host: string;
+  port: number;
+  connectionHost: ConnectionHost;
+  /** Called for every connection accepted, before its dialect is known. */
+  onSocket?: (socket: net.Socket) => void;
+}
+
+class TcpLink implements Link {
+  #corked = false;
+  readonly #uncork = () => {
+    this.#corked = false;
+    this.socket.uncork();
+  };
+
+  constructor(readonly socket: net.Socket) {}
+
+  write(data: Buffer): void {
+    // Everything written in one tick leaves in one writev.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    this.socket.write(data);
+  }
+
+  get buffered(): number {
+    return this.socket.writableLength;
+  }
+
+  end(): void {
+    this.socket.end();
+    // A peer that never reads must not keep the socket alive forever.
+    setTimeout(() => this.socket.destroy(), 5_000).unref();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Starts listening; resolves with the bound server. */
+export function listenTcp(options: TcpListenerOptions): Promise<net.Server> {
+  const server = net.createServer({ noDelay: true }, (socket) => accept(socket, options));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function accept(socket: net.Socket, options: TcpListenerOptions): void {
+  options.onSocket?.(socket);
+  const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  const framer = new LineFramer();
+  const link = new TcpLink(socket);
+  let connection: Connection | null = null;
+
+  const start = (dialect: Dialect): Connection => {
+    clearTimeout(promptTimer);
+    connection = new Connection(dialect, remote, link, options.connectionHost);
+    return connection;
+  };
+
+  // Timers run before I/O callbacks in a loop turn: defer once more so that a hello already
+  // waiting in the socket is read before we decide the client is silent.
+  const promptTimer = setTimeout(() => setImmediate(() => connection ?? start('plain')), PROMPT_DELAY_MS);
+
+  const onLine = (line: Buffer) => {
+    if (connection) return connection.receive(line);
+    // The first non-empty line decides the dialect.
+    const first = firstNonSpace(line);
+    if (first === -1) return;
+    start(line[first] === 0x7b /* { */ ? 'json' : 'plain').receive(Buffer.from(line));
+  };
+  const onError = (code: FramerError) => {
+    if (connection) connection.receiveError(code);
+    else start('plain').receiveError(code);
+  };
+
+  socket.on('data', (chunk: Buffer) => framer.push(chunk, onLine, onError));
+  socket.on('error', () => {}); // 'close' follows; resets are normal for chat clients
+  socket.on('close', () => {
+    clearTimeout(promptTimer);
+    (connection as Connection | null)?.closed();
+  });
+}
+
+function firstNonSpace(line: Buffer): number {
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return i;
+  }
+  return -1;
+}

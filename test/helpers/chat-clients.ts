@@ -1,0 +1,249 @@
+/**
+ * Minimal real clients for end-to-end tests: NDJSON over TCP, NDJSON over WebSocket, and a
+ * plain-text (nc-like) client. They record everything received and let a test wait for a frame
+ * or line matching a predicate.
+ */
+import net from 'node:net';
+import type { ClientFrame, ServerFrame } from '@teamchat/protocol';
+import WebSocket from 'ws';
+
+const DEFAULT_WAIT_MS = 15_000;
+
+/** Waits until `find` returns something, checking whenever `subscribe` signals new input. */
+class Waiters {
+  #wake: (() => void)[] = [];
+  notify(): void {
+    for (const w of this.#wake.splice(0)) w();
+  }
+  async until<T>(find: () => T | undefined, what: string, timeoutMs: number, describe: () => string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = find();
+      if (found !== undefined) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; received so far:\n${describe()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 250));
+        this.#wake.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+abstract class FrameClient {
+  readonly frames: ServerFrame[] = [];
+  #cursor = 0;
+  protected readonly waiters = new Waiters();
+  closed = false;
+
+  protected receive(line: string): void {
+    if (line.trim() === '') return;
+    this.frames.push(JSON.parse(line) as ServerFrame);
+    this.waiters.notify();
+  }
+
+  abstract send(frame: ClientFrame | Record<string, unknown>): void;
+  abstract sendRaw(data: string | Buffer): void;
+  abstract close(): void;
+
+  /**
+   * Waits for the next frame (after those already consumed by `next`) that matches; frames that
+   * do not match are skipped over but stay in `frames`.
+   */
+  async next<T extends ServerFrame['type']>(
+    type: T,
+    match: (f: Extract<ServerFrame, { type: T }>) => boolean = () => true,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<Extract<ServerFrame, { type: T }>> {
+    return this.waiters.until(
+      () => {
+        for (let i = this.#cursor; i < this.frames.length; i++) {
+          const f = this.frames[i]!;
+          if (f.type === type && match(f as Extract<ServerFrame, { type: T }>)) {
+            this.#cursor = i + 1;
+            return f as Extract<ServerFrame, { type: T }>;
+          }
+        }
+        return undefined;
+      },
+      `a "${type}" frame`,
+      timeoutMs,
+      () => this.frames.map((f) => JSON.stringify(f)).join('\n'),
+    );
+  }
+
+  /** Waits until the connection is closed by the server. */
+  async waitClosed(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    await this.waiters.until(() => (this.closed ? true : undefined), 'the connection to close', timeoutMs, () => '');
+  }
+
+  /** Sends hello and waits for welcome. */
+  async hello(nick: string, extra: Partial<Extract<ClientFrame, { type: 'hello' }>> = {}): Promise<Extract<ServerFrame, { type: 'welcome' }>> {
+    this.send({ type: 'hello', v: 1, nick, ...extra });
+    return this.next('welcome');
+  }
+
+  /** Joins a room and waits for `joined`. */
+  async join(room: string, after?: number): Promise<Extract<ServerFrame, { type: 'joined' }>> {
+    this.send({ type: 'join', room, ...(after !== undefined ? { after } : {}) });
+    return this.next('joined', (f) => f.room === room);
+  }
+}
+
+/** NDJSON over TCP. */
+export class JsonClient extends FrameClient {
+  #buffer = '';
+  private constructor(readonly socket: net.Socket) {
+    super();
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.#buffer += chunk;
+      let nl: number;
+      while ((nl = this.#buffer.indexOf('\n')) !== -1) {
+        const line = this.#buffer.slice(0, nl);
+        this.#buffer = this.#buffer.slice(nl + 1);
+        this.receive(line);
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiters.notify();
+    });
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<JsonClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host }, () => resolve(new JsonClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  send(frame: ClientFrame | Record<string, unknown>): void {
+    this.socket.write(JSON.stringify(frame) + '\n');
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** NDJSON over WebSocket (`/ws` on the HTTP port). */
+export class WsClient extends FrameClient {
+  private constructor(readonly ws: WebSocket) {
+    super();
+    ws.on('message', (data) => this.receive(data.toString()));
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      this.closed = true;
+      this.waiters.notify();
+    });
+  }
+
+  static connect(httpPort: number, host = '127.0.0.1'): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://${host}:${httpPort}/ws`);
+      ws.once('open', () => resolve(new WsClient(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  send(frame: ClientFrame | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** A human with `nc`: raw text in, lines out. */
+export class PlainClient {
+  #text = '';
+  #cursor = 0;
+  readonly #waiters = new Waiters();
+  closed = false;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.#text += chunk;
+      this.#waiters.notify();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      this.#waiters.notify();
+    });
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<PlainClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host }, () => resolve(new PlainClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Everything received so far. */
+  get text(): string {
+    return this.#text;
+  }
+
+  /** Complete lines received so far (CRLF or LF separated). */
+  get lines(): string[] {
+    return this.#text.split(/\r?\n/).slice(0, -1);
+  }
+
+  line(text: string): void {
+    this.socket.write(text + '\n');
+  }
+
+  sendRaw(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Waits for text matching `pattern` after the previous match; returns the match. */
+  async expect(pattern: RegExp | string, timeoutMs = DEFAULT_WAIT_MS): Promise<string> {
+    return this.#waiters.until(
+      () => {
+        const rest = this.#text.slice(this.#cursor);
+        const idx = typeof pattern === 'string' ? rest.indexOf(pattern) : rest.search(pattern);
+        if (idx === -1) return undefined;
+        const matched = typeof pattern === 'string' ? pattern : rest.slice(idx).match(pattern)![0];
+        this.#cursor += idx + matched.length;
+        return matched;
+      },
+      JSON.stringify(String(pattern)),
+      timeoutMs,
+      () => this.#text,
+    );
+  }
+
+  /** Logs in through the prompts: nickname, then room. */
+  async login(nick: string, room: string): Promise<void> {
+    await this.expect('Enter nickname: ');
+    this.line(nick);
+    await this.expect('Enter room: ');
+    this.line(room);
+    await this.expect(`* Now talking in ${room}`);
+  }
+
+  async waitClosed(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    await this.#waiters.until(() => (this.closed ? true : undefined), 'the connection to close', timeoutMs, () => '');
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
