@@ -1,10 +1,18 @@
 /**
- * Placeholder until the metrics issue lands: the HTTP routes other than the chat WebSocket.
- * The metrics work replaces this file, keeping the exported names and signatures.
+ * The HTTP routes other than the chat WebSocket: the dashboard page, metrics as JSON, CSV and
+ * Prometheus text, health, server info, and the dashboards' live feed (WebSocket on /api/live).
+ * create-server owns the node http.Server; it hands every request here, and every upgrade that
+ * is not the chat's `/ws`. Endpoints are documented in README.md beside this file.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { MetricsService } from '../metrics/metrics-service.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.js';
+import { parseTimeRange, TimeRangeError } from '../metrics/time-range.js';
+import type { TimeRange } from '../metrics/metrics-store.js';
+import { sendError, type HttpErrorCode } from './http-errors.js';
+import { LIVE_PATH, LiveFeed } from './live-feed.js';
+import { StaticAssets } from './static-assets.js';
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
@@ -28,6 +36,8 @@ export interface HttpAppOptions {
   health: () => HealthReport;
   info: ServerInfo;
   log: (line: string) => void;
+  /** Clock, for tests (default Date.now). */
+  now?: () => number;
 }
 
 export interface HttpApp {
@@ -37,16 +47,172 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
+/** Points `/api/metrics` returns by default, and at most. */
+export const DEFAULT_POINTS = 2000;
+export const MAX_POINTS = 10_000;
+
+class BadRequest extends Error {
+  constructor(
+    readonly code: HttpErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * @example
+ * const app = createHttpApp({ metrics, health, info: { name: 'teamchat', version, startedAt }, log });
+ * const server = http.createServer((req, res) => app.handle(req, res));
+ * server.on('upgrade', (req, socket, head) => app.handleUpgrade(req, socket, head) || socket.destroy());
+ */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
-  return {
-    handle(_req, res) {
-      if (_req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.health()));
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  const { metrics, log } = options;
+  const now = options.now ?? Date.now;
+  const assets = new StaticAssets();
+  const metricsConfig = () => ({ intervalMs: metrics.intervalMs, window: metrics.window, retentionMs: metrics.retentionMs });
+  const infoBody = () => ({ ...options.info, now: now(), metrics: metricsConfig() });
+  const live = new LiveFeed({
+    hello: () => ({ type: 'hello', info: options.info, now: now(), metrics: metricsConfig(), latest: metrics.latest() ?? null }),
+    log,
+  });
+  const unsubscribe = metrics.onSnapshot((snapshot) => live.broadcast(snapshot));
+
+  const routes: Record<string, (url: URL, req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
+    '/healthz': (_url, _req, res) => {
+      const report = options.health();
+      const latest = metrics.latest();
+      const metricsStore = metrics.storeHealthy ? 'ok' : 'failing';
+      const ok = report.status === 'ok' && metrics.storeHealthy;
+      sendJson(res, ok ? 200 : 503, {
+        ...report,
+        status: ok ? 'ok' : 'degraded',
+        metricsStore,
+        lastSnapshotAt: latest ? new Date(latest.ts).toISOString() : null,
+      });
     },
-    handleUpgrade: () => false,
-    close: async () => {},
+    '/api/info': (_url, _req, res) => sendJson(res, 200, infoBody()),
+    '/metrics': (_url, _req, res) => {
+      const body = metrics.prometheus();
+      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    },
+    '/api/metrics': async (url, _req, res) => {
+      const range = rangeOf(url);
+      const limit = limitOf(url);
+      const result = await metrics.query({ ...range, limit });
+      sendJson(res, 200, {
+        from: new Date(range.from).toISOString(),
+        to: new Date(range.to).toISOString(),
+        count: result.count,
+        step: result.step,
+        snapshots: result.snapshots,
+      });
+    },
+    '/api/metrics.csv': async (url, _req, res) => {
+      const range = rangeOf(url);
+      const chunks = metrics.csv(range);
+      // The header needs the room list: a database failure surfaces here, before any byte is sent.
+      const first = await chunks.next();
+      res.writeHead(200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': 'attachment; filename="teamchat-metrics.csv"',
+        'cache-control': 'no-store',
+      });
+      if (!first.done) res.write(first.value);
+      for await (const chunk of chunks) {
+        if (res.destroyed) return;
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+    },
   };
+
+  function rangeOf(url: URL): TimeRange {
+    rejectRepeated(url, 'from');
+    rejectRepeated(url, 'to');
+    try {
+      return parseTimeRange({ from: url.searchParams.get('from'), to: url.searchParams.get('to') }, now());
+    } catch (err) {
+      if (err instanceof TimeRangeError) {
+        throw new BadRequest(err.code === 'TC_METRICS_BAD_RANGE' ? 'TC_HTTP_BAD_RANGE' : 'TC_HTTP_BAD_PARAM', err.message);
+      }
+      throw err;
+    }
+  }
+
+  function limitOf(url: URL): number {
+    rejectRepeated(url, 'limit');
+    const text = url.searchParams.get('limit');
+    if (text === null || text === '') return DEFAULT_POINTS;
+    const limit = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
+    if (!(limit >= 1 && limit <= MAX_POINTS)) {
+      throw new BadRequest('TC_HTTP_BAD_PARAM', `limit: ${JSON.stringify(text)} is not a whole number from 1 to ${MAX_POINTS}`);
+    }
+    return limit;
+  }
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const route = routes[path];
+    if (!route && !assets.has(path)) return sendError(res, 'TC_HTTP_NOT_FOUND', path);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendError(res, 'TC_HTTP_METHOD', `${req.method} ${path}; use GET`, { allow: 'GET, HEAD' });
+    }
+    if (route) return route(url, req, res);
+    await assets.serve(path, req, res);
+  }
+
+  return {
+    handle(req, res) {
+      dispatch(req, res).catch((err: unknown) => {
+        if (err instanceof BadRequest) return sendError(res, err.code, err.message);
+        const message = (err as Error)?.message ?? String(err);
+        if (isDatabaseError(err)) {
+          log(`error: ${req.method} ${req.url}: the metrics database failed: ${message}`);
+          return sendError(res, 'TC_HTTP_DB_UNAVAILABLE', message);
+        }
+        log(`error: ${req.method} ${req.url}: ${message}`);
+        return sendError(res, 'TC_HTTP_INTERNAL');
+      });
+    },
+
+    handleUpgrade(req, socket, head) {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (path !== LIVE_PATH) return false;
+      live.handleUpgrade(req, socket, head);
+      return true;
+    },
+
+    async close() {
+      unsubscribe();
+      await live.close();
+    },
+  };
+}
+
+function rejectRepeated(url: URL, name: string): void {
+  if (url.searchParams.getAll(name).length > 1) throw new BadRequest('TC_HTTP_BAD_PARAM', `${name} is given more than once`);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Errors from the database drivers (pg, PGlite, Kysely), as opposed to bugs in this code. */
+function isDatabaseError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: unknown; severity?: unknown };
+  return (
+    typeof e.severity === 'string' ||
+    (typeof e.code === 'string' && /^(?:[0-9A-Z]{5}|ECONN\w+|ETIMEDOUT|TC_STORE_\w+)$/.test(e.code)) ||
+    /driver has already been destroyed|PGlite is closed|Connection terminated/i.test(e.message)
+  );
 }

@@ -116,7 +116,7 @@ export class MetricsCounters implements ChatEvents {
    * Closes the current interval at `now` and returns its snapshot: instant MPS over the interval,
    * the time-weighted moving average over the last `window` intervals, joins/leaves in the interval
    * and cumulative, members and connections as `stats` reports them now.
-   * Rooms are every room `stats` knows plus any room with activity in the interval.
+   * Rooms are every room `stats` knows plus any room with activity in the interval or the window.
    */
   close(now: number, stats: ChatStats): MetricSnapshot {
     // A clock that stepped backwards still yields a sane, non-negative interval.
@@ -130,7 +130,9 @@ export class MetricsCounters implements ChatEvents {
     if (this.#history.length > this.window) this.#history.shift();
     const windowMs = this.#history.reduce((sum, h) => sum + h.durationMs, 0);
 
+    // Every room the runtime knows, any room active now, and any room still in the moving average.
     const names = new Set<string>([...members.keys(), ...current.keys()]);
+    for (const h of this.#history) for (const room of h.perRoom.keys()) names.add(room);
     const rooms: Record<string, RoomSnapshot> = {};
     let joins = 0;
     let leaves = 0;

@@ -1,9 +1,16 @@
 /**
- * Placeholder until the metrics issue lands: counts nothing, stores nothing.
- * The metrics work replaces this file, keeping the exported names and signatures.
+ * The server's metrics: counts chat events on the hot path, closes a snapshot every interval,
+ * pushes it to listeners (the dashboard's live feed) and stores it in `metric_snapshots`,
+ * pruning what is older than the retention.
  */
 import type { Database } from '../store/database.js';
 import type { ChatEvents, ChatStats } from './chat-events.js';
+import { csvChunks } from './metrics-csv-stream.js';
+import { MetricsCounters } from './metrics-counters.js';
+import type { MetricSnapshot } from './metric-snapshot.js';
+import { MetricsStore, type TimeRange } from './metrics-store.js';
+import { mergeSnapshots } from './merge-snapshots.js';
+import { prometheusText } from './prometheus-text.js';
 
 export interface MetricsServiceOptions {
   database: Database;
@@ -19,16 +26,226 @@ export interface MetricsServiceOptions {
   log?: (line: string) => void;
 }
 
+export const DEFAULT_INTERVAL_MS = 2000;
+export const DEFAULT_WINDOW = 5;
+export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Old snapshots are deleted at most this often. */
+export const PRUNE_EVERY_MS = 60_000;
+
+export type SnapshotListener = (snapshot: MetricSnapshot) => void;
+
+export interface MetricsQuery extends TimeRange {
+  /** At most this many points; longer ranges merge consecutive snapshots into one point. */
+  limit: number;
+}
+
+export interface MetricsQueryResult {
+  /** Snapshots stored in the range. */
+  count: number;
+  /** Stored snapshots per returned point (1 when nothing was merged). */
+  step: number;
+  /** Oldest first. */
+  snapshots: MetricSnapshot[];
+}
+
+/**
+ * @example
+ * const metrics = new MetricsService({ database, stats, intervalMs: 2000 });
+ * metrics.onSnapshot((s) => console.log(s.totals.mps));
+ * await metrics.start();
+ * metrics.message('general'); // the chat core calls these
+ * await metrics.stop();       // stores a final snapshot
+ */
 export class MetricsService implements ChatEvents {
-  constructor(readonly options: MetricsServiceOptions) {}
-  message(_room: string): void {}
-  privateMessage(): void {}
-  join(_room: string): void {}
-  leave(_room: string): void {}
-  connectionOpened(): void {}
-  connectionClosed(): void {}
-  /** Starts the snapshot timer. */
-  async start(): Promise<void> {}
-  /** Stops the timer and stores a final snapshot. */
-  async stop(): Promise<void> {}
+  readonly intervalMs: number;
+  readonly window: number;
+  readonly retentionMs: number;
+  readonly store: MetricsStore;
+  readonly #stats: ChatStats;
+  readonly #now: () => number;
+  readonly #log: (line: string) => void;
+  readonly #counters: MetricsCounters;
+  readonly #listeners = new Set<SnapshotListener>();
+  #timer: NodeJS.Timeout | undefined;
+  #latest: MetricSnapshot | undefined;
+  #writes: Promise<void> = Promise.resolve();
+  #storeFailing = false;
+  #lastPruneAt = -Infinity;
+  #stopped = false;
+
+  constructor(readonly options: MetricsServiceOptions) {
+    this.intervalMs = positiveInteger('metrics interval (ms)', options.intervalMs ?? DEFAULT_INTERVAL_MS);
+    this.window = positiveInteger('metrics window (intervals)', options.window ?? DEFAULT_WINDOW);
+    this.retentionMs = positiveInteger('metrics retention (ms)', options.retentionMs ?? DEFAULT_RETENTION_MS);
+    this.store = new MetricsStore(options.database);
+    this.#stats = options.stats;
+    this.#now = options.now ?? Date.now;
+    this.#log = options.log ?? (() => {});
+    this.#counters = new MetricsCounters({ window: this.window, startedAt: this.#now() });
+  }
+
+  // ----- ChatEvents: the chat runtime calls these on its hot path -----
+
+  message(room: string): void {
+    this.#counters.message(room);
+  }
+  privateMessage(): void {
+    this.#counters.privateMessage();
+  }
+  join(room: string): void {
+    this.#counters.join(room);
+  }
+  leave(room: string): void {
+    this.#counters.leave(room);
+  }
+  connectionOpened(): void {
+    this.#counters.connectionOpened();
+  }
+  connectionClosed(): void {
+    this.#counters.connectionClosed();
+  }
+
+  // ----- lifecycle -----
+
+  /**
+   * Continues the cumulative counters from the last stored snapshot, prunes expired snapshots and
+   * starts the snapshot timer. A database that fails here is logged; metrics keep counting.
+   */
+  async start(): Promise<void> {
+    try {
+      const previous = await this.store.latest();
+      if (previous) {
+        this.#counters.seed(previous);
+        this.#latest ??= previous;
+      }
+    } catch (err) {
+      this.#storeFailed('reading the last metrics snapshot', err);
+    }
+    await this.#prune();
+    if (this.#stopped || this.#timer) return;
+    this.#timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the timer and stores a final snapshot (so a restart continues the totals). */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#stopped) return this.#writes;
+    this.#stopped = true;
+    await this.tick();
+  }
+
+  // ----- snapshots -----
+
+  /** Closes the current interval now: returns the snapshot and pushes it to the listeners (not stored). */
+  takeSnapshot(): MetricSnapshot {
+    const snapshot = this.#counters.close(this.#now(), this.#stats);
+    this.#latest = snapshot;
+    for (const listener of this.#listeners) {
+      try {
+        listener(snapshot);
+      } catch (err) {
+        this.#log(`error: a metrics listener failed: ${(err as Error).message}`);
+      }
+    }
+    return snapshot;
+  }
+
+  /** One timer step: takes a snapshot, then stores it (and prunes when due). Resolves once stored. */
+  async tick(): Promise<MetricSnapshot> {
+    const snapshot = this.takeSnapshot();
+    const write = this.#writes.then(async () => {
+      try {
+        await this.store.insert(snapshot);
+        if (this.#storeFailing) {
+          this.#storeFailing = false;
+          this.#log('metrics: storing snapshots works again');
+        }
+      } catch (err) {
+        this.#storeFailed('storing a metrics snapshot', err);
+      }
+      if (snapshot.ts - this.#lastPruneAt >= PRUNE_EVERY_MS) await this.#prune();
+    });
+    this.#writes = write;
+    await write;
+    return snapshot;
+  }
+
+  /** Calls `listener` with every snapshot from now on; returns the unsubscribe function. */
+  onSnapshot(listener: SnapshotListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The last snapshot taken (or, right after a restart, the last one stored). */
+  latest(): MetricSnapshot | undefined {
+    return this.#latest;
+  }
+
+  /** False while storing snapshots fails. */
+  get storeHealthy(): boolean {
+    return !this.#storeFailing;
+  }
+
+  // ----- reading -----
+
+  /**
+   * Stored snapshots of a range, oldest first, at most `limit` points: when the range holds more,
+   * runs of consecutive snapshots are merged (counts summed, MPS over the merged time).
+   */
+  async query(query: MetricsQuery): Promise<MetricsQueryResult> {
+    const count = await this.store.count(query);
+    const step = Math.max(1, Math.ceil(count / Math.max(1, query.limit)));
+    const snapshots: MetricSnapshot[] = [];
+    let run: MetricSnapshot[] = [];
+    for await (const page of this.store.scan(query)) {
+      for (const snapshot of page) {
+        run.push(snapshot);
+        if (run.length === step) {
+          snapshots.push(mergeSnapshots(run));
+          run = [];
+        }
+      }
+    }
+    if (run.length > 0) snapshots.push(mergeSnapshots(run));
+    // Rows stored between the count and the scan could exceed the bound: keep the newest.
+    return { count, step, snapshots: snapshots.length > query.limit ? snapshots.slice(-query.limit) : snapshots };
+  }
+
+  /** The stored snapshots of a range as CSV chunks (header first). */
+  csv(range: TimeRange): AsyncGenerator<string> {
+    return csvChunks(this.store, range);
+  }
+
+  /** Current counters in the Prometheus text exposition format. */
+  prometheus(): string {
+    return prometheusText({
+      counters: this.#counters.live(),
+      members: this.#stats.roomMembers(),
+      connections: this.#stats.connections(),
+      latest: this.#latest,
+    });
+  }
+
+  async #prune(): Promise<void> {
+    const now = this.#now();
+    this.#lastPruneAt = now;
+    try {
+      const deleted = await this.store.prune(now - this.retentionMs);
+      if (deleted > 0) this.#log(`metrics: deleted ${deleted} snapshots older than the retention`);
+    } catch (err) {
+      this.#storeFailed('deleting old metrics snapshots', err);
+    }
+  }
+
+  #storeFailed(what: string, err: unknown): void {
+    if (!this.#storeFailing) this.#log(`error: ${what} failed: ${(err as Error).message}`);
+    this.#storeFailing = true;
+  }
+}
+
+function positiveInteger(what: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${what} must be a positive whole number, got ${value}`);
+  return value;
 }

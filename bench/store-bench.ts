@@ -1,0 +1,123 @@
+/**
+ * Storage benchmark: group-commit throughput of KyselyMessageStore.writeBatch (batches of 1, 100,
+ * 1000 messages, one batch at a time as the batched writer does), the room-history query plan and
+ * latency on a table of 1,000,000 messages, and (PGlite) how long queries block the event loop.
+ *
+ * Run: node --import tsx bench/store-bench.ts [pglite|postgres]...   (default: both)
+ * Postgres: TEAMCHAT_TEST_DATABASE_URL, or a throwaway cluster from test/helpers/postgres-cluster.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import { KyselyMessageStore, migrate, openDatabase, type Database, type NewMessage, type StoreConfig } from '../packages/server/src/store/index.js';
+import { startPostgres } from '../test/helpers/postgres-cluster.js';
+
+const BATCHES: [size: number, count: number][] = [
+  [1, 400],
+  [100, 60],
+  [1000, 15],
+];
+const BIG_TABLE = 1_000_000;
+const ROOMS = 100;
+
+function message(i: number): NewMessage {
+  return { kind: 'room', room: `bench-${i % 10}`, nick: `user${i % 50}`, text: `benchmark message number ${i} with some words in it`, action: false, ts: Date.now() };
+}
+
+async function throughput(store: KyselyMessageStore): Promise<void> {
+  let n = 0;
+  for (const [size, count] of BATCHES) {
+    for (let w = 0; w < 3; w++) await store.writeBatch({ messages: Array.from({ length: size }, () => message(n++)), state: [] });
+    const start = performance.now();
+    for (let b = 0; b < count; b++) {
+      await store.writeBatch({ messages: Array.from({ length: size }, () => message(n++)), state: [] });
+    }
+    const ms = performance.now() - start;
+    const rows = size * count;
+    console.log(`  batch ${String(size).padStart(4)}: ${Math.round((rows / ms) * 1000).toLocaleString('en-US').padStart(9)} rows/s  (${(ms / count).toFixed(2)} ms/batch, ${count} batches)`);
+  }
+}
+
+async function bigTable(database: Database, store: KyselyMessageStore): Promise<void> {
+  const db = database.kysely;
+  const start = performance.now();
+  await sql`
+    INSERT INTO messages (room, sender, recipient, text, action, created_at)
+    SELECT 'big-' || (g % ${ROOMS}), 'user' || (g % 500), NULL, 'filler message ' || g, false, now()
+    FROM generate_series(1, ${BIG_TABLE}) g`.execute(db);
+  await sql`ANALYZE messages`.execute(db);
+  console.log(`  filled ${BIG_TABLE.toLocaleString('en-US')} messages in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  // The exact statement roomHistory(room, { limit: 50 }) sends (Kysely output).
+  const plan = await sql<{ 'QUERY PLAN': string }>`
+    EXPLAIN (ANALYZE, COSTS OFF)
+    select "id", "room", "sender", "recipient", "text", "action", "created_at" from "messages"
+    where "room" = ${'big-7'} order by "id" desc limit ${50}`.execute(db);
+  console.log('  EXPLAIN latest 50 of one room:');
+  for (const row of plan.rows) console.log(`    ${row['QUERY PLAN']}`);
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    const page = await store.roomHistory(`big-${i % ROOMS}`, { limit: 50 });
+    times.push(performance.now() - t);
+    if (page.length !== 50) throw new Error('expected a full page');
+  }
+  times.sort((a, b) => a - b);
+  console.log(`  roomHistory latest 50 (1M rows): median ${times[25]!.toFixed(2)} ms, max ${times[49]!.toFixed(2)} ms`);
+  const t = performance.now();
+  const snap = await store.loadSnapshot(50);
+  console.log(`  loadSnapshot(50) over ${snap.rooms.length} rooms: ${snap.recent.length} messages in ${(performance.now() - t).toFixed(1)} ms`);
+}
+
+/** The longest stall of the event loop while `work` runs. */
+async function blocking(label: string, work: () => Promise<unknown>): Promise<void> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const start = performance.now();
+  await work();
+  const total = performance.now() - start;
+  h.disable();
+  console.log(`  ${label}: took ${total.toFixed(1)} ms, longest event-loop stall ${(h.max / 1e6).toFixed(1)} ms`);
+}
+
+async function run(kind: 'pglite' | 'postgres'): Promise<void> {
+  let config: StoreConfig;
+  let cleanup: () => Promise<void>;
+  if (kind === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'teamchat-bench-'));
+    config = { kind: 'pglite', dataDir: join(dir, 'data') };
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const pg = await startPostgres();
+    if ('skip' in pg) {
+      console.log(`postgres: skipped (${pg.skip})`);
+      return;
+    }
+    config = { kind: 'postgres', url: pg.url };
+    cleanup = () => pg.stop();
+  }
+  const database = await openDatabase(config);
+  try {
+    await migrate(database);
+    const store = new KyselyMessageStore(database);
+    console.log(`${database.description}`);
+    await throughput(store);
+    if (kind === 'pglite') {
+      const batch = { messages: Array.from({ length: 1000 }, (_, i) => message(i)), state: [] };
+      await blocking('writeBatch of 1000 (event loop)', () => store.writeBatch(batch));
+      await blocking('roomHistory latest 50 (event loop)', () => store.roomHistory('bench-3', { limit: 50 }));
+    }
+    await bigTable(database, store);
+    if (kind === 'pglite') {
+      await blocking('roomHistory latest 50 on 1M rows (event loop)', () => store.roomHistory('big-3', { limit: 50 }));
+      await blocking('loadSnapshot(50) on 1M rows (event loop)', () => store.loadSnapshot(50));
+    }
+  } finally {
+    await database.close();
+    await cleanup();
+  }
+}
+
+const which = process.argv.slice(2).filter((a) => a === 'pglite' || a === 'postgres') as ('pglite' | 'postgres')[];
+for (const kind of which.length ? which : (['pglite', 'postgres'] as const)) await run(kind);

@@ -1,0 +1,184 @@
+/**
+ * Line mode: `teamchat connect` when stdin or stdout is not a terminal. Every incoming event
+ * is one line on `output` (see format-line.ts), every input line is sent as text (to the
+ * current room or conversation) or run as a slash command; EOF waits for unsent messages to
+ * be acknowledged (up to `drainTimeoutMs`) and quits.
+ *
+ * Exit codes: 0 after /quit or EOF; 1 when the nick is refused at start (in use or invalid:
+ * scripts should pick another, we do not guess one), when the server ends the session for good,
+ * or when queued messages could not be sent before quitting.
+ *
+ * @example
+ * const code = await runLineMode({ connection, input: process.stdin, output: process.stdout });
+ */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { isValidNick, nickKey, normalizeRoom } from '@teamchat/protocol';
+import type { ChatConnection } from '../connection/chat-connection.js';
+import { interpretInput, olderRequest, type InputEffect, type InputWindow } from '../input/interpret-input.js';
+import { formatLine } from './format-line.js';
+
+export interface LineModeOptions {
+  connection: ChatConnection;
+  input: Readable;
+  output: Writable;
+  /** How long EOF waits for queued messages to be acknowledged. */
+  drainTimeoutMs?: number;
+}
+
+export function runLineMode(options: LineModeOptions): Promise<number> {
+  const { connection, input, output } = options;
+  const drainTimeout = options.drainTimeoutMs ?? 15_000;
+  const print = (line: string): void => void output.write(line + '\n');
+
+  let current: InputWindow = { kind: 'status', name: '', oldestId: null };
+  const oldest = new Map<string, number>();
+  const pending: string[] = [];
+  let ready = false;
+  let eof = false;
+  let done = false;
+  let finish: (code: number) => void = () => {};
+  const result = new Promise<number>((resolve) => (finish = resolve));
+
+  const noteOldest = (room: string, id: number | undefined): void => {
+    if (id === undefined) return;
+    const had = oldest.get(room);
+    if (had === undefined || id < had) oldest.set(room, id);
+  };
+  const setCurrent = (w: Omit<InputWindow, 'oldestId'>, announce: boolean): void => {
+    current = { ...w, oldestId: null };
+    if (announce) print(w.kind === 'pm' ? `* Talking privately with ${w.name}` : `* Talking in ${w.name}`);
+  };
+
+  const end = (code: number): void => {
+    if (done) return;
+    done = true;
+    rl.close();
+    unsubscribe();
+    finish(code);
+  };
+
+  const quit = async (reason?: string, code = 0): Promise<void> => {
+    await connection.quit(reason);
+    end(code);
+  };
+
+  const drainAndQuit = (): void => {
+    if (connection.pendingCount === 0 && pending.length === 0) return void quit();
+    const deadline = setTimeout(() => {
+      print(`! ${connection.pendingCount} message(s) could not be sent before quitting`);
+      void quit(undefined, 1);
+    }, drainTimeout);
+    const check = connection.on(() => {
+      if (connection.pendingCount === 0 && pending.length === 0 && ready) {
+        clearTimeout(deadline);
+        check();
+        void quit();
+      }
+    });
+  };
+
+  const perform = (effect: InputEffect): void => {
+    switch (effect.kind) {
+      case 'send':
+        connection.sendText(effect.target, effect.text, effect.action);
+        return;
+      case 'request':
+        connection.request(effect.frame);
+        return;
+      case 'focus-room':
+        setCurrent({ kind: 'room', name: effect.room }, false);
+        return;
+      case 'open-pm':
+        setCurrent({ kind: 'pm', name: effect.nick }, true);
+        return;
+      case 'switch': {
+        const room = normalizeRoom(effect.name);
+        if (room && connection.rooms.includes(room)) return setCurrent({ kind: 'room', name: room }, true);
+        if (isValidNick(effect.name)) return setCurrent({ kind: 'pm', name: effect.name }, true);
+        print(`! not in ${effect.name} [TC_ERR_NOT_IN_ROOM]`);
+        return;
+      }
+      case 'close':
+        if (current.kind === 'room') connection.request({ type: 'part', room: current.name });
+        setCurrent({ kind: 'status', name: '' }, false);
+        return;
+      case 'older': {
+        const frame = olderRequest({ ...current, oldestId: current.kind === 'room' ? (oldest.get(current.name) ?? null) : null }, effect.count);
+        if (frame) connection.request(frame);
+        return;
+      }
+      case 'notice':
+        print(effect.level === 'error' ? `! ${effect.text}` : `* ${effect.text}`);
+        return;
+      case 'quit':
+        void quit(effect.reason);
+        return;
+    }
+  };
+
+  const handleLine = (line: string): void => {
+    for (const effect of interpretInput(line, current)) perform(effect);
+  };
+
+  const unsubscribe = connection.on((event) => {
+    switch (event.kind) {
+      case 'frame': {
+        const f = event.frame;
+        for (const line of formatLine(f, connection.nick, event.resumed)) print(line);
+        if (f.type === 'joined') {
+          noteOldest(f.room, f.history[0]?.id);
+          if (current.kind === 'status' || (current.kind === 'room' && current.name === f.room && !event.resumed)) setCurrent({ kind: 'room', name: f.room }, false);
+        } else if (f.type === 'history') {
+          noteOldest(f.room, f.messages[0]?.id);
+        } else if (f.type === 'message') {
+          noteOldest(f.room, f.id);
+        } else if (f.type === 'parted' && current.kind === 'room' && current.name === f.room) {
+          const next = connection.rooms[0];
+          setCurrent(next ? { kind: 'room', name: next } : { kind: 'status', name: '' }, next !== undefined);
+        } else if (f.type === 'nick' && f.room !== undefined && current.kind === 'pm' && nickKey(current.name) === nickKey(f.old)) {
+          setCurrent({ kind: 'pm', name: f.new }, false);
+        }
+        return;
+      }
+      case 'notice':
+        print(event.level === 'error' ? `! ${event.text}` : `* ${event.text}`);
+        return;
+      case 'state': {
+        const s = event.state;
+        if (s.status === 'reconnecting' && s.retryAt !== null) {
+          print(`! Disconnected${s.reason ? ` (${s.reason})` : ''}; reconnecting in ${Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000))}s`);
+        }
+        return;
+      }
+      case 'nick-rejected':
+        print(`! ${event.error.message} [${event.error.code}]`);
+        connection.destroy();
+        end(1);
+        return;
+      case 'ready':
+        ready = true;
+        for (const line of pending.splice(0)) handleLine(line);
+        if (eof) drainAndQuit();
+        return;
+      case 'closed':
+        if (!done) end(eof || event.reason === 'quit' ? 0 : 1);
+        return;
+    }
+  });
+
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  rl.on('line', (line) => {
+    if (done) return;
+    if (!ready) pending.push(line);
+    else handleLine(line);
+  });
+  rl.on('close', () => {
+    eof = true;
+    if (done) return;
+    if (ready) drainAndQuit();
+  });
+
+  connection.start();
+  return result;
+}

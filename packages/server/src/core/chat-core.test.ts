@@ -1,0 +1,375 @@
+import type { PrivateMessage, RoomMessage, ServerFrame } from '@teamchat/protocol';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ChatEvents } from '../metrics/chat-events.js';
+import type { NewMessage, StateWrite, StoreSnapshot } from '../store/message-store.js';
+import { ChatCore } from './chat-core.js';
+import type { CoreEffects, PersistResult } from './core-effects.js';
+import type { Room } from './room.js';
+import type { Session } from './session.js';
+
+class TestSession implements Session {
+  nick: string | null = null;
+  key: string | null = null;
+  readonly rooms = new Set<Room>();
+  readonly inbox: ServerFrame[] = [];
+  closedWith: ServerFrame | null = null;
+  constructor(
+    readonly id: number,
+    readonly dialect: 'json' | 'plain' = 'json',
+    readonly remote = 'test',
+  ) {}
+  of<T extends ServerFrame['type']>(type: T): Extract<ServerFrame, { type: T }>[] {
+    return this.inbox.filter((f) => f.type === type) as Extract<ServerFrame, { type: T }>[];
+  }
+}
+
+/** Effects that keep everything in memory; `commit()` plays the database committing the queue. */
+class TestWorld implements CoreEffects<TestSession> {
+  queue: ({ message: NewMessage; done: (r: PersistResult) => void } | { run: () => void })[] = [];
+  stored: (NewMessage & { id: number })[] = [];
+  state: StateWrite[] = [];
+  nextId = 1;
+  full = false;
+  clock = 1_000;
+  counts = { message: 0, pm: 0, join: 0, leave: 0, open: 0, close: 0 };
+  events: ChatEvents = {
+    message: () => void this.counts.message++,
+    privateMessage: () => void this.counts.pm++,
+    join: () => void this.counts.join++,
+    leave: () => void this.counts.leave++,
+    connectionOpened: () => void this.counts.open++,
+    connectionClosed: () => void this.counts.close++,
+  };
+  send(session: TestSession, frame: ServerFrame) {
+    if (!session.closedWith) session.inbox.push(frame);
+  }
+  broadcast(sessions: Iterable<TestSession>, frame: ServerFrame) {
+    for (const s of sessions) this.send(s, frame);
+  }
+  persist(message: NewMessage, done: (r: PersistResult) => void) {
+    if (this.full) return false;
+    this.queue.push({ message, done });
+    return true;
+  }
+  inOrder(run: () => void) {
+    if (this.queue.length === 0) run();
+    else this.queue.push({ run });
+  }
+  persistState(write: StateWrite) {
+    this.state.push(write);
+  }
+  close(session: TestSession, bye: ServerFrame) {
+    this.send(session, bye);
+    session.closedWith = bye;
+  }
+  async roomHistory(room: string, q: { before?: number; after?: number; limit: number }): Promise<RoomMessage[]> {
+    const rows = this.stored
+      .filter((m): m is NewMessage & { kind: 'room'; id: number } => m.kind === 'room' && m.room === room)
+      .filter((m) => (q.before === undefined || m.id < q.before) && (q.after === undefined || m.id > q.after))
+      .map((m) => ({ id: m.id, ts: m.ts, room: m.room, nick: m.nick, text: m.text }));
+    return q.after !== undefined ? rows.slice(0, q.limit) : rows.slice(-q.limit);
+  }
+  async privateHistory(nick: string): Promise<PrivateMessage[]> {
+    return this.stored
+      .filter((m): m is NewMessage & { kind: 'pm'; id: number } => m.kind === 'pm' && (m.from.toLowerCase() === nick || m.to.toLowerCase() === nick))
+      .map((m) => ({ id: m.id, ts: m.ts, from: m.from, to: m.to, text: m.text }));
+  }
+  now() {
+    return this.clock;
+  }
+  logs: string[] = [];
+  log(line: string) {
+    this.logs.push(line);
+  }
+  /** The database commits everything queued, in order. */
+  commit() {
+    for (const item of this.queue.splice(0)) {
+      if ('run' in item) item.run();
+      else {
+        const id = this.nextId++;
+        this.stored.push({ ...item.message, id });
+        item.done({ ok: true, id });
+      }
+    }
+  }
+}
+
+const EMPTY: StoreSnapshot = { rooms: [], memberships: [], recent: [] };
+
+describe('ChatCore', () => {
+  let world: TestWorld;
+  let core: ChatCore<TestSession>;
+  let ids = 0;
+  const connect = (nick?: string) => {
+    const s = new TestSession(++ids);
+    core.connect(s);
+    if (nick) core.handle(s, { type: 'hello', v: 1, nick });
+    return s;
+  };
+  const say = (s: TestSession, room: string, text: string, ref?: string) =>
+    core.handle(s, { type: 'msg', room, text, ...(ref ? { ref } : {}) });
+
+  beforeEach(() => {
+    world = new TestWorld();
+    core = new ChatCore(world, EMPTY);
+  });
+
+  it('welcomes a client that says hello with a valid nick', () => {
+    const alice = connect('alice');
+    expect(alice.inbox[0]).toMatchObject({ type: 'welcome', v: 1, nick: 'alice', rooms: [] });
+    expect(core.isOnline('ALICE')).toBe(true);
+  });
+
+  it('refuses commands before a nick is chosen, and lets the client retry', () => {
+    const s = connect();
+    core.handle(s, { type: 'join', room: 'general' });
+    expect(s.of('error')[0]!.code).toBe('TC_ERR_NOT_REGISTERED');
+    core.handle(s, { type: 'hello', v: 1, nick: 'ok_nick' });
+    expect(s.of('welcome')).toHaveLength(1);
+  });
+
+  it('rejects an invalid nick and a nick in use (case-insensitively), leaving the client free to retry', () => {
+    connect('alice');
+    const s = connect();
+    core.handle(s, { type: 'hello', v: 1, nick: '9lives' });
+    core.handle(s, { type: 'hello', v: 1, nick: 'Alice' });
+    expect(s.of('error').map((e) => e.code)).toEqual(['TC_ERR_BAD_NICK', 'TC_ERR_NICK_IN_USE']);
+    core.handle(s, { type: 'hello', v: 1, nick: 'bob' });
+    expect(s.nick).toBe('bob');
+  });
+
+  it('closes a client speaking another protocol version', () => {
+    const s = connect();
+    core.handle(s, { type: 'hello', v: 99, nick: 'x' });
+    expect(s.of('error')[0]!.code).toBe('TC_ERR_VERSION');
+    expect(s.closedWith).toMatchObject({ type: 'bye', code: 'TC_ERR_VERSION' });
+  });
+
+  it('delivers a room message to every member, sender included, only after it is stored', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    const carol = connect('carol');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(bob, { type: 'join', room: 'general' });
+    core.handle(carol, { type: 'join', room: 'random' });
+    say(alice, 'general', 'hello', 'r1');
+    expect(bob.of('message')).toHaveLength(0);
+    world.commit();
+    const expected = { type: 'message', id: 1, room: 'general', nick: 'alice', text: 'hello', ts: 1_000 };
+    expect(alice.of('message')).toEqual([expected]);
+    expect(bob.of('message')).toEqual([expected]);
+    expect(carol.of('message')).toEqual([]);
+    expect(alice.of('ack')).toEqual([{ type: 'ack', ref: 'r1', id: 1, ts: 1_000 }]);
+    expect(world.counts.message).toBe(1);
+  });
+
+  it('announces joins to the room and sends the joiner the recent history', () => {
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'general' });
+    for (let i = 0; i < 60; i++) say(alice, 'general', `m${i}`);
+    world.commit();
+    const bob = connect('bob');
+    core.handle(bob, { type: 'join', room: '#General' });
+    const joined = bob.of('joined')[0]!;
+    expect(joined.room).toBe('general');
+    expect(joined.users).toEqual(['alice', 'bob']);
+    expect(joined.history).toHaveLength(50);
+    expect(joined.history[0]!.text).toBe('m10');
+    expect(joined.history[49]!.text).toBe('m59');
+    expect(joined.more).toBe(true);
+    expect(alice.of('presence')).toEqual([{ type: 'presence', room: 'general', nick: 'bob', event: 'join', ts: 1_000 }]);
+    expect(bob.of('presence')).toEqual([]);
+  });
+
+  it('resumes a room after a given id from memory, with no gap and no duplicate', () => {
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'general' });
+    for (let i = 0; i < 10; i++) say(alice, 'general', `m${i}`);
+    world.commit();
+    const bob = connect('bob');
+    core.handle(bob, { type: 'join', room: 'general', after: 7 });
+    const joined = bob.of('joined')[0]!;
+    expect(joined.history.map((m) => m.id)).toEqual([8, 9, 10]);
+    expect(joined.more).toBe(false);
+  });
+
+  it('marks a gap when a resume reaches further back than memory holds', () => {
+    core = new ChatCore(world, EMPTY, { recentCapacity: 50 });
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'general' });
+    for (let i = 0; i < 120; i++) say(alice, 'general', `m${i}`);
+    world.commit();
+    const bob = connect('bob');
+    core.handle(bob, { type: 'join', room: 'general', after: 5 });
+    const joined = bob.of('joined')[0]!;
+    expect(joined.history[0]!.id).toBe(71);
+    expect(joined.more).toBe(true);
+  });
+
+  it('pages older history from the store once memory runs out, by id', async () => {
+    core = new ChatCore(world, EMPTY, { recentCapacity: 50 });
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'general' });
+    for (let i = 0; i < 120; i++) say(alice, 'general', `m${i}`);
+    world.commit();
+    core.handle(alice, { type: 'history', room: 'general', before: 71, limit: 30 });
+    await new Promise((r) => setImmediate(r));
+    const page = alice.of('history')[0]!;
+    expect(page.messages.map((m) => m.id)).toEqual(Array.from({ length: 30 }, (_, i) => 41 + i));
+    expect(page.more).toBe(true);
+    core.handle(alice, { type: 'history', room: 'general', before: 3, limit: 30 });
+    await new Promise((r) => setImmediate(r));
+    expect(alice.of('history')[1]).toMatchObject({ messages: [{ id: 1 }, { id: 2 }], more: false });
+  });
+
+  it('lists users of a room and rooms with member counts', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(bob, { type: 'join', room: 'general' });
+    core.handle(bob, { type: 'join', room: 'random' });
+    core.handle(alice, { type: 'users', room: 'general', ref: 'u' });
+    core.handle(alice, { type: 'rooms' });
+    core.handle(alice, { type: 'users', room: 'nowhere' });
+    expect(alice.of('users')).toEqual([{ type: 'users', room: 'general', users: ['alice', 'bob'], ref: 'u' }]);
+    expect(alice.of('rooms')[0]!.rooms).toEqual([
+      { name: 'general', members: 2, topic: null },
+      { name: 'random', members: 1, topic: null },
+    ]);
+    expect(alice.of('error')[0]!.code).toBe('TC_ERR_NO_SUCH_ROOM');
+  });
+
+  it('delivers a private message to its recipient and sender only, wherever they are', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    const carol = connect('carol');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(carol, { type: 'join', room: 'general' });
+    core.handle(alice, { type: 'pm', to: 'BOB', text: 'psst', ref: 'p' });
+    world.commit();
+    const pm = { type: 'pm', id: 1, ts: 1_000, from: 'alice', to: 'bob', text: 'psst' };
+    expect(bob.of('pm')).toEqual([pm]);
+    expect(alice.of('pm')).toEqual([pm]);
+    expect(carol.inbox.filter((f) => f.type === 'pm' || f.type === 'message')).toEqual([]);
+    expect(alice.of('ack')).toHaveLength(1);
+  });
+
+  it('refuses a private message to an unknown or offline user', () => {
+    const alice = connect('alice');
+    core.handle(alice, { type: 'pm', to: 'ghost', text: 'boo' });
+    expect(alice.of('error')[0]!.code).toBe('TC_ERR_NO_SUCH_USER');
+    expect(world.queue).toHaveLength(0);
+  });
+
+  it('renames a user, announcing it per shared room and moving memberships', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(bob, { type: 'join', room: 'general' });
+    core.handle(alice, { type: 'nick', nick: 'bob' });
+    expect(alice.of('error')[0]!.code).toBe('TC_ERR_NICK_IN_USE');
+    core.handle(alice, { type: 'nick', nick: 'alicia' });
+    expect(alice.nick).toBe('alicia');
+    expect(alice.of('nick').find((f) => f.room === undefined)).toMatchObject({ old: 'alice', new: 'alicia' });
+    expect(bob.of('nick')).toEqual([{ type: 'nick', room: 'general', old: 'alice', new: 'alicia', ts: 1_000 }]);
+    expect(world.state).toContainEqual({ op: 'membership-rename', from: 'alice', to: 'alicia' });
+    expect(core.isOnline('alice')).toBe(false);
+  });
+
+  it('shows and sets the topic; only members may set it', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(bob, { type: 'topic', room: 'general', topic: 'hijack' });
+    expect(bob.of('error')[0]!.code).toBe('TC_ERR_NOT_IN_ROOM');
+    core.handle(alice, { type: 'topic', room: 'general', topic: 'Release day' });
+    core.handle(bob, { type: 'topic', room: 'general' });
+    expect(alice.of('topic')[0]).toMatchObject({ topic: 'Release day', by: 'alice' });
+    expect(bob.of('topic')[0]).toMatchObject({ topic: 'Release day' });
+    expect(bob.of('topic')[0]!.by).toBeUndefined();
+  });
+
+  it('announces a part and a disconnect, and keeps memberships for the next connection', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(alice, { type: 'join', room: 'random' });
+    core.handle(bob, { type: 'join', room: 'general' });
+    core.handle(alice, { type: 'part', room: 'random' });
+    expect(alice.of('parted')).toEqual([{ type: 'parted', room: 'random' }]);
+    core.disconnect(alice);
+    expect(bob.of('presence').map((p) => p.event)).toEqual(['disconnect']);
+    const again = connect('alice');
+    expect(again.of('welcome')[0]!.rooms).toEqual(['general']);
+    expect(again.of('joined').map((j) => j.room)).toEqual(['general']);
+    expect(world.counts).toMatchObject({ join: 4, leave: 2 });
+  });
+
+  it('announces a quit with its reason and closes the connection after what was queued', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(bob, { type: 'join', room: 'general' });
+    say(alice, 'general', 'bye all', 'last');
+    core.handle(alice, { type: 'quit', reason: 'lunch' });
+    expect(alice.closedWith).toBeNull();
+    world.commit();
+    expect(alice.of('ack')).toHaveLength(1);
+    expect(alice.closedWith).toMatchObject({ type: 'bye' });
+    expect(bob.inbox.filter((f) => f.type === 'message' || f.type === 'presence').map((f) => f.type)).toEqual(['message', 'presence']);
+    expect(bob.of('presence')[0]).toMatchObject({ event: 'quit', reason: 'lunch' });
+  });
+
+  it('keeps notices in order with the messages queued before them', () => {
+    const alice = connect('alice');
+    const bob = connect('bob');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(bob, { type: 'join', room: 'general' });
+    say(alice, 'general', 'first');
+    core.handle(alice, { type: 'topic', room: 'general', topic: 'after first' });
+    say(alice, 'general', 'second');
+    world.commit();
+    expect(bob.inbox.filter((f) => f.type === 'message' || f.type === 'topic').map((f) => (f.type === 'message' ? f.text : 'topic'))).toEqual([
+      'first',
+      'topic',
+      'second',
+    ]);
+  });
+
+  it('tells the sender when the write queue is full instead of dropping the message', () => {
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'general' });
+    world.full = true;
+    say(alice, 'general', 'too much', 'x');
+    expect(alice.of('error')).toEqual([expect.objectContaining({ code: 'TC_ERR_STORE_BUSY', ref: 'x' })]);
+  });
+
+  it('replaces control characters in text and refuses empty text', () => {
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'general' });
+    say(alice, 'general', 'a\u0000b\u001b[31mc\nd');
+    say(alice, 'general', '  \n ');
+    world.commit();
+    expect(alice.of('message')[0]!.text).toBe('a b [31mc d');
+    expect(alice.of('error')[0]!.code).toBe('TC_ERR_EMPTY_TEXT');
+  });
+
+  it('restores rooms, topics, memberships and recent messages from a snapshot', () => {
+    const snapshot: StoreSnapshot = {
+      rooms: [{ name: 'general', topic: 'hi', topicBy: 'bob', createdAt: 1 }],
+      memberships: [{ nick: 'alice', room: 'general' }],
+      recent: [{ id: 41, ts: 5, room: 'general', nick: 'bob', text: 'before the restart' }],
+    };
+    core = new ChatCore(world, snapshot);
+    const alice = connect('Alice');
+    expect(alice.of('joined')[0]).toMatchObject({ room: 'general', topic: 'hi', history: [{ id: 41, text: 'before the restart' }], more: false });
+  });
+
+  it('counts connections in and out once each', () => {
+    const a = connect('a');
+    core.handle(a, { type: 'quit' });
+    core.disconnect(a);
+    expect(core.connections).toBe(0);
+    expect(world.counts).toMatchObject({ open: 1, close: 1 });
+  });
+});
