@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { KyselyMessageStore, migrate, openDatabase, type Database, type NewMessage, type StoreConfig } from '../packages/server/src/store/index.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
@@ -38,6 +38,11 @@ async function throughput(store: KyselyMessageStore): Promise<void> {
     const rows = size * count;
     console.log(`  batch ${String(size).padStart(4)}: ${Math.round((rows / ms) * 1000).toLocaleString('en-US').padStart(9)} rows/s  (${(ms / count).toFixed(2)} ms/batch, ${count} batches)`);
   }
+  // A join storm: 1000 memberships (and 100 new rooms) plus 10 messages in one batch.
+  const joins = Array.from({ length: 1000 }, (_, i) => ({ op: 'membership-add' as const, nick: `joiner${i}`, room: `storm-${i % 100}`, ts: Date.now() }));
+  const start = performance.now();
+  await store.writeBatch({ messages: Array.from({ length: 10 }, () => message(n++)), state: joins });
+  console.log(`  batch of 1000 joins + 10 messages: ${(performance.now() - start).toFixed(1)} ms`);
 }
 
 async function bigTable(database: Database, store: KyselyMessageStore): Promise<void> {
@@ -47,8 +52,13 @@ async function bigTable(database: Database, store: KyselyMessageStore): Promise<
     INSERT INTO messages (room, sender, recipient, text, action, created_at)
     SELECT 'big-' || (g % ${ROOMS}), 'user' || (g % 500), NULL, 'filler message ' || g, false, now()
     FROM generate_series(1, ${BIG_TABLE}) g`.execute(db);
+  await sql`
+    INSERT INTO messages (room, sender, recipient, text, action, created_at)
+    SELECT NULL, 'user' || (g % 500), 'user' || ((g * 7) % 500), 'private filler ' || g, false, now()
+    FROM generate_series(1, ${BIG_TABLE / 20}) g`.execute(db);
+  await sql`INSERT INTO rooms (name, created_at) SELECT 'big-' || g, now() FROM generate_series(0, ${ROOMS - 1}) g`.execute(db);
   await sql`ANALYZE messages`.execute(db);
-  console.log(`  filled ${BIG_TABLE.toLocaleString('en-US')} messages in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  console.log(`  filled ${BIG_TABLE.toLocaleString('en-US')} room messages + ${(BIG_TABLE / 20).toLocaleString('en-US')} private messages in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   // The exact statement roomHistory(room, { limit: 50 }) sends (Kysely output).
   const plan = await sql<{ 'QUERY PLAN': string }>`
     EXPLAIN (ANALYZE, COSTS OFF)
@@ -56,6 +66,22 @@ async function bigTable(database: Database, store: KyselyMessageStore): Promise<
     where "room" = ${'big-7'} order by "id" desc limit ${50}`.execute(db);
   console.log('  EXPLAIN latest 50 of one room:');
   for (const row of plan.rows) console.log(`    ${row['QUERY PLAN']}`);
+  for (const [label, query] of [
+    [
+      'all private messages of one nick, latest 50',
+      sql`select * from ((select "id", "room", "sender", "recipient", "text", "action", "created_at" from "messages" where "recipient" is not null and "sender_key" = ${'user7'} order by "id" desc limit ${50})
+          union all (select "id", "room", "sender", "recipient", "text", "action", "created_at" from "messages" where "recipient" is not null and "recipient_key" = ${'user7'} and "sender_key" <> ${'user7'} order by "id" desc limit ${50})) pm
+          order by id desc limit ${50}`,
+    ],
+    [
+      'loadSnapshot(50) (LATERAL over rooms)',
+      sql`SELECT m.id FROM rooms r CROSS JOIN LATERAL (SELECT id, room FROM messages WHERE messages.room = r.name ORDER BY id DESC LIMIT ${50}) m ORDER BY m.room, m.id`,
+    ],
+  ] as const) {
+    const explained = await sql<{ 'QUERY PLAN': string }>`EXPLAIN (ANALYZE, COSTS OFF) ${query}`.execute(db);
+    console.log(`  EXPLAIN ${label}:`);
+    for (const row of explained.rows) console.log(`    ${row['QUERY PLAN']}`);
+  }
   const times: number[] = [];
   for (let i = 0; i < 50; i++) {
     const t = performance.now();
@@ -70,15 +96,25 @@ async function bigTable(database: Database, store: KyselyMessageStore): Promise<
   console.log(`  loadSnapshot(50) over ${snap.rooms.length} rooms: ${snap.recent.length} messages in ${(performance.now() - t).toFixed(1)} ms`);
 }
 
-/** The longest stall of the event loop while `work` runs. */
+/** The longest stall of the event loop while `work` runs: the biggest gap between two turns. */
 async function blocking(label: string, work: () => Promise<unknown>): Promise<void> {
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
+  let last = performance.now();
+  let longest = 0;
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
   const start = performance.now();
   await work();
   const total = performance.now() - start;
-  h.disable();
-  console.log(`  ${label}: took ${total.toFixed(1)} ms, longest event-loop stall ${(h.max / 1e6).toFixed(1)} ms`);
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  running = false;
+  console.log(`  ${label}: took ${total.toFixed(1)} ms, longest event-loop stall ${longest.toFixed(1)} ms`);
 }
 
 async function run(kind: 'pglite' | 'postgres'): Promise<void> {

@@ -75,6 +75,20 @@ abstract class FrameClient {
     );
   }
 
+  /** Waits until a matching frame has been received at any point (ignores the `next` cursor). */
+  async seen<T extends ServerFrame['type']>(
+    type: T,
+    match: (f: Extract<ServerFrame, { type: T }>) => boolean = () => true,
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<Extract<ServerFrame, { type: T }>> {
+    return this.waiters.until(
+      () => this.frames.find((f) => f.type === type && match(f as Extract<ServerFrame, { type: T }>)) as Extract<ServerFrame, { type: T }> | undefined,
+      `a "${type}" frame`,
+      timeoutMs,
+      () => this.frames.slice(-20).map((f) => JSON.stringify(f).slice(0, 200)).join('\n'),
+    );
+  }
+
   /** Waits until the connection is closed by the server. */
   async waitClosed(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
     await this.waiters.until(() => (this.closed ? true : undefined), 'the connection to close', timeoutMs, () => '');

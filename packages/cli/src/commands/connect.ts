@@ -1,9 +1,78 @@
-import { Command } from 'commander';
+/**
+ * `teamchat connect`: the terminal client. A full-screen Ink UI on a terminal; a line mode when
+ * stdin or stdout is not a terminal (pipes, scripts, tests).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isValidNick, normalizeRoom } from '@teamchat/protocol';
+import { ChatConnection, parseAddress, runLineMode, runTui } from '@teamchat/client';
+import { parsePositiveInt } from '../parse.js';
 
-/** `teamchat connect`: placeholder until its issue lands (see the issue list). */
+interface ConnectFlags {
+  nick?: string;
+  room: string[];
+  line?: boolean;
+  color: boolean;
+  scrollback: number;
+}
+
+const LINE_MODE_HELP = `
+Line mode (used when stdin or stdout is not a terminal, or with --line):
+  each stdin line is sent to the current room or conversation, or run as a /command;
+  EOF sends what is still queued, then quits. Output, one line per event:
+    [general] alice: hi            a room message
+    [general] * alice waves        a /me action
+    [PM] bob: psst                 a private message to you
+    [PM -> bob] see you            your own private message
+    * bob has joined general       a notice
+    ! ... [TC_ERR_...]             an error, with its code
+  A nick already in use at start is an error (exit 1): pick another one.
+
+Examples:
+  teamchat connect localhost:5555 --nick alice --room general
+  printf '/join ops\\ndeploy done\\n' | teamchat connect --nick deploybot
+`;
+
+function roomArg(value: string, previous: string[]): string[] {
+  const room = normalizeRoom(value);
+  if (!room) throw new InvalidArgumentError('must be a room name: 1-32 letters, digits, _ . or - [TC_ERR_BAD_ROOM]');
+  return [...previous, room];
+}
+
+function nickArg(value: string): string {
+  if (!isValidNick(value)) throw new InvalidArgumentError('must be 1-24 letters, digits, _ or -, starting with a letter [TC_ERR_BAD_NICK]');
+  return value;
+}
+
 export function connectCommand(): Command {
-  return new Command('connect').description('(not built yet)').action(() => {
-    console.error('teamchat connect is not built yet');
-    process.exit(1);
-  });
+  return new Command('connect')
+    .description('chat in the terminal: full-screen UI, or line mode when piped')
+    .argument('[server]', 'host:port of a teamchat server', 'localhost:5555')
+    .addOption(new Option('-n, --nick <nick>', 'your nick').env('TEAMCHAT_NICK').argParser(nickArg))
+    .addOption(new Option('-r, --room <room>', 'room to join (repeatable)').default([], 'none (your saved rooms)').argParser(roomArg))
+    .option('--line', 'force line mode even on a terminal')
+    .option('--no-color', 'no colours (also when NO_COLOR is set)')
+    .addOption(new Option('--scrollback <lines>', 'lines kept in memory per window').default(5000).argParser(parsePositiveInt))
+    .addHelpText('after', LINE_MODE_HELP)
+    .exitOverride()
+    .action(async (server: string, flags: ConnectFlags, cmd: Command) => {
+      const address = parseAddress(server);
+      if (!address) cmd.error(`teamchat connect: bad server address ${JSON.stringify(server)}: expected host:port [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
+      const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+      const lineMode = flags.line === true || !tty;
+      if (!flags.nick && lineMode) cmd.error('teamchat connect: --nick is required in line mode [TC_ERR_BAD_ARGUMENT]', { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
+      const connection = new ChatConnection({
+        host: address!.host,
+        port: address!.port,
+        nick: flags.nick ?? '',
+        rooms: flags.room,
+      });
+      let code: number;
+      if (lineMode) {
+        code = await runLineMode({ connection, input: process.stdin, output: process.stdout });
+      } else {
+        const noColor = !flags.color || (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '');
+        code = await runTui({ connection, noColor, scrollbackCap: flags.scrollback });
+      }
+      process.exit(code);
+    });
 }

@@ -15,6 +15,7 @@ interface ServeFlags {
   metricsInterval: number;
   metricsWindow: number;
   metricsRetention: number;
+  maxSendQueue: number;
 }
 
 export function serveCommand(): Command {
@@ -28,6 +29,7 @@ export function serveCommand(): Command {
     .addOption(new Option('--metrics-interval <duration>', 'metrics snapshot interval (e.g. 2s, 500ms)').default(2000, '2s').argParser(parseDuration))
     .addOption(new Option('--metrics-window <n>', 'snapshots in the moving average').default(5).argParser(parsePositiveInt))
     .addOption(new Option('--metrics-retention <duration>', 'how long metric snapshots are kept (e.g. 7d, 12h)').default(7 * 86_400_000, '7d').argParser(parseDuration))
+    .addOption(new Option('--max-send-queue <bytes>', 'output queued for one client before it is disconnected as a slow consumer').default(1024 * 1024, '1 MiB').argParser(parsePositiveInt))
     .action(async (flags: ServeFlags) => {
       const store: StoreConfig = flags.databaseUrl
         ? { kind: 'postgres', url: flags.databaseUrl }
@@ -37,6 +39,7 @@ export function serveCommand(): Command {
         port: flags.port,
         httpPort: flags.httpPort,
         store,
+        maxSendQueueBytes: flags.maxSendQueue,
         metrics: { intervalMs: flags.metricsInterval, window: flags.metricsWindow, retentionMs: flags.metricsRetention },
       });
       let info;

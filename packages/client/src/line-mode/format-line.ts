@@ -40,6 +40,8 @@ export function formatLine(frame: ServerFrame, self: string, resumed: boolean): 
       return [`* Connected to ${frame.server} as ${frame.nick}`];
     case 'error':
       return [`! ${frame.message} [${frame.code}]`];
+    case 'bye':
+      return frame.code ? [`! Disconnected: ${frame.reason} [${frame.code}]`] : [`* Bye (${frame.reason})`];
     case 'ack':
     case 'pong':
       return [];

@@ -23,7 +23,9 @@ export type ChatAction =
   | { type: 'open-pm'; nick: string }
   | { type: 'close-window'; key: string }
   | { type: 'focus-on-join'; room: string }
-  | { type: 'older-requested'; key: string };
+  | { type: 'older-requested'; key: string }
+  | { type: 'nick-rejected'; text: string }
+  | { type: 'nick-retry'; nick: string };
 
 /** Collects the window copies of one reduction, so each window is copied at most once. */
 class Draft {
@@ -32,12 +34,14 @@ class Draft {
   current: string;
   nick: string;
   focusOnJoin: string | null;
+  nickError: string | null;
 
   constructor(readonly state: ChatState) {
     this.windows = state.windows.slice();
     this.current = state.current;
     this.nick = state.nick;
     this.focusOnJoin = state.focusOnJoin;
+    this.nickError = state.nickError;
   }
 
   find(key: string): ChatWindow | undefined {
@@ -81,7 +85,7 @@ class Draft {
       if (w) w.rev = w.scrollback.rev;
     }
     const current = this.windows.some((w) => w.key === this.current) ? this.current : STATUS_KEY;
-    return { ...this.state, windows: this.windows, current, nick: this.nick, focusOnJoin: this.focusOnJoin, ...patch };
+    return { ...this.state, windows: this.windows, current, nick: this.nick, focusOnJoin: this.focusOnJoin, nickError: this.nickError, ...patch };
   }
 }
 
@@ -120,6 +124,7 @@ function applyFrame(d: Draft, f: ServerFrame): void {
   switch (f.type) {
     case 'welcome': {
       d.nick = f.nick;
+      d.nickError = null;
       const status = d.find(STATUS_KEY)!;
       status.name = f.server;
       status.scrollback.addNotice('notice', `Connected to ${f.server} as ${f.nick}`, Date.now());
@@ -327,6 +332,10 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       if (state.windows.some((w) => w.key === roomKey(room))) return reduceChat(state, { type: 'switch', key: roomKey(room) });
       return { ...state, focusOnJoin: room };
     }
+    case 'nick-rejected':
+      return { ...state, nickError: action.text };
+    case 'nick-retry':
+      return { ...state, nickError: null, nick: action.nick };
     case 'older-requested': {
       const d = new Draft(state);
       const w = d.find(action.key);

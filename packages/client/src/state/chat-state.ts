@@ -38,6 +38,8 @@ export interface ChatState {
   /** Switch to this room when its `joined` arrives (set by `/join`). */
   focusOnJoin: string | null;
   scrollbackCap: number;
+  /** The nick was refused at the first connect: the UI asks for another one. */
+  nickError: string | null;
 }
 
 export const STATUS_KEY = '*';
@@ -69,6 +71,7 @@ export function initialChatState(connection: ConnectionState, scrollbackCap = SC
     current: STATUS_KEY,
     focusOnJoin: null,
     scrollbackCap,
+    nickError: null,
   };
 }
 

@@ -166,27 +166,23 @@ for (const backend of backends) {
       await metrics.stop();
       await database.close();
     });
+
+    it('keeps counting and reports an unhealthy store when the database fails', async () => {
+      // The database of the previous test is closed now.
+      const lines: string[] = [];
+      const clock = fakeClock(T0);
+      const metrics = new MetricsService({ database, stats, now: clock.now, log: (l) => lines.push(l) });
+      metrics.message('general');
+      clock.advance(2000);
+      const snapshot = await metrics.tick();
+      expect(snapshot.rooms.general!.messages).toBe(1);
+      expect(metrics.storeHealthy).toBe(false);
+      expect(lines.some((l) => l.startsWith('error: storing a metrics snapshot failed'))).toBe(true);
+    });
   });
 }
 
 describe('MetricsService', () => {
-  it('keeps counting and reports an unhealthy store when the database fails', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'teamchat-metrics-'));
-    tempDirs.push(dir);
-    const database = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'data') });
-    await migrate(database);
-    await database.close();
-    const lines: string[] = [];
-    const clock = fakeClock(T0);
-    const metrics = new MetricsService({ database, stats, now: clock.now, log: (l) => lines.push(l) });
-    metrics.message('general');
-    clock.advance(2000);
-    const snapshot = await metrics.tick();
-    expect(snapshot.rooms.general!.messages).toBe(1);
-    expect(metrics.storeHealthy).toBe(false);
-    expect(lines.some((l) => l.startsWith('error: storing a metrics snapshot failed'))).toBe(true);
-  });
-
   it('rejects a non-positive interval', () => {
     const database = {} as Database;
     expect(() => new MetricsService({ database, stats, intervalMs: 0 })).toThrow(/interval/);

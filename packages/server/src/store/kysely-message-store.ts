@@ -83,13 +83,15 @@ export class KyselyMessageStore implements MessageStore {
 
   async writeBatch(batch: WriteBatch): Promise<number[]> {
     const columns = checkBatch(batch);
-    if (batch.state.length === 0) {
+    const steps = planStateWrites(batch.state);
+    if (steps.length === 0 || (steps.length === 1 && !columns)) {
       // A single statement is its own transaction: skip BEGIN/COMMIT round trips on the hot path.
+      if (steps.length === 1) await steps[0]!(this.#db);
       return columns ? insertMessages(this.#db, columns) : [];
     }
     return this.#db.transaction().execute(async (trx) => {
       const ids = columns ? await insertMessages(trx, columns) : [];
-      for (const write of batch.state) await applyStateWrite(trx, write);
+      for (const step of steps) await step(trx);
       return ids;
     });
   }
@@ -190,52 +192,114 @@ async function insertMessages(db: Db, c: MessageColumns): Promise<number[]> {
   return ids;
 }
 
-async function applyStateWrite(db: Db, write: StateWrite): Promise<void> {
-  switch (write.op) {
-    case 'room':
-      await sql`
-        INSERT INTO rooms (name, created_at) VALUES (${write.room}, ${ts(write.ts)})
-        ON CONFLICT (name) DO NOTHING`.execute(db);
-      return;
-    case 'membership-add':
-      // The room is created if this is its first member (memberships reference rooms).
-      await sql`
-        WITH room AS (
-          INSERT INTO rooms (name, created_at) VALUES (${write.room}, ${ts(write.ts)})
-          ON CONFLICT (name) DO NOTHING
-        )
-        INSERT INTO memberships (nick_key, room, joined_at) VALUES (${nickKey(write.nick)}, ${write.room}, ${ts(write.ts)})
-        ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
-      return;
-    case 'membership-remove':
-      await sql`DELETE FROM memberships WHERE nick_key = ${nickKey(write.nick)} AND room = ${write.room}`.execute(db);
-      return;
+type Step = (db: Db) => Promise<void>;
+
+/**
+ * Turns the state writes into statements, in order. A run of consecutive writes of the same kind
+ * (joins at start-up, a burst of parts) becomes one `unnest` statement instead of one round trip
+ * per write; that is equivalent because writes within such a run do not depend on each other
+ * (adds and removes are idempotent per pair; for `room` and `user` the last one wins).
+ */
+function planStateWrites(writes: StateWrite[]): Step[] {
+  const steps: Step[] = [];
+  for (let i = 0; i < writes.length; ) {
+    const op = writes[i]!.op;
+    let j = i + 1;
+    if (op !== 'topic' && op !== 'membership-rename') {
+      while (j < writes.length && writes[j]!.op === op) j++;
+    }
+    const run = writes.slice(i, j);
+    const step = planRun(run);
+    if (step) steps.push(step);
+    i = j;
+  }
+  return steps;
+}
+
+function planRun(run: StateWrite[]): Step | null {
+  const first = run[0]!;
+  switch (first.op) {
+    case 'room': {
+      const rooms = run as Extract<StateWrite, { op: 'room' }>[];
+      const names = rooms.map((w) => w.room);
+      const ms = rooms.map((w) => w.ts);
+      return async (db) => {
+        await sql`
+          INSERT INTO rooms (name, created_at)
+          SELECT u.name, to_timestamp(u.ms / 1000.0) FROM unnest(${names}::text[], ${ms}::float8[]) AS u(name, ms)
+          ON CONFLICT (name) DO NOTHING`.execute(db);
+      };
+    }
+    case 'membership-add': {
+      const adds = run as Extract<StateWrite, { op: 'membership-add' }>[];
+      const nicks = adds.map((w) => nickKey(w.nick));
+      const rooms = adds.map((w) => w.room);
+      const ms = adds.map((w) => w.ts);
+      // A room is created with its first member when it does not exist yet (memberships reference rooms).
+      return async (db) => {
+        await sql`
+          WITH u AS (
+            SELECT * FROM unnest(${nicks}::text[], ${rooms}::text[], ${ms}::float8[]) WITH ORDINALITY AS u(nick_key, room, ms, ord)
+          ), new_rooms AS (
+            INSERT INTO rooms (name, created_at)
+            SELECT room, to_timestamp(min(ms) / 1000.0) FROM u GROUP BY room
+            ON CONFLICT (name) DO NOTHING
+          )
+          INSERT INTO memberships (nick_key, room, joined_at)
+          SELECT nick_key, room, to_timestamp(ms / 1000.0) FROM u ORDER BY ord
+          ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
+      };
+    }
+    case 'membership-remove': {
+      const removes = run as Extract<StateWrite, { op: 'membership-remove' }>[];
+      const nicks = removes.map((w) => nickKey(w.nick));
+      const rooms = removes.map((w) => w.room);
+      return async (db) => {
+        await sql`
+          DELETE FROM memberships m
+          USING unnest(${nicks}::text[], ${rooms}::text[]) AS u(nick_key, room)
+          WHERE m.nick_key = u.nick_key AND m.room = u.room`.execute(db);
+      };
+    }
+    case 'user': {
+      // One row per nick key (an upsert may not touch a row twice in one statement): the last wins.
+      const latest = new Map<string, Extract<StateWrite, { op: 'user' }>>();
+      for (const w of run as Extract<StateWrite, { op: 'user' }>[]) latest.set(nickKey(w.nick), w);
+      const keys = [...latest.keys()];
+      const nicks = [...latest.values()].map((w) => w.nick);
+      const ms = [...latest.values()].map((w) => w.ts);
+      return async (db) => {
+        await sql`
+          INSERT INTO users (nick_key, nick, created_at)
+          SELECT u.nick_key, u.nick, to_timestamp(u.ms / 1000.0)
+          FROM unnest(${keys}::text[], ${nicks}::text[], ${ms}::float8[]) AS u(nick_key, nick, ms)
+          ON CONFLICT (nick_key) DO UPDATE SET nick = EXCLUDED.nick`.execute(db);
+      };
+    }
     case 'membership-rename': {
-      const from = nickKey(write.from);
-      const to = nickKey(write.to);
-      if (from === to) return; // a change of case only: same key, nothing moves
+      const from = nickKey(first.from);
+      const to = nickKey(first.to);
+      if (from === to) return null; // a change of case only: same key, nothing moves
       // Move every membership of `from` to `to`, merging with the rooms `to` is already in.
-      await sql`
-        WITH moved AS (DELETE FROM memberships WHERE nick_key = ${from} RETURNING room, joined_at)
-        INSERT INTO memberships (nick_key, room, joined_at)
-        SELECT ${to}, room, joined_at FROM moved
-        ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
-      return;
+      return async (db) => {
+        await sql`
+          WITH moved AS (DELETE FROM memberships WHERE nick_key = ${from} RETURNING room, joined_at)
+          INSERT INTO memberships (nick_key, room, joined_at)
+          SELECT ${to}, room, joined_at FROM moved
+          ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
+      };
     }
     case 'topic': {
-      const topic = write.topic === '' ? null : write.topic;
-      await sql`
-        INSERT INTO rooms (name, topic, topic_by, topic_at, created_at)
-        VALUES (${write.room}, ${topic}, ${topic === null ? null : write.by}, ${ts(write.ts)}, ${ts(write.ts)})
-        ON CONFLICT (name) DO UPDATE
-        SET topic = EXCLUDED.topic, topic_by = EXCLUDED.topic_by, topic_at = EXCLUDED.topic_at`.execute(db);
-      return;
+      const topic = first.topic === '' ? null : first.topic;
+      const by = topic === null ? null : first.by;
+      return async (db) => {
+        await sql`
+          INSERT INTO rooms (name, topic, topic_by, topic_at, created_at)
+          VALUES (${first.room}, ${topic}, ${by}, ${ts(first.ts)}, ${ts(first.ts)})
+          ON CONFLICT (name) DO UPDATE
+          SET topic = EXCLUDED.topic, topic_by = EXCLUDED.topic_by, topic_at = EXCLUDED.topic_at`.execute(db);
+      };
     }
-    case 'user':
-      await sql`
-        INSERT INTO users (nick_key, nick, created_at) VALUES (${nickKey(write.nick)}, ${write.nick}, ${ts(write.ts)})
-        ON CONFLICT (nick_key) DO UPDATE SET nick = EXCLUDED.nick`.execute(db);
-      return;
   }
 }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
 import { openDatabase, type Database } from './database.js';
 import { KyselyMessageStore } from './kysely-message-store.js';
-import type { NewMessage, StoreConfig } from './message-store.js';
+import type { NewMessage, StateWrite, StoreConfig } from './message-store.js';
 import { migrate, MIGRATIONS_DIR } from './migrator.js';
 import { StoreError } from './store-error.js';
 
@@ -290,6 +290,28 @@ for (const backend of backends) {
       expect(users).toEqual([{ nick_key: 'ann', nick: 'Ann' }]);
     });
 
+    it('applies a burst of state writes in order, with the same result as one by one', async () => {
+      const state: StateWrite[] = [];
+      for (let i = 0; i < 300; i++) state.push({ op: 'membership-add', nick: `Burst${i}`, room: `burst-${i % 4}`, ts: T0 + i });
+      state.push({ op: 'membership-add', nick: 'burst0', room: 'burst-0', ts: T0 });
+      for (let i = 0; i < 300; i += 2) state.push({ op: 'membership-remove', nick: `burst${i}`, room: `burst-${i % 4}` });
+      state.push({ op: 'membership-add', nick: 'burst0', room: 'burst-0', ts: T0 + 1000 });
+      state.push({ op: 'user', nick: 'burster', ts: T0 }, { op: 'user', nick: 'Burster', ts: T0 + 1 }, { op: 'user', nick: 'BURSTER', ts: T0 + 2 });
+      state.push({ op: 'room', room: 'burst-x', ts: T0 }, { op: 'room', room: 'burst-x', ts: T0 + 5 });
+      await store.writeBatch({ messages: [], state });
+
+      const snapshot = await store.loadSnapshot(0);
+      const members = snapshot.memberships.filter((m) => m.room.startsWith('burst-'));
+      const expected = [{ nick: 'burst0', room: 'burst-0' }];
+      for (let i = 1; i < 300; i += 2) expected.push({ nick: `burst${i}`, room: `burst-${i % 4}` });
+      const order = (a: { nick: string; room: string }, b: { nick: string; room: string }) =>
+        a.room === b.room ? (a.nick < b.nick ? -1 : 1) : a.room < b.room ? -1 : 1;
+      expect(members).toEqual(expected.sort(order));
+      expect(snapshot.rooms.find((r) => r.name === 'burst-x')?.createdAt).toBe(T0);
+      const users = await database.kysely.selectFrom('users').select('nick').where('nick_key', '=', 'burster').execute();
+      expect(users).toEqual([{ nick: 'BURSTER' }]);
+    });
+
     it('rejects text with a NUL character and stores nothing of that batch', async () => {
       const err = await expectStoreError(
         store.writeBatch({
@@ -331,9 +353,36 @@ for (const backend of backends) {
   });
 }
 
+describe.skipIf('skip' in postgres)('KyselyMessageStore on a Postgres server that restarts', () => {
+  it('fails while the server is down and works again once it is back, without reopening', async () => {
+    if ('skip' in postgres) return;
+    const database = await openDatabase({ kind: 'postgres', url: postgres.url });
+    try {
+      await migrate(database);
+      const store = new KyselyMessageStore(database);
+      const [before] = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'before')], state: [] });
+
+      await postgres.stopServer();
+      try {
+        await expect(store.writeBatch({ messages: [roomMsg('outage', 'ann', 'during')], state: [] })).rejects.toThrow();
+        await expect(store.ping()).rejects.toThrow();
+      } finally {
+        await postgres.startServer();
+      }
+
+      const [after] = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'after')], state: [] });
+      expect(after!).toBeGreaterThan(before!);
+      expect((await store.roomHistory('outage', { limit: 10 })).map((m) => m.text)).toEqual(['before', 'after']);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe('openDatabase', () => {
   it('refuses a PGlite folder that is already open, and takes over the lock of a process that is gone', async () => {
-    const dataDir = join(tempDir('teamchat-lock-'), 'nested', 'data');
+    // The PGlite suite's folder (closed by now) when it ran: a new folder costs an initdb.
+    const dataDir = pgliteDir ?? join(tempDir('teamchat-lock-'), 'nested', 'data');
     const first = await openDatabase({ kind: 'pglite', dataDir });
     try {
       const err = await expectStoreError(openDatabase({ kind: 'pglite', dataDir }), 'TC_STORE_LOCKED');

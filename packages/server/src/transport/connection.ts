@@ -42,6 +42,7 @@ export class Connection implements Session {
   readonly #plain: PlainDialect | null;
   #closing = false;
   #closed = false;
+  #checkScheduled = false;
 
   readonly id: number;
 
@@ -129,12 +130,23 @@ export class Connection implements Session {
 
   #write(bytes: Buffer): void {
     this.#link.write(bytes);
-    if (this.#link.buffered > this.#host.maxSendQueueBytes) {
-      // Slow consumer: it alone is cut, nobody else waits for it.
-      this.#host.log(`closing ${this.nick ?? this.remote}: TC_ERR_SLOW_CONSUMER (${this.#link.buffered} bytes queued)`);
-      this.#closing = true;
-      this.#link.destroy();
-      this.closed();
+    if (!this.#checkScheduled) {
+      this.#checkScheduled = true;
+      // After the link has flushed this tick's writes to the kernel (its uncork runs first).
+      process.nextTick(this.#checkQueue);
     }
   }
+
+  /**
+   * What the peer has not taken once the kernel had its chance is this client's queue. Past the
+   * bound, it alone is cut off: nobody else waits for it and server memory stays bounded.
+   */
+  readonly #checkQueue = (): void => {
+    this.#checkScheduled = false;
+    if (this.#closed || this.#link.buffered <= this.#host.maxSendQueueBytes) return;
+    this.#host.log(`closing ${this.nick ?? this.remote}: TC_ERR_SLOW_CONSUMER (${this.#link.buffered} bytes queued)`);
+    this.#closing = true;
+    this.#link.destroy();
+    this.closed();
+  };
 }

@@ -1,0 +1,15 @@
+/**
+ * The teamchat terminal client: the connection (NDJSON over TCP with reconnect and resume),
+ * the chat state, the line mode and the full-screen Ink UI.
+ */
+export { ChatConnection, parseAddress, type ChatConnectionOptions, type ConnectionEvent, type ConnectionState, type Target } from './connection/chat-connection.js';
+export { runLineMode, type LineModeOptions } from './line-mode/run-line-mode.js';
+export { formatLine } from './line-mode/format-line.js';
+export { clientHelpLines, CLIENT_COMMANDS } from './input/interpret-input.js';
+export type { TuiOptions } from './ui/run-tui.js';
+
+/** Runs the Ink UI; loaded on demand so line mode starts without React and Ink. */
+export async function runTui(options: import('./ui/run-tui.js').TuiOptions): Promise<number> {
+  const { runTui: run } = await import('./ui/run-tui.js');
+  return run(options);
+}

@@ -1,0 +1,138 @@
+/**
+ * The full-screen client: sidebar, message pane, user list, status bar and input line. It only
+ * renders the store's state and turns keys into intents (`ChatIntents`); it does no I/O.
+ *
+ * @example
+ * render(<App store={store} intents={{ input, older, quit, nick }} />);
+ */
+import { Box, useInput } from 'ink';
+import { useState, useSyncExternalStore } from 'react';
+import { ALL_COMMAND_NAMES } from '../input/interpret-input.js';
+import type { ChatStore } from '../state/chat-store.js';
+import { currentWindow, type ChatWindow } from '../state/chat-state.js';
+import type { Line } from '../state/scrollback.js';
+import { InputLine } from './InputLine.js';
+import { pageDown, pageUp } from './layout-rows.js';
+import { MessagePane } from './MessagePane.js';
+import { Sidebar, windowLabel } from './Sidebar.js';
+import { StatusBar } from './StatusBar.js';
+import { UserList } from './UserList.js';
+import { useTerminalSize } from './useTerminalSize.js';
+
+export interface ChatIntents {
+  /** A line typed in the current window. */
+  input: (line: string) => void;
+  /** Fetch an older page for a window (scrolled past the top). */
+  older: (key: string) => void;
+  quit: () => void;
+  /** A new nick after the first one was refused. */
+  nick: (nick: string) => void;
+}
+
+export interface AppProps {
+  store: ChatStore;
+  intents: ChatIntents;
+  /** Messages waiting for the server (shown in the status bar). */
+  queued?: () => number;
+}
+
+/** Below this width the sidebar collapses into the status bar. */
+export const SIDEBAR_MIN_COLUMNS = 60;
+const USERLIST_MIN_COLUMNS = 80;
+
+/** Index of the last line whose seq is <= `seq`. */
+function indexOfSeq(lines: readonly Line[], seq: number): number {
+  let lo = 0;
+  let hi = lines.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (lines[mid]!.seq <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+function activity(windows: readonly ChatWindow[]): string {
+  const busy = windows.map((w, i) => (w.unread > 0 || w.mentioned ? `${i + 1}${w.mentioned ? '!' : ''}` : '')).filter(Boolean);
+  return busy.length ? ` [act: ${busy.join(',')}]` : '';
+}
+
+export function App({ store, intents, queued }: AppProps) {
+  const state = useSyncExternalStore(store.subscribe, store.getState);
+  const { columns, rows } = useTerminalSize();
+  const [anchors, setAnchors] = useState<ReadonlyMap<string, number>>(new Map());
+  const [showUsers, setShowUsers] = useState(true);
+
+  const win = currentWindow(state);
+  const height = Math.max(4, rows - 1);
+  const mainHeight = height - 2;
+  const sidebarWidth = columns >= SIDEBAR_MIN_COLUMNS ? Math.min(22, Math.max(14, Math.floor(columns * 0.18))) : 0;
+  const usersWidth = showUsers && win.kind === 'room' && columns >= USERLIST_MIN_COLUMNS ? 18 : 0;
+  const paneWidth = Math.max(10, columns - sidebarWidth - usersWidth);
+  const lines = win.scrollback.lines;
+  const anchorSeq = anchors.get(win.key);
+  const bottom = anchorSeq === undefined ? null : Math.max(0, indexOfSeq(lines, anchorSeq));
+
+  const setAnchor = (key: string, index: number | null) => {
+    setAnchors((prev) => {
+      const next = new Map(prev);
+      if (index === null) next.delete(key);
+      else next.set(key, lines[index]!.seq);
+      return next;
+    });
+  };
+
+  useInput((input, key) => {
+    if (key.ctrl && input === 'c') return intents.quit();
+    if (state.nickError !== null) return;
+    if ((key.ctrl && input === 'n') || (key.meta && key.downArrow)) return store.dispatch({ type: 'switch-relative', delta: 1 });
+    if ((key.ctrl && input === 'p') || (key.meta && key.upArrow)) return store.dispatch({ type: 'switch-relative', delta: -1 });
+    if (key.meta && /^[1-9]$/.test(input)) return store.dispatch({ type: 'switch-index', index: Number(input) - 1 });
+    if (key.ctrl && input === 't') return setShowUsers((v) => !v);
+    if (key.pageUp) {
+      if (lines.length === 0) {
+        if (win.hasOlder && !win.loadingOlder) intents.older(win.key);
+        return;
+      }
+      const r = pageUp(lines, bottom ?? lines.length - 1, Math.max(1, mainHeight - 2), paneWidth, state.nick);
+      setAnchor(win.key, r.bottom);
+      if (r.atTop && win.hasOlder && !win.loadingOlder) intents.older(win.key);
+      return;
+    }
+    if (key.pageDown) {
+      if (bottom === null) return;
+      setAnchor(win.key, pageDown(lines, bottom, Math.max(1, mainHeight - 2), paneWidth, state.nick));
+      return;
+    }
+  });
+
+  const nicks = [...win.users, ...state.windows.filter((w) => w.kind === 'pm').map((w) => w.name)];
+  const index = state.windows.indexOf(win);
+  const title = `${index + 1}:${windowLabel(win)}${sidebarWidth === 0 ? activity(state.windows) : ''}`;
+
+  return (
+    <Box flexDirection="column" width={columns} height={height}>
+      <Box flexDirection="row" height={mainHeight}>
+        {sidebarWidth > 0 ? <Sidebar windows={state.windows} current={state.current} width={sidebarWidth} height={mainHeight} /> : null}
+        <MessagePane
+          lines={lines}
+          rev={win.rev}
+          self={state.nick}
+          width={paneWidth}
+          height={mainHeight}
+          bottom={bottom}
+          loadingOlder={win.loadingOlder}
+        />
+        {usersWidth > 0 ? <UserList users={win.users} self={state.nick} width={usersWidth} height={mainHeight} /> : null}
+      </Box>
+      <StatusBar connection={state.connection} nick={state.nick} title={title} topic={win.topic} width={columns} queued={queued?.() ?? 0} />
+      {state.nickError !== null ? (
+        <Box flexDirection="column">
+          <InputLine key="nick" prompt={`${state.nickError} - choose another nick: `} width={columns} nicks={[]} commands={[]} onSubmit={(n) => n.trim() && intents.nick(n.trim())} />
+        </Box>
+      ) : (
+        <InputLine key="chat" prompt={`[${windowLabel(win)}] `} width={columns} nicks={nicks} commands={ALL_COMMAND_NAMES} onSubmit={intents.input} />
+      )}
+    </Box>
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * A small tmux driver for end-to-end tests of the full-screen client: a private tmux server
+ * (its own socket), one detached session of a fixed size, keys in, screen text out.
+ *
+ * @example
+ * const t = await TmuxSession.start('node bin/teamchat connect ...', { width: 120, height: 40 });
+ * await t.waitFor((screen) => screen.includes('#general'));
+ * await t.sendKeys('hello', 'Enter');
+ * await t.kill();
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface TmuxOptions {
+  width?: number;
+  height?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export class TmuxSession {
+  private constructor(
+    readonly socket: string,
+    readonly name: string,
+  ) {}
+
+  static async start(command: string, options: TmuxOptions = {}): Promise<TmuxSession> {
+    const id = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    const session = new TmuxSession(`teamchat-test-${id}`, `tc-${id}`);
+    const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    await session.tmux(
+      'new-session', '-d', '-s', session.name,
+      '-x', String(options.width ?? 120), '-y', String(options.height ?? 40),
+      ...(options.cwd ? ['-c', options.cwd] : []),
+      ...env,
+      command,
+    );
+    return session;
+  }
+
+  async tmux(...args: string[]): Promise<string> {
+    const { stdout } = await run('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { env: { ...process.env, TMUX: '' } });
+    return stdout;
+  }
+
+  /** Sends keys as `tmux send-keys` understands them (`Enter`, `C-c`, `PageUp`, or literal text with `-l`). */
+  async sendKeys(...keys: string[]): Promise<void> {
+    await this.tmux('send-keys', '-t', this.name, ...keys);
+  }
+
+  /** Types text literally (no key-name lookup). */
+  async type(text: string): Promise<void> {
+    await this.tmux('send-keys', '-t', this.name, '-l', text);
+  }
+
+  /** The visible screen as plain text. */
+  async capture(): Promise<string> {
+    return this.tmux('capture-pane', '-p', '-t', this.name);
+  }
+
+  /** Polls the screen until `check` passes (or throws after `timeoutMs`, showing the last screen). */
+  async waitFor(check: (screen: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = '';
+    for (;;) {
+      try {
+        screen = await this.capture();
+      } catch {
+        screen = '(no session)';
+      }
+      if (check(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  /** Ends the session and its private tmux server. */
+  async kill(): Promise<void> {
+    await this.tmux('kill-server').catch(() => {});
+  }
+}
