@@ -60,6 +60,8 @@ class StressClient {
   /** The run is over for this client: do not count its close as a disconnect. */
   ending = false;
   room = -1;
+  /** The room asked for last (a `joined` for any other room is a membership restored from an earlier run). */
+  wantRoom: number;
   /** Set while leaving a room: the window already ended, `part` goes out after the guard. */
   leaving = false;
   readonly intervals: Interval[] = [];
@@ -72,7 +74,9 @@ class StressClient {
     readonly index: number,
     readonly nick: string,
     readonly initialRoom: number,
-  ) {}
+  ) {
+    this.wantRoom = initialRoom;
+  }
 }
 
 export class StressShard {
@@ -299,7 +303,11 @@ export class StressShard {
 
   #onJoined(client: StressClient, roomName: string, nowRel: number): void {
     const room = this.#config.rooms.indexOf(roomName);
-    if (room < 0) return; // a room restored from an earlier run of the same nick: not ours
+    if (room !== client.wantRoom) {
+      // A membership restored from an earlier run of the same nick: leave it, it is not ours.
+      client.socket?.write(`{"type":"part","room":${JSON.stringify(roomName)}}\n`);
+      return;
+    }
     client.room = room;
     client.state = 'in-room';
     client.leaving = false;
@@ -436,6 +444,7 @@ export class StressShard {
     setTimeout(() => {
       if (client.state !== 'in-room' || !client.socket?.writable) return;
       client.state = 'switching';
+      client.wantRoom = to;
       this.#stats.leaves[from]!++;
       client.socket.write(`{"type":"part","room":${JSON.stringify(rooms[from])}}\n{"type":"join","room":${JSON.stringify(rooms[to])}}\n`);
     }, this.#config.leaveGuardMs).unref();

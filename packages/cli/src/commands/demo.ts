@@ -60,7 +60,7 @@ export function browserOpener(platform = process.platform): { command: string; a
 
 function printScriptLine(line: ScriptLine): void {
   const colour = USER_COLOURS[line.user] ?? chalk.white;
-  if (line.kind === 'typed') process.stdout.write(colour(chalk.bold(`${line.user}> ${line.input ?? line.text}`)) + '\n');
+  if (line.kind === 'typed') process.stdout.write(colour(chalk.bold(`${line.user}> ${line.text}`)) + '\n');
   else process.stdout.write(colour(`  [${line.user}] ${line.text}`) + '\n');
 }
 
@@ -158,7 +158,7 @@ export function demoCommand(): Command {
               durationMs: Math.max(1, remainingMs - rampMs),
               drainMs: 5_000,
               workers: 0,
-              nickPrefix: 'bot',
+              nickPrefix: `bot${Math.random().toString(36).slice(2, 5)}_`,
               signal: controller.signal,
             },
             {

@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 /**
  * The full-screen client: sidebar, message pane, user list, status bar and input line. It only
  * renders the store's state and turns keys into intents (`ChatIntents`); it does no I/O.

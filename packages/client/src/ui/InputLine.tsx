@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 /**
  * The input line: editing (arrows, Home/End, Ctrl+A/E/W/U/K, Backspace/Delete), Tab completion
  * of commands and nicks (repeat Tab to cycle), Up/Down to recall earlier lines, Enter submits.

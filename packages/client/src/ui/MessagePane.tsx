@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 /**
  * The messages of the current window: time, colour-coded nick, text; notices dimmed, `/me`
  * actions in italics, long lines wrapped. When scrolled up, the last row says how many lines

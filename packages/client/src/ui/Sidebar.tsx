@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 /**
  * The window list: status window, rooms and private conversations, the current one highlighted,
  * each with its unread count; a window where you were mentioned shows `!` after the count.

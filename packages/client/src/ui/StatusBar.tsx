@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 /**
  * One line: connection state (connected / reconnecting in Ns / offline), server, your nick,
  * the current window and its topic.

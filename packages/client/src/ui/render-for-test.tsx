@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 /**
  * The one render helper for component tests: ink-testing-library with the theme provider and
  * real ANSI colours (chalk level forced on), plus a way to wait for a frame.

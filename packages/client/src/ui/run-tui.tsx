@@ -1,3 +1,4 @@
+/** @jsxRuntime automatic @jsxImportSource react */
 /**
  * Runs the full-screen Ink client until the user quits. Wires the connection to the store
  * (frames in batches) and the UI's intents to the connection. Uses the terminal's alternate
