@@ -197,6 +197,7 @@ export class ChatCore<S extends Session> {
     session.nick = nick;
     session.key = key;
     this.#online.set(key, session);
+    this.#fx.persistState({ op: 'user', nick, ts: this.#fx.now() });
     this.#fx.log(`connected: ${nick} (${session.remote}, ${session.dialect})`);
 
     const wanted = new Map<string, number | undefined>();
@@ -352,6 +353,7 @@ export class ChatCore<S extends Session> {
     this.#online.set(key, session);
     session.nick = nick;
     session.key = key;
+    this.#fx.persistState({ op: 'user', nick, ts: this.#fx.now() });
     if (key !== oldKey) {
       const moved = this.#memberships.get(oldKey);
       if (moved) {

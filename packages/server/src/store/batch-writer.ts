@@ -176,7 +176,7 @@ export class BatchWriter {
         const error = err as Error;
         // A lost connection is retried until it comes back (the queue bound protects memory);
         // anything else (a bad row) fails the batch after a few attempts, so it cannot wedge the queue.
-        const willRetry = isConnectionError(error) || attempt < this.#maxAttempts;
+        const willRetry = isConnectionError(error) || (attempt < this.#maxAttempts && !isBadInput(error));
         this.#onError(error, attempt, willRetry);
         if (!willRetry) return null;
         await new Promise((r) => setTimeout(r, this.#retryDelay(attempt)));
@@ -192,6 +192,11 @@ function safely(fn: () => void): void {
     // One failing delivery must not stop the writer or the deliveries after it.
     process.emitWarning(`teamchat: delivery callback failed: ${(err as Error).stack ?? err}`);
   }
+}
+
+/** The store refused the data itself: retrying cannot help. */
+function isBadInput(error: Error & { code?: string }): boolean {
+  return error.code === 'TC_STORE_BAD_INPUT';
 }
 
 /** Errors that mean "the database is unreachable right now", as opposed to "this data is bad". */

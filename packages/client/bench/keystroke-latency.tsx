@@ -1,0 +1,116 @@
+/** @jsxRuntime automatic @jsxImportSource react */
+/**
+ * Keystroke-to-screen latency of the Ink client while a room receives ~500 messages/s.
+ *
+ * A real `teamchat serve` child process; a flood client sends `--rate` messages/s to #general
+ * over TCP; the client runs in this process (ChatConnection + ChatStore + the real App) on a
+ * pseudo terminal made of streams (120x40). A keystroke is written to stdin every `--interval`
+ * ms; its latency is the time until Ink writes a frame whose input line shows it.
+ *
+ * Run: node --import tsx packages/client/bench/keystroke-latency.tsx [--rate 500] [--keys 200] [--interval 40]
+ */
+import net from 'node:net';
+import { PassThrough, Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { render } from 'ink';
+import { ChatConnection } from '../src/connection/chat-connection.js';
+import { ChatStore } from '../src/state/chat-store.js';
+import { initialChatState } from '../src/state/chat-state.js';
+import { App } from '../src/ui/App.js';
+import { spawnServer } from '../../../test/helpers/spawn-server.js';
+
+const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, keys: { type: 'string', default: '200' }, interval: { type: 'string', default: '40' } } });
+const RATE = Number(values.rate);
+const KEYS = Number(values.keys);
+const INTERVAL = Number(values.interval);
+
+const server = await spawnServer();
+try {
+  // ---- flood client ----
+  const flood = net.connect({ host: '127.0.0.1', port: server.tcpPort });
+  await new Promise((r) => flood.once('connect', r));
+  flood.on('data', () => {});
+  flood.write(JSON.stringify({ type: 'hello', v: 1, nick: 'flood', rooms: { general: null } }) + '\n');
+
+  // ---- the client under test, on a stream terminal ----
+  const stdin = new PassThrough() as unknown as NodeJS.ReadStream & PassThrough;
+  Object.assign(stdin, { isTTY: true, setRawMode: () => stdin, ref: () => stdin, unref: () => stdin });
+  let screen = '';
+  let onWrite: ((chunk: string) => void) | null = null;
+  const stdout = new Writable({
+    write(chunk, _enc, cb) {
+      screen = String(chunk);
+      onWrite?.(screen);
+      cb();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  Object.assign(stdout, { isTTY: true, columns: 120, rows: 40 });
+
+  const conn = new ChatConnection({ host: '127.0.0.1', port: server.tcpPort, nick: 'alice', rooms: ['general'] });
+  const store = new ChatStore(initialChatState(conn.state));
+  let received = 0;
+  conn.on((e) => {
+    if (e.kind === 'frame') {
+      if (e.frame.type === 'message') received++;
+      store.pushFrame(e.frame);
+    } else if (e.kind === 'state') store.dispatch({ type: 'connection', state: e.state, now: Date.now() });
+  });
+  const ready = new Promise<void>((r) => conn.on((e) => e.kind === 'ready' && r()));
+  const app = render(<App store={store} intents={{ input: () => {}, older: () => {}, quit: () => {}, nick: () => {} }} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 30 });
+  conn.start();
+  await ready;
+
+  // ---- flood at RATE msg/s in 10 ms ticks ----
+  let sent = 0;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const due = Math.floor(((Date.now() - started) / 1000) * RATE);
+    let chunk = '';
+    for (; sent < due; sent++) chunk += JSON.stringify({ type: 'msg', room: 'general', text: `flood message ${sent} lorem ipsum dolor sit amet` }) + '\n';
+    if (chunk) flood.write(chunk);
+  }, 10);
+  await new Promise((r) => setTimeout(r, 1500)); // warm up under load
+
+  // ---- keystrokes ----
+  const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  const samples: number[] = [];
+  let typed = '';
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz';
+  const recvStart = received;
+  const t0 = Date.now();
+  for (let i = 0; i < KEYS; i++) {
+    if (typed.length >= 60) {
+      stdin.write('\x15'); // Ctrl+U clears the line
+      typed = '';
+      await new Promise((r) => setTimeout(r, INTERVAL));
+    }
+    const ch = alphabet[i % alphabet.length]!;
+    typed += ch;
+    const want = `[#general] ${typed}`;
+    const shown = new Promise<number>((resolve) => {
+      onWrite = (frame) => {
+        if (strip(frame).includes(want)) {
+          onWrite = null;
+          resolve(performance.now());
+        }
+      };
+    });
+    const start = performance.now();
+    stdin.write(ch);
+    samples.push((await shown) - start);
+    await new Promise((r) => setTimeout(r, INTERVAL));
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  clearInterval(timer);
+  samples.sort((a, b) => a - b);
+  const pct = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!.toFixed(1);
+  console.log(`incoming: ${((received - recvStart) / seconds).toFixed(0)} msg/s shown to the client (target ${RATE})`);
+  console.log(`keystroke to screen over ${samples.length} keys: p50 ${pct(50)} ms, p95 ${pct(95)} ms, p99 ${pct(99)} ms, max ${samples.at(-1)!.toFixed(1)} ms`);
+  app.unmount();
+  store.close();
+  conn.destroy();
+  flood.destroy();
+} finally {
+  await server.cleanup();
+}
+process.exit(0);

@@ -1,0 +1,136 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runStress } from './stress-run.js';
+import { StressError } from './stress-error.js';
+
+/**
+ * A minimal chat server speaking the NDJSON protocol, able to drop deliveries on purpose: it
+ * proves the loss accounting notices what a real server would lose. (The real server is used by
+ * the end-to-end tests in test/stress-*.test.ts.)
+ */
+function lossyServer(dropEvery: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const rooms = new Map<string, Set<net.Socket>>();
+  const nicks = new Map<string, net.Socket>();
+  let deliveries = 0;
+  const send = (s: net.Socket, frame: object) => s.writable && s.write(JSON.stringify(frame) + '\n');
+  const deliver = (s: net.Socket, frame: object) => {
+    deliveries++;
+    if (dropEvery > 0 && deliveries % dropEvery === 0) return;
+    send(s, frame);
+  };
+  let id = 0;
+  const server = net.createServer((socket) => {
+    let nick = '';
+    let buf = '';
+    const join = (room: string, ref?: string) => {
+      if (!rooms.has(room)) rooms.set(room, new Set());
+      rooms.get(room)!.add(socket);
+      send(socket, { type: 'joined', room, topic: null, users: [], history: [], more: false, ...(ref ? { ref } : {}) });
+    };
+    socket.on('data', (chunk) => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const f = JSON.parse(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        switch (f.type) {
+          case 'hello':
+            nick = f.nick;
+            nicks.set(nick, socket);
+            send(socket, { type: 'welcome', v: 1, nick, server: 'fake', rooms: Object.keys(f.rooms ?? {}), limits: {} });
+            for (const room of Object.keys(f.rooms ?? {})) join(room);
+            break;
+          case 'join':
+            join(f.room, f.ref);
+            break;
+          case 'part':
+            rooms.get(f.room)?.delete(socket);
+            send(socket, { type: 'parted', room: f.room });
+            break;
+          case 'msg': {
+            const m = { type: 'message', id: ++id, ts: Date.now(), room: f.room, nick, text: f.text };
+            for (const member of rooms.get(f.room) ?? []) deliver(member, m);
+            send(socket, { type: 'ack', ref: f.ref, id, ts: m.ts });
+            break;
+          }
+          case 'pm': {
+            const target = nicks.get(f.to);
+            if (!target) {
+              send(socket, { type: 'error', code: 'TC_ERR_NO_SUCH_USER', message: 'no such user', ref: f.ref });
+              break;
+            }
+            const m = { type: 'pm', id: ++id, ts: Date.now(), from: nick, to: f.to, text: f.text };
+            deliver(target, m);
+            deliver(socket, m);
+            send(socket, { type: 'ack', ref: f.ref, id, ts: m.ts });
+            break;
+          }
+          case 'quit':
+            socket.end();
+            break;
+        }
+      }
+    });
+    socket.on('close', () => {
+      for (const members of rooms.values()) members.delete(socket);
+      if (nicks.get(nick) === socket) nicks.delete(nick);
+    });
+    socket.on('error', () => {});
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        close: () => new Promise((r) => server.close(() => r())),
+      }),
+    ),
+  );
+}
+
+describe('runStress', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await close?.();
+    close = undefined;
+  });
+
+  const base = { host: '127.0.0.1', clients: 6, rooms: ['r1', 'r2'], intervalMs: 40, durationMs: 1500, rampMs: 100, workers: 0, drainMs: 1500, tickMs: 500 };
+
+  it('counts exactly the deliveries it expected, while clients switch rooms and send private messages', async () => {
+    const fake = await lossyServer(0);
+    close = fake.close;
+    const report = await runStress({ ...base, port: fake.port, switchChance: 0.2, pmChance: 0.2, leaveGuardMs: 150 });
+    expect(report.ok).toBe(true);
+    expect(report.clients.connected).toBe(6);
+    expect(report.messages.private).toBeGreaterThan(0);
+    expect(report.deliveries.expected).toBeGreaterThan(100);
+    expect(report.deliveries.delivered).toBe(report.deliveries.expected);
+    expect(report.deliveries.lost).toBe(0);
+    // Deliveries around a switch are received but not counted either way.
+    expect(report.deliveries.received).toBeGreaterThanOrEqual(report.deliveries.delivered);
+    expect(report.errors.total).toBe(0);
+  });
+
+  it('reports deliveries the server drops as lost and fails the run', async () => {
+    const fake = await lossyServer(7);
+    close = fake.close;
+    const report = await runStress({ ...base, port: fake.port, switchChance: 0, pmChance: 0.1 });
+    expect(report.ok).toBe(false);
+    expect(report.deliveries.lost).toBeGreaterThan(0);
+    expect(report.deliveries.delivered + report.deliveries.lost).toBe(report.deliveries.expected);
+    expect(report.deliveries.deliveredPct).toBeLessThan(100);
+  });
+
+  it('rejects an unreachable server with a stable code', async () => {
+    const fake = await lossyServer(0);
+    const port = fake.port;
+    await fake.close();
+    await expect(runStress({ ...base, port })).rejects.toMatchObject({ code: 'TC_STRESS_UNREACHABLE' });
+  });
+
+  it('rejects zero clients before connecting anywhere', async () => {
+    const err = await runStress({ ...base, port: 1, clients: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StressError);
+    expect((err as StressError).code).toBe('TC_STRESS_BAD_OPTION');
+  });
+});
