@@ -13,7 +13,7 @@ describe('teamchat demo', () => {
 
   it('plays the conversation, runs the clients, writes a metrics CSV and exits 0', { timeout: 120_000 }, async () => {
     const csv = path.join(dir, 'metrics.csv');
-    const child = spawnTeamchat(['demo', '--seconds', '20', '--clients', '4', '--csv', csv, '--step-delay', '0', '--data-dir', path.join(dir, 'data')]);
+    const child = spawnTeamchat(['demo', '--seconds', '10', '--clients', '4', '--csv', csv, '--step-delay', '0', '--data-dir', path.join(dir, 'data')]);
     child.stdin!.end();
     let stdout = '';
     let stderr = '';

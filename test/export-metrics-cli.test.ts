@@ -3,7 +3,7 @@
  * database folder once the server has stopped.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -143,7 +143,7 @@ describe('teamchat export-metrics without a server', () => {
     if (process.getuid?.() !== 0) {
       const locked = path.join(outDir, 'read-only');
       rmSync(locked, { recursive: true, force: true });
-      require('node:fs').mkdirSync(locked);
+      mkdirSync(locked);
       chmodSync(locked, 0o500);
       const denied = await exportMetrics([path.join(locked, 'x.csv'), '--data-dir', server.dataDir]);
       expect(denied.code).toBe(1);

@@ -6,7 +6,7 @@
  * const client = await JsonClient.connect(server.tcpPort);
  * await server.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,12 @@ export interface SpawnServerOptions {
   /** Extra flags for `teamchat serve`. */
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Keep the production defaults of flood control (burst 5, 2 msg/s) and the per-IP connection
+   * limit (16). By default tests lift both, as benchmarks do, because they send bursts from one
+   * address; the tests of those limits set this.
+   */
+  productionLimits?: boolean;
   /** How long to wait for the server to listen. */
   startTimeoutMs?: number;
 }
@@ -56,6 +62,16 @@ export function spawnTeamchat(args: string[], env?: NodeJS.ProcessEnv): ChildPro
   });
 }
 
+let serveHelp: string | undefined;
+/** The flags that lift flood control and the per-IP limit, as far as this build of serve has them. */
+function liftedLimits(): string[] {
+  serveHelp ??= execFileSync(process.execPath, [TEAMCHAT_BIN, 'serve', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return [
+    ...(serveHelp.includes('--no-flood-control') ? ['--no-flood-control'] : []),
+    ...(serveHelp.includes('--max-connections-per-ip') ? ['--max-connections-per-ip', '0'] : []),
+  ];
+}
+
 export async function spawnServer(options: SpawnServerOptions = {}): Promise<SpawnedServer> {
   const ownDir = options.dataDir === undefined && options.databaseUrl === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'teamchat-e2e-'));
@@ -70,8 +86,9 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     out = '';
     err = '';
     const db = options.databaseUrl ? ['--database-url', options.databaseUrl] : ['--data-dir', dataDir];
+    const limits = options.productionLimits ? [] : liftedLimits();
     child = spawnTeamchat(
-      ['serve', '--host', '127.0.0.1', '--port', String(tcpPort), '--http-port', String(httpPort), ...db, ...(options.args ?? [])],
+      ['serve', '--host', '127.0.0.1', '--port', String(tcpPort), '--http-port', String(httpPort), ...db, ...limits, ...(options.args ?? [])],
       options.env,
     );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -7,7 +7,7 @@
  * pseudo terminal made of streams (120x40). A keystroke is written to stdin every `--interval`
  * ms; its latency is the time until Ink writes a frame whose input line shows it.
  *
- * Run: node --import tsx packages/client/bench/keystroke-latency.tsx [--rate 500] [--keys 200] [--interval 40]
+ * Run: node --import tsx packages/client/bench/keystroke-latency.tsx [--rate 500] [--keys 200] [--interval 40] [--fps 30]
  */
 import net from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
@@ -19,7 +19,7 @@ import { initialChatState } from '../src/state/chat-state.js';
 import { App } from '../src/ui/App.js';
 import { spawnServer } from '../../../test/helpers/spawn-server.js';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, keys: { type: 'string', default: '200' }, interval: { type: 'string', default: '40' } } });
+const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, keys: { type: 'string', default: '200' }, interval: { type: 'string', default: '40' }, fps: { type: 'string', default: '30' } } });
 const RATE = Number(values.rate);
 const KEYS = Number(values.keys);
 const INTERVAL = Number(values.interval);
@@ -56,7 +56,7 @@ try {
     } else if (e.kind === 'state') store.dispatch({ type: 'connection', state: e.state, now: Date.now() });
   });
   const ready = new Promise<void>((r) => conn.on((e) => e.kind === 'ready' && r()));
-  const app = render(<App store={store} intents={{ input: () => {}, older: () => {}, quit: () => {}, nick: () => {} }} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: 30 });
+  const app = render(<App store={store} intents={{ input: () => {}, older: () => {}, quit: () => {}, nick: () => {} }} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: Number(values.fps) });
   conn.start();
   await ready;
 

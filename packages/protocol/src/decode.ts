@@ -28,8 +28,8 @@ type Kind =
 type Spec = Record<string, `${Kind}` | `${Kind}?`>;
 
 const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
-  hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?' },
-  join: { room: 'string', after: 'int?' },
+  hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?', password: 'string?', register: 'boolean?' },
+  join: { room: 'string', after: 'int?', key: 'string?' },
   part: { room: 'string' },
   msg: { room: 'string', text: 'string', action: 'boolean?' },
   pm: { to: 'string', text: 'string', action: 'boolean?' },
@@ -41,6 +41,10 @@ const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
   'pm-history': { with: 'string?', before: 'int?', after: 'int?', limit: 'limit?' },
   quit: { reason: 'string?' },
   ping: { ts: 'number?' },
+  register: { password: 'string' },
+  mode: { room: 'string', key: 'string|null?', inviteOnly: 'boolean?' },
+  invite: { nick: 'string', room: 'string' },
+  pong: { ts: 'number?' },
 };
 
 const SERVER_SPECS: Record<ServerFrameType, Spec> = {
@@ -61,6 +65,10 @@ const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   status: { db: 'string', message: 'string?' },
   bye: { code: 'string?', reason: 'string' },
   pong: { ts: 'number?' },
+  registered: { nick: 'string' },
+  mode: { room: 'string', key: 'boolean', inviteOnly: 'boolean', creator: 'string|null', by: 'string?', ts: 'number' },
+  invite: { room: 'string', nick: 'string', by: 'string', ts: 'number' },
+  ping: { ts: 'number' },
 };
 
 function checkKind(kind: Kind, value: unknown): boolean {

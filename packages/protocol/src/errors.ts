@@ -27,6 +27,18 @@ export const ERRORS = {
   TC_ERR_SLOW_CONSUMER: { message: 'disconnected: too much unread output queued for this client', fatal: true },
   TC_ERR_SHUTDOWN: { message: 'server is shutting down', fatal: true },
   TC_ERR_INTERNAL: { message: 'internal error while handling your input', fatal: false },
+  TC_ERR_AUTH_REQUIRED: { message: 'this nick is registered: send its password (hello "password", or PASS <password>)', fatal: false },
+  TC_ERR_BAD_PASSWORD: { message: 'wrong password', fatal: false },
+  TC_ERR_TOO_MANY_FAILURES: { message: 'disconnected: too many wrong passwords', fatal: true },
+  TC_ERR_WEAK_PASSWORD: { message: 'password must be 8 to 128 characters', fatal: false },
+  TC_ERR_NOT_REGISTERED_NICK: { message: 'register your nick first (/register <password>)', fatal: false },
+  TC_ERR_NOT_ROOM_CREATOR: { message: 'only the creator of the room may change its modes', fatal: false },
+  TC_ERR_BAD_KEY: { message: 'this room needs a key: /join <room> <key>', fatal: false },
+  TC_ERR_INVITE_ONLY: { message: 'this room is invite-only: ask its creator for an /invite', fatal: false },
+  TC_ERR_RATE_LIMITED: { message: 'you are sending too fast; this was not sent', fatal: false },
+  TC_ERR_TOO_MANY_CONNECTIONS: { message: 'too many connections from your address', fatal: true },
+  TC_ERR_REGISTRATION_TIMEOUT: { message: 'disconnected: no nick chosen in time', fatal: true },
+  TC_ERR_PING_TIMEOUT: { message: 'disconnected: no answer to ping', fatal: true },
 } as const satisfies Record<string, { message: string; fatal: boolean }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -54,6 +54,13 @@ export interface HelloFrame {
   rooms?: Record<string, number | null>;
   /** Resume private messages: the server sends stored PMs with an id above this. */
   pmAfter?: number;
+  /**
+   * The nick's password, when it is registered (answered with TC_ERR_AUTH_REQUIRED when missing,
+   * TC_ERR_BAD_PASSWORD when wrong; either way the connection stays open for another hello).
+   */
+  password?: string;
+  /** With `password`: register the nick (if it is not registered yet) and log in, in one round trip. */
+  register?: boolean;
   ref?: string;
 }
 
@@ -62,6 +69,8 @@ export interface JoinFrame {
   room: string;
   /** Send the messages after this id instead of the latest page. */
   after?: number;
+  /** The room's key, when it has one (mode +k). */
+  key?: string;
   ref?: string;
 }
 
@@ -145,6 +154,40 @@ export interface PingFrame {
   ref?: string;
 }
 
+/** Protects the current nick with a password (or changes it); answered with `registered`. */
+export interface RegisterFrame {
+  type: 'register';
+  password: string;
+  ref?: string;
+}
+
+/**
+ * Asks for (no other field) or changes (creator only) a room's modes: `key` a string sets the
+ * key (+k), null removes it (-k); `inviteOnly` sets +i / -i. Answered and announced with `mode`.
+ */
+export interface ModeFrame {
+  type: 'mode';
+  room: string;
+  key?: string | null;
+  inviteOnly?: boolean;
+  ref?: string;
+}
+
+/** Invites a nick into a room (creator or member of the room); answered with `invite`. */
+export interface InviteFrame {
+  type: 'invite';
+  nick: string;
+  room: string;
+  ref?: string;
+}
+
+/** Answer to the server's heartbeat `ping`. */
+export interface ClientPongFrame {
+  type: 'pong';
+  ts?: number;
+  ref?: string;
+}
+
 export type ClientFrame =
   | HelloFrame
   | JoinFrame
@@ -158,7 +201,11 @@ export type ClientFrame =
   | HistoryFrame
   | PmHistoryFrame
   | QuitFrame
-  | PingFrame;
+  | PingFrame
+  | RegisterFrame
+  | ModeFrame
+  | InviteFrame
+  | ClientPongFrame;
 
 export type ClientFrameType = ClientFrame['type'];
 
@@ -173,6 +220,8 @@ export interface WelcomeFrame {
   /** Rooms this nick is a member of; a `joined` frame follows for each. */
   rooms: string[];
   limits: { maxLineBytes: number; historyDefault: number; historyMax: number };
+  /** True when the nick is registered (and this connection proved its password). */
+  account?: boolean;
   ref?: string;
 }
 
@@ -304,6 +353,44 @@ export interface PongFrame {
   ref?: string;
 }
 
+/** The nick is now registered (or its password changed). */
+export interface RegisteredFrame {
+  type: 'registered';
+  nick: string;
+  ref?: string;
+}
+
+/** A room's modes: the answer to `mode`, and announced to its members when they change (`by`). */
+export interface RoomModeFrame {
+  type: 'mode';
+  room: string;
+  /** The room needs a key to join (+k). */
+  key: boolean;
+  /** Only invited nicks may join (+i). */
+  inviteOnly: boolean;
+  /** Nick (case-folded) of the room's creator, who alone may change its modes; null when unknown. */
+  creator: string | null;
+  by?: string;
+  ts: number;
+  ref?: string;
+}
+
+/** An invitation: sent to the inviter (with `ref`) and to the invitee when online. */
+export interface InviteNoticeFrame {
+  type: 'invite';
+  room: string;
+  nick: string;
+  by: string;
+  ts: number;
+  ref?: string;
+}
+
+/** Heartbeat from the server to an idle NDJSON connection: answer with `pong` (any input will do). */
+export interface ServerPingFrame {
+  type: 'ping';
+  ts: number;
+}
+
 export type ServerFrame =
   | WelcomeFrame
   | JoinedFrame
@@ -321,6 +408,10 @@ export type ServerFrame =
   | ErrorFrame
   | StatusFrame
   | ByeFrame
-  | PongFrame;
+  | PongFrame
+  | RegisteredFrame
+  | RoomModeFrame
+  | InviteNoticeFrame
+  | ServerPingFrame;
 
 export type ServerFrameType = ServerFrame['type'];

@@ -29,6 +29,11 @@ export const ROOM_MAX_LENGTH = 32;
 export const TOPIC_MAX_LENGTH = 300;
 export const REF_MAX_LENGTH = 64;
 export const REASON_MAX_LENGTH = 200;
+/** Passwords of registered nicks: 8 to 128 characters (the cap bounds the cost of hashing). */
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+/** Room keys (mode +k): 1 to 64 characters without spaces (`/join <room> <key>`). */
+export const ROOM_KEY_PATTERN = /^\S{1,64}$/;
 
 /** Letters, digits, `_` and `-`, starting with a letter; 1..24 characters. Unique case-insensitively. */
 export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,23}$/;

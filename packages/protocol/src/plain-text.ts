@@ -8,11 +8,14 @@ import type { RoomMessage, ServerFrame } from './frames.js';
 /** Sent first, after a short pause, to a connection that has not spoken NDJSON. */
 export const NICK_PROMPT = 'Enter nickname: ';
 export const ROOM_PROMPT = 'Enter room: ';
+/** Asked after a registered nick (and, with --require-accounts, `NEW_PASSWORD_PROMPT` for a new one). */
+export const PASSWORD_PROMPT = 'Password: ';
+export const NEW_PASSWORD_PROMPT = 'Choose a password (8-128 characters): ';
 /** Line ending of plain-text output (CRLF, so telnet renders it too). */
 export const PLAIN_EOL = '\r\n';
 
 export type SlashCommand =
-  | { name: 'join'; room: string }
+  | { name: 'join'; room: string; key?: string }
   | { name: 'part'; room?: string }
   | { name: 'users'; room?: string }
   | { name: 'rooms' }
@@ -22,7 +25,14 @@ export type SlashCommand =
   | { name: 'topic'; topic?: string }
   | { name: 'history'; count?: number }
   | { name: 'quit'; reason?: string }
-  | { name: 'help' };
+  | { name: 'help' }
+  | { name: 'register'; password: string }
+  | { name: 'login'; password: string }
+  | { name: 'mode'; room: string; change?: ModeChange }
+  | { name: 'invite'; nick: string; room?: string };
+
+/** One room-mode change of `/mode <room> <change>`. */
+export type ModeChange = { mode: '+k'; key: string } | { mode: '-k' } | { mode: '+i' } | { mode: '-i' };
 
 export type UserInput =
   | { kind: 'empty' }
@@ -39,7 +49,7 @@ export interface CommandHelp {
 
 /** Every slash command with its usage line, for /help and Tab completion. */
 export const COMMANDS: readonly CommandHelp[] = [
-  { name: 'join', aliases: [], usage: '/join <room>', help: 'enter a room (creating it if new)' },
+  { name: 'join', aliases: [], usage: '/join <room> [key]', help: 'enter a room (creating it if new; key for a +k room)' },
   { name: 'part', aliases: ['leave'], usage: '/part [room]', help: 'leave a room (default: the current one)' },
   { name: 'users', aliases: ['names', 'who'], usage: '/users [room]', help: 'list the users in the room' },
   { name: 'rooms', aliases: ['list'], usage: '/rooms', help: 'list rooms with member counts' },
@@ -48,6 +58,10 @@ export const COMMANDS: readonly CommandHelp[] = [
   { name: 'me', aliases: [], usage: '/me <action>', help: 'send an action (* alice waves)' },
   { name: 'topic', aliases: [], usage: '/topic [text]', help: 'show or set the room topic' },
   { name: 'history', aliases: [], usage: '/history [n]', help: 'show n older messages (default 50)' },
+  { name: 'register', aliases: [], usage: '/register <password>', help: 'protect your nick with a password (8-128 characters)' },
+  { name: 'login', aliases: [], usage: '/login <password>', help: "answer the password prompt of a registered nick" },
+  { name: 'mode', aliases: [], usage: '/mode <room> [+k key|-k|+i|-i]', help: "show or (room creator) set a room's key (+k) or invite-only (+i)" },
+  { name: 'invite', aliases: [], usage: '/invite <nick> [room]', help: 'let a nick into an invite-only room' },
   { name: 'help', aliases: [], usage: '/help', help: 'list commands' },
   { name: 'quit', aliases: ['exit'], usage: '/quit [reason]', help: 'leave the chat' },
 ];
@@ -78,7 +92,23 @@ export function parseUserInput(line: string): UserInput {
   const command = ((): SlashCommand | CodedError => {
     switch (name) {
       case 'join':
-        return first ? { name, room: first } : usage(name);
+        if (!first || others.length > 1) return usage(name);
+        return others[0] !== undefined ? { name, room: first, key: others[0] } : { name, room: first };
+      case 'register':
+      case 'login':
+        // The password is the rest of the line (it may contain spaces, but not at its ends).
+        return rest ? { name, password: rest } : usage(name);
+      case 'mode': {
+        if (!first) return usage(name);
+        if (others.length === 0) return { name, room: first };
+        const [flag, ...args] = others;
+        if (flag === '+k' && args.length === 1) return { name, room: first, change: { mode: '+k', key: args[0]! } };
+        if ((flag === '-k' || flag === '+i' || flag === '-i') && args.length === 0) return { name, room: first, change: { mode: flag } };
+        return usage(name);
+      }
+      case 'invite':
+        if (!first || others.length > 1) return usage(name);
+        return others[0] !== undefined ? { name, nick: first, room: others[0] } : { name, nick: first };
       case 'part':
         return first ? { name, room: first } : { name };
       case 'users':
@@ -193,6 +223,18 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
       return [`! Disconnected: ${frame.reason}${frame.code ? ` [${frame.code}]` : ''}`];
     case 'pong':
       return ['* pong'];
+    case 'registered':
+      return [`* Your nick ${frame.nick} is registered: from now on it needs its password`];
+    case 'mode': {
+      const modes = [frame.key ? '+k' : '', frame.inviteOnly ? '+i' : ''].join('') || 'none';
+      return frame.by ? [`* ${frame.by} set the modes of ${frame.room} to: ${modes}`] : [`* Modes of ${frame.room}: ${modes}`];
+    }
+    case 'invite':
+      return frame.nick.toLowerCase() === self.toLowerCase()
+        ? [`* ${frame.by} invites you to ${frame.room}: /join ${frame.room}`]
+        : [`* You invited ${frame.nick} to ${frame.room}`];
+    case 'ping':
+      return [];
     case 'welcome':
     case 'ack':
       return [];

@@ -8,7 +8,6 @@
  * const { tcpPort, httpPort } = await server.listen();
  * process.on('SIGTERM', () => server.close());
  */
-import http from 'node:http';
 import type net from 'node:net';
 import { MAX_SEND_QUEUE_BYTES } from '@teamchat/protocol';
 import { ChatCore, RECENT_CAPACITY } from './core/chat-core.js';
@@ -22,6 +21,7 @@ import type { StoreConfig } from './store/message-store.js';
 import { migrate } from './store/migrator.js';
 import { Connection, type ConnectionHost } from './transport/connection.js';
 import { EncodedFrame } from './transport/encoded-frame.js';
+import { SecurityRuntime, type SecurityOptions } from './transport/security/security-runtime.js';
 import { listenTcp } from './transport/tcp/tcp-listener.js';
 import { WsListener } from './transport/ws/ws-listener.js';
 import { VERSION } from './version.js';
@@ -41,6 +41,8 @@ export interface ServerOptions {
   maxSendQueueBytes?: number;
   /** Set by `teamchat demo`: shown as a countdown on the dashboard. */
   demoEndsAt?: number;
+  /** Accounts, TLS, origin check, dashboard token, flood control and connection limits. */
+  security?: SecurityOptions;
   /** Operational log (joins, leaves, errors); default: stderr. */
   log?: (line: string) => void;
 }
@@ -65,6 +67,7 @@ const SHUTDOWN_DRAIN_MS = 10_000;
 
 export async function createServer(options: ServerOptions): Promise<TeamchatServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`teamchat: ${line}\n`));
+  const security = new SecurityRuntime(options.security ?? {}, log);
   const startedAt = Date.now();
   const database = await openDatabase(options.store);
   try {
@@ -80,8 +83,18 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     maxPending: options.maxPendingWrites,
     onError: (err, attempt, willRetry) =>
       log(`error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`),
-    onRecovered: () => log('storage recovered'),
+    onDegraded: () => {
+      log('error: database unreachable: degraded mode, messages are delivered live and held until it returns');
+      const status = new EncodedFrame({ type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' });
+      for (const c of connections) c.deliver(status);
+    },
+    onRecovered: () => {
+      log('database reachable again: held messages are being saved');
+      const status = new EncodedFrame({ type: 'status', db: 'ok' });
+      for (const c of connections) c.deliver(status);
+    },
   });
+  await writer.start();
 
   const connections = new Set<Connection>();
   let accepting = true;
@@ -100,47 +113,55 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
       const encoded = new EncodedFrame(frame);
       for (const session of sessions) session.deliver(encoded);
     },
-    persist: (message, done) => writer.appendMessage(message, done),
+    persist: (message, callbacks) => writer.appendMessage(message, callbacks),
     inOrder: (run) => writer.appendEvent(run),
     persistState: (write) => writer.appendState(write),
     close: (session, bye) => session.close(bye),
     roomHistory: (room, query) => store.roomHistory(room, query),
     privateHistory: (nick, query) => store.privateHistory(nick, query),
     events: metrics,
+    hashSecret: security.hashSecret,
+    verifySecret: security.verifySecret,
     now: Date.now,
     log,
   };
-  core = new ChatCore(effects, snapshot, { serverName: `teamchat/${VERSION}` });
+  core = new ChatCore(effects, snapshot, { serverName: `teamchat/${VERSION}`, requireAccounts: security.policy.requireAccounts });
 
   let nextId = 1;
   const connectionHost: ConnectionHost = {
     core,
     maxSendQueueBytes: options.maxSendQueueBytes ?? MAX_SEND_QUEUE_BYTES,
+    security: security.policy,
     get accepting() {
       return accepting;
     },
     log,
     nextId: () => nextId++,
-    adopt: (c) => connections.add(c),
+    adopt: (c) => {
+      connections.add(c);
+      if (writer.degraded) c.send({ type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' });
+    },
     forget: (c) => connections.delete(c),
   };
 
   const health = (): HealthReport => ({
     status: writer.failing ? 'degraded' : 'ok',
-    db: writer.failing ? 'down' : 'ok',
+    db: writer.degraded ? 'down' : writer.failing ? 'degraded' : 'ok',
     uptimeMs: Date.now() - startedAt,
     connections: core.connections,
     pendingWrites: writer.pending,
   });
 
-  const httpApp: HttpApp = createHttpApp({
-    metrics,
-    health,
-    info: { name: 'teamchat', version: VERSION, startedAt, ...(options.demoEndsAt ? { demoEndsAt: options.demoEndsAt } : {}) },
-    log,
-  });
+  const httpApp: HttpApp = security.guard(
+    createHttpApp({
+      metrics,
+      health,
+      info: { name: 'teamchat', version: VERSION, startedAt, ...(options.demoEndsAt ? { demoEndsAt: options.demoEndsAt } : {}) },
+      log,
+    }),
+  );
   const ws = new WsListener(connectionHost);
-  const httpServer = http.createServer((req, res) => httpApp.handle(req, res));
+  const httpServer = security.createHttpServer((req, res) => httpApp.handle(req, res));
   httpServer.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/ws') return ws.handleUpgrade(req, socket, head);
@@ -159,7 +180,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
 
     async listen() {
       const host = options.host ?? '0.0.0.0';
-      tcpServer = await listenTcp({ host, port: options.port ?? 5555, connectionHost });
+      tcpServer = await listenTcp({ host, port: options.port ?? 5555, connectionHost, tls: security.tls });
       try {
         await new Promise<void>((resolve, reject) => {
           httpServer.once('error', reject);

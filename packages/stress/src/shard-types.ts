@@ -22,6 +22,8 @@ export interface ShardConfig {
   pmChance: number;
   /** Start of the measured window (end of the ramp), µs after the epoch. */
   windowStartUs: number;
+  /** Clients connect during the ramp but send nothing until it ends (a steady-state measurement). */
+  quietRamp: boolean;
   /**
    * A switching client stops counting deliveries for its old room this long before it sends
    * `part`, so messages in flight when it leaves are neither expected nor counted.

@@ -33,6 +33,8 @@ export interface StressOptions {
   durationMs: number;
   /** Time over which the clients connect (default: 5 ms per client). */
   rampMs?: number;
+  /** Connect during the ramp but start sending only when it ends (default false: send once joined). */
+  quietRamp?: boolean;
   /** Chance that an action is a room switch (default 0.05). */
   switchChance?: number;
   /** Chance that an action is a private message (default 0.1). */
@@ -178,6 +180,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
       switchChance: opts.switchChance,
       pmChance: opts.pmChance,
       windowStartUs: rampMs * 1000,
+      quietRamp: options.quietRamp ?? false,
       leaveGuardMs: opts.leaveGuardMs,
       connectTimeoutMs: opts.connectTimeoutMs,
       show: hooks.onShow !== undefined,

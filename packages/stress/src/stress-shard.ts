@@ -147,6 +147,8 @@ export class StressShard {
       if (c.timer) clearTimeout(c.timer);
       c.timer = null;
       if (c.state === 'idle') c.state = 'closed';
+      // Still not in a room when the run ends: that client failed to connect in time.
+      else if (!c.connected && !c.failed && c.state === 'connecting') this.#fail(c, `${c.nick}: still connecting when the run ended`);
     }
   }
 
@@ -302,6 +304,7 @@ export class StressShard {
   }
 
   #onJoined(client: StressClient, roomName: string, nowRel: number): void {
+    if (client.failed) return; // too late: already counted as failed
     const room = this.#config.rooms.indexOf(roomName);
     if (room !== client.wantRoom) {
       // A membership restored from an earlier run of the same nick: leave it, it is not ours.
@@ -376,7 +379,11 @@ export class StressShard {
 
   #schedule(client: StressClient): void {
     if (this.#stopped || client.timer) return;
-    const wait = this.#config.intervalMs * (0.5 + Math.random());
+    let wait = this.#config.intervalMs * (0.5 + Math.random());
+    if (this.#config.quietRamp) {
+      const untilWindowMs = (this.#config.windowStartUs - this.#now()) / 1000;
+      if (untilWindowMs > 0) wait = untilWindowMs + this.#config.intervalMs * Math.random();
+    }
     client.timer = setTimeout(() => {
       client.timer = null;
       this.#act(client);

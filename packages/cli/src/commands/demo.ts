@@ -36,6 +36,9 @@ interface DemoFlags {
   stepDelay: number;
 }
 
+/** Least time the stress clients run, even when the demo time is already up. */
+const MIN_STRESS_MS = 5_000;
+
 const USER_COLOURS: Record<string, (s: string) => string> = { Alice: chalk.cyan, Bob: chalk.green, Charlie: chalk.magenta };
 
 function parseMinutes(value: string): number {
@@ -142,9 +145,11 @@ export function demoCommand(): Command {
         }
 
         // 2. The stress clients, until the demo time is up or Ctrl+C.
-        const remainingMs = demoEndsAt - Date.now();
+        // The demo's clock starts at launch; when a very short demo has used its time up starting the
+        // server (slow machine), the clients still run a few seconds so the dashboard and CSV show them.
+        const remainingMs = Math.max(MIN_STRESS_MS, demoEndsAt - Date.now());
         const ticks: StressTick[] = [];
-        if (remainingMs > 1000 && !controller.signal.aborted) {
+        if (!controller.signal.aborted) {
           process.stdout.write(chalk.bold(`\n--- ${flags.clients} stress clients for ${Math.round(remainingMs / 1000)}s (dashboard: ${dashboard}) ---\n`));
           const rampMs = Math.min(flags.clients * 50, remainingMs / 4);
           const report = await runStress(
@@ -155,7 +160,7 @@ export function demoCommand(): Command {
               rooms: ['room1', 'room2', 'room3', 'room4'],
               intervalMs: 500,
               rampMs,
-              durationMs: Math.max(1, remainingMs - rampMs),
+              durationMs: Math.max(1, Math.round(remainingMs - rampMs)),
               drainMs: 5_000,
               workers: 0,
               nickPrefix: `bot${Math.random().toString(36).slice(2, 5)}_`,

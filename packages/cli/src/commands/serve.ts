@@ -1,8 +1,9 @@
 /**
  * `teamchat serve`: the headless chat server.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createServer, type StoreConfig } from '@teamchat/server';
 import { parseDuration, parsePort, parsePositiveInt } from '../parse.js';
 
@@ -16,6 +17,22 @@ interface ServeFlags {
   metricsWindow: number;
   metricsRetention: number;
   maxSendQueue: number;
+  requireAccounts?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowOrigin: string[];
+  dashboardToken?: string;
+  floodControl: boolean;
+  floodBurst: number;
+  floodRate: number;
+  floodQueue: number;
+  maxConnectionsPerIp: number;
+  registrationTimeout: number;
+  heartbeat: boolean;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  authFailureDelay: number;
+  maxPendingWrites: number;
 }
 
 export function serveCommand(): Command {
@@ -30,6 +47,22 @@ export function serveCommand(): Command {
     .addOption(new Option('--metrics-window <n>', 'snapshots in the moving average').default(5).argParser(parsePositiveInt))
     .addOption(new Option('--metrics-retention <duration>', 'how long metric snapshots are kept (e.g. 7d, 12h)').default(7 * 86_400_000, '7d').argParser(parseDuration))
     .addOption(new Option('--max-send-queue <bytes>', 'output queued for one client before it is disconnected as a slow consumer').default(1024 * 1024, '1 MiB').argParser(parsePositiveInt))
+    .addOption(new Option('--max-pending-writes <n>', 'messages accepted but not yet stored (e.g. during a database outage) before new ones are refused with TC_ERR_STORE_BUSY').default(20_000).argParser(parsePositiveInt))
+    .addOption(new Option('--require-accounts', 'every nick must be registered (new users register in their hello, or at the plain-text password prompt)'))
+    .addOption(new Option('--tls-cert <file>', 'PEM certificate: TLS on the TCP port, HTTPS/WSS on the HTTP port (with --tls-key)'))
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert'))
+    .addOption(new Option('--allow-origin <origin>', 'a web origin allowed to open the chat WebSocket besides the server itself (repeatable; * allows any)').default([]).argParser(collect))
+    .addOption(new Option('--dashboard-token <token>', 'protect the dashboard and metrics endpoints with this token (/healthz stays open)').env('TEAMCHAT_DASHBOARD_TOKEN'))
+    .addOption(new Option('--no-flood-control', 'turn flood control off (benchmarks)'))
+    .addOption(new Option('--flood-burst <n>', 'messages a connection may send at once before flood control delays it').default(5).argParser(parsePositiveInt))
+    .addOption(new Option('--flood-rate <n>', 'messages per second allowed after the burst').default(2).argParser(parsePositiveNumber))
+    .addOption(new Option('--flood-queue <n>', 'messages held back per connection before new ones are refused with TC_ERR_RATE_LIMITED').default(10).argParser(parseCount))
+    .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address (0: unlimited, e.g. for teamchat stress)').default(16).argParser(parseCount))
+    .addOption(new Option('--registration-timeout <duration>', 'close connections that choose no nick within this time (0: never)').default(30_000, '30s').argParser(parseDurationOrZero))
+    .addOption(new Option('--no-heartbeat', 'do not ping idle connections'))
+    .addOption(new Option('--heartbeat-interval <duration>', 'idle time after which a connection is pinged').default(30_000, '30s').argParser(parseDuration))
+    .addOption(new Option('--heartbeat-timeout <duration>', 'time to answer a ping before the connection is dropped').default(30_000, '30s').argParser(parseDuration))
+    .addOption(new Option('--auth-failure-delay <duration>', 'wait after a wrong password, doubled for each further one on the connection').default(1_000, '1s').argParser(parseDurationOrZero))
     .action(async (flags: ServeFlags) => {
       const store: StoreConfig = flags.databaseUrl
         ? { kind: 'postgres', url: flags.databaseUrl }
@@ -40,6 +73,18 @@ export function serveCommand(): Command {
         httpPort: flags.httpPort,
         store,
         maxSendQueueBytes: flags.maxSendQueue,
+        security: {
+          requireAccounts: flags.requireAccounts === true,
+          ...(flags.tlsCert || flags.tlsKey ? { tls: readTls(flags.tlsCert, flags.tlsKey) } : {}),
+          allowOrigins: flags.allowOrigin,
+          ...(flags.dashboardToken ? { dashboardToken: flags.dashboardToken } : {}),
+          flood: flags.floodControl ? { burst: flags.floodBurst, ratePerSecond: flags.floodRate, maxQueued: flags.floodQueue } : false,
+          maxConnectionsPerIp: flags.maxConnectionsPerIp,
+          registrationTimeoutMs: flags.registrationTimeout,
+          heartbeat: flags.heartbeat ? { idleMs: flags.heartbeatInterval, timeoutMs: flags.heartbeatTimeout } : false,
+          authFailureDelayMs: flags.authFailureDelay,
+        },
+        maxPendingWrites: flags.maxPendingWrites,
         metrics: { intervalMs: flags.metricsInterval, window: flags.metricsWindow, retentionMs: flags.metricsRetention },
       });
       let info;
@@ -76,4 +121,38 @@ export function serveCommand(): Command {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** A whole number, 0 allowed. */
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number (0 or more)');
+  return n;
+}
+
+function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(?:\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError('must be a number greater than zero');
+  return n;
+}
+
+function parseDurationOrZero(value: string): number {
+  return /^0+(?:ms|s|m|h|d)?$/.test(value.trim()) ? 0 : parseDuration(value);
+}
+
+/** Reads the certificate and key, failing with a clear message (exit 1) before anything listens. */
+function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } {
+  if (!certFile || !keyFile) throw new Error('TLS needs both --tls-cert and --tls-key');
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read(certFile, 'certificate'), key: read(keyFile, 'key') };
 }

@@ -28,6 +28,7 @@ interface StressFlags {
   switchChance: number;
   pmChance: number;
   ramp?: number;
+  quietRamp?: boolean;
   json?: boolean;
   csv?: string;
   show?: boolean;
@@ -108,6 +109,7 @@ export function stressCommand(): Command {
     .option('--switch-chance <p>', 'chance that an action switches rooms', parseChance, 0.05)
     .option('--pm-chance <p>', 'chance that an action is a private message', parseChance, 0.1)
     .option('--ramp <duration>', 'connect the clients over this time (default: 5ms per client)', (v) => parseDurationMs(v, true))
+    .option('--quiet-ramp', 'clients connect during the ramp and start sending when it ends')
     .option('--json', 'print one JSON report on stdout (live lines go to stderr)')
     .option('--csv <file>', 'append the periodic figures to this CSV file')
     .option('--show', 'print the received chat, coloured per client')
@@ -161,6 +163,7 @@ export function stressCommand(): Command {
             intervalMs,
             durationMs: flags.duration,
             rampMs: flags.ramp,
+            quietRamp: flags.quietRamp,
             switchChance: flags.switchChance,
             pmChance: flags.pmChance,
             workers: flags.workers,

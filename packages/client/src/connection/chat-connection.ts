@@ -366,6 +366,12 @@ export class ChatConnection {
     this.#pingTimer = null;
   }
 
+  /** Drops the current socket (a reconnect follows). */
+  #abandon(reason: string): void {
+    this.#state = { ...this.#state, reason };
+    this.#socket?.destroy();
+  }
+
   // ---------- input ----------
 
   #onData(chunk: Buffer): void {
@@ -377,6 +383,11 @@ export class ChatConnection {
       const n = Math.min(text.length, want.length);
       if (text.slice(0, n) === want.slice(0, n)) {
         this.#sawPromptBytes += text.slice(0, n);
+        if (this.#sawPromptBytes === NICK_PROMPT) {
+          // The server decided we are a plain-text user before our hello arrived (a busy
+          // machine): that connection will not speak NDJSON. Start over on a new one.
+          return this.#abandon('the server did not see our hello in time');
+        }
         chunk = chunk.subarray(n);
         if (chunk.length === 0) return;
       } else {
@@ -386,9 +397,10 @@ export class ChatConnection {
     this.#framer.push(
       chunk,
       (line) => {
-        if (line.length === 0) return;
+        if (line.length === 0 || !this.#socket || this.#socket.destroyed) return;
         const decoded = decodeServerFrame(line);
         if (decoded.ok) this.#onFrame(decoded.frame);
+        else if (!this.#registered) this.#abandon(`the server answered in another dialect (${decoded.error.code})`);
         else this.#notice('error', `bad frame from server: ${decoded.error.message}`, decoded.error.code);
       },
       (code) => this.#notice('error', `server sent an oversized line (${code})`, code),

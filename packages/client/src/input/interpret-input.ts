@@ -102,7 +102,7 @@ export function interpretInput(line: string, w: InputWindow): InputEffect[] {
     case 'join': {
       const room = normalizeRoom(c.room);
       if (!room) return [{ kind: 'notice', level: 'error', text: `invalid room name: ${c.room} [TC_ERR_BAD_ROOM]` }];
-      return [{ kind: 'focus-room', room }, { kind: 'request', frame: { type: 'join', room } }];
+      return [{ kind: 'focus-room', room }, { kind: 'request', frame: { type: 'join', room, ...(c.key !== undefined ? { key: c.key } : {}) } }];
     }
     case 'part': {
       const room = c.room ?? (w.kind === 'room' ? w.name : undefined);
@@ -136,6 +136,26 @@ export function interpretInput(line: string, w: InputWindow): InputEffect[] {
       return clientHelpLines().map((text) => ({ kind: 'notice', level: 'info', text }));
     case 'quit':
       return [{ kind: 'quit', ...(c.reason ? { reason: c.reason } : {}) }];
+    case 'register':
+      return [{ kind: 'request', frame: { type: 'register', password: c.password } }];
+    case 'login':
+      return [{ kind: 'notice', level: 'error', text: 'already logged in: pass --password to teamchat connect for a registered nick' }];
+    case 'mode': {
+      const change = c.change;
+      const frame: Request = !change
+        ? { type: 'mode', room: c.room }
+        : change.mode === '+k'
+          ? { type: 'mode', room: c.room, key: change.key }
+          : change.mode === '-k'
+            ? { type: 'mode', room: c.room, key: null }
+            : { type: 'mode', room: c.room, inviteOnly: change.mode === '+i' };
+      return [{ kind: 'request', frame }];
+    }
+    case 'invite': {
+      const room = c.room ?? (w.kind === 'room' ? w.name : undefined);
+      if (!room) return [NO_TARGET];
+      return [{ kind: 'request', frame: { type: 'invite', nick: c.nick, room } }];
+    }
   }
 }
 

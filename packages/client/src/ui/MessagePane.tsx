@@ -8,6 +8,7 @@
  * <MessagePane lines={w.scrollback.lines} rev={w.rev} self="alice" width={60} height={20} bottom={null} />
  */
 import { Box, Text } from 'ink';
+import chalk, { type ChalkInstance } from 'chalk';
 import { memo } from 'react';
 import type { Line } from '../state/scrollback.js';
 import { visibleRows, type Row } from './layout-rows.js';
@@ -25,17 +26,28 @@ export interface MessagePaneProps {
   loadingOlder?: boolean;
 }
 
+const painted = new WeakMap<Row, { noColor: boolean; text: string }>();
+
+/** A row as one ANSI string (one Ink node per row instead of one per segment: cheaper layout). */
+export function paintRow(row: Row, noColor: boolean): string {
+  const hit = painted.get(row);
+  if (hit && hit.noColor === noColor) return hit.text;
+  let text = '';
+  for (const s of row) {
+    let style = chalk;
+    if (s.color && !noColor) style = (style as unknown as Record<string, ChalkInstance>)[s.color] ?? style;
+    if (s.bold) style = style.bold;
+    if (s.dim) style = style.dim;
+    if (s.italic) style = style.italic;
+    text += style === chalk ? s.text : style(s.text);
+  }
+  painted.set(row, { noColor, text });
+  return text;
+}
+
 function RowText({ row }: { row: Row }) {
-  const { color } = useTheme();
-  return (
-    <Text wrap="truncate">
-      {row.map((s, i) => (
-        <Text key={i} color={color(s.color)} dimColor={s.dim} bold={s.bold} italic={s.italic}>
-          {s.text}
-        </Text>
-      ))}
-    </Text>
-  );
+  const { noColor } = useTheme();
+  return <Text wrap="truncate">{paintRow(row, noColor)}</Text>;
 }
 
 function MessagePaneView({ lines, self, width, height, bottom, loadingOlder }: MessagePaneProps) {

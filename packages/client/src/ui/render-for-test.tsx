@@ -12,12 +12,28 @@ import { render } from 'ink-testing-library';
 import type { ReactElement } from 'react';
 import { makeTheme, ThemeContext } from './theme-context.js';
 
-export function renderUi(tree: ReactElement, options: { noColor?: boolean } = {}) {
+export interface RenderedUi {
+  stdin: { write: (data: string) => void };
+  lastFrame: () => string | undefined;
+  unmount: () => void;
+  rerender: (tree: ReactElement) => void;
+  /** The last frame, with ANSI codes. */
+  frame: () => string;
+  /** The last frame without ANSI codes. */
+  text: () => string;
+  waitFor: (check: (frame: string) => boolean, timeoutMs?: number) => Promise<string>;
+  type: (...chunks: string[]) => Promise<void>;
+}
+
+export function renderUi(tree: ReactElement, options: { noColor?: boolean } = {}): RenderedUi {
   chalk.level = 3;
   const instance = render(<ThemeContext.Provider value={makeTheme(options.noColor ?? false)}>{tree}</ThemeContext.Provider>);
   const frame = () => instance.lastFrame() ?? '';
   return {
-    ...instance,
+    stdin: instance.stdin,
+    lastFrame: instance.lastFrame,
+    unmount: instance.unmount,
+    rerender: (t: ReactElement) => instance.rerender(<ThemeContext.Provider value={makeTheme(options.noColor ?? false)}>{t}</ThemeContext.Provider>),
     frame,
     /** Frame without ANSI codes. */
     text: () => stripAnsi(frame()),

@@ -55,15 +55,25 @@ function fmtDuration(ms) {
 }
 
 /**
- * One colour per room, the same in every chart and on every screen: a room's name hashes
- * (FNV-1a) to a slot of a palette of well-separated colours; when that slot is taken by another
- * room on screen, the next free one is used. Rooms keep their colour once given.
+ * One colour per room, the same in both charts, the table and the legend. New rooms take the
+ * first palette colour no room on this screen has yet (in name order), so the first dozen rooms
+ * are all clearly different; the choice is remembered in localStorage, so a room keeps its colour
+ * across reloads and server restarts. Past the palette, a room's name hashes to a colour.
  */
 const PALETTE = [
-  '#5aa9f7', '#f28e2b', '#e15759', '#76d7c4', '#6cc24a', '#edc948', '#c08bd6', '#ff9da7',
+  '#5aa9f7', '#f28e2b', '#6cc24a', '#e15759', '#c08bd6', '#edc948', '#76d7c4', '#ff7eb6',
   '#c49a7c', '#d0d4dc', '#3b6fd1', '#b6e35a',
 ];
-const colorOf = new Map();
+const COLOR_KEY = 'teamchat.dashboard.roomColors';
+const colorOf = new Map(loadColors());
+function loadColors() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(COLOR_KEY) ?? '{}');
+    return Object.entries(saved).filter(([, c]) => PALETTE.includes(c));
+  } catch {
+    return [];
+  }
+}
 function hashName(room) {
   let h = 0x811c9dc5;
   for (let i = 0; i < room.length; i++) {
@@ -73,13 +83,18 @@ function hashName(room) {
   return h >>> 0;
 }
 function assignColors(rooms) {
-  const used = new Set([...colorOf.values()]);
-  for (const room of [...rooms].sort()) {
-    if (colorOf.has(room)) continue;
-    let slot = hashName(room) % PALETTE.length;
-    for (let i = 0; i < PALETTE.length && used.has(PALETTE[slot]); i++) slot = (slot + 1) % PALETTE.length;
-    colorOf.set(room, PALETTE[slot]);
-    used.add(PALETTE[slot]);
+  const fresh = [...rooms].filter((room) => !colorOf.has(room)).sort();
+  if (fresh.length === 0) return;
+  const onScreen = new Set([...rooms].map((room) => colorOf.get(room)).filter(Boolean));
+  for (const room of fresh) {
+    const free = PALETTE.find((c) => !onScreen.has(c)) ?? PALETTE[hashName(room) % PALETTE.length];
+    colorOf.set(room, free);
+    onScreen.add(free);
+  }
+  try {
+    localStorage.setItem(COLOR_KEY, JSON.stringify(Object.fromEntries(colorOf)));
+  } catch {
+    // Private mode: colours still hold for this page.
   }
 }
 function roomColor(room, alpha = 1) {
@@ -115,7 +130,7 @@ const mpsChart = new Chart($('chart-mps'), {
     parsing: false,
     normalized: true,
     interaction: { mode: 'nearest', axis: 'x', intersect: false },
-    elements: { point: { radius: 0, hoverRadius: 4 }, line: { borderWidth: 2.2, tension: 0.2 } },
+    elements: { point: { radius: 0, hoverRadius: 4 }, line: { borderWidth: 2.2, cubicInterpolationMode: 'monotone' } },
     scales: {
       x: {
         type: 'linear',
@@ -272,7 +287,8 @@ function render() {
       x.max = state.replay.to;
     } else {
       // The selected range, or less while the stored history is shorter (never under a minute).
-      const now = serverNow();
+      // The newest snapshot is always in view, even if the clocks disagree by a few ms.
+      const now = Math.max(serverNow(), state.snapshots[state.snapshots.length - 1]?.ts ?? 0);
       const first = state.snapshots[0]?.ts ?? now;
       x.min = Math.min(Math.max(now - state.rangeMs, first - state.intervalMs), now - 60_000);
       x.max = now;

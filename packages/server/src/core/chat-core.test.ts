@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChatEvents } from '../metrics/chat-events.js';
 import type { NewMessage, StateWrite, StoreSnapshot } from '../store/message-store.js';
 import { ChatCore } from './chat-core.js';
-import type { CoreEffects, PersistResult } from './core-effects.js';
+import type { CoreEffects, PersistCallbacks } from './core-effects.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
 
@@ -25,7 +25,7 @@ class TestSession implements Session {
 
 /** Effects that keep everything in memory; `commit()` plays the database committing the queue. */
 class TestWorld implements CoreEffects<TestSession> {
-  queue: ({ message: NewMessage; done: (r: PersistResult) => void } | { run: () => void })[] = [];
+  queue: ({ message: NewMessage & { id: number }; callbacks: PersistCallbacks } | { run: () => void })[] = [];
   stored: (NewMessage & { id: number })[] = [];
   state: StateWrite[] = [];
   nextId = 1;
@@ -46,10 +46,11 @@ class TestWorld implements CoreEffects<TestSession> {
   broadcast(sessions: Iterable<TestSession>, frame: ServerFrame) {
     for (const s of sessions) this.send(s, frame);
   }
-  persist(message: NewMessage, done: (r: PersistResult) => void) {
-    if (this.full) return false;
-    this.queue.push({ message, done });
-    return true;
+  persist(message: NewMessage, callbacks: PersistCallbacks) {
+    if (this.full) return null;
+    const id = this.nextId++;
+    this.queue.push({ message: { ...message, id }, callbacks });
+    return id;
   }
   inOrder(run: () => void) {
     if (this.queue.length === 0) run();
@@ -74,6 +75,16 @@ class TestWorld implements CoreEffects<TestSession> {
       .filter((m): m is NewMessage & { kind: 'pm'; id: number } => m.kind === 'pm' && (m.from.toLowerCase() === nick || m.to.toLowerCase() === nick))
       .map((m) => ({ id: m.id, ts: m.ts, from: m.from, to: m.to, text: m.text }));
   }
+  /** A stand-in for scrypt: deterministic, and async like the real one. */
+  async hashSecret(secret: string) {
+    return `hash:${secret}`;
+  }
+  failures = 0;
+  async verifySecret(_session: TestSession, secret: string, hash: string) {
+    const ok = hash === `hash:${secret}`;
+    if (!ok) this.failures++;
+    return ok;
+  }
   now() {
     return this.clock;
   }
@@ -86,9 +97,9 @@ class TestWorld implements CoreEffects<TestSession> {
     for (const item of this.queue.splice(0)) {
       if ('run' in item) item.run();
       else {
-        const id = this.nextId++;
-        this.stored.push({ ...item.message, id });
-        item.done({ ok: true, id });
+        this.stored.push(item.message);
+        item.callbacks.deliver(item.message.id);
+        item.callbacks.committed({ ok: true, id: item.message.id });
       }
     }
   }

@@ -15,20 +15,24 @@ import {
   isValidNick,
   nickKey,
   normalizeRoom,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
   PROTOCOL_VERSION,
+  ROOM_KEY_PATTERN,
   TOPIC_MAX_LENGTH,
   REASON_MAX_LENGTH,
   type ClientFrame,
   type CodedError,
   type ErrorCode,
   type HelloFrame,
+  type ModeFrame,
   type PresenceEvent,
   type RoomMessage,
   type RoomSummary,
   type ServerFrame,
 } from '@teamchat/protocol';
 import type { StoreSnapshot } from '../store/message-store.js';
-import type { CoreEffects } from './core-effects.js';
+import type { CoreEffects, PersistResult } from './core-effects.js';
 import { RecentMessages } from './recent-messages.js';
 import { Room } from './room.js';
 import type { Session } from './session.js';
@@ -41,6 +45,8 @@ export interface ChatCoreOptions {
   historyOnJoin?: number;
   /** Messages kept in memory per room (at least historyOnJoin). */
   recentCapacity?: number;
+  /** Every nick must be registered (`teamchat serve --require-accounts`). */
+  requireAccounts?: boolean;
 }
 
 /** Messages kept in memory per room by default: joins and most resumes never read the database. */
@@ -55,6 +61,19 @@ export interface RegisterRequest {
   restore: boolean;
 }
 
+/** A registration that may carry a password (hello `password`/`register`, the plain-text password prompt). */
+export interface LoginRequest extends RegisterRequest {
+  password?: string;
+  /** Register the nick with `password` when it is not registered yet. */
+  register?: boolean;
+}
+
+/**
+ * How a nick may log in: `open` (no password), `password` (registered: needs its password),
+ * `register` (not registered, and the server requires accounts: must register with a password).
+ */
+export type AccountState = 'open' | 'password' | 'register';
+
 export class ChatCore<S extends Session> {
   readonly #fx: CoreEffects<S>;
   readonly #rooms = new Map<string, Room<S>>();
@@ -68,12 +87,19 @@ export class ChatCore<S extends Session> {
   #connections = 0;
   /** Sessions already disconnected: a quit is followed by the socket closing. */
   readonly #gone = new WeakSet<S>();
+  /** Registered nicks: nick key -> password hash. */
+  readonly #accounts = new Map<string, string>();
+  readonly #requireAccounts: boolean;
+  /** Sessions whose hello is waiting for a password check. */
+  readonly #authenticating = new WeakSet<S>();
 
   constructor(effects: CoreEffects<S>, snapshot: StoreSnapshot, options: ChatCoreOptions = {}) {
     this.#fx = effects;
     this.#serverName = options.serverName ?? 'teamchat';
     this.#historyOnJoin = options.historyOnJoin ?? HISTORY_DEFAULT;
     this.#recentCapacity = Math.max(options.recentCapacity ?? RECENT_CAPACITY, this.#historyOnJoin);
+    this.#requireAccounts = options.requireAccounts ?? false;
+    for (const { nick, hash } of snapshot.accounts ?? []) this.#accounts.set(nickKey(nick), hash);
     const recentByRoom = new Map<string, RoomMessage[]>();
     for (const m of snapshot.recent) {
       let list = recentByRoom.get(m.room);
@@ -86,8 +112,12 @@ export class ChatCore<S extends Session> {
       const room = new Room<S>(r.name, new RecentMessages(this.#recentCapacity, recent, recent.length < this.#recentCapacity));
       room.topic = r.topic;
       room.topicBy = r.topicBy;
+      room.creator = r.creator ?? null;
+      room.keyHash = r.keyHash ?? null;
+      room.inviteOnly = r.inviteOnly ?? false;
       this.#rooms.set(r.name, room);
     }
+    for (const { room, nick } of snapshot.invites ?? []) this.#rooms.get(room)?.invited.add(nickKey(nick));
     for (const { nick, room } of snapshot.memberships) this.#membershipsOf(nick).add(room);
   }
 
@@ -110,6 +140,17 @@ export class ChatCore<S extends Session> {
 
   isOnline(nick: string): boolean {
     return this.#online.has(nickKey(nick));
+  }
+
+  /** How `nick` may log in (see AccountState). */
+  accountState(nick: string): AccountState {
+    if (this.#accounts.has(nickKey(nick.trim()))) return 'password';
+    return this.#requireAccounts ? 'register' : 'open';
+  }
+
+  /** True while the session's hello waits for its password check: hold its other input until then. */
+  isAuthenticating(session: S): boolean {
+    return this.#authenticating.has(session);
   }
 
   // ---------- connection lifecycle ----------
@@ -147,9 +188,10 @@ export class ChatCore<S extends Session> {
   handle(session: S, frame: ClientFrame): void {
     const ref = frame.ref;
     if (frame.type === 'hello') {
-      if (session.key !== null) return this.#error(session, 'TC_ERR_ALREADY_REGISTERED', ref);
+      if (session.key !== null || this.#authenticating.has(session)) return this.#error(session, 'TC_ERR_ALREADY_REGISTERED', ref);
       return this.#hello(session, frame);
     }
+    if (frame.type === 'pong') return; // heartbeat answer: the transport has noted it
     if (frame.type === 'ping') return this.#fx.send(session, { type: 'pong', ...(frame.ts !== undefined ? { ts: frame.ts } : {}), ...(ref ? { ref } : {}) });
     if (frame.type === 'quit') return this.quit(session, frame.reason);
     if (session.key === null) return this.#error(session, 'TC_ERR_NOT_REGISTERED', ref);
@@ -158,7 +200,7 @@ export class ChatCore<S extends Session> {
       case 'join': {
         const name = normalizeRoom(frame.room);
         if (!name) return this.#error(session, 'TC_ERR_BAD_ROOM', ref, frame.room);
-        return this.join(session, name, frame.after, ref);
+        return this.join(session, name, frame.after, ref, frame.key);
       }
       case 'part':
         return this.#part(session, frame.room, ref);
@@ -167,12 +209,18 @@ export class ChatCore<S extends Session> {
       case 'pm':
         return this.#pm(session, frame.to, frame.text, frame.action === true, ref);
       case 'users': {
-        const room = this.#existingRoom(session, frame.room, ref);
+        const room = this.#visibleRoom(session, frame.room, ref);
         if (room) this.#fx.send(session, { type: 'users', room: room.name, users: room.nicks(), ...(ref ? { ref } : {}) });
         return;
       }
       case 'rooms':
-        return this.#fx.send(session, { type: 'rooms', rooms: this.#roomList(), ...(ref ? { ref } : {}) });
+        return this.#fx.send(session, { type: 'rooms', rooms: this.#roomList(session), ...(ref ? { ref } : {}) });
+      case 'register':
+        return this.#registerPassword(session, frame.password, ref);
+      case 'mode':
+        return this.#mode(session, frame, ref);
+      case 'invite':
+        return this.#invite(session, frame.nick, frame.room, ref);
       case 'nick':
         return this.#nick(session, frame.nick, ref);
       case 'topic':
@@ -189,11 +237,82 @@ export class ChatCore<S extends Session> {
    * so a plain-text prompt can ask again.
    */
   register(session: S, request: RegisterRequest): CodedError | null {
-    if (session.key !== null) return codedError('TC_ERR_ALREADY_REGISTERED');
+    const refused = this.#checkNick(session, request.nick);
+    if (refused) return refused;
+    if (this.accountState(request.nick) !== 'open') return this.#authRequired(request.nick);
+    return this.#admit(session, request, false);
+  }
+
+  /**
+   * Gives a session its nick, checking the password of a registered nick (or registering a new
+   * one) off the event loop. `done` gets null once the session is welcomed, or the refusal.
+   */
+  login(session: S, request: LoginRequest, done: (error: CodedError | null) => void): void {
+    const refused = this.#checkNick(session, request.nick);
+    if (refused) return done(refused);
     const nick = request.nick.trim();
-    if (!isValidNick(nick)) return codedError('TC_ERR_BAD_NICK', JSON.stringify(nick));
     const key = nickKey(nick);
-    if (this.#online.has(key)) return codedError('TC_ERR_NICK_IN_USE', nick);
+    const state = this.accountState(nick);
+    const password = request.password;
+    if (state === 'open' && !(request.register && password !== undefined)) return done(this.#admit(session, request, false));
+    if (password === undefined) return done(this.#authRequired(nick));
+    if (state !== 'password' && !request.register) return done(this.#authRequired(nick));
+    if (state !== 'password') {
+      const weak = checkPassword(password);
+      if (weak) return done(weak);
+    }
+    this.#authenticating.add(session);
+    const check = state === 'password' ? this.#fx.verifySecret(session, password, this.#accounts.get(key)!) : this.#fx.hashSecret(password);
+    const settle = (result: string | boolean): CodedError | null => {
+      if (result === false) {
+        this.#fx.log(`login refused: ${nick} (${session.remote}): wrong password`);
+        return codedError('TC_ERR_BAD_PASSWORD');
+      }
+      if (typeof result === 'string') {
+        // A new account; the nick may have been registered or taken meanwhile.
+        const again = this.#checkNick(session, nick) ?? (this.#accounts.has(key) ? this.#authRequired(nick) : null);
+        if (again) return again;
+        this.#accounts.set(key, result);
+        this.#fx.persistState({ op: 'account', nick, hash: result, ts: this.#fx.now() });
+        this.#fx.log(`account registered: ${nick}`);
+      }
+      return this.#admit(session, request, true);
+    };
+    check.then(
+      (result) => {
+        this.#authenticating.delete(session);
+        if (this.#gone.has(session)) return;
+        done(settle(result));
+        session.loginSettled?.();
+      },
+      (err: unknown) => {
+        this.#authenticating.delete(session);
+        this.#fx.log(`error: password check failed: ${(err as Error).message}`);
+        if (!this.#gone.has(session)) done(codedError('TC_ERR_INTERNAL', 'could not check the password'));
+        session.loginSettled?.();
+      },
+    );
+  }
+
+  #checkNick(session: S, raw: string): CodedError | null {
+    if (session.key !== null) return codedError('TC_ERR_ALREADY_REGISTERED');
+    const nick = raw.trim();
+    if (!isValidNick(nick)) return codedError('TC_ERR_BAD_NICK', JSON.stringify(nick));
+    if (this.#online.has(nickKey(nick))) return codedError('TC_ERR_NICK_IN_USE', nick);
+    return null;
+  }
+
+  #authRequired(nick: string): CodedError {
+    return this.#accounts.has(nickKey(nick.trim()))
+      ? codedError('TC_ERR_AUTH_REQUIRED')
+      : codedError('TC_ERR_AUTH_REQUIRED', 'this server needs an account: register with hello {"register": true, "password": ...}');
+  }
+
+  #admit(session: S, request: RegisterRequest, account: boolean): CodedError | null {
+    const refused = this.#checkNick(session, request.nick);
+    if (refused) return refused;
+    const nick = request.nick.trim();
+    const key = nickKey(nick);
     session.nick = nick;
     session.key = key;
     this.#online.set(key, session);
@@ -215,6 +334,7 @@ export class ChatCore<S extends Session> {
       server: this.#serverName,
       rooms: [...wanted.keys()],
       limits: { maxLineBytes: 8192, historyDefault: this.#historyOnJoin, historyMax: HISTORY_MAX },
+      ...(account ? { account: true } : {}),
       ...(request.ref ? { ref: request.ref } : {}),
     });
     for (const raw of badRooms) this.#error(session, 'TC_ERR_BAD_ROOM', undefined, raw);
@@ -224,12 +344,38 @@ export class ChatCore<S extends Session> {
   }
 
   /** Enters a room (creating it when new) and answers with `joined`. */
-  join(session: S, name: string, after: number | undefined, ref: string | undefined): void {
+  join(session: S, name: string, after: number | undefined, ref: string | undefined, key?: string): void {
+    const existing = this.#rooms.get(name);
+    if (existing && existing.restricted && !existing.members.has(session) && !this.#mayEnter(session, existing)) {
+      if (existing.inviteOnly) return this.#error(session, 'TC_ERR_INVITE_ONLY', ref, name);
+      if (key === undefined) return this.#error(session, 'TC_ERR_BAD_KEY', ref, name);
+      const who = session.key;
+      this.#fx.verifySecret(session, key, existing.keyHash!).then(
+        (ok) => {
+          if (session.key !== who || this.#gone.has(session)) return;
+          if (!ok) return this.#error(session, 'TC_ERR_BAD_KEY', ref, `wrong key for ${name}`);
+          this.#enter(session, name, after, ref);
+        },
+        (err: unknown) => this.#storeReadFailed(session, err, ref),
+      );
+      return;
+    }
+    this.#enter(session, name, after, ref);
+  }
+
+  /** Members (persisted), the creator and invited nicks enter a restricted room without its key. */
+  #mayEnter(session: S, room: Room<S>): boolean {
+    const key = session.key!;
+    return room.creator === key || room.invited.has(key) || (this.#memberships.get(key)?.has(room.name) ?? false);
+  }
+
+  #enter(session: S, name: string, after: number | undefined, ref: string | undefined): void {
     let room = this.#rooms.get(name);
     if (!room) {
       room = new Room<S>(name, new RecentMessages(this.#recentCapacity, [], true));
+      room.creator = session.key;
       this.#rooms.set(name, room);
-      this.#fx.persistState({ op: 'room', room: name, ts: this.#fx.now() });
+      this.#fx.persistState({ op: 'room', room: name, ts: this.#fx.now(), creator: session.key! });
       this.#fx.log(`room created: ${name} by ${session.nick}`);
     }
     if (!room.members.has(session)) {
@@ -283,8 +429,12 @@ export class ChatCore<S extends Session> {
       this.#error(session, 'TC_ERR_VERSION', frame.ref, `server speaks ${PROTOCOL_VERSION}, client ${frame.v}`);
       return this.#fx.close(session, { type: 'bye', code: 'TC_ERR_VERSION', reason: `unsupported protocol version ${frame.v}` });
     }
-    const error = this.register(session, { nick: frame.nick, rooms: frame.rooms, pmAfter: frame.pmAfter, ref: frame.ref, restore: true });
-    if (error) this.#sendError(session, error, frame.ref);
+    const request: LoginRequest = { nick: frame.nick, rooms: frame.rooms, pmAfter: frame.pmAfter, ref: frame.ref, restore: true };
+    if (frame.password !== undefined) request.password = frame.password;
+    if (frame.register) request.register = true;
+    this.login(session, request, (error) => {
+      if (error) this.#sendError(session, error, frame.ref);
+    });
   }
 
   #part(session: S, raw: string, ref: string | undefined): void {
@@ -307,15 +457,19 @@ export class ChatCore<S extends Session> {
     if (clean.trim() === '') return this.#error(session, 'TC_ERR_EMPTY_TEXT', ref);
     const nick = session.nick!;
     const ts = this.#fx.now();
-    const queued = this.#fx.persist({ kind: 'room', room: room.name, nick, text: clean, action, ts }, (result) => {
-      if (!result.ok) return this.#sendError(session, result.error, ref);
-      const message: RoomMessage = { id: result.id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}) };
-      room.recent.push(message);
-      this.#fx.broadcast(room.members, { type: 'message', ...message });
-      this.#fx.events.message(room.name);
-      if (ref) this.#fx.send(session, { type: 'ack', ref, id: result.id, ts });
-    });
-    if (!queued) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
+    const id = this.#fx.persist(
+      { kind: 'room', room: room.name, nick, text: clean, action, ts },
+      {
+        deliver: (id) => {
+          const message: RoomMessage = { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}) };
+          room.recent.push(message);
+          this.#fx.broadcast(room.members, { type: 'message', ...message });
+          this.#fx.events.message(room.name);
+        },
+        committed: (result) => this.#acknowledge(session, result, ts, ref),
+      },
+    );
+    if (id === null) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
   }
 
   #pm(session: S, to: string, text: string, action: boolean, ref: string | undefined): void {
@@ -327,17 +481,27 @@ export class ChatCore<S extends Session> {
     const toNick = target.nick!;
     const toKey = target.key!;
     const ts = this.#fx.now();
-    const queued = this.#fx.persist({ kind: 'pm', from, to: toNick, text: clean, action, ts }, (result) => {
-      if (!result.ok) return this.#sendError(session, result.error, ref);
-      const frame: ServerFrame = { type: 'pm', id: result.id, ts, from, to: toNick, text: clean, ...(action ? { action } : {}) };
-      // The recipient may have reconnected meanwhile: deliver to whoever holds the nick now.
-      const recipient = this.#online.get(toKey);
-      if (recipient && recipient !== session) this.#fx.send(recipient, frame);
-      this.#fx.send(session, frame);
-      this.#fx.events.privateMessage();
-      if (ref) this.#fx.send(session, { type: 'ack', ref, id: result.id, ts });
-    });
-    if (!queued) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
+    const id = this.#fx.persist(
+      { kind: 'pm', from, to: toNick, text: clean, action, ts },
+      {
+        deliver: (id) => {
+          const frame: ServerFrame = { type: 'pm', id, ts, from, to: toNick, text: clean, ...(action ? { action } : {}) };
+          // The recipient may have reconnected meanwhile: deliver to whoever holds the nick now.
+          const recipient = this.#online.get(toKey);
+          if (recipient && recipient !== session) this.#fx.send(recipient, frame);
+          this.#fx.send(session, frame);
+          this.#fx.events.privateMessage();
+        },
+        committed: (result) => this.#acknowledge(session, result, ts, ref),
+      },
+    );
+    if (id === null) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
+  }
+
+  /** Tells the sender its message is stored (`ack`), or that it never will be. */
+  #acknowledge(session: S, result: PersistResult, ts: number, ref: string | undefined): void {
+    if (!result.ok) return this.#sendError(session, result.error, ref);
+    if (ref) this.#fx.send(session, { type: 'ack', ref, id: result.id, ts });
   }
 
   #nick(session: S, wanted: string, ref: string | undefined): void {
@@ -349,6 +513,9 @@ export class ChatCore<S extends Session> {
     if (nick === old) return this.#fx.send(session, { type: 'nick', old, new: nick, ts: this.#fx.now(), ...(ref ? { ref } : {}) });
     const holder = this.#online.get(key);
     if (holder && holder !== session) return this.#error(session, 'TC_ERR_NICK_IN_USE', ref, nick);
+    if (key !== oldKey && this.accountState(nick) !== 'open') {
+      return this.#sendError(session, this.#authRequired(nick), ref);
+    }
     this.#online.delete(oldKey);
     this.#online.set(key, session);
     session.nick = nick;
@@ -371,7 +538,7 @@ export class ChatCore<S extends Session> {
 
   #topic(session: S, raw: string, topic: string | undefined, ref: string | undefined): void {
     if (topic === undefined) {
-      const room = this.#existingRoom(session, raw, ref);
+      const room = this.#visibleRoom(session, raw, ref);
       if (room) this.#fx.send(session, { type: 'topic', room: room.name, topic: room.topic, ts: this.#fx.now(), ...(ref ? { ref } : {}) });
       return;
     }
@@ -425,9 +592,9 @@ export class ChatCore<S extends Session> {
     this.#error(session, 'TC_ERR_INTERNAL', ref, 'history is unavailable right now');
   }
 
-  #roomList(): RoomSummary[] {
+  #roomList(session: S): RoomSummary[] {
     return [...this.#rooms.values()]
-      .map((r) => ({ name: r.name, members: r.members.size, topic: r.topic }))
+      .map((r) => ({ name: r.name, members: r.members.size, topic: r.restricted && !r.members.has(session) ? null : r.topic }))
       .sort((a, b) => b.members - a.members || a.name.localeCompare(b.name));
   }
 
@@ -442,6 +609,96 @@ export class ChatCore<S extends Session> {
     const room = this.#rooms.get(name);
     if (!room) this.#error(session, 'TC_ERR_NO_SUCH_ROOM', ref, name);
     return room;
+  }
+
+  /** An existing room whose users and topic the session may see: any open room, or a restricted one it is in. */
+  #visibleRoom(session: S, raw: string, ref: string | undefined): Room<S> | undefined {
+    const room = this.#existingRoom(session, raw, ref);
+    if (room && room.restricted && !room.members.has(session)) return void this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+    return room;
+  }
+
+  // ---------- accounts and room modes ----------
+
+  /** `/register <password>`: protects the session's nick (or changes its password). */
+  #registerPassword(session: S, password: string, ref: string | undefined): void {
+    const weak = checkPassword(password);
+    if (weak) return this.#sendError(session, weak, ref);
+    const key = session.key!;
+    this.#fx.hashSecret(password).then(
+      (hash) => {
+        if (session.key !== key || this.#gone.has(session)) return;
+        const nick = session.nick!;
+        this.#accounts.set(key, hash);
+        this.#fx.persistState({ op: 'account', nick, hash, ts: this.#fx.now() });
+        this.#fx.log(`account registered: ${nick}`);
+        this.#fx.send(session, { type: 'registered', nick, ...(ref ? { ref } : {}) });
+      },
+      (err: unknown) => {
+        this.#fx.log(`error: hashing a password failed: ${(err as Error).message}`);
+        this.#error(session, 'TC_ERR_INTERNAL', ref, 'could not register');
+      },
+    );
+  }
+
+  #modeFrame(room: Room<S>, by: string | undefined, ref: string | undefined): ServerFrame {
+    return {
+      type: 'mode',
+      room: room.name,
+      key: room.keyHash !== null,
+      inviteOnly: room.inviteOnly,
+      creator: room.creator,
+      ...(by ? { by } : {}),
+      ts: this.#fx.now(),
+      ...(ref ? { ref } : {}),
+    };
+  }
+
+  /** Shows a room's modes, or (its creator, logged in to a registered nick) changes them. */
+  #mode(session: S, frame: ModeFrame, ref: string | undefined): void {
+    const room = this.#existingRoom(session, frame.room, ref);
+    if (!room) return;
+    if (frame.key === undefined && frame.inviteOnly === undefined) return this.#fx.send(session, this.#modeFrame(room, undefined, ref));
+    const key = session.key!;
+    if (room.creator !== key) return this.#error(session, 'TC_ERR_NOT_ROOM_CREATOR', ref, room.creator ? `${room.name} was created by ${room.creator}` : `${room.name} has no known creator`);
+    if (!this.#accounts.has(key)) return this.#error(session, 'TC_ERR_NOT_REGISTERED_NICK', ref, 'room modes need a registered nick');
+    if (typeof frame.key === 'string' && !ROOM_KEY_PATTERN.test(frame.key)) return this.#error(session, 'TC_ERR_BAD_ARGUMENT', ref, 'a room key is 1-64 characters without spaces');
+    const apply = (keyHash: string | null | undefined) => {
+      if (session.key !== key || this.#gone.has(session)) return;
+      if (keyHash !== undefined) room.keyHash = keyHash;
+      if (frame.inviteOnly !== undefined) room.inviteOnly = frame.inviteOnly;
+      if (!room.inviteOnly) room.invited.clear();
+      this.#fx.persistState({ op: 'room-mode', room: room.name, keyHash: room.keyHash, inviteOnly: room.inviteOnly });
+      this.#fx.log(`mode: ${room.name} ${room.keyHash ? '+k' : '-k'} ${room.inviteOnly ? '+i' : '-i'} by ${session.nick}`);
+      if (!room.members.has(session)) this.#fx.send(session, this.#modeFrame(room, session.nick!, ref));
+      this.#announce(room, this.#modeFrame(room, session.nick!, undefined), session);
+      if (room.members.has(session)) this.#fx.inOrder(() => this.#fx.send(session, this.#modeFrame(room, session.nick!, ref)));
+    };
+    if (typeof frame.key === 'string') {
+      this.#fx.hashSecret(frame.key).then(apply, (err: unknown) => this.#storeReadFailed(session, err, ref));
+    } else {
+      apply(frame.key === null ? null : undefined);
+    }
+  }
+
+  /** Invites a nick into a room: the inviter must be in the room (or be its creator). */
+  #invite(session: S, rawNick: string, rawRoom: string, ref: string | undefined): void {
+    const room = this.#existingRoom(session, rawRoom, ref);
+    if (!room) return;
+    if (!room.members.has(session) && room.creator !== session.key) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+    const nick = rawNick.trim();
+    if (!isValidNick(nick)) return this.#error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(nick));
+    const key = nickKey(nick);
+    const ts = this.#fx.now();
+    if (!room.invited.has(key)) {
+      room.invited.add(key);
+      this.#fx.persistState({ op: 'invite', room: room.name, nick: key, by: session.nick!, ts });
+    }
+    this.#fx.log(`invite: ${nick} -> ${room.name} by ${session.nick}`);
+    const notice: ServerFrame = { type: 'invite', room: room.name, nick, by: session.nick!, ts };
+    const invitee = this.#online.get(key);
+    if (invitee && invitee !== session) this.#fx.send(invitee, notice);
+    this.#fx.send(session, { ...notice, ...(ref ? { ref } : {}) });
   }
 
   #joinedRoom(session: S, raw: string, ref: string | undefined): Room<S> | undefined {
@@ -474,4 +731,9 @@ export class ChatCore<S extends Session> {
 
 function* without<T>(set: Set<T>, skip: T): Iterable<T> {
   for (const item of set) if (item !== skip) yield item;
+}
+
+function checkPassword(password: string): CodedError | null {
+  const length = [...password].length;
+  return length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH ? codedError('TC_ERR_WEAK_PASSWORD') : null;
 }

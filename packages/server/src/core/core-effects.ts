@@ -9,18 +9,27 @@ import type { Session } from './session.js';
 
 export type PersistResult = { ok: true; id: number } | { ok: false; error: CodedError };
 
+export interface PersistCallbacks {
+  /**
+   * The message may be shown, with its id: after it is committed, or at once while the database
+   * is unreachable (degraded mode: live chat goes on, storage catches up).
+   */
+  deliver(id: number): void;
+  /** The message is stored (acknowledge it), or never will be. */
+  committed(result: PersistResult): void;
+}
+
 export interface CoreEffects<S extends Session> {
   /** Queues one frame to one session. */
   send(session: S, frame: ServerFrame): void;
   /** Queues one frame to many sessions; the runtime serializes it once per dialect. */
   broadcast(sessions: Iterable<S>, frame: ServerFrame): void;
   /**
-   * Queues a message for storage. `done` runs after the batch holding it is committed (with the id
-   * the database assigned) or has failed. Returns false, without calling `done`, when the bounded
-   * write queue is full.
+   * Queues a message for storage and returns the id it was given, or null (calling nothing) when
+   * the bounded write queue is full.
    */
-  persist(message: NewMessage, done: (result: PersistResult) => void): boolean;
-  /** Runs `deliver` after everything queued for storage before it; keeps notices in order with messages. */
+  persist(message: NewMessage, callbacks: PersistCallbacks): number | null;
+  /** Runs `deliver` after everything queued before it is delivered; keeps notices in order with messages. */
   inOrder(deliver: () => void): void;
   /** Queues a durable state change (room, membership, topic), written with the next batch. */
   persistState(write: StateWrite): void;
@@ -28,6 +37,13 @@ export interface CoreEffects<S extends Session> {
   close(session: S, bye: ByeFrame): void;
   roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]>;
   privateHistory(nick: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]>;
+  /** Hashes a password or room key (scrypt with a fresh salt, off the event loop). */
+  hashSecret(secret: string): Promise<string>;
+  /**
+   * Checks a password or room key against its hash in constant time. The runtime slows down (and
+   * eventually disconnects) a session that keeps failing.
+   */
+  verifySecret(session: S, secret: string, hash: string): Promise<boolean>;
   readonly events: ChatEvents;
   now(): number;
   log(line: string): void;

@@ -9,6 +9,14 @@ export class Room<S extends Session = Session> {
   readonly members = new Set<S>();
   topic: string | null = null;
   topicBy: string | null = null;
+  /** Nick key of the creator, who alone may change the modes; null when unknown. */
+  creator: string | null = null;
+  /** Scrypt hash of the key (+k); null: no key. */
+  keyHash: string | null = null;
+  /** Invite-only (+i). */
+  inviteOnly = false;
+  /** Nick keys invited in (they need neither the key nor to be asked again). */
+  readonly invited = new Set<string>();
   readonly recent: RecentMessages;
 
   constructor(
@@ -16,6 +24,11 @@ export class Room<S extends Session = Session> {
     recent: RecentMessages,
   ) {
     this.recent = recent;
+  }
+
+  /** A room with a key or invite-only: its users, topic and history are for members only. */
+  get restricted(): boolean {
+    return this.keyHash !== null || this.inviteOnly;
   }
 
   /** Nicks of the members, sorted case-insensitively. */

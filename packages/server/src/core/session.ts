@@ -18,4 +18,6 @@ export interface Session {
   key: string | null;
   /** Rooms this session is in right now. */
   readonly rooms: Set<Room>;
+  /** Called when a login that was checking a password has finished (either way). */
+  loginSettled?(): void;
 }

@@ -17,7 +17,7 @@ export class TimeRangeError extends Error {
   }
 }
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 const EPOCH_MS = /^\d{1,16}$/;
 /** Latest representable date (year 275760): anything later is rejected rather than clamped. */
 const MAX_TIME = 8.64e15;
@@ -32,7 +32,11 @@ export function parseTime(value: string, name: string): number {
   const text = value.trim();
   let ms = Number.NaN;
   if (EPOCH_MS.test(text)) ms = Number(text);
-  else if (ISO_8601.test(text)) ms = Date.parse(text.replace(' ', 'T'));
+  else {
+    const m = ISO_8601.exec(text);
+    // Date.parse is lenient (2026-02-30 becomes March 2): check the fields first.
+    if (m && validFields(m)) ms = Date.parse(text.replace(' ', 'T'));
+  }
   if (!Number.isFinite(ms) || ms > MAX_TIME) {
     throw new TimeRangeError(
       'TC_METRICS_BAD_TIME',
@@ -40,6 +44,13 @@ export function parseTime(value: string, name: string): number {
     );
   }
   return ms;
+}
+
+function validFields(m: RegExpExecArray): boolean {
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return false;
+  return Number(m[4] ?? 0) <= 23 && Number(m[5] ?? 0) <= 59 && Number(m[6] ?? 0) <= 59;
 }
 
 /**

@@ -4,15 +4,22 @@
  * While one batch is being written, the next one accumulates. The queue is bounded: when it is full
  * `appendMessage` refuses, and the caller tells the sender (nothing is silently dropped).
  *
- * Callbacks run in queue order after their batch commits, which keeps delivery in id order and
- * lets room notices (`appendEvent`) stay in order with the messages around them.
+ * Every message gets its id when it is accepted, from a pool reserved ahead from the database's
+ * sequence, so ids follow acceptance order and a message has its cursor before it is stored.
+ *
+ * Normally a message is delivered once its batch is committed. When the database is unreachable
+ * the writer is *degraded*: messages are delivered at once (live chat goes on) and held in the
+ * bounded queue; each is acknowledged only when it is finally committed, so an acknowledged message
+ * is a stored message. Callbacks run in queue order, which keeps delivery in id order and lets room
+ * notices (`appendEvent`) stay in order with the messages around them.
  *
  * @example
  * const writer = new BatchWriter(store, { maxPending: 20_000 });
- * writer.appendMessage(msg, (r) => r.ok && broadcast(r.id));
+ * await writer.start();
+ * writer.appendMessage(msg, { deliver: (id) => broadcast(id), committed: (r) => r.ok && ack(r.id) });
  */
 import { codedError } from '@teamchat/protocol';
-import type { PersistResult } from '../core/core-effects.js';
+import type { PersistCallbacks } from '../core/core-effects.js';
 import type { MessageStore, NewMessage, StateWrite } from './message-store.js';
 
 export interface BatchWriterOptions {
@@ -20,47 +27,71 @@ export interface BatchWriterOptions {
   maxPending?: number;
   /** Messages written per transaction. */
   maxBatch?: number;
+  /** State changes held (e.g. during an outage) before new ones are dropped with a log line. */
+  maxPendingState?: number;
+  /** Ids reserved from the database at a time. */
+  idBlock?: number;
   /** Attempts for a batch that fails with an error that is not a lost connection. */
   maxAttempts?: number;
   /** Delay before retry `attempt` (1-based). */
   retryDelayMs?: (attempt: number) => number;
-  /** Called on every failed write (for logs and health). */
+  /** Called on every failed write (for logs). */
   onError?: (error: Error, attempt: number, willRetry: boolean) => void;
-  /** Called when a write succeeds after failures. */
+  /** The database became unreachable: messages are now delivered before they are stored. */
+  onDegraded?: () => void;
+  /** A write succeeded again after an outage. */
   onRecovered?: () => void;
 }
 
-type Item =
-  | { message: NewMessage; done: (result: PersistResult) => void }
-  | { message: null; run: () => void };
+type MessageItem = { message: NewMessage; callbacks: PersistCallbacks; delivered: boolean };
+type EventItem = { message: null; run: (() => void) | null };
+type Item = MessageItem | EventItem;
 
 export class BatchWriter {
   readonly #store: MessageStore;
   readonly #maxPending: number;
   readonly #maxBatch: number;
+  readonly #maxPendingState: number;
+  readonly #idBlock: number;
   readonly #maxAttempts: number;
   readonly #retryDelay: (attempt: number) => number;
   readonly #onError: NonNullable<BatchWriterOptions['onError']>;
+  readonly #onDegraded: () => void;
   readonly #onRecovered: () => void;
   #items: Item[] = [];
   #head = 0;
+  #inFlightBatch: Item[] = [];
   #state: StateWrite[] = [];
   #pendingMessages = 0;
   #inFlight = false;
   #scheduled = false;
   #failing = false;
+  #degraded = false;
+  #ids: number[] = [];
+  #idHead = 0;
+  #refilling = false;
   #idle: (() => void)[] = [];
   #committedTotal = 0;
   #batches = 0;
+  #droppedState = 0;
 
   constructor(store: MessageStore, options: BatchWriterOptions = {}) {
     this.#store = store;
     this.#maxPending = options.maxPending ?? 20_000;
     this.#maxBatch = options.maxBatch ?? 2_000;
+    this.#maxPendingState = options.maxPendingState ?? 100_000;
+    this.#idBlock = options.idBlock ?? 20_000;
     this.#maxAttempts = options.maxAttempts ?? 5;
-    this.#retryDelay = options.retryDelayMs ?? ((n) => Math.min(50 * 2 ** (n - 1), 2_000));
+    this.#retryDelay = options.retryDelayMs ?? ((n) => Math.min(50 * 2 ** (n - 1), 1_000));
     this.#onError = options.onError ?? (() => {});
+    this.#onDegraded = options.onDegraded ?? (() => {});
     this.#onRecovered = options.onRecovered ?? (() => {});
+  }
+
+  /** Reserves the first block of ids; call before accepting messages. */
+  async start(): Promise<void> {
+    await this.#refill();
+    if (this.#idsLeft === 0) throw new Error('could not reserve message ids from the database');
   }
 
   /** Messages accepted and not yet committed. */
@@ -68,27 +99,48 @@ export class BatchWriter {
     return this.#pendingMessages;
   }
 
-  /** True while the last write attempt failed (the database is unavailable or refusing). */
+  /** True while the last write attempt failed. */
   get failing(): boolean {
     return this.#failing;
   }
 
-  get stats(): { committed: number; batches: number } {
-    return { committed: this.#committedTotal, batches: this.#batches };
+  /** True while the database is unreachable and messages are delivered before they are stored. */
+  get degraded(): boolean {
+    return this.#degraded;
   }
 
-  /** Queues a message; returns false (and never calls `done`) when the queue is full. */
-  appendMessage(message: NewMessage, done: (result: PersistResult) => void): boolean {
-    if (this.#pendingMessages >= this.#maxPending) return false;
+  get stats(): { committed: number; batches: number; droppedState: number } {
+    return { committed: this.#committedTotal, batches: this.#batches, droppedState: this.#droppedState };
+  }
+
+  get #idsLeft(): number {
+    return this.#ids.length - this.#idHead;
+  }
+
+  /**
+   * Queues a message and returns its id, or null (calling nothing) when the queue is full or no
+   * id is left to give (the database has been away for long).
+   */
+  appendMessage(message: NewMessage, callbacks: PersistCallbacks): number | null {
+    if (this.#pendingMessages >= this.#maxPending || this.#idsLeft === 0) return null;
+    const id = this.#ids[this.#idHead++]!;
+    if (this.#idHead > 4096 && this.#idHead * 2 > this.#ids.length) {
+      this.#ids = this.#ids.slice(this.#idHead);
+      this.#idHead = 0;
+    }
+    if (this.#idsLeft < this.#idBlock / 2) void this.#refill();
+    message.id = id;
+    const item: MessageItem = { message, callbacks, delivered: false };
     this.#pendingMessages++;
-    this.#items.push({ message, done });
+    this.#items.push(item);
+    if (this.#degraded) this.#deliver(item);
     this.#schedule();
-    return true;
+    return id;
   }
 
-  /** Runs `run` after everything queued before it is committed (at once when nothing is queued). */
+  /** Runs `run` after everything queued before it is delivered (at once when nothing waits). */
   appendEvent(run: () => void): void {
-    if (!this.#inFlight && this.#head === this.#items.length) {
+    if (this.#degraded || (!this.#inFlight && this.#head === this.#items.length)) {
       safely(run);
       return;
     }
@@ -97,6 +149,11 @@ export class BatchWriter {
 
   /** Queues a state change, written with the next batch. */
   appendState(write: StateWrite): void {
+    if (this.#state.length >= this.#maxPendingState) {
+      this.#droppedState++;
+      this.#onError(new Error(`state change dropped, ${this.#state.length} are waiting: ${write.op}`), 0, false);
+      return;
+    }
     this.#state.push(write);
     this.#schedule();
   }
@@ -107,6 +164,20 @@ export class BatchWriter {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  async #refill(): Promise<void> {
+    if (this.#refilling) return;
+    this.#refilling = true;
+    try {
+      const ids = await this.#store.reserveIds(this.#idBlock);
+      // The sequence only grows: a new block follows the ids still in the pool.
+      this.#ids.push(...ids);
+    } catch (err) {
+      this.#onError(err as Error, 0, true);
+    } finally {
+      this.#refilling = false;
+    }
   }
 
   #schedule(): void {
@@ -133,23 +204,23 @@ export class BatchWriter {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
+    this.#inFlightBatch = batch;
     const state = this.#state;
     this.#state = [];
 
-    const ids = messages.length > 0 || state.length > 0 ? await this.#write(messages, state) : [];
-    let i = 0;
+    const ok = messages.length > 0 || state.length > 0 ? await this.#write(messages, state) : true;
+    this.#inFlightBatch = [];
     for (const item of batch) {
       if (item.message) {
-        const id = ids?.[i++];
-        safely(() =>
-          item.done(id !== undefined ? { ok: true, id } : { ok: false, error: codedError('TC_ERR_STORE_FAILED') }),
-        );
-      } else {
+        if (ok && !item.delivered) this.#deliver(item);
+        const id = item.message.id!;
+        safely(() => item.callbacks.committed(ok ? { ok: true, id } : { ok: false, error: codedError('TC_ERR_STORE_FAILED') }));
+      } else if (item.run) {
         safely(item.run);
       }
     }
     this.#pendingMessages -= messages.length;
-    if (ids) {
+    if (ok) {
       this.#committedTotal += messages.length;
       this.#batches++;
     }
@@ -161,25 +232,54 @@ export class BatchWriter {
     }
   }
 
-  /** Writes one batch, retrying; resolves with the ids, or null when the batch failed for good. */
-  async #write(messages: NewMessage[], state: StateWrite[]): Promise<number[] | null> {
+  #deliver(item: MessageItem): void {
+    item.delivered = true;
+    safely(() => item.callbacks.deliver(item.message.id!));
+  }
+
+  /** Writes one batch, retrying; resolves true when committed, false when it failed for good. */
+  async #write(messages: NewMessage[], state: StateWrite[]): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const ids = await this.#store.writeBatch({ messages, state });
+        await this.#store.writeBatch({ messages, state });
         if (this.#failing) {
           this.#failing = false;
-          this.#onRecovered();
+          if (this.#degraded) {
+            this.#degraded = false;
+            safely(this.#onRecovered);
+          }
+          if (this.#idsLeft < this.#idBlock / 2) void this.#refill();
         }
-        return ids;
+        return true;
       } catch (err) {
         this.#failing = true;
         const error = err as Error;
+        const lost = isConnectionError(error);
+        if (lost && !this.#degraded) this.#enterDegraded();
         // A lost connection is retried until it comes back (the queue bound protects memory);
-        // anything else (a bad row) fails the batch after a few attempts, so it cannot wedge the queue.
-        const willRetry = isConnectionError(error) || (attempt < this.#maxAttempts && !isBadInput(error));
+        // anything else fails the batch after a few attempts (at once for data the store refuses),
+        // so it cannot wedge the queue.
+        const willRetry = lost || (attempt < this.#maxAttempts && !isBadInput(error));
         this.#onError(error, attempt, willRetry);
-        if (!willRetry) return null;
+        if (!willRetry) return false;
         await new Promise((r) => setTimeout(r, this.#retryDelay(attempt)));
+      }
+    }
+  }
+
+  /** Live chat goes on: deliver everything accepted so far, in order, without waiting for storage. */
+  #enterDegraded(): void {
+    this.#degraded = true;
+    safely(this.#onDegraded);
+    for (const list of [this.#inFlightBatch, this.#items.slice(this.#head)]) {
+      for (const item of list) {
+        if (item.message) {
+          if (!item.delivered) this.#deliver(item);
+        } else if (item.run) {
+          const run = item.run;
+          item.run = null;
+          safely(run);
+        }
       }
     }
   }
@@ -207,6 +307,6 @@ export function isConnectionError(error: Error & { code?: string }): boolean {
     code.startsWith('57P') || // admin shutdown, crash shutdown, cannot connect now
     code === '53300' || // too many connections
     ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(error.message)
+    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|connect ECONNREFUSED/i.test(error.message)
   );
 }

@@ -47,7 +47,7 @@ export class KyselyMessageStore implements MessageStore {
     checkLimit(recentPerRoom, 'recentPerRoom');
     const roomRows = await this.#db
       .selectFrom('rooms')
-      .select(['name', 'topic', 'topic_by', 'created_at'])
+      .select(['name', 'topic', 'topic_by', 'created_at', 'creator', 'key_hash', 'invite_only'])
       .orderBy('name')
       .execute();
     const memberships = await this.#db
@@ -77,8 +77,17 @@ export class KyselyMessageStore implements MessageStore {
       topic: r.topic,
       topicBy: r.topic_by,
       createdAt: r.created_at.getTime(),
+      creator: r.creator,
+      keyHash: r.key_hash,
+      inviteOnly: r.invite_only,
     }));
-    return { rooms, memberships, recent };
+    const accounts = await this.#db
+      .selectFrom('users')
+      .select(['nick_key as nick', 'password_hash as hash'])
+      .where('password_hash', 'is not', null)
+      .execute();
+    const invites = await this.#db.selectFrom('room_invites').select(['room', 'nick_key as nick']).execute();
+    return { rooms, memberships, recent, accounts: accounts as { nick: string; hash: string }[], invites };
   }
 
   async writeBatch(batch: WriteBatch): Promise<number[]> {
@@ -155,6 +164,14 @@ export class KyselyMessageStore implements MessageStore {
     return rows.map(toPrivateMessage);
   }
 
+  async reserveIds(count: number): Promise<number[]> {
+    checkLimit(count, 'count');
+    const result = await sql<{ id: number }>`
+      SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id
+      FROM generate_series(1, ${count}::int)`.execute(this.#db);
+    return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  }
+
   async ping(): Promise<void> {
     await sql`SELECT 1`.execute(this.#db);
   }
@@ -164,6 +181,8 @@ export class KyselyMessageStore implements MessageStore {
 
 /** The batch's messages as one array per column, for one `unnest` insert. */
 interface MessageColumns {
+  /** Reserved ids, or null when the database assigns them. */
+  id: number[] | null;
   room: (string | null)[];
   sender: string[];
   recipient: (string | null)[];
@@ -178,6 +197,18 @@ interface MessageColumns {
  * the order rows are inserted (`ORDER BY ord`), so sorting them gives the input order.
  */
 async function insertMessages(db: Db, c: MessageColumns): Promise<number[]> {
+  if (c.id) {
+    // Ids reserved from the sequence beforehand (reserveIds): written as given.
+    await sql`
+      INSERT INTO messages (id, room, sender, recipient, text, action, created_at)
+      OVERRIDING SYSTEM VALUE
+      SELECT u.id, u.room, u.sender, u.recipient, u.text, u.action, to_timestamp(u.ms / 1000.0)
+      FROM unnest(
+        ${c.id}::bigint[], ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
+        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[]
+      ) AS u(id, room, sender, recipient, text, action, ms)`.execute(db);
+    return c.id;
+  }
   const result = await sql<{ id: number }>`
     INSERT INTO messages (room, sender, recipient, text, action, created_at)
     SELECT u.room, u.sender, u.recipient, u.text, u.action, to_timestamp(u.ms / 1000.0)
@@ -205,7 +236,7 @@ function planStateWrites(writes: StateWrite[]): Step[] {
   for (let i = 0; i < writes.length; ) {
     const op = writes[i]!.op;
     let j = i + 1;
-    if (op !== 'topic' && op !== 'membership-rename') {
+    if (op !== 'topic' && op !== 'membership-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite') {
       while (j < writes.length && writes[j]!.op === op) j++;
     }
     const run = writes.slice(i, j);
@@ -223,10 +254,12 @@ function planRun(run: StateWrite[]): Step | null {
       const rooms = run as Extract<StateWrite, { op: 'room' }>[];
       const names = rooms.map((w) => w.room);
       const ms = rooms.map((w) => w.ts);
+      const creators = rooms.map((w) => (w.creator === undefined ? null : nickKey(w.creator)));
       return async (db) => {
         await sql`
-          INSERT INTO rooms (name, created_at)
-          SELECT u.name, to_timestamp(u.ms / 1000.0) FROM unnest(${names}::text[], ${ms}::float8[]) AS u(name, ms)
+          INSERT INTO rooms (name, created_at, creator)
+          SELECT u.name, to_timestamp(u.ms / 1000.0), u.creator
+          FROM unnest(${names}::text[], ${ms}::float8[], ${creators}::text[]) AS u(name, ms, creator)
           ON CONFLICT (name) DO NOTHING`.execute(db);
       };
     }
@@ -289,6 +322,28 @@ function planRun(run: StateWrite[]): Step | null {
           ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
       };
     }
+    case 'account': {
+      const key = nickKey(first.nick);
+      return async (db) => {
+        await sql`
+          INSERT INTO users (nick_key, nick, created_at, password_hash, registered_at)
+          VALUES (${key}, ${first.nick}, ${ts(first.ts)}, ${first.hash}, ${ts(first.ts)})
+          ON CONFLICT (nick_key) DO UPDATE
+          SET password_hash = EXCLUDED.password_hash, registered_at = EXCLUDED.registered_at`.execute(db);
+      };
+    }
+    case 'room-mode':
+      return async (db) => {
+        await sql`UPDATE rooms SET key_hash = ${first.keyHash}, invite_only = ${first.inviteOnly} WHERE name = ${first.room}`.execute(db);
+        if (!first.inviteOnly) await sql`DELETE FROM room_invites WHERE room = ${first.room}`.execute(db);
+      };
+    case 'invite':
+      return async (db) => {
+        await sql`
+          INSERT INTO room_invites (room, nick_key, invited_by, invited_at)
+          VALUES (${first.room}, ${nickKey(first.nick)}, ${first.by}, ${ts(first.ts)})
+          ON CONFLICT (room, nick_key) DO NOTHING`.execute(db);
+      };
     case 'topic': {
       const topic = first.topic === '' ? null : first.topic;
       const by = topic === null ? null : first.by;
@@ -348,7 +403,9 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
   batch.state.forEach((write, i) => checkStateWrite(write, i));
   const n = batch.messages.length;
   if (n === 0) return null;
+  const withIds = batch.messages[0]!.id !== undefined;
   const c: MessageColumns = {
+    id: withIds ? new Array(n) : null,
     room: new Array(n),
     sender: new Array(n),
     recipient: new Array(n),
@@ -370,6 +427,10 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
     } else {
       throw new StoreError('TC_STORE_BAD_INPUT', `${where}.kind must be 'room' or 'pm'`);
     }
+    if ((m.id !== undefined) !== withIds) {
+      throw new StoreError('TC_STORE_BAD_INPUT', `${where}.id: a batch has ids on all messages or on none`);
+    }
+    if (c.id) c.id[i] = checkLimit(m.id, `${where}.id`);
     c.text[i] = checkText(m.text, `${where}.text`, true);
     c.action[i] = m.action === true;
     c.ms[i] = checkTs(m.ts, `${where}.ts`);
@@ -405,6 +466,22 @@ function checkStateWrite(write: StateWrite, i: number): void {
       return;
     case 'user':
       checkText(write.nick, `${where}.nick`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'account':
+      checkText(write.nick, `${where}.nick`);
+      checkText(write.hash, `${where}.hash`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'room-mode':
+      checkText(write.room, `${where}.room`);
+      if (write.keyHash !== null) checkText(write.keyHash, `${where}.keyHash`);
+      if (typeof write.inviteOnly !== 'boolean') throw new StoreError('TC_STORE_BAD_INPUT', `${where}.inviteOnly must be a boolean`);
+      return;
+    case 'invite':
+      checkText(write.room, `${where}.room`);
+      checkText(write.nick, `${where}.nick`);
+      checkText(write.by, `${where}.by`);
       checkTs(write.ts, `${where}.ts`);
       return;
     default:

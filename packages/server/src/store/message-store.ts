@@ -7,6 +7,8 @@ import type { PrivateMessage, RoomMessage } from '@teamchat/protocol';
 /** A room message waiting to be stored (it gets its id from the database). */
 export interface NewRoomMessage {
   kind: 'room';
+  /** Reserved with `reserveIds`; absent: the database assigns one. All or none in a batch. */
+  id?: number;
   room: string;
   nick: string;
   text: string;
@@ -17,6 +19,7 @@ export interface NewRoomMessage {
 
 export interface NewPrivateMessage {
   kind: 'pm';
+  id?: number;
   from: string;
   to: string;
   text: string;
@@ -31,13 +34,20 @@ export type NewMessage = NewRoomMessage | NewPrivateMessage;
  * Nicks in memberships are nick keys (lower-case).
  */
 export type StateWrite =
-  | { op: 'room'; room: string; ts: number }
+  /** A new room; `creator` (a nick key) may change its modes. */
+  | { op: 'room'; room: string; ts: number; creator?: string }
   | { op: 'membership-add'; nick: string; room: string; ts: number }
   | { op: 'membership-remove'; nick: string; room: string }
   | { op: 'membership-rename'; from: string; to: string }
   | { op: 'topic'; room: string; topic: string | null; by: string; ts: number }
   /** A nick registered (or came back): records it in `users`, keeping its latest display form. `nick` is the display nick. */
-  | { op: 'user'; nick: string; ts: number };
+  | { op: 'user'; nick: string; ts: number }
+  /** A nick registered, or its password changed: `hash` is the encoded scrypt hash (never the password). */
+  | { op: 'account'; nick: string; hash: string; ts: number }
+  /** A room's modes: key hash (+k) or null, invite-only (+i). Turning +i off forgets the room's invites. */
+  | { op: 'room-mode'; room: string; keyHash: string | null; inviteOnly: boolean }
+  /** `nick` (a nick key) is invited into `room` by `by`. */
+  | { op: 'invite'; room: string; nick: string; by: string; ts: number };
 
 /** Everything written in one transaction. */
 export interface WriteBatch {
@@ -50,6 +60,11 @@ export interface StoredRoom {
   topic: string | null;
   topicBy: string | null;
   createdAt: number;
+  /** Nick key of the creator; null when unknown (rooms created before accounts existed). */
+  creator?: string | null;
+  /** The room key's scrypt hash (+k); null: no key. */
+  keyHash?: string | null;
+  inviteOnly?: boolean;
 }
 
 /** What the runtime loads into memory at start. */
@@ -58,6 +73,10 @@ export interface StoreSnapshot {
   memberships: { nick: string; room: string }[];
   /** For each room, its latest `recentPerRoom` messages; oldest first within a room. */
   recent: RoomMessage[];
+  /** Registered nicks (by key) with their password hashes. */
+  accounts?: { nick: string; hash: string }[];
+  /** Invitations into invite-only rooms (nick keys). */
+  invites?: { room: string; nick: string }[];
 }
 
 export interface HistoryQuery {
@@ -84,6 +103,12 @@ export interface MessageStore {
   roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]>;
   /** Private messages sent or received by `nick` (a nick key), optionally only those with `peer`. */
   privateHistory(nick: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]>;
+  /**
+   * Takes `count` ids from the message id sequence, ascending. Messages written later with these
+   * ids keep the id order of the sequence, so the server can give a message its cursor the moment
+   * it accepts it (and keep chatting while the database is briefly away).
+   */
+  reserveIds(count: number): Promise<number[]>;
   /** Cheap liveness check of the database connection. */
   ping(): Promise<void>;
 }

@@ -15,6 +15,9 @@ export interface UsersTable {
   nick_key: string;
   nick: string;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** 003: the scrypt hash of a registered nick's password; NULL when not registered. */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  registered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface RoomsTable {
@@ -23,6 +26,19 @@ export interface RoomsTable {
   topic_by: string | null;
   topic_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Timestamp;
+  /** 003: nick key of the creator (may change the modes); NULL when unknown. */
+  creator: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 003: scrypt hash of the room key (+k); NULL: no key. */
+  key_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 003: invite-only (+i). */
+  invite_only: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface RoomInvitesTable {
+  room: string;
+  nick_key: string;
+  invited_by: string;
+  invited_at: Timestamp;
 }
 
 export interface MembershipsTable {
@@ -54,4 +70,5 @@ export interface ChatSchema {
   rooms: RoomsTable;
   memberships: MembershipsTable;
   messages: MessagesTable;
+  room_invites: RoomInvitesTable;
 }

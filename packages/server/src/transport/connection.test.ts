@@ -28,6 +28,7 @@ function hostWithBuggyCore(logs: string[]): ConnectionHost {
   const core = {
     connect() {},
     disconnect() {},
+    isAuthenticating: () => false,
     handle(_s: Connection, frame: ClientFrame) {
       if (frame.type === 'rooms') throw new Error('boom');
       if (frame.type === 'ping') _s.send({ type: 'pong', ref: frame.ref! });

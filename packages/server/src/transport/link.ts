@@ -12,4 +12,6 @@ export interface Link {
   end(): void;
   /** Closes now, dropping what is queued. */
   destroy(): void;
+  /** A transport-level heartbeat (WebSocket ping), answered by `Connection.noteAlive`; absent: a `ping` frame is sent. */
+  ping?(): void;
 }

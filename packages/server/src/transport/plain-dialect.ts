@@ -3,6 +3,10 @@
  * current room (switched by /join), room messages as `nick: text`, private ones as `[PM] nick: text`,
  * and the slash commands of @teamchat/protocol. Translates lines into core commands and frames into
  * lines; holds the little state the dialect needs (stage, current room, oldest message shown).
+ *
+ * A registered nick is asked `Password: ` after the nickname (or the user sends `PASS <password>`
+ * as the first line, before the nickname, as IRC clients do). With --require-accounts an
+ * unregistered nick is asked to choose a password, which registers it.
  */
 import { isUtf8 } from 'node:buffer';
 import {
@@ -10,8 +14,10 @@ import {
   helpLines,
   HISTORY_DEFAULT,
   HISTORY_MAX,
+  NEW_PASSWORD_PROMPT,
   NICK_PROMPT,
   normalizeRoom,
+  PASSWORD_PROMPT,
   parseUserInput,
   PLAIN_EOL,
   ROOM_PROMPT,
@@ -22,9 +28,18 @@ import type { ChatCore } from '../core/chat-core.js';
 import type { Connection } from './connection.js';
 import type { EncodedFrame } from './encoded-frame.js';
 
+/** Lines kept while a password is being checked (a script may type ahead). */
+const MAX_TYPED_AHEAD = 32;
+
 export class PlainDialect {
-  #stage: 'nick' | 'room' | 'chat' = 'nick';
+  #stage: 'nick' | 'password' | 'new-password' | 'checking' | 'room' | 'chat' = 'nick';
   #room: string | null = null;
+  /** A room asked for and not yet entered: it becomes current on its `joined`. */
+  #pendingRoom: string | null = null;
+  /** From a `PASS <password>` line sent before the nickname. */
+  #pass: string | undefined;
+  #pendingNick = '';
+  #typedAhead: Buffer[] = [];
   /** Oldest message id shown in the current room: `/history` pages before it. */
   #oldest: number | undefined;
   readonly #conn: Connection;
@@ -40,11 +55,19 @@ export class PlainDialect {
   }
 
   receive(bytes: Buffer): void {
+    if (this.#stage === 'checking') {
+      if (this.#typedAhead.length < MAX_TYPED_AHEAD) this.#typedAhead.push(Buffer.from(bytes));
+      else this.#fail(codedError('TC_ERR_RATE_LIMITED', 'wait for the password check'));
+      return;
+    }
     if (!isUtf8(bytes)) return this.#fail(codedError('TC_ERR_BAD_UTF8'));
     const line = bytes.toString('utf8').trim();
     switch (this.#stage) {
       case 'nick':
         return this.#chooseNick(line);
+      case 'password':
+      case 'new-password':
+        return this.#password(line);
       case 'room':
         return this.#chooseRoom(line);
       case 'chat':
@@ -55,6 +78,7 @@ export class PlainDialect {
   /** Renders a frame for this user, noting what it needs to remember. */
   render(encoded: EncodedFrame): Buffer {
     const frame = encoded.frame;
+    if (frame.type === 'joined' && frame.room === this.#pendingRoom) this.#entered(frame.room);
     if (frame.type === 'joined' && frame.room === this.#room) this.#oldest = frame.history[0]?.id;
     if (frame.type === 'history' && frame.room === this.#room && frame.messages.length > 0) this.#oldest = frame.messages[0]!.id;
     if (frame.type === 'message' && frame.room === this.#room && this.#oldest === undefined) this.#oldest = frame.id;
@@ -64,26 +88,70 @@ export class PlainDialect {
   #chooseNick(line: string): void {
     if (line === '') return this.#conn.writeText(NICK_PROMPT);
     if (line === '/quit') return this.#core.quit(this.#conn);
-    const error = this.#core.register(this.#conn, { nick: line, restore: false });
-    if (error) {
-      this.#line(`! [${error.code}] ${error.message}`);
-      return this.#conn.writeText(NICK_PROMPT);
+    const pass = /^PASS\s+(.+)$/i.exec(line);
+    if (pass) {
+      this.#pass = pass[1]!.replace(/^:/, '');
+      return;
     }
-    this.#stage = 'room';
-    this.#line(`* Welcome to teamchat, ${this.#conn.nick}! Type /help for commands.`);
-    this.#conn.writeText(ROOM_PROMPT);
+    this.#pendingNick = line;
+    const state = this.#core.accountState(line);
+    this.#login(this.#pass, state === 'register');
+  }
+
+  #password(line: string): void {
+    if (line === '') return this.#conn.writeText(this.#stage === 'password' ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
+    if (line === '/quit') return this.#core.quit(this.#conn);
+    const password = line.replace(/^(?:\/login|PASS)\s+/i, '');
+    this.#login(password, this.#stage === 'new-password');
+  }
+
+  /** Logs in with the nick typed last; may finish later (a password check runs off the event loop). */
+  #login(password: string | undefined, register: boolean): void {
+    const asked = this.#stage;
+    this.#stage = 'checking';
+    let sync = true;
+    this.#core.login(this.#conn, { nick: this.#pendingNick, restore: false, ...(password !== undefined ? { password, register } : {}) }, (error) => {
+      this.#pass = undefined;
+      if (!error) {
+        this.#stage = 'room';
+        this.#line(`* Welcome to teamchat, ${this.#conn.nick}! Type /help for commands.`);
+        this.#conn.writeText(ROOM_PROMPT);
+      } else if (error.code === 'TC_ERR_AUTH_REQUIRED' && password === undefined) {
+        const registered = this.#core.accountState(this.#pendingNick) === 'password';
+        this.#stage = registered ? 'password' : 'new-password';
+        if (!registered) this.#line(`* This server needs an account: choose a password to register ${this.#pendingNick}.`);
+        this.#conn.writeText(registered ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
+      } else if (error.code === 'TC_ERR_BAD_PASSWORD' || error.code === 'TC_ERR_WEAK_PASSWORD') {
+        this.#fail(error);
+        this.#stage = asked === 'new-password' || (asked === 'nick' && register) ? 'new-password' : 'password';
+        this.#conn.writeText(this.#stage === 'password' ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
+      } else {
+        this.#fail(error);
+        this.#stage = 'nick';
+        this.#conn.writeText(NICK_PROMPT);
+      }
+      if (!sync) this.#replayTypedAhead();
+    });
+    sync = false;
+  }
+
+  #replayTypedAhead(): void {
+    const lines = this.#typedAhead;
+    this.#typedAhead = [];
+    for (const line of lines) this.#conn.receive(line);
   }
 
   #chooseRoom(line: string): void {
     if (line === '') return this.#conn.writeText(ROOM_PROMPT);
     if (line === '/quit') return this.#core.quit(this.#conn);
-    const room = normalizeRoom(line);
+    const [name = '', key, ...extra] = line.split(/\s+/);
+    const room = extra.length === 0 ? normalizeRoom(name) : null;
     if (!room) {
       this.#fail(codedError('TC_ERR_BAD_ROOM', line));
       return this.#conn.writeText(ROOM_PROMPT);
     }
     this.#stage = 'chat';
-    this.#enter(room);
+    this.#enter(room, key);
   }
 
   #chat(line: string): void {
@@ -101,8 +169,24 @@ export class PlainDialect {
       case 'join': {
         const room = normalizeRoom(cmd.room);
         if (!room) return this.#fail(codedError('TC_ERR_BAD_ROOM', cmd.room));
-        if (this.#room && this.#room !== room) this.#handle({ type: 'part', room: this.#room });
-        return this.#enter(room);
+        // The current room is left once the new one is entered (a wrong key keeps you where you are).
+        return this.#enter(room, cmd.key);
+      }
+      case 'register':
+        return this.#handle({ type: 'register', password: cmd.password });
+      case 'login':
+        return this.#fail(codedError('TC_ERR_ALREADY_REGISTERED', 'you are logged in'));
+      case 'mode': {
+        const c = cmd.change;
+        if (!c) return this.#handle({ type: 'mode', room: cmd.room });
+        if (c.mode === '+k') return this.#handle({ type: 'mode', room: cmd.room, key: c.key });
+        if (c.mode === '-k') return this.#handle({ type: 'mode', room: cmd.room, key: null });
+        return this.#handle({ type: 'mode', room: cmd.room, inviteOnly: c.mode === '+i' });
+      }
+      case 'invite': {
+        const room = cmd.room ?? this.#room;
+        if (!room) return this.#fail(codedError('TC_ERR_NOT_IN_ROOM', 'you are not in a room; /invite <nick> <room>'));
+        return this.#handle({ type: 'invite', nick: cmd.nick, room });
       }
       case 'part': {
         const room = cmd.room ?? this.#room;
@@ -137,10 +221,19 @@ export class PlainDialect {
     }
   }
 
-  #enter(room: string): void {
+  #enter(room: string, key: string | undefined): void {
+    if (room === this.#room) return this.#core.join(this.#conn, room, undefined, undefined);
+    this.#pendingRoom = room;
+    this.#conn.dispatch({ type: 'join', room, ...(key !== undefined ? { key } : {}) });
+  }
+
+  /** The `joined` of the room asked for: it becomes current, and the previous one is left. */
+  #entered(room: string): void {
+    const previous = this.#room;
+    this.#pendingRoom = null;
     this.#room = room;
     this.#oldest = undefined;
-    this.#core.join(this.#conn, room, undefined, undefined);
+    if (previous && previous !== room) queueMicrotask(() => this.#conn.dispatch({ type: 'part', room: previous }));
   }
 
   #inRoom(build: (room: string) => ClientFrame): void {
@@ -149,7 +242,7 @@ export class PlainDialect {
   }
 
   #handle(frame: ClientFrame): void {
-    this.#core.handle(this.#conn, frame);
+    this.#conn.dispatch(frame);
   }
 
   #fail(error: CodedError): void {

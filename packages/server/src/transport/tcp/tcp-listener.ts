@@ -4,7 +4,8 @@
  * who gets the nickname prompt. Input is framed with bounded buffering (LineFramer).
  */
 import net from 'node:net';
-import { LineFramer, type FramerError } from '@teamchat/protocol';
+import tls, { type TlsOptions } from 'node:tls';
+import { ERRORS, LineFramer, type FramerError } from '@teamchat/protocol';
 import type { Dialect } from '../../core/session.js';
 import { Connection, type ConnectionHost } from '../connection.js';
 import type { Link } from '../link.js';
@@ -18,7 +19,12 @@ export interface TcpListenerOptions {
   connectionHost: ConnectionHost;
   /** Called for every connection accepted, before its dialect is known. */
   onSocket?: (socket: net.Socket) => void;
+  /** Serve TLS (certificate and key) instead of plain TCP. */
+  tls?: TlsOptions;
 }
+
+/** TCP keepalive probes for every connection: how plain-text (nc) users' dead links are noticed. */
+export const KEEPALIVE_DELAY_MS = 60_000;
 
 class TcpLink implements Link {
   #corked = false;
@@ -56,7 +62,11 @@ class TcpLink implements Link {
 
 /** Starts listening; resolves with the bound server. */
 export function listenTcp(options: TcpListenerOptions): Promise<net.Server> {
-  const server = net.createServer({ noDelay: true }, (socket) => accept(socket, options));
+  const server: net.Server = options.tls
+    ? tls.createServer(options.tls, (socket) => accept(socket, options))
+    : net.createServer({ noDelay: true }, (socket) => accept(socket, options));
+  // A failed TLS handshake (a plain client, a bad certificate) concerns that socket only.
+  server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: options.host, port: options.port }, () => {
@@ -69,6 +79,19 @@ export function listenTcp(options: TcpListenerOptions): Promise<net.Server> {
 function accept(socket: net.Socket, options: TcpListenerOptions): void {
   options.onSocket?.(socket);
   const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+  const ip = socket.remoteAddress ?? '';
+  const limiter = options.connectionHost.security?.ipLimiter;
+  if (limiter && !limiter.acquire(ip)) {
+    // The dialect is not known yet: an NDJSON line is readable by programs and people alike.
+    const bye = { type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})` };
+    socket.on('error', () => {});
+    socket.end(JSON.stringify(bye) + '\n');
+    setTimeout(() => socket.destroy(), 2_000).unref();
+    return;
+  }
+  socket.once('close', () => limiter?.release(ip));
+  socket.setNoDelay(true);
+  socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
   const framer = new LineFramer();
   const link = new TcpLink(socket);
   let connection: Connection | null = null;

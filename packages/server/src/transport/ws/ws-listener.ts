@@ -4,10 +4,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { MAX_LINE_BYTES } from '@teamchat/protocol';
+import { ERRORS, MAX_LINE_BYTES } from '@teamchat/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Connection, type ConnectionHost } from '../connection.js';
 import type { Link } from '../link.js';
+import { originAllowed } from '../security/origin-check.js';
 
 class WsLink implements Link {
   constructor(readonly ws: WebSocket) {}
@@ -29,6 +30,10 @@ class WsLink implements Link {
   destroy(): void {
     this.ws.terminate();
   }
+
+  ping(): void {
+    this.ws.ping();
+  }
 }
 
 export class WsListener {
@@ -36,14 +41,36 @@ export class WsListener {
 
   constructor(readonly host: ConnectionHost) {}
 
-  /** Takes an upgrade request for `/ws`. */
+  /**
+   * Takes an upgrade request for `/ws`. A browser page from another origin is refused with 403
+   * (see origin-check.ts); past the per-address limit the socket opens only to say a coded `bye`.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const security = this.host.security;
+    if (security && !originAllowed(req.headers, security.allowOrigins)) {
+      this.host.log(`refused websocket from origin ${JSON.stringify(req.headers.origin)} (${req.socket.remoteAddress})`);
+      const body = 'origin not allowed';
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      return;
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
   }
 
   #accept(ws: WebSocket, req: IncomingMessage): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const ip = req.socket.remoteAddress ?? '';
+    const limiter = this.host.security?.ipLimiter;
+    if (limiter && !limiter.acquire(ip)) {
+      const reason = `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})`;
+      ws.on('error', () => {});
+      ws.send(JSON.stringify({ type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason }));
+      ws.close(1008, 'too many connections');
+      setTimeout(() => ws.terminate(), 2_000).unref();
+      return;
+    }
+    ws.once('close', () => limiter?.release(ip));
     const connection = new Connection('json', remote, new WsLink(ws), this.host);
+    ws.on('pong', () => connection.noteAlive());
     // Text or binary alike: the decoder checks UTF-8 and JSON.
     ws.on('message', (data: Buffer) => connection.receive(data));
     ws.on('error', () => {});

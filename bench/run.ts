@@ -1,0 +1,484 @@
+/**
+ * `npm run bench`: measures teamchat with a fresh `teamchat serve` process per scenario and the
+ * stress tool as the client, and writes each result as JSON under bench/results/.
+ *
+ *   npm run bench -- [fanout] [connections] [history] [persistence] [--profile] [--quick]
+ *
+ * - fanout: 1,000 clients in 10 rooms of 100, each sending 1, 4 and 8 msgs/s for 10 s.
+ * - connections: 10,000 idle registered connections; server RSS per connection.
+ * - history: latest page and deep pages of one room in a table of 1,000,000 messages, over the
+ *   protocol, on PGlite and on a real Postgres server (throwaway cluster or TEAMCHAT_TEST_DATABASE_URL).
+ * - persistence: 1,000 clients in 500 rooms of 2 sending 8 msgs/s: the store's sustained rate.
+ * `--profile` runs the server of the 8 msgs/s fan-out under `node --cpu-prof` and prints the
+ * functions that dominate. `--quick` shrinks everything (for trying the script, not for figures).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import { runStress, type StressReport } from '../packages/stress/src/index.js';
+import { migrate, openDatabase, type StoreConfig } from '../packages/server/src/store/index.js';
+import { startPostgres } from '../test/helpers/postgres-cluster.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const BIN = path.join(ROOT, 'bin', 'teamchat');
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const PROFILE = argv.includes('--profile');
+const chosen = argv.filter((a) => !a.startsWith('--'));
+const SCENARIOS = chosen.length ? chosen : ['fanout', 'connections', 'history', 'persistence'];
+
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  memoryGb: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.platform()} ${os.release()}`,
+};
+
+// ---------- the server under test ----------
+
+interface ServerProcess {
+  pid: number;
+  tcpPort: number;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+async function startServer(store: { dataDir?: string; databaseUrl?: string }, cpuProfDir?: string): Promise<ServerProcess> {
+  const nodeFlags = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const db = store.databaseUrl ? ['--database-url', store.databaseUrl] : ['--data-dir', store.dataDir!];
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...db], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const tcp = /tcp listening on [^:\s]+:(\d+)/.exec(out);
+    const http = /http listening on [^:\s]+:(\d+)/.exec(out);
+    if (tcp && http) {
+      return {
+        pid: child.pid!,
+        tcpPort: Number(tcp[1]),
+        httpPort: Number(http[1]),
+        stop: async () => {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      };
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`teamchat serve did not start:\n${out}\n${err}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** RSS, peak RSS (MB) and CPU seconds of a process, from /proc. */
+function procStats(pid: number): { rssMb: number; hwmMb: number; cpuSec: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024, cpuSec: ticks / 100 };
+}
+
+function save(name: string, result: object): void {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, `${name}.json`);
+  // Load average at the end: other work on the machine skews every figure, so it is recorded.
+  const loadavg = os.loadavg().map((l) => Math.round(l * 100) / 100);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadavg }, ...result }, null, 2) + '\n');
+  console.log(`  -> ${path.relative(ROOT, file)}`);
+}
+
+function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), `teamchat-bench-${prefix}-`));
+}
+
+// ---------- fan-out and persistence ----------
+
+async function loadRun(name: string, shape: { clients: number; rooms: number; rate: number; durationMs: number; profile?: boolean }): Promise<void> {
+  const dir = tempDir(name);
+  const profDir = shape.profile ? path.join(ROOT, 'bench', 'results', 'profiles') : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const before = profDir ? new Set(readdirSync(profDir)) : new Set<string>();
+  const server = await startServer({ dataDir: path.join(dir, 'data') }, profDir);
+  try {
+    const cpu0 = procStats(server.pid).cpuSec;
+    const clientCpu0 = process.cpuUsage();
+    const t0 = Date.now();
+    const rampMs = Math.max(2_000, shape.clients * 8);
+    let peakRss = 0;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStats(server.pid).rssMb)), 500);
+    const report: StressReport = await runStress(
+      {
+        host: '127.0.0.1',
+        port: server.tcpPort,
+        clients: shape.clients,
+        rooms: Array.from({ length: shape.rooms }, (_, i) => `room${i + 1}`),
+        intervalMs: 1000 / shape.rate,
+        durationMs: shape.durationMs,
+        rampMs,
+        quietRamp: true,
+        switchChance: 0,
+        pmChance: 0,
+        drainMs: 15_000,
+      },
+      { onTick: (t) => process.stdout.write(`    ${t.phase} ${Math.round(t.elapsedMs / 1000)}s: ${Math.round(t.deliveriesPerSec)} deliveries/s, p99 ${t.p99Ms.toFixed(1)} ms\n`) },
+    );
+    clearInterval(sampler);
+    const cpuSec = procStats(server.pid).cpuSec - cpu0;
+    const wallSec = (Date.now() - t0) / 1000;
+    const clientUsage = process.cpuUsage(clientCpu0);
+    const clientCpuSec = (clientUsage.user + clientUsage.system) / 1e6;
+    const r = report;
+    console.log(
+      `  ${name}: ${r.rates.deliveriesPerSec.toLocaleString('en-US')} deliveries/s, delivered ${r.deliveries.deliveredPct}%, ` +
+        `p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, stored ${r.rates.storedPerSec}/s, server CPU ${((cpuSec / wallSec) * 100).toFixed(0)}% of one core, stress client CPU ${((clientCpuSec / wallSec) * 100).toFixed(0)}%`,
+    );
+    await server.stop();
+    let profile: ReturnType<typeof summarizeProfile> | undefined;
+    if (profDir) {
+      const fresh = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+      if (fresh.length) {
+        const file = path.join(profDir, fresh[0]!);
+        profile = summarizeProfile(file);
+        console.log(`  profile: ${path.relative(ROOT, file)}`);
+        for (const f of profile.top.slice(0, 15)) console.log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.name}`);
+      }
+    }
+    save(name, {
+      scenario: name,
+      command: `npm run bench -- ${name.split('-')[0]}`,
+      shape,
+      server: { peakRssMb: Math.round(peakRss), cpuSec, wallSec, cpuCoresUsed: Math.round((cpuSec / wallSec) * 100) / 100 },
+      // The load generator's own cost (this process and its worker threads), over the same time.
+      client: { cpuSec: clientCpuSec, cpuCoresUsed: Math.round((clientCpuSec / wallSec) * 100) / 100 },
+      report,
+      ...(profile ? { profile } : {}),
+    });
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Self time per function of a .cpuprofile, largest first. */
+function summarizeProfile(file: string): { totalMs: number; top: Array<{ name: string; selfPct: number }>; byArea: Record<string, number> } {
+  interface Node {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    hitCount?: number;
+  }
+  const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  const areas: Record<string, number> = {};
+  let total = 0;
+  prof.samples.forEach((id, i) => {
+    const dt = prof.timeDeltas[i] ?? 0;
+    const n = byId.get(id)!;
+    const url = n.callFrame.url.replace(`file://${ROOT}/`, '');
+    const name = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+    self.set(name, (self.get(name) ?? 0) + dt);
+    const area =
+      n.callFrame.functionName === '(idle)' ? 'idle'
+      : n.callFrame.functionName === '(garbage collector)' ? 'gc'
+      : url.startsWith('packages/server/') ? url.split('/').slice(0, 4).join('/')
+      : url.startsWith('packages/') ? url.split('/').slice(0, 2).join('/')
+      : url.includes('node_modules/') ? `node_modules/${url.split('node_modules/')[1]!.split('/')[0]}`
+      : url.startsWith('node:') ? 'node internals'
+      : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName
+      : 'native/other';
+    areas[area] = (areas[area] ?? 0) + dt;
+    total += dt;
+  });
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([name, us]) => ({ name, selfPct: (us / total) * 100 }));
+  const byArea = Object.fromEntries(Object.entries(areas).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / total) * 1000) / 10]));
+  return { totalMs: Math.round(total / 1000), top, byArea };
+}
+
+// ---------- connections ----------
+
+async function connections(count: number): Promise<void> {
+  const dir = tempDir('conn');
+  const server = await startServer({ dataDir: path.join(dir, 'data') });
+  const sockets: net.Socket[] = [];
+  try {
+    await sleep(3_000);
+    const base = procStats(server.pid);
+    let welcomed = 0;
+    let failed = 0;
+    const prefix = `idle${Math.random().toString(36).slice(2, 6)}_`;
+    const connectOne = (i: number) =>
+      new Promise<void>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port: server.tcpPort });
+        sockets.push(s);
+        let buf = '';
+        s.setEncoding('utf8');
+        s.on('connect', () => s.write(`{"type":"hello","v":1,"nick":"${prefix}${i}"}\n`));
+        s.on('data', (d: string) => {
+          buf += d;
+          if (buf.includes('"welcome"')) {
+            welcomed++;
+            buf = '';
+            s.removeAllListeners('data');
+            resolve();
+          }
+        });
+        s.on('error', () => {
+          failed++;
+          resolve();
+        });
+      });
+    const t0 = Date.now();
+    for (let i = 0; i < count; i += 200) await Promise.all(Array.from({ length: Math.min(200, count - i) }, (_, j) => connectOne(i + j)));
+    const connectSec = (Date.now() - t0) / 1000;
+    await sleep(5_000);
+    const after = procStats(server.pid);
+    const perConnKb = ((after.rssMb - base.rssMb) * 1024) / welcomed;
+    console.log(`  connections: ${welcomed} registered (${failed} failed) in ${connectSec.toFixed(1)} s; server RSS ${base.rssMb.toFixed(0)} -> ${after.rssMb.toFixed(0)} MB: ${perConnKb.toFixed(1)} KB per connection`);
+    save('connections', {
+      scenario: 'connections',
+      command: 'npm run bench -- connections',
+      connections: { requested: count, registered: welcomed, failed, connectSec },
+      server: { rssBeforeMb: base.rssMb, rssAfterMb: after.rssMb, perConnectionKb: Math.round(perConnKb * 10) / 10 },
+    });
+  } finally {
+    for (const s of sockets) s.destroy();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------- history ----------
+
+const HISTORY_ROWS = QUICK ? 100_000 : 1_000_000;
+const HISTORY_ROOMS = 10;
+
+async function seed(store: StoreConfig): Promise<number> {
+  const db = await openDatabase(store);
+  try {
+    await migrate(db);
+    const k = db.kysely;
+    const t0 = Date.now();
+    for (let r = 0; r < HISTORY_ROOMS; r++) await sql`INSERT INTO rooms (name, created_at) VALUES (${`hist${r}`}, now()) ON CONFLICT DO NOTHING`.execute(k);
+    const chunk = 100_000;
+    for (let from = 1; from <= HISTORY_ROWS; from += chunk) {
+      const to = Math.min(HISTORY_ROWS, from + chunk - 1);
+      await sql`INSERT INTO messages (room, sender, text, created_at)
+        SELECT 'hist' || (g % ${HISTORY_ROOMS}), 'seed' || (g % 50), 'seeded message number ' || g || ' with a few words of text', now()
+        FROM generate_series(${from}::int, ${to}::int) AS g`.execute(k);
+    }
+    await sql`ANALYZE messages`.execute(k);
+    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM messages`.execute(k);
+    console.log(`  seeded ${Number(rows[0]!.n).toLocaleString('en-US')} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return Number(rows[0]!.n);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Sends `history` requests one at a time and times each answer. */
+async function historyLatencies(port: number, requests: Array<{ before?: number }>): Promise<{ p50: number; p99: number; max: number; messages: number }> {
+  const s = net.connect({ host: '127.0.0.1', port });
+  s.setEncoding('utf8');
+  let buf = '';
+  const waiters: Array<(line: string) => void> = [];
+  s.on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.includes('"ref":"h')) waiters.shift()?.(line);
+    }
+  });
+  await new Promise((r) => s.once('connect', r));
+  const ask = (frame: object) =>
+    new Promise<string>((resolve) => {
+      waiters.push(resolve);
+      s.write(JSON.stringify(frame) + '\n');
+    });
+  await ask({ type: 'hello', v: 1, nick: `hist${Math.random().toString(36).slice(2, 6)}`, rooms: { hist3: null }, ref: 'h0' });
+  await sleep(500);
+  const times: number[] = [];
+  let messages = 0;
+  for (const [i, q] of requests.entries()) {
+    const t = process.hrtime.bigint();
+    const answer = await ask({ type: 'history', room: 'hist3', limit: 50, ...q, ref: `h${i + 1}` });
+    times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    const parsed = JSON.parse(answer) as { type: string; messages?: unknown[]; code?: string };
+    if (parsed.type !== 'history') throw new Error(`history request failed: ${answer.slice(0, 200)}`);
+    messages += parsed.messages!.length;
+  }
+  s.destroy();
+  times.sort((a, b) => a - b);
+  const pick = (q: number) => Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]! * 1000) / 1000;
+  return { p50: pick(0.5), p99: pick(0.99), max: pick(1), messages };
+}
+
+async function history(): Promise<void> {
+  const results: Record<string, object> = {};
+  const stores: Array<{ name: string; prepare: () => Promise<{ store: StoreConfig; serve: { dataDir?: string; databaseUrl?: string }; cleanup: () => Promise<void> }> }> = [
+    {
+      name: 'pglite',
+      prepare: async () => {
+        const dir = tempDir('hist');
+        const dataDir = path.join(dir, 'data');
+        return { store: { kind: 'pglite', dataDir }, serve: { dataDir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      },
+    },
+    {
+      name: 'postgres',
+      prepare: async () => {
+        const pg = await startPostgres();
+        if ('skip' in pg) throw new Error(pg.skip);
+        return { store: { kind: 'postgres', url: pg.url }, serve: { databaseUrl: pg.url }, cleanup: () => pg.stop() };
+      },
+    },
+  ];
+  for (const { name, prepare } of stores) {
+    let prepared;
+    try {
+      prepared = await prepare();
+    } catch (err) {
+      console.log(`  history on ${name}: skipped (${(err as Error).message})`);
+      results[name] = { skipped: (err as Error).message };
+      continue;
+    }
+    try {
+      const rows = await seed(prepared.store);
+      const server = await startServer(prepared.serve);
+      try {
+        const n = QUICK ? 50 : 300;
+        const latest = await historyLatencies(server.tcpPort, Array.from({ length: n }, () => ({})));
+        // Deep pages: a random position in the room, beyond the server's in-memory recent messages.
+        const deep = await historyLatencies(server.tcpPort, Array.from({ length: n }, () => ({ before: 1 + Math.floor(Math.random() * (rows - 5_000)) })));
+        console.log(`  history on ${name} (${rows.toLocaleString('en-US')} rows): latest 50 p50 ${latest.p50} ms p99 ${latest.p99} ms; deep page p50 ${deep.p50} ms p99 ${deep.p99} ms`);
+        results[name] = { rows, requests: n, latestPageMs: latest, deepPageMs: deep };
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      await prepared.cleanup();
+    }
+  }
+  save('history', { scenario: 'history', command: 'npm run bench -- history', results });
+}
+
+// ---------- BENCHMARKS.md ----------
+
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+/** Rewrites the generated tables of BENCHMARKS.md (between the markers) from bench/results/*.json. */
+function writeBenchmarksMd(): void {
+  const load = (name: string): any => {
+    try {
+      return JSON.parse(readFileSync(path.join(RESULTS, `${name}.json`), 'utf8'));
+    } catch {
+      return null;
+    }
+  };
+  const when = (r: any) => `${r.date.slice(0, 16).replace('T', ' ')} UTC, load avg ${r.machine.loadavg?.[0] ?? '?'}`;
+  const num = (n: number) => Math.round(n).toLocaleString('en-US');
+  const lines: string[] = [START, '', '_Generated by `npm run bench` from bench/results/*.json; edit the text outside these markers._', ''];
+  const any = load('fanout-8') ?? load('connections') ?? load('history') ?? load('persistence');
+  if (any) lines.push(`Machine: ${any.machine.cpus} x ${any.machine.cpuModel}, ${any.machine.memoryGb} GB RAM, ${any.machine.platform}, Node ${any.machine.node}.`, '');
+  const loadRows = ['fanout-1', 'fanout-4', 'fanout-8', 'persistence'].map(load).filter(Boolean);
+  if (loadRows.length) {
+    lines.push('### Fan-out and persistence (`npm run bench -- fanout persistence`)', '');
+    lines.push('| run | clients / rooms | msgs/s per client | clients connected | messages/s | deliveries/s | delivered % | p50 ms | p99 ms | stored/s | server CPU (cores) | stress client CPU (cores) | server peak RSS | measured |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of loadRows) {
+      const rep = r.report;
+      lines.push(
+        `| ${r.scenario} | ${r.shape.clients} / ${r.shape.rooms} | ${r.shape.rate} | ${rep.clients.connected} (${rep.clients.failed} failed) | ${num(rep.rates.messagesPerSec)} | ${num(rep.rates.deliveriesPerSec)} | ${rep.deliveries.deliveredPct} | ${rep.latencyMs.p50} | ${rep.latencyMs.p99} | ${num(rep.rates.storedPerSec)} | ${r.server.cpuCoresUsed} | ${r.client?.cpuCoresUsed ?? '?'} | ${r.server.peakRssMb} MB | ${when(r)} |`,
+      );
+    }
+    lines.push('');
+  }
+  const c = load('connections');
+  if (c) {
+    lines.push('### Idle connections (`npm run bench -- connections`)', '');
+    lines.push('| connections registered | failed | server RSS before | after | per connection | measured |', '|---|---|---|---|---|---|');
+    lines.push(`| ${num(c.connections.registered)} | ${c.connections.failed} | ${c.server.rssBeforeMb.toFixed(0)} MB | ${c.server.rssAfterMb.toFixed(0)} MB | ${c.server.perConnectionKb} KB | ${when(c)} |`, '');
+  }
+  const h = load('history');
+  if (h) {
+    lines.push('### History (`npm run bench -- history`): one room of a 10-room table, over the protocol', '');
+    lines.push('| store | rows | latest 50 p50 | latest 50 p99 | deep page p50 | deep page p99 | measured |', '|---|---|---|---|---|---|---|');
+    for (const [store, v] of Object.entries<any>(h.results)) {
+      if (v.skipped) lines.push(`| ${store} | skipped: ${v.skipped} | | | | | ${when(h)} |`);
+      else lines.push(`| ${store} | ${num(v.rows)} | ${v.latestPageMs.p50} ms | ${v.latestPageMs.p99} ms | ${v.deepPageMs.p50} ms | ${v.deepPageMs.p99} ms | ${when(h)} |`);
+    }
+    lines.push('');
+  }
+  lines.push(END);
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    text = `# teamchat benchmarks\n\n${START}\n${END}\n`;
+  }
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  text = a >= 0 && b > a ? text.slice(0, a) + lines.join('\n') + text.slice(b + END.length) : text + '\n' + lines.join('\n') + '\n';
+  writeFileSync(file, text);
+  console.log('\nBENCHMARKS.md tables updated');
+}
+
+// ---------- main ----------
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+console.log(`teamchat bench on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}${QUICK ? ' (quick)' : ''}`);
+for (const scenario of SCENARIOS) {
+  console.log(`\n== ${scenario}`);
+  switch (scenario) {
+    case 'fanout':
+      for (const rate of [1, 4, 8]) {
+        await loadRun(`fanout-${rate}`, {
+          clients: QUICK ? 100 : 1000,
+          rooms: 10,
+          rate,
+          durationMs: QUICK ? 3_000 : 10_000,
+          profile: PROFILE && rate === 8,
+        });
+      }
+      break;
+    case 'persistence':
+      await loadRun('persistence', { clients: QUICK ? 100 : 1000, rooms: QUICK ? 50 : 500, rate: 8, durationMs: QUICK ? 3_000 : 10_000 });
+      break;
+    case 'connections':
+      await connections(QUICK ? 1000 : 10_000);
+      break;
+    case 'history':
+      await history();
+      break;
+    default:
+      console.error(`unknown scenario ${scenario} (fanout, connections, history, persistence)`);
+      process.exitCode = 2;
+  }
+}
+if (!QUICK) writeBenchmarksMd();
