@@ -203,6 +203,8 @@ function summarizeProfile(file: string): { totalMs: number; top: Array<{ name: s
       : url.startsWith('packages/server/') ? url.split('/').slice(0, 4).join('/')
       : url.startsWith('packages/') ? url.split('/').slice(0, 2).join('/')
       : url.includes('node_modules/') ? `node_modules/${url.split('node_modules/')[1]!.split('/')[0]}`
+      : url.startsWith('wasm://') || n.callFrame.functionName.startsWith('wasm-') ? 'PGlite wasm'
+      : !url && /^(writev|writeBuffer|writeUtf8String|writeLatin1String)$/.test(n.callFrame.functionName) ? 'socket writes (native)'
       : url.startsWith('node:') ? 'node internals'
       : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName
       : 'native/other';

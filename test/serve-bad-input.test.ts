@@ -112,7 +112,7 @@ describe('teamchat serve: bad input', () => {
     await nc.expect('Enter nickname: ');
     nc.line('ncretry');
     await nc.expect('Enter room: ');
-    nc.line('no way!');
+    nc.line('bad!room');
     await nc.expect('! [TC_ERR_BAD_ROOM]');
     await nc.expect('Enter room: ');
     nc.line('calm');

@@ -83,8 +83,9 @@ export function parseUserInput(line: string): UserInput {
   if (line.trim() === '') return { kind: 'empty' };
   if (!line.startsWith('/')) return { kind: 'text', text: line };
   if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
-  const match = /^\/(\S+)\s*(.*)$/s.exec(line)!;
+  const match = /^\/(\S*)\s*(.*)$/s.exec(line)!;
   const word = match[1]!.toLowerCase();
+  if (word === '') return { kind: 'error', error: codedError('TC_ERR_UNKNOWN_COMMAND', 'a command name must follow "/" (send "//" for a literal slash)') };
   const rest = match[2]!.trim();
   const name = ALIASES.get(word);
   if (!name) return { kind: 'error', error: codedError('TC_ERR_UNKNOWN_COMMAND', `/${word}`) };

@@ -383,11 +383,8 @@ export class ChatConnection {
       const n = Math.min(text.length, want.length);
       if (text.slice(0, n) === want.slice(0, n)) {
         this.#sawPromptBytes += text.slice(0, n);
-        if (this.#sawPromptBytes === NICK_PROMPT) {
-          // The server decided we are a plain-text user before our hello arrived (a busy
-          // machine): that connection will not speak NDJSON. Start over on a new one.
-          return this.#abandon('the server did not see our hello in time');
-        }
+        // The server prompted before our hello arrived (a busy machine); it still takes the
+        // hello as NDJSON, because the first line decides the dialect: skip the prompt.
         chunk = chunk.subarray(n);
         if (chunk.length === 0) return;
       } else {

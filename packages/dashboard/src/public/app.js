@@ -286,11 +286,11 @@ function render() {
       x.min = state.replay.from;
       x.max = state.replay.to;
     } else {
-      // The selected range, or less while the stored history is shorter (never under a minute).
+      // The selected range, or less while the stored history is shorter (at least 20 intervals).
       // The newest snapshot is always in view, even if the clocks disagree by a few ms.
       const now = Math.max(serverNow(), state.snapshots[state.snapshots.length - 1]?.ts ?? 0);
       const first = state.snapshots[0]?.ts ?? now;
-      x.min = Math.min(Math.max(now - state.rangeMs, first - state.intervalMs), now - 60_000);
+      x.min = Math.min(Math.max(now - state.rangeMs, first - state.intervalMs), now - Math.max(20 * state.intervalMs, 10_000));
       x.max = now;
     }
   }

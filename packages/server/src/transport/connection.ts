@@ -72,6 +72,8 @@ export class Connection implements Session {
     readonly remote: string,
     link: Link,
     host: ConnectionHost,
+    /** `prompted`: the transport already showed the plain-text nick prompt. */
+    options: { prompted?: boolean } = {},
   ) {
     this.id = host.nextId();
     this.#link = link;
@@ -87,7 +89,7 @@ export class Connection implements Session {
     }
     // Plain-text users get TCP keepalive instead (set by the TCP listener): nc cannot answer pings.
     if (security?.heartbeat && dialect === 'json') this.#armHeartbeat(security.heartbeat.idleMs);
-    this.#plain?.start();
+    if (!options.prompted) this.#plain?.start();
   }
 
   /** Counts a wrong password (or room key) of this connection; returns the count so far. */

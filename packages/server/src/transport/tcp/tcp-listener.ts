@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import tls, { type TlsOptions } from 'node:tls';
-import { ERRORS, LineFramer, type FramerError } from '@teamchat/protocol';
+import { ERRORS, LineFramer, NICK_PROMPT, type FramerError } from '@teamchat/protocol';
 import type { Dialect } from '../../core/session.js';
 import { Connection, type ConnectionHost } from '../connection.js';
 import type { Link } from '../link.js';
@@ -96,15 +96,26 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   const link = new TcpLink(socket);
   let connection: Connection | null = null;
 
+  let prompted = false;
   const start = (dialect: Dialect): Connection => {
     clearTimeout(promptTimer);
-    connection = new Connection(dialect, remote, link, options.connectionHost);
+    connection = new Connection(dialect, remote, link, options.connectionHost, { prompted });
     return connection;
   };
 
-  // Timers run before I/O callbacks in a loop turn: defer once more so that a hello already
-  // waiting in the socket is read before we decide the client is silent.
-  const promptTimer = setTimeout(() => setImmediate(() => connection ?? start('plain')), PROMPT_DELAY_MS);
+  // A silent client is a person with nc: prompt for a nick. The first line still decides the
+  // dialect, so an NDJSON client whose hello was merely late (a busy machine) is not mistaken for
+  // one. Timers run before I/O callbacks in a loop turn: defer once more so that a hello already
+  // waiting in the socket is read first.
+  const promptTimer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (connection || socket.destroyed) return;
+        prompted = true;
+        link.write(Buffer.from(NICK_PROMPT));
+      }),
+    PROMPT_DELAY_MS,
+  );
 
   const onLine = (line: Buffer) => {
     if (connection) return connection.receive(line);

@@ -1,0 +1,264 @@
+/**
+ * Transport security end to end: TLS on both ports (real TLS sockets trusting a self-signed
+ * certificate made by openssl), the WebSocket Origin check, the dashboard token, the per-address
+ * connection limit, the registration timeout, heartbeats and flood control.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
+import { makeSelfSignedCert, TlsJsonClient, type SelfSignedCert } from './helpers/security-fixtures.js';
+import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+
+const TOKEN = 'dash-token-0123456789';
+
+function httpsGet(url: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca, headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+/** Opens a WebSocket and resolves with the HTTP status of a refused upgrade, or 101. */
+function upgradeStatus(url: string, options: WebSocket.ClientOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.once('open', () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode!);
+      ws.terminate();
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+describe('teamchat serve with TLS, an origin allow-list and a dashboard token', () => {
+  let dir: string;
+  let cert: SelfSignedCert;
+  let server: SpawnedServer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'teamchat-tls-'));
+    cert = makeSelfSignedCert(dir);
+    server = await spawnServer({
+      args: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--dashboard-token', TOKEN, '--allow-origin', 'https://team.example.org', '--no-flood-control'],
+    });
+  });
+
+  afterAll(async () => {
+    await server?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('speaks NDJSON over TLS on the TCP port', async () => {
+    const a = await TlsJsonClient.connect(server.tcpPort, cert.certPem);
+    const b = await TlsJsonClient.connect(server.tcpPort, cert.certPem);
+    a.send({ type: 'hello', v: 1, nick: 'tlsa' });
+    b.send({ type: 'hello', v: 1, nick: 'tlsb' });
+    await a.next('welcome');
+    await b.next('welcome');
+    a.send({ type: 'join', room: 'secure' });
+    b.send({ type: 'join', room: 'secure' });
+    await a.next('joined');
+    await b.next('joined');
+    a.send({ type: 'msg', room: 'secure', text: 'over tls', ref: 'm' });
+    expect(await b.next('message', (f) => f.text === 'over tls')).toMatchObject({ nick: 'tlsa' });
+    a.close();
+    b.close();
+  });
+
+  it('refuses a client that does not speak TLS, and one that does not trust the certificate', async () => {
+    const raw = await JsonClient.connect(server.tcpPort);
+    raw.send({ type: 'hello', v: 1, nick: 'plaintext' });
+    await raw.waitClosed();
+    expect(raw.frames).toEqual([]);
+    await expect(TlsJsonClient.connect(server.tcpPort, '')).rejects.toThrow(/self-signed|certificate/i);
+  });
+
+  it('serves HTTPS and WSS on the HTTP port', async () => {
+    const base = `https://127.0.0.1:${server.httpPort}`;
+    const health = await httpsGet(`${base}/healthz`, cert.certPem);
+    expect(health.status).toBe(200);
+    const ws = new WebSocket(`wss://127.0.0.1:${server.httpPort}/ws`, { ca: cert.certPem });
+    const frames: string[] = [];
+    ws.on('message', (d) => frames.push(d.toString()));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send(JSON.stringify({ type: 'hello', v: 1, nick: 'wssuser' }));
+    for (let i = 0; i < 100 && !frames.some((f) => f.includes('"welcome"')); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(frames[0]).toContain('"welcome"');
+    ws.terminate();
+  });
+
+  it('protects the dashboard and metrics with the token, and leaves /healthz open', async () => {
+    const base = `https://127.0.0.1:${server.httpPort}`;
+    for (const p of ['/', '/api/metrics', '/api/metrics.csv', '/metrics', '/api/info']) {
+      const res = await httpsGet(`${base}${p}`, cert.certPem);
+      expect(res.status, p).toBe(401);
+      expect(JSON.parse(res.body).error.code).toBe('TC_HTTP_UNAUTHORIZED');
+      expect((await httpsGet(`${base}${p}`, cert.certPem, { authorization: 'Bearer wrong' })).status, p).toBe(401);
+      expect((await httpsGet(`${base}${p}`, cert.certPem, { authorization: `Bearer ${TOKEN}` })).status, p).toBe(200);
+    }
+    const health = JSON.parse((await httpsGet(`${base}/healthz`, cert.certPem)).body);
+    expect(Object.keys(health).sort()).toEqual(expect.arrayContaining(['status', 'connections']));
+
+    // ?token= sets an HttpOnly SameSite=Strict cookie and redirects to the clean URL.
+    const login = await httpsGet(`${base}/?token=${TOKEN}&range=1h`, cert.certPem);
+    expect(login.status).toBe(303);
+    expect(login.headers.location).toBe('/?range=1h');
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Secure/);
+    const pair = cookie.split(';')[0]!;
+    expect((await httpsGet(`${base}/api/metrics`, cert.certPem, { cookie: pair })).status).toBe(200);
+    expect((await httpsGet(`${base}/?token=wrong`, cert.certPem)).status).toBe(401);
+
+    // The live feed upgrade too.
+    expect(await upgradeStatus(`wss://127.0.0.1:${server.httpPort}/api/live`, { ca: cert.certPem })).toBe(401);
+    expect(await upgradeStatus(`wss://127.0.0.1:${server.httpPort}/api/live`, { ca: cert.certPem, headers: { cookie: pair } })).toBe(101);
+  });
+
+  it('refuses chat WebSockets from other origins with 403, and allows its own and listed ones', async () => {
+    const url = `wss://127.0.0.1:${server.httpPort}/ws`;
+    expect(await upgradeStatus(url, { ca: cert.certPem, origin: 'https://evil.example' })).toBe(403);
+    expect(await upgradeStatus(url, { ca: cert.certPem, origin: `https://127.0.0.1:${server.httpPort}` })).toBe(101);
+    expect(await upgradeStatus(url, { ca: cert.certPem, origin: 'https://team.example.org' })).toBe(101);
+    expect(await upgradeStatus(url, { ca: cert.certPem })).toBe(101); // no Origin: not a browser
+  });
+});
+
+describe('teamchat serve limits: connections per address, registration timeout, heartbeats, flood control', () => {
+  let server: SpawnedServer;
+  const clients: { close(): void }[] = [];
+
+  beforeAll(async () => {
+    server = await spawnServer({
+      args: ['--max-connections-per-ip', '4', '--registration-timeout', '1500ms', '--heartbeat-interval', '400ms', '--heartbeat-timeout', '600ms'],
+    });
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await server?.cleanup();
+  });
+
+  it('closes a connection that picks no nick in time with a coded bye', async () => {
+    const silent = await JsonClient.connect(server.tcpPort);
+    clients.push(silent);
+    silent.send({ type: 'ping', ref: 'just-pinging' });
+    await silent.next('pong');
+    expect(await silent.next('bye')).toMatchObject({ code: 'TC_ERR_REGISTRATION_TIMEOUT' });
+    await silent.waitClosed();
+
+    const human = await PlainClient.connect(server.tcpPort);
+    clients.push(human);
+    await human.expect('Enter nickname: ');
+    await human.expect('[TC_ERR_REGISTRATION_TIMEOUT]');
+    await human.waitClosed();
+  });
+
+  it('pings an idle NDJSON connection, keeps it while it answers, and drops it when it stops', async () => {
+    const c = await JsonClient.connect(server.tcpPort);
+    clients.push(c);
+    await c.hello('pinged');
+    for (let i = 0; i < 3; i++) {
+      const ping = await c.next('ping');
+      expect(typeof ping.ts).toBe('number');
+      c.send({ type: 'pong', ts: ping.ts });
+    }
+    expect(c.closed).toBe(false);
+    // Now it stays silent, like a half-open connection.
+    expect(await c.next('bye')).toMatchObject({ code: 'TC_ERR_PING_TIMEOUT' });
+    await c.waitClosed();
+  });
+
+  it('pings WebSocket clients with control frames and drops one that does not answer', async () => {
+    const answering = await WsClient.connect(server.httpPort); // the ws library answers pings itself
+    clients.push(answering);
+    await answering.hello('wsalive');
+    let pings = 0;
+    answering.ws.on('ping', () => pings++);
+
+    const silent = new WebSocket(`ws://127.0.0.1:${server.httpPort}/ws`, { autoPong: false });
+    const silentFrames: string[] = [];
+    silent.on('message', (d) => silentFrames.push(d.toString()));
+    await new Promise((resolve, reject) => silent.once('open', resolve).once('error', reject));
+    silent.send(JSON.stringify({ type: 'hello', v: 1, nick: 'wsdead' }));
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    expect(silentFrames.at(-1)).toContain('TC_ERR_PING_TIMEOUT');
+    expect(pings).toBeGreaterThan(0);
+    expect(answering.closed).toBe(false);
+  });
+
+  it('answers the connection over the per-address limit with a coded bye, and frees the slot on close', async () => {
+    const held: JsonClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await JsonClient.connect(server.tcpPort);
+      held.push(c);
+      clients.push(c);
+      await c.hello(`conn${i}`);
+    }
+    const extra = await JsonClient.connect(server.tcpPort);
+    clients.push(extra);
+    expect(await extra.next('bye')).toMatchObject({ code: 'TC_ERR_TOO_MANY_CONNECTIONS' });
+    await extra.waitClosed();
+    const overWs = await WsClient.connect(server.httpPort);
+    clients.push(overWs);
+    expect(await overWs.next('bye')).toMatchObject({ code: 'TC_ERR_TOO_MANY_CONNECTIONS' });
+    await overWs.waitClosed();
+
+    held[0]!.close();
+    await new Promise((r) => setTimeout(r, 200));
+    for (let attempt = 0; ; attempt++) {
+      const again = await JsonClient.connect(server.tcpPort);
+      clients.push(again);
+      again.send({ type: 'hello', v: 1, nick: 'conn-again' });
+      const first = await Promise.race([again.next('welcome'), again.next('bye')]);
+      if (first.type === 'welcome') break;
+      if (attempt > 20) throw new Error('the slot was never freed');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const c of held) c.close();
+  });
+
+  it('delays a flood, refuses it past the queue with TC_ERR_RATE_LIMITED, and leaves others unaffected', async () => {
+    await new Promise((r) => setTimeout(r, 300)); // the previous test's sockets are closed
+    const flooder = await JsonClient.connect(server.tcpPort);
+    const bystander = await JsonClient.connect(server.tcpPort);
+    clients.push(flooder, bystander);
+    await flooder.hello('flooder');
+    await bystander.hello('bystander');
+    await flooder.join('busy');
+    await bystander.join('busy');
+    // Keep both answering the heartbeat while they wait.
+    for (const c of [flooder, bystander]) c.socket.on('data', (d: Buffer | string) => String(d).includes('"ping"') && c.send({ type: 'pong' }));
+
+    const total = 20;
+    for (let i = 0; i < total; i++) flooder.send({ type: 'msg', room: 'busy', text: `flood ${i}`, ref: `f${i}` });
+    // The bucket holds 5: the 6th..15th wait (queue of 10), the 16th..20th are refused at once.
+    for (let i = 15; i < total; i++) expect(await flooder.next('error', (f) => f.ref === `f${i}`)).toMatchObject({ code: 'TC_ERR_RATE_LIMITED' });
+    bystander.send({ type: 'msg', room: 'busy', text: 'not held up', ref: 'b' });
+    expect(await bystander.next('ack', (f) => f.ref === 'b')).toBeTruthy();
+    // The bystander's message went out while the flooder's queue was still waiting.
+    const delivered = () => bystander.frames.filter((f) => f.type === 'message').map((f) => (f as { text: string }).text);
+    expect(delivered()).toContain('not held up');
+    expect(delivered().filter((t) => t.startsWith('flood')).length).toBeLessThan(15);
+
+    // Every held message is sent in the end, in order; nothing refused is.
+    for (let i = 0; i < 15; i++) await flooder.next('ack', (f) => f.ref === `f${i}`);
+    const flood = delivered().filter((t) => t.startsWith('flood'));
+    expect(flood).toEqual(Array.from({ length: 15 }, (_, i) => `flood ${i}`));
+  });
+});
