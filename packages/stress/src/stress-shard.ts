@@ -273,6 +273,11 @@ export class StressShard {
       frame = JSON.parse(line.toString('utf8')) as ServerFrame;
     } catch {
       this.#countError('TC_STRESS_BAD_LINE');
+      if (!client.connected) {
+        // e.g. a hello that reached a busy server after its plain-text prompt delay
+        this.#fail(client, `${client.nick}: the server did not answer in NDJSON: ${JSON.stringify(line.toString('utf8', 0, Math.min(line.length, 80)))}`);
+        client.socket?.destroy();
+      }
       return;
     }
     switch (frame.type) {
