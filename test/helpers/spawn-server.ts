@@ -94,7 +94,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
     exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
     for (;;) {
       const tcp = /tcp listening on [^\s]+:(\d+)/.exec(out);
       const http = /http listening on [^\s]+:(\d+)/.exec(out);

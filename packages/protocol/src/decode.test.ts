@@ -19,10 +19,31 @@ describe('decodeClientFrame', () => {
     ['{"type":"history","room":"g","before":-1}', 'TC_ERR_BAD_FIELD'],
     ['{"type":"hello","v":1,"nick":"a","rooms":{"g":"x"}}', 'TC_ERR_BAD_FIELD'],
     ['{"type":"ping","ref":7}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"hello","v":1,"nick":"a","password":5}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"hello","v":1,"nick":"a","register":"yes"}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"join","room":"r","key":1}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"register"}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"mode","room":"r","key":1}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"mode","room":"r","inviteOnly":"on"}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"invite","nick":"b"}', 'TC_ERR_BAD_FIELD'],
   ])('answers %s with %s', (line, code) => {
     const r = decodeClientFrame(Buffer.from(line));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe(code);
+  });
+
+  it('decodes the account, room-mode and heartbeat frames', () => {
+    for (const line of [
+      '{"type":"hello","v":1,"nick":"a","password":"pw","register":true}',
+      '{"type":"join","room":"r","key":"k"}',
+      '{"type":"register","password":"long enough"}',
+      '{"type":"mode","room":"r","key":null}',
+      '{"type":"mode","room":"r","key":"k","inviteOnly":true}',
+      '{"type":"invite","nick":"b","room":"r"}',
+      '{"type":"pong","ts":5}',
+    ]) expect(decodeClientFrame(line), line).toMatchObject({ ok: true });
+    expect(decodeServerFrame('{"type":"ping","ts":1}')).toMatchObject({ ok: true });
+    expect(decodeServerFrame('{"type":"mode","room":"r","key":true,"inviteOnly":false,"creator":null,"ts":1}')).toMatchObject({ ok: true });
   });
 
   it('echoes the ref of a frame it rejects, so the client can match the error', () => {

@@ -14,6 +14,15 @@ describe('parseUserInput', () => {
     ['/history 20', { kind: 'command', command: { name: 'history', count: 20 } }],
     ['/me waves', { kind: 'command', command: { name: 'me', text: 'waves' } }],
     ['/quit gone fishing', { kind: 'command', command: { name: 'quit', reason: 'gone fishing' } }],
+    ['/join vault s3cret', { kind: 'command', command: { name: 'join', room: 'vault', key: 's3cret' } }],
+    ['/register my long password', { kind: 'command', command: { name: 'register', password: 'my long password' } }],
+    ['/login hunter2hunter2', { kind: 'command', command: { name: 'login', password: 'hunter2hunter2' } }],
+    ['/mode vault', { kind: 'command', command: { name: 'mode', room: 'vault' } }],
+    ['/mode vault +k s3cret', { kind: 'command', command: { name: 'mode', room: 'vault', change: { mode: '+k', key: 's3cret' } } }],
+    ['/mode vault -k', { kind: 'command', command: { name: 'mode', room: 'vault', change: { mode: '-k' } } }],
+    ['/mode vault +i', { kind: 'command', command: { name: 'mode', room: 'vault', change: { mode: '+i' } } }],
+    ['/invite bob', { kind: 'command', command: { name: 'invite', nick: 'bob' } }],
+    ['/invite bob vault', { kind: 'command', command: { name: 'invite', nick: 'bob', room: 'vault' } }],
   ])('parses %j', (line, expected) => {
     expect(parseUserInput(line)).toEqual(expected);
   });
@@ -24,6 +33,12 @@ describe('parseUserInput', () => {
     ['/pm bob', 'TC_ERR_BAD_ARGUMENT'],
     ['/history many', 'TC_ERR_BAD_ARGUMENT'],
     ['/nick a b', 'TC_ERR_BAD_ARGUMENT'],
+    ['/register', 'TC_ERR_BAD_ARGUMENT'],
+    ['/mode', 'TC_ERR_BAD_ARGUMENT'],
+    ['/mode vault +k', 'TC_ERR_BAD_ARGUMENT'],
+    ['/mode vault +x', 'TC_ERR_BAD_ARGUMENT'],
+    ['/invite', 'TC_ERR_BAD_ARGUMENT'],
+    ['/join a b c', 'TC_ERR_BAD_ARGUMENT'],
   ])('rejects %j with %s', (line, code) => {
     const r = parseUserInput(line);
     expect(r.kind).toBe('error');

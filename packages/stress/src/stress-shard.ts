@@ -67,6 +67,8 @@ class StressClient {
   readonly intervals: Interval[] = [];
   readonly pending = new Map<string, PendingSend>();
   nextRef = 0;
+  /** When the next action is due, ms after the epoch (-1: not scheduled yet). */
+  dueMs = -1;
   timer: NodeJS.Timeout | null = null;
   connectTimer: NodeJS.Timeout | null = null;
 
@@ -382,13 +384,22 @@ export class StressShard {
     this.#stats.errorCodes[code] = (this.#stats.errorCodes[code] ?? 0) + 1;
   }
 
+  /**
+   * Schedules the client's next action on its own timeline (each wait drawn from 0.5x..1.5x the
+   * interval, added to the previous due time), so a busy event loop delays actions but does not
+   * lower the offered rate; a client more than a second behind skips ahead instead of bursting.
+   */
   #schedule(client: StressClient): void {
     if (this.#stopped || client.timer) return;
-    let wait = this.#config.intervalMs * (0.5 + Math.random());
-    if (this.#config.quietRamp) {
-      const untilWindowMs = (this.#config.windowStartUs - this.#now()) / 1000;
-      if (untilWindowMs > 0) wait = untilWindowMs + this.#config.intervalMs * Math.random();
+    const nowMs = this.#now() / 1000;
+    const step = this.#config.intervalMs * (0.5 + Math.random());
+    if (client.dueMs < 0) {
+      const quietUntil = this.#config.quietRamp ? this.#config.windowStartUs / 1000 : 0;
+      client.dueMs = nowMs < quietUntil ? quietUntil + this.#config.intervalMs * Math.random() : nowMs + step;
+    } else {
+      client.dueMs = Math.max(client.dueMs + step, nowMs - 1000);
     }
+    const wait = Math.max(0, client.dueMs - nowMs);
     client.timer = setTimeout(() => {
       client.timer = null;
       this.#act(client);
@@ -454,7 +465,7 @@ export class StressShard {
     const last = client.intervals[client.intervals.length - 1];
     if (last) last.endUs = this.#now();
     setTimeout(() => {
-      if (client.state !== 'in-room' || !client.socket?.writable) return;
+      if (this.#stopped || client.state !== 'in-room' || !client.socket?.writable) return;
       client.state = 'switching';
       client.wantRoom = to;
       this.#stats.leaves[from]!++;

@@ -2,9 +2,9 @@
  * `teamchat connect`: the terminal client. A full-screen Ink UI on a terminal; a line mode when
  * stdin or stdout is not a terminal (pipes, scripts, tests).
  */
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isValidNick, normalizeRoom } from '@teamchat/protocol';
-import { ChatConnection, parseAddress, runLineMode, runTui } from '@teamchat/client';
 import { parsePositiveInt } from '../parse.js';
 
 interface ConnectFlags {
@@ -13,6 +13,9 @@ interface ConnectFlags {
   line?: boolean;
   color: boolean;
   scrollback: number;
+  tls?: boolean;
+  ca?: string;
+  password?: string;
 }
 
 const LINE_MODE_HELP = `
@@ -52,9 +55,13 @@ export function connectCommand(): Command {
     .option('--line', 'force line mode even on a terminal')
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
     .addOption(new Option('--scrollback <lines>', 'lines kept in memory per window').default(5000).argParser(parsePositiveInt))
+    .option('--tls', 'connect over TLS (a server started with --tls-cert/--tls-key)')
+    .addOption(new Option('--ca <file>', 'PEM certificate to trust (a self-signed server); implies --tls'))
+    .addOption(new Option('--password <password>', 'password of your registered nick (prefer the environment variable)').env('TEAMCHAT_PASSWORD'))
     .addHelpText('after', LINE_MODE_HELP)
     .exitOverride()
     .action(async (server: string, flags: ConnectFlags, cmd: Command) => {
+      const { ChatConnection, parseAddress, runLineMode, runTui } = await import('@teamchat/client');
       const address = parseAddress(server);
       if (!address) cmd.error(`teamchat connect: bad server address ${JSON.stringify(server)}: expected host:port [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
       const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -65,6 +72,8 @@ export function connectCommand(): Command {
         port: address!.port,
         nick: flags.nick ?? '',
         rooms: flags.room,
+        ...(flags.tls || flags.ca ? { tls: flags.ca ? { ca: readCa(flags.ca, cmd) } : {} } : {}),
+        ...(flags.password !== undefined ? { password: flags.password } : {}),
       });
       let code: number;
       if (lineMode) {
@@ -75,4 +84,12 @@ export function connectCommand(): Command {
       }
       process.exit(code);
     });
+}
+
+function readCa(file: string, cmd: Command): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    return cmd.error(`teamchat connect: cannot read --ca ${file}: ${(err as Error).message} [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
+  }
 }

@@ -137,11 +137,13 @@ export function demoCommand(): Command {
         }
 
         // 1. The scripted conversation.
-        process.stdout.write(chalk.bold('--- scripted conversation ---\n'));
-        const script = await playScript({ host: info.host, port: info.tcpPort, onLine: printScriptLine, stepDelayMs: flags.stepDelay });
-        if (script.errors.length > 0) {
-          process.stderr.write(`teamchat demo: the scripted conversation got errors:\n  ${script.errors.join('\n  ')}\n`);
-          exitCode = 1;
+        if (!controller.signal.aborted) {
+          process.stdout.write(chalk.bold('--- scripted conversation ---\n'));
+          const script = await playScript({ host: info.host, port: info.tcpPort, onLine: printScriptLine, stepDelayMs: flags.stepDelay });
+          if (script.errors.length > 0) {
+            process.stderr.write(`teamchat demo: the scripted conversation got errors:\n  ${script.errors.join('\n  ')}\n`);
+            exitCode = 1;
+          }
         }
 
         // 2. The stress clients, until the demo time is up or Ctrl+C.

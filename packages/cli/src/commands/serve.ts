@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createServer, type StoreConfig } from '@teamchat/server';
+import type { StoreConfig } from '@teamchat/server';
 import { parseDuration, parsePort, parsePositiveInt } from '../parse.js';
 
 interface ServeFlags {
@@ -67,6 +67,8 @@ export function serveCommand(): Command {
       const store: StoreConfig = flags.databaseUrl
         ? { kind: 'postgres', url: flags.databaseUrl }
         : { kind: 'pglite', dataDir: path.resolve(flags.dataDir) };
+      // Loaded here, not at the top: other commands (and --help) should not pay for the server.
+      const { createServer } = await import('@teamchat/server');
       const server = await createServer({
         host: flags.host,
         port: flags.port,
@@ -96,8 +98,11 @@ export function serveCommand(): Command {
       }
       const shown = info.host === '0.0.0.0' || info.host === '::' ? 'localhost' : info.host;
       console.log(`teamchat: database: ${server.database.description}`);
-      console.log(`teamchat: tcp listening on ${info.host}:${info.tcpPort} (try: nc ${shown} ${info.tcpPort})`);
-      console.log(`teamchat: http listening on ${info.host}:${info.httpPort} (dashboard: http://${shown}:${info.httpPort}/, websocket: ws://${shown}:${info.httpPort}/ws)`);
+      const tryIt = flags.tlsCert !== undefined ? `TLS; try: openssl s_client -quiet -connect ${shown}:${info.tcpPort}` : `try: nc ${shown} ${info.tcpPort}`;
+      console.log(`teamchat: tcp listening on ${info.host}:${info.tcpPort} (${tryIt})`);
+      const secure = flags.tlsCert !== undefined;
+      const [web, ws] = secure ? ['https', 'wss'] : ['http', 'ws'];
+      console.log(`teamchat: http listening on ${info.host}:${info.httpPort} (dashboard: ${web}://${shown}:${info.httpPort}/, websocket: ${ws}://${shown}:${info.httpPort}/ws${secure ? ', TLS' : ''})`);
 
       let stopping = false;
       const stop = (signal: string) => {

@@ -19,7 +19,8 @@
  * conn.start();
  * conn.sendText({ kind: 'room', room: 'general' }, 'hi');
  */
-import { Socket, connect } from 'node:net';
+import { Socket, connect, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   decodeServerFrame,
   encodeFrame,
@@ -84,6 +85,10 @@ export interface ChatConnectionOptions {
   maxQueued?: number;
   /** Ping interval; a connection silent for 3 intervals is considered dead. */
   pingIntervalMs?: number;
+  /** Connect over TLS; `ca` (PEM) trusts a self-signed server certificate. */
+  tls?: { ca?: string | Buffer };
+  /** Password of a registered nick, sent in hello. */
+  password?: string;
 }
 
 interface OutboxItem {
@@ -273,7 +278,10 @@ export class ChatConnection {
   #open(): void {
     this.#retryTimer = null;
     this.#setState({ status: 'connecting', retryAt: null });
-    const socket = connect({ host: this.#opts.host, port: this.#opts.port });
+    const { host, port, tls } = this.#opts;
+    const socket: Socket = tls
+      ? tlsConnect({ host, port, ...(tls.ca ? { ca: tls.ca } : {}), ...(isIP(host) ? {} : { servername: host }) })
+      : connect({ host, port });
     this.#socket = socket;
     this.#framer = new LineFramer({ maxLineBytes: 4 * 1024 * 1024, maxUnterminatedBytes: 8 * 1024 * 1024 });
     this.#sawPromptBytes = '';
@@ -281,7 +289,7 @@ export class ChatConnection {
     this.#ready = false;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
-    socket.on('connect', () => {
+    socket.on(tls ? 'secureConnect' : 'connect', () => {
       this.#lastData = Date.now();
       this.#sendHello();
       this.#startPing();
@@ -311,6 +319,7 @@ export class ChatConnection {
       client: 'teamchat-connect',
       rooms,
       ...(pmAfter !== undefined ? { pmAfter } : {}),
+      ...(this.#opts.password !== undefined ? { password: this.#opts.password } : {}),
       ref: this.#helloRef,
     });
   }
@@ -475,6 +484,10 @@ export class ChatConnection {
         return this.#emitFrame(frame);
       case 'pong':
         return;
+      case 'ping':
+        // The server's heartbeat of an idle connection.
+        this.#write({ type: 'pong', ts: frame.ts });
+        return;
       default:
         return this.#emitFrame(frame);
     }
@@ -539,6 +552,14 @@ export class ChatConnection {
     if (frame.ref !== undefined && frame.ref === this.#helloRef && !this.#registered) {
       if (!this.#everReady && (frame.code === 'TC_ERR_NICK_IN_USE' || frame.code === 'TC_ERR_BAD_NICK')) {
         this.#emit({ kind: 'nick-rejected', error: frame });
+        return;
+      }
+      if (frame.code === 'TC_ERR_AUTH_REQUIRED' || frame.code === 'TC_ERR_BAD_PASSWORD' || frame.code === 'TC_ERR_WEAK_PASSWORD') {
+        // Retrying with the same password cannot help: stop, and say why.
+        this.#closed = true;
+        this.#state = { ...this.#state, reason: `${frame.message} [${frame.code}]` };
+        this.#emitFrame(frame);
+        this.#socket?.destroy();
         return;
       }
       // A reconnect whose nick is still held (the old session has not timed out): try again later.

@@ -224,6 +224,9 @@ function applyFrame(d: Draft, f: ServerFrame): void {
     case 'rooms':
     case 'status':
     case 'bye':
+    case 'registered':
+    case 'mode':
+    case 'invite':
       for (const text of formatPlain(f, self)) {
         const error = text.startsWith('! ');
         d.notice(error ? 'error' : 'notice', text.replace(/^[*!] /, ''), Date.now());

@@ -2,10 +2,11 @@
  * An open database: PGlite in a data folder or a Postgres server, behind one Kysely instance.
  * The message store and the metrics store are both built on it; migrations run against it.
  */
+import { resolve } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { StoreConfig } from './message-store.js';
 import { PGliteDialect } from './pglite/pglite-dialect.js';
-import { openPGlite } from './pglite/open-pglite.js';
+import { PGliteWorker } from './pglite/pglite-worker.js';
 import { createPostgresPool, describePostgresUrl } from './postgres/postgres-pool.js';
 import { StoreError } from './store-error.js';
 
@@ -34,14 +35,13 @@ export async function openDatabase(config: StoreConfig): Promise<Database> {
     if (typeof config.dataDir !== 'string' || config.dataDir === '') {
       throw new StoreError('TC_STORE_BAD_CONFIG', 'a PGlite store needs a data folder');
     }
-    const opened = await openPGlite(config.dataDir);
-    const { pglite } = opened;
+    // PGlite runs in a worker thread: its CPU work and file I/O stay off the server's event loop.
+    const pglite = await PGliteWorker.open(config.dataDir);
     const kysely = new Kysely<any>({ dialect: new PGliteDialect({ pglite }) });
     // Kysely only initializes (and so only destroys) its driver after a first query: close
-    // PGlite and release the folder here too.
-    return new OpenDatabase('pglite', `pglite ${opened.dataDir}`, kysely, async () => {
+    // PGlite (which releases the folder) here too.
+    return new OpenDatabase('pglite', `pglite ${resolve(config.dataDir)}`, kysely, async () => {
       if (!pglite.closed) await pglite.close();
-      opened.unlock();
     });
   }
   if (config.kind === 'postgres') {

@@ -77,9 +77,10 @@ export class KyselyMessageStore implements MessageStore {
       topic: r.topic,
       topicBy: r.topic_by,
       createdAt: r.created_at.getTime(),
-      creator: r.creator,
-      keyHash: r.key_hash,
-      inviteOnly: r.invite_only,
+      // Room modes (003) only when set: most rooms have none.
+      ...(r.creator !== null ? { creator: r.creator } : {}),
+      ...(r.key_hash !== null ? { keyHash: r.key_hash } : {}),
+      ...(r.invite_only ? { inviteOnly: true } : {}),
     }));
     const accounts = await this.#db
       .selectFrom('users')

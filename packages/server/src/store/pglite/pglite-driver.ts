@@ -3,7 +3,7 @@
  * hands out one connection at a time (callers queue for it); transactions are plain BEGIN/COMMIT
  * on that session, which is safe because nobody else can use the session meanwhile.
  */
-import type { PGlite, Results } from '@electric-sql/pglite';
+import type { Results } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   type DatabaseConnection,
@@ -12,10 +12,11 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import { ConnectionMutex } from './connection-mutex.js';
+import type { PGliteLike } from './pglite-worker.js';
 
 export interface PGliteDriverConfig {
   /** The PGlite instance, or a function that opens it (called once, by `init`). */
-  pglite: PGlite | (() => Promise<PGlite>);
+  pglite: PGliteLike | (() => Promise<PGliteLike>);
   /** Called after the instance is closed by `destroy` (e.g. to release a folder lock). */
   onDestroy?: () => Promise<void> | void;
 }
@@ -27,7 +28,7 @@ export interface PGliteDriverConfig {
 export class PGliteDriver implements Driver {
   readonly #config: PGliteDriverConfig;
   readonly #mutex = new ConnectionMutex();
-  #pglite: PGlite | undefined;
+  #pglite: PGliteLike | undefined;
   #connection: PGliteConnection | undefined;
 
   constructor(config: PGliteDriverConfig) {
@@ -92,9 +93,9 @@ export class PGliteDriver implements Driver {
  * the simple protocol (`exec`), which accepts several statements, exactly like `pg` does.
  */
 class PGliteConnection implements DatabaseConnection {
-  readonly #pglite: PGlite;
+  readonly #pglite: PGliteLike;
 
-  constructor(pglite: PGlite) {
+  constructor(pglite: PGliteLike) {
     this.#pglite = pglite;
   }
 

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import tls, { type TlsOptions } from 'node:tls';
-import { ERRORS, LineFramer, NICK_PROMPT, type FramerError } from '@teamchat/protocol';
+import { ERRORS, formatPlain, LineFramer, NICK_PROMPT, PLAIN_EOL, type FramerError } from '@teamchat/protocol';
 import type { Dialect } from '../../core/session.js';
 import { Connection, type ConnectionHost } from '../connection.js';
 import type { Link } from '../link.js';
@@ -27,29 +27,34 @@ export interface TcpListenerOptions {
 export const KEEPALIVE_DELAY_MS = 60_000;
 
 class TcpLink implements Link {
-  #corked = false;
-  readonly #uncork = () => {
-    this.#corked = false;
-    this.socket.uncork();
+  /** Frames queued in this tick; they leave together in one write. */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  readonly #flush = () => {
+    const chunks = this.#pending;
+    const bytes = this.#pendingBytes;
+    if (chunks.length === 0) return; // already flushed by end()
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    // One write (one syscall) per connection per tick, however many frames a batch delivered.
+    this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
   };
 
   constructor(readonly socket: net.Socket) {}
 
   write(data: Buffer): void {
-    // Everything written in one tick leaves in one writev.
-    if (!this.#corked) {
-      this.#corked = true;
-      this.socket.cork();
-      process.nextTick(this.#uncork);
-    }
-    this.socket.write(data);
+    if (this.#pending.length === 0) process.nextTick(this.#flush);
+    this.#pending.push(data);
+    this.#pendingBytes += data.length;
   }
 
   get buffered(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + this.#pendingBytes;
   }
 
   end(): void {
+    if (this.#pending.length > 0) this.#flush();
     this.socket.end();
     // A peer that never reads must not keep the socket alive forever.
     setTimeout(() => this.socket.destroy(), 5_000).unref();
@@ -99,6 +104,7 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   let prompted = false;
   const start = (dialect: Dialect): Connection => {
     clearTimeout(promptTimer);
+    clearTimeout(registrationTimer);
     connection = new Connection(dialect, remote, link, options.connectionHost, { prompted });
     return connection;
   };
@@ -117,6 +123,18 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
     PROMPT_DELAY_MS,
   );
 
+  // A client that never says a word (not even its dialect) is closed like one that picks no nick.
+  const timeoutMs = options.connectionHost.security?.registrationTimeoutMs ?? 0;
+  const registrationTimer = setTimeout(() => {
+    if (connection || socket.destroyed) return;
+    const bye = { type: 'bye' as const, code: 'TC_ERR_REGISTRATION_TIMEOUT', reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message };
+    options.connectionHost.log(`closing ${remote}: TC_ERR_REGISTRATION_TIMEOUT`);
+    socket.end(prompted ? PLAIN_EOL + formatPlain(bye, '').join(PLAIN_EOL) + PLAIN_EOL : JSON.stringify(bye) + '\n');
+    setTimeout(() => socket.destroy(), 2_000).unref();
+  }, timeoutMs || 2 ** 31 - 1);
+  registrationTimer.unref();
+  if (timeoutMs === 0) clearTimeout(registrationTimer);
+
   const onLine = (line: Buffer) => {
     if (connection) return connection.receive(line);
     // The first non-empty line decides the dialect.
@@ -133,6 +151,7 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   socket.on('error', () => {}); // 'close' follows; resets are normal for chat clients
   socket.on('close', () => {
     clearTimeout(promptTimer);
+    clearTimeout(registrationTimer);
     (connection as Connection | null)?.closed();
   });
 }
