@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import chalk from 'chalk';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createServer, type TeamchatServer } from '@teamchat/server';
+import type { TeamchatServer } from '@teamchat/server';
 import {
   CSV_HEADER,
   formatCsvRow,
@@ -108,6 +108,7 @@ export function demoCommand(): Command {
       let server: TeamchatServer | null = null;
       let exitCode = 0;
       try {
+        const { createServer } = await import('@teamchat/server');
         server = await createServer({
           host: flags.host,
           port: flags.port,

@@ -10,17 +10,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  csvChunks,
-  MetricsStore,
-  openDatabase,
-  parseTime,
-  StoreError,
-  TimeRangeError,
-  type Database,
-  type StoreConfig,
-  type TimeRange,
-} from '@teamchat/server';
+import type { Database, StoreConfig, TimeRange } from '@teamchat/server';
+// Light: parsing --from/--to must not load the whole server (the database opens lazily below).
+import { parseTime, TimeRangeError } from '@teamchat/server/time-range';
 
 interface ExportFlags {
   from?: number;
@@ -97,7 +89,7 @@ export function exportMetricsCommand(): Command {
         const summary = await exportMetrics(out, range, flags);
         if (out !== '-') process.stderr.write(`teamchat: wrote ${summary.rows} snapshots to ${out} (from ${summary.source})\n`);
       } catch (err) {
-        const message = err instanceof ExportError || err instanceof StoreError ? err.message : `${(err as Error).message}`;
+        const message = (err as Error).message;
         process.stderr.write(`teamchat export-metrics: ${message}\n`);
         process.exitCode = 1;
       }
@@ -189,6 +181,7 @@ async function fromServer(base: string, range: TimeRange, sink: Sink, opts: { ex
 
 async function fromDatabase(config: StoreConfig, range: TimeRange, sink: Sink): Promise<string> {
   if (config.kind === 'pglite') await checkPGliteFolder(config.dataDir);
+  const { csvChunks, MetricsStore, openDatabase, StoreError } = await import('@teamchat/server');
   let database: Database;
   try {
     database = await openDatabase(config);
