@@ -19,19 +19,6 @@ const backends = [
   { name: 'Postgres', skip: 'skip' in postgres, url: 'url' in postgres ? postgres.url : undefined },
 ];
 
-async function allHistory(client: JsonClient, room: string): Promise<{ id: number; text: string }[]> {
-  const out: { id: number; text: string }[] = [];
-  let before: number | undefined;
-  for (;;) {
-    const ref = `${room}:${before}`;
-    client.send({ type: 'history', room, limit: 500, ref, ...(before ? { before } : {}) });
-    const page = await client.next('history', (p) => p.ref === ref);
-    out.unshift(...page.messages.map((m) => ({ id: m.id, text: m.text })));
-    if (!page.more) return out;
-    before = page.messages[0]!.id;
-  }
-}
-
 describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, url }) => {
   it.skipIf(skip)('loses no acknowledged message and no membership', async () => {
     const server = await spawnServer(url ? { databaseUrl: url } : {});
@@ -81,7 +68,7 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       await check.join('crash-b');
       const stored = new Map<string, number[]>();
       for (const room of rooms) {
-        for (const m of await allHistory(check, room)) stored.set(m.text, [...(stored.get(m.text) ?? []), m.id]);
+        for (const m of await check.allHistory(room)) stored.set(m.text, [...(stored.get(m.text) ?? []), m.id]);
       }
       let lost = 0;
       for (const [ref, id] of acked) {
@@ -100,7 +87,7 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
         if (u === 1) {
           // Resume: exactly the stored messages after the last one seen, no gap, no duplicate.
           const joined = await c.next('joined', (j) => j.room === 'crash-b');
-          const after = (await allHistory(check, 'crash-b')).filter((m) => m.id > lastSeen.id);
+          const after = (await check.allHistory('crash-b')).filter((m) => m.id > lastSeen.id);
           let got = joined.history.map((m) => m.id);
           if (joined.more) {
             c.send({ type: 'history', room: 'crash-b', after: lastSeen.id, before: joined.history[0]!.id, limit: 500, ref: 'gap' });

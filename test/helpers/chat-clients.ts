@@ -4,7 +4,7 @@
  * or line matching a predicate.
  */
 import net from 'node:net';
-import type { ClientFrame, ServerFrame } from '@teamchat/protocol';
+import type { ClientFrame, RoomMessage, ServerFrame } from '@teamchat/protocol';
 import WebSocket from 'ws';
 
 const DEFAULT_WAIT_MS = 15_000;
@@ -98,6 +98,20 @@ abstract class FrameClient {
   async hello(nick: string, extra: Partial<Extract<ClientFrame, { type: 'hello' }>> = {}): Promise<Extract<ServerFrame, { type: 'welcome' }>> {
     this.send({ type: 'hello', v: 1, nick, ...extra });
     return this.next('welcome');
+  }
+
+  /** Every stored message of a room, oldest first, paged back by id with `history`. */
+  async allHistory(room: string): Promise<RoomMessage[]> {
+    const out: RoomMessage[] = [];
+    let before: number | undefined;
+    for (let page = 0; ; page++) {
+      const ref = `all-history:${room}:${page}`;
+      this.send({ type: 'history', room, limit: 500, ref, ...(before !== undefined ? { before } : {}) });
+      const reply = await this.seen('history', (h) => h.ref === ref);
+      out.unshift(...reply.messages);
+      if (!reply.more || reply.messages.length === 0) return out;
+      before = reply.messages[0]!.id;
+    }
   }
 
   /** Joins a room and waits for `joined`. */
