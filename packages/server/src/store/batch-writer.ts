@@ -60,10 +60,12 @@ export class BatchWriter {
   readonly #onRecovered: () => void;
   #items: Item[] = [];
   #head = 0;
-  #inFlightBatch: Item[] = [];
+  /** Batches handed to the database and not yet delivered, oldest first. */
+  #inFlight: Item[][] = [];
   #state: StateWrite[] = [];
   #pendingMessages = 0;
-  #inFlight = false;
+  /** A batch is being written; the next one waits (writes are strictly sequential). */
+  #writing = false;
   #scheduled = false;
   #failing = false;
   #degraded = false;
@@ -140,7 +142,7 @@ export class BatchWriter {
 
   /** Runs `run` after everything queued before it is delivered (at once when nothing waits). */
   appendEvent(run: () => void): void {
-    if (this.#degraded || (!this.#inFlight && this.#head === this.#items.length)) {
+    if (this.#degraded || (this.#inFlight.length === 0 && this.#head === this.#items.length)) {
       safely(run);
       return;
     }
@@ -160,10 +162,12 @@ export class BatchWriter {
 
   /** Resolves when everything queued so far has been written (or has failed for good). */
   drain(): Promise<void> {
-    if (!this.#inFlight && !this.#scheduled && this.#head === this.#items.length && this.#state.length === 0) {
-      return Promise.resolve();
-    }
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #isIdle(): boolean {
+    return this.#inFlight.length === 0 && !this.#scheduled && this.#head === this.#items.length && this.#state.length === 0;
   }
 
   async #refill(): Promise<void> {
@@ -181,15 +185,17 @@ export class BatchWriter {
   }
 
   #schedule(): void {
-    if (this.#inFlight || this.#scheduled) return;
+    if (this.#writing || this.#scheduled) return;
     this.#scheduled = true;
     // setImmediate: let everything that arrived in this I/O phase join the batch.
-    setImmediate(() => void this.#flush());
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#writing) this.#startBatch();
+    });
   }
 
-  async #flush(): Promise<void> {
-    this.#scheduled = false;
-    this.#inFlight = true;
+  /** Takes what is queued as one batch and hands it to the database. */
+  #startBatch(): void {
     const batch: Item[] = [];
     const messages: NewMessage[] = [];
     while (this.#head < this.#items.length && messages.length < this.#maxBatch) {
@@ -204,12 +210,25 @@ export class BatchWriter {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    this.#inFlightBatch = batch;
     const state = this.#state;
     this.#state = [];
+    if (batch.length === 0 && state.length === 0) return this.#settleIdle();
 
-    const ok = messages.length > 0 || state.length > 0 ? await this.#write(messages, state) : true;
-    this.#inFlightBatch = [];
+    this.#writing = true;
+    this.#inFlight.push(batch);
+    const written = messages.length > 0 || state.length > 0 ? this.#write(messages, state) : Promise.resolve(true);
+    void written.then((ok) => {
+      this.#writing = false;
+      // Pipeline: the next batch goes to the database before this one is delivered, so storing
+      // and delivering overlap. Writes stay sequential; deliveries stay in queue order, since the
+      // next write cannot finish before this callback has delivered.
+      if (this.#head < this.#items.length || this.#state.length > 0) this.#startBatch();
+      this.#finish(batch, messages.length, ok);
+    });
+  }
+
+  /** Delivers and acknowledges a written batch, in queue order. */
+  #finish(batch: Item[], messageCount: number, ok: boolean): void {
     for (const item of batch) {
       if (item.message) {
         if (ok && !item.delivered) this.#deliver(item);
@@ -219,17 +238,17 @@ export class BatchWriter {
         safely(item.run);
       }
     }
-    this.#pendingMessages -= messages.length;
+    this.#inFlight.shift();
+    this.#pendingMessages -= messageCount;
     if (ok) {
-      this.#committedTotal += messages.length;
+      this.#committedTotal += messageCount;
       this.#batches++;
     }
-    this.#inFlight = false;
-    if (this.#head < this.#items.length || this.#state.length > 0) {
-      this.#schedule();
-    } else {
-      for (const resolve of this.#idle.splice(0)) resolve();
-    }
+    this.#settleIdle();
+  }
+
+  #settleIdle(): void {
+    if (this.#isIdle()) for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #deliver(item: MessageItem): void {
@@ -271,7 +290,7 @@ export class BatchWriter {
   #enterDegraded(): void {
     this.#degraded = true;
     safely(this.#onDegraded);
-    for (const list of [this.#inFlightBatch, this.#items.slice(this.#head)]) {
+    for (const list of [...this.#inFlight, this.#items.slice(this.#head)]) {
       for (const item of list) {
         if (item.message) {
           if (!item.delivered) this.#deliver(item);
