@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
-import { eventually, makeSelfSignedCert, TlsJsonClient, type SelfSignedCert } from './helpers/security-fixtures.js';
+import { eventually, makeSelfSignedCert, type SelfSignedCert } from './helpers/security-fixtures.js';
 import { spawnServer, spawnTeamchat, type SpawnedServer } from './helpers/spawn-server.js';
 
 const TOKEN = 'dash-token-0123456789';
@@ -62,8 +62,8 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
   });
 
   it('speaks NDJSON over TLS on the TCP port', async () => {
-    const a = await TlsJsonClient.connect(server.tcpPort, cert.certPem);
-    const b = await TlsJsonClient.connect(server.tcpPort, cert.certPem);
+    const a = await JsonClient.connectTls(server.tcpPort, cert.certPem);
+    const b = await JsonClient.connectTls(server.tcpPort, cert.certPem);
     a.send({ type: 'hello', v: 1, nick: 'tlsa' });
     b.send({ type: 'hello', v: 1, nick: 'tlsb' });
     await a.next('welcome');
@@ -83,17 +83,17 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
     raw.send({ type: 'hello', v: 1, nick: 'plaintext' });
     await raw.waitClosed();
     expect(raw.frames).toEqual([]);
-    await expect(TlsJsonClient.connect(server.tcpPort, '')).rejects.toThrow(/self-signed|certificate/i);
+    await expect(JsonClient.connectTls(server.tcpPort, '')).rejects.toThrow(/self-signed|certificate/i);
   });
 
   it('lets teamchat connect --tls --ca --password log in to a registered nick and chat', async () => {
-    const owner = await TlsJsonClient.connect(server.tcpPort, cert.certPem);
+    const owner = await JsonClient.connectTls(server.tcpPort, cert.certPem);
     owner.send({ type: 'hello', v: 1, nick: 'carla' });
     await owner.next('welcome');
     owner.send({ type: 'register', password: 'carlas-password', ref: 'r' });
     await owner.next('registered');
     owner.close();
-    const peer = await TlsJsonClient.connect(server.tcpPort, cert.certPem);
+    const peer = await JsonClient.connectTls(server.tcpPort, cert.certPem);
     peer.send({ type: 'hello', v: 1, nick: 'peer' });
     await peer.next('welcome');
     peer.send({ type: 'join', room: 'cli' });

@@ -4,6 +4,7 @@
  * or line matching a predicate.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { ClientFrame, RoomMessage, ServerFrame } from '@teamchat/protocol';
 import WebSocket from 'ws';
 
@@ -146,6 +147,14 @@ export class JsonClient extends FrameClient {
   static connect(port: number, host = '127.0.0.1'): Promise<JsonClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host }, () => resolve(new JsonClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** NDJSON over TLS, trusting the certificate `ca` (PEM) for the name `localhost`. */
+  static connectTls(port: number, ca: string, host = '127.0.0.1'): Promise<JsonClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ port, host, ca, servername: 'localhost' }, () => resolve(new JsonClient(socket)));
       socket.once('error', reject);
     });
   }

@@ -6,7 +6,7 @@
  * const client = await JsonClient.connect(server.tcpPort);
  * await server.stop();
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,16 +62,6 @@ export function spawnTeamchat(args: string[], env?: NodeJS.ProcessEnv): ChildPro
   });
 }
 
-let serveHelp: string | undefined;
-/** The flags that lift flood control and the per-IP limit, as far as this build of serve has them. */
-function liftedLimits(): string[] {
-  serveHelp ??= execFileSync(process.execPath, [TEAMCHAT_BIN, 'serve', '--help'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return [
-    ...(serveHelp.includes('--no-flood-control') ? ['--no-flood-control'] : []),
-    ...(serveHelp.includes('--max-connections-per-ip') ? ['--max-connections-per-ip', '0'] : []),
-  ];
-}
-
 export async function spawnServer(options: SpawnServerOptions = {}): Promise<SpawnedServer> {
   const ownDir = options.dataDir === undefined && options.databaseUrl === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'teamchat-e2e-'));
@@ -86,7 +76,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     out = '';
     err = '';
     const db = options.databaseUrl ? ['--database-url', options.databaseUrl] : ['--data-dir', dataDir];
-    const limits = options.productionLimits ? [] : liftedLimits();
+    const limits = options.productionLimits ? [] : ['--no-flood-control', '--max-connections-per-ip', '0'];
     child = spawnTeamchat(
       ['serve', '--host', '127.0.0.1', '--port', String(tcpPort), '--http-port', String(httpPort), ...db, ...limits, ...(options.args ?? [])],
       options.env,
