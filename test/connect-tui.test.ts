@@ -38,7 +38,13 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     await bob.join('general');
 
     const cmd = `${process.execPath} ${TEAMCHAT_BIN} connect 127.0.0.1:${server.tcpPort} --nick alice --room general --room random; echo "EXIT=$?"; sleep 60`;
-    tmux = await TmuxSession.start(cmd, { width: 120, height: 40, cwd: REPO_ROOT, env: { TERM: 'xterm-256color' } });
+    tmux = await TmuxSession.start(cmd, {
+      width: 120,
+      height: 40,
+      cwd: REPO_ROOT,
+      // A person's terminal, not CI: with CI set, Ink renders only a final frame (is-in-ci).
+      env: { TERM: 'xterm-256color', CI: 'false', CONTINUOUS_INTEGRATION: 'false' },
+    });
 
     const ready = await tmux.waitFor((s) => /\[connected\]/.test(s) && s.includes('#general') && s.includes('#random'), 'the sidebar and a connected status bar');
     const sidebar = ready.split('\n').map((row) => row.slice(0, 24));
