@@ -106,3 +106,31 @@ export interface ShowEvent {
   text: string;
   latencyUs: number;
 }
+
+/** The counters a shard keeps itself (the rest of ShardStats is filled in when it reports). */
+export type ShardCounters = Omit<ShardStats, 'latencyCounts' | 'latencyMaxUs' | 'pending' | 'online'>;
+
+/** Every counter at zero, for `roomCount` rooms. */
+export function emptyCounters(roomCount: number): ShardCounters {
+  return {
+    connected: 0,
+    failed: 0,
+    disconnected: 0,
+    sent: 0,
+    pmSent: 0,
+    acked: 0,
+    rejected: 0,
+    errors: 0,
+    errorCodes: {},
+    deliveries: 0,
+    roomDelivered: 0,
+    pmDelivered: 0,
+    foreign: 0,
+    windowDeliveries: 0,
+    windowSent: 0,
+    windowAcked: 0,
+    joins: Array<number>(roomCount).fill(0),
+    leaves: Array<number>(roomCount).fill(0),
+    failures: [],
+  };
+}

@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { monotonicUs } from './clock.js';
 import { expectedDeliveries } from './expected-deliveries.js';
 import { LatencyHistogram } from './latency-histogram.js';
-import type { ShardConfig, ShardLedger, ShardStats, ShowEvent } from './shard-types.js';
+import { emptyCounters, type ShardConfig, type ShardLedger, type ShardStats, type ShowEvent } from './shard-types.js';
 import type { ShardRequest } from './shard-worker.js';
 import { StressError } from './stress-error.js';
 import { StressShard } from './stress-shard.js';
@@ -371,29 +371,11 @@ function validate(o: StressOptions): void {
 
 function sumStats(all: ShardStats[], roomCount: number): ShardStats {
   const out: ShardStats = {
-    connected: 0,
-    failed: 0,
-    disconnected: 0,
+    ...emptyCounters(roomCount),
     online: 0,
-    sent: 0,
-    pmSent: 0,
-    acked: 0,
-    rejected: 0,
     pending: 0,
-    errors: 0,
-    errorCodes: {},
-    deliveries: 0,
-    roomDelivered: 0,
-    pmDelivered: 0,
-    foreign: 0,
-    windowDeliveries: 0,
-    windowSent: 0,
-    windowAcked: 0,
-    joins: Array<number>(roomCount).fill(0),
-    leaves: Array<number>(roomCount).fill(0),
     latencyCounts: new LatencyHistogram().counts,
     latencyMaxUs: 0,
-    failures: [],
   };
   const hist = new LatencyHistogram();
   for (const s of all) {

@@ -29,7 +29,7 @@ import {
   scanServerLine,
   stampOfDelivery,
 } from './server-line-scanner.js';
-import type { ShardConfig, ShardLedger, ShardStats, ShowEvent } from './shard-types.js';
+import { emptyCounters, type ShardConfig, type ShardCounters, type ShardLedger, type ShardStats, type ShowEvent } from './shard-types.js';
 
 /** Deliveries can be large (a `joined` frame carries 50 messages); this only bounds memory. */
 const CLIENT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -94,7 +94,7 @@ export class StressShard {
   /** The run epoch on the shared monotonic clock (µs); send stamps count from here. */
   #epochUs = 0;
   readonly #startTimers: NodeJS.Timeout[] = [];
-  readonly #stats: Omit<ShardStats, 'latencyCounts' | 'latencyMaxUs' | 'pending' | 'online'>;
+  readonly #stats: ShardCounters;
 
   constructor(config: ShardConfig) {
     this.#config = config;
@@ -102,27 +102,7 @@ export class StressShard {
     this.#clients = config.clients.map((index, i) => new StressClient(index, `${config.nickPrefix}${index}`, config.initialRooms[i]!));
     this.#sends = config.rooms.map(() => []);
     this.#rejectedSends = config.rooms.map(() => []);
-    this.#stats = {
-      connected: 0,
-      failed: 0,
-      disconnected: 0,
-      sent: 0,
-      pmSent: 0,
-      acked: 0,
-      rejected: 0,
-      errors: 0,
-      errorCodes: {},
-      deliveries: 0,
-      roomDelivered: 0,
-      pmDelivered: 0,
-      foreign: 0,
-      windowDeliveries: 0,
-      windowSent: 0,
-      windowAcked: 0,
-      joins: config.rooms.map(() => 0),
-      leaves: config.rooms.map(() => 0),
-      failures: [],
-    };
+    this.#stats = emptyCounters(config.rooms.length);
   }
 
   /** Receives every message the clients get (for `--show`). */
