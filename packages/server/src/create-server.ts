@@ -9,7 +9,7 @@
  * process.on('SIGTERM', () => server.close());
  */
 import type net from 'node:net';
-import { MAX_SEND_QUEUE_BYTES } from '@teamchat/protocol';
+import { MAX_SEND_QUEUE_BYTES, type StatusFrame } from '@teamchat/protocol';
 import { ChatCore, RECENT_CAPACITY } from './core/chat-core.js';
 import type { CoreEffects } from './core/core-effects.js';
 import { createHttpApp, type HealthReport, type HttpApp } from './http/http-app.js';
@@ -65,6 +65,9 @@ export interface TeamchatServer {
 
 const SHUTDOWN_DRAIN_MS = 10_000;
 
+/** Told to every client while the database is unreachable (and to those who connect meanwhile). */
+const DEGRADED: StatusFrame = { type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' };
+
 export async function createServer(options: ServerOptions): Promise<TeamchatServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`teamchat: ${line}\n`));
   const security = new SecurityRuntime(options.security ?? {}, log);
@@ -85,7 +88,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
       log(`error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`),
     onDegraded: () => {
       log('error: database unreachable: degraded mode, messages are delivered live and held until it returns');
-      const status = new EncodedFrame({ type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' });
+      const status = new EncodedFrame(DEGRADED);
       for (const c of connections) c.deliver(status);
     },
     onRecovered: () => {
@@ -139,7 +142,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     nextId: () => nextId++,
     adopt: (c) => {
       connections.add(c);
-      if (writer.degraded) c.send({ type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' });
+      if (writer.degraded) c.send(DEGRADED);
     },
     forget: (c) => connections.delete(c),
   };

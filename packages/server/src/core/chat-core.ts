@@ -13,6 +13,7 @@ import {
   HISTORY_DEFAULT,
   HISTORY_MAX,
   isValidNick,
+  MAX_LINE_BYTES,
   nickKey,
   normalizeRoom,
   PASSWORD_MAX_LENGTH,
@@ -333,7 +334,7 @@ export class ChatCore<S extends Session> {
       nick,
       server: this.#serverName,
       rooms: [...wanted.keys()],
-      limits: { maxLineBytes: 8192, historyDefault: this.#historyOnJoin, historyMax: HISTORY_MAX },
+      limits: { maxLineBytes: MAX_LINE_BYTES, historyDefault: this.#historyOnJoin, historyMax: HISTORY_MAX },
       ...(account ? { account: true } : {}),
       ...(request.ref ? { ref: request.ref } : {}),
     });
