@@ -3,7 +3,7 @@
  * reaches it. The bucket refills fast here (1000/s) so the held commands drain within the test.
  */
 import type { ClientFrame } from '@teamchat/protocol';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatCore } from '../core/chat-core.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Link } from './link.js';
@@ -40,12 +40,21 @@ function setup(authenticating = () => false) {
 
 const msg = (i: number) => Buffer.from(JSON.stringify({ type: 'msg', room: 'r', text: `m${i}`, ref: `r${i}` }));
 
+/** Moves the fake clock on in small steps (the held commands drain on timers) until `check` holds. */
 async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 500 && !check(); i++) await vi.advanceTimersByTimeAsync(1);
   expect(check()).toBe(true);
 }
 
 describe('Connection flood control', () => {
+  // The clock stands still unless a test moves it: no refill can sneak in between two receives.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'performance'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('passes the burst, holds the next ones in order and refuses the rest with TC_ERR_RATE_LIMITED', async () => {
     const { conn, link, handled } = setup();
     for (let i = 0; i < 6; i++) conn.receive(msg(i));
