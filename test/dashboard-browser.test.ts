@@ -7,6 +7,8 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
+import type { MetricSnapshot } from '@teamchat/server';
+import { waitForSnapshots } from './helpers/metrics.js';
 import { REPO_ROOT, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -64,17 +66,8 @@ beforeAll(async () => {
   const carol = await client('carol', ['general', 'dev', 'random']);
   for (let i = 0; i < 12; i++) alice.send({ type: 'msg', room: 'general', text: `warm-up ${i}`, ref: `w${i}` });
   await alice.next('ack', (f) => f.ref === 'w11');
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const body = (await (await fetch(`${server.url}/api/metrics`)).json()) as { snapshots: { ts: number; totals: { messagesTotal: number } }[] };
-    const stored = body.snapshots.find((s) => s.totals.messagesTotal >= 12);
-    if (stored) {
-      historyUntil = stored.ts;
-      break;
-    }
-    if (Date.now() > deadline) throw new Error('the warm-up messages never reached a stored snapshot');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const warm = (s: MetricSnapshot) => s.totals.messagesTotal >= 12;
+  historyUntil = (await waitForSnapshots(server.url, (snapshots) => snapshots.some(warm))).find(warm)!.ts;
   // Gentle background chatter so the charts move (about 12 messages/s over three rooms).
   let n = 0;
   traffic = setInterval(() => {

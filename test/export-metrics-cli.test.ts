@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
+import { waitForSnapshots } from './helpers/metrics.js';
 import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
 
 const HEADER =
@@ -55,13 +56,7 @@ beforeAll(async () => {
   for (let i = 0; i < 4; i++) alice.send({ type: 'msg', room: 'general', text: `m${i}`, ref: `r${i}` });
   await alice.next('ack', (f) => f.ref === 'r3');
   // Wait until a stored snapshot holds the four messages.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const body = (await (await fetch(`${server.url}/api/metrics`)).json()) as { snapshots: { totals: { messagesTotal: number } }[] };
-    if (body.snapshots.some((s) => s.totals.messagesTotal === 4)) break;
-    if (Date.now() > deadline) throw new Error('no snapshot with the messages');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForSnapshots(server.url, (snapshots) => snapshots.some((s) => s.totals.messagesTotal === 4));
   alice.close();
 });
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { startPostgres } from './helpers/postgres-cluster.js';
+import { waitForSnapshots } from './helpers/metrics.js';
 import { spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
 
 const postgres = await startPostgres();
@@ -32,13 +33,7 @@ beforeAll(async () => {
   await alice.join('pg-room');
   alice.send({ type: 'msg', room: 'pg-room', text: 'on postgres', ref: 'p1' });
   await alice.next('ack', (f) => f.ref === 'p1');
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const body = (await (await fetch(`${server.url}/api/metrics`)).json()) as { snapshots: { totals: { messagesTotal: number } }[] };
-    if (body.snapshots.some((s) => s.totals.messagesTotal === 1)) break;
-    if (Date.now() > deadline) throw new Error('no snapshot with the message');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForSnapshots(server.url, (snapshots) => snapshots.some((s) => s.totals.messagesTotal === 1));
   alice.close();
 });
 

@@ -3,18 +3,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { MetricSnapshot } from '@teamchat/server';
 import { JsonClient } from './helpers/chat-clients.js';
+import { waitForSnapshots as waitForStoredSnapshots } from './helpers/metrics.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
 let server: SpawnedServer;
 const clients: JsonClient[] = [];
 
-interface Snapshot {
-  ts: number;
-  intervalMs: number;
-  rooms: Record<string, { mps: number; avgMps: number; messages: number; messagesTotal: number; joins: number; leaves: number; joinsTotal: number; members: number }>;
-  totals: { mps: number; messages: number; messagesTotal: number; privateMessages: number; connections: number; rooms: number };
-}
+type Snapshot = MetricSnapshot;
 
 async function getJson(path: string): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${server.url}${path}`);
@@ -22,14 +19,8 @@ async function getJson(path: string): Promise<{ status: number; body: any; heade
 }
 
 /** Polls /api/metrics until `done` accepts the snapshots (snapshots come every 200 ms). */
-async function waitForSnapshots(done: (snapshots: Snapshot[]) => boolean, query = ''): Promise<Snapshot[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const { body } = await getJson(`/api/metrics${query}`);
-    if (done(body.snapshots)) return body.snapshots;
-    if (Date.now() > deadline) throw new Error(`snapshots never matched; last: ${JSON.stringify(body.snapshots.slice(-2))}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+function waitForSnapshots(done: (snapshots: Snapshot[]) => boolean, query = ''): Promise<Snapshot[]> {
+  return waitForStoredSnapshots(server.url, done, query);
 }
 
 beforeAll(async () => {

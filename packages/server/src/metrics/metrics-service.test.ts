@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
+import { storeBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from '../store/database.js';
 import type { StoreConfig } from '../store/message-store.js';
 import { migrate } from '../store/migrator.js';
@@ -19,24 +20,11 @@ afterAll(async () => {
   if ('stop' in postgres) await postgres.stop();
 });
 
-interface Backend {
-  name: string;
-  skip?: string;
-  config: () => StoreConfig;
-}
-const backends: Backend[] = [
-  {
-    name: 'PGlite',
-    config: () => {
-      const dir = mkdtempSync(join(tmpdir(), 'teamchat-metrics-'));
-      tempDirs.push(dir);
-      return { kind: 'pglite', dataDir: join(dir, 'data') };
-    },
-  },
-  'skip' in postgres
-    ? { name: 'Postgres', skip: postgres.skip, config: () => ({ kind: 'postgres', url: '' }) }
-    : { name: 'Postgres', config: () => ({ kind: 'postgres', url: postgres.url }) },
-];
+const backends = storeBackends(postgres, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'teamchat-metrics-'));
+  tempDirs.push(dir);
+  return join(dir, 'data');
+});
 
 /** A clock the test moves by hand. */
 function fakeClock(start: number) {

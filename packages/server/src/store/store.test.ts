@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
+import { storeBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from './database.js';
 import { KyselyMessageStore } from './kysely-message-store.js';
-import type { NewMessage, StateWrite, StoreConfig } from './message-store.js';
+import type { NewMessage, StateWrite } from './message-store.js';
 import { migrate, MIGRATIONS_DIR } from './migrator.js';
 import { StoreError } from './store-error.js';
 
@@ -25,22 +26,8 @@ afterAll(async () => {
   if ('stop' in postgres) await postgres.stop();
 });
 
-interface Backend {
-  name: string;
-  skip?: string;
-  config: () => StoreConfig;
-}
-
 let pgliteDir: string | undefined;
-const backends: Backend[] = [
-  {
-    name: 'PGlite',
-    config: () => ({ kind: 'pglite', dataDir: (pgliteDir ??= join(tempDir('teamchat-store-'), 'data')) }),
-  },
-  'skip' in postgres
-    ? { name: 'Postgres', skip: postgres.skip, config: () => ({ kind: 'postgres', url: '' }) }
-    : { name: 'Postgres', config: () => ({ kind: 'postgres', url: postgres.url }) },
-];
+const backends = storeBackends(postgres, () => (pgliteDir ??= join(tempDir('teamchat-store-'), 'data')));
 
 const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 
