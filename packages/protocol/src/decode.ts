@@ -28,13 +28,13 @@ type Kind =
 type Spec = Record<string, `${Kind}` | `${Kind}?`>;
 
 const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
-  hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?', password: 'string?', register: 'boolean?' },
+  hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?', password: 'string?', register: 'boolean?', token: 'string?' },
   join: { room: 'string', after: 'int?', key: 'string?' },
   part: { room: 'string' },
   msg: { room: 'string', text: 'string', action: 'boolean?' },
   pm: { to: 'string', text: 'string', action: 'boolean?' },
-  users: { room: 'string' },
-  rooms: {},
+  users: { room: 'string', after: 'string?' },
+  rooms: { after: 'string?' },
   nick: { nick: 'string' },
   topic: { room: 'string', topic: 'string?' },
   history: { room: 'string', before: 'int?', after: 'int?', limit: 'limit?' },
@@ -57,8 +57,8 @@ const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   presence: { room: 'string', nick: 'string', event: 'string', ts: 'number', reason: 'string?' },
   nick: { room: 'string?', old: 'string', new: 'string', ts: 'number' },
   topic: { room: 'string', topic: 'string|null', by: 'string?', ts: 'number' },
-  users: { room: 'string', users: 'string[]' },
-  rooms: { rooms: 'object[]' },
+  users: { room: 'string', users: 'string[]', more: 'boolean?' },
+  rooms: { rooms: 'object[]', more: 'boolean?' },
   history: { room: 'string', messages: 'object[]', more: 'boolean' },
   'pm-history': { with: 'string?', messages: 'object[]', more: 'boolean' },
   error: { code: 'string', message: 'string' },

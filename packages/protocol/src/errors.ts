@@ -39,6 +39,11 @@ export const ERRORS = {
   TC_ERR_TOO_MANY_CONNECTIONS: { message: 'too many connections from your address', fatal: true },
   TC_ERR_REGISTRATION_TIMEOUT: { message: 'disconnected: no nick chosen in time', fatal: true },
   TC_ERR_PING_TIMEOUT: { message: 'disconnected: no answer to ping', fatal: true },
+  TC_ERR_LOCKED_OUT: { message: 'too many wrong attempts: locked for a while, try again later', fatal: false },
+  TC_ERR_TOO_MANY_ROOMS: { message: 'you are in too many rooms: /part one first', fatal: false },
+  TC_ERR_ROOM_CREATION_LIMITED: { message: 'too many new rooms created: wait before creating another', fatal: false },
+  TC_ERR_BAD_TEXT: { message: 'text contains an unpaired UTF-16 surrogate', fatal: false },
+  TC_ERR_OUTPUT_OVERFLOW: { message: 'disconnected: output queue hard limit exceeded', fatal: true },
 } as const satisfies Record<string, { message: string; fatal: boolean }>;
 
 export type ErrorCode = keyof typeof ERRORS;

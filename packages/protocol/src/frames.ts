@@ -61,6 +61,12 @@ export interface HelloFrame {
   password?: string;
   /** With `password`: register the nick (if it is not registered yet) and log in, in one round trip. */
   register?: boolean;
+  /**
+   * The resume token a previous `welcome` gave this client (unregistered nicks): proves it is the
+   * same person, so its memberships of restricted rooms, invites, room-creator rights and private
+   * history come back. Without it (or with a wrong one) the client starts a fresh, empty identity.
+   */
+  token?: string;
   ref?: string;
 }
 
@@ -99,11 +105,15 @@ export interface PmFrame {
 export interface UsersFrame {
   type: 'users';
   room: string;
+  /** Page: only nicks sorting after this one (the last nick of the previous page). */
+  after?: string;
   ref?: string;
 }
 
 export interface RoomsFrame {
   type: 'rooms';
+  /** Page: only rooms whose name sorts after this one (the last name of the previous page). */
+  after?: string;
   ref?: string;
 }
 
@@ -222,6 +232,11 @@ export interface WelcomeFrame {
   limits: { maxLineBytes: number; historyDefault: number; historyMax: number };
   /** True when the nick is registered (and this connection proved its password). */
   account?: boolean;
+  /**
+   * For a client not logged in to an account: its secret resume token. Keep it (per server) and
+   * send it in the next `hello` to be recognised as the same person. Never shown to anyone else.
+   */
+  token?: string;
   ref?: string;
 }
 
@@ -230,7 +245,10 @@ export interface JoinedFrame {
   type: 'joined';
   room: string;
   topic: string | null;
+  /** Members' nicks, sorted; at most USERS_PAGE_MAX of them (see `usersTotal`). */
   users: string[];
+  /** Present when `users` is truncated: how many members the room has. Ask `users` to page them. */
+  usersTotal?: number;
   /** Oldest first: the latest page, or (when `join` had `after`) every message after it. */
   history: RoomMessage[];
   /**
@@ -298,13 +316,19 @@ export interface TopicChangeFrame {
 export interface UsersListFrame {
   type: 'users';
   room: string;
+  /** Sorted case-insensitively; at most USERS_PAGE_MAX per page. */
   users: string[];
+  /** More nicks follow: ask again with `after` = the last nick of this page. */
+  more?: boolean;
   ref?: string;
 }
 
 export interface RoomsListFrame {
   type: 'rooms';
+  /** Sorted by name; at most ROOMS_PAGE_MAX per page. */
   rooms: RoomSummary[];
+  /** More rooms follow: ask again with `after` = the last name of this page. */
+  more?: boolean;
   ref?: string;
 }
 

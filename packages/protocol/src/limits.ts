@@ -19,6 +19,13 @@ export const MAX_UNTERMINATED_BYTES = 64 * 1024;
 /** Bytes queued for one client before it is disconnected as a slow consumer. */
 export const MAX_SEND_QUEUE_BYTES = 1024 * 1024;
 
+/** Rooms in one `rooms` answer; more are paged with `after`. */
+export const ROOMS_PAGE_MAX = 100;
+/** Nicks in one `users` answer (and in `joined`); more are paged with `after`. */
+export const USERS_PAGE_MAX = 500;
+/** Rooms one connection may be in at once (ergo's default channel limit per client is 100); also caps `hello.rooms`. */
+export const MAX_ROOMS_PER_CONNECTION = 100;
+
 /** Messages sent to a joiner (and the default page size of `history`). */
 export const HISTORY_DEFAULT = 50;
 /** Largest page a client may ask for. */

@@ -131,6 +131,11 @@ export class ChatCore<S extends Session> {
     return out;
   }
 
+  /** A keyed or invite-only room (in memory): public metrics must not name it. */
+  isRestrictedRoom(name: string): boolean {
+    return this.#rooms.get(name)?.restricted ?? false;
+  }
+
   get connections(): number {
     return this.#connections;
   }
@@ -263,8 +268,12 @@ export class ChatCore<S extends Session> {
       if (weak) return done(weak);
     }
     this.#authenticating.add(session);
-    const check = state === 'password' ? this.#fx.verifySecret(session, password, this.#accounts.get(key)!) : this.#fx.hashSecret(password);
-    const settle = (result: string | boolean): CodedError | null => {
+    const check = state === 'password' ? this.#fx.verifySecret(session, password, this.#accounts.get(key)!, { kind: 'account', name: key }) : this.#fx.hashSecret(password);
+    const settle = (result: string | boolean | CodedError): CodedError | null => {
+      if (typeof result === 'object') {
+        this.#fx.log(`login refused: ${nick} (${session.remote}): ${result.code}`);
+        return result;
+      }
       if (result === false) {
         this.#fx.log(`login refused: ${nick} (${session.remote}): wrong password`);
         return codedError('TC_ERR_BAD_PASSWORD');
@@ -351,9 +360,10 @@ export class ChatCore<S extends Session> {
       if (existing.inviteOnly) return this.#error(session, 'TC_ERR_INVITE_ONLY', ref, name);
       if (key === undefined) return this.#error(session, 'TC_ERR_BAD_KEY', ref, name);
       const who = session.key;
-      this.#fx.verifySecret(session, key, existing.keyHash!).then(
+      this.#fx.verifySecret(session, key, existing.keyHash!, { kind: 'room-key', name }).then(
         (ok) => {
           if (session.key !== who || this.#gone.has(session)) return;
+          if (typeof ok === 'object') return this.#sendError(session, ok, ref);
           if (!ok) return this.#error(session, 'TC_ERR_BAD_KEY', ref, `wrong key for ${name}`);
           this.#enter(session, name, after, ref);
         },

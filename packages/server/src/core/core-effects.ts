@@ -7,6 +7,9 @@ import type { ChatEvents } from '../metrics/chat-events.js';
 import type { HistoryQuery, NewMessage, StateWrite } from '../store/message-store.js';
 import type { Session } from './session.js';
 
+/** What a secret guards: wrong guesses are counted per subject, across every connection. */
+export type SecretSubject = { kind: 'account'; name: string } | { kind: 'room-key'; name: string };
+
 export type PersistResult = { ok: true; id: number } | { ok: false; error: CodedError };
 
 export interface PersistCallbacks {
@@ -40,10 +43,12 @@ export interface CoreEffects<S extends Session> {
   /** Hashes a password or room key (scrypt with a fresh salt, off the event loop). */
   hashSecret(secret: string): Promise<string>;
   /**
-   * Checks a password or room key against its hash in constant time. The runtime slows down (and
+   * Checks a password or room key against its hash in constant time. Resolves true or false, or
+   * with a coded error (TC_ERR_LOCKED_OUT) when the subject, or the session's address, has failed
+   * too often lately: then the secret is not even checked. The runtime also slows down (and
    * eventually disconnects) a session that keeps failing.
    */
-  verifySecret(session: S, secret: string, hash: string): Promise<boolean>;
+  verifySecret(session: S, secret: string, hash: string, subject: SecretSubject): Promise<boolean | CodedError>;
   readonly events: ChatEvents;
   now(): number;
   log(line: string): void;

@@ -10,6 +10,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { TlsOptions } from 'node:tls';
+import type { CodedError } from '@teamchat/protocol';
+import type { SecretSubject } from '../../core/core-effects.js';
 import type { HttpApp } from '../../http/http-app.js';
 import type { Connection } from '../connection.js';
 import { guardDashboard } from './dashboard-guard.js';
@@ -41,7 +43,7 @@ export class SecurityRuntime {
    * Checks a secret; after a wrong one the answer waits (authFailureDelayMs, doubling per failure
    * of this connection), and the connection is closed at maxAuthFailures.
    */
-  readonly verifySecret = async (session: Connection, secret: string, hash: string): Promise<boolean> => {
+  readonly verifySecret = async (session: Connection, secret: string, hash: string, _subject: SecretSubject): Promise<boolean | CodedError> => {
     const ok = await verifySecret(secret, hash);
     if (ok) return true;
     const failures = session.noteAuthFailure();
