@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { decodeClientFrame, decodeServerFrame, encodeFrame } from './decode.js';
 
@@ -54,6 +55,62 @@ describe('decodeClientFrame', () => {
   it('rejects invalid UTF-8 with its own code', () => {
     const r = decodeClientFrame(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
     expect(r).toMatchObject({ ok: false, error: { code: 'TC_ERR_BAD_UTF8' } });
+  });
+
+  describe('unpaired surrogates', () => {
+    it('rejects a frame whose text is an unpaired surrogate, echoing its ref', () => {
+      const r = decodeClientFrame(Buffer.from('{"type":"msg","room":"general","text":"a\\ud800b","ref":"r1"}'));
+      expect(r).toMatchObject({ ok: false, ref: 'r1', error: { code: 'TC_ERR_BAD_TEXT', message: expect.stringContaining('"text"') } });
+    });
+
+    it.each([
+      ['a lone low surrogate', '{"type":"topic","room":"g","topic":"\\udc00","ref":"x"}'],
+      ['a high surrogate at the end', '{"type":"quit","reason":"bye \\uD83D","ref":"x"}'],
+      ['a reversed pair', '{"type":"pm","to":"bob","text":"\\ude00\\ud83d","ref":"x"}'],
+      ['a key of hello rooms', '{"type":"hello","v":1,"nick":"a","rooms":{"ok":null,"\\ud800":3},"ref":"x"}'],
+      ['the client name of hello', '{"type":"hello","v":1,"nick":"a","client":"tc\\udbff","ref":"x"}'],
+      ['a field the frame does not define, deep down', '{"type":"ping","extra":[{"deep":["\\udfff"]}],"ref":"x"}'],
+      ['a field name', '{"type":"ping","\\ud800":1,"ref":"x"}'],
+    ])('rejects %s with TC_ERR_BAD_TEXT', (_what, line) => {
+      expect(decodeClientFrame(Buffer.from(line))).toMatchObject({ ok: false, ref: 'x', error: { code: 'TC_ERR_BAD_TEXT' } });
+    });
+
+    it('does not echo a ref that is itself not well-formed', () => {
+      const r = decodeClientFrame('{"type":"ping","ref":"\\ud800"}');
+      expect(r).toMatchObject({ ok: false, error: { code: 'TC_ERR_BAD_TEXT' } });
+      expect(r).not.toHaveProperty('ref');
+    });
+
+    it('rejects a raw unpaired surrogate in a string line', () => {
+      expect(decodeClientFrame('{"type":"msg","room":"g","text":"\ud800","ref":"s"}')).toMatchObject({ ok: false, ref: 's', error: { code: 'TC_ERR_BAD_TEXT' } });
+    });
+
+    it('accepts escaped surrogate pairs and text that merely looks like an escape', () => {
+      expect(decodeClientFrame(Buffer.from('{"type":"msg","room":"g","text":"\\ud83d\\ude00 \\\\ud800"}'))).toEqual({
+        ok: true,
+        frame: { type: 'msg', room: 'g', text: '😀 \\ud800' },
+      });
+      expect(decodeClientFrame(Buffer.from('{"type":"msg","room":"g","text":"😀 ok"}'))).toMatchObject({ ok: true });
+    });
+
+    it('refuses surrogates encoded as UTF-8 bytes as invalid UTF-8, so plain text can never carry one', () => {
+      const cesu = Buffer.from([0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80]); // U+D83D U+DE00 encoded one by one
+      expect(decodeClientFrame(Buffer.concat([Buffer.from('{"type":"msg","room":"g","text":"'), cesu, Buffer.from('"}')]))).toMatchObject({
+        ok: false,
+        error: { code: 'TC_ERR_BAD_UTF8' },
+      });
+      expect(isUtf8(Buffer.from([0xed, 0xa0, 0x80]))).toBe(false);
+      expect(Buffer.from([0xf0, 0x9f, 0x98, 0x80]).toString('utf8')).toBe('😀');
+    });
+
+    it('walks a deeply nested frame without overflowing the stack', () => {
+      const deep = '['.repeat(3000) + '"\\ud800"' + ']'.repeat(3000);
+      expect(decodeClientFrame(Buffer.from(`{"type":"ping","x":${deep},"ref":"d"}`))).toMatchObject({ ok: false, ref: 'd', error: { code: 'TC_ERR_BAD_TEXT' } });
+    });
+
+    it('leaves server frames alone (the server never sends one)', () => {
+      expect(decodeServerFrame('{"type":"pong","ts":1,"note":"\\ud800"}')).toMatchObject({ ok: true });
+    });
   });
 
   it('rejects a line over the limit', () => {

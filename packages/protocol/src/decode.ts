@@ -103,16 +103,77 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>): DecodeResult<F> {
-  const ref = typeof obj.ref === 'string' && obj.ref.length <= REF_MAX_LENGTH ? obj.ref : undefined;
+/** ES2024 (Node 20 has it; the project's `lib` is ES2023). */
+type WellFormedString = string & { isWellFormed(): boolean };
+
+/** False when the string holds an unpaired UTF-16 surrogate. Native, and O(1) for Latin-1 strings. */
+function isWellFormed(s: string): boolean {
+  return (s as WellFormedString).isWellFormed();
+}
+
+/** True when the string, or a string inside it (a value or a key, at any depth), holds an unpaired surrogate. Iterative: a frame may nest thousands deep. */
+function hasUnpairedSurrogate(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (typeof v === 'string') {
+      if (!isWellFormed(v)) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) pending.push(item);
+    } else if (isPlainObject(v)) {
+      for (const key of Object.keys(v)) {
+        if (!isWellFormed(key)) return true;
+        pending.push(v[key]);
+      }
+    }
+  }
+  return false;
+}
+
+/**
+ * Names the top-level field holding an unpaired surrogate (JSON.parse makes one of `"\ud800"`),
+ * if any; a field the frame does not define is not echoed.
+ */
+function fieldWithUnpairedSurrogate(obj: Record<string, unknown>, spec: Spec): string | undefined {
+  for (const key of Object.keys(obj)) {
+    if (!isWellFormed(key)) return 'a field name';
+    if (hasUnpairedSurrogate(obj[key])) return Object.hasOwn(spec, key) ? `"${key}"` : 'an unknown field';
+  }
+  return undefined;
+}
+
+/**
+ * Whether a line may decode to strings with an unpaired surrogate. Bytes reach JSON.parse only
+ * after the UTF-8 check, which refuses encoded surrogates (ED A0 80 and the like), so only a
+ * `\uD800`..`\uDFFF` escape makes one: testing the line for it spares the walk over the frame for
+ * nearly every frame. A string given directly may also hold raw lone surrogates.
+ */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+function mayHoldLoneSurrogates(input: Uint8Array | string, text: string): boolean {
+  return SURROGATE_ESCAPE.test(text) || (typeof input === 'string' && !isWellFormed(text));
+}
+
+/**
+ * Checks a parsed frame against the specs. With `checkText`, a frame holding an unpaired surrogate
+ * anywhere is refused with TC_ERR_BAD_TEXT (and a `ref` that is not well-formed is not echoed).
+ */
+function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>, checkText: boolean): DecodeResult<F> {
+  const refText = typeof obj.ref === 'string' ? obj.ref : undefined;
+  const refBroken = checkText && refText !== undefined && !isWellFormed(refText);
+  const ref = refText !== undefined && refText.length <= REF_MAX_LENGTH && !refBroken ? refText : undefined;
   const type = obj.type;
   if (typeof type !== 'string' || !Object.hasOwn(specs, type)) {
     return { ok: false, error: codedError('TC_ERR_BAD_FRAME', `unknown type ${JSON.stringify(type)}`), ref };
   }
   if (obj.ref !== undefined && ref === undefined) {
+    if (refBroken) return { ok: false, error: codedError('TC_ERR_BAD_TEXT', '"ref"') };
     return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"ref" must be a string of at most ${REF_MAX_LENGTH} characters`) };
   }
   const spec = specs[type]!;
+  if (checkText) {
+    const field = fieldWithUnpairedSurrogate(obj, spec);
+    if (field !== undefined) return { ok: false, error: codedError('TC_ERR_BAD_TEXT', field), ref };
+  }
   for (const [field, rule] of Object.entries(spec)) {
     const optional = rule.endsWith('?');
     const kind = (optional ? rule.slice(0, -1) : rule) as Kind;
@@ -129,7 +190,7 @@ function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>):
   return { ok: true, frame: obj as F };
 }
 
-function parseLine(input: Uint8Array | string): { ok: true; value: unknown } | { ok: false; error: CodedError } {
+function parseLine(input: Uint8Array | string): { ok: true; value: unknown; text: string } | { ok: false; error: CodedError } {
   let text: string;
   if (typeof input === 'string') {
     text = input;
@@ -140,27 +201,31 @@ function parseLine(input: Uint8Array | string): { ok: true; value: unknown } | {
     text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   }
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: JSON.parse(text), text };
   } catch (e) {
     return { ok: false, error: codedError('TC_ERR_BAD_JSON', (e as Error).message) };
   }
 }
 
-function decodeWith<F>(input: Uint8Array | string, specs: Record<string, Spec>): DecodeResult<F> {
+function decodeWith<F>(input: Uint8Array | string, specs: Record<string, Spec>, wellFormed: boolean): DecodeResult<F> {
   const parsed = parseLine(input);
   if (!parsed.ok) return parsed;
   if (!isPlainObject(parsed.value)) return { ok: false, error: codedError('TC_ERR_BAD_FRAME', 'not a JSON object') };
-  return validate<F>(parsed.value, specs);
+  return validate<F>(parsed.value, specs, wellFormed && mayHoldLoneSurrogates(input, parsed.text));
 }
 
-/** Decodes one line (without its newline) sent by a client. */
+/**
+ * Decodes one line (without its newline) sent by a client. Besides the shape of the frame, every
+ * string in it (at any depth, keys included) must be well-formed UTF-16: an unpaired surrogate
+ * (`"\ud800"`) is refused with TC_ERR_BAD_TEXT, echoing the frame's `ref`.
+ */
 export function decodeClientFrame(input: Uint8Array | string): DecodeResult<ClientFrame> {
-  return decodeWith<ClientFrame>(input, CLIENT_SPECS);
+  return decodeWith<ClientFrame>(input, CLIENT_SPECS, true);
 }
 
 /** Decodes one line (without its newline) sent by the server. */
 export function decodeServerFrame(input: Uint8Array | string): DecodeResult<ServerFrame> {
-  return decodeWith<ServerFrame>(input, SERVER_SPECS);
+  return decodeWith<ServerFrame>(input, SERVER_SPECS, false);
 }
 
 /** Serializes a frame as one NDJSON line, newline included. */

@@ -14,6 +14,8 @@ export const fuzzInputs = { total: 0 };
 
 const TYPES = ['hello', 'join', 'part', 'msg', 'pm', 'users', 'rooms', 'nick', 'topic', 'history', 'pm-history', 'quit', 'ping', 'nope'];
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
+/** Any UTF-16 code units, unpaired surrogates included (JSON.stringify writes those as `\udXXX` escapes). */
+const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
 /** Objects shaped like frames, with fields of every type: exercises validation, not just JSON.parse. */
 const frameLike = fc.record(
   {
@@ -21,13 +23,13 @@ const frameLike = fc.record(
     v: fc.oneof(fc.constant(1), jsonValue),
     nick: fc.oneof(fc.string(), jsonValue),
     room: fc.oneof(fc.string(), jsonValue),
-    text: fc.oneof(fc.string(), fc.string({ unit: 'binary' }), jsonValue),
+    text: fc.oneof(fc.string(), fc.string({ unit: 'binary' }), utf16, jsonValue),
     to: fc.oneof(fc.string(), jsonValue),
-    ref: fc.oneof(fc.string(), jsonValue),
+    ref: fc.oneof(fc.string(), utf16, jsonValue),
     before: fc.oneof(fc.integer(), fc.double(), jsonValue),
     after: fc.oneof(fc.nat(), jsonValue),
     limit: fc.oneof(fc.integer({ min: -5, max: 600 }), jsonValue),
-    rooms: fc.oneof(fc.dictionary(fc.string(), fc.oneof(fc.nat(), fc.constant(null), jsonValue)), jsonValue),
+    rooms: fc.oneof(fc.dictionary(fc.oneof(fc.string(), utf16), fc.oneof(fc.nat(), fc.constant(null), jsonValue)), jsonValue),
   },
   { requiredKeys: [] },
 );
@@ -42,14 +44,26 @@ function assertCoded(result: { ok: boolean; error?: { code: string } }) {
   if (!result.ok) expect(isErrorCode(result.error!.code)).toBe(true);
 }
 
+type WellFormedString = string & { isWellFormed(): boolean };
+/** Every key and string value in a decoded frame is well-formed UTF-16 (no unpaired surrogate). */
+function assertWellFormed(frame: unknown) {
+  let broken = false;
+  JSON.stringify(frame, (key: string, value: unknown) => {
+    if (!(key as WellFormedString).isWellFormed() || (typeof value === 'string' && !(value as WellFormedString).isWellFormed())) broken = true;
+    return value;
+  });
+  expect(broken).toBe(false);
+}
+
 describe('fuzzing the protocol', () => {
-  it(`decodeClientFrame never throws and always answers a frame or a coded error (${RUNS} inputs)`, () => {
+  it(`decodeClientFrame never throws, always answers a frame or a coded error, and never lets an unpaired surrogate through (${RUNS} inputs)`, () => {
     fc.assert(
       fc.property(lineInputs, (bytes) => {
         fuzzInputs.total++;
         const r = decodeClientFrame(bytes);
         assertCoded(r);
         if (r.ok) expect(typeof r.frame.type).toBe('string');
+        if (r.ok) assertWellFormed(r.frame);
       }),
       { numRuns: RUNS },
     );
