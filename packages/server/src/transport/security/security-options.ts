@@ -3,6 +3,7 @@
  *
  * @example
  * const security = resolveSecurity({ maxConnectionsPerIp: 0, flood: false }); // for benchmarks
+ * const quick = resolveSecurity({ authLockout: { lockMs: 2_000 } }); // tests: short lockouts
  */
 import { IpLimiter } from './ip-limiter.js';
 
@@ -11,8 +12,6 @@ export interface FloodOptions {
   burst: number;
   /** Messages per second after the burst (default 2). */
   ratePerSecond: number;
-  /** Commands held back waiting for budget before new ones are refused with TC_ERR_RATE_LIMITED (default 10). */
-  maxQueued: number;
 }
 
 export interface HeartbeatOptions {
@@ -43,12 +42,37 @@ export interface SecurityOptions {
   authFailureDelayMs?: number;
   /** Wrong passwords before the connection is closed (default 5). */
   maxAuthFailures?: number;
+  /**
+   * Locking of accounts, room keys and addresses after repeated wrong secrets, counted across all
+   * connections (see AuthThrottle); false turns it off.
+   */
+  authLockout?: Partial<AuthLockoutOptions> | false;
+  /**
+   * Password and room-key checks (scrypt) running at once per remote address (IPv6: per /64);
+   * further ones are refused at once with TC_ERR_RATE_LIMITED (default 2; 0: unlimited).
+   */
+  maxAuthChecksPerIp?: number;
 }
 
-export const DEFAULT_FLOOD: FloodOptions = { burst: 5, ratePerSecond: 2, maxQueued: 10 };
+export interface AuthLockoutOptions {
+  /** Wrong attempts on one account or room key within `windowMs` that lock it (default 5). */
+  failures: number;
+  /** Wrong attempts from one address within `windowMs` that lock the address (default 20). */
+  addressFailures: number;
+  /** The window of those counts (default 1 min). */
+  windowMs: number;
+  /** The first lockout (default 1 min); each further one in a row doubles it. */
+  lockMs: number;
+  /** The longest lockout (default 1 h); after this long without failures, lockouts start again at `lockMs`. */
+  maxLockMs: number;
+}
+
+export const DEFAULT_FLOOD: FloodOptions = { burst: 5, ratePerSecond: 2 };
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { idleMs: 30_000, timeoutMs: 30_000 };
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 16;
 export const DEFAULT_REGISTRATION_TIMEOUT_MS = 30_000;
+export const DEFAULT_AUTH_LOCKOUT: AuthLockoutOptions = { failures: 5, addressFailures: 20, windowMs: 60_000, lockMs: 60_000, maxLockMs: 3_600_000 };
+export const DEFAULT_MAX_AUTH_CHECKS_PER_IP = 2;
 
 /** The settings every connection reads, with defaults applied. */
 export interface SecurityPolicy {
@@ -58,6 +82,8 @@ export interface SecurityPolicy {
   readonly heartbeat: HeartbeatOptions | null;
   readonly authFailureDelayMs: number;
   readonly maxAuthFailures: number;
+  readonly authLockout: AuthLockoutOptions | null;
+  readonly maxAuthChecksPerIp: number;
   readonly allowOrigins: readonly string[];
   readonly ipLimiter: IpLimiter;
 }
@@ -70,7 +96,15 @@ export function resolveSecurity(options: SecurityOptions = {}): SecurityPolicy {
     heartbeat: options.heartbeat === false ? null : { ...DEFAULT_HEARTBEAT, ...options.heartbeat },
     authFailureDelayMs: options.authFailureDelayMs ?? 1_000,
     maxAuthFailures: options.maxAuthFailures ?? 5,
+    authLockout: options.authLockout === false ? null : resolveLockout(options.authLockout),
+    maxAuthChecksPerIp: options.maxAuthChecksPerIp ?? DEFAULT_MAX_AUTH_CHECKS_PER_IP,
     allowOrigins: options.allowOrigins ?? [],
     ipLimiter: new IpLimiter(options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP),
   };
+}
+
+/** Defaults applied; a `lockMs` above the default `maxLockMs` raises it (one long lockout, no doubling). */
+function resolveLockout(options: Partial<AuthLockoutOptions> = {}): AuthLockoutOptions {
+  const merged = { ...DEFAULT_AUTH_LOCKOUT, ...options };
+  return options.maxLockMs === undefined ? { ...merged, maxLockMs: Math.max(merged.maxLockMs, merged.lockMs) } : merged;
 }
