@@ -25,9 +25,11 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
     try {
       const rooms = ['crash-a', 'crash-b'];
       const users: JsonClient[] = [];
+      /** Each user's resume token: the same person comes back to its rooms. */
+      const tokens: string[] = [];
       for (let u = 0; u < 6; u++) {
         const c = await JsonClient.connect(server.tcpPort);
-        await c.hello(`user${u}`);
+        tokens.push((await c.hello(`user${u}`)).token!);
         await c.join(rooms[u % 2]!);
         if (u === 0) await c.join('crash-b');
         users.push(c);
@@ -82,7 +84,7 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       // Memberships survived: each user is put back into its rooms.
       for (let u = 0; u < 6; u++) {
         const c = await JsonClient.connect(server.tcpPort);
-        const welcome = await c.hello(`user${u}`, u === 1 ? { rooms: { 'crash-b': lastSeen.id } } : {});
+        const welcome = await c.hello(`user${u}`, { token: tokens[u]!, ...(u === 1 ? { rooms: { 'crash-b': lastSeen.id } } : {}) });
         expect(welcome.rooms.sort()).toEqual(u === 0 ? ['crash-a', 'crash-b'] : [rooms[u % 2]!]);
         if (u === 1) {
           // Resume: exactly the stored messages after the last one seen, no gap, no duplicate.

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
-import { eventually, makeSelfSignedCert, type SelfSignedCert } from './helpers/security-fixtures.js';
+import { makeSelfSignedCert, type SelfSignedCert } from './helpers/security-fixtures.js';
 import { spawnServer, spawnTeamchat, type SpawnedServer } from './helpers/spawn-server.js';
 
 const TOKEN = 'dash-token-0123456789';
@@ -273,7 +273,7 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     for (const c of held) c.close();
   });
 
-  it('delays a flood, refuses it past the queue with TC_ERR_RATE_LIMITED, and leaves others unaffected', async () => {
+  it('delays a flood at the budget rate without dropping any of it, and leaves others unaffected', async () => {
     await new Promise((r) => setTimeout(r, 300)); // the previous test's sockets are closed
     const flooder = await JsonClient.connect(server.tcpPort);
     const bystander = await JsonClient.connect(server.tcpPort);
@@ -284,30 +284,22 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     await bystander.join('busy');
     // Keep both answering the heartbeat while they wait.
     for (const c of [flooder, bystander]) c.socket.on('data', (d: Buffer | string) => String(d).includes('"ping"') && c.send({ type: 'pong' }));
-    await new Promise((r) => setTimeout(r, 600)); // the join's token is back: the bucket is full (5)
+    await new Promise((r) => setTimeout(r, 1_600)); // the hello's and the join's tokens are back: the bucket is full (5)
 
     const total = 20;
+    const started = performance.now();
     for (let i = 0; i < total; i++) flooder.send({ type: 'msg', room: 'busy', text: `flood ${i}`, ref: `f${i}` });
-    // The bucket holds 5 and 10 more may wait: the rest is refused at once, the last ones first.
-    expect(await flooder.next('error', (f) => f.ref === `f${total - 1}`)).toMatchObject({ code: 'TC_ERR_RATE_LIMITED' });
     bystander.send({ type: 'msg', room: 'busy', text: 'not held up', ref: 'b' });
     await bystander.next('ack', (f) => f.ref === 'b');
-
-    const outcome = new Map<string, string>();
-    await eventually(() => {
-      for (const f of flooder.frames) if ((f.type === 'ack' || f.type === 'error') && f.ref?.startsWith('f')) outcome.set(f.ref, f.type === 'ack' ? 'sent' : f.code);
-      return outcome.size === total;
-    }, 'an answer to every flood message', 30_000);
-    const answers = Array.from({ length: total }, (_, i) => outcome.get(`f${i}`));
-    const sent = answers.filter((a) => a === 'sent').length;
-    // Delayed, then refused: a prefix is sent (the burst and the queue), the rest refused with a code.
-    expect(sent).toBeGreaterThanOrEqual(15);
-    expect(sent).toBeLessThan(total);
-    expect(answers).toEqual([...Array<string>(sent).fill('sent'), ...Array<string>(total - sent).fill('TC_ERR_RATE_LIMITED')]);
-    // Everyone sees the sent ones in order; the bystander's message overtook the flooder's queue.
+    await flooder.next('ack', (f) => f.ref === `f${total - 1}`, 30_000);
+    const tookMs = performance.now() - started;
+    // 5 at once, then 2 a second: the last one waited about 7.5 s, and none was refused.
+    expect(tookMs).toBeGreaterThan(5_000);
+    expect(flooder.frames.filter((f) => f.type === 'error')).toEqual([]);
+    // Everyone sees them all in order; the bystander's message overtook the flooder's queue.
     const seen = bystander.frames.filter((f) => f.type === 'message').map((f) => (f as { text: string }).text);
-    expect(seen.filter((t) => t.startsWith('flood'))).toEqual(Array.from({ length: sent }, (_, i) => `flood ${i}`));
-    expect(seen.indexOf('not held up')).toBeLessThan(seen.indexOf(`flood ${sent - 1}`));
+    expect(seen.filter((t) => t.startsWith('flood'))).toEqual(Array.from({ length: total }, (_, i) => `flood ${i}`));
+    expect(seen.indexOf('not held up')).toBeLessThan(seen.indexOf(`flood ${total - 1}`));
   });
 
   it('keeps teamchat connect online across heartbeats: it answers the server\'s pings', async () => {

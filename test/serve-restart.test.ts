@@ -29,7 +29,7 @@ describe.each(backends)('teamchat serve on $name: restart', ({ skip, start }) =>
     try {
       const alice = await JsonClient.connect(server.tcpPort);
       const bob = await PlainClient.connect(server.tcpPort);
-      await alice.hello('alice');
+      const { token } = await alice.hello('alice');
       await alice.join('general');
       await alice.join('ops');
       await bob.login('bob', 'general');
@@ -51,7 +51,7 @@ describe.each(backends)('teamchat serve on $name: restart', ({ skip, start }) =>
 
       await server.restart();
       const again = await JsonClient.connect(server.tcpPort);
-      const welcome = await again.hello('ALICE');
+      const welcome = await again.hello('ALICE', { token: token! });
       expect(welcome.rooms.sort()).toEqual(['general', 'ops']);
       const ops = await again.seen('joined', (j) => j.room === 'ops');
       await again.seen('joined', (j) => j.room === 'general');

@@ -24,9 +24,10 @@ export interface SpawnServerOptions {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   /**
-   * Keep the production defaults of flood control (burst 5, 2 msg/s) and the per-IP connection
-   * limit (16). By default tests lift both, as benchmarks do, because they send bursts from one
-   * address; the tests of those limits set this.
+   * Keep the production defaults of flood control (burst 5, 2 msg/s), the per-IP connection
+   * limit (16) and the room-creation limits (10 a minute per connection, 30 per address). By
+   * default tests lift them, as benchmarks do, because they send bursts from one address; the
+   * tests of those limits set this.
    */
   productionLimits?: boolean;
   /** How long to wait for the server to listen. */
@@ -76,7 +77,9 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     out = '';
     err = '';
     const db = options.databaseUrl ? ['--database-url', options.databaseUrl] : ['--data-dir', dataDir];
-    const limits = options.productionLimits ? [] : ['--no-flood-control', '--max-connections-per-ip', '0'];
+    const limits = options.productionLimits
+      ? []
+      : ['--no-flood-control', '--max-connections-per-ip', '0', '--new-rooms-per-minute', '0', '--new-rooms-per-minute-per-ip', '0'];
     child = spawnTeamchat(
       ['serve', '--host', '127.0.0.1', '--port', String(tcpPort), '--http-port', String(httpPort), ...db, ...limits, ...(options.args ?? [])],
       options.env,

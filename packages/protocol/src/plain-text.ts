@@ -18,7 +18,7 @@ export type SlashCommand =
   | { name: 'join'; room: string; key?: string }
   | { name: 'part'; room?: string }
   | { name: 'users'; room?: string }
-  | { name: 'rooms' }
+  | { name: 'rooms'; after?: string }
   | { name: 'pm'; to: string; text: string }
   | { name: 'nick'; nick: string }
   | { name: 'me'; text: string }
@@ -52,7 +52,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   { name: 'join', aliases: [], usage: '/join <room> [key]', help: 'enter a room (creating it if new; key for a +k room)' },
   { name: 'part', aliases: ['leave'], usage: '/part [room]', help: 'leave a room (default: the current one)' },
   { name: 'users', aliases: ['names', 'who'], usage: '/users [room]', help: 'list the users in the room' },
-  { name: 'rooms', aliases: ['list'], usage: '/rooms', help: 'list rooms with member counts' },
+  { name: 'rooms', aliases: ['list'], usage: '/rooms [after]', help: 'list rooms with people in them (100 a page; the next page: /rooms <last name shown>)' },
   { name: 'pm', aliases: ['msg'], usage: '/pm <nick> <text>', help: 'send a private message' },
   { name: 'nick', aliases: [], usage: '/nick <new>', help: 'change your nick' },
   { name: 'me', aliases: [], usage: '/me <action>', help: 'send an action (* alice waves)' },
@@ -115,6 +115,7 @@ export function parseUserInput(line: string): UserInput {
       case 'users':
         return first ? { name, room: first } : { name };
       case 'rooms':
+        return first ? { name, after: first } : { name };
       case 'help':
         return { name };
       case 'pm': {
@@ -186,7 +187,7 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
       if (frame.by) return [frame.topic ? `* ${frame.by} set the topic to: ${frame.topic}` : `* ${frame.by} cleared the topic`];
       return [frame.topic ? `* Topic for ${frame.room}: ${frame.topic}` : `* No topic is set for ${frame.room}`];
     case 'users':
-      return [`* Users in ${frame.room} (${frame.users.length}): ${frame.users.join(', ')}`];
+      return [`* Users in ${frame.room} (${frame.users.length}${frame.more ? '+' : ''}): ${frame.users.join(', ')}${frame.more ? ', ...' : ''}`];
     case 'rooms':
       if (frame.rooms.length === 0) return ['* No rooms yet'];
       return [
@@ -194,10 +195,11 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
         ...frame.rooms.map(
           (r) => `*   ${r.name} (${r.members} ${r.members === 1 ? 'user' : 'users'})${r.topic ? ` - ${r.topic}` : ''}`,
         ),
+        ...(frame.more ? [`* More rooms: /rooms ${frame.rooms.at(-1)!.name}`] : []),
       ];
     case 'joined': {
       const lines = [`* Now talking in ${frame.room}${frame.topic ? ` - ${frame.topic}` : ''}`];
-      lines.push(`* Users here: ${frame.users.join(', ')}`);
+      lines.push(`* Users here: ${frame.users.join(', ')}${frame.usersTotal !== undefined ? ` and ${frame.usersTotal - frame.users.length} more` : ''}`);
       if (frame.history.length > 0) {
         lines.push(`* --- last ${frame.history.length} messages ---`);
         lines.push(...frame.history.map(plainMessage));

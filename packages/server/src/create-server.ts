@@ -8,10 +8,12 @@
  * const { tcpPort, httpPort } = await server.listen();
  * process.on('SIGTERM', () => server.close());
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
-import { MAX_SEND_QUEUE_BYTES, type StatusFrame } from '@teamchat/protocol';
-import { ChatCore, RECENT_CAPACITY } from './core/chat-core.js';
+import { codedError, MAX_SEND_QUEUE_BYTES, type StatusFrame } from '@teamchat/protocol';
+import { ChatCore, DEFAULT_ROOM_IDLE_MS } from './core/chat-core.js';
 import type { CoreEffects } from './core/core-effects.js';
+import { parseToken, type NewIdentity } from './core/identity.js';
 import { createHttpApp, type HealthReport, type HttpApp } from './http/http-app.js';
 import { MetricsService } from './metrics/metrics-service.js';
 import { BatchWriter } from './store/batch-writer.js';
@@ -21,6 +23,7 @@ import type { StoreConfig } from './store/message-store.js';
 import { migrate } from './store/migrator.js';
 import { Connection, type ConnectionHost } from './transport/connection.js';
 import { EncodedFrame } from './transport/encoded-frame.js';
+import { DEFAULT_ROOM_CREATION, RoomCreationLimiter } from './transport/security/room-creation-limiter.js';
 import { SecurityRuntime, type SecurityOptions } from './transport/security/security-runtime.js';
 import { listenTcp } from './transport/tcp/tcp-listener.js';
 import { WsListener } from './transport/ws/ws-listener.js';
@@ -39,6 +42,8 @@ export interface ServerOptions {
   maxPendingWrites?: number;
   /** Output queued for one client before it is disconnected (default 1 MiB). */
   maxSendQueueBytes?: number;
+  /** Bounds on rooms (teamchat serve --max-rooms-per-connection, --room-idle, --new-rooms-per-*). */
+  rooms?: RoomLimits;
   /** Set by `teamchat demo`: shown as a countdown on the dashboard. */
   demoEndsAt?: number;
   /** Accounts, TLS, origin check, dashboard token, flood control and connection limits. */
@@ -46,6 +51,20 @@ export interface ServerOptions {
   /** Operational log (joins, leaves, errors); default: stderr. */
   log?: (line: string) => void;
 }
+
+export interface RoomLimits {
+  /** Rooms one connection may be in at once (default 100). */
+  maxPerConnection?: number;
+  /** An empty room leaves memory after this long (default 60 s). */
+  idleMs?: number;
+  /** New rooms per minute per connection (default 10); 0: unlimited. */
+  creationPerConnection?: number;
+  /** New rooms per minute per remote address (default 30); 0: unlimited. */
+  creationPerAddress?: number;
+}
+
+/** How often rooms with nobody in them are looked at for eviction from memory. */
+const SWEEP_INTERVAL_MS = 10_000;
 
 export interface ListenInfo {
   host: string;
@@ -80,7 +99,8 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     throw err;
   }
   const store = new KyselyMessageStore(database);
-  const snapshot = await store.loadSnapshot(RECENT_CAPACITY);
+  // Rooms are read back when someone joins them: no messages are loaded at start.
+  const snapshot = await store.loadSnapshot(0);
 
   const writer = new BatchWriter(store, {
     maxPending: options.maxPendingWrites,
@@ -101,11 +121,22 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
 
   const connections = new Set<Connection>();
   let accepting = true;
+  const roomLimits = {
+    maxPerConnection: options.rooms?.maxPerConnection,
+    idleMs: options.rooms?.idleMs ?? DEFAULT_ROOM_IDLE_MS,
+    creationPerConnection: options.rooms?.creationPerConnection ?? DEFAULT_ROOM_CREATION.perConnection,
+    creationPerAddress: options.rooms?.creationPerAddress ?? DEFAULT_ROOM_CREATION.perAddress,
+  };
+  // 0 means unlimited; one of the two may still apply.
+  const roomCreation =
+    roomLimits.creationPerConnection === 0 && roomLimits.creationPerAddress === 0
+      ? null
+      : new RoomCreationLimiter({ perConnection: roomLimits.creationPerConnection, perAddress: roomLimits.creationPerAddress });
   // The core is built below; stats read it lazily.
   let core!: ChatCore<Connection>;
   const metrics = new MetricsService({
     database,
-    stats: { roomMembers: () => core.roomMembers(), connections: () => core.connections },
+    stats: { roomMembers: () => core.roomMembers(), connections: () => core.connections, isRestricted: (room) => core.isRestrictedRoom(room) },
     ...options.metrics,
     log,
   });
@@ -118,7 +149,26 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     },
     persist: (message, callbacks) => writer.appendMessage(message, callbacks),
     inOrder: (run) => writer.appendEvent(run),
-    persistState: (write) => writer.appendState(write),
+    persistState: (write, stored) => writer.appendState(write, stored),
+    loadRoom: (name, recent) => store.loadRoom(name, recent),
+    checkIdentity: async (token) => {
+      const parsed = parseToken(token);
+      if (!parsed) return null;
+      const stored = await store.identitySecret(parsed.id);
+      if (stored === null) return null;
+      const given = createHash('sha256').update(parsed.secret).digest();
+      return timingSafeEqual(given, Buffer.from(stored, 'hex')) ? parsed.id : null;
+    },
+    newIdentity: (): NewIdentity => {
+      const id = randomBytes(8).toString('hex');
+      const secret = randomBytes(24).toString('base64url');
+      return { id, token: `${id}.${secret}`, secretHash: createHash('sha256').update(secret).digest('hex') };
+    },
+    allowRoomCreation: (session) =>
+      roomCreation === null || roomCreation.allow(session, session.address)
+        ? null
+        : codedError('TC_ERR_ROOM_CREATION_LIMITED', `at most ${roomLimits.creationPerConnection} a minute per connection and ${roomLimits.creationPerAddress} per address`),
+    whenWritable: (session) => session.whenWritable(),
     close: (session, bye) => session.close(bye),
     roomHistory: (room, query) => store.roomHistory(room, query),
     privateHistory: (nick, query) => store.privateHistory(nick, query),
@@ -128,7 +178,17 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     now: Date.now,
     log,
   };
-  core = new ChatCore(effects, snapshot, { serverName: `teamchat/${VERSION}`, requireAccounts: security.policy.requireAccounts });
+  core = new ChatCore(effects, snapshot, {
+    serverName: `teamchat/${VERSION}`,
+    requireAccounts: security.policy.requireAccounts,
+    ...(roomLimits.maxPerConnection !== undefined ? { maxRoomsPerSession: roomLimits.maxPerConnection } : {}),
+    roomIdleMs: roomLimits.idleMs,
+  });
+  // Rooms nobody is in leave memory; not while writes are failing (the store may lack their latest state).
+  const sweeper = setInterval(() => {
+    if (!writer.failing) core.sweep(Date.now());
+  }, Math.min(SWEEP_INTERVAL_MS, roomLimits.idleMs));
+  sweeper.unref();
 
   let nextId = 1;
   const connectionHost: ConnectionHost = {
@@ -207,6 +267,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     close() {
       closing ??= (async () => {
         accepting = false;
+        clearInterval(sweeper);
         tcpServer?.close();
         httpServer.close();
         // Everything accepted is stored and delivered (acks included) before clients are told goodbye.

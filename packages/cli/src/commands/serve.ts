@@ -25,7 +25,6 @@ interface ServeFlags {
   floodControl: boolean;
   floodBurst: number;
   floodRate: number;
-  floodQueue: number;
   maxConnectionsPerIp: number;
   registrationTimeout: number;
   heartbeat: boolean;
@@ -33,6 +32,15 @@ interface ServeFlags {
   heartbeatTimeout: number;
   authFailureDelay: number;
   maxPendingWrites: number;
+  authLockout: number;
+  authLockoutMax: number;
+  authLockoutFailures: number;
+  authLockoutIpFailures: number;
+  maxAuthChecksPerIp: number;
+  maxRoomsPerConnection: number;
+  roomIdle: number;
+  newRoomsPerMinute: number;
+  newRoomsPerMinutePerIp: number;
 }
 
 export function serveCommand(): Command {
@@ -54,15 +62,23 @@ export function serveCommand(): Command {
     .addOption(new Option('--allow-origin <origin>', 'a web origin allowed to open the chat WebSocket besides the server itself (repeatable; * allows any)').default([]).argParser(collect))
     .addOption(new Option('--dashboard-token <token>', 'protect the dashboard and metrics endpoints with this token (/healthz stays open)').env('TEAMCHAT_DASHBOARD_TOKEN'))
     .addOption(new Option('--no-flood-control', 'turn flood control off (benchmarks)'))
-    .addOption(new Option('--flood-burst <n>', 'messages a connection may send at once before flood control delays it').default(5).argParser(parsePositiveInt))
-    .addOption(new Option('--flood-rate <n>', 'messages per second allowed after the burst').default(2).argParser(parsePositiveNumber))
-    .addOption(new Option('--flood-queue <n>', 'messages held back per connection before new ones are refused with TC_ERR_RATE_LIMITED').default(10).argParser(parseCount))
+    .addOption(new Option('--flood-burst <n>', 'flood budget of a connection: commands it may send at once (a message costs 1) before flood control delays it').default(5).argParser(parsePositiveInt))
+    .addOption(new Option('--flood-rate <n>', 'flood budget refilled per second after the burst').default(2).argParser(parsePositiveNumber))
     .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address (0: unlimited, e.g. for teamchat stress)').default(16).argParser(parseCount))
     .addOption(new Option('--registration-timeout <duration>', 'close connections that choose no nick within this time (0: never)').default(30_000, '30s').argParser(parseDurationOrZero))
     .addOption(new Option('--no-heartbeat', 'do not ping idle connections'))
     .addOption(new Option('--heartbeat-interval <duration>', 'idle time after which a connection is pinged').default(30_000, '30s').argParser(parseDuration))
     .addOption(new Option('--heartbeat-timeout <duration>', 'time to answer a ping before the connection is dropped').default(30_000, '30s').argParser(parseDuration))
     .addOption(new Option('--auth-failure-delay <duration>', 'wait after a wrong password, doubled for each further one on the connection').default(1_000, '1s').argParser(parseDurationOrZero))
+    .addOption(new Option('--auth-lockout <duration>', 'lock an account, room key or address for this long after too many wrong passwords or keys (counted across all connections), doubling per further lockout up to --auth-lockout-max (0: no lockouts)').default(60_000, '1m').argParser(parseDurationOrZero))
+    .addOption(new Option('--auth-lockout-max <duration>', 'longest lockout; after this long without failures, lockouts start short again').default(3_600_000, '1h').argParser(parseDuration))
+    .addOption(new Option('--auth-lockout-failures <n>', 'wrong passwords or keys within a minute that lock an account or room key').default(5).argParser(parsePositiveInt))
+    .addOption(new Option('--auth-lockout-ip-failures <n>', 'wrong passwords or keys within a minute that lock the address they come from (IPv6: its /64)').default(20).argParser(parsePositiveInt))
+    .addOption(new Option('--max-auth-checks-per-ip <n>', 'password and room-key checks running at once per address; more are refused with TC_ERR_RATE_LIMITED (0: unlimited)').default(2).argParser(parseCount))
+    .addOption(new Option('--max-rooms-per-connection <n>', 'rooms one connection may be in at once (also caps the rooms a hello restores)').default(100).argParser(parsePositiveInt))
+    .addOption(new Option('--room-idle <duration>', 'how long a room with nobody in it stays in memory (its history stays in the database)').default(60_000, '60s').argParser(parseDuration))
+    .addOption(new Option('--new-rooms-per-minute <n>', 'new rooms one connection may create per minute (0: unlimited)').default(10).argParser(parseCount))
+    .addOption(new Option('--new-rooms-per-minute-per-ip <n>', 'new rooms all connections from one address may create per minute (0: unlimited)').default(30).argParser(parseCount))
     .action(async (flags: ServeFlags) => {
       const store: StoreConfig = flags.databaseUrl
         ? { kind: 'postgres', url: flags.databaseUrl }
@@ -75,16 +91,33 @@ export function serveCommand(): Command {
         httpPort: flags.httpPort,
         store,
         maxSendQueueBytes: flags.maxSendQueue,
+        rooms: {
+          maxPerConnection: flags.maxRoomsPerConnection,
+          idleMs: flags.roomIdle,
+          creationPerConnection: flags.newRoomsPerMinute,
+          creationPerAddress: flags.newRoomsPerMinutePerIp,
+        },
         security: {
           requireAccounts: flags.requireAccounts === true,
           ...(flags.tlsCert || flags.tlsKey ? { tls: readTls(flags.tlsCert, flags.tlsKey) } : {}),
           allowOrigins: flags.allowOrigin,
           ...(flags.dashboardToken ? { dashboardToken: flags.dashboardToken } : {}),
-          flood: flags.floodControl ? { burst: flags.floodBurst, ratePerSecond: flags.floodRate, maxQueued: flags.floodQueue } : false,
+          flood: flags.floodControl ? { burst: flags.floodBurst, ratePerSecond: flags.floodRate } : false,
           maxConnectionsPerIp: flags.maxConnectionsPerIp,
           registrationTimeoutMs: flags.registrationTimeout,
           heartbeat: flags.heartbeat ? { idleMs: flags.heartbeatInterval, timeoutMs: flags.heartbeatTimeout } : false,
           authFailureDelayMs: flags.authFailureDelay,
+          authLockout:
+            flags.authLockout === 0
+              ? false
+              : {
+                  lockMs: flags.authLockout,
+                  // AuthThrottle refuses a longest lockout shorter than the first one.
+                  maxLockMs: Math.max(flags.authLockoutMax, flags.authLockout),
+                  failures: flags.authLockoutFailures,
+                  addressFailures: flags.authLockoutIpFailures,
+                },
+          maxAuthChecksPerIp: flags.maxAuthChecksPerIp,
         },
         maxPendingWrites: flags.maxPendingWrites,
         metrics: { intervalMs: flags.metricsInterval, window: flags.metricsWindow, retentionMs: flags.metricsRetention },

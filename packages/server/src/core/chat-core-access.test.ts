@@ -14,13 +14,14 @@ import type { Session } from './session.js';
 class S implements Session {
   nick: string | null = null;
   key: string | null = null;
+  owner: string | null = null;
   readonly rooms = new Set<Room>();
   readonly inbox: ServerFrame[] = [];
   settled = 0;
   constructor(readonly id: number) {}
   readonly dialect = 'json' as const;
   readonly remote = 'test';
-  loginSettled() {
+  resume() {
     this.settled++;
   }
   last<T extends ServerFrame['type']>(type: T): Extract<ServerFrame, { type: T }> | undefined {
@@ -33,6 +34,7 @@ const events: ChatEvents = { message: noop, privateMessage: noop, join: noop, le
 
 function world(state: StateWrite[], failures: { n: number }): CoreEffects<S> {
   let id = 0;
+  let identities = 0;
   return {
     send: (s, f) => void s.inbox.push(f),
     broadcast: (ss, f) => {
@@ -45,7 +47,18 @@ function world(state: StateWrite[], failures: { n: number }): CoreEffects<S> {
       return n;
     },
     inOrder: (run) => run(),
-    persistState: (w) => void state.push(w),
+    persistState: (w, stored) => {
+      state.push(w);
+      stored?.(true);
+    },
+    loadRoom: async () => null,
+    checkIdentity: async () => null,
+    newIdentity: () => {
+      const id = (++identities).toString(16).padStart(16, '0');
+      return { id, token: `${id}.secret-of-${id}`, secretHash: `sha:${id}` };
+    },
+    allowRoomCreation: () => null,
+    whenWritable: async () => {},
     close: noop,
     roomHistory: async () => [],
     privateHistory: async () => [],
@@ -87,7 +100,7 @@ describe('ChatCore accounts', () => {
     core.handle(s, { type: 'hello', v: 1, nick: 'Alice', ref: 'a' });
     expect(s.last('error')).toMatchObject({ code: 'TC_ERR_AUTH_REQUIRED', ref: 'a' });
     core.handle(s, { type: 'hello', v: 1, nick: 'alice', password: 'nope-nope', ref: 'b' });
-    expect(core.isAuthenticating(s)).toBe(true);
+    expect(core.isBusy(s)).toBe(true);
     core.handle(s, { type: 'hello', v: 1, nick: 'alice', password: 'again', ref: 'c' });
     expect(s.last('error')).toMatchObject({ code: 'TC_ERR_ALREADY_REGISTERED', ref: 'c' });
     await settle();
@@ -115,7 +128,9 @@ describe('ChatCore accounts', () => {
   it('requires an account for every nick with requireAccounts, registering in the hello', async () => {
     core = new ChatCore(world(state, failures), EMPTY, { requireAccounts: true });
     const s = session();
-    expect(core.register(s, { nick: 'carol', restore: false })).toMatchObject({ code: 'TC_ERR_AUTH_REQUIRED' });
+    let refused: unknown;
+    core.login(s, { nick: 'carol', restore: false }, (error) => (refused = error));
+    expect(refused).toMatchObject({ code: 'TC_ERR_AUTH_REQUIRED' });
     core.handle(s, { type: 'hello', v: 1, nick: 'carol', password: 'carols-password', register: true });
     await settle();
     expect(s.last('welcome')).toMatchObject({ nick: 'carol', account: true });

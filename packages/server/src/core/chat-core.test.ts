@@ -1,7 +1,7 @@
-import type { PrivateMessage, RoomMessage, ServerFrame } from '@teamchat/protocol';
+import { codedError, type PrivateMessage, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChatEvents } from '../metrics/chat-events.js';
-import type { NewMessage, StateWrite, StoreSnapshot } from '../store/message-store.js';
+import type { LoadedRoom, NewMessage, StateWrite, StoreSnapshot } from '../store/message-store.js';
 import { ChatCore } from './chat-core.js';
 import type { CoreEffects, PersistCallbacks } from './core-effects.js';
 import type { Room } from './room.js';
@@ -10,6 +10,7 @@ import type { Session } from './session.js';
 class TestSession implements Session {
   nick: string | null = null;
   key: string | null = null;
+  owner: string | null = null;
   readonly rooms = new Set<Room>();
   readonly inbox: ServerFrame[] = [];
   closedWith: ServerFrame | null = null;
@@ -56,9 +57,31 @@ class TestWorld implements CoreEffects<TestSession> {
     if (this.queue.length === 0) run();
     else this.queue.push({ run });
   }
-  persistState(write: StateWrite) {
+  persistState(write: StateWrite, stored?: (ok: boolean) => void) {
     this.state.push(write);
+    if (stored) this.inOrder(() => stored(true));
   }
+  rooms: LoadedRoom[] = [];
+  async loadRoom(name: string): Promise<LoadedRoom | null> {
+    return this.rooms.find((r) => r.room.name === name) ?? null;
+  }
+  identities = new Map<string, string>();
+  #identities = 0;
+  async checkIdentity(token: string) {
+    const [id, secret] = token.split('.');
+    return this.identities.get(id!) === secret ? id! : null;
+  }
+  newIdentity() {
+    const id = (++this.#identities).toString(16).padStart(16, '0');
+    const secret = `secret-of-identity-${id}`;
+    this.identities.set(id, secret);
+    return { id, token: `${id}.${secret}`, secretHash: `sha:${secret}` };
+  }
+  creationRefused = false;
+  allowRoomCreation() {
+    return this.creationRefused ? codedError('TC_ERR_ROOM_CREATION_LIMITED') : null;
+  }
+  async whenWritable() {}
   close(session: TestSession, bye: ServerFrame) {
     this.send(session, bye);
     session.closedWith = bye;
@@ -70,9 +93,9 @@ class TestWorld implements CoreEffects<TestSession> {
       .map((m) => ({ id: m.id, ts: m.ts, room: m.room, nick: m.nick, text: m.text }));
     return q.after !== undefined ? rows.slice(0, q.limit) : rows.slice(-q.limit);
   }
-  async privateHistory(nick: string): Promise<PrivateMessage[]> {
+  async privateHistory(owner: string): Promise<PrivateMessage[]> {
     return this.stored
-      .filter((m): m is NewMessage & { kind: 'pm'; id: number } => m.kind === 'pm' && (m.from.toLowerCase() === nick || m.to.toLowerCase() === nick))
+      .filter((m): m is NewMessage & { kind: 'pm'; id: number } => m.kind === 'pm' && (m.fromOwner === owner || m.toOwner === owner))
       .map((m) => ({ id: m.id, ts: m.ts, from: m.from, to: m.to, text: m.text }));
   }
   /** A stand-in for scrypt: deterministic, and async like the real one. */
@@ -111,12 +134,14 @@ describe('ChatCore', () => {
   let world: TestWorld;
   let core: ChatCore<TestSession>;
   let ids = 0;
-  const connect = (nick?: string) => {
+  const connect = (nick?: string, token?: string) => {
     const s = new TestSession(++ids);
     core.connect(s);
-    if (nick) core.handle(s, { type: 'hello', v: 1, nick });
+    if (nick) core.handle(s, { type: 'hello', v: 1, nick, ...(token ? { token } : {}) });
     return s;
   };
+  /** Lets the store reads (resume tokens, rooms read back) answer. */
+  const settle = () => new Promise((r) => setTimeout(r, 0));
   const say = (s: TestSession, room: string, text: string, ref?: string) =>
     core.handle(s, { type: 'msg', room, text, ...(ref ? { ref } : {}) });
 
@@ -272,7 +297,7 @@ describe('ChatCore', () => {
     expect(world.queue).toHaveLength(0);
   });
 
-  it('renames a user, announcing it per shared room and moving memberships', () => {
+  it('renames a user, announcing it per shared room; the rooms stay with the person', async () => {
     const alice = connect('alice');
     const bob = connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
@@ -283,8 +308,15 @@ describe('ChatCore', () => {
     expect(alice.nick).toBe('alicia');
     expect(alice.of('nick').find((f) => f.room === undefined)).toMatchObject({ old: 'alice', new: 'alicia' });
     expect(bob.of('nick')).toEqual([{ type: 'nick', room: 'general', old: 'alice', new: 'alicia', ts: 1_000 }]);
-    expect(world.state).toContainEqual({ op: 'membership-rename', from: 'alice', to: 'alicia' });
     expect(core.isOnline('alice')).toBe(false);
+    const token = alice.of('welcome')[0]!.token!;
+    core.disconnect(alice);
+    // A stranger taking the old nick gets nothing; the person (by token) gets the room back.
+    const stranger = connect('alice');
+    expect(stranger.of('welcome')[0]).toMatchObject({ rooms: [] });
+    const back = connect('alicia', token);
+    await settle();
+    expect(back.of('welcome')[0]).toMatchObject({ rooms: ['general'], token });
   });
 
   it('shows and sets the topic; only members may set it', () => {
@@ -300,7 +332,7 @@ describe('ChatCore', () => {
     expect(bob.of('topic')[0]!.by).toBeUndefined();
   });
 
-  it('announces a part and a disconnect, and keeps memberships for the next connection', () => {
+  it('announces a part and a disconnect, and keeps memberships for the next connection', async () => {
     const alice = connect('alice');
     const bob = connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
@@ -310,7 +342,8 @@ describe('ChatCore', () => {
     expect(alice.of('parted')).toEqual([{ type: 'parted', room: 'random' }]);
     core.disconnect(alice);
     expect(bob.of('presence').map((p) => p.event)).toEqual(['disconnect']);
-    const again = connect('alice');
+    const again = connect('alice', alice.of('welcome')[0]!.token);
+    await settle();
     expect(again.of('welcome')[0]!.rooms).toEqual(['general']);
     expect(again.of('joined').map((j) => j.room)).toEqual(['general']);
     expect(world.counts).toMatchObject({ join: 4, leave: 2 });
@@ -365,15 +398,65 @@ describe('ChatCore', () => {
     expect(alice.of('error')[0]!.code).toBe('TC_ERR_EMPTY_TEXT');
   });
 
-  it('restores rooms, topics, memberships and recent messages from a snapshot', () => {
-    const snapshot: StoreSnapshot = {
-      rooms: [{ name: 'general', topic: 'hi', topicBy: 'bob', createdAt: 1 }],
-      memberships: [{ nick: 'alice', room: 'general' }],
-      recent: [{ id: 41, ts: 5, room: 'general', nick: 'bob', text: 'before the restart' }],
-    };
+  it('restores memberships from a snapshot, reading the room back from the store on the way in', async () => {
+    const general = { name: 'general', topic: 'hi', topicBy: 'bob', createdAt: 1 };
+    const { id, token } = world.newIdentity();
+    const snapshot: StoreSnapshot = { rooms: [general], memberships: [{ nick: `~${id}`, room: 'general' }], recent: [] };
+    world.rooms.push({ room: general, invites: [], recent: [{ id: 41, ts: 5, room: 'general', nick: 'bob', text: 'before the restart' }] });
     core = new ChatCore(world, snapshot);
-    const alice = connect('Alice');
+    const alice = connect('Alice', token);
+    await settle();
+    await settle();
     expect(alice.of('joined')[0]).toMatchObject({ room: 'general', topic: 'hi', history: [{ id: 41, text: 'before the restart' }], more: false });
+  });
+
+  it('lets an empty room leave memory after the idle time, and reads it back on the next join', async () => {
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'general' });
+    core.handle(alice, { type: 'topic', room: 'general', topic: 'kept' });
+    core.handle(alice, { type: 'part', room: 'general' });
+    expect(core.sweep(world.clock + 1_000)).toBe(0);
+    expect(core.sweep(world.clock + 60_000)).toBe(1);
+    expect(core.roomMembers().size).toBe(0);
+    world.rooms.push({ room: { name: 'general', topic: 'kept', topicBy: 'alice', createdAt: 1 }, invites: [], recent: [] });
+    core.handle(alice, { type: 'join', room: 'general', ref: 'j' });
+    expect(core.isBusy(alice)).toBe(true);
+    await settle();
+    expect(alice.of('joined').at(-1)).toMatchObject({ room: 'general', topic: 'kept', ref: 'j' });
+  });
+
+  it('keeps a session to its room limit and a hello to the same cap', () => {
+    core = new ChatCore(world, EMPTY, { maxRoomsPerSession: 2 });
+    const alice = connect('alice');
+    for (const room of ['a', 'b', 'c']) core.handle(alice, { type: 'join', room, ref: room });
+    expect(alice.of('joined').map((j) => j.room)).toEqual(['a', 'b']);
+    expect(alice.of('error')[0]).toMatchObject({ code: 'TC_ERR_TOO_MANY_ROOMS', ref: 'c' });
+    const bob = new TestSession(++ids);
+    core.connect(bob);
+    core.handle(bob, { type: 'hello', v: 1, nick: 'bob', rooms: { x: null, y: null, z: null } });
+    expect(bob.of('welcome')[0]!.rooms).toEqual(['x', 'y']);
+    expect(bob.of('error')[0]).toMatchObject({ code: 'TC_ERR_TOO_MANY_ROOMS' });
+  });
+
+  it('refuses a new room when the runtime says creation is spent, but lets people join existing ones', () => {
+    const alice = connect('alice');
+    core.handle(alice, { type: 'join', room: 'old' });
+    world.creationRefused = true;
+    core.handle(alice, { type: 'join', room: 'new', ref: 'n' });
+    expect(alice.of('error')[0]).toMatchObject({ code: 'TC_ERR_ROOM_CREATION_LIMITED', ref: 'n' });
+    const bob = connect('bob');
+    core.handle(bob, { type: 'join', room: 'old', ref: 'o' });
+    expect(bob.of('joined')[0]).toMatchObject({ room: 'old', ref: 'o' });
+  });
+
+  it('pages the room list and the user list', () => {
+    const people = Array.from({ length: 3 }, (_, i) => connect(`user${i}`));
+    for (const [i, p] of people.entries()) core.handle(p, { type: 'join', room: `room${i}` });
+    core.handle(people[0]!, { type: 'join', room: 'room1' });
+    core.handle(people[0]!, { type: 'rooms', after: 'room0', ref: 'r' });
+    expect(people[0]!.of('rooms')[0]).toMatchObject({ rooms: [{ name: 'room1', members: 2 }, { name: 'room2', members: 1 }], ref: 'r' });
+    core.handle(people[0]!, { type: 'users', room: 'room1', after: 'user0', ref: 'u' });
+    expect(people[0]!.of('users')[0]).toMatchObject({ users: ['user1'], ref: 'u' });
   });
 
   it('counts connections in and out once each', () => {

@@ -4,7 +4,8 @@
  */
 import type { ByeFrame, CodedError, PrivateMessage, RoomMessage, ServerFrame } from '@teamchat/protocol';
 import type { ChatEvents } from '../metrics/chat-events.js';
-import type { HistoryQuery, NewMessage, StateWrite } from '../store/message-store.js';
+import type { HistoryQuery, LoadedRoom, NewMessage, StateWrite } from '../store/message-store.js';
+import type { NewIdentity } from './identity.js';
 import type { Session } from './session.js';
 
 /** What a secret guards: wrong guesses are counted per subject, across every connection. */
@@ -34,12 +35,25 @@ export interface CoreEffects<S extends Session> {
   persist(message: NewMessage, callbacks: PersistCallbacks): number | null;
   /** Runs `deliver` after everything queued before it is delivered; keeps notices in order with messages. */
   inOrder(deliver: () => void): void;
-  /** Queues a durable state change (room, membership, topic), written with the next batch. */
-  persistState(write: StateWrite): void;
+  /**
+   * Queues a durable state change (room, membership, topic), written with the next batch.
+   * `stored` is told once it is committed (or that it never will be): confirm changes only then.
+   */
+  persistState(write: StateWrite, stored?: (ok: boolean) => void): void;
+  /** A room that is not in memory, read back with its invites and latest `recent` messages. */
+  loadRoom(name: string, recent: number): Promise<LoadedRoom | null>;
+  /** Checks a resume token; resolves with its identity id, or null when it is not valid. */
+  checkIdentity(token: string): Promise<string | null>;
+  /** Makes a new resume identity (random id and secret). */
+  newIdentity(): NewIdentity;
+  /** May this session create one more room now? Null, or the refusal (per connection and per address). */
+  allowRoomCreation(session: S): CodedError | null;
+  /** Resolves once the session's queued output is small again (at once when it is). */
+  whenWritable(session: S): Promise<void>;
   /** Sends `bye`, flushes what is queued and closes the connection. */
   close(session: S, bye: ByeFrame): void;
   roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]>;
-  privateHistory(nick: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]>;
+  privateHistory(owner: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]>;
   /** Hashes a password or room key (scrypt with a fresh salt, off the event loop). */
   hashSecret(secret: string): Promise<string>;
   /**

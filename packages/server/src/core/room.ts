@@ -12,21 +12,25 @@ export class Room<S extends Session = Session> {
   readonly members = new Set<S>();
   topic: string | null = null;
   topicBy: string | null = null;
-  /** Nick key of the creator, who alone may change the modes; null when unknown. */
+  /** Owner (see identity.ts) of the creator, who alone may change the modes; null when unknown. */
   creator: string | null = null;
   /** Scrypt hash of the key (+k); null: no key. */
   keyHash: string | null = null;
   /** Invite-only (+i). */
   inviteOnly = false;
-  /** Nick keys invited in (they need neither the key nor to be asked again). */
+  /** Owners invited in (they need neither the key nor to be asked again). */
   readonly invited = new Set<string>();
   readonly recent: RecentMessages;
+  /** When the last member left (epoch ms): an empty room leaves memory after a while. */
+  emptySince: number;
 
   constructor(
     readonly name: string,
     recent: RecentMessages,
+    now: number,
   ) {
     this.recent = recent;
+    this.emptySince = now;
   }
 
   /** A room with a key or invite-only: its users, topic and history are for members only. */
@@ -34,8 +38,11 @@ export class Room<S extends Session = Session> {
     return this.keyHash !== null || this.inviteOnly;
   }
 
-  /** Nicks of the members, sorted case-insensitively. */
-  nicks(): string[] {
-    return [...this.members].map((s) => s.nick!).sort(BY_NICK.compare);
+  /** Nicks of the members, sorted case-insensitively: after `after` (a page cursor), at most `limit`. */
+  nicks(limit = Infinity, after?: string): string[] {
+    let all = [...this.members].map((s) => s.nick!);
+    if (after !== undefined) all = all.filter((n) => BY_NICK.compare(n, after) > 0);
+    all.sort(BY_NICK.compare);
+    return all.length > limit ? all.slice(0, limit) : all;
   }
 }

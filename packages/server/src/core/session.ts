@@ -14,10 +14,16 @@ export interface Session {
   readonly remote: string;
   /** Null until the client has chosen a nick. */
   nick: string | null;
-  /** Case-folded nick, the key of the nick registry and of memberships. */
+  /** Case-folded nick, the key of the nick registry. */
   key: string | null;
+  /**
+   * Who this session is, null until it has a nick: the key of the account it logged in to, or
+   * `~<identity id>` for a client without an account (see identity.ts). Memberships of restricted
+   * rooms, invites, room-creator rights and private history belong to the owner, not to the nick.
+   */
+  owner: string | null;
   /** Rooms this session is in right now. */
   readonly rooms: Set<Room>;
-  /** Called when a login that was checking a password has finished (either way). */
-  loginSettled?(): void;
+  /** Called when a command that waited for the database or a password check has finished. */
+  resume?(): void;
 }

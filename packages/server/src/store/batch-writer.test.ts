@@ -16,6 +16,12 @@ class SlowStore implements MessageStore {
   async loadSnapshot(): Promise<StoreSnapshot> {
     return { rooms: [], memberships: [], recent: [] };
   }
+  async loadRoom(): Promise<null> {
+    return null;
+  }
+  async identitySecret(): Promise<null> {
+    return null;
+  }
   async reserveIds(count: number): Promise<number[]> {
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     return Array.from({ length: count }, () => this.#next++);

@@ -45,7 +45,9 @@ export interface BatchWriterOptions {
 
 type MessageItem = { message: NewMessage; callbacks: PersistCallbacks; delivered: boolean };
 type EventItem = { message: null; run: (() => void) | null };
-type Item = MessageItem | EventItem;
+/** Told once the state change queued before it is committed (never early, not even when degraded). */
+type StateAckItem = { message: null; run: null; stored: (ok: boolean) => void };
+type Item = MessageItem | EventItem | StateAckItem;
 
 export class BatchWriter {
   readonly #store: MessageStore;
@@ -149,14 +151,20 @@ export class BatchWriter {
     this.#items.push({ message: null, run });
   }
 
-  /** Queues a state change, written with the next batch. */
-  appendState(write: StateWrite): void {
+  /**
+   * Queues a state change, written with the next batch. `stored` (optional) is told once it is
+   * committed, or that it never will be: confirm a change to the user only then.
+   */
+  appendState(write: StateWrite, stored?: (ok: boolean) => void): void {
     if (this.#state.length >= this.#maxPendingState) {
       this.#droppedState++;
       this.#onError(new Error(`state change dropped, ${this.#state.length} are waiting: ${write.op}`), 0, false);
+      if (stored) safely(() => stored(false));
       return;
     }
     this.#state.push(write);
+    // The batch that takes this write also takes this item (state is taken whole, items in order).
+    if (stored) this.#items.push({ message: null, run: null, stored });
     this.#schedule();
   }
 
@@ -236,6 +244,8 @@ export class BatchWriter {
         safely(() => item.callbacks.committed(ok ? { ok: true, id } : { ok: false, error: codedError('TC_ERR_STORE_FAILED') }));
       } else if (item.run) {
         safely(item.run);
+      } else if ('stored' in item) {
+        safely(() => item.stored(ok));
       }
     }
     this.#inFlight.shift();

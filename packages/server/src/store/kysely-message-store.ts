@@ -6,6 +6,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.js';
 import type {
   HistoryQuery,
+  LoadedRoom,
   MessageStore,
   NewMessage,
   StateWrite,
@@ -72,16 +73,7 @@ export class KyselyMessageStore implements MessageStore {
         ORDER BY m.room, m.id`.execute(this.#db);
       recent = result.rows.map(toRoomMessage);
     }
-    const rooms: StoredRoom[] = roomRows.map((r) => ({
-      name: r.name,
-      topic: r.topic,
-      topicBy: r.topic_by,
-      createdAt: r.created_at.getTime(),
-      // Room modes (003) only when set: most rooms have none.
-      ...(r.creator !== null ? { creator: r.creator } : {}),
-      ...(r.key_hash !== null ? { keyHash: r.key_hash } : {}),
-      ...(r.invite_only ? { inviteOnly: true } : {}),
-    }));
+    const rooms: StoredRoom[] = roomRows.map(toStoredRoom);
     const accounts = await this.#db
       .selectFrom('users')
       .select(['nick_key as nick', 'password_hash as hash'])
@@ -120,49 +112,59 @@ export class KyselyMessageStore implements MessageStore {
     return rows.reverse().map(toRoomMessage);
   }
 
-  async privateHistory(nick: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]> {
-    checkText(nick, 'nick');
+  async privateHistory(owner: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]> {
+    checkText(owner, 'owner');
     if (query.peer !== undefined) checkText(query.peer, 'peer');
     const { before, after, limit } = checkQuery(query);
     if (limit === 0) return [];
-    const me = nickKey(nick);
+    const peer = query.peer === undefined ? undefined : nickKey(query.peer);
     const ascending = after !== undefined;
     const direction = ascending ? 'asc' : 'desc';
 
-    // Each branch is an index scan by id on one of the partial PM indexes; the outer query merges.
-    const branch = (side: 'sender' | 'recipient' | 'pair') => {
+    // Each branch is an index scan by id on one of the partial owner indexes; the outer query merges.
+    const branch = (side: 'sender' | 'recipient') => {
       let q = this.#db.selectFrom('messages').select(MESSAGE_COLUMNS).where('recipient', 'is not', null);
-      if (side === 'pair') {
-        const peer = nickKey(query.peer!);
-        q = q.where(
-          'pm_pair',
-          '=',
-          sql<string>`least(${me}::text, ${peer}::text) || ' ' || greatest(${me}::text, ${peer}::text)`,
-        );
-      } else if (side === 'sender') {
-        q = q.where('sender_key', '=', me);
+      if (side === 'sender') {
+        q = q.where('sender_owner', '=', owner);
+        if (peer !== undefined) q = q.where('recipient_key', '=', peer);
       } else {
         // Messages to oneself are already in the sender branch.
-        q = q.where('recipient_key', '=', me).where('sender_key', '<>', me);
+        q = q.where('recipient_owner', '=', owner).where((eb) => eb.or([eb('sender_owner', 'is', null), eb('sender_owner', '<>', owner)]));
+        if (peer !== undefined) q = q.where('sender_key', '=', peer);
       }
       if (before !== undefined) q = q.where('id', '<', before);
       if (after !== undefined) q = q.where('id', '>', after);
       return q.orderBy('id', direction).limit(limit);
     };
 
-    let rows: MessageRow[];
-    if (query.peer !== undefined) {
-      rows = await branch('pair').execute();
-    } else {
-      // Parenthesized so each branch keeps its own ORDER BY/LIMIT (and its index scan).
-      const result = await sql<MessageRow>`
-        SELECT * FROM ((${branch('sender')}) UNION ALL (${branch('recipient')})) pm
-        ORDER BY id ${sql.raw(direction)}
-        LIMIT ${limit}`.execute(this.#db);
-      rows = result.rows;
-    }
+    // Parenthesized so each branch keeps its own ORDER BY/LIMIT (and its index scan).
+    const result = await sql<MessageRow>`
+      SELECT * FROM ((${branch('sender')}) UNION ALL (${branch('recipient')})) pm
+      ORDER BY id ${sql.raw(direction)}
+      LIMIT ${limit}`.execute(this.#db);
+    const rows = result.rows;
     if (!ascending) rows.reverse();
     return rows.map(toPrivateMessage);
+  }
+
+  async loadRoom(name: string, recent: number): Promise<LoadedRoom | null> {
+    checkText(name, 'room');
+    checkLimit(recent, 'recent');
+    const row = await this.#db
+      .selectFrom('rooms')
+      .select(['name', 'topic', 'topic_by', 'created_at', 'creator', 'key_hash', 'invite_only'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row) return null;
+    const invites = await this.#db.selectFrom('room_invites').select('nick_key').where('room', '=', name).execute();
+    const messages = recent > 0 ? await this.roomHistory(name, { limit: recent }) : [];
+    return { room: toStoredRoom(row), invites: invites.map((i) => i.nick_key), recent: messages };
+  }
+
+  async identitySecret(id: string): Promise<string | null> {
+    checkText(id, 'id');
+    const row = await this.#db.selectFrom('identities').select('secret_hash').where('id', '=', id).executeTakeFirst();
+    return row?.secret_hash ?? null;
   }
 
   async reserveIds(count: number): Promise<number[]> {
@@ -187,6 +189,8 @@ interface MessageColumns {
   room: (string | null)[];
   sender: string[];
   recipient: (string | null)[];
+  senderOwner: (string | null)[];
+  recipientOwner: (string | null)[];
   text: string[];
   action: boolean[];
   ms: number[];
@@ -201,22 +205,24 @@ async function insertMessages(db: Db, c: MessageColumns): Promise<number[]> {
   if (c.id) {
     // Ids reserved from the sequence beforehand (reserveIds): written as given.
     await sql`
-      INSERT INTO messages (id, room, sender, recipient, text, action, created_at)
+      INSERT INTO messages (id, room, sender, recipient, sender_owner, recipient_owner, text, action, created_at)
       OVERRIDING SYSTEM VALUE
-      SELECT u.id, u.room, u.sender, u.recipient, u.text, u.action, to_timestamp(u.ms / 1000.0)
+      SELECT u.id, u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0)
       FROM unnest(
         ${c.id}::bigint[], ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
+        ${c.senderOwner}::text[], ${c.recipientOwner}::text[],
         ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[]
-      ) AS u(id, room, sender, recipient, text, action, ms)`.execute(db);
+      ) AS u(id, room, sender, recipient, so, ro, text, action, ms)`.execute(db);
     return c.id;
   }
   const result = await sql<{ id: number }>`
-    INSERT INTO messages (room, sender, recipient, text, action, created_at)
-    SELECT u.room, u.sender, u.recipient, u.text, u.action, to_timestamp(u.ms / 1000.0)
+    INSERT INTO messages (room, sender, recipient, sender_owner, recipient_owner, text, action, created_at)
+    SELECT u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0)
     FROM unnest(
       ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
+      ${c.senderOwner}::text[], ${c.recipientOwner}::text[],
       ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[]
-    ) WITH ORDINALITY AS u(room, sender, recipient, text, action, ms, ord)
+    ) WITH ORDINALITY AS u(room, sender, recipient, so, ro, text, action, ms, ord)
     ORDER BY u.ord
     RETURNING id`.execute(db);
   const ids = result.rows.map((r) => Number(r.id));
@@ -237,7 +243,7 @@ function planStateWrites(writes: StateWrite[]): Step[] {
   for (let i = 0; i < writes.length; ) {
     const op = writes[i]!.op;
     let j = i + 1;
-    if (op !== 'topic' && op !== 'membership-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite') {
+    if (op !== 'topic' && op !== 'membership-rename' && op !== 'owner-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite' && op !== 'identity') {
       while (j < writes.length && writes[j]!.op === op) j++;
     }
     const run = writes.slice(i, j);
@@ -345,6 +351,32 @@ function planRun(run: StateWrite[]): Step | null {
           VALUES (${first.room}, ${nickKey(first.nick)}, ${first.by}, ${ts(first.ts)})
           ON CONFLICT (room, nick_key) DO NOTHING`.execute(db);
       };
+    case 'identity':
+      return async (db) => {
+        await sql`
+          INSERT INTO identities (id, secret_hash, created_at)
+          VALUES (${first.id}, ${first.secretHash}, ${ts(first.ts)})
+          ON CONFLICT (id) DO NOTHING`.execute(db);
+      };
+    case 'owner-rename': {
+      const { from, to } = first;
+      if (from === to) return null;
+      return async (db) => {
+        await sql`
+          WITH moved AS (DELETE FROM memberships WHERE nick_key = ${from} RETURNING room, joined_at)
+          INSERT INTO memberships (nick_key, room, joined_at)
+          SELECT ${to}, room, joined_at FROM moved
+          ON CONFLICT (nick_key, room) DO NOTHING`.execute(db);
+        await sql`
+          WITH moved AS (DELETE FROM room_invites WHERE nick_key = ${from} RETURNING room, invited_by, invited_at)
+          INSERT INTO room_invites (room, nick_key, invited_by, invited_at)
+          SELECT room, ${to}, invited_by, invited_at FROM moved
+          ON CONFLICT (room, nick_key) DO NOTHING`.execute(db);
+        await sql`UPDATE rooms SET creator = ${to} WHERE creator = ${from}`.execute(db);
+        await sql`UPDATE messages SET sender_owner = ${to} WHERE sender_owner = ${from} AND recipient IS NOT NULL`.execute(db);
+        await sql`UPDATE messages SET recipient_owner = ${to} WHERE recipient_owner = ${from} AND recipient IS NOT NULL`.execute(db);
+      };
+    }
     case 'topic': {
       const topic = first.topic === '' ? null : first.topic;
       const by = topic === null ? null : first.by;
@@ -365,6 +397,29 @@ function ts(ms: number) {
 }
 
 // ---------- reads ----------
+
+interface RoomRow {
+  name: string;
+  topic: string | null;
+  topic_by: string | null;
+  created_at: Date;
+  creator: string | null;
+  key_hash: string | null;
+  invite_only: boolean;
+}
+
+function toStoredRoom(r: RoomRow): StoredRoom {
+  return {
+    name: r.name,
+    topic: r.topic,
+    topicBy: r.topic_by,
+    createdAt: r.created_at.getTime(),
+    // Room modes (003) only when set: most rooms have none.
+    ...(r.creator !== null ? { creator: r.creator } : {}),
+    ...(r.key_hash !== null ? { keyHash: r.key_hash } : {}),
+    ...(r.invite_only ? { inviteOnly: true } : {}),
+  };
+}
 
 function toRoomMessage(row: MessageRow): RoomMessage {
   const message: RoomMessage = {
@@ -410,6 +465,8 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
     room: new Array(n),
     sender: new Array(n),
     recipient: new Array(n),
+    senderOwner: new Array(n),
+    recipientOwner: new Array(n),
     text: new Array(n),
     action: new Array(n),
     ms: new Array(n),
@@ -421,10 +478,14 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
       c.room[i] = checkText(m.room, `${where}.room`);
       c.sender[i] = checkText(m.nick, `${where}.nick`);
       c.recipient[i] = null;
+      c.senderOwner[i] = null;
+      c.recipientOwner[i] = null;
     } else if (m.kind === 'pm') {
       c.room[i] = null;
       c.sender[i] = checkText(m.from, `${where}.from`);
       c.recipient[i] = checkText(m.to, `${where}.to`);
+      c.senderOwner[i] = m.fromOwner === undefined ? null : checkText(m.fromOwner, `${where}.fromOwner`);
+      c.recipientOwner[i] = m.toOwner === undefined ? null : checkText(m.toOwner, `${where}.toOwner`);
     } else {
       throw new StoreError('TC_STORE_BAD_INPUT', `${where}.kind must be 'room' or 'pm'`);
     }
@@ -456,6 +517,15 @@ function checkStateWrite(write: StateWrite, i: number): void {
       checkText(write.room, `${where}.room`);
       return;
     case 'membership-rename':
+      checkText(write.from, `${where}.from`);
+      checkText(write.to, `${where}.to`);
+      return;
+    case 'identity':
+      checkText(write.id, `${where}.id`);
+      checkText(write.secretHash, `${where}.secretHash`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'owner-rename':
       checkText(write.from, `${where}.from`);
       checkText(write.to, `${where}.to`);
       return;

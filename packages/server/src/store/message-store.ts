@@ -22,6 +22,9 @@ export interface NewPrivateMessage {
   id?: number;
   from: string;
   to: string;
+  /** Owners (see migrations/004) of the sender and the recipient: private history is read by owner. */
+  fromOwner?: string;
+  toOwner?: string;
   text: string;
   action: boolean;
   ts: number;
@@ -31,7 +34,8 @@ export type NewMessage = NewRoomMessage | NewPrivateMessage;
 
 /**
  * Durable changes to chat state other than messages, applied in order within a batch.
- * Nicks in memberships are nick keys (lower-case).
+ * The `nick` of memberships and invites, and a room's `creator`, are owners (migrations/004): an
+ * account's nick key, or `~<identity id>`.
  */
 export type StateWrite =
   /** A new room; `creator` (a nick key) may change its modes. */
@@ -46,8 +50,15 @@ export type StateWrite =
   | { op: 'account'; nick: string; hash: string; ts: number }
   /** A room's modes: key hash (+k) or null, invite-only (+i). Turning +i off forgets the room's invites. */
   | { op: 'room-mode'; room: string; keyHash: string | null; inviteOnly: boolean }
-  /** `nick` (a nick key) is invited into `room` by `by`. */
-  | { op: 'invite'; room: string; nick: string; by: string; ts: number };
+  /** `nick` (an owner) is invited into `room` by `by`. */
+  | { op: 'invite'; room: string; nick: string; by: string; ts: number }
+  /** A resume identity: `secretHash` is the SHA-256 (hex) of the secret part of its token. */
+  | { op: 'identity'; id: string; secretHash: string; ts: number }
+  /**
+   * Everything `from` owns (memberships, invites, rooms it created, its private messages) passes to
+   * `to`: an unregistered user registered their nick, so their identity becomes the account.
+   */
+  | { op: 'owner-rename'; from: string; to: string };
 
 /** Everything written in one transaction. */
 export interface WriteBatch {
@@ -79,6 +90,15 @@ export interface StoreSnapshot {
   invites?: { room: string; nick: string }[];
 }
 
+/** A room read back into memory when someone joins it (rooms with nobody in them leave memory). */
+export interface LoadedRoom {
+  room: StoredRoom;
+  /** Owners invited into it. */
+  invites: string[];
+  /** Its latest messages, oldest first (at most the `recent` asked for). */
+  recent: RoomMessage[];
+}
+
 export interface HistoryQuery {
   /** Only ids below this (older page). */
   before?: number;
@@ -101,8 +121,15 @@ export interface MessageStore {
    * `before` (or overall).
    */
   roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]>;
-  /** Private messages sent or received by `nick` (a nick key), optionally only those with `peer`. */
-  privateHistory(nick: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]>;
+  /**
+   * Private messages sent or received by `owner` (an account's nick key or `~<identity>`, see
+   * migrations/004), optionally only those with the nick `peer`.
+   */
+  privateHistory(owner: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]>;
+  /** One room with its invites and latest `recent` messages; null when it was never created. */
+  loadRoom(name: string, recent: number): Promise<LoadedRoom | null>;
+  /** The stored SHA-256 of a resume identity's secret; null when there is no such identity. */
+  identitySecret(id: string): Promise<string | null>;
   /**
    * Takes `count` ids from the message id sequence, ascending. Messages written later with these
    * ids keep the id order of the sequence, so the server can give a message its cursor the moment

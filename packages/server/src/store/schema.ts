@@ -63,9 +63,20 @@ export interface MessagesTable {
   recipient_key: GeneratedAlways<string | null>;
   /** 'alice bob' (sorted nick keys) for private messages; NULL for room messages. */
   pm_pair: GeneratedAlways<string | null>;
+  /** 004: owners of a private message's ends (account nick key or `~<identity>`); NULL for room messages. */
+  sender_owner: ColumnType<string | null, string | null | undefined, string | null>;
+  recipient_owner: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** 004: resume identities of users without an account (see migrations/004_identities.sql). */
+export interface IdentitiesTable {
+  id: string;
+  secret_hash: string;
+  created_at: Timestamp;
 }
 
 export interface ChatSchema {
+  identities: IdentitiesTable;
   users: UsersTable;
   rooms: RoomsTable;
   memberships: MembershipsTable;

@@ -18,6 +18,8 @@ class MemoryLink implements Link {
   destroy() {
     this.destroyed = true;
   }
+  pauseInput() {}
+  resumeInput() {}
   frames() {
     return this.written.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   }
@@ -28,7 +30,7 @@ function hostWithBuggyCore(logs: string[]): ConnectionHost {
   const core = {
     connect() {},
     disconnect() {},
-    isAuthenticating: () => false,
+    isBusy: () => false,
     handle(_s: Connection, frame: ClientFrame) {
       if (frame.type === 'rooms') throw new Error('boom');
       if (frame.type === 'ping') _s.send({ type: 'pong', ref: frame.ref! });

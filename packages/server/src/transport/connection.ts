@@ -9,7 +9,6 @@ import {
   ERRORS,
   type ByeFrame,
   type ClientFrame,
-  type ClientFrameType,
   type CodedError,
   type ErrorCode,
   type ServerFrame,
@@ -19,14 +18,29 @@ import type { Room } from '../core/room.js';
 import type { Dialect, Session } from '../core/session.js';
 import { EncodedFrame } from './encoded-frame.js';
 import type { Link } from './link.js';
+import { BAD_INPUT_COST, costOf } from './command-cost.js';
 import { PlainDialect } from './plain-dialect.js';
 import type { SecurityPolicy } from './security/security-options.js';
 import { TokenBucket } from './security/token-bucket.js';
 
-/** Commands that cost the flood budget: everything that stores, fans out or reads the database. */
-const LIMITED = new Set<ClientFrameType>(['msg', 'pm', 'join', 'nick', 'topic', 'history', 'pm-history', 'register', 'mode', 'invite']);
-/** Commands held in all (limited or not) while waiting, before further ones are refused. */
-const MAX_HELD = 64;
+/**
+ * Input lines read but not yet handled, past which the connection stops reading (the socket is
+ * paused, so the kernel's buffers and then the peer's writes fill up). Reading resumes below half.
+ * The lines of one chunk already read are kept (at most one read, 64 KiB, of bytes).
+ */
+const INBOX_PAUSE_LINES = 32;
+/** While output is queued beyond this share of the send-queue bound, no more input is handled. */
+const OUTPUT_SOFT_SHARE = 4;
+/** How often a connection waiting for its peer to read its output looks again. */
+const OUTPUT_POLL_MS = 5;
+
+/** One client command, ready to run once the connection's budget allows. */
+export interface Work {
+  /** Flood budget (tokens) it costs; see command-cost.ts. */
+  cost: number;
+  run(): void;
+  ref?: string;
+}
 
 export interface ConnectionHost {
   readonly core: ChatCore<Connection>;
@@ -44,9 +58,12 @@ export interface ConnectionHost {
   forget(connection: Connection): void;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export class Connection implements Session {
   nick: string | null = null;
   key: string | null = null;
+  owner: string | null = null;
   readonly rooms = new Set<Room>();
   readonly #host: ConnectionHost;
   readonly #link: Link;
@@ -56,10 +73,14 @@ export class Connection implements Session {
   #checkScheduled = false;
   #authFailures = 0;
   readonly #bucket: TokenBucket | null;
-  /** Commands held back, in order: waiting for flood budget or for the hello's password check. */
-  readonly #held: ClientFrame[] = [];
-  #heldLimited = 0;
-  #drainTimer: NodeJS.Timeout | null = null;
+  /** Lines read and not yet handled, in order (raw: decoding happens when their turn comes). */
+  #inbox: Buffer[] = [];
+  #inboxHead = 0;
+  /** The next command, decoded, waiting for flood budget. */
+  #next: Work | null = null;
+  #inputPaused = false;
+  #pumping = false;
+  #pumpTimer: NodeJS.Timeout | null = null;
   #registrationTimer: NodeJS.Timeout | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #lastInput = performance.now();
@@ -103,62 +124,121 @@ export class Connection implements Session {
     this.#pingSentAt = null;
   }
 
-  /** The core finished checking this connection's password: release the input held meanwhile. */
-  loginSettled(): void {
-    if (!this.#drainTimer) this.#drain();
+  /** The core finished a command that was waiting for the database or a password check. */
+  resume(): void {
+    this.#pump();
+  }
+
+  /** The peer's IP address (without the port): per-address limits count by it. */
+  get address(): string {
+    const colon = this.remote.lastIndexOf(':');
+    return colon > 0 ? this.remote.slice(0, colon) : this.remote;
+  }
+
+  /** Resolves once this connection's queued output is under its soft limit (or it is closed). */
+  whenWritable(): Promise<void> {
+    if (!this.isOpen || this.#link.buffered <= this.#outputSoftLimit) return Promise.resolve();
+    return new Promise((resolve) => {
+      const look = () => {
+        if (!this.isOpen || this.#link.buffered <= this.#outputSoftLimit) resolve();
+        else setTimeout(look, OUTPUT_POLL_MS);
+      };
+      setTimeout(look, OUTPUT_POLL_MS);
+    });
+  }
+
+  /** Output queued beyond which this connection's input waits (its own answers first). */
+  get #outputSoftLimit(): number {
+    return this.#host.maxSendQueueBytes / OUTPUT_SOFT_SHARE;
   }
 
   /**
-   * Hands one command to the core, or holds it: behind the flood budget (a token bucket per
-   * connection), or while a password check is running. Held commands run in order; past the
-   * bound, new ones are refused with TC_ERR_RATE_LIMITED. Other connections are never delayed.
+   * Handles a command now, outside the inbox and the flood budget: for follow-ups of a command
+   * already paid for (the plain-text dialect leaving its previous room after a join).
    */
   dispatch(frame: ClientFrame): void {
-    if (!this.isOpen) return;
-    if (frame.type === 'quit' || frame.type === 'ping' || frame.type === 'pong') return this.#handleNow(frame);
-    const limited = this.#bucket !== null && LIMITED.has(frame.type);
-    const waiting = this.#held.length > 0 || this.#host.core.isAuthenticating(this);
-    if (!waiting && (!limited || this.#bucket!.take())) return this.#handleNow(frame);
-    const maxQueued = this.#host.security?.flood?.maxQueued ?? 0;
-    if (limited ? this.#heldLimited >= maxQueued : this.#held.length >= MAX_HELD) {
-      return this.sendError(codedError('TC_ERR_RATE_LIMITED', `${this.#held.length} commands are already waiting`), frame.ref);
-    }
-    this.#held.push(frame);
-    if (limited) this.#heldLimited++;
-    if (!this.#drainTimer) this.#drain();
+    if (this.isOpen) this.#run({ cost: 0, run: () => this.#host.core.handle(this, frame), ref: frame.ref });
   }
 
-  #drain(): void {
-    while (this.#held.length > 0 && this.isOpen) {
-      if (this.#host.core.isAuthenticating(this)) return; // loginSettled() resumes
-      const frame = this.#held[0]!;
-      const limited = this.#bucket !== null && LIMITED.has(frame.type);
-      if (limited && !this.#bucket!.take()) {
-        this.#drainTimer = setTimeout(() => {
-          this.#drainTimer = null;
-          this.#drain();
-        }, this.#bucket!.msUntilNext());
-        return;
-      }
-      this.#held.shift();
-      if (limited) this.#heldLimited--;
-      this.#handleNow(frame);
-    }
-  }
-
-  #handleNow(frame: ClientFrame): void {
+  /**
+   * Handles the inbox in order, one command at a time, while the connection may go on: its
+   * flood budget covers the next command (a token bucket: every command has a cost), no command
+   * of its own is waiting for the database or a password check, and the peer has read its output
+   * down to the soft limit. Otherwise it waits (a timer for the budget, `resume` for the core, a
+   * short poll for the peer). Other connections are never delayed by it.
+   */
+  #pump(): void {
+    if (this.#pumping) return; // re-entered from a command's own effects: the loop below goes on
+    this.#pumping = true;
     try {
-      this.#host.core.handle(this, frame);
+      while (this.isOpen && (this.#next !== null || this.#inboxHead < this.#inbox.length)) {
+        if (this.#host.core.isBusy(this)) return; // resume() calls back
+        if (this.#link.buffered > this.#outputSoftLimit) return this.#wait(OUTPUT_POLL_MS);
+        if (this.#next === null) {
+          const line = this.#inbox[this.#inboxHead]!;
+          this.#inbox[this.#inboxHead++] = EMPTY;
+          this.#next = this.#interpret(line);
+          if (this.#next === null) continue;
+        }
+        const work = this.#next;
+        if (this.#bucket !== null && work.cost > 0 && !this.#bucket.take(work.cost)) return this.#wait(this.#bucket.msUntilNext(work.cost));
+        this.#next = null;
+        this.#run(work);
+      }
+    } finally {
+      this.#pumping = false;
+      this.#compactInbox();
+    }
+  }
+
+  #wait(ms: number): void {
+    if (this.#pumpTimer) return;
+    this.#pumpTimer = setTimeout(() => {
+      this.#pumpTimer = null;
+      this.#pump();
+    }, Math.max(1, ms));
+  }
+
+  #compactInbox(): void {
+    if (this.#inboxHead === this.#inbox.length) {
+      this.#inbox = [];
+      this.#inboxHead = 0;
+    } else if (this.#inboxHead > 1024) {
+      this.#inbox = this.#inbox.slice(this.#inboxHead);
+      this.#inboxHead = 0;
+    }
+    if (this.#inputPaused && this.#inbox.length - this.#inboxHead < INBOX_PAUSE_LINES / 2) {
+      this.#inputPaused = false;
+      this.#link.resumeInput();
+    }
+  }
+
+  /** One line becomes a command with its cost (a coded error is a command too: it has a cost). */
+  #interpret(line: Buffer): Work | null {
+    if (this.#plain) return this.#plain.interpret(line);
+    if (line.length === 0) return null;
+    const decoded = decodeClientFrame(line);
+    if (!decoded.ok) {
+      const { error, ref } = decoded;
+      return { cost: BAD_INPUT_COST, run: () => this.sendError(error, ref), ref };
+    }
+    const frame = decoded.frame;
+    return { cost: costOf(frame), run: () => this.#host.core.handle(this, frame), ref: frame.ref };
+  }
+
+  #run(work: Work): void {
+    try {
+      work.run();
     } catch (err) {
       // Supervision: a bug triggered by this client's input answers this client only.
       this.#host.log(`error: while handling input from ${this.nick ?? this.remote}: ${(err as Error).stack ?? err}`);
-      this.sendError(codedError('TC_ERR_INTERNAL'), frame.ref);
+      this.sendError(codedError('TC_ERR_INTERNAL'), work.ref);
     }
   }
 
   readonly #registrationExpired = (): void => {
     this.#registrationTimer = null;
-    if (this.key !== null || !this.isOpen || this.#host.core.isAuthenticating(this)) return;
+    if (this.key !== null || !this.isOpen || this.#host.core.isBusy(this)) return;
     this.#host.log(`closing ${this.remote}: TC_ERR_REGISTRATION_TIMEOUT`);
     this.close({ type: 'bye', code: 'TC_ERR_REGISTRATION_TIMEOUT', reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message });
   };
@@ -192,33 +272,32 @@ export class Connection implements Session {
   };
 
   #stopTimers(): void {
-    if (this.#drainTimer) clearTimeout(this.#drainTimer);
+    if (this.#pumpTimer) clearTimeout(this.#pumpTimer);
     if (this.#registrationTimer) clearTimeout(this.#registrationTimer);
     if (this.#heartbeatTimer) clearTimeout(this.#heartbeatTimer);
-    this.#drainTimer = this.#registrationTimer = this.#heartbeatTimer = null;
-    this.#held.length = 0;
-    this.#heldLimited = 0;
+    this.#pumpTimer = this.#registrationTimer = this.#heartbeatTimer = null;
+    this.#inbox = [];
+    this.#inboxHead = 0;
+    this.#next = null;
   }
 
   get isOpen(): boolean {
     return !this.#closing && !this.#closed;
   }
 
-  /** One line (TCP) or message (WebSocket) from the client, without its newline. */
+  /**
+   * One line (TCP) or message (WebSocket) from the client, without its newline. It waits in the
+   * inbox for its turn; past INBOX_PAUSE_LINES waiting, the link stops reading.
+   */
   receive(line: Buffer): void {
     if (!this.isOpen || !this.#host.accepting) return;
     this.noteAlive();
-    try {
-      if (this.#plain) return this.#plain.receive(line);
-      if (line.length === 0) return;
-      const decoded = decodeClientFrame(line);
-      if (!decoded.ok) return this.sendError(decoded.error, decoded.ref);
-      this.dispatch(decoded.frame);
-    } catch (err) {
-      // Supervision: a bug triggered by this client's input answers this client only.
-      this.#host.log(`error: while handling input from ${this.nick ?? this.remote}: ${(err as Error).stack ?? err}`);
-      this.sendError(codedError('TC_ERR_INTERNAL'));
+    this.#inbox.push(Buffer.from(line)); // the framer's buffer is only valid during this call
+    if (!this.#inputPaused && this.#inbox.length - this.#inboxHead >= INBOX_PAUSE_LINES) {
+      this.#inputPaused = true;
+      this.#link.pauseInput();
     }
+    this.#pump();
   }
 
   /** A framing error from the transport (line too long, input overflow). */

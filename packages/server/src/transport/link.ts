@@ -12,6 +12,10 @@ export interface Link {
   end(): void;
   /** Closes now, dropping what is queued. */
   destroy(): void;
+  /** Stops reading the peer's input (its writes back up into the kernel, then into the peer). */
+  pauseInput(): void;
+  /** Reads the peer's input again. */
+  resumeInput(): void;
   /** A transport-level heartbeat (WebSocket ping), answered by `Connection.noteAlive`; absent: a `ping` frame is sent. */
   ping?(): void;
 }

@@ -9,6 +9,8 @@
  * unregistered nick is asked to choose a password, which registers it.
  */
 import { isUtf8 } from 'node:buffer';
+
+const EMPTY = Buffer.alloc(0);
 import {
   codedError,
   helpLines,
@@ -25,21 +27,21 @@ import {
   type CodedError,
 } from '@teamchat/protocol';
 import type { ChatCore } from '../core/chat-core.js';
-import type { Connection } from './connection.js';
+import { BAD_INPUT_COST, costOf, HELP_COST, PASSWORD_COST, PROMPT_COST } from './command-cost.js';
+import type { Connection, Work } from './connection.js';
 import type { EncodedFrame } from './encoded-frame.js';
 
-/** Lines kept while a password is being checked (a script may type ahead). */
-const MAX_TYPED_AHEAD = 32;
+/** Frames about one room: a plain-text user sees those of the current room only. */
+const ROOM_FRAMES = new Set(['message', 'presence', 'topic', 'nick']);
 
 export class PlainDialect {
-  #stage: 'nick' | 'password' | 'new-password' | 'checking' | 'room' | 'chat' = 'nick';
+  #stage: 'nick' | 'password' | 'new-password' | 'room' | 'chat' = 'nick';
   #room: string | null = null;
   /** A room asked for and not yet entered: it becomes current on its `joined`. */
   #pendingRoom: string | null = null;
   /** From a `PASS <password>` line sent before the nickname. */
   #pass: string | undefined;
   #pendingNick = '';
-  #typedAhead: Buffer[] = [];
   /** Oldest message id shown in the current room: `/history` pages before it. */
   #oldest: number | undefined;
   readonly #conn: Connection;
@@ -54,22 +56,21 @@ export class PlainDialect {
     this.#conn.writeText(NICK_PROMPT);
   }
 
-  receive(bytes: Buffer): void {
-    if (this.#stage === 'checking') {
-      if (this.#typedAhead.length < MAX_TYPED_AHEAD) this.#typedAhead.push(Buffer.from(bytes));
-      else this.#fail(codedError('TC_ERR_RATE_LIMITED', 'wait for the password check'));
-      return;
-    }
-    if (!isUtf8(bytes)) return this.#fail(codedError('TC_ERR_BAD_UTF8'));
+  /**
+   * One line becomes a command with its cost. Lines are interpreted one at a time, when their
+   * turn comes (the connection waits while a password check runs), so the stage is current.
+   */
+  interpret(bytes: Buffer): Work | null {
+    if (!isUtf8(bytes)) return this.#failing(codedError('TC_ERR_BAD_UTF8'));
     const line = bytes.toString('utf8').trim();
     switch (this.#stage) {
       case 'nick':
-        return this.#chooseNick(line);
+        return { cost: PROMPT_COST, run: () => this.#chooseNick(line) };
       case 'password':
       case 'new-password':
-        return this.#password(line);
+        return { cost: line === '' ? 0 : PASSWORD_COST, run: () => this.#password(line) };
       case 'room':
-        return this.#chooseRoom(line);
+        return { cost: PROMPT_COST, run: () => this.#chooseRoom(line) };
       case 'chat':
         return this.#chat(line);
     }
@@ -78,6 +79,8 @@ export class PlainDialect {
   /** Renders a frame for this user, noting what it needs to remember. */
   render(encoded: EncodedFrame): Buffer {
     const frame = encoded.frame;
+    // A room the user has left (or is leaving, after a switch) stays silent.
+    if (ROOM_FRAMES.has(frame.type) && 'room' in frame && frame.room !== undefined && frame.room !== this.#room) return EMPTY;
     if (frame.type === 'joined' && frame.room === this.#pendingRoom) this.#entered(frame.room);
     if (frame.type === 'joined' && frame.room === this.#room) this.#oldest = frame.history[0]?.id;
     if (frame.type === 'history' && frame.room === this.#room && frame.messages.length > 0) this.#oldest = frame.messages[0]!.id;
@@ -108,8 +111,6 @@ export class PlainDialect {
   /** Logs in with the nick typed last; may finish later (a password check runs off the event loop). */
   #login(password: string | undefined, register: boolean): void {
     const asked = this.#stage;
-    this.#stage = 'checking';
-    let sync = true;
     this.#core.login(this.#conn, { nick: this.#pendingNick, restore: false, ...(password !== undefined ? { password, register } : {}) }, (error) => {
       this.#pass = undefined;
       if (!error) {
@@ -130,15 +131,7 @@ export class PlainDialect {
         this.#stage = 'nick';
         this.#conn.writeText(NICK_PROMPT);
       }
-      if (!sync) this.#replayTypedAhead();
     });
-    sync = false;
-  }
-
-  #replayTypedAhead(): void {
-    const lines = this.#typedAhead;
-    this.#typedAhead = [];
-    for (const line of lines) this.#conn.receive(line);
   }
 
   #chooseRoom(line: string): void {
@@ -154,13 +147,13 @@ export class PlainDialect {
     this.#enter(room, key);
   }
 
-  #chat(line: string): void {
+  #chat(line: string): Work | null {
     const input = parseUserInput(line);
     switch (input.kind) {
       case 'empty':
-        return;
+        return null;
       case 'error':
-        return this.#fail(input.error);
+        return this.#failing(input.error);
       case 'text':
         return this.#inRoom((room) => ({ type: 'msg', room, text: input.text }));
     }
@@ -168,44 +161,37 @@ export class PlainDialect {
     switch (cmd.name) {
       case 'join': {
         const room = normalizeRoom(cmd.room);
-        if (!room) return this.#fail(codedError('TC_ERR_BAD_ROOM', cmd.room));
+        if (!room) return this.#failing(codedError('TC_ERR_BAD_ROOM', cmd.room));
         // The current room is left once the new one is entered (a wrong key keeps you where you are).
-        return this.#enter(room, cmd.key);
+        return this.#command({ type: 'join', room, ...(cmd.key !== undefined ? { key: cmd.key } : {}) }, () => {
+          if (room !== this.#room) this.#pendingRoom = room;
+        });
       }
       case 'register':
-        return this.#handle({ type: 'register', password: cmd.password });
+        return this.#command({ type: 'register', password: cmd.password });
       case 'login':
-        return this.#fail(codedError('TC_ERR_ALREADY_REGISTERED', 'you are logged in'));
+        return this.#failing(codedError('TC_ERR_ALREADY_REGISTERED', 'you are logged in'));
       case 'mode': {
         const c = cmd.change;
-        if (!c) return this.#handle({ type: 'mode', room: cmd.room });
-        if (c.mode === '+k') return this.#handle({ type: 'mode', room: cmd.room, key: c.key });
-        if (c.mode === '-k') return this.#handle({ type: 'mode', room: cmd.room, key: null });
-        return this.#handle({ type: 'mode', room: cmd.room, inviteOnly: c.mode === '+i' });
+        if (!c) return this.#command({ type: 'mode', room: cmd.room });
+        if (c.mode === '+k') return this.#command({ type: 'mode', room: cmd.room, key: c.key });
+        if (c.mode === '-k') return this.#command({ type: 'mode', room: cmd.room, key: null });
+        return this.#command({ type: 'mode', room: cmd.room, inviteOnly: c.mode === '+i' });
       }
-      case 'invite': {
-        const room = cmd.room ?? this.#room;
-        if (!room) return this.#fail(codedError('TC_ERR_NOT_IN_ROOM', 'you are not in a room; /invite <nick> <room>'));
-        return this.#handle({ type: 'invite', nick: cmd.nick, room });
-      }
+      case 'invite':
+        return cmd.room ? this.#command({ type: 'invite', nick: cmd.nick, room: cmd.room }) : this.#inRoom((room) => ({ type: 'invite', nick: cmd.nick, room }));
       case 'part': {
-        const room = cmd.room ?? this.#room;
-        if (!room) return this.#fail(codedError('TC_ERR_NOT_IN_ROOM', 'you are not in a room; /join <room>'));
-        this.#handle({ type: 'part', room });
-        if (normalizeRoom(room) === this.#room) {
-          this.#room = null;
-          this.#line('* You are in no room now: /join <room> to enter one.');
-        }
-        return;
+        if (cmd.room) return this.#command({ type: 'part', room: cmd.room }, () => this.#leaving(cmd.room!));
+        return this.#inRoom((room) => ({ type: 'part', room }), () => this.#leaving(this.#room!));
       }
       case 'users':
-        return cmd.room ? this.#handle({ type: 'users', room: cmd.room }) : this.#inRoom((room) => ({ type: 'users', room }));
+        return cmd.room ? this.#command({ type: 'users', room: cmd.room }) : this.#inRoom((room) => ({ type: 'users', room }));
       case 'rooms':
-        return this.#handle({ type: 'rooms' });
+        return this.#command({ type: 'rooms', ...(cmd.after !== undefined ? { after: cmd.after } : {}) });
       case 'pm':
-        return this.#handle({ type: 'pm', to: cmd.to, text: cmd.text });
+        return this.#command({ type: 'pm', to: cmd.to, text: cmd.text });
       case 'nick':
-        return this.#handle({ type: 'nick', nick: cmd.nick });
+        return this.#command({ type: 'nick', nick: cmd.nick });
       case 'me':
         return this.#inRoom((room) => ({ type: 'msg', room, text: cmd.text, action: true }));
       case 'topic':
@@ -215,34 +201,66 @@ export class PlainDialect {
         return this.#inRoom((room) => ({ type: 'history', room, limit, ...(this.#oldest !== undefined ? { before: this.#oldest } : {}) }));
       }
       case 'help':
-        return this.#line(['* Commands:', ...helpLines().map((l) => `*   ${l}`)].join(PLAIN_EOL));
+        return { cost: HELP_COST, run: () => this.#line(['* Commands:', ...helpLines().map((l) => `*   ${l}`)].join(PLAIN_EOL)) };
       case 'quit':
-        return this.#core.quit(this.#conn, cmd.reason);
+        return { cost: 0, run: () => this.#core.quit(this.#conn, cmd.reason) };
     }
   }
 
+  /** A `/part` of the current room leaves the user in no room. */
+  #leaving(raw: string): void {
+    if (normalizeRoom(raw) !== this.#room) return;
+    this.#room = null;
+    this.#line('* You are in no room now: /join <room> to enter one.');
+  }
+
+  /** The room prompt's answer: goes through the core like `/join` (it was paid for as a prompt line). */
   #enter(room: string, key: string | undefined): void {
-    if (room === this.#room) return this.#core.join(this.#conn, room, undefined, undefined);
     this.#pendingRoom = room;
     this.#conn.dispatch({ type: 'join', room, ...(key !== undefined ? { key } : {}) });
   }
 
-  /** The `joined` of the room asked for: it becomes current, and the previous one is left. */
+  /**
+   * The `joined` of the room asked for: it becomes current, and every other room is left. Not
+   * just the previous one: joins that waited behind flood control may have entered rooms the user
+   * never saw, which would otherwise go on talking as if they were the current one.
+   */
   #entered(room: string): void {
-    const previous = this.#room;
     this.#pendingRoom = null;
     this.#room = room;
     this.#oldest = undefined;
-    if (previous && previous !== room) queueMicrotask(() => this.#conn.dispatch({ type: 'part', room: previous }));
+    const others = [...this.#conn.rooms].map((r) => r.name).filter((name) => name !== room);
+    // After this delivery: the core is in the middle of sending the `joined`.
+    if (others.length > 0) queueMicrotask(() => {
+      for (const name of others) this.#conn.dispatch({ type: 'part', room: name });
+    });
   }
 
-  #inRoom(build: (room: string) => ClientFrame): void {
-    if (!this.#room) return this.#fail(codedError('TC_ERR_NOT_IN_ROOM', 'you are not in a room; /join <room>'));
-    this.#handle(build(this.#room));
+  /** A command about the current room, built when it runs (the current room may change meanwhile). */
+  #inRoom(build: (room: string) => ClientFrame, after?: () => void): Work {
+    const probe = build(this.#room ?? 'x');
+    return {
+      cost: costOf(probe),
+      run: () => {
+        if (!this.#room) return this.#fail(codedError('TC_ERR_NOT_IN_ROOM', 'you are not in a room; /join <room>'));
+        this.#core.handle(this.#conn, build(this.#room));
+        after?.();
+      },
+    };
   }
 
-  #handle(frame: ClientFrame): void {
-    this.#conn.dispatch(frame);
+  #command(frame: ClientFrame, before?: () => void): Work {
+    return {
+      cost: costOf(frame),
+      run: () => {
+        before?.();
+        this.#core.handle(this.#conn, frame);
+      },
+    };
+  }
+
+  #failing(error: CodedError): Work {
+    return { cost: BAD_INPUT_COST, run: () => this.#fail(error) };
   }
 
   #fail(error: CodedError): void {

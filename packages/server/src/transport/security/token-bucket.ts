@@ -35,17 +35,17 @@ export class TokenBucket {
     this.#at = now;
   }
 
-  /** Takes one token when there is one. */
-  take(): boolean {
+  /** Takes `cost` tokens (default one; fractions allowed) when there are that many. */
+  take(cost = 1): boolean {
     this.#refill();
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < cost) return false;
+    this.#tokens -= cost;
     return true;
   }
 
-  /** Milliseconds until a token is available (0: now). */
-  msUntilNext(): number {
+  /** Milliseconds until `cost` tokens are available (0: now). */
+  msUntilNext(cost = 1): number {
     this.#refill();
-    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.#rate);
+    return this.#tokens >= cost ? 0 : Math.ceil((cost - this.#tokens) / this.#rate);
   }
 }

@@ -63,6 +63,14 @@ class TcpLink implements Link {
   destroy(): void {
     this.socket.destroy();
   }
+
+  pauseInput(): void {
+    this.socket.pause();
+  }
+
+  resumeInput(): void {
+    if (!this.socket.destroyed) this.socket.resume();
+  }
 }
 
 /** Starts listening; resolves with the bound server. */

@@ -34,6 +34,14 @@ class WsLink implements Link {
   ping(): void {
     this.ws.ping();
   }
+
+  pauseInput(): void {
+    this.ws.pause();
+  }
+
+  resumeInput(): void {
+    this.ws.resume();
+  }
 }
 
 export class WsListener {
