@@ -3,6 +3,9 @@
  * `teamchat serve`; keys go in with send-keys and the screen is read with capture-pane.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
@@ -21,8 +24,11 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   let server: SpawnedServer;
   let tmux: TmuxSession | undefined;
   let bob: JsonClient | undefined;
+  /** The client's TEAMCHAT_HOME (resume tokens): never the real home folder. */
+  let home: string;
 
   beforeAll(async () => {
+    home = mkdtempSync(path.join(tmpdir(), 'teamchat-tui-home-'));
     server = await spawnServer();
   });
 
@@ -30,6 +36,7 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     bob?.close();
     await tmux?.kill();
     await server?.cleanup();
+    rmSync(home, { recursive: true, force: true });
   });
 
   it('shows the joined rooms in the sidebar and a message from another client', async () => {
@@ -43,7 +50,7 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
       height: 40,
       cwd: REPO_ROOT,
       // A person's terminal, not CI: with CI set, Ink renders only a final frame (is-in-ci).
-      env: { TERM: 'xterm-256color', CI: 'false', CONTINUOUS_INTEGRATION: 'false' },
+      env: { TERM: 'xterm-256color', CI: 'false', CONTINUOUS_INTEGRATION: 'false', TEAMCHAT_HOME: home },
     });
 
     const ready = await tmux.waitFor((s) => /\[connected\]/.test(s) && s.includes('#general') && s.includes('#random'), 'the sidebar and a connected status bar');
@@ -73,5 +80,8 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     const after = await tmux.waitFor((s) => /EXIT=\d+/.test(s), 'the client to exit');
     expect(after).toMatch(/EXIT=0/);
     await bob.next('presence', (p) => p.nick === 'alice' && p.event === 'quit');
+    // The full-screen client keeps the server's resume token too, for the next run.
+    const tokens = JSON.parse(readFileSync(path.join(home, 'tokens.json'), 'utf8'));
+    expect(tokens.servers[`127.0.0.1:${server.tcpPort}`]).toEqual({ alice: expect.any(String) });
   });
 });

@@ -54,11 +54,15 @@ export interface SpawnedServer {
   cleanup(): Promise<void>;
 }
 
+/** One throwaway TEAMCHAT_HOME for every process the tests start: resume tokens never reach the real home. */
+let testHome: string | undefined;
+
 /** Starts `node bin/teamchat <args>` with the repo's tsx loader. */
 export function spawnTeamchat(args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  testHome ??= mkdtempSync(path.join(tmpdir(), 'teamchat-home-'));
   return spawn(process.execPath, [TEAMCHAT_BIN, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: { ...process.env, NO_COLOR: '1', TEAMCHAT_HOME: testHome, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }

@@ -48,8 +48,8 @@ const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
 };
 
 const SERVER_SPECS: Record<ServerFrameType, Spec> = {
-  welcome: { v: 'int', nick: 'string', server: 'string', rooms: 'string[]', limits: 'object' },
-  joined: { room: 'string', topic: 'string|null', users: 'string[]', history: 'object[]', more: 'boolean' },
+  welcome: { v: 'int', nick: 'string', server: 'string', rooms: 'string[]', limits: 'object', account: 'boolean?', token: 'string?' },
+  joined: { room: 'string', topic: 'string|null', users: 'string[]', usersTotal: 'int?', history: 'object[]', more: 'boolean' },
   parted: { room: 'string' },
   message: { id: 'int', ts: 'number', room: 'string', nick: 'string', text: 'string', action: 'boolean?' },
   pm: { id: 'int', ts: 'number', from: 'string', to: 'string', text: 'string', action: 'boolean?' },

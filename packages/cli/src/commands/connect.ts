@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isValidNick, normalizeRoom } from '@teamchat/protocol';
-import { parsePositiveInt } from '../parse.js';
+import { parseDuration, parsePositiveInt } from '../parse.js';
 
 interface ConnectFlags {
   nick?: string;
@@ -16,6 +16,8 @@ interface ConnectFlags {
   tls?: boolean;
   ca?: string;
   password?: string;
+  connectTimeout: number;
+  token: boolean;
 }
 
 const LINE_MODE_HELP = `
@@ -29,6 +31,9 @@ Line mode (used when stdin or stdout is not a terminal, or with --line):
     * bob has joined general       a notice
     ! ... [TC_ERR_...]             an error, with its code
   A nick already in use at start is an error (exit 1): pick another one.
+  A server that cannot be reached within --connect-timeout (15s) is an error (exit 1):
+    teamchat connect: cannot reach host:port: connection refused (ECONNREFUSED); gave up after 15s
+  A bad address or flag is a usage error (exit 2).
 
 Examples:
   teamchat connect localhost:5555 --nick alice --room general
@@ -39,6 +44,11 @@ function roomArg(value: string, previous: string[]): string[] {
   const room = normalizeRoom(value);
   if (!room) throw new InvalidArgumentError('must be a room name: 1-32 letters, digits, _ . or - [TC_ERR_BAD_ROOM]');
   return [...previous, room];
+}
+
+/** `--connect-timeout`: a duration, or 0 to keep retrying. */
+function connectTimeoutArg(value: string): number {
+  return value.trim() === '0' ? 0 : parseDuration(value);
 }
 
 function nickArg(value: string): string {
@@ -58,26 +68,37 @@ export function connectCommand(): Command {
     .option('--tls', 'connect over TLS (a server started with --tls-cert/--tls-key)')
     .addOption(new Option('--ca <file>', 'PEM certificate to trust (a self-signed server); implies --tls'))
     .addOption(new Option('--password <password>', 'password of your registered nick (prefer the environment variable)').env('TEAMCHAT_PASSWORD'))
+    .addOption(
+      new Option('--connect-timeout <duration>', 'line mode: give up (exit 1) when no session is open after this long; 0 keeps retrying')
+        .env('TEAMCHAT_CONNECT_TIMEOUT')
+        .default(15_000, '15s')
+        .argParser(connectTimeoutArg),
+    )
+    .option('--no-token', 'a throwaway identity: neither read nor save the resume token ($TEAMCHAT_HOME/tokens.json)')
     .addHelpText('after', LINE_MODE_HELP)
     .exitOverride()
     .action(async (server: string, flags: ConnectFlags, cmd: Command) => {
-      const { ChatConnection, parseAddress, runLineMode, runTui } = await import('@teamchat/client');
-      const address = parseAddress(server);
-      if (!address) cmd.error(`teamchat connect: bad server address ${JSON.stringify(server)}: expected host:port [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
+      const { ChatConnection, checkAddress, FileTokenStore, runLineMode, runTui } = await import('@teamchat/client');
+      const address = checkAddress(server);
+      if (!address.ok) return cmd.error(`teamchat connect: bad server address ${JSON.stringify(server)}: ${address.reason} [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
       const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
       const lineMode = flags.line === true || !tty;
       if (!flags.nick && lineMode) cmd.error('teamchat connect: --nick is required in line mode [TC_ERR_BAD_ARGUMENT]', { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
       const connection = new ChatConnection({
-        host: address!.host,
-        port: address!.port,
+        host: address.host,
+        port: address.port,
         nick: flags.nick ?? '',
         rooms: flags.room,
         ...(flags.tls || flags.ca ? { tls: flags.ca ? { ca: readCa(flags.ca, cmd) } : {} } : {}),
         ...(flags.password !== undefined ? { password: flags.password } : {}),
+        ...(flags.token ? { tokens: new FileTokenStore() } : {}),
+        // A script must not hang on a server that is not there; a person at a terminal sees the
+        // status bar and may wait.
+        ...(lineMode && flags.connectTimeout > 0 ? { giveUpAfterMs: flags.connectTimeout } : {}),
       });
       let code: number;
       if (lineMode) {
-        code = await runLineMode({ connection, input: process.stdin, output: process.stdout });
+        code = await runLineMode({ connection, input: process.stdin, output: process.stdout, errors: process.stderr });
       } else {
         const noColor = !flags.color || (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '');
         code = await runTui({ connection, noColor, scrollbackCap: flags.scrollback });

@@ -13,6 +13,16 @@
  * message that was on the wire when the connection dropped is looked for in the resumed
  * history and resent only when it is not there, so it is delivered exactly once.
  *
+ * Identity: the server gives a client that is not logged in to an account a secret resume token
+ * in `welcome`. The connection keeps the latest one and sends it in every `hello` (reconnects
+ * included), so it stays the same person; with a `tokens` store it also files the token (per
+ * server and nick) for the next run and presents it at the first `hello`. Tokens never reach the
+ * listeners.
+ *
+ * Giving up: by default a connection retries forever. With `giveUpAfterMs`, when no session
+ * could be opened (no `welcome`) that long after `start()`, it stops and emits `closed` with
+ * `unreachable` set and a reason such as `cannot reach host:port: connection refused (ECONNREFUSED)`.
+ *
  * @example
  * const conn = new ChatConnection({ host: 'localhost', port: 5555, nick: 'alice', rooms: ['general'] });
  * conn.on((event) => { if (event.kind === 'frame') console.log(event.frame); });
@@ -38,8 +48,10 @@ import {
   type RoomMessage,
   type ServerFrame,
 } from '@teamchat/protocol';
+import { formatAddress } from './address.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { SeenIds } from './seen-ids.js';
+import type { TokenStore } from './token-store.js';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
@@ -69,8 +81,12 @@ export type ConnectionEvent =
   | { kind: 'nick-rejected'; error: ErrorFrame }
   /** Registered and resumed (`first`: the first time). */
   | { kind: 'ready'; first: boolean }
-  /** The connection is closed for good (quit, or a fatal error). */
-  | { kind: 'closed'; reason: string };
+  /**
+   * The connection is closed for good. `reason` is `quit` after `quit()` or `destroy()`;
+   * otherwise it says why (a fatal error from the server, or, with `unreachable`, that no
+   * session could be opened within `giveUpAfterMs`).
+   */
+  | { kind: 'closed'; reason: string; unreachable?: boolean };
 
 export interface ChatConnectionOptions {
   host: string;
@@ -89,6 +105,41 @@ export interface ChatConnectionOptions {
   tls?: { ca?: string | Buffer };
   /** Password of a registered nick, sent in hello. */
   password?: string;
+  /** Where resume tokens are kept between runs (see token-store.ts); without it they live only as long as this connection. */
+  tokens?: TokenStore;
+  /**
+   * Stop retrying when no session was opened (no `welcome`) this long after `start()`. Only the
+   * first session: once connected, a dropped connection is retried until `quit()`. Default: never.
+   */
+  giveUpAfterMs?: number;
+  /** One attempt (name lookup, TCP connect, TLS handshake) is abandoned after this long. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+/** Why one connection attempt failed, as a person would say it. */
+function describeFailure(code: string | undefined, message: string): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (ECONNREFUSED)';
+    case 'ETIMEDOUT':
+      return 'timed out (ETIMEDOUT)';
+    case 'ENOTFOUND':
+      return 'host not found (ENOTFOUND)';
+    case 'EAI_AGAIN':
+      return 'host name lookup failed (EAI_AGAIN)';
+    case 'EHOSTUNREACH':
+      return 'host unreachable (EHOSTUNREACH)';
+    case 'ENETUNREACH':
+      return 'network unreachable (ENETUNREACH)';
+    case 'ECONNRESET':
+      return 'connection reset (ECONNRESET)';
+    default:
+      return code ? `${message} (${code})` : message;
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 interface OutboxItem {
@@ -108,7 +159,7 @@ interface GapFill {
 const MAX_GAP_FILL = 5_000;
 
 export class ChatConnection {
-  readonly #opts: Required<Pick<ChatConnectionOptions, 'host' | 'port' | 'maxQueued' | 'pingIntervalMs'>> & ChatConnectionOptions;
+  readonly #opts: Required<Pick<ChatConnectionOptions, 'host' | 'port' | 'maxQueued' | 'pingIntervalMs' | 'connectTimeoutMs'>> & ChatConnectionOptions;
   readonly #listeners = new Set<(event: ConnectionEvent) => void>();
   readonly #backoff: Backoff;
   #socket: Socket | null = null;
@@ -138,22 +189,38 @@ export class ChatConnection {
   #outbox: OutboxItem[] = [];
   #quitting = false;
   #closed = false;
+  #finished = false;
   #retryTimer: NodeJS.Timeout | null = null;
   #pingTimer: NodeJS.Timeout | null = null;
   #lastData = 0;
   #quitWaiters: Array<() => void> = [];
   #sawPromptBytes = '';
 
+  /** `host:port`, canonical: shown, and the key of stored tokens. */
+  readonly #server: string;
+  /** The latest resume token from the server (or from the store, until the first welcome). */
+  #token: string | undefined;
+  /** Nicks the token was filed under in the store during this session. */
+  #tokenFiled = new Set<string>();
+  #giveUpTimer: NodeJS.Timeout | null = null;
+  #attemptTimer: NodeJS.Timeout | null = null;
+  /** Why the latest attempt failed (a person's words), for the give-up message. */
+  #lastFailure: string | null = null;
+  /** Why the connection was closed for good, when it was not a quit. */
+  #closeReason: string | null = null;
+  #unreachable = false;
+
   constructor(options: ChatConnectionOptions) {
-    this.#opts = { maxQueued: 200, pingIntervalMs: 15_000, ...options };
+    this.#opts = { maxQueued: 200, pingIntervalMs: 15_000, connectTimeoutMs: 10_000, ...options };
     this.#backoff = new Backoff(options.backoff);
     for (const raw of options.rooms ?? []) {
       const room = normalizeRoom(raw);
       if (room) this.#wanted.add(room);
     }
+    this.#server = formatAddress(options.host, options.port);
     this.#state = {
       status: 'connecting',
-      server: `${options.host}:${options.port}`,
+      server: this.#server,
       nick: options.nick,
       retryAt: null,
       reason: null,
@@ -186,6 +253,8 @@ export class ChatConnection {
   }
 
   start(): void {
+    const limit = this.#opts.giveUpAfterMs;
+    if (limit !== undefined && limit > 0) this.#giveUpTimer = setTimeout(() => this.#giveUp(limit), limit);
     this.#open();
   }
 
@@ -254,9 +323,10 @@ export class ChatConnection {
   quit(reason?: string, timeoutMs = 2_000): Promise<void> {
     this.#quitting = true;
     this.#clearRetry();
+    this.#clearGiveUp();
     return new Promise<void>((resolve) => {
       if (!this.#socket || this.#socket.destroyed) {
-        this.#finish('quit');
+        this.#finish();
         return resolve();
       }
       this.#quitWaiters.push(resolve);
@@ -269,8 +339,9 @@ export class ChatConnection {
   destroy(): void {
     this.#quitting = true;
     this.#clearRetry();
+    this.#clearGiveUp();
     if (this.#socket) this.#socket.destroy();
-    else this.#finish('closed');
+    else this.#finish();
   }
 
   // ---------- connection lifecycle ----------
@@ -289,16 +360,55 @@ export class ChatConnection {
     this.#ready = false;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
+    let looked = isIP(host) !== 0;
+    socket.once('lookup', () => (looked = true));
+    socket.once('connect', () => (looked = true));
+    this.#attemptTimer = setTimeout(() => {
+      this.#attemptTimer = null;
+      const why = looked ? `timed out (no answer in ${formatMs(this.#opts.connectTimeoutMs)})` : `timed out looking up ${host}`;
+      this.#lastFailure = why;
+      this.#state = { ...this.#state, reason: 'ETIMEDOUT' };
+      socket.destroy();
+    }, this.#opts.connectTimeoutMs);
     socket.on(tls ? 'secureConnect' : 'connect', () => {
+      this.#clearAttempt();
       this.#lastData = Date.now();
+      this.#lastFailure = 'the connection was accepted, but no teamchat server answered';
       this.#sendHello();
       this.#startPing();
     });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => {
-      this.#state = { ...this.#state, reason: (err as NodeJS.ErrnoException).code ?? err.message };
+      const code = (err as NodeJS.ErrnoException).code;
+      this.#lastFailure = describeFailure(code, err.message);
+      this.#state = { ...this.#state, reason: code ?? err.message };
     });
     socket.on('close', () => this.#onClose(socket));
+  }
+
+  /** No session within `giveUpAfterMs`: stop, and say why. */
+  #giveUp(limit: number): void {
+    this.#giveUpTimer = null;
+    if (this.#closed || this.#quitting || this.#registered) return;
+    const pending = this.#socket !== null && this.#attemptTimer !== null;
+    const why = this.#lastFailure ?? (pending ? 'timed out' : 'no answer');
+    this.#closed = true;
+    this.#unreachable = true;
+    this.#closeReason = `cannot reach ${this.#server}: ${why}; gave up after ${formatMs(limit)}`;
+    this.#state = { ...this.#state, reason: this.#closeReason };
+    this.#clearRetry();
+    if (this.#socket) this.#socket.destroy();
+    else this.#finish();
+  }
+
+  #clearGiveUp(): void {
+    if (this.#giveUpTimer) clearTimeout(this.#giveUpTimer);
+    this.#giveUpTimer = null;
+  }
+
+  #clearAttempt(): void {
+    if (this.#attemptTimer) clearTimeout(this.#attemptTimer);
+    this.#attemptTimer = null;
   }
 
   #sendHello(): void {
@@ -312,6 +422,7 @@ export class ChatConnection {
     this.#helloRef = this.#ref('h');
     const pmAfter = this.#everReady ? this.#maxId : undefined;
     this.#pmResumePending = pmAfter !== undefined;
+    const token = this.#currentToken();
     this.#write({
       type: 'hello',
       v: PROTOCOL_VERSION,
@@ -320,12 +431,14 @@ export class ChatConnection {
       rooms,
       ...(pmAfter !== undefined ? { pmAfter } : {}),
       ...(this.#opts.password !== undefined ? { password: this.#opts.password } : {}),
+      ...(token !== undefined ? { token } : {}),
       ref: this.#helloRef,
     });
   }
 
   #onClose(socket: Socket): void {
     if (socket !== this.#socket) return;
+    this.#clearAttempt();
     this.#socket = null;
     this.#stopPing();
     this.#registered = false;
@@ -333,21 +446,25 @@ export class ChatConnection {
     this.#gapFills.clear();
     this.#awaitingJoins.clear();
     for (const item of this.#outbox) if (item.state === 'sent') item.state = 'uncertain';
-    if (this.#quitting || this.#closed) return this.#finish('quit');
+    if (this.#quitting || this.#closed) return this.#finish();
     const delay = this.#backoff.next();
     const retryAt = Date.now() + delay;
     this.#setState({ status: 'reconnecting', retryAt, ready: false });
     this.#retryTimer = setTimeout(() => this.#open(), delay);
   }
 
-  #finish(reason: string): void {
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
     this.#stopPing();
-    const wasClosed = this.#closed;
+    this.#clearGiveUp();
+    this.#clearAttempt();
     this.#closed = true;
     this.#ready = false;
     this.#setState({ status: 'offline', retryAt: null, ready: false });
     for (const resolve of this.#quitWaiters.splice(0)) resolve();
-    if (!wasClosed) this.#emit({ kind: 'closed', reason });
+    const reason = this.#quitting ? 'quit' : (this.#closeReason ?? this.#state.reason ?? 'closed by the server');
+    this.#emit({ kind: 'closed', reason, ...(this.#unreachable && !this.#quitting ? { unreachable: true } : {}) });
   }
 
   #clearRetry(): void {
@@ -378,6 +495,7 @@ export class ChatConnection {
   /** Drops the current socket (a reconnect follows). */
   #abandon(reason: string): void {
     this.#state = { ...this.#state, reason };
+    if (!this.#registered) this.#lastFailure = reason;
     this.#socket?.destroy();
   }
 
@@ -417,13 +535,21 @@ export class ChatConnection {
     switch (frame.type) {
       case 'welcome': {
         this.#registered = true;
+        this.#clearGiveUp();
+        this.#lastFailure = null;
         this.#backoff.reset();
         this.#wanted.clear();
         this.#awaitingJoins = new Set(frame.rooms);
         this.#resumedOwn = [];
         this.#state = { ...this.#state, nick: frame.nick, reason: null };
+        const { token, ...shown } = frame;
+        if (typeof token === 'string' && token !== '') {
+          if (token !== this.#token) this.#tokenFiled.clear();
+          this.#token = token;
+        }
+        this.#fileToken(frame.nick);
         this.#setState({ status: 'connected' });
-        this.#emitFrame(frame);
+        this.#emitFrame(shown);
         return this.#checkReady();
       }
       case 'joined':
@@ -474,13 +600,17 @@ export class ChatConnection {
         this.#rooms.delete(frame.room);
         return this.#emitFrame(frame);
       case 'nick':
-        if (frame.room === undefined) this.#state = { ...this.#state, nick: frame.new };
+        if (frame.room === undefined) {
+          this.#state = { ...this.#state, nick: frame.new };
+          this.#fileToken(frame.new);
+        }
         this.#emitFrame(frame);
         if (frame.room === undefined) this.#emitState();
         return;
       case 'bye':
         if (frame.code === 'TC_ERR_VERSION') this.#closed = true;
         this.#state = { ...this.#state, reason: frame.code ? `${frame.reason} [${frame.code}]` : frame.reason };
+        if (!this.#registered) this.#lastFailure = this.#state.reason;
         return this.#emitFrame(frame);
       case 'pong':
         return;
@@ -564,6 +694,7 @@ export class ChatConnection {
       }
       // A reconnect whose nick is still held (the old session has not timed out): try again later.
       this.#state = { ...this.#state, reason: `${frame.message} [${frame.code}]` };
+      this.#lastFailure = this.#state.reason;
       this.#emitFrame(frame);
       this.#socket?.destroy();
       return;
@@ -623,6 +754,30 @@ export class ChatConnection {
 
   // ---------- helpers ----------
 
+  /** The token for the next hello: the session's, else the one stored for the nick we ask for. */
+  #currentToken(): string | undefined {
+    if (this.#token !== undefined || !this.#opts.tokens || this.#state.nick === '') return this.#token;
+    try {
+      return this.#opts.tokens.get(this.#server, this.#state.nick);
+    } catch (err) {
+      this.#notice('error', `resume token: ${(err as Error).message}; connecting as a new identity`);
+      return undefined;
+    }
+  }
+
+  /** Files the session's token under this nick (once per nick and token). */
+  #fileToken(nick: string): void {
+    const store = this.#opts.tokens;
+    const key = nickKey(nick);
+    if (!store || this.#token === undefined || this.#tokenFiled.has(key)) return;
+    this.#tokenFiled.add(key);
+    try {
+      store.set(this.#server, nick, this.#token);
+    } catch (err) {
+      this.#notice('error', `resume token not saved: ${(err as Error).message}`);
+    }
+  }
+
   #roomSeen(room: string): SeenIds {
     let seen = this.#rooms.get(room);
     if (!seen) this.#rooms.set(room, (seen = new SeenIds()));
@@ -664,27 +819,3 @@ export class ChatConnection {
     for (const listener of this.#listeners) listener(event);
   }
 }
-
-/** Parses `host:port`, `host`, `:port` or `port` (defaults: localhost, 5555). */
-export function parseAddress(input: string | undefined): { host: string; port: number } | null {
-  const text = (input ?? '').trim();
-  if (text === '') return { host: 'localhost', port: 5555 };
-  let host = text;
-  let portText = '';
-  const bracket = /^\[([^\]]+)\](?::(\d*))?$/.exec(text);
-  if (bracket) {
-    host = bracket[1]!;
-    portText = bracket[2] ?? '';
-  } else if (/^\d+$/.test(text)) {
-    host = 'localhost';
-    portText = text;
-  } else if ((text.match(/:/g) ?? []).length === 1) {
-    [host, portText] = text.split(':') as [string, string];
-  }
-  if (host === '') host = 'localhost';
-  if (portText === '') return { host, port: 5555 };
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
-  return { host, port };
-}
-

@@ -5,8 +5,10 @@
  * be acknowledged (up to `drainTimeoutMs`) and quits.
  *
  * Exit codes: 0 after /quit or EOF; 1 when the nick is refused at start (in use or invalid:
- * scripts should pick another, we do not guess one), when the server ends the session for good,
- * or when queued messages could not be sent before quitting.
+ * scripts should pick another, we do not guess one), when the server cannot be reached (the
+ * connection's `giveUpAfterMs`), when the server ends the session for good, or when queued
+ * messages could not be sent before quitting. Why the session ended (other than a quit) is also
+ * written to `errors` as `teamchat connect: <reason>`.
  *
  * @example
  * const code = await runLineMode({ connection, input: process.stdin, output: process.stdout });
@@ -22,6 +24,8 @@ export interface LineModeOptions {
   connection: ChatConnection;
   input: Readable;
   output: Writable;
+  /** Where the reason for a non-zero exit goes (stderr); default `output`. */
+  errors?: Writable;
   /** How long EOF waits for queued messages to be acknowledged. */
   drainTimeoutMs?: number;
 }
@@ -30,6 +34,7 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
   const { connection, input, output } = options;
   const drainTimeout = options.drainTimeoutMs ?? 15_000;
   const print = (line: string): void => void output.write(line + '\n');
+  const printError = (line: string): void => void (options.errors ?? output).write(`teamchat connect: ${line}\n`);
 
   let current: InputWindow = { kind: 'status', name: '', oldestId: null };
   const oldest = new Map<string, number>();
@@ -37,6 +42,8 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
   let ready = false;
   let eof = false;
   let done = false;
+  /** Set when we quit: the exit code we chose. */
+  let quitCode: number | null = null;
   let finish: (code: number) => void = () => {};
   const result = new Promise<number>((resolve) => (finish = resolve));
 
@@ -59,14 +66,16 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
   };
 
   const quit = async (reason?: string, code = 0): Promise<void> => {
+    quitCode ??= code;
     await connection.quit(reason);
-    end(code);
+    end(quitCode);
   };
 
   const drainAndQuit = (): void => {
     if (connection.pendingCount === 0 && pending.length === 0) return void quit();
     const deadline = setTimeout(() => {
       print(`! ${connection.pendingCount} message(s) could not be sent before quitting`);
+      printError(`${connection.pendingCount} message(s) could not be sent before quitting`);
       void quit(undefined, 1);
     }, drainTimeout);
     const check = connection.on(() => {
@@ -147,12 +156,15 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
       case 'state': {
         const s = event.state;
         if (s.status === 'reconnecting' && s.retryAt !== null) {
-          print(`! Disconnected${s.reason ? ` (${s.reason})` : ''}; reconnecting in ${Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000))}s`);
+          const wait = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
+          const why = s.reason ? ` (${s.reason})` : '';
+          print(ready ? `! Disconnected${why}; reconnecting in ${wait}s` : `! Cannot connect to ${s.server}${why}; retrying in ${wait}s`);
         }
         return;
       }
       case 'nick-rejected':
         print(`! ${event.error.message} [${event.error.code}]`);
+        printError(`${event.error.message} [${event.error.code}]`);
         connection.destroy();
         end(1);
         return;
@@ -162,7 +174,12 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         if (eof) drainAndQuit();
         return;
       case 'closed':
-        if (!done) end(eof || event.reason === 'quit' ? 0 : 1);
+        if (done) return;
+        if (quitCode !== null) return end(quitCode);
+        if (event.reason === 'quit') return end(0);
+        if (event.unreachable) print(`! ${event.reason}`);
+        printError(event.reason);
+        end(1);
         return;
     }
   });
