@@ -28,7 +28,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'teamchat-countdown-'));
   database = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'data') });
   await migrate(database);
-  metrics = new MetricsService({ database, stats: { roomMembers: () => new Map(), connections: () => 0 }, intervalMs: 500 });
+  metrics = new MetricsService({ database, stats: { roomMembers: () => new Map(), connections: () => 0, isRestricted: () => false }, intervalMs: 500 });
   app = createHttpApp({
     metrics,
     health: () => ({ status: 'ok', db: 'ok', uptimeMs: 0, connections: 0, pendingWrites: 0 }),

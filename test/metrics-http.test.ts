@@ -95,6 +95,8 @@ describe('GET /api/metrics', () => {
     ['limit=abc', 'TC_HTTP_BAD_PARAM', /limit/],
     ['limit=100001', 'TC_HTTP_BAD_PARAM', /limit/],
     ['from=1&from=2', 'TC_HTTP_BAD_PARAM', /more than once/],
+    ['rooms=-1', 'TC_HTTP_BAD_PARAM', /rooms/],
+    ['limit=10000&rooms=200', 'TC_HTTP_RANGE_TOO_LARGE', /fewer points or rooms/],
   ])('answers 400 with a coded message for %s', async (query, code, message) => {
     const { status, body } = await getJson(`/api/metrics?${query}`);
     expect(status).toBe(400);
@@ -245,7 +247,7 @@ describe('across a restart', () => {
     await dave.join('general');
     dave.send({ type: 'msg', room: 'general', text: 'back again', ref: 'd1' });
     await dave.next('ack', (f) => f.ref === 'd1');
-    const after = await waitForSnapshots((s) => s.some((x) => x.ts > lastBefore.ts && x.rooms.general!.messagesTotal === 7));
+    const after = await waitForSnapshots((s) => s.some((x) => x.ts > lastBefore.ts && x.rooms.general?.messagesTotal === 7));
     expect(after.some((s) => s.ts === lastBefore.ts)).toBe(true);
     expect(after[after.length - 1]!.totals.messagesTotal).toBe(9); // 7 + live-room's 1 + dave's 1
   });

@@ -34,6 +34,7 @@ export function dashboardAssets(): Map<string, DashboardAsset> {
     ['/app.js', { file: own('app.js'), contentType: JS }],
     ['/app.css', { file: own('app.css'), contentType: 'text/css; charset=utf-8' }],
     ['/metrics-csv.js', { file: own('metrics-csv.js'), contentType: JS }],
+    ['/snapshot-rooms.js', { file: own('snapshot-rooms.js'), contentType: JS }],
     ['/favicon.svg', { file: own('favicon.svg'), contentType: 'image/svg+xml' }],
     ['/favicon.ico', { file: own('favicon.svg'), contentType: 'image/svg+xml' }],
     ['/vendor/chart.umd.min.js', { file: join(chartDist, 'chart.umd.min.js'), contentType: JS }],

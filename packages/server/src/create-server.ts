@@ -15,7 +15,7 @@ import { ChatCore, DEFAULT_ROOM_IDLE_MS } from './core/chat-core.js';
 import type { CoreEffects } from './core/core-effects.js';
 import { parseToken, type NewIdentity } from './core/identity.js';
 import { createHttpApp, type HealthReport, type HttpApp } from './http/http-app.js';
-import { MetricsService } from './metrics/metrics-service.js';
+import { MetricsService, type MetricsServiceOptions } from './metrics/metrics-service.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { openDatabase, type Database } from './store/database.js';
 import { KyselyMessageStore } from './store/kysely-message-store.js';
@@ -37,7 +37,7 @@ export interface ServerOptions {
   /** HTTP port: WebSocket at /ws, dashboard and metrics (default 8080; 0 picks a free one). */
   httpPort?: number;
   store: StoreConfig;
-  metrics?: { intervalMs?: number; window?: number; retentionMs?: number };
+  metrics?: Pick<MetricsServiceOptions, 'intervalMs' | 'window' | 'retentionMs' | 'activeWindowMs' | 'maxRooms' | 'queryLimits'>;
   /** Bound of the write queue (messages accepted but not yet stored). */
   maxPendingWrites?: number;
   /** Output queued for one client before it is disconnected (default 1 MiB). */

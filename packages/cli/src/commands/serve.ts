@@ -16,6 +16,8 @@ interface ServeFlags {
   metricsInterval: number;
   metricsWindow: number;
   metricsRetention: number;
+  metricsActiveWindow: number;
+  metricsMaxRooms: number;
   maxSendQueue: number;
   requireAccounts?: boolean;
   tlsCert?: string;
@@ -54,6 +56,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--metrics-interval <duration>', 'metrics snapshot interval (e.g. 2s, 500ms)').default(2000, '2s').argParser(parseDuration))
     .addOption(new Option('--metrics-window <n>', 'snapshots in the moving average').default(5).argParser(parsePositiveInt))
     .addOption(new Option('--metrics-retention <duration>', 'how long metric snapshots are kept (e.g. 7d, 12h)').default(7 * 86_400_000, '7d').argParser(parseDuration))
+    .addOption(new Option('--metrics-active-window <duration>', 'a room without members stays in metric snapshots this long after its last message, join or leave').default(300_000, '5m').argParser(parseDuration))
+    .addOption(new Option('--metrics-max-rooms <n>', 'rooms named in a snapshot (the busiest); the rest are summed as (other)').default(200).argParser(parsePositiveInt))
     .addOption(new Option('--max-send-queue <bytes>', 'output queued for one client before it is disconnected as a slow consumer').default(1024 * 1024, '1 MiB').argParser(parsePositiveInt))
     .addOption(new Option('--max-pending-writes <n>', 'messages accepted but not yet stored (e.g. during a database outage) before new ones are refused with TC_ERR_STORE_BUSY').default(20_000).argParser(parsePositiveInt))
     .addOption(new Option('--require-accounts', 'every nick must be registered (new users register in their hello, or at the plain-text password prompt)'))
@@ -120,7 +124,13 @@ export function serveCommand(): Command {
           maxAuthChecksPerIp: flags.maxAuthChecksPerIp,
         },
         maxPendingWrites: flags.maxPendingWrites,
-        metrics: { intervalMs: flags.metricsInterval, window: flags.metricsWindow, retentionMs: flags.metricsRetention },
+        metrics: {
+          intervalMs: flags.metricsInterval,
+          window: flags.metricsWindow,
+          retentionMs: flags.metricsRetention,
+          activeWindowMs: flags.metricsActiveWindow,
+          maxRooms: flags.metricsMaxRooms,
+        },
       });
       let info;
       try {

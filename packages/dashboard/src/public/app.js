@@ -4,14 +4,27 @@
 // Data flow: on load, GET api/metrics for the selected range (stored history), then the WebSocket
 // api/live pushes every new snapshot. When the socket drops (server restart), the page reconnects
 // with backoff and fetches the gap. Replay fetches a stored range and plays it back as an animation.
-import { csvHeader, csvRooms, csvRow } from './metrics-csv.js';
+//
+// Bounded whatever the number of rooms: the server names at most ROOMS_SHOWN rooms per answer and
+// sums the rest under "(other)" (keyed and invite-only rooms are always summed under "(private)");
+// live snapshots are cut down the same way as they arrive, and the charts draw the ROOMS_SHOWN
+// busiest rooms of what is on screen.
+import { csvHeader, csvRow } from './metrics-csv.js';
+import { OTHER_ROOMS, PRIVATE_ROOMS, compactSnapshot, foldSnapshot, isAggregate, pickRooms } from './snapshot-rooms.js';
 
 const Chart = window.Chart;
 const $ = (id) => document.getElementById(id);
 
 const MAX_SNAPSHOTS = 20_000;
 const HISTORY_POINTS = 3000;
-const REPLAY_POINTS = 5000;
+// The server answers at most 100,000 room entries: points x (rooms + 2).
+const REPLAY_POINTS = 4000;
+/** Rooms drawn, kept per snapshot and asked of the server (`rooms=`); the rest are "(other)". */
+const ROOMS_SHOWN = 20;
+/** The server refused a range as too large: the history shows its newest part, down to this. */
+const MIN_HISTORY_MS = 2 * 60_000;
+/** Colours of the aggregates, outside the palette. */
+const AGGREGATE_COLORS = { [OTHER_ROOMS]: '#6b7790', [PRIVATE_ROOMS]: '#a3acbf' };
 const GRID = '#1b2640';
 const TICK = '#8b97b0';
 
@@ -83,7 +96,7 @@ function hashName(room) {
   return h >>> 0;
 }
 function assignColors(rooms) {
-  const fresh = [...rooms].filter((room) => !colorOf.has(room)).sort();
+  const fresh = [...rooms].filter((room) => !colorOf.has(room) && !isAggregate(room)).sort();
   if (fresh.length === 0) return;
   const onScreen = new Set([...rooms].map((room) => colorOf.get(room)).filter(Boolean));
   for (const room of fresh) {
@@ -98,8 +111,8 @@ function assignColors(rooms) {
   }
 }
 function roomColor(room, alpha = 1) {
-  if (!colorOf.has(room)) assignColors([room]);
-  const hex = colorOf.get(room);
+  if (!isAggregate(room) && !colorOf.has(room)) assignColors([room]);
+  const hex = AGGREGATE_COLORS[room] ?? colorOf.get(room) ?? PALETTE[hashName(room) % PALETTE.length];
   if (alpha === 1) return hex;
   const n = parseInt(hex.slice(1), 16);
   return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
@@ -233,6 +246,20 @@ function onScreen() {
   return source().filter((s) => s.ts >= min && s.ts <= max);
 }
 
+/** Snapshots folded onto `rooms` (the rest summed under "(other)"); cached per snapshot and room set. */
+const folded = new WeakMap();
+function foldAll(snaps, rooms) {
+  const key = rooms.join('\n');
+  const keep = new Set(rooms.filter((room) => !isAggregate(room)));
+  return snaps.map((s) => {
+    const cached = folded.get(s);
+    if (cached?.key === key) return cached.view;
+    const view = foldSnapshot(s, keep);
+    folded.set(s, { key, view });
+    return view;
+  });
+}
+
 function buildDatasets(snaps, rooms) {
   const datasets = [];
   const gapMs = state.intervalMs * 3.5;
@@ -277,9 +304,9 @@ function buildDatasets(snaps, rooms) {
 
 function render() {
   const snaps = source();
-  const rooms = csvRooms(snaps);
+  const rooms = pickRooms(snaps, ROOMS_SHOWN);
   assignColors(rooms);
-  mpsChart.data.datasets = buildDatasets(snaps, rooms);
+  mpsChart.data.datasets = buildDatasets(foldAll(snaps, rooms), rooms);
   const x = mpsChart.options.scales.x;
   if (!mpsChart.isZoomedOrPanned()) {
     if (state.replay) {
@@ -299,10 +326,12 @@ function render() {
   $('mps-empty').textContent = snaps.length === 0 ? 'Waiting for data…' : 'No rooms yet: waiting for the first join';
 
   const shown = onScreen();
-  const barRooms = csvRooms(shown);
+  const barRooms = pickRooms(shown, ROOMS_SHOWN);
+  const bars = foldAll(shown, barRooms);
   barChart.data.labels = barRooms;
-  barChart.data.datasets[0].data = barRooms.map((room) => shown.reduce((sum, s) => sum + (s.rooms[room]?.joins ?? 0), 0));
-  barChart.data.datasets[1].data = barRooms.map((room) => shown.reduce((sum, s) => sum + (s.rooms[room]?.leaves ?? 0), 0));
+  barChart.data.datasets[0].data = barRooms.map((room) => bars.reduce((sum, s) => sum + (s.rooms[room]?.joins ?? 0), 0));
+  barChart.data.datasets[1].data = barRooms.map((room) => bars.reduce((sum, s) => sum + (s.rooms[room]?.leaves ?? 0), 0));
+  $('omitted-note').hidden = !snaps.some((s) => s.roomsOmitted);
   barChart.update();
   const { min, max } = visibleRange();
   $('bars-range').textContent = `${fmtTime(min)} – ${fmtTime(max)}`;
@@ -361,7 +390,7 @@ function renderTable(latest) {
 function mergeSnapshots(incoming) {
   if (incoming.length === 0) return;
   const byTs = new Map(state.snapshots.map((s) => [s.ts, s]));
-  for (const s of incoming) byTs.set(s.ts, s);
+  for (const s of incoming) byTs.set(s.ts, compactSnapshot(s, ROOMS_SHOWN));
   let all = [...byTs.values()].sort((a, b) => a.ts - b.ts);
   const keepFrom = serverNow() - Math.max(state.rangeMs, 3_600_000) * 1.2;
   all = all.filter((s) => s.ts >= keepFrom);
@@ -370,25 +399,43 @@ function mergeSnapshots(incoming) {
 }
 
 async function fetchSnapshots(from, to, limit) {
-  const url = `api/metrics?from=${Math.floor(from)}&to=${Math.ceil(to)}&limit=${limit}`;
+  const url = `api/metrics?from=${Math.floor(from)}&to=${Math.ceil(to)}&limit=${limit}&rooms=${ROOMS_SHOWN}`;
   const res = await fetch(url, { cache: 'no-store' });
   if (!res.ok) {
     const body = await res.json().catch(() => null);
-    throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+    const err = new Error(body?.error?.message ?? `HTTP ${res.status}`);
+    err.code = body?.error?.code;
+    throw err;
   }
   return (await res.json()).snapshots;
 }
 
-/** Loads stored history: the whole range, or only what is newer than what the page has. */
+/**
+ * Loads stored history: the whole range, or only what is newer than what the page has. When the
+ * server refuses the range as too large to read at once, it loads the newest part it will answer.
+ */
 async function loadHistory({ gapOnly = false } = {}) {
   const now = serverNow();
   const last = state.snapshots[state.snapshots.length - 1];
-  const from = gapOnly && last ? last.ts + 1 : now - state.rangeMs;
-  try {
-    mergeSnapshots(await fetchSnapshots(from, now + 60_000, HISTORY_POINTS));
-    render();
-  } catch (err) {
-    $('notice').textContent = `could not load history: ${err.message}`;
+  let from = gapOnly && last ? last.ts + 1 : now - state.rangeMs;
+  for (;;) {
+    try {
+      mergeSnapshots(await fetchSnapshots(from, now + 60_000, HISTORY_POINTS));
+      if (!gapOnly) {
+        const cut = from > now - state.rangeMs + 1;
+        $('history-note').hidden = !cut;
+        $('history-note').textContent = cut ? ` · the range holds too much data for one request: showing its last ${fmtDuration(now - from)}` : '';
+      }
+      render();
+      return;
+    } catch (err) {
+      if (err.code === 'TC_HTTP_RANGE_TOO_LARGE' && now - from > MIN_HISTORY_MS) {
+        from = now - Math.max(MIN_HISTORY_MS, (now - from) / 4);
+        continue;
+      }
+      $('notice').textContent = `could not load history: ${err.message}`;
+      return;
+    }
   }
 }
 
@@ -478,10 +525,10 @@ function updateClock() {
 // ---------- export ----------
 
 function exportCsv() {
-  const rows = onScreen();
-  const rooms = csvRooms(rows);
+  const shown = onScreen();
+  const rooms = pickRooms(shown, ROOMS_SHOWN);
   let text = csvHeader(rooms);
-  for (const s of rows) text += csvRow(s, rooms);
+  for (const s of foldAll(shown, rooms)) text += csvRow(s, rooms);
   const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);

@@ -27,7 +27,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'teamchat-http-'));
   database = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'data') });
   await migrate(database);
-  metrics = new MetricsService({ database, stats: { roomMembers: () => new Map([['general', 1]]), connections: () => 1 } });
+  metrics = new MetricsService({ database, stats: { roomMembers: () => new Map([['general', 1]]), connections: () => 1, isRestricted: () => false } });
   metrics.message('general');
   await metrics.tick();
   app = createHttpApp({
@@ -77,6 +77,59 @@ describe('createHttpApp', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(await res.text()).toBe('');
+  });
+
+  it('names at most `rooms` rooms and sums the rest under (other)', async () => {
+    const all = await (await fetch(`${base}/api/metrics`)).json();
+    expect(all.rooms).toBe(20);
+    expect(Object.keys(all.snapshots[0].rooms)).toEqual(['general']);
+    const none = await (await fetch(`${base}/api/metrics?rooms=0`)).json();
+    expect(none.rooms).toBe(0);
+    expect(none.snapshots[0].rooms).toEqual({ '(other)': expect.objectContaining({ messages: 1, members: 1, rooms: 1 }) });
+    const csv = await (await fetch(`${base}/api/metrics.csv?rooms=0`)).text();
+    expect(csv.split('\n')[0]).toBe('timestamp,(other)_mps,(other)_avg_mps,(other)_joins,(other)_leaves,(other)_members,total_mps,total_avg_mps,total_messages,connections');
+  });
+
+  it.each([
+    ['rooms=abc', 'TC_HTTP_BAD_PARAM', 400, /rooms/],
+    ['rooms=201', 'TC_HTTP_BAD_PARAM', 400, /rooms/],
+    ['rooms=1&rooms=2', 'TC_HTTP_BAD_PARAM', 400, /more than once/],
+    ['limit=10000&rooms=200', 'TC_HTTP_RANGE_TOO_LARGE', 400, /fewer points or rooms/],
+  ])('answers %s with a coded error', async (query, code, status, message) => {
+    const res = await fetch(`${base}/api/metrics?${query}`);
+    expect(res.status).toBe(status);
+    const body = await res.json();
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toMatch(message);
+  });
+
+  it('refuses a range that holds more snapshots than one answer may read, JSON and CSV alike', async () => {
+    const small = new MetricsService({
+      database,
+      stats: { roomMembers: () => new Map(), connections: () => 0, isRestricted: () => false },
+      queryLimits: { maxSnapshots: 1, maxCsvSnapshots: 1 },
+    });
+    await small.tick();
+    const smallApp = createHttpApp({ metrics: small, health: () => health, info: { name: 'teamchat', version: '9.9.9', startedAt: 1 }, log: () => {} });
+    const smallServer = http.createServer((req, res) => smallApp.handle(req, res));
+    await new Promise<void>((resolve) => smallServer.listen(0, '127.0.0.1', resolve));
+    const smallBase = `http://127.0.0.1:${(smallServer.address() as AddressInfo).port}`;
+    try {
+      for (const path of ['/api/metrics', '/api/metrics.csv']) {
+        const res = await fetch(`${smallBase}${path}`);
+        expect(res.status).toBe(400);
+        const body = await res.json();
+        expect(body.error.code).toBe('TC_HTTP_RANGE_TOO_LARGE');
+        expect(body.error.message).toMatch(/holds 2 snapshots .* at most 1: ask for a shorter range/);
+      }
+      // A range that holds one is answered.
+      const latest = small.latest()!.ts;
+      expect((await fetch(`${smallBase}/api/metrics?from=${latest}`)).status).toBe(200);
+    } finally {
+      await smallApp.close();
+      smallServer.closeAllConnections();
+      await new Promise((resolve) => smallServer.close(resolve));
+    }
   });
 
   it('answers 503 with a code, not 500, when the metrics database fails, and healthz turns 503', async () => {

@@ -6,12 +6,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { MetricsService } from '../metrics/metrics-service.js';
+import { MetricsQueryError } from '../metrics/metrics-query.js';
+import { DEFAULT_QUERY_ROOMS, type MetricsService } from '../metrics/metrics-service.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.js';
 import { parseTimeRange, TimeRangeError } from '../metrics/time-range.js';
 import type { TimeRange } from '../metrics/metrics-store.js';
 import { sendError, type HttpErrorCode } from './http-errors.js';
 import { LIVE_PATH, LiveFeed } from './live-feed.js';
+import { GateBusyError, QueryGate } from './query-gate.js';
 import { StaticAssets } from './static-assets.js';
 
 export interface HealthReport {
@@ -50,6 +52,15 @@ export interface HttpApp {
 /** Points `/api/metrics` returns by default, and at most. */
 export const DEFAULT_POINTS = 2000;
 export const MAX_POINTS = 10_000;
+/** Rooms one `/api/metrics` or `/api/metrics.csv` answer may name (`rooms=`). */
+export const MAX_ANSWER_ROOMS = 200;
+/**
+ * Room entries one `/api/metrics` answer may hold: points x (rooms + the two aggregates). About
+ * 150 bytes each, so an answer stays under ~15 MB; the default (2000 x 22) is under half of it.
+ */
+export const MAX_ANSWER_ROOM_CELLS = 100_000;
+/** Metrics reads running at once, and waiting, per endpoint (JSON, CSV); past that: 503 TC_HTTP_BUSY. */
+export const QUERY_GATE = { running: 2, waiting: 16 } as const;
 
 class BadRequest extends Error {
   constructor(
@@ -70,13 +81,21 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const { metrics, log } = options;
   const now = options.now ?? Date.now;
   const assets = new StaticAssets();
-  const metricsConfig = () => ({ intervalMs: metrics.intervalMs, window: metrics.window, retentionMs: metrics.retentionMs });
+  const metricsConfig = () => ({
+    intervalMs: metrics.intervalMs,
+    window: metrics.window,
+    retentionMs: metrics.retentionMs,
+    activeWindowMs: metrics.activeWindowMs,
+    maxRooms: metrics.maxRooms,
+  });
   const infoBody = () => ({ ...options.info, now: now(), metrics: metricsConfig() });
   const live = new LiveFeed({
     hello: () => ({ type: 'hello', info: options.info, now: now(), metrics: metricsConfig(), latest: metrics.latest() ?? null }),
     log,
   });
   const unsubscribe = metrics.onSnapshot((snapshot) => live.broadcast(snapshot));
+  const jsonGate = new QueryGate(QUERY_GATE);
+  const csvGate = new QueryGate(QUERY_GATE);
 
   const routes: Record<string, (url: URL, req: IncomingMessage, res: ServerResponse) => Promise<void> | void> = {
     '/healthz': (_url, _req, res) => {
@@ -100,31 +119,44 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     '/api/metrics': async (url, _req, res) => {
       const range = rangeOf(url);
       const limit = limitOf(url);
-      const result = await metrics.query({ ...range, limit });
+      const rooms = roomsOf(url, DEFAULT_QUERY_ROOMS);
+      const cells = limit * (rooms + 2);
+      if (cells > MAX_ANSWER_ROOM_CELLS) {
+        throw new BadRequest(
+          'TC_HTTP_RANGE_TOO_LARGE',
+          `limit x (rooms + 2) = ${cells} room entries; at most ${MAX_ANSWER_ROOM_CELLS}: ask for fewer points or rooms`,
+        );
+      }
+      const result = await jsonGate.run(() => metrics.query({ ...range, limit, rooms }));
       sendJson(res, 200, {
         from: new Date(range.from).toISOString(),
         to: new Date(range.to).toISOString(),
         count: result.count,
         step: result.step,
+        rooms,
         snapshots: result.snapshots,
       });
     },
     '/api/metrics.csv': async (url, _req, res) => {
       const range = rangeOf(url);
-      const chunks = metrics.csv(range);
-      // The header needs the room list: a database failure surfaces here, before any byte is sent.
-      const first = await chunks.next();
-      res.writeHead(200, {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': 'attachment; filename="teamchat-metrics.csv"',
-        'cache-control': 'no-store',
+      const rooms = roomsOf(url, metrics.maxRooms);
+      await csvGate.run(async () => {
+        const chunks = metrics.csv(range, { rooms });
+        // The header needs the rooms and the range's size: a refusal or a database failure surfaces
+        // here, before any byte is sent.
+        const first = await chunks.next();
+        res.writeHead(200, {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': 'attachment; filename="teamchat-metrics.csv"',
+          'cache-control': 'no-store',
+        });
+        if (!first.done) res.write(first.value);
+        for await (const chunk of chunks) {
+          if (res.destroyed) return;
+          if (!res.write(chunk)) await waitForDrain(res);
+        }
+        res.end();
       });
-      if (!first.done) res.write(first.value);
-      for await (const chunk of chunks) {
-        if (res.destroyed) return;
-        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-      }
-      res.end();
     },
   };
 
@@ -152,6 +184,17 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     return limit;
   }
 
+  function roomsOf(url: URL, fallback: number): number {
+    rejectRepeated(url, 'rooms');
+    const text = url.searchParams.get('rooms');
+    if (text === null || text === '') return Math.min(fallback, MAX_ANSWER_ROOMS);
+    const rooms = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+    if (!(rooms >= 0 && rooms <= MAX_ANSWER_ROOMS)) {
+      throw new BadRequest('TC_HTTP_BAD_PARAM', `rooms: ${JSON.stringify(text)} is not a whole number from 0 to ${MAX_ANSWER_ROOMS}`);
+    }
+    return rooms;
+  }
+
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
@@ -168,6 +211,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     handle(req, res) {
       dispatch(req, res).catch((err: unknown) => {
         if (err instanceof BadRequest) return sendError(res, err.code, err.message);
+        if (err instanceof MetricsQueryError) return sendError(res, 'TC_HTTP_RANGE_TOO_LARGE', err.message);
+        if (err instanceof GateBusyError) return sendError(res, 'TC_HTTP_BUSY', undefined, { 'retry-after': '1' });
         const message = (err as Error)?.message ?? String(err);
         if (isDatabaseError(err)) {
           log(`error: ${req.method} ${req.url}: the metrics database failed: ${message}`);
@@ -194,6 +239,20 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 
 function rejectRepeated(url: URL, name: string): void {
   if (url.searchParams.getAll(name).length > 1) throw new BadRequest('TC_HTTP_BAD_PARAM', `${name} is given more than once`);
+}
+
+/** Resolves when the response drains, or when it closes first (a client that went away). */
+function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed) return resolve();
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

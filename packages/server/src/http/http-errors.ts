@@ -7,8 +7,10 @@ import type { ServerResponse } from 'node:http';
 export const HTTP_ERRORS = {
   TC_HTTP_BAD_PARAM: { status: 400, message: 'a query parameter is invalid' },
   TC_HTTP_BAD_RANGE: { status: 400, message: 'the time range is invalid' },
+  TC_HTTP_RANGE_TOO_LARGE: { status: 400, message: 'the request asks for more data than one answer may hold' },
   TC_HTTP_NOT_FOUND: { status: 404, message: 'no such page' },
   TC_HTTP_METHOD: { status: 405, message: 'method not allowed' },
+  TC_HTTP_BUSY: { status: 503, message: 'too many metrics requests are running; retry shortly' },
   TC_HTTP_DB_UNAVAILABLE: { status: 503, message: 'the metrics database is unavailable' },
   TC_HTTP_INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,7 +1,8 @@
 /**
  * The dashboards' live feed on `/api/live`: a WebSocket that receives every new snapshot the
  * moment it is taken. Messages (server to browser, JSON text):
- *   { "type": "hello", "info": {...}, "now": <ms>, "metrics": { intervalMs, window, retentionMs }, "latest": <snapshot|null> }
+ *   { "type": "hello", "info": {...}, "now": <ms>, "metrics": { intervalMs, window, retentionMs, activeWindowMs, maxRooms }, "latest": <snapshot|null> }
+ * Snapshots are bounded (at most `maxRooms` named rooms plus `(other)` and `(private)`).
  *   { "type": "snapshot", "snapshot": <snapshot> }
  * A browser that cannot keep up (over 1 MiB unsent) is disconnected; it reconnects and refetches.
  */

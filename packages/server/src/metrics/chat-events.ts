@@ -14,7 +14,13 @@ export interface ChatEvents {
 
 /** Read-only view of live chat state that metrics samples each interval. */
 export interface ChatStats {
-  /** Current members (online sessions) per room, for every known room. */
+  /** Current members (online sessions) per room, for every room in memory. */
   roomMembers(): Map<string, number>;
   connections(): number;
+  /**
+   * True while the room is in memory and keyed (+k) or invite-only (+i). Metrics never name such a
+   * room; it remembers the answer for rooms that later leave memory. Called on the hot path too
+   * (once per room event), so it must be a lookup.
+   */
+  isRestricted(room: string): boolean;
 }

@@ -1,9 +1,13 @@
 /**
  * The shape of one metrics snapshot: what `/api/metrics`, the live feed, the CSV writer and the
  * `metric_snapshots` table all carry. Counts only: never message text or private-message metadata.
+ *
+ * Room keys are room names, or one of two aggregate labels (room-labels.ts): `(private)` sums every
+ * keyed or invite-only room, `(other)` sums the public rooms beyond the cap. A snapshot holds only
+ * rooms with members now or with activity (messages, joins, leaves) in the recent window.
  */
 
-/** One room in one snapshot. */
+/** One room (or one aggregate label) in one snapshot. */
 export interface RoomSnapshot {
   /** Instant messages per second over this snapshot's interval. */
   mps: number;
@@ -11,7 +15,10 @@ export interface RoomSnapshot {
   avgMps: number;
   /** Room messages in this interval. */
   messages: number;
-  /** Room messages counted since metrics began (continues across restarts). */
+  /**
+   * Room messages counted under this key since metrics began (continues across restarts). For a
+   * room: the intervals in which it was listed by name; for an aggregate: what it summed.
+   */
   messagesTotal: number;
   /** Joins in this interval. */
   joins: number;
@@ -19,8 +26,10 @@ export interface RoomSnapshot {
   leaves: number;
   joinsTotal: number;
   leavesTotal: number;
-  /** Members online in the room when the snapshot was taken. */
+  /** Members online in the room when the snapshot was taken (summed for an aggregate). */
   members: number;
+  /** Only on an aggregate: how many rooms it stands for. */
+  rooms?: number;
 }
 
 /** Across all rooms. */
@@ -38,17 +47,30 @@ export interface TotalsSnapshot {
   leaves: number;
   /** Open client connections when the snapshot was taken. */
   connections: number;
-  /** Rooms in this snapshot. */
+  /** Rooms this snapshot stands for: the named ones plus those inside the aggregates. */
   rooms: number;
 }
+
+/** Format of the snapshots this server writes: rooms bounded, restricted rooms aggregated. */
+export const SNAPSHOT_FORMAT = 2;
 
 export interface MetricSnapshot {
   /** When the snapshot was taken (end of its interval), epoch milliseconds. */
   ts: number;
   /** Length of the interval this snapshot covers, in milliseconds. */
   intervalMs: number;
+  /**
+   * `2` (SNAPSHOT_FORMAT): rooms bounded and restricted rooms aggregated. Absent in snapshots stored
+   * by older servers, whose rooms queries never read (see `roomsOmitted`).
+   */
+  v?: typeof SNAPSHOT_FORMAT;
   /** How many stored snapshots this one stands for (only present when a query merged several). */
   merged?: number;
+  /**
+   * Only in query answers: set when a stored snapshot of this point came from an older server (or
+   * was too large to read); its totals are counted, its rooms are not.
+   */
+  roomsOmitted?: true;
   rooms: Record<string, RoomSnapshot>;
   totals: TotalsSnapshot;
 }

@@ -1,9 +1,23 @@
 /**
  * The snapshot arithmetic, without timers, I/O or a clock of its own: counts events as they happen
  * and closes an interval into a `MetricSnapshot` when asked, given the time and the live stats.
+ *
+ * A snapshot is bounded whatever the number of rooms: it holds only rooms with members now or with
+ * activity (messages, joins, leaves) within `activeWindowMs`; keyed and invite-only rooms are summed
+ * under `(private)`; of the public rooms the `maxRooms` busiest are named and the rest summed under
+ * `(other)`. The state kept between intervals is bounded the same way.
  */
 import type { ChatEvents, ChatStats } from './chat-events.js';
-import type { MetricSnapshot, RoomSnapshot } from './metric-snapshot.js';
+import { SNAPSHOT_FORMAT, type MetricSnapshot, type RoomSnapshot } from './metric-snapshot.js';
+import { RestrictedRooms } from './restricted-rooms.js';
+import { OTHER_ROOMS, PRIVATE_ROOMS, isAggregateLabel } from './room-labels.js';
+
+/** Rooms without members drop out of snapshots this long after their last message, join or leave. */
+export const DEFAULT_ACTIVE_WINDOW_MS = 5 * 60_000;
+/** Public rooms named per snapshot; the rest are summed under `(other)`. */
+export const DEFAULT_MAX_ROOMS = 200;
+/** Totals of rooms that dropped out are kept for this many rooms, so a room that returns continues. */
+export const DORMANT_CAPACITY = 10_000;
 
 interface RoomCount {
   messages: number;
@@ -11,10 +25,12 @@ interface RoomCount {
   leaves: number;
 }
 
-interface RoomTotals {
-  messages: number;
-  joins: number;
-  leaves: number;
+/** A room metrics currently follows: active within the window, or named with members. */
+interface TrackedRoom {
+  /** Close time of the last interval with activity; -Infinity when it only had members. */
+  lastActiveAt: number;
+  /** Counted under its own name (in intervals where it was named). */
+  totals: RoomCount;
 }
 
 /** One closed interval, kept for the moving average. */
@@ -30,14 +46,32 @@ export interface CumulativeTotals {
   privateMessagesTotal: number;
   connectionsOpenedTotal: number;
   connectionsClosedTotal: number;
-  rooms: Map<string, RoomTotals>;
 }
 
-/** What `prometheus()` and the headline numbers read between snapshots. */
-export interface LiveCounters extends CumulativeTotals {
-  /** Per room, current interval counts added in. */
-  readonly rooms: Map<string, RoomTotals>;
+/** What `prometheus()` reads between snapshots: the cumulative totals, current interval included. */
+export type LiveCounters = Readonly<CumulativeTotals>;
+
+export interface MetricsCountersOptions {
+  /** Intervals in the moving average. */
+  window: number;
+  startedAt: number;
+  /** Default DEFAULT_ACTIVE_WINDOW_MS. */
+  activeWindowMs?: number;
+  /** Default DEFAULT_MAX_ROOMS. */
+  maxRooms?: number;
+  /** Shared with the queries, so they hide the same rooms (default: a new one). */
+  restricted?: RestrictedRooms;
 }
+
+/** A room of the snapshot being closed. */
+interface Candidate {
+  room: string;
+  count: RoomCount;
+  windowMessages: number;
+  members: number;
+}
+
+const NO_COUNT: RoomCount = Object.freeze({ messages: 0, joins: 0, leaves: 0 });
 
 /**
  * @example
@@ -47,6 +81,9 @@ export interface LiveCounters extends CumulativeTotals {
  */
 export class MetricsCounters implements ChatEvents {
   readonly window: number;
+  readonly activeWindowMs: number;
+  readonly maxRooms: number;
+  readonly restricted: RestrictedRooms;
   #intervalStart: number;
   #current = new Map<string, RoomCount>();
   #currentTotal = 0;
@@ -57,21 +94,38 @@ export class MetricsCounters implements ChatEvents {
     privateMessagesTotal: 0,
     connectionsOpenedTotal: 0,
     connectionsClosedTotal: 0,
-    rooms: new Map(),
   };
+  readonly #tracked = new Map<string, TrackedRoom>();
+  /** Totals of `(other)` and `(private)`. */
+  readonly #aggregates = new Map<string, RoomCount>();
+  /** Totals of rooms no longer tracked (or seeded after a restart), oldest first, bounded. */
+  readonly #dormant = new Map<string, RoomCount>();
 
-  constructor(options: { window: number; startedAt: number }) {
+  constructor(options: MetricsCountersOptions) {
     if (!Number.isInteger(options.window) || options.window < 1) {
       throw new RangeError(`metrics window must be a whole number of intervals >= 1, got ${options.window}`);
     }
+    const activeWindowMs = options.activeWindowMs ?? DEFAULT_ACTIVE_WINDOW_MS;
+    if (!Number.isSafeInteger(activeWindowMs) || activeWindowMs < 0) {
+      throw new RangeError(`metrics active window must be a whole number of milliseconds >= 0, got ${activeWindowMs}`);
+    }
+    const maxRooms = options.maxRooms ?? DEFAULT_MAX_ROOMS;
+    if (!Number.isSafeInteger(maxRooms) || maxRooms < 0) {
+      throw new RangeError(`metrics max rooms must be a whole number >= 0, got ${maxRooms}`);
+    }
     this.window = options.window;
+    this.activeWindowMs = activeWindowMs;
+    this.maxRooms = maxRooms;
+    this.restricted = options.restricted ?? new RestrictedRooms();
     this.#intervalStart = options.startedAt;
   }
 
   // ----- hot path: only bump counters -----
+  // `restricted` is what the core says about the room at the time of the event: a room that is
+  // keyed, then emptied and evicted within one interval is still hidden when the interval closes.
 
-  message(room: string): void {
-    this.#room(room).messages++;
+  message(room: string, restricted = false): void {
+    this.#room(room, restricted).messages++;
     this.#currentTotal++;
   }
 
@@ -79,12 +133,12 @@ export class MetricsCounters implements ChatEvents {
     this.#currentPrivate++;
   }
 
-  join(room: string): void {
-    this.#room(room).joins++;
+  join(room: string, restricted = false): void {
+    this.#room(room, restricted).joins++;
   }
 
-  leave(room: string): void {
-    this.#room(room).leaves++;
+  leave(room: string, restricted = false): void {
+    this.#room(room, restricted).leaves++;
   }
 
   connectionOpened(): void {
@@ -103,7 +157,14 @@ export class MetricsCounters implements ChatEvents {
     totals.messagesTotal = previous.totals.messagesTotal ?? 0;
     totals.privateMessagesTotal = previous.totals.privateMessagesTotal ?? 0;
     for (const [room, r] of Object.entries(previous.rooms)) {
-      totals.rooms.set(room, { messages: r.messagesTotal ?? 0, joins: r.joinsTotal ?? 0, leaves: r.leavesTotal ?? 0 });
+      const t = { messages: r.messagesTotal ?? 0, joins: r.joinsTotal ?? 0, leaves: r.leavesTotal ?? 0 };
+      if (isAggregateLabel(room)) {
+        this.#aggregates.set(room, t);
+        continue;
+      }
+      this.#retire(room, t);
+      // Active when it was stored: it stays in snapshots for the rest of its window.
+      if (previous.v === SNAPSHOT_FORMAT && (r.messages > 0 || r.joins > 0 || r.leaves > 0)) this.#track(room).lastActiveAt = previous.ts;
     }
   }
 
@@ -112,11 +173,18 @@ export class MetricsCounters implements ChatEvents {
     return this.#intervalStart;
   }
 
+  /** Rooms followed between intervals (active in the window, or named with members): for tests. */
+  get trackedRooms(): number {
+    return this.#tracked.size;
+  }
+
   /**
    * Closes the current interval at `now` and returns its snapshot: instant MPS over the interval,
    * the time-weighted moving average over the last `window` intervals, joins/leaves in the interval
    * and cumulative, members and connections as `stats` reports them now.
-   * Rooms are every room `stats` knows plus any room with activity in the interval or the window.
+   * Rooms: those with members now, activity within `activeWindowMs` or messages still in the moving
+   * average; restricted ones summed under `(private)`, public ones past the `maxRooms` busiest
+   * summed under `(other)`.
    */
   close(now: number, stats: ChatStats): MetricSnapshot {
     // A clock that stepped backwards still yields a sane, non-negative interval.
@@ -129,33 +197,61 @@ export class MetricsCounters implements ChatEvents {
     this.#history.push({ durationMs, total: this.#currentTotal, perRoom });
     if (this.#history.length > this.window) this.#history.shift();
     const windowMs = this.#history.reduce((sum, h) => sum + h.durationMs, 0);
+    const windowMessages = new Map<string, number>();
+    for (const h of this.#history) for (const [room, n] of h.perRoom) windowMessages.set(room, (windowMessages.get(room) ?? 0) + n);
 
-    // Every room the runtime knows, any room active now, and any room still in the moving average.
-    const names = new Set<string>([...members.keys(), ...current.keys()]);
-    for (const h of this.#history) for (const room of h.perRoom.keys()) names.add(room);
-    const rooms: Record<string, RoomSnapshot> = {};
+    for (const room of current.keys()) this.#track(room).lastActiveAt = now;
+
+    // Members now, activity within the window, or messages still in the moving average.
+    const horizon = now - this.activeWindowMs;
+    const names = new Set<string>();
+    for (const [room, n] of members) if (n > 0) names.add(room);
+    for (const [room, t] of this.#tracked) if (t.lastActiveAt >= horizon) names.add(room);
+    for (const room of windowMessages.keys()) names.add(room);
+
+    const open: Candidate[] = [];
+    const hidden: Candidate[] = [];
     let joins = 0;
     let leaves = 0;
-    for (const room of [...names].sort()) {
-      const c = current.get(room) ?? { messages: 0, joins: 0, leaves: 0 };
-      const t = this.#roomTotals(room);
-      t.messages += c.messages;
-      t.joins += c.joins;
-      t.leaves += c.leaves;
-      joins += c.joins;
-      leaves += c.leaves;
-      const windowMessages = this.#history.reduce((sum, h) => sum + (h.perRoom.get(room) ?? 0), 0);
-      rooms[room] = {
-        mps: rate(c.messages, durationMs),
-        avgMps: rate(windowMessages, windowMs),
-        messages: c.messages,
-        messagesTotal: t.messages,
-        joins: c.joins,
-        leaves: c.leaves,
-        joinsTotal: t.joins,
-        leavesTotal: t.leaves,
-        members: members.get(room) ?? 0,
-      };
+    for (const room of names) {
+      const inMemory = members.has(room);
+      let restricted: boolean;
+      if (inMemory) {
+        restricted = stats.isRestricted(room);
+        this.restricted.mark(room, restricted);
+      } else {
+        restricted = this.restricted.has(room);
+      }
+      const count = current.get(room) ?? NO_COUNT;
+      joins += count.joins;
+      leaves += count.leaves;
+      const candidate = { room, count, windowMessages: windowMessages.get(room) ?? 0, members: members.get(room) ?? 0 };
+      (restricted ? hidden : open).push(candidate);
+    }
+
+    let named = open;
+    let other: Candidate[] = [];
+    if (open.length > this.maxRooms) {
+      open.sort(busiestFirst);
+      named = open.slice(0, this.maxRooms);
+      other = open.slice(this.maxRooms);
+    }
+    named.sort((a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0));
+
+    const rooms: Record<string, RoomSnapshot> = {};
+    for (const c of named) {
+      const t = this.#track(c.room).totals;
+      rooms[c.room] = this.#entry(c.count, t, c.windowMessages, c.members, durationMs, windowMs);
+    }
+    if (other.length > 0) rooms[OTHER_ROOMS] = this.#aggregate(OTHER_ROOMS, other, durationMs, windowMs);
+    if (hidden.length > 0) rooms[PRIVATE_ROOMS] = this.#aggregate(PRIVATE_ROOMS, hidden, durationMs, windowMs);
+
+    // Forget rooms that are idle past the window and have nobody in them (their totals are kept, bounded).
+    for (const [room, t] of this.#tracked) {
+      if (t.lastActiveAt < horizon && !((members.get(room) ?? 0) > 0) && !windowMessages.has(room)) {
+        this.#tracked.delete(room);
+        this.#retire(room, t.totals);
+      }
     }
 
     const totals = this.#totals;
@@ -165,6 +261,7 @@ export class MetricsCounters implements ChatEvents {
     const snapshot: MetricSnapshot = {
       ts: now,
       intervalMs: durationMs,
+      v: SNAPSHOT_FORMAT,
       rooms,
       totals: {
         mps: rate(this.#currentTotal, durationMs),
@@ -189,22 +286,52 @@ export class MetricsCounters implements ChatEvents {
 
   /** Cumulative counters including the interval still being counted (for Prometheus). */
   live(): LiveCounters {
-    const rooms = new Map<string, RoomTotals>();
-    for (const [room, t] of this.#totals.rooms) rooms.set(room, { ...t });
-    for (const [room, c] of this.#current) {
-      const t = rooms.get(room) ?? { messages: 0, joins: 0, leaves: 0 };
-      rooms.set(room, { messages: t.messages + c.messages, joins: t.joins + c.joins, leaves: t.leaves + c.leaves });
-    }
     return {
       messagesTotal: this.#totals.messagesTotal + this.#currentTotal,
       privateMessagesTotal: this.#totals.privateMessagesTotal + this.#currentPrivate,
       connectionsOpenedTotal: this.#totals.connectionsOpenedTotal,
       connectionsClosedTotal: this.#totals.connectionsClosedTotal,
-      rooms,
     };
   }
 
-  #room(room: string): RoomCount {
+  #entry(c: RoomCount, t: RoomCount, windowMessages: number, members: number, durationMs: number, windowMs: number): RoomSnapshot {
+    t.messages += c.messages;
+    t.joins += c.joins;
+    t.leaves += c.leaves;
+    return {
+      mps: rate(c.messages, durationMs),
+      avgMps: rate(windowMessages, windowMs),
+      messages: c.messages,
+      messagesTotal: t.messages,
+      joins: c.joins,
+      leaves: c.leaves,
+      joinsTotal: t.joins,
+      leavesTotal: t.leaves,
+      members,
+    };
+  }
+
+  #aggregate(label: string, rooms: readonly Candidate[], durationMs: number, windowMs: number): RoomSnapshot {
+    const sum = { messages: 0, joins: 0, leaves: 0 };
+    let windowMessages = 0;
+    let members = 0;
+    for (const c of rooms) {
+      sum.messages += c.count.messages;
+      sum.joins += c.count.joins;
+      sum.leaves += c.count.leaves;
+      windowMessages += c.windowMessages;
+      members += c.members;
+    }
+    let t = this.#aggregates.get(label);
+    if (!t) {
+      t = { messages: 0, joins: 0, leaves: 0 };
+      this.#aggregates.set(label, t);
+    }
+    return { ...this.#entry(sum, t, windowMessages, members, durationMs, windowMs), rooms: rooms.length };
+  }
+
+  #room(room: string, restricted: boolean): RoomCount {
+    if (restricted) this.restricted.mark(room, true);
     let c = this.#current.get(room);
     if (!c) {
       c = { messages: 0, joins: 0, leaves: 0 };
@@ -213,14 +340,30 @@ export class MetricsCounters implements ChatEvents {
     return c;
   }
 
-  #roomTotals(room: string): RoomTotals {
-    let t = this.#totals.rooms.get(room);
+  #track(room: string): TrackedRoom {
+    let t = this.#tracked.get(room);
     if (!t) {
-      t = { messages: 0, joins: 0, leaves: 0 };
-      this.#totals.rooms.set(room, t);
+      const totals = this.#dormant.get(room) ?? { messages: 0, joins: 0, leaves: 0 };
+      this.#dormant.delete(room);
+      t = { lastActiveAt: -Infinity, totals };
+      this.#tracked.set(room, t);
     }
     return t;
   }
+
+  #retire(room: string, totals: RoomCount): void {
+    this.#dormant.delete(room);
+    this.#dormant.set(room, totals);
+    if (this.#dormant.size > DORMANT_CAPACITY) this.#dormant.delete(this.#dormant.keys().next().value!);
+  }
+}
+
+/** Most messages in the moving average plus joins and leaves now, then most members, then by name. */
+function busiestFirst(a: Candidate, b: Candidate): number {
+  const activity = b.windowMessages + b.count.joins + b.count.leaves - (a.windowMessages + a.count.joins + a.count.leaves);
+  if (activity !== 0) return activity;
+  if (b.members !== a.members) return b.members - a.members;
+  return a.room < b.room ? -1 : a.room > b.room ? 1 : 0;
 }
 
 /** Events per second, rounded to 3 decimals; 0 over an empty interval. */

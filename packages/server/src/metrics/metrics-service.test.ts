@@ -34,7 +34,7 @@ function fakeClock(start: number) {
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const members = new Map<string, number>();
-const stats: ChatStats = { roomMembers: () => new Map(members), connections: () => 7 };
+const stats: ChatStats = { roomMembers: () => new Map(members), connections: () => 7, isRestricted: () => false };
 
 for (const backend of backends) {
   describe.skipIf(backend.skip !== undefined)(`MetricsService on ${backend.name}`, () => {

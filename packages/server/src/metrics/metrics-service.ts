@@ -2,15 +2,21 @@
  * The server's metrics: counts chat events on the hot path, closes a snapshot every interval,
  * pushes it to listeners (the dashboard's live feed) and stores it in `metric_snapshots`,
  * pruning what is older than the retention.
+ *
+ * Everything it publishes is bounded whatever the number of rooms: a snapshot holds the rooms with
+ * members or recent activity, at most `maxRooms` of them by name; keyed and invite-only rooms are
+ * never named (summed under `(private)`); queries and CSV exports name at most a fixed number of
+ * rooms and refuse ranges that hold more than `queryLimits` allow.
  */
 import type { Database } from '../store/database.js';
 import type { ChatEvents, ChatStats } from './chat-events.js';
 import { csvChunks } from './metrics-csv-stream.js';
-import { MetricsCounters } from './metrics-counters.js';
-import type { MetricSnapshot } from './metric-snapshot.js';
-import { MetricsStore, type TimeRange } from './metrics-store.js';
-import { mergeSnapshots } from './merge-snapshots.js';
+import { DEFAULT_ACTIVE_WINDOW_MS, DEFAULT_MAX_ROOMS, MetricsCounters } from './metrics-counters.js';
+import { SNAPSHOT_FORMAT, type MetricSnapshot } from './metric-snapshot.js';
+import { DEFAULT_QUERY_LIMITS, queryPoints, type QueryLimits } from './metrics-query.js';
+import { DEFAULT_HEAVY_SNAPSHOT_BYTES, MetricsStore, type TimeRange } from './metrics-store.js';
 import { prometheusText } from './prometheus-text.js';
+import { RestrictedRooms } from './restricted-rooms.js';
 
 export interface MetricsServiceOptions {
   database: Database;
@@ -21,6 +27,15 @@ export interface MetricsServiceOptions {
   window?: number;
   /** How long snapshots are kept (default 7 days). */
   retentionMs?: number;
+  /**
+   * Rooms without members stay in snapshots this long after their last message, join or leave
+   * (default DEFAULT_ACTIVE_WINDOW_MS, 5 minutes).
+   */
+  activeWindowMs?: number;
+  /** Public rooms named per snapshot, the busiest first; the rest are summed under `(other)` (default 200). */
+  maxRooms?: number;
+  /** What one `/api/metrics` answer or CSV export may read (default DEFAULT_QUERY_LIMITS). */
+  queryLimits?: Partial<QueryLimits>;
   /** Clock, for tests. */
   now?: () => number;
   log?: (line: string) => void;
@@ -31,12 +46,16 @@ export const DEFAULT_WINDOW = 5;
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 /** Old snapshots are deleted at most this often. */
 export const PRUNE_EVERY_MS = 60_000;
+/** Rooms one `/api/metrics` answer names unless asked otherwise. */
+export const DEFAULT_QUERY_ROOMS = 20;
 
 export type SnapshotListener = (snapshot: MetricSnapshot) => void;
 
 export interface MetricsQuery extends TimeRange {
   /** At most this many points; longer ranges merge consecutive snapshots into one point. */
   limit: number;
+  /** Rooms named at most, the busiest of the range; the rest are summed under `(other)` (default DEFAULT_QUERY_ROOMS). */
+  rooms?: number;
 }
 
 export interface MetricsQueryResult {
@@ -60,8 +79,12 @@ export class MetricsService implements ChatEvents {
   readonly intervalMs: number;
   readonly window: number;
   readonly retentionMs: number;
+  readonly activeWindowMs: number;
+  readonly maxRooms: number;
+  readonly queryLimits: Readonly<QueryLimits>;
   readonly store: MetricsStore;
   readonly #stats: ChatStats;
+  readonly #restricted = new RestrictedRooms();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #counters: MetricsCounters;
@@ -77,26 +100,37 @@ export class MetricsService implements ChatEvents {
     this.intervalMs = positiveInteger('metrics interval (ms)', options.intervalMs ?? DEFAULT_INTERVAL_MS);
     this.window = positiveInteger('metrics window (intervals)', options.window ?? DEFAULT_WINDOW);
     this.retentionMs = positiveInteger('metrics retention (ms)', options.retentionMs ?? DEFAULT_RETENTION_MS);
-    this.store = new MetricsStore(options.database);
     this.#stats = options.stats;
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => {});
-    this.#counters = new MetricsCounters({ window: this.window, startedAt: this.#now() });
+    this.#counters = new MetricsCounters({
+      window: this.window,
+      startedAt: this.#now(),
+      activeWindowMs: options.activeWindowMs ?? DEFAULT_ACTIVE_WINDOW_MS,
+      maxRooms: options.maxRooms ?? DEFAULT_MAX_ROOMS,
+      restricted: this.#restricted,
+    });
+    this.activeWindowMs = this.#counters.activeWindowMs;
+    this.maxRooms = this.#counters.maxRooms;
+    this.queryLimits = Object.freeze({ ...DEFAULT_QUERY_LIMITS, ...definedOnly(options.queryLimits ?? {}) });
+    for (const [name, value] of Object.entries(this.queryLimits)) positiveInteger(`metrics query limit ${name}`, value);
+    // A snapshot of this server with more named rooms than the default takes more room when stored.
+    this.store = new MetricsStore(options.database, { heavyBytes: Math.max(DEFAULT_HEAVY_SNAPSHOT_BYTES, this.maxRooms * 160) });
   }
 
   // ----- ChatEvents: the chat runtime calls these on its hot path -----
 
   message(room: string): void {
-    this.#counters.message(room);
+    this.#counters.message(room, this.#stats.isRestricted(room));
   }
   privateMessage(): void {
     this.#counters.privateMessage();
   }
   join(room: string): void {
-    this.#counters.join(room);
+    this.#counters.join(room, this.#stats.isRestricted(room));
   }
   leave(room: string): void {
-    this.#counters.leave(room);
+    this.#counters.leave(room, this.#stats.isRestricted(room));
   }
   connectionOpened(): void {
     this.#counters.connectionOpened();
@@ -116,7 +150,8 @@ export class MetricsService implements ChatEvents {
       const previous = await this.store.latest();
       if (previous) {
         this.#counters.seed(previous);
-        this.#latest ??= previous;
+        // One stored by an older server may name restricted rooms, and every room ever made.
+        if (previous.v === SNAPSHOT_FORMAT) this.#latest ??= previous;
       }
     } catch (err) {
       this.#storeFailed('reading the last metrics snapshot', err);
@@ -190,39 +225,46 @@ export class MetricsService implements ChatEvents {
 
   // ----- reading -----
 
+  /** True for a room metrics must not name: restricted now, or last seen restricted. */
+  isRestricted(room: string): boolean {
+    return this.#restricted.has(room) || this.#stats.isRestricted(room);
+  }
+
   /**
-   * Stored snapshots of a range, oldest first, at most `limit` points: when the range holds more,
-   * runs of consecutive snapshots are merged (counts summed, MPS over the merged time).
+   * Stored snapshots of a range, oldest first, at most `limit` points and `rooms` named rooms: when
+   * the range holds more snapshots, runs of consecutive snapshots are merged (counts summed, MPS
+   * over the merged time); rooms past the busiest `rooms` are summed under `(other)`.
+   * Rejects with a MetricsQueryError (TC_METRICS_TOO_LARGE) when the range holds more than
+   * `queryLimits` allow, before reading it.
    */
   async query(query: MetricsQuery): Promise<MetricsQueryResult> {
-    const count = await this.store.count(query);
-    const step = Math.max(1, Math.ceil(count / Math.max(1, query.limit)));
-    const snapshots: MetricSnapshot[] = [];
-    let run: MetricSnapshot[] = [];
-    for await (const page of this.store.scan(query)) {
-      for (const snapshot of page) {
-        run.push(snapshot);
-        if (run.length === step) {
-          snapshots.push(mergeSnapshots(run));
-          run = [];
-        }
-      }
-    }
-    if (run.length > 0) snapshots.push(mergeSnapshots(run));
-    // Rows stored between the count and the scan could exceed the bound: keep the newest.
-    return { count, step, snapshots: snapshots.length > query.limit ? snapshots.slice(-query.limit) : snapshots };
+    return queryPoints(this.store, {
+      from: query.from,
+      to: query.to,
+      limit: query.limit,
+      maxRooms: query.rooms ?? DEFAULT_QUERY_ROOMS,
+      isRestricted: (room) => this.isRestricted(room),
+      limits: this.queryLimits,
+    });
   }
 
-  /** The stored snapshots of a range as CSV chunks (header first). */
-  csv(range: TimeRange): AsyncGenerator<string> {
-    return csvChunks(this.store, range);
+  /**
+   * The stored snapshots of a range as CSV chunks (header first), `rooms` named rooms at most
+   * (default `maxRooms`). The first chunk rejects with a MetricsQueryError when the range holds more
+   * than `queryLimits.maxCsvSnapshots`.
+   */
+  csv(range: TimeRange, options: { rooms?: number } = {}): AsyncGenerator<string> {
+    return csvChunks(this.store, range, {
+      maxRooms: options.rooms ?? this.maxRooms,
+      isRestricted: (room) => this.isRestricted(room),
+      maxSnapshots: this.queryLimits.maxCsvSnapshots,
+    });
   }
 
-  /** Current counters in the Prometheus text exposition format. */
+  /** Current counters in the Prometheus text exposition format (per-room series as of the last snapshot). */
   prometheus(): string {
     return prometheusText({
       counters: this.#counters.live(),
-      members: this.#stats.roomMembers(),
       connections: this.#stats.connections(),
       latest: this.#latest,
     });
@@ -243,6 +285,10 @@ export class MetricsService implements ChatEvents {
     if (!this.#storeFailing) this.#log(`error: ${what} failed: ${(err as Error).message}`);
     this.#storeFailing = true;
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function positiveInteger(what: string, value: number): number {

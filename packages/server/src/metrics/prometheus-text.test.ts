@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { ChatStats } from './chat-events.js';
 import { MetricsCounters } from './metrics-counters.js';
 import { escapeLabel, prometheusText } from './prometheus-text.js';
+
+function stats(members: Array<[string, number]>, restricted: string[] = []): ChatStats {
+  return { roomMembers: () => new Map(members), connections: () => 1, isRestricted: (room) => restricted.includes(room) };
+}
 
 describe('prometheusText', () => {
   it('renders counters and gauges with HELP and TYPE lines, per room and in total', () => {
@@ -10,13 +15,12 @@ describe('prometheusText', () => {
     counters.join('general');
     counters.privateMessage();
     counters.connectionOpened();
-    const latest = counters.close(1000, { roomMembers: () => new Map([['general', 1]]), connections: () => 1 });
-    counters.message('general'); // not snapshotted yet, but counted
-    const text = prometheusText({ counters: counters.live(), members: new Map([['general', 1], ['dev', 0]]), connections: 1, latest });
+    const latest = counters.close(1000, stats([['general', 1], ['dev', 0]]));
+    counters.message('general'); // not snapshotted yet: in the totals, not yet in the room's series
+    const text = prometheusText({ counters: counters.live(), connections: 1, latest });
     const lines = text.trimEnd().split('\n');
     expect(lines).toContain('# TYPE teamchat_room_messages_total counter');
-    expect(lines).toContain('teamchat_room_messages_total{room="general"} 3');
-    expect(lines).toContain('teamchat_room_messages_total{room="dev"} 0');
+    expect(lines).toContain('teamchat_room_messages_total{room="general"} 2');
     expect(lines).toContain('teamchat_room_joins_total{room="general"} 1');
     expect(lines).toContain('teamchat_room_members{room="general"} 1');
     expect(lines).toContain('teamchat_room_messages_per_second{room="general"} 2');
@@ -24,12 +28,33 @@ describe('prometheusText', () => {
     expect(lines).toContain('teamchat_private_messages_total 1');
     expect(lines).toContain('teamchat_connections 1');
     expect(lines).toContain('teamchat_connections_opened_total 1');
-    expect(lines).toContain('teamchat_rooms 2');
+    expect(lines).toContain('teamchat_rooms 1');
+    // A room with nobody in it and no activity is not a series.
+    expect(text).not.toContain('room="dev"');
     // Each family is introduced by HELP then TYPE, before its samples.
     for (const [i, line] of lines.entries()) {
       if (line.startsWith('# TYPE ')) expect(lines[i - 1]).toMatch(/^# HELP /);
     }
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('names no restricted room and stays bounded with 10,000 rooms', () => {
+    const counters = new MetricsCounters({ window: 5, startedAt: 0 });
+    const members: Array<[string, number]> = [];
+    for (let i = 0; i < 10_000; i++) {
+      members.push([`room-${i}`, 1]);
+      counters.message(`room-${i}`);
+    }
+    members.push(['vault', 2]);
+    counters.message('vault', true);
+    const latest = counters.close(2000, stats(members, ['vault']));
+    const text = prometheusText({ counters: counters.live(), connections: 1, latest });
+    console.log(`/metrics with 10,001 rooms: ${Buffer.byteLength(text)} bytes`);
+    expect(Buffer.byteLength(text)).toBeLessThan(128 * 1024);
+    expect(text).not.toContain('vault');
+    expect(text).toContain('teamchat_room_members{room="(private)"} 2');
+    expect(text).toMatch(/^teamchat_room_messages_total\{room="\(other\)"\} 9800$/m);
+    expect(text).toContain('teamchat_rooms 10001');
   });
 
   it('escapes backslashes, quotes and newlines in label values', () => {
