@@ -2,13 +2,16 @@
  * `npm run bench`: measures teamchat with a fresh `teamchat serve` process per scenario and the
  * stress tool as the client, and writes each result as JSON under bench/results/.
  *
- *   npm run bench -- [fanout] [connections] [history] [persistence] [report] [--profile] [--quick]
+ *   npm run bench -- [fanout] [connections] [history] [persistence] [isolation] [report] [--profile] [--quick]
  *
  * - fanout: 1,000 clients in 10 rooms of 100, each sending 1, 4 and 8 msgs/s for 10 s.
  * - connections: 10,000 idle registered connections; server RSS per connection.
  * - history: latest page and deep pages of one room in a table of 1,000,000 messages, over the
  *   protocol, on PGlite and on a real Postgres server (throwaway cluster or TEAMCHAT_TEST_DATABASE_URL).
  * - persistence: 1,000 clients in 500 rooms of 2 sending 8 msgs/s: the store's sustained rate.
+ * - isolation: with production flood control, a canary's ping round trip while one connection
+ *   floods (`/join` of the current room, rooms, users, `/help`, history, a hello naming 100 rooms),
+ *   against its baseline; and the server's RSS growth.
  * `--profile` runs the server of the 8 msgs/s fan-out under `node --cpu-prof` and prints the
  * functions that dominate. `--quick` shrinks everything (for trying the script, not for figures;
  * it leaves BENCHMARKS.md alone). `report` only rewrites the BENCHMARKS.md tables from bench/results/.
@@ -22,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { runStress, type StressReport } from '../packages/stress/src/index.js';
 import { migrate, openDatabase, type StoreConfig } from '../packages/server/src/store/index.js';
+import { buildScene, Canary, FLOODS, latencyStats } from '../test/helpers/flood-kit.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,7 +36,7 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const chosen = argv.filter((a) => !a.startsWith('--'));
-const SCENARIOS = chosen.length ? chosen : ['fanout', 'connections', 'history', 'persistence'];
+const SCENARIOS = chosen.length ? chosen : ['fanout', 'connections', 'history', 'persistence', 'isolation'];
 
 const machine = {
   cpus: os.cpus().length,
@@ -54,10 +58,10 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function startServer(store: { dataDir?: string; databaseUrl?: string }, cpuProfDir?: string): Promise<ServerProcess> {
+async function startServer(store: { dataDir?: string; databaseUrl?: string }, cpuProfDir?: string, limits: string[] = BENCH_LIMITS): Promise<ServerProcess> {
   const nodeFlags = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const db = store.databaseUrl ? ['--database-url', store.databaseUrl] : ['--data-dir', store.dataDir!];
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...db, ...BENCH_LIMITS], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...db, ...limits], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
@@ -113,6 +117,56 @@ function save(name: string, result: object): void {
 
 function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `teamchat-bench-${prefix}-`));
+}
+
+// ---------- isolation ----------
+
+/**
+ * One server with its production flood control (only the connection and room-creation limits
+ * lifted to build the scene); each flood on a new connection, watched for `windowMs` by the canary.
+ */
+async function isolation(windowMs: number): Promise<void> {
+  const dataDir = tempDir('isolation');
+  const server = await startServer({ dataDir }, undefined, ['--max-connections-per-ip', '0', '--new-rooms-per-minute', '0', '--new-rooms-per-minute-per-ip', '0']);
+  const open: { close(): void }[] = [];
+  try {
+    open.push(...(await buildScene(server.tcpPort)));
+    const canary = await Canary.connect(server.tcpPort);
+    open.push(canary);
+    const baseline = latencyStats(await canary.pingFor(windowMs));
+    const rssBefore = procStats(server.pid).rssMb;
+    console.log(`  baseline: canary ping p50 ${baseline.p50} ms, p99 ${baseline.p99} ms; server RSS ${rssBefore.toFixed(0)} MB`);
+    const floods: Array<{ name: string; canary: ReturnType<typeof latencyStats>; p50DeltaMs: number; p99DeltaMs: number; flooderKb: number; rssMb: number }> = [];
+    for (const flood of FLOODS) {
+      const flooder = await flood.start({ tcp: server.tcpPort, http: server.httpPort });
+      open.push(flooder);
+      const figures = latencyStats(await canary.pingFor(windowMs));
+      const row = {
+        name: flood.name,
+        canary: figures,
+        p50DeltaMs: Math.round((figures.p50 - baseline.p50) * 10) / 10,
+        p99DeltaMs: Math.round((figures.p99 - baseline.p99) * 10) / 10,
+        flooderKb: Math.round(flooder.received / 1024),
+        rssMb: Math.round(procStats(server.pid).rssMb),
+      };
+      floods.push(row);
+      console.log(`  ${flood.name}: canary p50 ${figures.p50} ms (${row.p50DeltaMs >= 0 ? '+' : ''}${row.p50DeltaMs}), p99 ${figures.p99} ms (${row.p99DeltaMs >= 0 ? '+' : ''}${row.p99DeltaMs}), max ${figures.max} ms; flooder got ${row.flooderKb} KB`);
+      flooder.close();
+    }
+    const rssAfter = procStats(server.pid).rssMb;
+    save('isolation', {
+      scenario: 'isolation',
+      command: 'npm run bench -- isolation',
+      windowMs,
+      baseline,
+      floods,
+      server: { rssBeforeMb: Math.round(rssBefore), rssAfterMb: Math.round(rssAfter), rssGrowthMb: Math.round(rssAfter - rssBefore), peakRssMb: Math.round(procStats(server.pid).hwmMb) },
+    });
+  } finally {
+    for (const c of open) c.close();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 // ---------- fan-out and persistence ----------
@@ -459,6 +513,14 @@ function writeBenchmarksMd(): void {
     lines.push('| connections registered | failed | server RSS idle | with the first 10 % | with all | per connection (slope) | measured |', '|---|---|---|---|---|---|---|');
     lines.push(`| ${num(c.connections.registered)} | ${c.connections.failed} | ${c.server.rssIdleMb?.toFixed(0) ?? '?'} MB | ${c.server.rssBeforeMb.toFixed(0)} MB | ${c.server.rssAfterMb.toFixed(0)} MB | ${c.server.perConnectionKb} KB | ${when(c)} |`, '');
   }
+  const iso = load('isolation');
+  if (iso) {
+    lines.push('### Isolation (`npm run bench -- isolation`): a canary\'s ping while one connection floods, production flood control', '');
+    lines.push(`Baseline: p50 ${iso.baseline.p50} ms, p99 ${iso.baseline.p99} ms. Server RSS ${iso.server.rssBeforeMb} MB before, ${iso.server.rssAfterMb} MB after every flood.`, '');
+    lines.push('| flood (one write) | canary p50 | vs baseline | canary p99 | vs baseline | max | flooder received in the window | measured |', '|---|---|---|---|---|---|---|---|');
+    for (const f of iso.floods) lines.push(`| ${f.name} | ${f.canary.p50} ms | ${f.p50DeltaMs >= 0 ? '+' : ''}${f.p50DeltaMs} ms | ${f.canary.p99} ms | ${f.p99DeltaMs >= 0 ? '+' : ''}${f.p99DeltaMs} ms | ${f.canary.max} ms | ${num(f.flooderKb)} KB | ${when(iso)} |`);
+    lines.push('');
+  }
   const h = load('history');
   if (h) {
     lines.push('### History (`npm run bench -- history`): one room of a 10-room table, over the protocol', '');
@@ -514,10 +576,13 @@ for (const scenario of SCENARIOS) {
     case 'history':
       await history();
       break;
+    case 'isolation':
+      await isolation(QUICK ? 1_000 : 5_000);
+      break;
     case 'report':
       break; // only rewrite the BENCHMARKS.md tables from the stored results
     default:
-      console.error(`unknown scenario ${scenario} (fanout, connections, history, persistence)`);
+      console.error(`unknown scenario ${scenario} (fanout, connections, history, persistence, isolation)`);
       process.exitCode = 2;
   }
 }

@@ -1,0 +1,193 @@
+/**
+ * The isolation floods, shared by `test/isolation-flood.test.ts` (assertions) and
+ * `npm run bench -- isolation` (figures): a scene like the one the attacks used (a room whose last
+ * messages are ~8 KB, 100 rooms with history), a canary that measures its ping round trip, and
+ * one function per flood that writes thousands of commands in one write on a fresh connection.
+ */
+import net from 'node:net';
+import { JsonClient, WsClient } from './chat-clients.js';
+
+/** Room messages of ~8 KB, the size the attack used. */
+const BIG = 'x'.repeat(7_900);
+
+/** A raw connection that counts what it receives (it may also stop reading: `socket.pause()`). */
+export class RawFlooder {
+  received = 0;
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => (this.received += chunk.length));
+    socket.on('error', () => {});
+  }
+  static async connect(port: number): Promise<RawFlooder> {
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(s));
+      s.once('error', reject);
+    });
+    return new RawFlooder(socket);
+  }
+  write(data: string): void {
+    this.socket.write(data);
+  }
+  /** Waits (bounded) until `bytes` have arrived. */
+  async waitFor(bytes: number): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (this.received < bytes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** What a flood leaves behind: bytes its connection received so far, and how to close it. */
+export interface Flood {
+  readonly received: number;
+  close(): void;
+}
+
+const line = (frame: object) => JSON.stringify(frame) + '\n';
+
+/** The floods of the isolation issue, each on its own new connection. */
+export const FLOODS: { name: string; start(ports: { tcp: number; http: number }): Promise<Flood> }[] = [
+  {
+    name: 'plain /join current x4000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write('floodjoin\ngeneral\n');
+      await f.waitFor(1);
+      f.write('/join general\n'.repeat(4_000));
+      return f;
+    },
+  },
+  {
+    name: 'json rooms x2000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write(line({ type: 'hello', v: 1, nick: 'floodrooms' }) + line({ type: 'rooms' }).repeat(2_000));
+      return f;
+    },
+  },
+  {
+    name: 'websocket rooms x1000',
+    async start({ http }) {
+      const ws = await WsClient.connect(http);
+      await ws.hello('floodws');
+      for (let i = 0; i < 1_000; i++) ws.send({ type: 'rooms' });
+      return {
+        get received() {
+          return ws.frames.reduce((n, f) => n + JSON.stringify(f).length, 0);
+        },
+        close: () => ws.close(),
+      };
+    },
+  },
+  {
+    name: 'json users x2000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write(line({ type: 'hello', v: 1, nick: 'floodusers' }) + line({ type: 'users', room: 'general' }).repeat(2_000));
+      return f;
+    },
+  },
+  {
+    name: 'plain /help x4000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write('floodhelp\ngeneral\n');
+      await f.waitFor(1);
+      f.write('/help\n'.repeat(4_000));
+      return f;
+    },
+  },
+  {
+    name: 'json history x2000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write(line({ type: 'hello', v: 1, nick: 'floodhistory', rooms: { general: null } }) + line({ type: 'history', room: 'general', limit: 50 }).repeat(2_000));
+      return f;
+    },
+  },
+  {
+    name: 'hello with 100 busy rooms, not reading',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.socket.pause();
+      f.write(line({ type: 'hello', v: 1, nick: 'floodhello', rooms: busyRooms() }));
+      return f;
+    },
+  },
+];
+
+/** The `rooms` of a hello naming the scene's 100 busy rooms. */
+export function busyRooms(): Record<string, null> {
+  return Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`busy${i}`, null]));
+}
+
+/**
+ * Builds the scene on a server whose flood control is on (each writer stays within its burst):
+ * `general` with 40 messages of ~8 KB, and rooms busy0..busy99 with 4 each. Returns the clients,
+ * which must stay connected (a room nobody is in leaves memory).
+ */
+export async function buildScene(port: number): Promise<JsonClient[]> {
+  const write = async (nick: string, room: string, prefix: string) => {
+    const c = await JsonClient.connect(port);
+    await c.hello(nick);
+    await c.join(room);
+    for (let m = 0; m < 4; m++) c.send({ type: 'msg', room, text: `${m} ${BIG}`, ref: `${prefix}${m}` });
+    await c.seen('ack', (a) => a.ref === `${prefix}3`);
+    return c;
+  };
+  const writers = await Promise.all(Array.from({ length: 10 }, (_, i) => write(`writer${i}`, 'general', 'w')));
+  const busy = await Promise.all(Array.from({ length: 100 }, (_, i) => write(`busy${i}`, `busy${i}`, 'b')));
+  return [...writers, ...busy];
+}
+
+/**
+ * A client in `general` that pings the server one ping after the other, 80 ms apart: a ping costs
+ * 0.1 of the flood budget (2 a second), so faster the canary would be slowed by its own pinging.
+ */
+export class Canary {
+  #pings = 0;
+  private constructor(readonly client: JsonClient) {}
+  static async connect(port: number): Promise<Canary> {
+    const client = await JsonClient.connect(port);
+    await client.hello('canary');
+    await client.join('general');
+    return new Canary(client);
+  }
+  /** Round trips (ms) of the pings sent during `ms`. */
+  async pingFor(ms: number): Promise<number[]> {
+    const out: number[] = [];
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const ref = `canary-${++this.#pings}`;
+      const t0 = performance.now();
+      this.client.send({ type: 'ping', ref });
+      await this.client.seen('pong', (p) => p.ref === ref, 10_000);
+      out.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 80));
+    }
+    return out;
+  }
+  close(): void {
+    this.client.close();
+  }
+}
+
+export interface LatencyStats {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function latencyStats(samples: number[]): LatencyStats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1)!) };
+}
+
+/** Resident memory of a process in MiB, from /proc. */
+export async function rssMb(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
