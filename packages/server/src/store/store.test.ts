@@ -34,8 +34,9 @@ const T0 = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 function roomMsg(room: string, nick: string, text: string, ts = T0, action = false): NewMessage {
   return { kind: 'room', room, nick, text, action, ts };
 }
+/** A private message between two accounts: their owners are their nick keys (see migrations/004). */
 function pm(from: string, to: string, text: string, ts = T0): NewMessage {
-  return { kind: 'pm', from, to, text, action: false, ts };
+  return { kind: 'pm', from, to, fromOwner: from.toLowerCase(), toOwner: to.toLowerCase(), text, action: false, ts };
 }
 async function expectStoreError(promise: Promise<unknown>, code: string): Promise<StoreError> {
   const err = await promise.then(
@@ -275,6 +276,45 @@ for (const backend of backends) {
       expect(snapshot.recent.filter((m) => m.room === 'm-a').map((m) => m.text)).toEqual(['before the rename']);
       const users = await database.kysely.selectFrom('users').select(['nick_key', 'nick']).where('nick_key', '=', 'ann').execute();
       expect(users).toEqual([{ nick_key: 'ann', nick: 'Ann' }]);
+    });
+
+    it('reads private history by owner: a later holder of the nick sees nothing, and an owner rename moves everything', async () => {
+      await store.writeBatch({
+        messages: [
+          { kind: 'pm', from: 'kim', to: 'lee', fromOwner: '~00000000000000aa', toOwner: 'lee', text: 'from the first kim', action: false, ts: T0 },
+          { kind: 'pm', from: 'lee', to: 'kim', fromOwner: 'lee', toOwner: '~00000000000000aa', text: 'to the first kim', action: false, ts: T0 + 1 },
+        ],
+        state: [
+          { op: 'identity', id: '00000000000000aa', secretHash: 'ab'.repeat(32), ts: T0 },
+          { op: 'room', room: 'kims-room', ts: T0, creator: '~00000000000000aa' },
+          { op: 'membership-add', nick: '~00000000000000aa', room: 'kims-room', ts: T0 },
+          { op: 'invite', room: 'kims-room', nick: '~00000000000000aa', by: 'lee', ts: T0 },
+        ],
+      });
+      expect(await store.identitySecret('00000000000000aa')).toBe('ab'.repeat(32));
+      expect(await store.identitySecret('00000000000000bb')).toBeNull();
+      // The nick string alone (a stranger who is now "kim") owns nothing.
+      expect(await store.privateHistory('kim', { limit: 10 })).toEqual([]);
+      expect((await store.privateHistory('~00000000000000aa', { limit: 10 })).map((m) => m.text)).toEqual(['from the first kim', 'to the first kim']);
+      expect((await store.privateHistory('lee', { limit: 10, peer: 'KIM' })).map((m) => m.text)).toEqual(['from the first kim', 'to the first kim']);
+
+      // kim registers: everything the identity owned passes to the account.
+      await store.writeBatch({ messages: [], state: [{ op: 'owner-rename', from: '~00000000000000aa', to: 'kim' }] });
+      expect((await store.privateHistory('kim', { limit: 10 })).map((m) => m.text)).toEqual(['from the first kim', 'to the first kim']);
+      expect(await store.privateHistory('~00000000000000aa', { limit: 10 })).toEqual([]);
+      const room = await store.loadRoom('kims-room', 10);
+      expect(room).toMatchObject({ room: { name: 'kims-room', creator: 'kim' }, invites: ['kim'], recent: [] });
+      expect((await store.loadSnapshot(0)).memberships).toContainEqual({ nick: 'kim', room: 'kims-room' });
+      expect(await store.loadRoom('never-created', 10)).toBeNull();
+    });
+
+    it('reads one room back with its latest messages, oldest first', async () => {
+      const messages: NewMessage[] = [];
+      for (let i = 0; i < 8; i++) messages.push(roomMsg('load-me', 'ann', `m ${i}`, T0 + i));
+      await store.writeBatch({ messages, state: [{ op: 'room', room: 'load-me', ts: T0 }, { op: 'topic', room: 'load-me', topic: 'kept', by: 'ann', ts: T0 }] });
+      const loaded = await store.loadRoom('load-me', 3);
+      expect(loaded?.room).toMatchObject({ name: 'load-me', topic: 'kept', topicBy: 'ann' });
+      expect(loaded?.recent.map((m) => m.text)).toEqual(['m 5', 'm 6', 'm 7']);
     });
 
     it('applies a burst of state writes in order, with the same result as one by one', async () => {
