@@ -73,13 +73,12 @@ async function startServer(store: { dataDir?: string; databaseUrl?: string }, cp
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const tcp = /tcp listening on [^:\s]+:(\d+)/.exec(out);
-    const http = /http listening on [^:\s]+:(\d+)/.exec(out);
-    if (tcp && http) {
+    const ready = /ready tcp=\S+:(\d+) http=\S+:(\d+)/.exec(out);
+    if (ready) {
       return {
         pid: child.pid!,
-        tcpPort: Number(tcp[1]),
-        httpPort: Number(http[1]),
+        tcpPort: Number(ready[1]),
+        httpPort: Number(ready[2]),
         stop: async () => {
           child.kill('SIGTERM');
           const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);

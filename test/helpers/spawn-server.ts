@@ -93,11 +93,11 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
     for (;;) {
-      const tcp = /tcp listening on [^\s]+:(\d+)/.exec(out);
-      const http = /http listening on [^\s]+:(\d+)/.exec(out);
-      if (tcp && http) {
-        tcpPort = Number(tcp[1]);
-        httpPort = Number(http[1]);
+      // The ready line: `teamchat: ready tcp=HOST:PORT http=HOST:PORT`.
+      const ready = /ready tcp=\S+:(\d+) http=\S+:(\d+)/.exec(out);
+      if (ready) {
+        tcpPort = Number(ready[1]);
+        httpPort = Number(ready[2]);
         return;
       }
       if (child.exitCode !== null || Date.now() > deadline) {

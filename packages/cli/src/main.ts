@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo.js';
 import { exportMetricsCommand } from './commands/export-metrics.js';
 import { serveCommand } from './commands/serve.js';
 import { stressCommand } from './commands/stress.js';
+import { UsageError } from './serve/usage-error.js';
 import { VERSION } from './version.js';
 
 const program = new Command('teamchat')
@@ -28,5 +29,6 @@ try {
     process.exit(err.exitCode === 0 ? 0 : 2);
   }
   console.error(`teamchat: ${(err as Error).message}`);
-  process.exit(1);
+  // A call that cannot work (bad TLS files, an unusable database URL) is a usage error, like a bad flag.
+  process.exit(err instanceof UsageError ? 2 : 1);
 }

@@ -13,7 +13,8 @@ export interface DashboardAsset {
   contentType: string;
 }
 
-const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+// The assets stay in src/ (the build emits only the TypeScript): the same path from src/ and dist/.
+const PUBLIC_DIR = fileURLToPath(new URL('../src/public/', import.meta.url));
 
 const JS = 'text/javascript; charset=utf-8';
 

@@ -6,13 +6,19 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { StoreConfig } from '@teamchat/server';
 import { parseDuration, parsePort, parsePositiveInt } from '../parse.js';
+import { defaultDataDir } from '../serve/data-dir.js';
+import { assertPortsFree } from '../serve/port-check.js';
+import { createServerLog, formatLogLine, type LogFormat } from '../serve/server-log.js';
+import { UsageError } from '../serve/usage-error.js';
+import { VERSION } from '../version.js';
 
 interface ServeFlags {
   port: number;
   httpPort: number;
   host: string;
-  dataDir: string;
+  dataDir?: string;
   databaseUrl?: string;
+  logFormat: LogFormat;
   metricsInterval: number;
   metricsWindow: number;
   metricsRetention: number;
@@ -51,7 +57,7 @@ export function serveCommand(): Command {
     .addOption(new Option('-p, --port <port>', 'TCP port for teamchat clients and nc/telnet (0: any free port)').env('TEAMCHAT_PORT').default(5555).argParser(parsePort))
     .addOption(new Option('--http-port <port>', 'HTTP port: WebSocket at /ws, dashboard at /, metrics at /api (0: any free port)').env('TEAMCHAT_HTTP_PORT').default(8080).argParser(parsePort))
     .addOption(new Option('--host <address>', 'interface to listen on (127.0.0.1 for this machine only)').env('TEAMCHAT_HOST').default('0.0.0.0'))
-    .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (PGlite), used when no database URL is given').env('TEAMCHAT_DATA_DIR').default('./.teamchat/data'))
+    .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (PGlite), used when no database URL is given (default: $XDG_DATA_HOME/teamchat, else ~/.local/share/teamchat)').env('TEAMCHAT_DATA_DIR'))
     .addOption(new Option('--database-url <url>', 'use this Postgres server instead of the embedded database').env('DATABASE_URL'))
     .addOption(new Option('--metrics-interval <duration>', 'metrics snapshot interval (e.g. 2s, 500ms)').default(2000, '2s').argParser(parseDuration))
     .addOption(new Option('--metrics-window <n>', 'snapshots in the moving average').default(5).argParser(parsePositiveInt))
@@ -83,10 +89,21 @@ export function serveCommand(): Command {
     .addOption(new Option('--room-idle <duration>', 'how long a room with nobody in it stays in memory (its history stays in the database)').default(60_000, '60s').argParser(parseDuration))
     .addOption(new Option('--new-rooms-per-minute <n>', 'new rooms one connection may create per minute (0: unlimited)').default(10).argParser(parseCount))
     .addOption(new Option('--new-rooms-per-minute-per-ip <n>', 'new rooms all connections from one address may create per minute (0: unlimited)').default(30).argParser(parseCount))
+    .addOption(new Option('--log-format <format>', 'log lines as text (timestamp, level, message) or as JSON objects').choices(['text', 'json']).default('text'))
     .action(async (flags: ServeFlags) => {
+      const log = createServerLog(flags.logFormat);
+      /** Lines for the person who started the server (stdout); JSON objects with --log-format json. */
+      const say = (text: string, extra: Record<string, unknown> = {}) =>
+        console.log(flags.logFormat === 'json' ? formatLogLine('json', text, extra) : `teamchat: ${text}`);
+      const fallback = flags.databaseUrl || flags.dataDir ? null : defaultDataDir();
       const store: StoreConfig = flags.databaseUrl
         ? { kind: 'postgres', url: flags.databaseUrl }
-        : { kind: 'pglite', dataDir: path.resolve(flags.dataDir) };
+        : { kind: 'pglite', dataDir: path.resolve(flags.dataDir ?? fallback!.dir) };
+      // At once, before anything slow: what is starting and where its data is.
+      say(`starting teamchat/${VERSION}, ${store.kind === 'pglite' ? `data in ${store.dataDir}` : 'database from --database-url'}`);
+      if (fallback?.note) say(fallback.note);
+      // A port in use fails now, not after the database has been opened (seconds on a first start).
+      await assertPortsFree(flags.host, [flags.port, flags.httpPort]);
       // Loaded here, not at the top: other commands (and --help) should not pay for the server.
       const { createServer } = await import('@teamchat/server');
       const server = await createServer({
@@ -124,6 +141,7 @@ export function serveCommand(): Command {
           maxAuthChecksPerIp: flags.maxAuthChecksPerIp,
         },
         maxPendingWrites: flags.maxPendingWrites,
+        log,
         metrics: {
           intervalMs: flags.metricsInterval,
           window: flags.metricsWindow,
@@ -131,6 +149,8 @@ export function serveCommand(): Command {
           activeWindowMs: flags.metricsActiveWindow,
           maxRooms: flags.metricsMaxRooms,
         },
+      }).catch((err: Error & { code?: string }) => {
+        throw err.code === 'TC_STORE_BAD_CONFIG' ? new UsageError(err.message) : err;
       });
       let info;
       try {
@@ -140,28 +160,32 @@ export function serveCommand(): Command {
         throw err;
       }
       const shown = info.host === '0.0.0.0' || info.host === '::' ? 'localhost' : info.host;
-      console.log(`teamchat: database: ${server.database.description}`);
+      say(`database: ${server.database.description}`);
       const tryIt = flags.tlsCert !== undefined ? `TLS; try: openssl s_client -quiet -connect ${shown}:${info.tcpPort}` : `try: nc ${shown} ${info.tcpPort}`;
-      console.log(`teamchat: tcp listening on ${info.host}:${info.tcpPort} (${tryIt})`);
+      say(`tcp listening on ${info.host}:${info.tcpPort} (${tryIt})`);
       const secure = flags.tlsCert !== undefined;
       const [web, ws] = secure ? ['https', 'wss'] : ['http', 'ws'];
-      console.log(`teamchat: http listening on ${info.host}:${info.httpPort} (dashboard: ${web}://${shown}:${info.httpPort}/, websocket: ${ws}://${shown}:${info.httpPort}/ws${secure ? ', TLS' : ''})`);
+      say(`http listening on ${info.host}:${info.httpPort} (dashboard: ${web}://${shown}:${info.httpPort}/, websocket: ${ws}://${shown}:${info.httpPort}/ws${secure ? ', TLS' : ''})`);
+      // The one line tools wait for (tests, scripts): stable words, ports included.
+      const tcpAddress = `${info.host}:${info.tcpPort}`;
+      const httpAddress = `${info.host}:${info.httpPort}`;
+      say(`ready tcp=${tcpAddress} http=${httpAddress}`, { event: 'ready', tcp: tcpAddress, http: httpAddress });
 
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
-          console.error(`teamchat: ${signal} again, exiting without waiting`);
+          log(`${signal} again, exiting without waiting`);
           process.exit(1);
         }
         stopping = true;
-        console.error(`teamchat: ${signal}: shutting down (storing pending messages)`);
+        log(`${signal}: shutting down (storing pending messages)`);
         server.close().then(
           () => {
-            console.error('teamchat: stopped');
+            log('stopped');
             process.exit(0);
           },
           (err: Error) => {
-            console.error(`teamchat: error during shutdown: ${err.message}`);
+            log(`error: during shutdown: ${err.message}`);
             process.exit(1);
           },
         );
@@ -194,12 +218,12 @@ function parseDurationOrZero(value: string): number {
 
 /** Reads the certificate and key, failing with a clear message (exit 1) before anything listens. */
 function readTls(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } {
-  if (!certFile || !keyFile) throw new Error('TLS needs both --tls-cert and --tls-key');
+  if (!certFile || !keyFile) throw new UsageError('TLS needs both --tls-cert and --tls-key');
   const read = (file: string, what: string) => {
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new Error(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
+      throw new UsageError(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
     }
   };
   return { cert: read(certFile, 'certificate'), key: read(keyFile, 'key') };

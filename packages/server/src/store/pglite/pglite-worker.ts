@@ -62,7 +62,7 @@ export class PGliteWorker implements PGliteLike {
 
   /** Starts the worker and opens (or creates, and locks) the data folder in it. */
   static async open(dataDir: string): Promise<PGliteWorker> {
-    const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } });
+    const worker = new Worker(workerEntry(), { workerData: { dataDir } });
     const client = new PGliteWorker(worker);
     try {
       await new Promise((resolve, reject) => client.#pending.set(0, { resolve, reject }));
@@ -113,4 +113,12 @@ function rebuildError(e: { message: string; name: string; code?: string }): Erro
     return err;
   }
   return Object.assign(new Error(e.message), { name: e.name, ...(e.code !== undefined ? { code: e.code } : {}) });
+}
+
+/**
+ * The worker's entry: the build's JavaScript when this module is the build; from the sources
+ * (tests, tsx), a small .mjs that registers tsx in the worker thread first.
+ */
+function workerEntry(): URL {
+  return import.meta.url.endsWith('.ts') ? new URL('./pglite-worker.mjs', import.meta.url) : new URL('./pglite-worker-main.js', import.meta.url);
 }

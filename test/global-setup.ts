@@ -1,0 +1,18 @@
+/**
+ * Before any test: bring the build up to date (`tsc -b`, incremental: a second or two when nothing
+ * changed). End-to-end tests start `bin/teamchat`, which runs the build, so a test must never meet
+ * a build older than the sources it was written against. Type errors do not stop the build (tsc
+ * still emits); `npx tsc -b` in CI reports them.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export default function setup(): void {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  try {
+    execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-b'], { cwd: root, stdio: 'pipe' });
+  } catch (err) {
+    const out = String((err as { stdout?: Buffer }).stdout ?? '');
+    process.stderr.write(`global-setup: tsc -b reported errors (the build was still written):\n${out.slice(0, 4000)}\n`);
+  }
+}
