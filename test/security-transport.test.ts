@@ -293,6 +293,7 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     await bystander.next('ack', (f) => f.ref === 'b');
     await flooder.next('ack', (f) => f.ref === `f${total - 1}`, 30_000);
     const tookMs = performance.now() - started;
+    await bystander.seen('message', (m) => m.text === `flood ${total - 1}`);
     // 5 at once, then 2 a second: the last one waited about 7.5 s, and none was refused.
     expect(tookMs).toBeGreaterThan(5_000);
     expect(flooder.frames.filter((f) => f.type === 'error')).toEqual([]);
