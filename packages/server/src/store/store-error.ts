@@ -14,7 +14,9 @@ export type StoreErrorCode =
   /** The store configuration is unusable (e.g. an unparsable Postgres URL). */
   | 'TC_STORE_BAD_CONFIG'
   /** A migration file is malformed or failed to apply. */
-  | 'TC_STORE_MIGRATION_FAILED';
+  | 'TC_STORE_MIGRATION_FAILED'
+  /** A new embedded (PGlite) data folder could not be created. */
+  | 'TC_STORE_INIT_FAILED';
 
 export class StoreError extends Error {
   readonly code: StoreErrorCode;

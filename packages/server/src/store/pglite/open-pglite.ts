@@ -11,6 +11,15 @@ import { StoreError } from '../store-error.js';
 /** The lock file, inside the data folder (Postgres ignores unknown files in its data folder). */
 export const PGLITE_LOCK_FILE = 'teamchat.lock';
 
+/**
+ * Postgres memory settings for the embedded database. Its defaults (128 MB of shared buffers,
+ * sized for a dedicated server) kept an idle teamchat at 300-430 MB; the embedded database serves
+ * one process, and reads also go through the OS page cache, so 16 MB of buffers suffices (idle
+ * RSS ~170 MB after a restart, measured in README/BENCHMARKS). A Postgres server (--database-url)
+ * is tuned by its own administrator.
+ */
+export const PGLITE_MEMORY_SETTINGS = ['shared_buffers=16MB', 'work_mem=2MB', 'maintenance_work_mem=16MB', 'wal_buffers=1MB', 'temp_buffers=2MB'];
+
 export interface OpenedPGlite {
   pglite: PGlite;
   /** Absolute path of the data folder. */
@@ -19,13 +28,16 @@ export interface OpenedPGlite {
   unlock(): void;
 }
 
+/** Where the build keeps a pre-initialised data folder (written by make-pglite-template.ts). */
+export const PGLITE_TEMPLATE = new URL('../../pglite-template.tgz', import.meta.url);
+
 /**
  * @example
  * const { pglite, unlock } = await openPGlite('./data');
  * // ...
  * await pglite.close(); unlock();
  */
-export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
+export async function openPGlite(dataDir: string, options: { template?: Buffer } = {}): Promise<OpenedPGlite> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const lockPath = join(dir, PGLITE_LOCK_FILE);
@@ -34,6 +46,9 @@ export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
     const pglite = await PGlite.create(dir, {
       // int8 (message ids, counts) as JS numbers: ids stay far below 2^53.
       parsers: { [types.INT8]: (value: string) => Number(value) },
+      postgresqlconf: PGLITE_MEMORY_SETTINGS,
+      // A new folder from a pre-initialised one (see make-pglite-template.ts): no initdb.
+      ...(options.template ? { loadDataDir: new Blob([options.template]) } : {}),
     });
     return { pglite, dataDir: dir, unlock: () => releaseLock(lockPath) };
   } catch (err) {

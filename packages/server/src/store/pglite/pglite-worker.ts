@@ -8,6 +8,11 @@
  * const { rows } = await pglite.query('select 1 as one');
  * await pglite.close();
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Results } from '@electric-sql/pglite';
 import { StoreError, type StoreErrorCode } from '../store-error.js';
@@ -60,8 +65,18 @@ export class PGliteWorker implements PGliteLike {
     worker.on('exit', (code) => fail(Object.assign(new Error(`PGlite worker exited (${code}): not queryable`), { code: 'ECONNRESET' })));
   }
 
-  /** Starts the worker and opens (or creates, and locks) the data folder in it. */
+  /**
+   * Starts the worker and opens (or creates, and locks) the data folder in it. A new folder is
+   * created first by a child process (pglite-initdb.ts): initdb grows the WebAssembly heap to
+   * ~700 MB, which a thread never gives back; a process does, so the worker that stays starts at
+   * the size of a restart.
+   */
   static async open(dataDir: string): Promise<PGliteWorker> {
+    if (!isInitialized(dataDir)) await initdb(dataDir);
+    return PGliteWorker.#start(dataDir);
+  }
+
+  static async #start(dataDir: string): Promise<PGliteWorker> {
     const worker = new Worker(workerEntry(), { workerData: { dataDir } });
     const client = new PGliteWorker(worker);
     try {
@@ -121,4 +136,20 @@ function rebuildError(e: { message: string; name: string; code?: string }): Erro
  */
 function workerEntry(): URL {
   return import.meta.url.endsWith('.ts') ? new URL('./pglite-worker.mjs', import.meta.url) : new URL('./pglite-worker-main.js', import.meta.url);
+}
+
+/** Runs pglite-initdb in a child process (through tsx when running from the sources). */
+async function initdb(dataDir: string): Promise<void> {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const script = new URL(fromSources ? './pglite-initdb.ts' : './pglite-initdb.js', import.meta.url);
+  const child = spawn(process.execPath, [...(fromSources ? ['--import', 'tsx'] : []), fileURLToPath(script), dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new StoreError('TC_STORE_INIT_FAILED', `could not create the embedded database in ${dataDir}: ${stderr.trim() || `exit ${code}`}`);
+}
+
+/** True when the folder already holds a database (PGlite runs no initdb in it). */
+function isInitialized(dataDir: string): boolean {
+  return existsSync(join(resolve(dataDir), 'PG_VERSION'));
 }
