@@ -1,9 +1,10 @@
 /**
  * `teamchat export-metrics` end to end: against a running server over HTTP, and straight from the
- * database folder once the server has stopped.
+ * database folder once the server has stopped; in the long layout (the default) and the wide one.
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,8 +13,32 @@ import { JsonClient } from './helpers/chat-clients.js';
 import { waitForSnapshots } from './helpers/metrics.js';
 import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
 
-const HEADER =
+const WIDE_HEADER =
   'timestamp,general_mps,general_avg_mps,general_joins,general_leaves,general_members,total_mps,total_avg_mps,total_messages,connections';
+const LONG_COLUMNS = [
+  'ts',
+  'room',
+  'mps',
+  'moving_avg',
+  'joins',
+  'leaves',
+  'joins_total',
+  'leaves_total',
+  'members',
+  'messages',
+  'messages_total',
+  'rooms',
+  'private_messages',
+  'private_messages_total',
+  'connections',
+  'rooms_omitted',
+];
+const LONG_HEADER = LONG_COLUMNS.join(',');
+
+/** The data rows of a long CSV, as objects keyed by column. */
+function longRows(lines: string[]): Record<string, string>[] {
+  return lines.slice(1).map((line) => Object.fromEntries(line.split(',').map((cell, i) => [LONG_COLUMNS[i]!, cell])));
+}
 
 let server: SpawnedServer;
 let outDir: string;
@@ -55,8 +80,11 @@ beforeAll(async () => {
   await alice.join('general');
   for (let i = 0; i < 4; i++) alice.send({ type: 'msg', room: 'general', text: `m${i}`, ref: `r${i}` });
   await alice.next('ack', (f) => f.ref === 'r3');
-  // Wait until a stored snapshot holds the four messages.
-  await waitForSnapshots(server.url, (snapshots) => snapshots.some((s) => s.totals.messagesTotal === 4));
+  // And one private message, to herself: the long layout's totals count it.
+  alice.send({ type: 'pm', to: 'alice', text: 'note to self', ref: 'p1' });
+  await alice.next('ack', (f) => f.ref === 'p1');
+  // Wait until a stored snapshot holds the four messages and the private one.
+  await waitForSnapshots(server.url, (snapshots) => snapshots.some((s) => s.totals.messagesTotal === 4 && s.totals.privateMessagesTotal === 1));
   alice.close();
 });
 
@@ -66,15 +94,78 @@ afterAll(async () => {
 });
 
 describe('teamchat export-metrics with a running server', () => {
-  it('asks the server over HTTP and writes the CSV file', async () => {
+  it('asks the server over HTTP and writes the long CSV by default: a row per snapshot and room, and a (total) row', async () => {
     const run = await exportMetrics(['out.csv', '--server', server.url]);
-    expect(run.stderr).toMatch(/wrote \d+ snapshots to out\.csv \(from server http:\/\/127\.0\.0\.1:\d+\)/);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
+    const said = /wrote (\d+) snapshots as (\d+) rows to out\.csv \(from server http:\/\/127\.0\.0\.1:\d+\)/.exec(run.stderr);
+    expect(said, run.stderr).not.toBeNull();
     const lines = readFileSync(path.join(outDir, 'out.csv'), 'utf8').trimEnd().split('\n');
-    expect(lines[0]).toBe(HEADER);
+    expect(lines[0]).toBe(LONG_HEADER);
+    const rows = longRows(lines);
+    expect(rows.every((r) => Object.keys(r).length === LONG_COLUMNS.length)).toBe(true);
+    expect(new Set(rows.map((r) => r.room))).toEqual(new Set(['general', '(total)']));
+    const totals = rows.filter((r) => r.room === '(total)');
+    expect([Number(said![1]), Number(said![2])]).toEqual([totals.length, rows.length]);
+    // Every snapshot ends with its (total) row, after its rooms.
+    expect(new Set(totals.map((r) => r.ts)).size).toBe(totals.length);
+    expect(rows[rows.length - 1]!.room).toBe('(total)');
+    // The room's figures, and the totals with the private message.
+    expect(rows.some((r) => r.room === 'general' && r.messages_total === '4' && r.joins_total === '1')).toBe(true);
+    expect(totals.some((r) => r.messages_total === '4' && r.private_messages_total === '1' && r.rooms_omitted === '0')).toBe(true);
+    expect(totals.every((r) => r.connections !== '' && r.members === '')).toBe(true);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('writes the wide layout with --format wide, as before', async () => {
+    const run = await exportMetrics(['wide.csv', '--server', server.url, '--format', 'wide']);
+    expect(run.stderr).toMatch(/wrote \d+ snapshots to wide\.csv \(from server /);
+    expect(run.code).toBe(0);
+    const lines = readFileSync(path.join(outDir, 'wide.csv'), 'utf8').trimEnd().split('\n');
+    expect(lines[0]).toBe(WIDE_HEADER);
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.some((l) => l.split(',')[8] === '4')).toBe(true); // total_messages reached 4
-    expect(leftovers()).toEqual([]);
+  });
+
+  it('lists the long columns it writes in --help', async () => {
+    const run = await exportMetrics(['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(LONG_HEADER);
+  });
+
+  it('serves both layouts on /api/metrics.csv (format=), wide by default, and refuses an unknown one', async () => {
+    const plain = await fetch(`${server.url}/api/metrics.csv`);
+    expect((await plain.text()).split('\n')[0]).toBe(WIDE_HEADER);
+    const long = await fetch(`${server.url}/api/metrics.csv?format=long&rooms=0`);
+    expect(long.headers.get('content-disposition')).toContain('teamchat-metrics-long.csv');
+    const rows = longRows((await long.text()).trimEnd().split('\n'));
+    // rooms=0: the one room is summed under (other), one room's worth.
+    expect(rows.find((r) => r.room === '(other)')).toMatchObject({ rooms: '1' });
+    expect(rows.some((r) => r.room === 'general')).toBe(false);
+    const bad = await fetch(`${server.url}/api/metrics.csv?format=tall`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { code: 'TC_HTTP_BAD_PARAM', message: 'a query parameter is invalid: format: "tall" is not one of wide, long' } });
+  });
+
+  it('says so when a server older than --format long answers the wide layout, and writes nothing', async () => {
+    // What a server before the long layout does: ignores format= and answers wide.
+    const old = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' });
+      res.end(`${WIDE_HEADER}\n2026-11-24T09:00:00.000Z,1,1,0,0,1,1,1,4,1\n`);
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(old.address() as { port: number }).port}`;
+      const run = await exportMetrics(['old.csv', '--server', base]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`the server at ${base} answered the wide layout, not long: it is older than --format long; upgrade it, or export with --format wide`);
+      expect(existsSync(path.join(outDir, 'old.csv'))).toBe(false);
+      expect(leftovers()).toEqual([]);
+      const wide = await exportMetrics(['-', '--server', base, '--format', 'wide']);
+      expect(wide.code).toBe(0);
+      expect(wide.stdout.split('\n')[0]).toBe(WIDE_HEADER);
+    } finally {
+      await new Promise((resolve) => old.close(resolve));
+    }
   });
 
   it('refuses to open the data folder the server holds, and says to ask the server', async () => {
@@ -87,31 +178,41 @@ describe('teamchat export-metrics with a running server', () => {
 
   it('writes to stdout with - and honours --from/--to', async () => {
     const all = (await exportMetrics(['-', '--server', server.url])).stdout.trimEnd().split('\n');
-    const third = all[3]!.split(',')[0]!;
-    const run = await exportMetrics(['-', '--server', server.url, '--from', third, '--to', third]);
+    // A snapshot with a room in it: its rows are the room's and the (total) one.
+    const rows = longRows(all);
+    const ts = rows.find((r) => r.room === 'general')!.ts;
+    const run = await exportMetrics(['-', '--server', server.url, '--from', ts, '--to', ts]);
     expect(run.code).toBe(0);
-    expect(run.stdout.trimEnd().split('\n')).toEqual([HEADER, all[3]]);
+    expect(run.stdout.trimEnd().split('\n')).toEqual([LONG_HEADER, ...all.filter((l) => l.startsWith(`${ts},`))]);
+    expect(run.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(',')[1])).toEqual(['general', '(total)']);
+    const wide = await exportMetrics(['-', '--server', server.url, '--from', ts, '--to', ts, '--format', 'wide']);
+    expect(wide.stdout.trimEnd().split('\n')).toHaveLength(2);
   });
 });
 
 describe('teamchat export-metrics without a server', () => {
-  it('reads the database folder directly once the server has stopped', async () => {
+  it('reads the database folder directly once the server has stopped, in both layouts', async () => {
     const viaHttp = readFileSync(path.join(outDir, 'out.csv'), 'utf8').trimEnd().split('\n');
+    const wideViaHttp = readFileSync(path.join(outDir, 'wide.csv'), 'utf8').trimEnd().split('\n');
     expect(await server.stop()).toBe(0);
     const run = await exportMetrics(['direct.csv', '--data-dir', server.dataDir]);
-    expect(run.stderr).toMatch(/wrote \d+ snapshots to direct\.csv \(from pglite /);
+    expect(run.stderr).toMatch(/wrote \d+ snapshots as \d+ rows to direct\.csv \(from pglite /);
     expect(run.code).toBe(0);
     const direct = readFileSync(path.join(outDir, 'direct.csv'), 'utf8').trimEnd().split('\n');
-    expect(direct[0]).toBe(HEADER);
+    expect(direct[0]).toBe(LONG_HEADER);
     // Everything the HTTP export had is there (plus the snapshots taken since, and the final one).
     expect(direct.slice(0, viaHttp.length)).toEqual(viaHttp);
+    const wide = await exportMetrics(['direct-wide.csv', '--data-dir', server.dataDir, '--format', 'wide']);
+    expect(wide.code).toBe(0);
+    const directWide = readFileSync(path.join(outDir, 'direct-wide.csv'), 'utf8').trimEnd().split('\n');
+    expect(directWide.slice(0, wideViaHttp.length)).toEqual(wideViaHttp);
   });
 
   it('falls back to the database when no server answers on the default port', async () => {
     const port = await closedPort();
     const run = await exportMetrics(['fallback.csv'], { TEAMCHAT_HTTP_PORT: String(port), TEAMCHAT_DATA_DIR: server.dataDir });
     expect(run.code).toBe(0);
-    expect(readFileSync(path.join(outDir, 'fallback.csv'), 'utf8').split('\n')[0]).toBe(HEADER);
+    expect(readFileSync(path.join(outDir, 'fallback.csv'), 'utf8').split('\n')[0]).toBe(LONG_HEADER);
   });
 
   it('fails clearly when the named server is unreachable, leaving no file and an existing one intact', async () => {
@@ -158,6 +259,7 @@ describe('teamchat export-metrics without a server', () => {
     [['x.csv', '--from', 'yesterday'], /--from: "yesterday" is not an ISO 8601 date/],
     [['x.csv', '--from', '2026-11-24T10:00:00Z', '--to', '2026-11-24T09:00:00Z'], /is after --to/],
     [['x.csv', '--server', 'http://a:1', '--data-dir', 'b'], /only one of/],
+    [['x.csv', '--format', 'tall'], /argument 'tall' is invalid\. Allowed choices are long, wide/],
   ])('exits 2 on the usage error in %j', async (args, message) => {
     const run = await exportMetrics(args);
     expect(run.code).toBe(2);

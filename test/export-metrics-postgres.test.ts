@@ -46,14 +46,14 @@ afterAll(async () => {
 describe.skipIf('skip' in postgres)('teamchat export-metrics on Postgres', () => {
   it('reads the snapshots from the database while the server runs, and after it stopped', async () => {
     const url = 'url' in postgres ? postgres.url : '';
-    const live = await exportMetrics(['live.csv', '--database-url', url]);
+    const live = await exportMetrics(['live.csv', '--database-url', url, '--format', 'wide']);
     expect(live.stderr).toMatch(/wrote \d+ snapshots to live\.csv/);
     expect(live.code).toBe(0);
     const header = readFileSync(path.join(outDir, 'live.csv'), 'utf8').split('\n')[0];
     expect(header).toBe('timestamp,pg-room_mps,pg-room_avg_mps,pg-room_joins,pg-room_leaves,pg-room_members,total_mps,total_avg_mps,total_messages,connections');
 
     await server!.stop();
-    const after = await exportMetrics(['after.csv', '--database-url', url]);
+    const after = await exportMetrics(['after.csv', '--database-url', url, '--format', 'wide']);
     expect(after.code).toBe(0);
     const lines = readFileSync(path.join(outDir, 'after.csv'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe(header);

@@ -2,14 +2,21 @@
  * `teamchat demo`: the original design's demo launcher. Starts a server in this process (so it
  * can pass the demo's end time to the dashboard and shut it down cleanly without managing a child
  * process), plays the scripted Alice/Bob/Charlie conversation, starts the stress clients, shows the
- * dashboard URL, and at the end writes the metrics CSV and stops everything.
+ * dashboard URL and the command to join in, and at the end writes the metrics CSV (long layout, as
+ * `teamchat export-metrics` writes by default) and stops everything.
+ *
+ * Where things go: with `--data-dir DIR` the database stays in DIR and the CSV goes in it too, as
+ * DIR/metrics-<time>.csv (Postgres ignores files it does not know there); without, the run gets a
+ * folder <temp>/teamchat-demo-<time>/ whose database is removed at the end and whose metrics.csv stays. `--csv FILE` puts the CSV elsewhere. The full
+ * path is printed at the start and at the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import chalk from 'chalk';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { isValidNick } from '@teamchat/protocol';
 import type { TeamchatServer } from '@teamchat/server';
 import {
   CSV_HEADER,
@@ -27,7 +34,7 @@ interface DemoFlags {
   minutes: number;
   seconds?: number;
   clients: number;
-  csv: string;
+  csv?: string;
   open?: boolean;
   dataDir?: string;
   port: number;
@@ -61,6 +68,75 @@ export function browserOpener(platform = process.platform): { command: string; a
   return found.status === 0 && found.stdout.trim() ? { command: found.stdout.trim(), args: [] } : null;
 }
 
+/** The room the scripted conversation happens in: where a person joining in lands. */
+const DEMO_ROOM = 'room1';
+
+/** Local time as `20261124-093000`, for file and folder names. */
+function stamp(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}${two(date.getMonth() + 1)}${two(date.getDate())}-${two(date.getHours())}${two(date.getMinutes())}${two(date.getSeconds())}`;
+}
+
+/** `<temp>/teamchat-demo-<time>`, or with a random suffix when a demo of the same second has it. */
+function makeRunDir(time: string): string {
+  const dir = path.join(tmpdir(), `teamchat-demo-${time}`);
+  try {
+    mkdirSync(dir);
+    return dir;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return mkdtempSync(`${dir}-`);
+  }
+}
+
+/** Why `file` cannot be written (its folder missing or read-only, or it is a folder), or null. */
+function unwritable(file: string): string | null {
+  const dir = path.dirname(file);
+  if (existsSync(file) && statSync(file).isDirectory()) return `${file} is a folder`;
+  if (!existsSync(dir)) return `the folder ${dir} does not exist`;
+  try {
+    accessSync(existsSync(file) ? file : dir, constants.W_OK);
+    return null;
+  } catch {
+    return `permission denied in ${dir}`;
+  }
+}
+
+/** An address a client on this machine can reach a server listening on `host` at. */
+function reachable(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+/** `host:port`, with an IPv6 address in brackets (as `teamchat connect` and URLs take it). */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The nick the join command suggests: the login name when it is a valid nick, else `you`. */
+function suggestedNick(): string {
+  let name = '';
+  try {
+    name = userInfo().username.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24);
+  } catch {
+    // no user name (some containers)
+  }
+  return isValidNick(name) && !['alice', 'bob', 'charlie'].includes(name.toLowerCase()) ? name : 'you';
+}
+
+/**
+ * The command that joins the demo's chat, as the user can paste it: `npx teamchat` when the demo
+ * was started through npm (npx, npm run), `teamchat` otherwise.
+ *
+ * @example
+ * joinCommand('127.0.0.1', 5555) // 'teamchat connect 127.0.0.1:5555 --nick you --room room1'
+ */
+export function joinCommand(host: string, port: number, nick = suggestedNick(), env: NodeJS.ProcessEnv = process.env): string {
+  const teamchat = env.npm_command ? 'npx teamchat' : 'teamchat';
+  return `${teamchat} connect ${hostPort(reachable(host), port)} --nick ${nick} --room ${DEMO_ROOM}`;
+}
+
 function printScriptLine(line: ScriptLine): void {
   const colour = USER_COLOURS[line.user] ?? chalk.white;
   if (line.kind === 'typed') process.stdout.write(colour(chalk.bold(`${line.user}> ${line.text}`)) + '\n');
@@ -73,7 +149,7 @@ export function demoCommand(): Command {
     .option('--minutes <n>', 'how long the demo runs', parseMinutes, 10)
     .addOption(new Option('--seconds <n>', 'demo length in seconds (overrides --minutes; for tests)').argParser((v) => parseCount(v)).hideHelp())
     .option('--clients <n>', 'stress clients', (v) => parseCount(v), 30)
-    .option('--csv <file>', 'where to write the metrics CSV at the end', 'metrics_log.csv')
+    .option('--csv <file>', 'where to write the metrics CSV at the end (default: metrics-<time>.csv in --data-dir, else metrics.csv in a teamchat-demo-<time> folder in the temp folder; the path is printed)')
     .option('--open', 'open the dashboard in the default browser')
     .option('--data-dir <dir>', 'keep the embedded database in this folder (default: a temporary folder, removed at the end)')
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
@@ -84,15 +160,19 @@ export function demoCommand(): Command {
     .exitOverride()
     .action(async (flags: DemoFlags) => {
       const totalMs = flags.seconds !== undefined ? flags.seconds * 1000 : Math.round(flags.minutes * 60_000);
-      const csvPath = path.resolve(flags.csv);
-      try {
-        writeFileSync(csvPath, '', { flag: 'a' });
-      } catch (err) {
-        process.stderr.write(`teamchat demo: cannot write --csv ${csvPath}: ${(err as Error).message}\n`);
-        process.exit(2);
+      const time = stamp(new Date());
+      if (flags.csv !== undefined) {
+        const why = unwritable(path.resolve(flags.csv));
+        if (why) {
+          process.stderr.write(`teamchat demo: cannot write --csv ${path.resolve(flags.csv)}: ${why}\n`);
+          process.exit(2);
+        }
       }
-      const tempDir = flags.dataDir ? null : mkdtempSync(path.join(tmpdir(), 'teamchat-demo-'));
-      const dataDir = flags.dataDir ? path.resolve(flags.dataDir) : path.join(tempDir!, 'data');
+      // Without --data-dir the run has its own folder: the database (removed at the end) and the CSV.
+      const runDir = flags.dataDir ? null : makeRunDir(time);
+      const dataDir = flags.dataDir ? path.resolve(flags.dataDir) : path.join(runDir!, 'data');
+      const csvPath = flags.csv !== undefined ? path.resolve(flags.csv) : flags.dataDir ? path.join(dataDir, `metrics-${time}.csv`) : path.join(runDir!, 'metrics.csv');
+      let csvWritten = false;
       const startedAt = Date.now();
       const demoEndsAt = startedAt + totalMs;
 
@@ -124,10 +204,15 @@ export function demoCommand(): Command {
           },
         });
         const info = await server.listen();
-        const dashboard = `http://${info.host}:${info.httpPort}/`;
-        process.stdout.write(chalk.bold(`teamchat demo: server on ${info.host}:${info.tcpPort} (database: ${dataDir}), ${Math.round(totalMs / 1000)}s\n`));
+        const dashboard = `http://${hostPort(reachable(info.host), info.httpPort)}/`;
+        const kept = runDir ? ', removed at the end' : '';
+        process.stdout.write(chalk.bold(`teamchat demo: server on ${hostPort(info.host, info.tcpPort)} (database: ${dataDir}${kept}), ${Math.round(totalMs / 1000)}s\n`));
         process.stdout.write(`teamchat demo: dashboard ${dashboard}\n`);
-        process.stdout.write(`teamchat demo: join in with: teamchat connect --host ${info.host}:${info.tcpPort}\n\n`);
+        process.stdout.write(`teamchat demo: join in with: ${joinCommand(info.host, info.tcpPort)}\n`);
+        if (info.host === '0.0.0.0' || info.host === '::') {
+          process.stdout.write(`teamchat demo: from another machine: ${joinCommand(hostname(), info.tcpPort, 'guest')}\n`);
+        }
+        process.stdout.write(`teamchat demo: the metrics CSV will be written to ${csvPath}\n\n`);
         if (flags.open) {
           const opener = browserOpener();
           if (!opener) {
@@ -187,11 +272,13 @@ export function demoCommand(): Command {
         const csv = await fetchMetricsCsv(info.host, info.httpPort, startedAt);
         if (csv) {
           writeFileSync(csvPath, csv);
-          process.stdout.write(`\nteamchat demo: metrics CSV (${csv.trimEnd().split('\n').length - 1} snapshots) written to ${csvPath}\n`);
+          const snapshots = csv.split('\n').filter((line) => line.includes(',(total),')).length;
+          process.stdout.write(`\nteamchat demo: metrics CSV (${snapshots} snapshots, a row per room and a (total) row each) written to ${csvPath}\n`);
         } else {
           writeFileSync(csvPath, [CSV_HEADER, ...ticks.map((t) => formatCsvRow(t))].join('\n') + '\n');
           process.stdout.write(`\nteamchat demo: the server gave no metrics CSV; wrote the load generator's figures to ${csvPath}\n`);
         }
+        csvWritten = true;
       } catch (err) {
         process.stderr.write(`teamchat demo: ${(err as Error).message}\n`);
         exitCode = 1;
@@ -200,17 +287,21 @@ export function demoCommand(): Command {
           process.stdout.write('teamchat demo: shutting the server down\n');
           await server.close();
         }
-        if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+        if (runDir) {
+          // The database goes; the run's folder stays only for the CSV written in it.
+          const keep = csvWritten && path.dirname(csvPath) === runDir;
+          rmSync(keep ? dataDir : runDir, { recursive: true, force: true });
+        }
       }
-      process.stdout.write(`teamchat demo: done${exitCode ? ' (with errors)' : ''}; metrics CSV: ${csvPath}\n`, () => process.exit(exitCode));
+      const end = csvWritten ? `metrics CSV: ${csvPath}` : 'no metrics CSV written';
+      process.stdout.write(`teamchat demo: done${exitCode ? ' (with errors)' : ''}; ${end}\n`, () => process.exit(exitCode));
     });
 }
 
-/** The server's stored metric snapshots since `from` as CSV, or null when it has none to give. */
+/** The server's stored metric snapshots since `from` as CSV (long layout), or null when it has none to give. */
 async function fetchMetricsCsv(host: string, port: number, from: number): Promise<string | null> {
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   try {
-    const res = await fetch(`http://${shown}:${port}/api/metrics.csv?from=${from}&to=${Date.now()}`);
+    const res = await fetch(`http://${hostPort(reachable(host), port)}/api/metrics.csv?format=long&from=${from}&to=${Date.now()}`);
     if (!res.ok) return null;
     const text = await res.text();
     return text.includes('\n') ? text : null;

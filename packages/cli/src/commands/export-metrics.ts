@@ -1,8 +1,13 @@
 /**
- * `teamchat export-metrics out.csv`: writes stored metrics snapshots as CSV (the same writer as the
- * server's /api/metrics.csv and the dashboard's Export). With a running server it asks it over
- * HTTP (only one process may open a PGlite folder); with none it reads the database directly.
- * The file is written to a temporary name and renamed, so no half-written file is ever left.
+ * `teamchat export-metrics out.csv`: writes stored metrics snapshots as CSV (the same writers as the
+ * server's /api/metrics.csv). With a running server it asks it over HTTP (only one process may open
+ * a PGlite folder); with none it reads the database directly. The file is written to a temporary
+ * name and renamed, so no half-written file is ever left.
+ *
+ * Two layouts (`--format`): `long` (the default) has one row per snapshot and room plus a `(total)`
+ * row per snapshot, in fixed columns, which spreadsheets and pandas read as is whatever the number
+ * of rooms; `wide` (the only layout before) has one row per snapshot and five columns per room, as
+ * the dashboard's Export button writes.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -13,8 +18,18 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Database, StoreConfig, TimeRange } from '@teamchat/server';
 // Light: parsing --from/--to must not load the whole server (the database opens lazily below).
 import { parseTime, TimeRangeError } from '@teamchat/server/time-range';
+import { defaultDataDir } from '../serve/data-dir.js';
+
+type CsvFormat = 'long' | 'wide';
+const FORMATS: readonly CsvFormat[] = ['long', 'wide'];
+/**
+ * How each layout's header starts: a server answers the wide layout to a `format` it does not know
+ * (one older than `--format`), so the header says which one came.
+ */
+const HEADER_START: Record<CsvFormat, string> = { long: 'ts,room,', wide: 'timestamp,' };
 
 interface ExportFlags {
+  format: CsvFormat;
   from?: number;
   to?: number;
   server?: string;
@@ -33,7 +48,13 @@ export class ExportError extends Error {
   }
 }
 
-const DEFAULT_DATA_DIR = './.teamchat/data';
+
+/**
+ * The long layout's columns, for --help (the writer is the server's long-csv-rows.ts, not loaded
+ * here to keep the CLI's start light; the e2e test checks that the two agree).
+ */
+const LONG_COLUMNS =
+  'ts,room,mps,moving_avg,joins,leaves,joins_total,leaves_total,members,messages,messages_total,rooms,private_messages,private_messages_total,connections,rooms_omitted';
 
 function timeArg(name: string) {
   return (value: string): number => {
@@ -62,6 +83,7 @@ function serverArg(value: string): string {
  * @example
  * teamchat export-metrics out.csv --from 2026-11-24T09:00:00Z --server http://localhost:8080
  * teamchat export-metrics - --data-dir ./.teamchat/data | head
+ * teamchat export-metrics wide.csv --format wide
  */
 export function exportMetricsCommand(): Command {
   return new Command('export-metrics')
@@ -69,6 +91,11 @@ export function exportMetricsCommand(): Command {
     .exitOverride()
     .description('write stored metrics snapshots as CSV (asks a running server over HTTP, or reads the database when none runs)')
     .argument('<out>', 'CSV file to write ("-" for stdout)')
+    .addOption(
+      new Option('--format <layout>', 'long: a row per snapshot and room, plus a (total) row; wide: a row per snapshot, columns per room')
+        .choices(FORMATS)
+        .default('long'),
+    )
     .addOption(new Option('--from <time>', 'first snapshot time, ISO 8601 (e.g. 2026-11-24T09:00:00Z) or epoch ms').argParser(timeArg('--from')))
     .addOption(new Option('--to <time>', 'last snapshot time, ISO 8601 or epoch ms (default: now)').argParser(timeArg('--to')))
     .addOption(new Option('--server <url>', 'ask this running server, e.g. http://localhost:8080').argParser(serverArg))
@@ -76,7 +103,14 @@ export function exportMetricsCommand(): Command {
     .addOption(new Option('--database-url <url>', 'read this Postgres database directly'))
     .addHelpText(
       'after',
-      `\nWith none of --server, --data-dir, --database-url: asks http://127.0.0.1:8080 (TEAMCHAT_HTTP_PORT), and when\nno server answers there reads $DATABASE_URL or the default data folder ${DEFAULT_DATA_DIR} (TEAMCHAT_DATA_DIR).`,
+      `
+Columns of --format long (rooms in name order, then (other), (private) and (total)):
+  ${LONG_COLUMNS}
+  (total) rows carry private_messages, private_messages_total, connections and rooms_omitted (1: a
+  snapshot of an older server, totals only); room rows carry joins_total, leaves_total and members.
+
+With none of --server, --data-dir, --database-url: asks http://127.0.0.1:8080 (TEAMCHAT_HTTP_PORT), and when
+no server answers there reads $DATABASE_URL or the server's default data folder (TEAMCHAT_DATA_DIR, else $XDG_DATA_HOME/teamchat or ~/.local/share/teamchat).`,
     )
     .action(async function (this: Command, out: string, flags: ExportFlags) {
       const sources = [flags.server, flags.dataDir, flags.databaseUrl].filter((s) => s !== undefined);
@@ -87,7 +121,10 @@ export function exportMetricsCommand(): Command {
       const range: TimeRange = { from: flags.from ?? 0, to: flags.to ?? Date.now() };
       try {
         const summary = await exportMetrics(out, range, flags);
-        if (out !== '-') process.stderr.write(`teamchat: wrote ${summary.rows} snapshots to ${out} (from ${summary.source})\n`);
+        if (out !== '-') {
+          const what = flags.format === 'long' ? `${summary.snapshots} snapshots as ${summary.rows} rows` : `${summary.snapshots} snapshots`;
+          process.stderr.write(`teamchat: wrote ${what} to ${out} (from ${summary.source})\n`);
+        }
       } catch (err) {
         const message = (err as Error).message;
         process.stderr.write(`teamchat export-metrics: ${message}\n`);
@@ -97,34 +134,37 @@ export function exportMetricsCommand(): Command {
 }
 
 interface ExportSummary {
+  /** Data rows written (header excluded). */
   rows: number;
+  snapshots: number;
   source: string;
 }
 
 async function exportMetrics(out: string, range: TimeRange, flags: ExportFlags): Promise<ExportSummary> {
-  const sink = await openSink(out);
+  const sink = await openSink(out, flags.format);
   try {
     let source: string;
     if (flags.server !== undefined) {
-      source = await fromServer(flags.server, range, sink, { explicit: true });
+      source = await fromServer(flags.server, range, flags.format, sink, { explicit: true });
     } else if (flags.dataDir !== undefined || flags.databaseUrl !== undefined) {
-      source = await fromDatabase(storeConfig(flags), range, sink);
+      source = await fromDatabase(storeConfig(flags), range, flags.format, sink);
     } else {
       // Nothing said: a server on this machine if one runs, else the database it would use.
       const port = process.env.TEAMCHAT_HTTP_PORT ?? '8080';
-      const tried = await fromServer(`http://127.0.0.1:${port}`, range, sink, { explicit: false });
+      const tried = await fromServer(`http://127.0.0.1:${port}`, range, flags.format, sink, { explicit: false });
       source =
         tried ??
         (await fromDatabase(
           process.env.DATABASE_URL
             ? { kind: 'postgres', url: process.env.DATABASE_URL }
-            : { kind: 'pglite', dataDir: process.env.TEAMCHAT_DATA_DIR ?? DEFAULT_DATA_DIR },
+            : { kind: 'pglite', dataDir: process.env.TEAMCHAT_DATA_DIR ?? defaultDataDir().dir },
           range,
+          flags.format,
           sink,
         ));
     }
     await sink.commit();
-    return { rows: sink.rows, source };
+    return { rows: sink.rows, snapshots: sink.snapshots, source };
   } catch (err) {
     sink.abort();
     throw err;
@@ -137,10 +177,10 @@ function storeConfig(flags: ExportFlags): StoreConfig {
 
 // ---------- sources ----------
 
-async function fromServer(base: string, range: TimeRange, sink: Sink, opts: { explicit: true }): Promise<string>;
-async function fromServer(base: string, range: TimeRange, sink: Sink, opts: { explicit: false }): Promise<string | undefined>;
-async function fromServer(base: string, range: TimeRange, sink: Sink, opts: { explicit: boolean }): Promise<string | undefined> {
-  const url = `${base}/api/metrics.csv?from=${range.from}&to=${range.to}`;
+async function fromServer(base: string, range: TimeRange, format: CsvFormat, sink: Sink, opts: { explicit: true }): Promise<string>;
+async function fromServer(base: string, range: TimeRange, format: CsvFormat, sink: Sink, opts: { explicit: false }): Promise<string | undefined>;
+async function fromServer(base: string, range: TimeRange, format: CsvFormat, sink: Sink, opts: { explicit: boolean }): Promise<string | undefined> {
+  const url = `${base}/api/metrics.csv?from=${range.from}&to=${range.to}&format=${format}`;
   let res: Response;
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(opts.explicit ? 30_000 : 3_000) });
@@ -169,17 +209,44 @@ async function fromServer(base: string, range: TimeRange, sink: Sink, opts: { ex
     if (!opts.explicit) return undefined;
     throw new ExportError('TC_EXPORT_SERVER_ERROR', `${base} did not answer with CSV; is it a teamchat server's HTTP port?`);
   }
+  // Nothing is written before the header line shows the layout asked for.
+  let head: Buffer | undefined = Buffer.alloc(0);
   try {
     for await (const chunk of Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>)) {
-      await sink.write(chunk as Buffer);
+      if (head === undefined) {
+        await sink.write(chunk as Buffer);
+        continue;
+      }
+      head = Buffer.concat([head, chunk as Buffer]);
+      if (!head.includes(10) && head.length < 64 * 1024) continue;
+      checkHeader(head, format, base);
+      await sink.write(head);
+      head = undefined;
     }
   } catch (err) {
+    if (err instanceof ExportError) throw err;
     throw new ExportError('TC_EXPORT_SERVER_ERROR', `the connection to ${base} broke during the export: ${(err as Error).message}`);
+  }
+  if (head !== undefined) {
+    checkHeader(head, format, base);
+    await sink.write(head);
   }
   return `server ${base}`;
 }
 
-async function fromDatabase(config: StoreConfig, range: TimeRange, sink: Sink): Promise<string> {
+/** The server answered the wide layout to `format=long`: it is older than the long layout. */
+function checkHeader(head: Buffer, format: CsvFormat, base: string): void {
+  if (head.toString('utf8', 0, 64).startsWith(HEADER_START[format])) return;
+  const other = FORMATS.find((f) => f !== format)!;
+  throw new ExportError(
+    'TC_EXPORT_SERVER_ERROR',
+    head.toString('utf8', 0, 64).startsWith(HEADER_START[other])
+      ? `the server at ${base} answered the ${other} layout, not ${format}: it is older than --format ${format}; upgrade it, or export with --format ${other}`
+      : `the server at ${base} did not answer a metrics CSV header`,
+  );
+}
+
+async function fromDatabase(config: StoreConfig, range: TimeRange, format: CsvFormat, sink: Sink): Promise<string> {
   if (config.kind === 'pglite') await checkPGliteFolder(config.dataDir);
   const { csvChunks, MetricsStore, openDatabase, StoreError } = await import('@teamchat/server');
   let database: Database;
@@ -200,7 +267,7 @@ async function fromDatabase(config: StoreConfig, range: TimeRange, sink: Sink): 
       throw new ExportError('TC_EXPORT_NO_METRICS', `${database.description} has no metrics table; has \`teamchat serve\` run with this database?`);
     }
     const store = new MetricsStore(database);
-    for await (const chunk of csvChunks(store, range)) await sink.write(chunk);
+    for await (const chunk of csvChunks(store, range, { format })) await sink.write(chunk);
     return database.description;
   } catch (err) {
     if (err instanceof ExportError) throw err;
@@ -222,24 +289,28 @@ async function checkPGliteFolder(dataDir: string): Promise<void> {
 // ---------- output ----------
 
 interface Sink {
+  /** Data rows written so far (header excluded). */
   rows: number;
+  /** Snapshots written so far: a row each in the wide layout, a `(total)` row each in the long one. */
+  snapshots: number;
   write(chunk: string | Buffer): Promise<void>;
   commit(): Promise<void>;
   abort(): void;
 }
 
 /** stdout, or a temp file beside `out` renamed over it on commit (removed on abort). */
-async function openSink(out: string): Promise<Sink> {
-  let newlines = 0;
-  const count = (chunk: string | Buffer) => {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) newlines++;
-  };
-  const rows = () => Math.max(0, newlines - 1);
+async function openSink(out: string, format: CsvFormat): Promise<Sink> {
+  const counter = new RowCounter(format);
+  const count = (chunk: string | Buffer) => counter.add(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const rows = () => counter.rows;
+  const snapshots = () => counter.snapshots;
   if (out === '-') {
     return {
       get rows() {
         return rows();
+      },
+      get snapshots() {
+        return snapshots();
       },
       write: (chunk) => {
         count(chunk);
@@ -262,6 +333,9 @@ async function openSink(out: string): Promise<Sink> {
   return {
     get rows() {
       return rows();
+    },
+    get snapshots() {
+      return snapshots();
     },
     async write(chunk) {
       if (failed) throw new ExportError('TC_EXPORT_UNWRITABLE', `writing ${out} failed: ${failed.message}`);
@@ -287,6 +361,41 @@ async function openSink(out: string): Promise<Sink> {
       rmSync(temp, { force: true });
     },
   };
+}
+
+const TOTAL_ROW_MARK = Buffer.from(',(total),');
+
+/** Counts the data rows of a CSV stream, and the snapshots they hold, chunk by chunk. */
+class RowCounter {
+  rows = 0;
+  #totalRows = 0;
+  #lines = 0;
+  /** The start of the line a chunk ended in (at most as long as `ts,(total),`). */
+  #partial = Buffer.alloc(0);
+
+  constructor(readonly format: CsvFormat) {}
+
+  get snapshots(): number {
+    return this.format === 'long' ? this.#totalRows : this.rows;
+  }
+
+  add(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.#endLine(Buffer.concat([this.#partial, chunk.subarray(start, Math.min(nl, start + 64))]));
+      this.#partial = Buffer.alloc(0);
+      start = nl + 1;
+    }
+    if (this.#partial.length < 64) this.#partial = Buffer.concat([this.#partial, chunk.subarray(start, start + 64)]);
+  }
+
+  #endLine(head: Buffer): void {
+    if (this.#lines++ === 0) return; // the header
+    this.rows++;
+    // `<ISO time>,(total),`: the room is the second cell, and a room name holds no comma.
+    const comma = head.indexOf(44);
+    if (comma !== -1 && head.subarray(comma, comma + TOTAL_ROW_MARK.length).equals(TOTAL_ROW_MARK)) this.#totalRows++;
+  }
 }
 
 function fsReason(err: NodeJS.ErrnoException, dir: string): string {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { CSV_FORMATS, type CsvFormat } from '../metrics/metrics-csv-stream.js';
 import { MetricsQueryError } from '../metrics/metrics-query.js';
 import { DEFAULT_QUERY_ROOMS, type MetricsService } from '../metrics/metrics-service.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus-text.js';
@@ -140,14 +141,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     '/api/metrics.csv': async (url, _req, res) => {
       const range = rangeOf(url);
       const rooms = roomsOf(url, metrics.maxRooms);
+      const format = formatOf(url);
       await csvGate.run(async () => {
-        const chunks = metrics.csv(range, { rooms });
+        const chunks = metrics.csv(range, { rooms, format });
         // The header needs the rooms and the range's size: a refusal or a database failure surfaces
         // here, before any byte is sent.
         const first = await chunks.next();
         res.writeHead(200, {
           'content-type': 'text/csv; charset=utf-8',
-          'content-disposition': 'attachment; filename="teamchat-metrics.csv"',
+          'content-disposition': `attachment; filename="teamchat-metrics${format === 'long' ? '-long' : ''}.csv"`,
           'cache-control': 'no-store',
         });
         if (!first.done) res.write(first.value);
@@ -193,6 +195,16 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       throw new BadRequest('TC_HTTP_BAD_PARAM', `rooms: ${JSON.stringify(text)} is not a whole number from 0 to ${MAX_ANSWER_ROOMS}`);
     }
     return rooms;
+  }
+
+  function formatOf(url: URL): CsvFormat {
+    rejectRepeated(url, 'format');
+    const text = url.searchParams.get('format');
+    if (text === null || text === '') return 'wide';
+    if (!(CSV_FORMATS as readonly string[]).includes(text)) {
+      throw new BadRequest('TC_HTTP_BAD_PARAM', `format: ${JSON.stringify(text)} is not one of ${CSV_FORMATS.join(', ')}`);
+    }
+    return text as CsvFormat;
   }
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {

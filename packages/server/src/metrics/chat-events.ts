@@ -12,6 +12,17 @@ export interface ChatEvents {
   connectionClosed(): void;
 }
 
+/**
+ * What the transport's edge reports to metrics: what it held back. Called on the hot path too, so
+ * implementations only bump counters.
+ */
+export interface EdgeEvents {
+  /** A connection was refused by the per-address connection limit (TC_ERR_TOO_MANY_CONNECTIONS). */
+  connectionRefused(): void;
+  /** A command had to wait for its connection's flood budget (counted once per waiting command). */
+  floodDelayed(): void;
+}
+
 /** Read-only view of live chat state that metrics samples each interval. */
 export interface ChatStats {
   /** Current members (online sessions) per room, for every room in memory. */

@@ -2,7 +2,7 @@
  * Server metrics: counters and snapshots (MetricsService), their table (MetricsStore), the CSV
  * stream and time-range parsing that the HTTP endpoints and `teamchat export-metrics` share.
  */
-export type { ChatEvents, ChatStats } from './chat-events.js';
+export type { ChatEvents, ChatStats, EdgeEvents } from './chat-events.js';
 export { SNAPSHOT_FORMAT, type MetricSnapshot, type RoomSnapshot, type TotalsSnapshot } from './metric-snapshot.js';
 export { MetricsCounters, rate, DEFAULT_ACTIVE_WINDOW_MS, DEFAULT_MAX_ROOMS } from './metrics-counters.js';
 export { mergeSnapshots, SnapshotFolder } from './merge-snapshots.js';
@@ -14,7 +14,8 @@ export {
   type RangeMeasure,
   type TimeRange,
 } from './metrics-store.js';
-export { csvChunks, type CsvOptions } from './metrics-csv-stream.js';
+export { csvChunks, CSV_FORMATS, type CsvFormat, type CsvOptions } from './metrics-csv-stream.js';
+export { LONG_CSV_COLUMNS, LONG_CSV_HEADER, longCsvRows } from './long-csv-rows.js';
 export { DEFAULT_QUERY_LIMITS, MetricsQueryError, type MetricsQueryErrorCode, type QueryLimits } from './metrics-query.js';
 export {
   MetricsService,

@@ -15,7 +15,10 @@ describe('mergeSnapshots', () => {
     const counters = new MetricsCounters({ window: 5, startedAt: 0 });
     for (let i = 0; i < 4; i++) counters.message('general');
     counters.join('general');
+    counters.connectionRefused();
+    counters.floodDelayed();
     const a = counters.close(2_000, stats({ general: 1 }));
+    counters.floodDelayed();
     for (let i = 0; i < 8; i++) counters.message('general');
     counters.message('dev');
     counters.leave('general');
@@ -28,6 +31,7 @@ describe('mergeSnapshots', () => {
     expect(merged.rooms.general).toMatchObject({ messages: 12, mps: 3, joins: 1, leaves: 1, members: 0, messagesTotal: 12 });
     expect(merged.rooms.dev).toMatchObject({ messages: 1, mps: 0.25, members: 2 });
     expect(merged.totals).toMatchObject({ messages: 13, mps: 3.25, joins: 1, leaves: 1, connections: 2, rooms: 2, messagesTotal: 13 });
+    expect(merged.totals).toMatchObject({ connectionsRefused: 1, connectionsRefusedTotal: 1, floodDelayed: 2, floodDelayedTotal: 2 });
   });
 
   it('returns a single snapshot unchanged', () => {

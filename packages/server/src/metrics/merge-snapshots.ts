@@ -129,6 +129,8 @@ export class SnapshotFolder {
         privateMessages: sum((s) => s.totals.privateMessages),
         joins: sum((s) => s.totals.joins),
         leaves: sum((s) => s.totals.leaves),
+        ...(run.some((s) => s.totals.connectionsRefused !== undefined) ? { connectionsRefused: sum((s) => s.totals.connectionsRefused ?? 0) } : {}),
+        ...(run.some((s) => s.totals.floodDelayed !== undefined) ? { floodDelayed: sum((s) => s.totals.floodDelayed ?? 0) } : {}),
       },
     };
     this.#run = [];

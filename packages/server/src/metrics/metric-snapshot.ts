@@ -49,6 +49,15 @@ export interface TotalsSnapshot {
   connections: number;
   /** Rooms this snapshot stands for: the named ones plus those inside the aggregates. */
   rooms: number;
+  /**
+   * Connections refused by the per-address limit in this interval, and since the server started
+   * (absent in snapshots of older servers).
+   */
+  connectionsRefused?: number;
+  connectionsRefusedTotal?: number;
+  /** Commands that waited for their connection's flood budget in this interval, and since the server started. */
+  floodDelayed?: number;
+  floodDelayedTotal?: number;
 }
 
 /** Format of the snapshots this server writes: rooms bounded, restricted rooms aggregated. */

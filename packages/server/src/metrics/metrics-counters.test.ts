@@ -136,7 +136,25 @@ describe('MetricsCounters', () => {
     counters.message('general');
     counters.privateMessage();
     counters.connectionOpened();
-    expect(counters.live()).toEqual({ messagesTotal: 2, privateMessagesTotal: 1, connectionsOpenedTotal: 1, connectionsClosedTotal: 0 });
+    counters.connectionRefused();
+    counters.floodDelayed();
+    expect(counters.live()).toEqual({
+      messagesTotal: 2,
+      privateMessagesTotal: 1,
+      connectionsOpenedTotal: 1,
+      connectionsClosedTotal: 0,
+      connectionsRefusedTotal: 1,
+      floodDelayedTotal: 1,
+    });
+  });
+
+  it('counts refused connections and flood-delayed commands per interval and since the start', () => {
+    const counters = new MetricsCounters({ window: 5, startedAt: 0 });
+    for (let i = 0; i < 4; i++) counters.connectionRefused();
+    counters.floodDelayed();
+    expect(counters.close(2_000, stats()).totals).toMatchObject({ connectionsRefused: 4, connectionsRefusedTotal: 4, floodDelayed: 1, floodDelayedTotal: 1 });
+    counters.floodDelayed();
+    expect(counters.close(4_000, stats()).totals).toMatchObject({ connectionsRefused: 0, connectionsRefusedTotal: 4, floodDelayed: 1, floodDelayedTotal: 2 });
   });
 
   it('rejects a window that is not a positive whole number', () => {

@@ -7,7 +7,7 @@
  * under `(private)`; of the public rooms the `maxRooms` busiest are named and the rest summed under
  * `(other)`. The state kept between intervals is bounded the same way.
  */
-import type { ChatEvents, ChatStats } from './chat-events.js';
+import type { ChatEvents, ChatStats, EdgeEvents } from './chat-events.js';
 import { SNAPSHOT_FORMAT, type MetricSnapshot, type RoomSnapshot } from './metric-snapshot.js';
 import { RestrictedRooms } from './restricted-rooms.js';
 import { OTHER_ROOMS, PRIVATE_ROOMS, isAggregateLabel } from './room-labels.js';
@@ -46,6 +46,10 @@ export interface CumulativeTotals {
   privateMessagesTotal: number;
   connectionsOpenedTotal: number;
   connectionsClosedTotal: number;
+  /** Connections refused by the per-address limit since the server started. */
+  connectionsRefusedTotal: number;
+  /** Commands that waited for flood budget since the server started. */
+  floodDelayedTotal: number;
 }
 
 /** What `prometheus()` reads between snapshots: the cumulative totals, current interval included. */
@@ -79,7 +83,7 @@ const NO_COUNT: RoomCount = Object.freeze({ messages: 0, joins: 0, leaves: 0 });
  * counters.message('general');
  * const snapshot = counters.close(2000, stats); // rooms.general.mps === 0.5
  */
-export class MetricsCounters implements ChatEvents {
+export class MetricsCounters implements ChatEvents, EdgeEvents {
   readonly window: number;
   readonly activeWindowMs: number;
   readonly maxRooms: number;
@@ -88,12 +92,16 @@ export class MetricsCounters implements ChatEvents {
   #current = new Map<string, RoomCount>();
   #currentTotal = 0;
   #currentPrivate = 0;
+  #currentRefused = 0;
+  #currentDelayed = 0;
   #history: ClosedInterval[] = [];
   #totals: CumulativeTotals = {
     messagesTotal: 0,
     privateMessagesTotal: 0,
     connectionsOpenedTotal: 0,
     connectionsClosedTotal: 0,
+    connectionsRefusedTotal: 0,
+    floodDelayedTotal: 0,
   };
   readonly #tracked = new Map<string, TrackedRoom>();
   /** Totals of `(other)` and `(private)`. */
@@ -147,6 +155,14 @@ export class MetricsCounters implements ChatEvents {
 
   connectionClosed(): void {
     this.#totals.connectionsClosedTotal++;
+  }
+
+  connectionRefused(): void {
+    this.#currentRefused++;
+  }
+
+  floodDelayed(): void {
+    this.#currentDelayed++;
   }
 
   // ----- snapshots -----
@@ -257,6 +273,8 @@ export class MetricsCounters implements ChatEvents {
     const totals = this.#totals;
     totals.messagesTotal += this.#currentTotal;
     totals.privateMessagesTotal += this.#currentPrivate;
+    totals.connectionsRefusedTotal += this.#currentRefused;
+    totals.floodDelayedTotal += this.#currentDelayed;
     const windowTotal = this.#history.reduce((sum, h) => sum + h.total, 0);
     const snapshot: MetricSnapshot = {
       ts: now,
@@ -274,12 +292,18 @@ export class MetricsCounters implements ChatEvents {
         leaves,
         connections: stats.connections(),
         rooms: names.size,
+        connectionsRefused: this.#currentRefused,
+        connectionsRefusedTotal: totals.connectionsRefusedTotal,
+        floodDelayed: this.#currentDelayed,
+        floodDelayedTotal: totals.floodDelayedTotal,
       },
     };
 
     this.#current = new Map();
     this.#currentTotal = 0;
     this.#currentPrivate = 0;
+    this.#currentRefused = 0;
+    this.#currentDelayed = 0;
     this.#intervalStart = now;
     return snapshot;
   }
@@ -291,6 +315,8 @@ export class MetricsCounters implements ChatEvents {
       privateMessagesTotal: this.#totals.privateMessagesTotal + this.#currentPrivate,
       connectionsOpenedTotal: this.#totals.connectionsOpenedTotal,
       connectionsClosedTotal: this.#totals.connectionsClosedTotal,
+      connectionsRefusedTotal: this.#totals.connectionsRefusedTotal + this.#currentRefused,
+      floodDelayedTotal: this.#totals.floodDelayedTotal + this.#currentDelayed,
     };
   }
 

@@ -1,16 +1,28 @@
 /**
- * Streams stored snapshots of a time range as CSV (shared writer from @teamchat/dashboard), page by
- * page, so an export of days of snapshots never sits in memory at once. Columns are bounded too:
- * the `maxRooms` busiest rooms of the range are named, the rest summed under `(other)`, restricted
- * rooms under `(private)`.
+ * Streams stored snapshots of a time range as CSV, page by page, so an export of days of snapshots
+ * never sits in memory at once. Two layouts:
+ *
+ * - `wide` (default here; the shared writer from @teamchat/dashboard): one row per snapshot, five
+ *   columns per room. Columns are bounded: the `maxRooms` busiest rooms of the range are named, the
+ *   rest summed under `(other)`, restricted rooms under `(private)`.
+ * - `long` (long-csv-rows.ts): one row per snapshot and room, plus a `(total)` row per snapshot;
+ *   the same rooms are named (the same `maxRooms` bound and aggregates), in fixed columns.
  */
 import { csvHeader, csvRow } from '@teamchat/dashboard';
+import { LONG_CSV_HEADER, longCsvRows } from './long-csv-rows.js';
 import { DEFAULT_MAX_ROOMS } from './metrics-counters.js';
 import { SnapshotFolder } from './merge-snapshots.js';
 import { MetricsQueryError, chooseRooms } from './metrics-query.js';
 import type { MetricsStore, TimeRange } from './metrics-store.js';
 
+/** `wide`: a row per snapshot, columns per room. `long`: a row per snapshot and room. */
+export type CsvFormat = 'wide' | 'long';
+
+export const CSV_FORMATS: readonly CsvFormat[] = ['wide', 'long'];
+
 export interface CsvOptions {
+  /** Layout (default `wide`). */
+  format?: CsvFormat;
   /** Rooms named at most (default DEFAULT_MAX_ROOMS). */
   maxRooms?: number;
   /** Rooms to sum under `(private)` besides those already stored so (default: none). */
@@ -22,6 +34,7 @@ export interface CsvOptions {
 /**
  * @example
  * for await (const chunk of csvChunks(store, { from: 0, to: Date.now() })) out.write(chunk);
+ * for await (const chunk of csvChunks(store, range, { format: 'long' })) out.write(chunk);
  */
 export async function* csvChunks(store: MetricsStore, range: TimeRange, options: CsvOptions = {}): AsyncGenerator<string> {
   const { count, newest = range.to } = await store.measure(range);
@@ -32,13 +45,15 @@ export async function* csvChunks(store: MetricsStore, range: TimeRange, options:
     );
   }
   const { labels, label } = await chooseRooms(store, range, count, options.maxRooms ?? DEFAULT_MAX_ROOMS, options.isRestricted ?? (() => false));
-  yield csvHeader(labels);
+  const long = options.format === 'long';
+  yield long ? LONG_CSV_HEADER : csvHeader(labels);
   const folder = new SnapshotFolder(label);
+  // Up to the newest row counted: rows stored meanwhile are not read (the bound holds).
   for await (const page of store.scan({ from: range.from, to: newest })) {
     let chunk = '';
     for (const snapshot of page) {
       folder.add(snapshot);
-      chunk += csvRow(folder.take(), labels);
+      chunk += long ? longCsvRows(folder.take()) : csvRow(folder.take(), labels);
     }
     yield chunk;
   }

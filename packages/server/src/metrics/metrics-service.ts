@@ -9,8 +9,8 @@
  * rooms and refuse ranges that hold more than `queryLimits` allow.
  */
 import type { Database } from '../store/database.js';
-import type { ChatEvents, ChatStats } from './chat-events.js';
-import { csvChunks } from './metrics-csv-stream.js';
+import type { ChatEvents, ChatStats, EdgeEvents } from './chat-events.js';
+import { csvChunks, type CsvFormat } from './metrics-csv-stream.js';
 import { DEFAULT_ACTIVE_WINDOW_MS, DEFAULT_MAX_ROOMS, MetricsCounters } from './metrics-counters.js';
 import { SNAPSHOT_FORMAT, type MetricSnapshot } from './metric-snapshot.js';
 import { DEFAULT_QUERY_LIMITS, queryPoints, type QueryLimits } from './metrics-query.js';
@@ -75,7 +75,7 @@ export interface MetricsQueryResult {
  * metrics.message('general'); // the chat core calls these
  * await metrics.stop();       // stores a final snapshot
  */
-export class MetricsService implements ChatEvents {
+export class MetricsService implements ChatEvents, EdgeEvents {
   readonly intervalMs: number;
   readonly window: number;
   readonly retentionMs: number;
@@ -137,6 +137,15 @@ export class MetricsService implements ChatEvents {
   }
   connectionClosed(): void {
     this.#counters.connectionClosed();
+  }
+
+  // ----- EdgeEvents: the transport reports what it held back -----
+
+  connectionRefused(): void {
+    this.#counters.connectionRefused();
+  }
+  floodDelayed(): void {
+    this.#counters.floodDelayed();
   }
 
   // ----- lifecycle -----
@@ -249,12 +258,14 @@ export class MetricsService implements ChatEvents {
   }
 
   /**
-   * The stored snapshots of a range as CSV chunks (header first), `rooms` named rooms at most
+   * The stored snapshots of a range as CSV chunks (header first), in the `format` layout (wide by
+   * default), `rooms` named rooms at most
    * (default `maxRooms`). The first chunk rejects with a MetricsQueryError when the range holds more
    * than `queryLimits.maxCsvSnapshots`.
    */
-  csv(range: TimeRange, options: { rooms?: number } = {}): AsyncGenerator<string> {
+  csv(range: TimeRange, options: { rooms?: number; format?: CsvFormat } = {}): AsyncGenerator<string> {
     return csvChunks(this.store, range, {
+      ...(options.format ? { format: options.format } : {}),
       maxRooms: options.rooms ?? this.maxRooms,
       isRestricted: (room) => this.isRestricted(room),
       maxSnapshots: this.queryLimits.maxCsvSnapshots,

@@ -15,7 +15,10 @@ describe('prometheusText', () => {
     counters.join('general');
     counters.privateMessage();
     counters.connectionOpened();
+    counters.connectionRefused();
+    counters.floodDelayed();
     const latest = counters.close(1000, stats([['general', 1], ['dev', 0]]));
+    counters.connectionRefused(); // not snapshotted yet: counted all the same
     counters.message('general'); // not snapshotted yet: in the totals, not yet in the room's series
     const text = prometheusText({ counters: counters.live(), connections: 1, latest });
     const lines = text.trimEnd().split('\n');
@@ -29,6 +32,9 @@ describe('prometheusText', () => {
     expect(lines).toContain('teamchat_connections 1');
     expect(lines).toContain('teamchat_connections_opened_total 1');
     expect(lines).toContain('teamchat_rooms 1');
+    expect(lines).toContain('# TYPE teamchat_connections_refused_total counter');
+    expect(lines).toContain('teamchat_connections_refused_total 2');
+    expect(lines).toContain('teamchat_flood_delayed_commands_total 1');
     // A room with nobody in it and no activity is not a series.
     expect(text).not.toContain('room="dev"');
     // Each family is introduced by HELP then TYPE, before its samples.

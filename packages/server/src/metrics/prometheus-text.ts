@@ -47,6 +47,8 @@ export function prometheusText(input: PrometheusInput): string {
   family('teamchat_connections', 'gauge', 'Open client connections.', [['', input.connections]]);
   family('teamchat_connections_opened_total', 'counter', 'Client connections opened since the server started.', [['', counters.connectionsOpenedTotal]]);
   family('teamchat_connections_closed_total', 'counter', 'Client connections closed since the server started.', [['', counters.connectionsClosedTotal]]);
+  family('teamchat_connections_refused_total', 'counter', 'Client connections refused by the per-address limit (TC_ERR_TOO_MANY_CONNECTIONS) since the server started.', [['', counters.connectionsRefusedTotal]]);
+  family('teamchat_flood_delayed_commands_total', 'counter', "Client commands that waited for their connection's flood budget since the server started.", [['', counters.floodDelayedTotal]]);
   family('teamchat_rooms', 'gauge', 'Rooms with members or recent activity, in the last snapshot.', [['', latest?.totals.rooms ?? 0]]);
   family('teamchat_messages_per_second', 'gauge', 'Instant messages per second across rooms over the last snapshot interval.', [['', latest?.totals.mps ?? 0]]);
   family('teamchat_messages_per_second_avg', 'gauge', 'Moving average of messages per second across rooms.', [['', latest?.totals.avgMps ?? 0]]);
