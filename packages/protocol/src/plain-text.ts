@@ -2,8 +2,9 @@
  * The plain-text dialect for `nc` / `telnet` users, and the slash-command parser that every
  * client (plain-text sessions on the server, the terminal client) shares.
  */
-import { codedError, type CodedError } from './errors.js';
+import { codedError, ERRORS, isErrorCode, type CodedError, type ErrorCode } from './errors.js';
 import type { RoomMessage, ServerFrame } from './frames.js';
+import { NICK_MAX_LENGTH, NICK_PATTERN, normalizeRoom, ROOM_MAX_LENGTH } from './limits.js';
 
 /** Sent first, after a short pause, to a connection that has not spoken NDJSON. */
 export const NICK_PROMPT = 'Enter nickname: ';
@@ -201,7 +202,7 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
       const lines = [`* Now talking in ${frame.room}${frame.topic ? ` - ${frame.topic}` : ''}`];
       lines.push(`* Users here: ${frame.users.join(', ')}${frame.usersTotal !== undefined ? ` and ${frame.usersTotal - frame.users.length} more` : ''}`);
       if (frame.history.length > 0) {
-        lines.push(`* --- last ${frame.history.length} messages ---`);
+        lines.push(`* --- ${frame.history.length === 1 ? 'last message' : `last ${frame.history.length} messages`} ---`);
         lines.push(...frame.history.map(plainMessage));
         lines.push('* --- end of history ---');
       }
@@ -210,7 +211,7 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
     case 'history':
       if (frame.messages.length === 0) return ['* No older messages'];
       return [
-        `* --- ${frame.messages.length} older messages${frame.more ? '' : ' (start of history)'} ---`,
+        `* --- ${frame.messages.length} older ${frame.messages.length === 1 ? 'message' : 'messages'}${frame.more ? '' : ' (start of history)'} ---`,
         ...frame.messages.map(plainMessage),
         '* --- end of history ---',
       ];
@@ -219,7 +220,7 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
     case 'parted':
       return [`* You left ${frame.room}`];
     case 'error':
-      return [`! [${frame.code}] ${frame.message}`];
+      return [plainErrorLine(frame)];
     case 'status':
       return [frame.db === 'ok' ? '* Server: storage is back to normal' : `! Server: ${frame.message ?? 'storage is degraded'}`];
     case 'bye':
@@ -242,4 +243,127 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
     case 'ack':
       return [];
   }
+}
+
+/**
+ * A coded error as one plain-text line: `! <sentence> [<code>]`.
+ *
+ * @example
+ * plainErrorLine(codedError('TC_ERR_BAD_ROOM', 'bad room!'))
+ * // '! That is not a valid room name: "bad room!" (spaces and "!" are not allowed; use 1-32 letters, digits, _ . or -) [TC_ERR_BAD_ROOM]'
+ */
+export function plainErrorLine(error: { code: string; message: string }): string {
+  return `! ${errorSentence(error)} [${error.code}]`;
+}
+
+/**
+ * A coded error as a sentence for a person: the catalogue message with its detail worked into it
+ * (`codedError` appends the detail after a colon; some read better with it inside), control and
+ * formatting characters escaped so that an echoed input cannot act on the terminal.
+ */
+export function errorSentence(error: { code: string; message: string }): string {
+  let sentence: string | undefined;
+  if (isErrorCode(error.code)) {
+    const base = ERRORS[error.code].message;
+    const detail = error.message === base ? undefined : error.message.startsWith(`${base}: `) ? error.message.slice(base.length + 2) : null;
+    // null: a message written for this case (not the catalogue's), shown as it is.
+    if (detail !== null) sentence = SENTENCES[error.code]?.(detail);
+  }
+  return escapeControls(sentence ?? capitalize(error.message));
+}
+
+/**
+ * Why a room name is not valid, as a clause (`spaces and "!" are not allowed`), or null when it is
+ * valid: the error for a bad room name says what to change.
+ */
+export function roomNameProblem(raw: string): string | null {
+  if (normalizeRoom(raw) !== null) return null;
+  const bare = raw.startsWith('#') ? raw.slice(1) : raw;
+  return nameProblem(bare, ROOM_MAX_LENGTH, /[A-Za-z0-9_.-]/, /^[A-Za-z0-9]/, 'a letter or digit');
+}
+
+/** Why a nick is not valid, as a clause, or null when it is valid. */
+export function nickProblem(nick: string): string | null {
+  if (NICK_PATTERN.test(nick)) return null;
+  return nameProblem(nick, NICK_MAX_LENGTH, /[A-Za-z0-9_-]/, /^[A-Za-z]/, 'a letter');
+}
+
+function nameProblem(name: string, max: number, allowed: RegExp, start: RegExp, startWith: string): string {
+  if (name === '') return 'it is empty';
+  const problems: string[] = [];
+  const refused = new Set<string>();
+  let spaces = false;
+  for (const char of name) {
+    if (/\s/u.test(char)) spaces = true;
+    else if (!allowed.test(char)) refused.add(char);
+  }
+  const named = [...(spaces ? ['spaces'] : []), ...[...refused].slice(0, 5).map((c) => JSON.stringify(c))];
+  if (named.length > 0) {
+    const list = named.length === 1 ? named[0]! : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+    problems.push(`${list} ${named.length === 1 && !spaces ? 'is' : 'are'} not allowed`);
+  }
+  if ([...name].length > max) problems.push(`it is longer than ${max} characters`);
+  if (!start.test(name) && !/^\s/u.test(name) && !refused.has([...name][0]!)) problems.push(`it must start with ${startWith}`);
+  return problems.join('; ') || 'it is not allowed';
+}
+
+/** Catalogue errors whose detail reads better inside the sentence; undefined: the message as it is. */
+const SENTENCES: Partial<Record<ErrorCode, (detail: string | undefined) => string | undefined>> = {
+  TC_ERR_BAD_ROOM: (raw) => (raw === undefined ? undefined : `That is not a valid room name: ${JSON.stringify(raw)} (${because(roomNameProblem(raw))}use 1-32 letters, digits, _ . or -)`),
+  TC_ERR_BAD_NICK: (json) => {
+    if (json === undefined) return undefined;
+    const nick = unquote(json);
+    return `That is not a valid nick: ${JSON.stringify(nick)} (${because(nickProblem(nick))}use 1-24 letters, digits, _ or -, starting with a letter)`;
+  },
+  TC_ERR_NICK_IN_USE: (nick) => (nick === undefined ? undefined : `The nick ${nick} is already in use: choose another`),
+  TC_ERR_NO_SUCH_ROOM: (room) => (room === undefined ? undefined : `There is no room called ${room}`),
+  TC_ERR_NOT_IN_ROOM: (room) => (room === undefined ? undefined : `You are not in ${room}`),
+  TC_ERR_NO_SUCH_USER: (detail) => {
+    const m = detail === undefined ? null : /^(\S+)(?: \((.+)\))?$/s.exec(detail);
+    return m ? `Nobody called ${m[1]} is online${m[2] ? ` (${m[2]})` : ''}` : undefined;
+  },
+  TC_ERR_BAD_KEY: (detail) => {
+    if (detail === undefined) return undefined;
+    const wrong = /^wrong key for (\S+)$/.exec(detail);
+    return wrong ? `That is not the key of ${wrong[1]}` : `The room ${detail} needs a key: /join ${detail} <key>`;
+  },
+  TC_ERR_INVITE_ONLY: (room) => (room === undefined ? undefined : `The room ${room} is invite-only: ask its creator for an /invite`),
+  TC_ERR_TOO_MANY_ROOMS: (detail) => (detail !== undefined && /^at most \d+$/.test(detail) ? `You are in too many rooms (${detail}): /part one first` : undefined),
+  TC_ERR_ROOM_CREATION_LIMITED: (detail) => (detail === undefined ? undefined : `Too many new rooms were created (${detail}): wait a minute before creating another`),
+  TC_ERR_UNKNOWN_COMMAND: (detail) => (detail === undefined ? undefined : detail.startsWith('/') ? `There is no command ${detail} (/help lists them)` : capitalize(detail)),
+  TC_ERR_BAD_ARGUMENT: (detail) => (detail === undefined ? undefined : detail.startsWith('usage: ') ? `Usage: ${detail.slice('usage: '.length)}` : capitalize(detail)),
+  TC_ERR_NOT_REGISTERED_NICK: (detail) => (detail === undefined ? undefined : `${capitalize(detail)}: /register <password> first`),
+  TC_ERR_STORE_FAILED: (detail) => (detail === undefined ? undefined : `${capitalize(detail)}: try again later`),
+  TC_ERR_LOCKED_OUT: (detail) => (detail === undefined ? undefined : `Too many wrong attempts: ${detail}`),
+  TC_ERR_RATE_LIMITED: (detail) => (detail === undefined ? undefined : `Slow down: ${detail}`),
+  // At the prompts the dialect asks for the password; after them, only `/nick` meets a registered nick.
+  TC_ERR_AUTH_REQUIRED: (detail) =>
+    detail === undefined
+      ? 'That nick is registered: only its owner may use it (they give its password when they connect)'
+      : 'This server needs an account for every nick, and that nick has none',
+};
+
+function because(problem: string | null): string {
+  return problem ? `${problem}; ` : '';
+}
+
+function unquote(json: string): string {
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'string' ? value : json;
+  } catch {
+    return json;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Control, formatting (bidi overrides, zero-width) and lone surrogate characters as `\uXXXX`. */
+function escapeControls(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Cs}]/gu, (c) => {
+    const code = c.codePointAt(0)!;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
