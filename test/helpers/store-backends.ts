@@ -7,8 +7,12 @@
  *   describe.skipIf(backend.skip !== undefined)(`on ${backend.name}`, () => { ... });
  * }
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StoreConfig } from '@teamchat/server';
-import type { PostgresStart } from './postgres-cluster.js';
+import { afterAll } from 'vitest';
+import { startPostgres, type PostgresStart } from './postgres-cluster.js';
 
 export interface StoreBackend {
   name: 'PGlite' | 'Postgres';
@@ -24,4 +28,25 @@ export function storeBackends(postgres: PostgresStart, pgliteDataDir: () => stri
       ? { name: 'Postgres', skip: postgres.skip, config: () => ({ kind: 'postgres', url: '' }) }
       : { name: 'Postgres', config: () => ({ kind: 'postgres', url: postgres.url }) },
   ];
+}
+
+/**
+ * For a test file: starts the harness's Postgres, and returns both backends with a fresh PGlite
+ * folder (named `prefix`...) on every `config()`; the folders and the server go at the end of the file.
+ *
+ * @example
+ * const backends = await suiteBackends('teamchat-metrics-');
+ */
+export async function suiteBackends(prefix: string): Promise<StoreBackend[]> {
+  const tempDirs: string[] = [];
+  const postgres = await startPostgres();
+  afterAll(async () => {
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    if ('stop' in postgres) await postgres.stop();
+  });
+  return storeBackends(postgres, () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return join(dir, 'data');
+  });
 }

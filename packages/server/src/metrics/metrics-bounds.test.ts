@@ -3,13 +3,9 @@
  * exposes stays bounded, restricted rooms are never named, and snapshots stored by an older server
  * (every room ever created in each) are answered from their totals without reading their rooms.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
-import { storeBackends } from '../../../../test/helpers/store-backends.js';
+import { suiteBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrator.js';
 import type { ChatStats } from './chat-events.js';
@@ -18,20 +14,7 @@ import { MetricsQueryError } from './metrics-query.js';
 import { MetricsService } from './metrics-service.js';
 import { OTHER_ROOMS, PRIVATE_ROOMS } from './room-labels.js';
 
-const tempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-const postgres = await startPostgres();
-afterAll(async () => {
-  if ('stop' in postgres) await postgres.stop();
-});
-
-const backends = storeBackends(postgres, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'teamchat-metrics-bounds-'));
-  tempDirs.push(dir);
-  return join(dir, 'data');
-});
+const backends = await suiteBackends('teamchat-metrics-bounds-');
 
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
 const ROOMS = 10_000;

@@ -3,13 +3,9 @@
  * holds a row per snapshot and room plus a (total) row, restricted rooms are summed, and snapshots
  * stored by an older server come as their totals.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
-import { storeBackends } from '../../../../test/helpers/store-backends.js';
+import { suiteBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrator.js';
 import { LONG_CSV_COLUMNS, LONG_CSV_HEADER } from './long-csv-rows.js';
@@ -17,20 +13,7 @@ import type { MetricSnapshot, RoomSnapshot } from './metric-snapshot.js';
 import { csvChunks, type CsvOptions } from './metrics-csv-stream.js';
 import { MetricsStore } from './metrics-store.js';
 
-const tempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-const postgres = await startPostgres();
-afterAll(async () => {
-  if ('stop' in postgres) await postgres.stop();
-});
-
-const backends = storeBackends(postgres, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'teamchat-metrics-csv-'));
-  tempDirs.push(dir);
-  return join(dir, 'data');
-});
+const backends = await suiteBackends('teamchat-metrics-csv-');
 
 const T0 = Date.UTC(2026, 3, 1, 12, 0, 0);
 

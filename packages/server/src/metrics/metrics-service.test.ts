@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
-import { storeBackends } from '../../../../test/helpers/store-backends.js';
+import { describe, expect, it } from 'vitest';
+import { suiteBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from '../store/database.js';
 import type { StoreConfig } from '../store/message-store.js';
 import { migrate } from '../store/migrator.js';
@@ -11,20 +7,7 @@ import type { ChatStats } from './chat-events.js';
 import type { MetricSnapshot } from './metric-snapshot.js';
 import { MetricsService } from './metrics-service.js';
 
-const tempDirs: string[] = [];
-afterAll(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
-const postgres = await startPostgres();
-afterAll(async () => {
-  if ('stop' in postgres) await postgres.stop();
-});
-
-const backends = storeBackends(postgres, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'teamchat-metrics-'));
-  tempDirs.push(dir);
-  return join(dir, 'data');
-});
+const backends = await suiteBackends('teamchat-metrics-');
 
 /** A clock the test moves by hand. */
 function fakeClock(start: number) {
