@@ -2,6 +2,7 @@
  * Applies the SQL migrations (`NNN_name.sql` in the repo's migrations/ folder) in order, each once,
  * each in its own transaction together with its row in `teamchat_migrations`.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,16 @@ import type { Database } from './database.js';
 import { StoreError } from './store-error.js';
 
 /** The repo's migrations/ folder (from this file, not from the current directory). */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../../migrations/', import.meta.url));
+/**
+ * The repo's migrations/ folder: four levels up from src/store/ or dist/store/ in a checkout, five
+ * in an installed package (where this package sits in node_modules/@teamchat/server).
+ */
+export const MIGRATIONS_DIR = findMigrations();
+
+function findMigrations(): string {
+  const candidates = ['../../../../migrations/', '../../../../../migrations/'].map((up) => fileURLToPath(new URL(up, import.meta.url)));
+  return candidates.find((dir) => existsSync(join(dir, '001_chat.sql'))) ?? candidates[0]!;
+}
 
 const MIGRATION_FILE = /^(\d{3})_[a-z0-9_-]+\.sql$/i;
 
