@@ -6,6 +6,7 @@
  * const t = await TmuxSession.start('node bin/teamchat connect ...', { width: 120, height: 40 });
  * await t.waitFor((screen) => screen.includes('#general'));
  * await t.sendKeys('hello', 'Enter');
+ * await t.paste('one\ntwo\n', { bracketed: true });
  * await t.kill();
  */
 import { execFile } from 'node:child_process';
@@ -55,9 +56,38 @@ export class TmuxSession {
     await this.tmux('send-keys', '-t', this.name, '-l', text);
   }
 
-  /** The visible screen as plain text. */
-  async capture(): Promise<string> {
-    return this.tmux('capture-pane', '-p', '-t', this.name);
+  /** The visible screen as plain text, or with its colour and attribute escapes (`escapes`). */
+  async capture(options: { escapes?: boolean } = {}): Promise<string> {
+    return this.tmux('capture-pane', '-p', ...(options.escapes ? ['-e'] : []), '-t', this.name);
+  }
+
+  /**
+   * Pastes text as a terminal does: `bracketed` wraps it in ESC[200~ ... ESC[201~ when the
+   * program turned bracketed paste on; line ends go in as CR, as from a terminal.
+   */
+  async paste(text: string, options: { bracketed?: boolean } = {}): Promise<void> {
+    const buffer = `paste-${Math.random().toString(36).slice(2, 8)}`;
+    await this.tmux('set-buffer', '-b', buffer, '--', text);
+    await this.tmux('paste-buffer', '-d', '-b', buffer, ...(options.bracketed ? ['-p'] : []), '-t', this.name);
+  }
+
+  /**
+   * Polls the screen every `everyMs` until `check` passes; resolves with the time it passed,
+   * in ms since `since` (for start-up timings).
+   */
+  async timeUntil(check: (screen: string) => boolean, since: number, what: string, timeoutMs = 30_000, everyMs = 10): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let screen = '';
+    for (;;) {
+      try {
+        screen = await this.capture();
+      } catch {
+        screen = '(no session)';
+      }
+      if (check(screen)) return Date.now() - since;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
   }
 
   /** Polls the screen until `check` passes (or throws after `timeoutMs`, showing the last screen). */

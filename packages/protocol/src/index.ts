@@ -4,3 +4,4 @@ export type * from './frames.js';
 export * from './decode.js';
 export * from './line-framer.js';
 export * from './plain-text.js';
+export * from './version.js';

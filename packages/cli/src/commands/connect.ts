@@ -18,6 +18,7 @@ interface ConnectFlags {
   password?: string;
   connectTimeout: number;
   token: boolean;
+  theme?: 'light' | 'dark';
 }
 
 const LINE_MODE_HELP = `
@@ -64,6 +65,11 @@ export function connectCommand(): Command {
     .addOption(new Option('-r, --room <room>', 'room to join (repeatable)').default([], 'none (your saved rooms)').argParser(roomArg))
     .option('--line', 'force line mode even on a terminal')
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
+    .addOption(
+      new Option('--theme <theme>', 'colours for a light or dark terminal background (default: from COLORFGBG when set, else dark)')
+        .choices(['light', 'dark'])
+        .env('TEAMCHAT_THEME'),
+    )
     .addOption(new Option('--scrollback <lines>', 'lines kept in memory per window').default(5000).argParser(parsePositiveInt))
     .option('--tls', 'connect over TLS (a server started with --tls-cert/--tls-key)')
     .addOption(new Option('--ca <file>', 'PEM certificate to trust (a self-signed server); implies --tls'))
@@ -101,7 +107,7 @@ export function connectCommand(): Command {
         code = await runLineMode({ connection, input: process.stdin, output: process.stdout, errors: process.stderr });
       } else {
         const noColor = !flags.color || (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '');
-        code = await runTui({ connection, noColor, scrollbackCap: flags.scrollback });
+        code = await runTui({ connection, noColor, scrollbackCap: flags.scrollback, ...(flags.theme ? { theme: flags.theme } : {}) });
       }
       process.exit(code);
     });

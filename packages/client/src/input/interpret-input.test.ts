@@ -46,6 +46,15 @@ describe('interpretInput', () => {
     expect(text).toContain('/switch <room|nick>');
     expect(text).toContain('/join <room>');
   });
+
+  it('names Ctrl+T for the user list in the full-screen /help (Ctrl+U clears the input), and no keys in line mode', () => {
+    const tui = interpretInput('/help', room, { keys: true }).map((e) => (e.kind === 'notice' ? e.text : '')).join('\n');
+    expect(tui).toMatch(/Ctrl\+T shows or hides the user list/);
+    expect(tui).toMatch(/Ctrl\+U \/ Ctrl\+K delete to the start \/ end/);
+    expect(tui).not.toMatch(/Ctrl\+U toggles/);
+    const line = interpretInput('/help', room).map((e) => (e.kind === 'notice' ? e.text : '')).join('\n');
+    expect(line).not.toContain('Ctrl+');
+  });
 });
 
 describe('olderRequest', () => {

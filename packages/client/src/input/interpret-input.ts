@@ -10,6 +10,7 @@
 import { COMMANDS, helpLines, normalizeRoom, parseUserInput, HISTORY_DEFAULT, HISTORY_MAX, isValidNick, type CommandHelp } from '@teamchat/protocol';
 import type { ClientFrame, MsgFrame, PmFrame } from '@teamchat/protocol';
 import type { Target } from '../connection/chat-connection.js';
+import { PASTE_VERIFY_LINES } from './paste.js';
 
 /** The window the line was typed in. */
 export interface InputWindow {
@@ -44,7 +45,21 @@ export const CLIENT_COMMANDS: readonly CommandHelp[] = [
 /** Every command name and alias, for Tab completion. */
 export const ALL_COMMAND_NAMES: readonly string[] = [...COMMANDS, ...CLIENT_COMMANDS].flatMap((c) => [c.name, ...c.aliases]);
 
-export function clientHelpLines(): string[] {
+/** The keys of the full-screen app (App.tsx and InputLine.tsx), listed by `/help` there. */
+export const TUI_KEY_HELP: readonly string[] = [
+  'Keys: Ctrl+N / Ctrl+P (or Alt+Down / Alt+Up) next / previous window, Alt+1..9 jump to a window',
+  '  PgUp / PgDn scroll, Ctrl+T shows or hides the user list, Ctrl+C quits',
+  '  Tab completes commands and nicks (again to cycle), Up / Down recall earlier lines',
+  '  Ctrl+A / Ctrl+E start / end of line, Ctrl+U / Ctrl+K delete to the start / end, Ctrl+W deletes a word',
+  `  Pasting several lines sends each one; more than ${PASTE_VERIFY_LINES} ask first (y/n)`,
+];
+
+export interface InterpretOptions {
+  /** List the full-screen app's keys in `/help` (line mode has none). */
+  keys?: boolean;
+}
+
+export function clientHelpLines(options: InterpretOptions = {}): string[] {
   return [
     'Commands:',
     ...helpLines(),
@@ -52,7 +67,7 @@ export function clientHelpLines(): string[] {
       const aliases = c.aliases.length ? ` (also /${c.aliases.join(', /')})` : '';
       return `${c.usage.padEnd(20)} ${c.help}${aliases}`;
     }),
-    'Keys: Ctrl+N/Ctrl+P or Alt+Up/Down switch windows, Alt+1..9 jump, PgUp/PgDn scroll, Tab completes, Up/Down recall input, Ctrl+U toggles users, Ctrl+C quits',
+    ...(options.keys ? TUI_KEY_HELP : []),
   ];
 }
 
@@ -66,7 +81,7 @@ function targetOf(w: InputWindow): Target | null {
 
 const NO_TARGET: InputEffect = { kind: 'notice', level: 'error', text: 'You are not in a room: /join <room> first (or /query <nick>)' };
 
-export function interpretInput(line: string, w: InputWindow): InputEffect[] {
+export function interpretInput(line: string, w: InputWindow, options: InterpretOptions = {}): InputEffect[] {
   const local = /^\/(\S+)\s*(.*)$/s.exec(line);
   if (local && !line.startsWith('//')) {
     const word = local[1]!.toLowerCase();
@@ -133,7 +148,7 @@ export function interpretInput(line: string, w: InputWindow): InputEffect[] {
       return [{ kind: 'older', count: Math.min(c.count ?? HISTORY_DEFAULT, HISTORY_MAX) }];
     }
     case 'help':
-      return clientHelpLines().map((text) => ({ kind: 'notice', level: 'info', text }));
+      return clientHelpLines(options).map((text) => ({ kind: 'notice', level: 'info', text }));
     case 'quit':
       return [{ kind: 'quit', ...(c.reason ? { reason: c.reason } : {}) }];
     case 'register':

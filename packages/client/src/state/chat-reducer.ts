@@ -9,7 +9,8 @@
  */
 import { normalizeRoom, nickKey, formatPlain, type ServerFrame, type RoomMessage, type PrivateMessage } from '@teamchat/protocol';
 import type { ConnectionState } from '../connection/chat-connection.js';
-import { currentWindow, newWindow, pmKey, roomKey, STATUS_KEY, type ChatState, type ChatWindow, type WindowKind } from './chat-state.js';
+import { currentWindow, newWindow, NICK_PROMPT_TEXT, pmKey, roomKey, STATUS_KEY, type ChatState, type ChatWindow, type Outage, type WindowKind } from './chat-state.js';
+import { describeReason, outageEndText, outageText } from './connection-text.js';
 import { mentions } from './mentions.js';
 import type { Line } from './scrollback.js';
 
@@ -23,8 +24,12 @@ export type ChatAction =
   | { type: 'open-pm'; nick: string }
   | { type: 'close-window'; key: string }
   | { type: 'focus-on-join'; room: string }
-  | { type: 'older-requested'; key: string }
+  /** An older page was asked for: by `/history` (answered at the bottom) or by scrolling past the top. */
+  | { type: 'older-requested'; key: string; via?: 'command' | 'scroll' }
+  /** The server refused the nick at the first connect: ask for another. */
   | { type: 'nick-rejected'; text: string }
+  /** The nick typed in the prompt is not valid: ask again. */
+  | { type: 'nick-invalid'; text: string }
   | { type: 'nick-retry'; nick: string };
 
 /** Collects the window copies of one reduction, so each window is copied at most once. */
@@ -34,14 +39,16 @@ class Draft {
   current: string;
   nick: string;
   focusOnJoin: string | null;
-  nickError: string | null;
+  nickPrompt: string | null;
+  sessions: number;
 
   constructor(readonly state: ChatState) {
     this.windows = state.windows.slice();
     this.current = state.current;
     this.nick = state.nick;
     this.focusOnJoin = state.focusOnJoin;
-    this.nickError = state.nickError;
+    this.nickPrompt = state.nickPrompt;
+    this.sessions = state.sessions;
   }
 
   find(key: string): ChatWindow | undefined {
@@ -85,7 +92,7 @@ class Draft {
       if (w) w.rev = w.scrollback.rev;
     }
     const current = this.windows.some((w) => w.key === this.current) ? this.current : STATUS_KEY;
-    return { ...this.state, windows: this.windows, current, nick: this.nick, focusOnJoin: this.focusOnJoin, nickError: this.nickError, ...patch };
+    return { ...this.state, windows: this.windows, current, nick: this.nick, focusOnJoin: this.focusOnJoin, nickPrompt: this.nickPrompt, sessions: this.sessions, ...patch };
   }
 }
 
@@ -119,16 +126,48 @@ function switchTo(d: Draft, key: string): void {
   w.mentioned = false;
 }
 
+/** Shown in the status window after the first connect when you are in no room. */
+export const NO_ROOM_HINT: readonly string[] = [
+  'You are in no room yet. /join <room> joins one (a new name creates it), /rooms lists the rooms,',
+  '/query <nick> opens a private conversation, /help lists every command and key.',
+];
+
+/** An older page arrived: mark the start of the history; answer `/history` where the user looks. */
+function olderArrived(w: ChatWindow, added: number, more: boolean, label: string): void {
+  const via = w.olderVia;
+  w.hasOlder = more;
+  w.loadingOlder = false;
+  w.olderVia = null;
+  const first = w.scrollback.lines[0];
+  if (!more && !(first?.kind === 'notice' && first.text === START_OF_HISTORY)) {
+    w.scrollback.add({ seq: (first?.seq ?? 0) - 0.5, ts: Date.now(), kind: 'notice', text: START_OF_HISTORY });
+  }
+  if (via !== 'command') return;
+  const text =
+    added === 0
+      ? more
+        ? `No older messages loaded for ${label}`
+        : `Nothing older in ${label}: this is the start of its history`
+      : `Loaded ${added} older message${added === 1 ? '' : 's'} above (PgUp to read)${more ? '' : `; that is the start of ${label}`}`;
+  w.scrollback.addNotice('notice', text, Date.now());
+}
+
+const START_OF_HISTORY = 'Start of history';
+
 function applyFrame(d: Draft, f: ServerFrame): void {
   const self = d.nick;
   switch (f.type) {
     case 'welcome': {
       d.nick = f.nick;
-      d.nickError = null;
+      d.nickPrompt = null;
+      d.sessions++;
       const status = d.find(STATUS_KEY)!;
       status.name = f.server;
       status.scrollback.addNotice('notice', `Connected to ${f.server} as ${f.nick}`, Date.now());
       for (const room of f.rooms) d.ensure(roomKey(room), 'room', room);
+      if (d.sessions === 1 && f.rooms.length === 0 && !d.windows.some((w) => w.kind === 'room')) {
+        for (const text of NO_ROOM_HINT) status.scrollback.addNotice('notice', text, Date.now());
+      }
       return;
     }
     case 'joined': {
@@ -138,13 +177,14 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       const hadLines = w.scrollback.lines.some((l) => l.id !== undefined);
       w.topic = f.topic;
       w.users = f.users.slice().sort((a, b) => a.localeCompare(b));
+      const fresh = hadLines ? f.history.filter((m) => !w.scrollback.has(m.id)).length : 0;
+      // A rejoin says how many messages were missed before them, right after the gap.
+      if (existed && hadLines && fresh > 0) w.scrollback.addNotice('notice', `Rejoined ${f.room}: ${fresh} new message${fresh === 1 ? '' : 's'} while you were away`, Date.now());
       let added = 0;
       for (const m of f.history) if (w.scrollback.add(roomLine(m, self))) added++;
       if (!hadLines) w.hasOlder = f.more;
       if (!existed || !hadLines) {
         w.scrollback.addNotice('notice', `Now talking in ${f.room}${f.topic ? ` - ${f.topic}` : ''} (${f.users.length} ${f.users.length === 1 ? 'user' : 'users'})`, Date.now());
-      } else if (added > 0) {
-        w.scrollback.addNotice('notice', `Rejoined ${f.room}: ${added} new message${added === 1 ? '' : 's'} since you left`, Date.now());
       }
       if (hadLines && w.key !== d.current) w.unread += added;
       if (d.focusOnJoin === f.room || d.current === STATUS_KEY) {
@@ -235,24 +275,20 @@ function applyFrame(d: Draft, f: ServerFrame): void {
     case 'history': {
       const w = d.find(roomKey(f.room));
       if (!w) return;
-      w.scrollback.addMany(f.messages.map((m) => roomLine(m, self)));
-      w.hasOlder = f.more;
-      w.loadingOlder = false;
-      if (f.messages.length === 0 || !f.more) w.scrollback.add({ seq: (f.messages[0]?.id ?? w.scrollback.oldestId() ?? 0) - 0.5, ts: Date.now(), kind: 'notice', text: 'Start of history' });
+      const added = w.scrollback.addMany(f.messages.map((m) => roomLine(m, self)));
+      olderArrived(w, added, f.more, `#${f.room}`);
       return;
     }
     case 'pm-history': {
+      let added = 0;
       for (const m of f.messages) {
         const peer = nickKey(m.from) === nickKey(self) ? m.to : m.from;
         const w = d.ensure(pmKey(peer), 'pm', peer);
-        w.scrollback.add(pmLine(m, self));
+        if (w.scrollback.add(pmLine(m, self))) added++;
       }
       if (f.with !== undefined) {
         const w = d.find(pmKey(f.with));
-        if (w) {
-          w.hasOlder = f.more;
-          w.loadingOlder = false;
-        }
+        if (w) olderArrived(w, added, f.more, `your conversation with ${w.name}`);
       }
       return;
     }
@@ -265,19 +301,58 @@ function applyFrame(d: Draft, f: ServerFrame): void {
   }
 }
 
-function describeConnection(prev: ConnectionState, next: ConnectionState, now: number): string | null {
-  if (prev.status === next.status) return null;
-  switch (next.status) {
-    case 'reconnecting': {
-      const secs = Math.max(0, Math.ceil(((next.retryAt ?? now) - now) / 1000));
-      return `Disconnected${next.reason ? ` (${next.reason})` : ''}; reconnecting in ${secs}s`;
-    }
-    case 'offline':
-      return `Offline${next.reason ? ` (${next.reason})` : ''}`;
-    case 'connecting':
-    case 'connected':
-      return null;
+/** Adds a line to each window (once per key); returns where each went. */
+function addLines(d: Draft, keys: string[], kind: 'notice' | 'error', text: string, now: number): Outage['lines'] {
+  return [...new Set(keys)].flatMap((key) => {
+    const w = d.find(key);
+    return w ? [{ key, seq: w.scrollback.addNotice(kind, text, now) }] : [];
+  });
+}
+
+/** Rewrites an outage's status lines (re-adding one that was trimmed away); returns the keys rewritten in place. */
+function rewriteLines(d: Draft, lines: Outage['lines'], kind: 'notice' | 'error', text: string, now: number): Outage['lines'] {
+  return lines.flatMap((l) => {
+    const w = d.find(l.key);
+    if (!w) return [];
+    return w.scrollback.replace(l.seq, kind, text) ? [l] : [{ key: l.key, seq: w.scrollback.addNotice(kind, text, now) }];
+  });
+}
+
+/**
+ * A connection state change. An outage (never connected yet, or a drop) is one status line in
+ * the status window and in the window that was current, rewritten after every failed attempt
+ * instead of one more line per attempt. Once connected again that line says so, and every other
+ * window gets the same "Reconnected after ..." line, right where its messages stopped: the gap.
+ */
+function reduceConnection(state: ChatState, next: ConnectionState, now: number): ChatState {
+  const prev = state.connection;
+  const d = new Draft(state);
+  let { outage, everConnected } = state;
+  if (next.status === 'reconnecting' && (prev.status !== 'reconnecting' || prev.retryAt !== next.retryAt)) {
+    const o: Outage = outage
+      ? { ...outage, attempts: outage.attempts + 1, lastReason: next.reason }
+      : { since: now, everConnected, attempts: 1, dropReason: next.reason, lastReason: next.reason, lines: [] };
+    const text = outageText({ ...o, server: next.server });
+    o.lines = outage ? rewriteLines(d, o.lines, 'error', text, now) : addLines(d, [STATUS_KEY, d.current], 'error', text, now);
+    outage = o;
   }
+  if (next.status === 'connected') everConnected = true;
+  if (next.status === 'connected' && prev.status !== 'connected') {
+    if (outage) {
+      const text = outageEndText({ ...outage, server: next.server }, now);
+      const rewritten = new Set(rewriteLines(d, outage.lines, 'notice', text, now).map((l) => l.key));
+      if (outage.everConnected) addLines(d, d.windows.map((w) => w.key).filter((k) => !rewritten.has(k)), 'notice', text, now);
+    }
+    outage = null;
+  }
+  if (next.status === 'offline' && prev.status !== 'offline') {
+    const why = describeReason(next.reason);
+    const text = `Offline${why ? ` (${why})` : ''}`;
+    if (outage) rewriteLines(d, outage.lines, 'error', text, now);
+    else addLines(d, [STATUS_KEY, d.current], 'error', text, now);
+    outage = null;
+  }
+  return d.finish({ connection: next, outage, everConnected });
 }
 
 /** Applies one action; returns the next state (the input state is not modified, except that scrollbacks are shared and append-only). */
@@ -288,16 +363,8 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       for (const frame of action.frames) applyFrame(d, frame);
       return d.finish();
     }
-    case 'connection': {
-      const d = new Draft(state);
-      const text = describeConnection(state.connection, action.state, action.now);
-      if (text) {
-        d.notice('error', text, action.now);
-        if (d.current !== STATUS_KEY) d.notice('error', text, action.now, STATUS_KEY);
-      }
-      if (action.state.status === 'connected' && state.connection.status === 'reconnecting') d.notice('notice', 'Reconnected', action.now);
-      return d.finish({ connection: action.state });
-    }
+    case 'connection':
+      return reduceConnection(state, action.state, action.now);
     case 'notice': {
       const d = new Draft(state);
       d.notice(action.level === 'error' ? 'error' : 'notice', action.text, action.now, action.key);
@@ -336,13 +403,18 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       return { ...state, focusOnJoin: room };
     }
     case 'nick-rejected':
-      return { ...state, nickError: action.text };
+      return { ...state, nickPrompt: `${action.text} - choose another nick: ` };
+    case 'nick-invalid':
+      return { ...state, nickPrompt: `${action.text} - ${NICK_PROMPT_TEXT.toLowerCase()}` };
     case 'nick-retry':
-      return { ...state, nickError: null, nick: action.nick };
+      return { ...state, nickPrompt: null, awaitingNick: false, nick: action.nick };
     case 'older-requested': {
       const d = new Draft(state);
       const w = d.find(action.key);
-      if (w) w.loadingOlder = true;
+      if (w) {
+        w.loadingOlder = true;
+        w.olderVia = action.via ?? 'scroll';
+      }
       return d.finish();
     }
   }

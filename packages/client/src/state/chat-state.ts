@@ -27,6 +27,19 @@ export interface ChatWindow {
   hasOlder: boolean;
   /** An older page was asked for and has not arrived yet. */
   loadingOlder: boolean;
+  /** Who asked for it: `/history` gets an answer at the bottom, where the user is looking. */
+  olderVia: 'command' | 'scroll' | null;
+}
+
+/** A connection that is down (never up yet, or dropped), described by one line kept up to date. */
+export interface Outage {
+  since: number;
+  everConnected: boolean;
+  attempts: number;
+  dropReason: string | null;
+  lastReason: string | null;
+  /** The status line, in the status window and in the window that was current. */
+  lines: Array<{ key: string; seq: number }>;
 }
 
 export interface ChatState {
@@ -38,8 +51,16 @@ export interface ChatState {
   /** Switch to this room when its `joined` arrives (set by `/join`). */
   focusOnJoin: string | null;
   scrollbackCap: number;
-  /** The nick was refused at the first connect: the UI asks for another one. */
-  nickError: string | null;
+  /** The input line asks for a nick with this prompt (none given, or refused at the first connect). */
+  nickPrompt: string | null;
+  /** No nick was given: the connection starts once the user chose one. */
+  awaitingNick: boolean;
+  /** A session was open at least once (the connection said connected). */
+  everConnected: boolean;
+  /** Sessions opened so far (welcome frames). */
+  sessions: number;
+  /** The connection is down; its status line is updated in place. */
+  outage: Outage | null;
 }
 
 export const STATUS_KEY = '*';
@@ -54,24 +75,37 @@ export function pmKey(nick: string): string {
 
 export function newWindow(key: string, kind: WindowKind, name: string, cap: number): ChatWindow {
   const scrollback = new Scrollback(cap);
-  return { key, kind, name, topic: null, users: [], scrollback, rev: scrollback.rev, unread: 0, mentioned: false, hasOlder: false, loadingOlder: false };
+  return { key, kind, name, topic: null, users: [], scrollback, rev: scrollback.rev, unread: 0, mentioned: false, hasOlder: false, loadingOlder: false, olderVia: null };
 }
 
+export const NICK_PROMPT_TEXT = 'Choose a nick: ';
+
 /**
- * The state before connecting.
+ * The state before connecting. Without a nick (`connection.nick === ''`) the input line asks
+ * for one first.
  *
  * @example
  * const state = initialChatState({ status: 'connecting', server: 'localhost:5555', nick: 'alice', retryAt: null, reason: null, ready: false });
  */
 export function initialChatState(connection: ConnectionState, scrollbackCap = SCROLLBACK_CAP): ChatState {
+  const status = newWindow(STATUS_KEY, 'status', connection.server, scrollbackCap);
+  const awaitingNick = connection.nick === '';
+  if (awaitingNick) {
+    status.scrollback.addNotice('notice', `Welcome to teamchat. Choose a nick (1-24 letters, digits, _ or -) to connect to ${connection.server}.`, Date.now());
+    status.rev = status.scrollback.rev;
+  }
   return {
     nick: connection.nick,
     connection,
-    windows: [newWindow(STATUS_KEY, 'status', connection.server, scrollbackCap)],
+    windows: [status],
     current: STATUS_KEY,
     focusOnJoin: null,
     scrollbackCap,
-    nickError: null,
+    nickPrompt: awaitingNick ? NICK_PROMPT_TEXT : null,
+    awaitingNick,
+    everConnected: false,
+    sessions: 0,
+    outage: null,
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NICK_PALETTE, nickColor, SELF_COLOR } from './nick-color.js';
+import { NICK_SLOTS, nickColor, nickSlot } from './nick-color.js';
 
 describe('nickColor', () => {
   it('gives the same nick the same colour every time, whatever its case', () => {
@@ -7,18 +7,20 @@ describe('nickColor', () => {
     expect(nickColor('Bob')).toBe(nickColor('bob'));
   });
 
-  it('is stable across versions: known nicks keep their colours', () => {
-    // A change here would recolour every user: keep the hash.
-    expect(['alice', 'bob', 'carol'].map((n) => nickColor(n))).toEqual(['cyanBright', 'yellowBright', 'yellow']);
+  it('is stable across versions: known nicks keep their slots', () => {
+    // A change here would recolour every user: keep the hash and the number of slots.
+    expect(['alice', 'bob', 'carol'].map((n) => nickSlot(n))).toEqual([7, 4, 2]);
+    expect(nickColor('bob', 'alice')).toBe('nick:4');
   });
 
-  it('spreads nicks over the palette', () => {
-    const used = new Set(Array.from({ length: 200 }, (_, i) => nickColor(`user${i}`)));
-    expect(used.size).toBe(NICK_PALETTE.length);
+  it('spreads nicks over every slot', () => {
+    const used = new Set(Array.from({ length: 200 }, (_, i) => nickSlot(`user${i}`)));
+    expect(used.size).toBe(NICK_SLOTS);
   });
 
-  it('gives your own nick a colour no one else gets', () => {
-    expect(nickColor('alice', 'alice')).toBe(SELF_COLOR);
-    expect(NICK_PALETTE).not.toContain(SELF_COLOR);
+  it('gives your own nick no colour at all (bold in the default colour), whatever its case', () => {
+    expect(nickColor('alice', 'alice')).toBeNull();
+    expect(nickColor('ALICE', 'alice')).toBeNull();
+    expect(nickColor('bob', 'alice')).not.toBeNull();
   });
 });

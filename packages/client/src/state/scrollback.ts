@@ -98,9 +98,36 @@ export class Scrollback {
     return true;
   }
 
-  /** Adds a notice after the current last line. */
-  addNotice(kind: 'notice' | 'error', text: string, ts: number): void {
-    this.add({ seq: this.nextNoticeSeq(), ts, kind, text });
+  /** Adds a notice after the current last line; returns its seq (to `replace` it later). */
+  addNotice(kind: 'notice' | 'error', text: string, ts: number): number {
+    const seq = this.nextNoticeSeq();
+    this.add({ seq, ts, kind, text });
+    return seq;
+  }
+
+  /**
+   * Rewrites the notice at `seq` in place (a status line that is updated rather than repeated);
+   * returns false when there is no notice there any more (trimmed away).
+   */
+  replace(seq: number, kind: 'notice' | 'error', text: string): boolean {
+    const i = this.#indexOfSeq(seq);
+    const old = i >= 0 ? this.#lines[i]! : undefined;
+    if (!old || old.seq !== seq || old.id !== undefined) return false;
+    // A new object: the UI caches wrapped rows per line object.
+    this.#lines[i] = { ...old, kind, text };
+    this.#rev++;
+    return true;
+  }
+
+  #indexOfSeq(seq: number): number {
+    let lo = 0;
+    let hi = this.#lines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#lines[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.#lines.length ? lo : -1;
   }
 
   /** Adds many message lines (e.g. an older page); returns how many were new. */

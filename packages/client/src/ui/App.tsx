@@ -15,8 +15,9 @@ import type { Line } from '../state/scrollback.js';
 import { InputLine } from './InputLine.js';
 import { pageDown, pageUp } from './layout-rows.js';
 import { MessagePane } from './MessagePane.js';
-import { Sidebar, windowLabel } from './Sidebar.js';
+import { Sidebar } from './Sidebar.js';
 import { StatusBar } from './StatusBar.js';
+import { windowLabel } from './status-text.js';
 import { UserList } from './UserList.js';
 import { useTerminalSize } from './useTerminalSize.js';
 
@@ -35,9 +36,11 @@ export interface AppProps {
   intents: ChatIntents;
   /** Messages waiting for the server (shown in the status bar). */
   queued?: () => number;
+  /** Put in the nick prompt when the app asks for a nick (e.g. the login name). */
+  suggestedNick?: string;
 }
 
-/** Below this width the sidebar collapses into the status bar. */
+/** Below this width the sidebar collapses into the status bar (activity first: `[act: 3,4!]`). */
 export const SIDEBAR_MIN_COLUMNS = 60;
 const USERLIST_MIN_COLUMNS = 80;
 
@@ -53,12 +56,12 @@ function indexOfSeq(lines: readonly Line[], seq: number): number {
   return lo - 1;
 }
 
-function activity(windows: readonly ChatWindow[]): string {
-  const busy = windows.map((w, i) => (w.unread > 0 || w.mentioned ? `${i + 1}${w.mentioned ? '!' : ''}` : '')).filter(Boolean);
-  return busy.length ? ` [act: ${busy.join(',')}]` : '';
+/** Windows with unread messages, as `[number, mentioned]`. */
+function activity(windows: readonly ChatWindow[]): Array<[number, boolean]> {
+  return windows.flatMap((w, i) => (w.unread > 0 || w.mentioned ? [[i + 1, w.mentioned] as [number, boolean]] : []));
 }
 
-export function App({ store, intents, queued }: AppProps) {
+export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const { columns, rows } = useTerminalSize();
   const [anchors, setAnchors] = useState<ReadonlyMap<string, number>>(new Map());
@@ -85,7 +88,7 @@ export function App({ store, intents, queued }: AppProps) {
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return intents.quit();
-    if (state.nickError !== null) return;
+    if (state.nickPrompt !== null) return;
     if ((key.ctrl && input === 'n') || (key.meta && key.downArrow)) return store.dispatch({ type: 'switch-relative', delta: 1 });
     if ((key.ctrl && input === 'p') || (key.meta && key.upArrow)) return store.dispatch({ type: 'switch-relative', delta: -1 });
     if (key.meta && /^[1-9]$/.test(input)) return store.dispatch({ type: 'switch-index', index: Number(input) - 1 });
@@ -109,7 +112,7 @@ export function App({ store, intents, queued }: AppProps) {
 
   const nicks = [...win.users, ...state.windows.filter((w) => w.kind === 'pm').map((w) => w.name)];
   const index = state.windows.indexOf(win);
-  const title = `${index + 1}:${windowLabel(win)}${sidebarWidth === 0 ? activity(state.windows) : ''}`;
+  const title = `${index + 1}:${windowLabel(win)}`;
 
   return (
     <Box flexDirection="column" width={columns} height={height}>
@@ -126,11 +129,28 @@ export function App({ store, intents, queued }: AppProps) {
         />
         {usersWidth > 0 ? <UserList users={win.users} self={state.nick} width={usersWidth} height={mainHeight} /> : null}
       </Box>
-      <StatusBar connection={state.connection} nick={state.nick} title={title} topic={win.topic} width={columns} queued={queued?.() ?? 0} />
-      {state.nickError !== null ? (
-        <Box flexDirection="column">
-          <InputLine key="nick" prompt={`${state.nickError} - choose another nick: `} width={columns} nicks={[]} commands={[]} onSubmit={(n) => n.trim() && intents.nick(n.trim())} />
-        </Box>
+      <StatusBar
+        connection={state.connection}
+        nick={state.nick === '' ? '(no nick)' : state.nick}
+        title={title}
+        topic={win.topic}
+        width={columns}
+        queued={queued?.() ?? 0}
+        compact={sidebarWidth === 0}
+        activity={activity(state.windows)}
+        everConnected={state.everConnected}
+        {...(state.awaitingNick ? { label: 'choose a nick' } : {})}
+      />
+      {state.nickPrompt !== null ? (
+        <InputLine
+          key={`nick:${state.nickPrompt}`}
+          prompt={state.nickPrompt}
+          initial={state.awaitingNick ? suggestedNick : ''}
+          width={columns}
+          nicks={[]}
+          commands={[]}
+          onSubmit={(n) => n.trim() && intents.nick(n.trim())}
+        />
       ) : (
         <InputLine key="chat" prompt={`[${windowLabel(win)}] `} width={columns} nicks={nicks} commands={ALL_COMMAND_NAMES} onSubmit={intents.input} />
       )}

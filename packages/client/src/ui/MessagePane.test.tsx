@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup } from 'ink-testing-library';
 import { Scrollback, type Line } from '../state/scrollback.js';
 import { MessagePane } from './MessagePane.js';
-import { renderUi, stripAnsi } from './render-for-test.js';
+import { cleanupUi, renderUi, stripAnsi } from './render-for-test.js';
 
-afterEach(() => cleanup());
+afterEach(() => cleanupUi());
 
 function scrollback(lines: Array<Omit<Line, 'seq' | 'ts'>>): Scrollback {
   const sb = new Scrollback(100);
@@ -45,6 +44,39 @@ describe('MessagePane', () => {
     expect(self).not.toBe(carol);
   });
 
+  it('draws your own nick bold in the terminal default colour, never bright white', () => {
+    for (const theme of ['dark', 'light'] as const) {
+      const ui = renderUi(<MessagePane lines={sb.lines} rev={sb.rev} self="alice" width={60} height={10} bottom={null} />, { theme });
+      const frame = ui.frame();
+      expect(colourBefore(frame, 'my own line', 'alice')).toBe('none');
+      const row = frame.split('\n').find((r) => stripAnsi(r).includes('my own line'))!;
+      expect(row.slice(0, row.indexOf('alice'))).toContain('\x1b[1m');
+      expect(frame).not.toMatch(/\x1b\[(97|37|93)m/);
+    }
+  });
+
+  it('gives a nick a theme colour: a lighter one on a dark background, a darker one on a light background', () => {
+    const dark = colourBefore(renderUi(<MessagePane lines={sb.lines} rev={sb.rev} self="alice" width={60} height={10} bottom={null} />, { theme: 'dark' }).frame(), 'first from bob', 'bob');
+    const light = colourBefore(renderUi(<MessagePane lines={sb.lines} rev={sb.rev} self="alice" width={60} height={10} bottom={null} />, { theme: 'light' }).frame(), 'first from bob', 'bob');
+    expect(dark).toMatch(/^\x1b\[38;5;\d+m$/);
+    expect(light).toMatch(/^\x1b\[38;5;\d+m$/);
+    expect(dark).not.toBe(light);
+  });
+
+  it('makes a mention stand out without colour: the nick in inverse and the text bold', () => {
+    const m = new Scrollback(100);
+    m.add({ seq: 1, id: 1, ts: 0, kind: 'message', nick: 'bob', text: 'alice: lunch?', mention: true });
+    m.add({ seq: 2, id: 2, ts: 0, kind: 'message', nick: 'bob', text: 'plain words' });
+    for (const noColor of [false, true]) {
+      const frame = renderUi(<MessagePane lines={m.lines} rev={m.rev} self="alice" width={60} height={6} bottom={null} />, { noColor }).frame();
+      const mention = frame.split('\n').find((r) => stripAnsi(r).includes('lunch?'))!;
+      const plain = frame.split('\n').find((r) => stripAnsi(r).includes('plain words'))!;
+      expect(mention).toContain('\x1b[7m');
+      expect(mention.slice(mention.indexOf('>'))).toContain('\x1b[1m');
+      expect(plain).not.toContain('\x1b[7m');
+    }
+  });
+
   it('renders actions as actions and dims notices', () => {
     const ui = renderUi(<MessagePane lines={sb.lines} rev={sb.rev} self="alice" width={60} height={10} bottom={null} />);
     expect(ui.text()).toMatch(/\* bob waves/);
@@ -52,9 +84,9 @@ describe('MessagePane', () => {
     expect(notice).toContain('\x1b[2m');
   });
 
-  it('uses no colours when colour is off', () => {
+  it('uses no colours when colour is off (NO_COLOR), only bold, dim and inverse', () => {
     const ui = renderUi(<MessagePane lines={sb.lines} rev={sb.rev} self="alice" width={60} height={10} bottom={null} />, { noColor: true });
-    expect(ui.frame()).not.toMatch(/\x1b\[(3[0-7]|9[0-7])m/);
+    expect(ui.frame()).not.toMatch(/\x1b\[(3[0-7]|9[0-7]|38;)/);
     expect(ui.text()).toContain('<bob> first from bob');
   });
 

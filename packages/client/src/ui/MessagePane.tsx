@@ -1,8 +1,9 @@
 /** @jsxRuntime automatic @jsxImportSource react */
 /**
- * The messages of the current window: time, colour-coded nick, text; notices dimmed, `/me`
- * actions in italics, long lines wrapped. When scrolled up, the last row says how many lines
- * are below.
+ * The messages of the current window: time, colour-coded nick (your own bold in the default
+ * colour), text; a line that mentions you has the nick in inverse and the text bold; notices
+ * dimmed, errors in the error colour, `/me` actions in italics, long lines wrapped. When
+ * scrolled up, the last row says how many lines are below.
  *
  * @example
  * <MessagePane lines={w.scrollback.lines} rev={w.rev} self="alice" width={60} height={20} bottom={null} />
@@ -12,7 +13,7 @@ import chalk, { type ChalkInstance } from 'chalk';
 import { memo } from 'react';
 import type { Line } from '../state/scrollback.js';
 import { visibleRows, type Row } from './layout-rows.js';
-import { useTheme } from './theme-context.js';
+import { useTheme, type Theme } from './theme-context.js';
 
 export interface MessagePaneProps {
   lines: readonly Line[];
@@ -26,28 +27,38 @@ export interface MessagePaneProps {
   loadingOlder?: boolean;
 }
 
-const painted = new WeakMap<Row, { noColor: boolean; text: string }>();
+const painted = new WeakMap<Row, { theme: Theme; text: string }>();
+
+/** chalk for an Ink colour string (`ansi256(n)`, `#rrggbb` or a name). */
+function colored(style: ChalkInstance, color: string): ChalkInstance {
+  const ansi = /^ansi256\((\d+)\)$/.exec(color);
+  if (ansi) return style.ansi256(Number(ansi[1]));
+  if (color.startsWith('#')) return style.hex(color);
+  return (style as unknown as Record<string, ChalkInstance>)[color] ?? style;
+}
 
 /** A row as one ANSI string (one Ink node per row instead of one per segment: cheaper layout). */
-export function paintRow(row: Row, noColor: boolean): string {
+export function paintRow(row: Row, theme: Theme): string {
   const hit = painted.get(row);
-  if (hit && hit.noColor === noColor) return hit.text;
+  if (hit && hit.theme === theme) return hit.text;
   let text = '';
   for (const s of row) {
     let style = chalk;
-    if (s.color && !noColor) style = (style as unknown as Record<string, ChalkInstance>)[s.color] ?? style;
+    const color = theme.color(s.color);
+    if (color) style = colored(style, color);
     if (s.bold) style = style.bold;
     if (s.dim) style = style.dim;
     if (s.italic) style = style.italic;
+    if (s.inverse) style = style.inverse;
     text += style === chalk ? s.text : style(s.text);
   }
-  painted.set(row, { noColor, text });
+  painted.set(row, { theme, text });
   return text;
 }
 
 function RowText({ row }: { row: Row }) {
-  const { noColor } = useTheme();
-  return <Text wrap="truncate">{paintRow(row, noColor)}</Text>;
+  const theme = useTheme();
+  return <Text wrap="truncate">{paintRow(row, theme)}</Text>;
 }
 
 function MessagePaneView({ lines, self, width, height, bottom, loadingOlder }: MessagePaneProps) {

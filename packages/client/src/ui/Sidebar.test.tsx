@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup } from 'ink-testing-library';
 import { newWindow, type ChatWindow } from '../state/chat-state.js';
-import { renderUi, stripAnsi } from './render-for-test.js';
+import { cleanupUi, renderUi, stripAnsi } from './render-for-test.js';
 import { Sidebar } from './Sidebar.js';
 
-afterEach(() => cleanup());
+afterEach(() => cleanupUi());
 
 function w(key: string, kind: ChatWindow['kind'], name: string, unread = 0, mentioned = false): ChatWindow {
   return { ...newWindow(key, kind, name, 100), unread, mentioned };

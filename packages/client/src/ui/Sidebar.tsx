@@ -8,6 +8,7 @@
  */
 import { Box, Text } from 'ink';
 import type { ChatWindow } from '../state/chat-state.js';
+import { windowLabel } from './status-text.js';
 import { useTheme } from './theme-context.js';
 
 export interface SidebarProps {
@@ -15,12 +16,6 @@ export interface SidebarProps {
   current: string;
   width: number;
   height: number;
-}
-
-export function windowLabel(w: ChatWindow): string {
-  if (w.kind === 'room') return `#${w.name}`;
-  if (w.kind === 'pm') return `@${w.name}`;
-  return w.name;
 }
 
 export function Sidebar({ windows, current, width, height }: SidebarProps) {
@@ -39,11 +34,11 @@ export function Sidebar({ windows, current, width, height }: SidebarProps) {
         return (
           <Text key={w.key} inverse={isCurrent} wrap="truncate">
             <Text dimColor={!isCurrent}>{num}</Text>
-            <Text bold={isCurrent || w.unread > 0} color={isCurrent ? undefined : color(w.kind === 'pm' ? 'cyan' : undefined)}>
+            <Text bold={isCurrent || w.unread > 0} color={isCurrent ? undefined : color(w.kind === 'pm' ? 'pm' : undefined)}>
               {name}
             </Text>
             {pad}
-            <Text color={color(w.mentioned ? 'red' : 'yellow')} bold={w.mentioned}>
+            <Text color={color(w.mentioned ? 'error' : 'warn')} bold={w.mentioned}>
               {badge}
             </Text>
           </Text>

@@ -1,14 +1,20 @@
 /** @jsxRuntime automatic @jsxImportSource react */
 /**
  * One line: connection state (connected / reconnecting in Ns / offline), server, your nick,
- * the current window and its topic.
+ * the current window and its topic. Below 60 columns (no sidebar) the activity list
+ * (`[act: 3,4!]`, `!` where you were mentioned) comes first, so it is never cut off, and the
+ * server is left out.
+ *
+ * The reconnect countdown is computed from the clock at every render (the state only holds
+ * the epoch ms of the next attempt) and re-rendered each time the shown number changes.
  *
  * @example
- * <StatusBar connection={state.connection} nick="alice" title="#general" topic="standup at 10" width={80} />
+ * <StatusBar connection={state.connection} nick="alice" title="2:#general" topic="standup at 10" width={80} />
  */
 import { Box, Text } from 'ink';
 import { useEffect, useState } from 'react';
 import type { ConnectionState } from '../connection/chat-connection.js';
+import { activityText, connectionLabel } from './status-text.js';
 import { useTheme } from './theme-context.js';
 
 export interface StatusBarProps {
@@ -19,46 +25,70 @@ export interface StatusBarProps {
   width: number;
   /** Messages waiting to be sent. */
   queued?: number;
-  /** Epoch ms; for tests. */
+  /** Windows with news, as `[window number, mentioned]`; shown when `compact`. */
+  activity?: ReadonlyArray<readonly [number, boolean]>;
+  /** No sidebar: activity first, no server. */
+  compact?: boolean;
+  /** Never connected yet: a failed attempt says "retrying", not "reconnecting". */
+  everConnected?: boolean;
+  /** Replaces the connection label (e.g. while the user chooses a nick). */
+  label?: string;
+  /** Epoch ms; for tests (default: the clock at render time). */
   now?: number;
 }
 
-export function connectionLabel(c: ConnectionState, now: number): string {
-  switch (c.status) {
-    case 'connected':
-      return c.ready ? 'connected' : 'syncing';
-    case 'connecting':
-      return 'connecting';
-    case 'reconnecting':
-      return `reconnecting in ${Math.max(0, Math.ceil(((c.retryAt ?? now) - now) / 1000))}s`;
-    case 'offline':
-      return 'offline';
-  }
+/** Re-renders whenever the countdown to `retryAt` shows another number. */
+function useCountdownTick(status: ConnectionState['status'], retryAt: number | null): void {
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (status !== 'reconnecting' || retryAt === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      const left = retryAt - Date.now();
+      if (left <= 0) return;
+      // ceil(left / 1000) changes when left crosses the next whole second.
+      timer = setTimeout(() => {
+        setTick((n) => n + 1);
+        schedule();
+      }, (left % 1000 || 1000) + 2);
+    };
+    schedule();
+    return () => clearTimeout(timer);
+  }, [status, retryAt]);
 }
 
-export function StatusBar({ connection, nick, title, topic, width, queued = 0, now }: StatusBarProps) {
+export function StatusBar({ connection, nick, title, topic, width, queued = 0, activity = [], compact = false, everConnected = true, label, now }: StatusBarProps) {
   const { color } = useTheme();
-  const [tick, setTick] = useState(Date.now());
-  useEffect(() => {
-    if (connection.status !== 'reconnecting') return;
-    const t = setInterval(() => setTick(Date.now()), 500);
-    return () => clearInterval(t);
-  }, [connection.status]);
-  const label = connectionLabel(connection, now ?? tick);
-  const stateColor = connection.status === 'connected' ? 'green' : connection.status === 'offline' ? 'red' : 'yellow';
-  const left = ` [${label}] ${connection.server} | ${nick} | ${title}${queued > 0 ? ` | ${queued} queued` : ''}`;
-  const rest = topic ? ` | ${topic}` : '';
-  const pad = ' '.repeat(Math.max(0, width - left.length - rest.length));
+  useCountdownTick(connection.status, connection.retryAt);
+  const shown = label ?? connectionLabel(connection, now ?? Date.now(), everConnected);
+  const stateColor = label !== undefined ? 'warn' : connection.status === 'connected' ? 'ok' : connection.status === 'offline' ? 'error' : 'warn';
+  const act = compact && activity.length > 0 ? activity : [];
+  const server = compact ? '' : `${connection.server} | `;
+  const tail = ` | ${title}${queued > 0 ? ` | ${queued} queued` : ''}${topic ? ` | ${topic}` : ''}`;
+  const actText = act.length > 0 ? ` ${activityText(act)}` : '';
+  const used = actText.length + ` [${shown}] `.length + server.length + nick.length + tail.length;
+  const pad = ' '.repeat(Math.max(0, width - used));
   return (
     <Box width={width} height={1}>
       <Text inverse wrap="truncate">
+        {act.length > 0 ? (
+          <>
+            {' [act: '}
+            {act.map(([n, mentioned], i) => (
+              <Text key={n} bold={mentioned} color={mentioned ? color('error') : undefined}>
+                {`${i > 0 ? ',' : ''}${n}${mentioned ? '!' : ''}`}
+              </Text>
+            ))}
+            {']'}
+          </>
+        ) : null}
         {' ['}
         <Text color={color(stateColor)} bold>
-          {label}
+          {shown}
         </Text>
-        {`] ${connection.server} | `}
+        {`] ${server}`}
         <Text bold>{nick}</Text>
-        {` | ${title}${queued > 0 ? ` | ${queued} queued` : ''}${rest}${pad}`}
+        {`${tail}${pad}`}
       </Text>
     </Box>
   );

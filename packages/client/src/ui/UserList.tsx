@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource react */
 /**
- * The users of the current room, each nick in its colour.
+ * The users of the current room, each nick in its colour (yours bold in the default colour).
  *
  * @example
  * <UserList users={['alice', 'bob']} self="alice" width={16} height={20} />
@@ -25,11 +25,14 @@ export function UserList({ users, self, width, height }: UserListProps) {
       <Text bold wrap="truncate">
         Users ({users.length})
       </Text>
-      {shown.map((u, i) => (
-        <Text key={u} color={color(nickColor(u, self))} bold={u === self} wrap="truncate">
-          {i === shown.length - 1 && hidden > 0 ? `+${hidden + 1} more` : u}
-        </Text>
-      ))}
+      {shown.map((u, i) => {
+        const c = nickColor(u, self);
+        return (
+          <Text key={u} color={color(c)} bold={c === null} wrap="truncate">
+            {i === shown.length - 1 && hidden > 0 ? `+${hidden + 1} more` : u}
+          </Text>
+        );
+      })}
     </Box>
   );
 }

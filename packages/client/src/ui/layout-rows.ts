@@ -11,10 +11,12 @@ import { nickColor } from '../state/nick-color.js';
 
 export interface Segment {
   text: string;
+  /** A theme colour token (`nick:3`, `error`, ...), resolved when painted. */
   color?: string;
   dim?: boolean;
   bold?: boolean;
   italic?: boolean;
+  inverse?: boolean;
 }
 
 export type Row = Segment[];
@@ -52,6 +54,13 @@ function hhmm(ts: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
+/** The nick of a message: its colour (none for your own: bold in the default colour), inverse when it mentions you. */
+function nickSegment(line: Line, self: string, italic: boolean): Segment {
+  const nick = line.nick ?? '?';
+  const color = nickColor(nick, self);
+  return { text: nick, bold: true, ...(color ? { color } : {}), ...(italic ? { italic: true } : {}), ...(line.mention ? { inverse: true } : {}) };
+}
+
 const cache = new WeakMap<Line, { width: number; self: string; rows: Row[] }>();
 
 /** The rows of one line at a given width. */
@@ -63,15 +72,14 @@ export function lineRows(line: Line, width: number, self: string): Row[] {
   let body: Segment;
   switch (line.kind) {
     case 'message': {
-      const nick = line.nick ?? '?';
-      head = [time, { text: '<', dim: true }, { text: nick, color: nickColor(nick, self), bold: true }, { text: '> ', dim: true }];
-      body = line.mention ? { text: line.text, bold: true, color: 'yellow' } : { text: line.text };
+      // A mention stands out without colour too: the sender's nick in inverse, the text bold.
+      head = [time, { text: '<', dim: true }, nickSegment(line, self, false), { text: '> ', dim: true }];
+      body = line.mention ? { text: line.text, bold: true } : { text: line.text };
       break;
     }
     case 'action': {
-      const nick = line.nick ?? '?';
-      head = [time, { text: ' * ', bold: true }, { text: nick, color: nickColor(nick, self), bold: true, italic: true }, { text: ' ' }];
-      body = { text: line.text, italic: true, ...(line.mention ? { color: 'yellow' } : {}) };
+      head = [time, { text: ' * ', bold: true }, nickSegment(line, self, true), { text: ' ' }];
+      body = { text: line.text, italic: true, ...(line.mention ? { bold: true } : {}) };
       break;
     }
     case 'notice':
@@ -79,8 +87,8 @@ export function lineRows(line: Line, width: number, self: string): Row[] {
       body = { text: line.text, dim: true };
       break;
     case 'error':
-      head = [time, { text: '-!- ', color: 'red', bold: true }];
-      body = { text: line.text, color: 'red' };
+      head = [time, { text: '-!- ', color: 'error', bold: true }];
+      body = { text: line.text, color: 'error' };
       break;
   }
   const headWidth = head.reduce((n, s) => n + [...s.text].length, 0);

@@ -1,15 +1,18 @@
 /** @jsxRuntime automatic @jsxImportSource react */
 /**
- * The one render helper for component tests: ink-testing-library with the theme provider and
- * real ANSI colours (chalk level forced on), plus a way to wait for a frame.
+ * The one render helper for component tests: Ink on fake streams (as ink-testing-library does,
+ * plus a terminal size of our choosing) with the theme provider and real ANSI colours (chalk
+ * level forced on), plus a way to wait for a frame. `cleanupUi()` unmounts everything rendered.
  *
  * @example
- * const ui = renderUi(<Sidebar ... />);
+ * const ui = renderUi(<Sidebar ... />, { columns: 50 });
  * await ui.waitFor((frame) => frame.includes('#general'));
  */
+import { EventEmitter } from 'node:events';
 import chalk from 'chalk';
-import { render } from 'ink-testing-library';
+import { render, type Instance } from 'ink';
 import type { ReactElement } from 'react';
+import type { ThemeName } from './theme.js';
 import { makeTheme, ThemeContext } from './theme-context.js';
 
 export interface RenderedUi {
@@ -25,17 +28,82 @@ export interface RenderedUi {
   type: (...chunks: string[]) => Promise<void>;
 }
 
-export function renderUi(tree: ReactElement, options: { noColor?: boolean } = {}): RenderedUi {
+export interface RenderOptions {
+  noColor?: boolean;
+  theme?: ThemeName;
+  /** Terminal size (default 100 x 24). */
+  columns?: number;
+  rows?: number;
+}
+
+class FakeStdout extends EventEmitter {
+  frames: string[] = [];
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
+    super();
+  }
+  write = (frame: string) => {
+    this.frames.push(frame);
+    return true;
+  };
+  lastFrame = () => this.frames.at(-1);
+}
+
+class FakeStdin extends EventEmitter {
+  isTTY = true;
+  data: string | null = null;
+  write = (data: string) => {
+    this.data = data;
+    this.emit('readable');
+    this.emit('data', data);
+  };
+  read = () => {
+    const { data } = this;
+    this.data = null;
+    return data;
+  };
+  setEncoding() {}
+  setRawMode() {}
+  resume() {}
+  pause() {}
+  ref() {}
+  unref() {}
+}
+
+const mounted: Instance[] = [];
+
+/** Unmounts every UI rendered by `renderUi` (call in afterEach). */
+export function cleanupUi(): void {
+  for (const instance of mounted.splice(0)) {
+    instance.unmount();
+    instance.cleanup();
+  }
+}
+
+export function renderUi(tree: ReactElement, options: RenderOptions = {}): RenderedUi {
   chalk.level = 3;
-  const instance = render(<ThemeContext.Provider value={makeTheme(options.noColor ?? false)}>{tree}</ThemeContext.Provider>);
-  const frame = () => instance.lastFrame() ?? '';
+  const theme = makeTheme(options.noColor ?? false, options.theme ?? 'dark');
+  const wrap = (t: ReactElement) => <ThemeContext.Provider value={theme}>{t}</ThemeContext.Provider>;
+  const stdout = new FakeStdout(options.columns ?? 100, options.rows ?? 24);
+  const stdin = new FakeStdin();
+  const instance = render(wrap(tree), {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stderr: new FakeStdout(100, 24) as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  mounted.push(instance);
+  const frame = () => stdout.lastFrame() ?? '';
   return {
-    stdin: instance.stdin,
-    lastFrame: instance.lastFrame,
+    stdin,
+    lastFrame: stdout.lastFrame,
     unmount: instance.unmount,
-    rerender: (t: ReactElement) => instance.rerender(<ThemeContext.Provider value={makeTheme(options.noColor ?? false)}>{t}</ThemeContext.Provider>),
+    rerender: (t: ReactElement) => instance.rerender(wrap(t)),
     frame,
-    /** Frame without ANSI codes. */
     text: () => stripAnsi(frame()),
     async waitFor(check: (frame: string) => boolean, timeoutMs = 5_000): Promise<string> {
       const deadline = Date.now() + timeoutMs;
@@ -49,7 +117,7 @@ export function renderUi(tree: ReactElement, options: { noColor?: boolean } = {}
     /** Types keys, letting React handle each chunk. */
     async type(...chunks: string[]): Promise<void> {
       for (const c of chunks) {
-        instance.stdin.write(c);
+        stdin.write(c);
         await new Promise((r) => setTimeout(r, 15));
       }
     },
