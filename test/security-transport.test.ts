@@ -183,7 +183,7 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     // Production limits (flood control on), with a low per-address limit and short timers.
     server = await spawnServer({
       productionLimits: true,
-      args: ['--max-connections-per-ip', '4', '--registration-timeout', '1s', '--heartbeat-interval', '800ms', '--heartbeat-timeout', '1500ms'],
+      args: ['--max-connections-per-ip', '4', '--no-exempt-loopback', '--registration-timeout', '1s', '--heartbeat-interval', '800ms', '--heartbeat-timeout', '1500ms'],
     });
   });
 

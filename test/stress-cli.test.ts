@@ -55,6 +55,10 @@ describe('teamchat stress', () => {
     expect(report.latencyMs.p50).toBeLessThanOrEqual(report.latencyMs.p99);
     expect(report.latencyMs.p99).toBeLessThanOrEqual(report.latencyMs.max);
     expect(report.rates.deliveriesPerSec).toBeGreaterThan(0);
+    // 4 a second is over a default server's flood budget (this one has none): said before and after the run.
+    expect(run.stderr).toMatch(/note: each client will spend 4\.1 flood tokens a second .*--rate 1\.5 or less, or start the server with --flood-rate 6 \(or --no-flood-control\)/);
+    expect(report.config.floodTokensPerSec).toBe(4.1);
+    expect(report.notes.map((n: { code: string }) => n.code)).toEqual(['over-budget']);
     // Live figures went to stderr, the CSV got a header and rows.
     expect(run.stderr).toMatch(/msgs \d+/);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
@@ -62,9 +66,12 @@ describe('teamchat stress', () => {
     expect(lines.length).toBeGreaterThan(1);
   });
 
-  it('prints a summary table without --json', async () => {
+  it('prints a summary table without --json, at a default pace that fits a default server', async () => {
     const run = await teamchat(['stress', '--clients', '2', '--host', `127.0.0.1:${server.tcpPort}`, '--duration', '1s', '--rooms', 'alpha']);
     expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/1\.50 msg\/s each/);
+    expect(run.stderr).not.toMatch(/note:/);
+    expect(run.stdout).not.toMatch(/why:/);
     expect(run.stdout).toMatch(/clients connected\s+2 \/ 2/);
     expect(run.stdout).toMatch(/delivered\s+100%/);
     expect(run.stdout).toMatch(/latency p99\s+[\d.]+ ms/);

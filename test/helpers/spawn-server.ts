@@ -25,9 +25,9 @@ export interface SpawnServerOptions {
   env?: NodeJS.ProcessEnv;
   /**
    * Keep the production defaults of flood control (burst 5, 2 msg/s), the per-IP connection
-   * limit (16) and the room-creation limits (10 a minute per connection, 30 per address). By
-   * default tests lift them, as benchmarks do, because they send bursts from one address; the
-   * tests of those limits set this.
+   * limit (16; loopback, where tests connect from, is exempt unless `--no-exempt-loopback`) and the
+   * room-creation limits (10 a minute per connection, 30 per address). By default tests lift them,
+   * as benchmarks do, because they send bursts from one address; the tests of those limits set this.
    */
   productionLimits?: boolean;
   /** How long to wait for the server to listen. */

@@ -23,6 +23,7 @@ import type { StoreConfig } from './store/message-store.js';
 import { migrate } from './store/migrator.js';
 import { Connection, type ConnectionHost } from './transport/connection.js';
 import { EncodedFrame } from './transport/encoded-frame.js';
+import { EdgeReport } from './transport/security/edge-report.js';
 import { DEFAULT_ROOM_CREATION, RoomCreationLimiter } from './transport/security/room-creation-limiter.js';
 import { SecurityRuntime, type SecurityOptions } from './transport/security/security-runtime.js';
 import { listenTcp } from './transport/tcp/tcp-listener.js';
@@ -191,6 +192,8 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
   sweeper.unref();
 
   let nextId = 1;
+  // Refused connections and flood-delayed commands: counted in metrics, logged once a minute per address or connection.
+  const edge = new EdgeReport({ log, events: metrics, flood: security.policy.flood });
   const connectionHost: ConnectionHost = {
     core,
     maxSendQueueBytes: options.maxSendQueueBytes ?? MAX_SEND_QUEUE_BYTES,
@@ -205,6 +208,8 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
       if (writer.degraded) c.send(DEGRADED);
     },
     forget: (c) => connections.delete(c),
+    floodDelayed: (c) => edge.floodDelayed(c),
+    connectionRefused: (ip, limit) => edge.connectionRefused(ip, limit),
   };
 
   const health = (): HealthReport => ({

@@ -55,7 +55,7 @@ export interface ShardStats {
   rejected: number;
   /** Sends neither acknowledged nor refused yet. */
   pending: number;
-  /** Every error frame received. */
+  /** Every error frame received, and every coded `bye` the run did not ask for (a refused connection). */
   errors: number;
   errorCodes: Record<string, number>;
   /** Stamped `message` and `pm` frames received, all of them. */

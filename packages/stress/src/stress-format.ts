@@ -80,6 +80,8 @@ export function formatSummary(r: StressReport): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
   const head = `teamchat stress: ${r.config.clients} clients, ${r.config.rooms.length} rooms, ${r.config.ratePerClient.toFixed(2)} msg/s each, ${r.config.durationMs / 1000}s${r.stoppedEarly ? ' (stopped early)' : ''}`;
+  // Summary rows say what happened; `why` says what held the run back and which flags change it.
+  const why = r.notes?.length ? ['', '  why:', ...r.notes.map((n) => `    - ${n.message}`)] : [];
   const tail = r.failures.length ? ['', '  first problems:', ...r.failures.slice(0, 5).map((f) => `    ${f}`)] : [];
-  return [head, ...lines, ...tail].join('\n');
+  return [head, ...lines, ...why, ...tail].join('\n');
 }

@@ -8,7 +8,7 @@ import { StressError } from './stress-error.js';
  * proves the loss accounting notices what a real server would lose. (The real server is used by
  * the end-to-end tests in test/stress-*.test.ts.)
  */
-function lossyServer(dropEvery: number): Promise<{ port: number; close: () => Promise<void> }> {
+function lossyServer(dropEvery: number, maxClients = Infinity): Promise<{ port: number; close: () => Promise<void> }> {
   const rooms = new Map<string, Set<net.Socket>>();
   const nicks = new Map<string, net.Socket>();
   let deliveries = 0;
@@ -19,7 +19,16 @@ function lossyServer(dropEvery: number): Promise<{ port: number; close: () => Pr
     send(s, frame);
   };
   let id = 0;
+  let open = 0;
   const server = net.createServer((socket) => {
+    if (open >= maxClients) {
+      socket.on('error', () => {});
+      socket.resume(); // read (and drop) the hello, so the peer's close is seen
+      socket.end(JSON.stringify({ type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `too many connections from your address (${maxClients})` }) + '\n');
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
     let nick = '';
     let buf = '';
     const join = (room: string, ref?: string) => {
@@ -119,6 +128,17 @@ describe('runStress', () => {
     expect(report.deliveries.lost).toBeGreaterThan(0);
     expect(report.deliveries.delivered + report.deliveries.lost).toBe(report.deliveries.expected);
     expect(report.deliveries.deliveredPct).toBeLessThan(100);
+  });
+
+  it('says plainly when the server refused clients, and which flag changes it', async () => {
+    const fake = await lossyServer(0, 4);
+    close = fake.close;
+    const report = await runStress({ ...base, port: fake.port, durationMs: 500 });
+    expect(report.ok).toBe(false);
+    expect(report.clients).toMatchObject({ requested: 6, connected: 4, failed: 2 });
+    expect(report.errors.byCode).toEqual({ TC_ERR_TOO_MANY_CONNECTIONS: 2 });
+    expect(report.notes.map((n) => n.code)).toContain('connections-refused');
+    expect(report.notes[0]!.message).toMatch(/2 of 6 clients were refused.*--max-connections-per-ip 0/);
   });
 
   it('rejects an unreachable server with a stable code', async () => {

@@ -18,7 +18,9 @@ import { expectedDeliveries } from './expected-deliveries.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { emptyCounters, type ShardConfig, type ShardLedger, type ShardStats, type ShowEvent } from './shard-types.js';
 import type { ShardRequest } from './shard-worker.js';
+import { diagnose, type StressNote } from './stress-diagnosis.js';
 import { StressError } from './stress-error.js';
+import { DEFAULT_INTERVAL_MS, DEFAULT_PM_CHANCE, DEFAULT_SWITCH_CHANCE, stressPace } from './stress-pace.js';
 import { StressShard } from './stress-shard.js';
 
 export interface StressOptions {
@@ -27,8 +29,11 @@ export interface StressOptions {
   clients: number;
   /** Room names (each client starts in one, spread evenly). */
   rooms: string[];
-  /** Mean wait between two actions of one client. */
-  intervalMs: number;
+  /**
+   * Mean wait between two actions of one client (default DEFAULT_INTERVAL_MS: 1.5 actions a second,
+   * inside a default server's flood budget; see stress-pace.ts).
+   */
+  intervalMs?: number;
   /** Measured time after the ramp. */
   durationMs: number;
   /** Time over which the clients connect (default: 5 ms per client). */
@@ -95,6 +100,8 @@ export interface StressReport {
     switchChance: number;
     pmChance: number;
     workers: number;
+    /** Flood tokens one client spends per second on average (a default server refills 2; see stressPace). */
+    floodTokensPerSec: number;
   };
   clients: { requested: number; connected: number; failed: number; disconnected: number };
   messages: { sent: number; room: number; private: number; acked: number; rejected: number; unanswered: number };
@@ -115,6 +122,8 @@ export interface StressReport {
   /** False when in-flight messages were still missing when the drain time ran out. */
   drained: boolean;
   stoppedEarly: boolean;
+  /** Why the server held the run back, in plain words with the flags that change it (see diagnose). */
+  notes: StressNote[];
 }
 
 interface ShardHandle {
@@ -125,7 +134,7 @@ interface ShardHandle {
   terminate(): Promise<void>;
 }
 
-const DEFAULTS = { switchChance: 0.05, pmChance: 0.1, drainMs: 10_000, leaveGuardMs: 2_000, connectTimeoutMs: 15_000, tickMs: 2_000 };
+const DEFAULTS = { intervalMs: DEFAULT_INTERVAL_MS, switchChance: DEFAULT_SWITCH_CHANCE, pmChance: DEFAULT_PM_CHANCE, drainMs: 10_000, leaveGuardMs: 2_000, connectTimeoutMs: 15_000, tickMs: 2_000 };
 
 /** Checks that something accepts TCP connections at host:port; throws TC_STRESS_UNREACHABLE otherwise. */
 export function checkReachable(host: string, port: number, timeoutMs = 5_000): Promise<void> {
@@ -176,7 +185,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
       connectAtUs: clients.map((i) => (rampMs * 1000 * i) / options.clients),
       totalClients: options.clients,
       rooms: options.rooms,
-      intervalMs: options.intervalMs,
+      intervalMs: opts.intervalMs,
       switchChance: opts.switchChance,
       pmChance: opts.pmChance,
       windowStartUs: rampMs * 1000,
@@ -314,13 +323,14 @@ async function drive(
       port: options.port,
       clients: options.clients,
       rooms: options.rooms,
-      intervalMs: options.intervalMs,
-      ratePerClient: 1000 / options.intervalMs,
+      intervalMs: opts.intervalMs,
+      ratePerClient: 1000 / opts.intervalMs,
       durationMs: options.durationMs,
       rampMs,
       switchChance: opts.switchChance,
       pmChance: opts.pmChance,
       workers,
+      floodTokensPerSec: Math.round(stressPace({ intervalMs: opts.intervalMs, switchChance: opts.switchChance }).tokensPerSec * 1000) / 1000,
     },
     clients: { requested: options.clients, connected: stats.connected, failed: stats.failed, disconnected: stats.disconnected },
     messages: {
@@ -350,7 +360,9 @@ async function drive(
     failures: stats.failures,
     drained,
     stoppedEarly,
+    notes: [],
   };
+  report.notes = diagnose(report);
   return report;
 }
 
@@ -360,7 +372,7 @@ function validate(o: StressOptions): void {
   };
   if (!Number.isSafeInteger(o.clients) || o.clients < 1) bad('clients must be a positive integer');
   if (o.rooms.length === 0) bad('at least one room is needed');
-  if (!(o.intervalMs > 0)) bad('the interval must be greater than zero');
+  if (o.intervalMs !== undefined && !(o.intervalMs > 0)) bad('the interval must be greater than zero');
   if (!(o.durationMs > 0)) bad('the duration must be greater than zero');
   for (const [name, v] of [['switch chance', o.switchChance], ['pm chance', o.pmChance]] as const) {
     if (v !== undefined && !(v >= 0 && v <= 1)) bad(`${name} must be between 0 and 1`);
@@ -414,17 +426,25 @@ function localHandle(shard: StressShard): ShardHandle {
   return { call: call as ShardHandle['call'], terminate: async () => {} };
 }
 
-/** Starts a worker thread running shard-worker.ts (through tsx, like the CLI) and waits until it is ready. */
-async function startWorker(config: ShardConfig): Promise<ShardHandle> {
+/**
+ * The code a shard's worker thread runs: the build's shard-worker.js when this module is the build;
+ * from the sources (tests, tsx), shard-worker.ts through tsx registered in that thread.
+ */
+function shardWorkerEntry(): string {
+  if (!import.meta.url.endsWith('.ts')) return `import(${JSON.stringify(new URL('./shard-worker.js', import.meta.url).href)})`;
   let tsxApi: string;
   try {
     tsxApi = import.meta.resolve('tsx/esm/api');
   } catch {
-    throw new StressError('TC_STRESS_NO_WORKERS', 'worker threads need tsx; run with --workers 0');
+    throw new StressError('TC_STRESS_NO_WORKERS', 'worker threads need tsx to run the sources; run with --workers 0, or build (npm run build)');
   }
   const entry = new URL('./shard-worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: config });
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+}
+
+/** Starts a worker thread running a shard and waits until it is ready. */
+async function startWorker(config: ShardConfig): Promise<ShardHandle> {
+  const worker = new Worker(shardWorkerEntry(), { eval: true, workerData: config });
   let nextId = 1;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let failure: Error | null = null;

@@ -273,7 +273,10 @@ export class StressShard {
         this.#onError(client, frame.code, frame.message, frame.ref);
         break;
       case 'bye':
-        if (!client.ending) this.#note(`${client.nick}: server said bye: ${frame.reason}${frame.code ? ` [${frame.code}]` : ''}`);
+        if (client.ending) break;
+        // A coded goodbye (e.g. TC_ERR_TOO_MANY_CONNECTIONS) counts as an error, so the summary can say why.
+        if (frame.code) this.#countError(frame.code);
+        this.#note(`${client.nick}: server said bye: ${frame.reason}${frame.code ? ` [${frame.code}]` : ''}`);
         break;
       default:
         break;

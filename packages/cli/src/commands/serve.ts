@@ -34,6 +34,7 @@ interface ServeFlags {
   floodBurst: number;
   floodRate: number;
   maxConnectionsPerIp: number;
+  exemptLoopback: boolean;
   registrationTimeout: number;
   heartbeat: boolean;
   heartbeatInterval: number;
@@ -74,7 +75,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--no-flood-control', 'turn flood control off (benchmarks)'))
     .addOption(new Option('--flood-burst <n>', 'flood budget of a connection: commands it may send at once (a message costs 1) before flood control delays it').default(5).argParser(parsePositiveInt))
     .addOption(new Option('--flood-rate <n>', 'flood budget refilled per second after the burst').default(2).argParser(parsePositiveNumber))
-    .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address (0: unlimited, e.g. for teamchat stress)').default(16).argParser(parseCount))
+    .addOption(new Option('--max-connections-per-ip <n>', 'open connections per remote address; loopback (127.0.0.1, ::1) is exempt unless --no-exempt-loopback (0: unlimited)').default(16).argParser(parseCount))
+    .addOption(new Option('--no-exempt-loopback', 'apply --max-connections-per-ip to loopback connections too (by default this machine, e.g. teamchat stress or a local reverse proxy, is exempt; flood control still applies)'))
     .addOption(new Option('--registration-timeout <duration>', 'close connections that choose no nick within this time (0: never)').default(30_000, '30s').argParser(parseDurationOrZero))
     .addOption(new Option('--no-heartbeat', 'do not ping idle connections'))
     .addOption(new Option('--heartbeat-interval <duration>', 'idle time after which a connection is pinged').default(30_000, '30s').argParser(parseDuration))
@@ -125,6 +127,7 @@ export function serveCommand(): Command {
           ...(flags.dashboardToken ? { dashboardToken: flags.dashboardToken } : {}),
           flood: flags.floodControl ? { burst: flags.floodBurst, ratePerSecond: flags.floodRate } : false,
           maxConnectionsPerIp: flags.maxConnectionsPerIp,
+          exemptLoopback: flags.exemptLoopback,
           registrationTimeoutMs: flags.registrationTimeout,
           heartbeat: flags.heartbeat ? { idleMs: flags.heartbeatInterval, timeoutMs: flags.heartbeatTimeout } : false,
           authFailureDelayMs: flags.authFailureDelay,

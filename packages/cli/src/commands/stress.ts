@@ -7,10 +7,15 @@ import chalk from 'chalk';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   CSV_HEADER,
+  DEFAULT_INTERVAL_MS,
+  DEFAULT_PM_CHANCE,
+  DEFAULT_RATE_PER_CLIENT,
+  DEFAULT_SWITCH_CHANCE,
   formatCsvRow,
   formatProgress,
   formatSummary,
   formatTick,
+  paceWarning,
   runStress,
   StressError,
   type ShowEvent,
@@ -103,11 +108,17 @@ export function stressCommand(): Command {
     .addOption(new Option('--host <host:port>', 'server address').default({ host: 'localhost', port: 5555 }, 'localhost:5555').argParser(parseHostPort))
     .addOption(new Option('--rooms <list>', 'comma-separated rooms to use').argParser(parseRooms).conflicts('roomCount'))
     .option('--room-count <n>', 'use rooms room1..roomN', (v) => parseCount(v), 4)
-    .addOption(new Option('--interval <duration>', 'mean time between two messages of one client (default 500ms)').argParser((v) => parseDurationMs(v)).conflicts('rate'))
-    .option('--rate <n>', 'messages per second per client (instead of --interval)', parseRate)
+    .addOption(
+      new Option('--interval <duration>', `mean time between two messages of one client (default ${Math.round(DEFAULT_INTERVAL_MS)}ms)`).argParser((v) => parseDurationMs(v)).conflicts('rate'),
+    )
+    .option(
+      '--rate <n>',
+      `messages per second per client, instead of --interval (default ${DEFAULT_RATE_PER_CLIENT}: within a default server's flood budget of 2 a second, room switches and private messages included)`,
+      parseRate,
+    )
     .addOption(new Option('--duration <duration>', 'how long to measure after the ramp-up').default(60_000, '60s').argParser((v) => parseDurationMs(v)))
-    .option('--switch-chance <p>', 'chance that an action switches rooms', parseChance, 0.05)
-    .option('--pm-chance <p>', 'chance that an action is a private message', parseChance, 0.1)
+    .option('--switch-chance <p>', 'chance that an action switches rooms', parseChance, DEFAULT_SWITCH_CHANCE)
+    .option('--pm-chance <p>', 'chance that an action is a private message', parseChance, DEFAULT_PM_CHANCE)
     .option('--ramp <duration>', 'connect the clients over this time (default: 5ms per client)', (v) => parseDurationMs(v, true))
     .option('--quiet-ramp', 'clients connect during the ramp and start sending when it ends')
     .option('--json', 'print one JSON report on stdout (live lines go to stderr)')
@@ -120,8 +131,11 @@ export function stressCommand(): Command {
     .action(async (flags: StressFlags) => {
       const out = flags.json ? process.stderr : process.stdout;
       const rooms = flags.rooms ?? Array.from({ length: flags.roomCount }, (_, i) => `room${i + 1}`);
-      const intervalMs = flags.rate ? 1000 / flags.rate : (flags.interval ?? 500);
+      const intervalMs = flags.rate ? 1000 / flags.rate : (flags.interval ?? DEFAULT_INTERVAL_MS);
       if (flags.switchChance + flags.pmChance > 1) usage('--switch-chance plus --pm-chance must be at most 1');
+      // A pace over a default server's flood budget works only against a server with a larger one.
+      const warning = paceWarning({ intervalMs, switchChance: flags.switchChance });
+      if (warning) process.stderr.write(`teamchat stress: note: ${warning}\n`);
       if (flags.csv) {
         try {
           if (!existsSync(flags.csv) || statSync(flags.csv).size === 0) appendFileSync(flags.csv, CSV_HEADER + '\n');

@@ -355,6 +355,12 @@ function renderHeadline(latest, shown) {
   $('connections').textContent = fmtInt(t.connections);
   const peak = shown.reduce((m, s) => Math.max(m, s.totals.connections), 0);
   $('connections-sub').textContent = `peak ${fmtInt(peak)} in the range shown`;
+  // What the server held back in the range shown (snapshots of older servers do not count it).
+  const refused = shown.reduce((sum, s) => sum + (s.totals.connectionsRefused ?? 0), 0);
+  const delayed = shown.reduce((sum, s) => sum + (s.totals.floodDelayed ?? 0), 0);
+  const heldBack = $('held-back');
+  heldBack.textContent = `${fmtInt(refused)} refused · ${fmtInt(delayed)} delayed by flood control`;
+  heldBack.classList.toggle('warn', refused > 0 || delayed > 0);
   $('rooms').textContent = fmtInt(t.rooms);
   const members = Object.values(latest.rooms).reduce((sum, r) => sum + r.members, 0);
   $('rooms-sub').textContent = `${fmtInt(members)} members online`;

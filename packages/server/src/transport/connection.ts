@@ -56,6 +56,10 @@ export interface ConnectionHost {
   adopt(connection: Connection): void;
   /** The connection is closed and fully accounted for. */
   forget(connection: Connection): void;
+  /** A command of this connection has to wait for flood budget (once per waiting command). */
+  floodDelayed?(connection: Connection): void;
+  /** A listener refused a connection from `ip`: over the per-address `limit` (TC_ERR_TOO_MANY_CONNECTIONS). */
+  connectionRefused?(ip: string, limit: number): void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -181,7 +185,10 @@ export class Connection implements Session {
           if (this.#next === null) continue;
         }
         const work = this.#next;
-        if (this.#bucket !== null && work.cost > 0 && !this.#bucket.take(work.cost)) return this.#wait(this.#bucket.msUntilNext(work.cost));
+        if (this.#bucket !== null && work.cost > 0 && !this.#bucket.take(work.cost)) {
+          if (this.#pumpTimer === null) this.#host.floodDelayed?.(this); // not yet waiting: a newly delayed command
+          return this.#wait(this.#bucket.msUntilNext(work.cost));
+        }
         this.#next = null;
         this.#run(work);
       }

@@ -3,6 +3,7 @@
  *
  * @example
  * const security = resolveSecurity({ maxConnectionsPerIp: 0, flood: false }); // for benchmarks
+ * const strict = resolveSecurity({ exemptLoopback: false }); // 16 connections from 127.0.0.1 too
  * const quick = resolveSecurity({ authLockout: { lockMs: 2_000 } }); // tests: short lockouts
  */
 import { IpLimiter } from './ip-limiter.js';
@@ -34,6 +35,12 @@ export interface SecurityOptions {
   flood?: Partial<FloodOptions> | false;
   /** Open connections per remote address (default 16; 0: unlimited). */
   maxConnectionsPerIp?: number;
+  /**
+   * Loopback addresses (127.0.0.0/8, ::1) are exempt from `maxConnectionsPerIp`, as ergo exempts
+   * localhost (default true; `teamchat serve --no-exempt-loopback` sets false). Flood control and
+   * the room-creation limits still apply to them.
+   */
+  exemptLoopback?: boolean;
   /** A connection without a nick after this long is closed (default 30 s; 0: never). */
   registrationTimeoutMs?: number;
   /** Heartbeats of idle connections; false turns them off. */
@@ -99,7 +106,7 @@ export function resolveSecurity(options: SecurityOptions = {}): SecurityPolicy {
     authLockout: options.authLockout === false ? null : resolveLockout(options.authLockout),
     maxAuthChecksPerIp: options.maxAuthChecksPerIp ?? DEFAULT_MAX_AUTH_CHECKS_PER_IP,
     allowOrigins: options.allowOrigins ?? [],
-    ipLimiter: new IpLimiter(options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP),
+    ipLimiter: new IpLimiter(options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, { exemptLoopback: options.exemptLoopback ?? true }),
   };
 }
 

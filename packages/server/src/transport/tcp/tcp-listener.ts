@@ -95,6 +95,7 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   const ip = socket.remoteAddress ?? '';
   const limiter = options.connectionHost.security?.ipLimiter;
   if (limiter && !limiter.acquire(ip)) {
+    options.connectionHost.connectionRefused?.(ip, limiter.max);
     // The dialect is not known yet: an NDJSON line is readable by programs and people alike.
     const bye = { type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})` };
     socket.on('error', () => {});

@@ -69,6 +69,7 @@ export class WsListener {
     const ip = req.socket.remoteAddress ?? '';
     const limiter = this.host.security?.ipLimiter;
     if (limiter && !limiter.acquire(ip)) {
+      this.host.connectionRefused?.(ip, limiter.max);
       const reason = `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})`;
       ws.on('error', () => {});
       ws.send(JSON.stringify({ type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason }));
