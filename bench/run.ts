@@ -2,13 +2,16 @@
  * `npm run bench`: measures teamchat with a fresh `teamchat serve` process per scenario and the
  * stress tool as the client, and writes each result as JSON under bench/results/.
  *
- *   npm run bench -- [fanout] [connections] [history] [persistence] [isolation] [report] [--profile] [--quick]
+ *   npm run bench -- [fanout] [connections] [history] [persistence] [isolation] [footprint] [report] [--profile] [--quick] [--idle-minutes=N]
  *
  * - fanout: 1,000 clients in 10 rooms of 100, each sending 1, 4 and 8 msgs/s for 10 s.
  * - connections: 10,000 idle registered connections; server RSS per connection.
  * - history: latest page and deep pages of one room in a table of 1,000,000 messages, over the
  *   protocol, on PGlite and on a real Postgres server (throwaway cluster or TEAMCHAT_TEST_DATABASE_URL).
  * - persistence: 1,000 clients in 500 rooms of 2 sending 8 msgs/s: the store's sustained rate.
+ * - footprint: `teamchat --help` time; `serve` on a fresh data folder and again on it (restart),
+ *   each until its ready line, and its RSS then and after an idle period
+ *   default 10 (`--idle-minutes=N`); `--quick` 1); PGlite and, when a Postgres server can be started, Postgres.
  * - isolation: with production flood control, a canary's ping round trip while one connection
  *   floods (`/join` of the current room, rooms, users, `/help`, history, a hello naming 100 rooms),
  *   against its baseline; and the server's RSS growth.
@@ -36,7 +39,8 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const chosen = argv.filter((a) => !a.startsWith('--'));
-const SCENARIOS = chosen.length ? chosen : ['fanout', 'connections', 'history', 'persistence', 'isolation'];
+const IDLE_MINUTES = Number(argv.find((a) => a.startsWith('--idle-minutes='))?.split('=')[1] ?? 10);
+const SCENARIOS = chosen.length ? chosen : ['fanout', 'connections', 'history', 'persistence', 'isolation', 'footprint'];
 
 const machine = {
   cpus: os.cpus().length,
@@ -116,6 +120,64 @@ function save(name: string, result: object): void {
 
 function tempDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), `teamchat-bench-${prefix}-`));
+}
+
+// ---------- footprint ----------
+
+/** Median wall time (ms) of `teamchat <args>` run `n` times. */
+async function timeCommand(args: string[], n: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: 'ignore' });
+    await new Promise((r) => child.once('exit', r));
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round(times[Math.floor(times.length / 2)]!);
+}
+
+/** Starts `serve` and measures until its ready line, RSS at ready + 5 s and after `idleMs`. */
+async function serveFootprint(store: { dataDir?: string; databaseUrl?: string }, idleMs: number): Promise<{ readyMs: number; rssMb: number; idleRssMb: number }> {
+  const t0 = performance.now();
+  const server = await startServer(store, undefined, []);
+  const readyMs = Math.round(performance.now() - t0);
+  try {
+    await sleep(5_000);
+    const rssMb = Math.round(procStats(server.pid).rssMb);
+    await sleep(idleMs);
+    return { readyMs, rssMb, idleRssMb: Math.round(procStats(server.pid).rssMb) };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function footprint(idleMs: number): Promise<void> {
+  const help = await timeCommand(['--help'], 5);
+  console.log(`  teamchat --help: ${help} ms (median of 5)`);
+  const dir = tempDir('footprint');
+  const results: Record<string, unknown> = {};
+  try {
+    const dataDir = path.join(dir, 'data');
+    const first = await serveFootprint({ dataDir }, idleMs);
+    const restart = await serveFootprint({ dataDir }, 0);
+    console.log(`  pglite first start: ready in ${first.readyMs} ms, RSS ${first.rssMb} MB, after ${idleMs / 60_000} min idle ${first.idleRssMb} MB; restart: ready in ${restart.readyMs} ms, RSS ${restart.rssMb} MB`);
+    results.pglite = { first, restart };
+    const pg = await startPostgres();
+    if ('skip' in pg) results.postgres = { skipped: pg.skip };
+    else {
+      try {
+        const onPostgres = await serveFootprint({ databaseUrl: pg.url }, 0);
+        console.log(`  postgres: ready in ${onPostgres.readyMs} ms, RSS ${onPostgres.rssMb} MB`);
+        results.postgres = onPostgres;
+      } finally {
+        await pg.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  save('footprint', { scenario: 'footprint', command: 'npm run bench -- footprint', idleMinutes: idleMs / 60_000, helpMs: help, results });
 }
 
 // ---------- isolation ----------
@@ -512,6 +574,20 @@ function writeBenchmarksMd(): void {
     lines.push('| connections registered | failed | server RSS idle | with the first 10 % | with all | per connection (slope) | measured |', '|---|---|---|---|---|---|---|');
     lines.push(`| ${num(c.connections.registered)} | ${c.connections.failed} | ${c.server.rssIdleMb?.toFixed(0) ?? '?'} MB | ${c.server.rssBeforeMb.toFixed(0)} MB | ${c.server.rssAfterMb.toFixed(0)} MB | ${c.server.perConnectionKb} KB | ${when(c)} |`, '');
   }
+  const fp = load('footprint');
+  if (fp) {
+    lines.push('### Footprint (`npm run bench -- footprint`): start-up and idle memory', '');
+    lines.push('| what | measured | target (first-contact issue) |', '|---|---|---|');
+    lines.push(`| \`teamchat --help\` (median of 5) | ${fp.helpMs} ms | ≤ 200 ms |`);
+    const p = fp.results.pglite;
+    lines.push(`| \`serve\`, fresh data folder, until ready | ${p.first.readyMs} ms | ≤ 1,500 ms |`);
+    lines.push(`| idle RSS, embedded database, first start (5 s / ${fp.idleMinutes} min after ready) | ${p.first.rssMb} MB / ${p.first.idleRssMb} MB | ≤ 150 MB |`);
+    lines.push(`| \`serve\` restart, until ready | ${p.restart.readyMs} ms | |`);
+    lines.push(`| idle RSS, embedded database, restart | ${p.restart.rssMb} MB | ≤ 150 MB |`);
+    if (fp.results.postgres?.skipped) lines.push(`| idle RSS on Postgres | skipped: ${fp.results.postgres.skipped} | keep (123 MB) |`);
+    else if (fp.results.postgres) lines.push(`| idle RSS on Postgres (ready in ${fp.results.postgres.readyMs} ms) | ${fp.results.postgres.rssMb} MB | keep (123 MB) |`);
+    lines.push('', `Measured ${when(fp)}.`, '');
+  }
   const iso = load('isolation');
   if (iso) {
     lines.push('### Isolation (`npm run bench -- isolation`): a canary\'s ping while one connection floods, production flood control', '');
@@ -578,10 +654,13 @@ for (const scenario of SCENARIOS) {
     case 'isolation':
       await isolation(QUICK ? 1_000 : 5_000);
       break;
+    case 'footprint':
+      await footprint(QUICK ? 60_000 : IDLE_MINUTES * 60_000);
+      break;
     case 'report':
       break; // only rewrite the BENCHMARKS.md tables from the stored results
     default:
-      console.error(`unknown scenario ${scenario} (fanout, connections, history, persistence, isolation)`);
+      console.error(`unknown scenario ${scenario} (fanout, connections, history, persistence, isolation, footprint)`);
       process.exitCode = 2;
   }
 }
