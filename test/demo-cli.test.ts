@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnTeamchat } from './helpers/spawn-server.js';
+import { runTeamchat, spawnTeamchat } from './helpers/spawn-server.js';
 
 const LONG_HEADER =
   'ts,room,mps,moving_avg,joins,leaves,joins_total,leaves_total,members,messages,messages_total,rooms,private_messages,private_messages_total,connections,rooms_omitted';
@@ -17,25 +17,8 @@ const LONG_HEADER =
 /** Flags that keep a demo short: about 20 s in all (the stress clients run 5 s at least, then drain). */
 const SHORT = ['--seconds', '8', '--clients', '3', '--step-delay', '0'];
 
-interface DemoRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `teamchat demo <args>` to its end; `onStdout` sees the output so far as it comes. */
-function runDemo(args: string[], onStdout: (stdout: string) => void = () => {}): Promise<DemoRun> {
-  const child = spawnTeamchat(['demo', ...args]);
-  child.stdin!.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-    onStdout(stdout);
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const runDemo = (args: string[], onStdout?: (stdout: string) => void) => runTeamchat(['demo', ...args], onStdout);
 
 /** The path after `metrics CSV: ` on the demo's last line. */
 function csvPathOf(stdout: string): string {

@@ -5,23 +5,9 @@
  * minute, counts it in /metrics, and the stress summary says why and which flag changes it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnServer, spawnTeamchat, type SpawnedServer } from './helpers/spawn-server.js';
+import { runTeamchat, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function teamchat(args: string[]): Promise<Run> {
-  const child = spawnTeamchat(args);
-  child.stdin!.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const teamchat = (args: string[]) => runTeamchat(args);
 
 /** One sample of the Prometheus text at /metrics. */
 async function metric(server: SpawnedServer, name: string): Promise<number> {

@@ -5,23 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawnServer, spawnTeamchat, type SpawnedServer } from './helpers/spawn-server.js';
+import { runTeamchat, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function teamchat(args: string[]): Promise<Run> {
-  const child = spawnTeamchat(args);
-  child.stdin!.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const teamchat = (args: string[]) => runTeamchat(args);
 
 describe('teamchat stress', () => {
   let server: SpawnedServer;

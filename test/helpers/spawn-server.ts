@@ -67,6 +67,30 @@ export function spawnTeamchat(args: string[], env?: NodeJS.ProcessEnv): ChildPro
   });
 }
 
+/** What a finished `teamchat` command printed, and its exit code. */
+export interface CommandRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `teamchat <args>` with nothing on stdin, to its end; `onStdout` sees the output so far as
+ * it comes.
+ */
+export function runTeamchat(args: string[], onStdout: (stdout: string) => void = () => {}): Promise<CommandRun> {
+  const child = spawnTeamchat(args);
+  child.stdin!.end();
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    onStdout(stdout);
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
 export async function spawnServer(options: SpawnServerOptions = {}): Promise<SpawnedServer> {
   const ownDir = options.dataDir === undefined && options.databaseUrl === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'teamchat-e2e-'));
