@@ -8,8 +8,9 @@ import { resolve, join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { StoreError } from '../store-error.js';
 
-/** The lock file, inside the data folder (Postgres ignores unknown files in its data folder). */
-export const PGLITE_LOCK_FILE = 'teamchat.lock';
+import { PGLITE_LOCK_FILE } from './pglite-files.js';
+
+export { PGLITE_LOCK_FILE };
 
 /**
  * Postgres memory settings for the embedded database. Its defaults (128 MB of shared buffers,
@@ -28,16 +29,13 @@ export interface OpenedPGlite {
   unlock(): void;
 }
 
-/** Where the build keeps a pre-initialised data folder (written by make-pglite-template.ts). */
-export const PGLITE_TEMPLATE = new URL('../../pglite-template.tgz', import.meta.url);
-
 /**
  * @example
  * const { pglite, unlock } = await openPGlite('./data');
  * // ...
  * await pglite.close(); unlock();
  */
-export async function openPGlite(dataDir: string, options: { template?: Buffer } = {}): Promise<OpenedPGlite> {
+export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const lockPath = join(dir, PGLITE_LOCK_FILE);
@@ -47,8 +45,6 @@ export async function openPGlite(dataDir: string, options: { template?: Buffer }
       // int8 (message ids, counts) as JS numbers: ids stay far below 2^53.
       parsers: { [types.INT8]: (value: string) => Number(value) },
       postgresqlconf: PGLITE_MEMORY_SETTINGS,
-      // A new folder from a pre-initialised one (see make-pglite-template.ts): no initdb.
-      ...(options.template ? { loadDataDir: new Blob([options.template]) } : {}),
     });
     return { pglite, dataDir: dir, unlock: () => releaseLock(lockPath) };
   } catch (err) {

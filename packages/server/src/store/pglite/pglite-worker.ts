@@ -10,12 +10,13 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Results } from '@electric-sql/pglite';
 import { StoreError, type StoreErrorCode } from '../store-error.js';
+import { PGLITE_LOCK_FILE } from './pglite-files.js';
 
 export type WorkerRequest =
   | { id: number; op: 'query'; sql: string; params: unknown[] }
@@ -66,13 +67,17 @@ export class PGliteWorker implements PGliteLike {
   }
 
   /**
-   * Starts the worker and opens (or creates, and locks) the data folder in it. A new folder is
-   * created first by a child process (pglite-initdb.ts): initdb grows the WebAssembly heap to
-   * ~700 MB, which a thread never gives back; a process does, so the worker that stays starts at
-   * the size of a restart.
+   * Starts the worker and opens (or creates, and locks) the data folder in it. A new folder is a
+   * copy of the build's template folder (an initialised, migrated database: make-pglite-template.ts),
+   * which takes a fraction of a second; without a template it is made by initdb in a child process
+   * (pglite-initdb.ts), because initdb grows the WebAssembly heap to ~700 MB, which a thread never
+   * gives back and a process does.
    */
   static async open(dataDir: string): Promise<PGliteWorker> {
-    if (!isInitialized(dataDir)) await initdb(dataDir);
+    if (!isInitialized(dataDir)) {
+      if (isInitialized(PGLITE_TEMPLATE_DIR)) copyTemplate(dataDir);
+      else await initdb(dataDir);
+    }
     return PGliteWorker.#start(dataDir);
   }
 
@@ -136,6 +141,19 @@ function rebuildError(e: { message: string; name: string; code?: string }): Erro
  */
 function workerEntry(): URL {
   return import.meta.url.endsWith('.ts') ? new URL('./pglite-worker.mjs', import.meta.url) : new URL('./pglite-worker-main.js', import.meta.url);
+}
+
+/**
+ * Where the build keeps a new database to copy (written by make-pglite-template.ts): dist/ in a
+ * build, nothing next to the sources.
+ */
+export const PGLITE_TEMPLATE_DIR = fileURLToPath(new URL('../../pglite-template/', import.meta.url));
+
+/** Copies the template folder into `dataDir` (which may exist, empty), without the template's lock file. */
+function copyTemplate(dataDir: string): void {
+  const target = resolve(dataDir);
+  mkdirSync(target, { recursive: true });
+  cpSync(PGLITE_TEMPLATE_DIR, target, { recursive: true, filter: (src) => basename(src) !== PGLITE_LOCK_FILE });
 }
 
 /** Runs pglite-initdb in a child process (through tsx when running from the sources). */
