@@ -19,6 +19,9 @@ import { StoreError } from './store-error.js';
 
 type Db = Kysely<ChatSchema> | Transaction<ChatSchema>;
 
+/** Advisory lock key of id reservations (any constant other writers do not use; the migrator's is 7_355_608_001). */
+const RESERVE_IDS_LOCK = 7_355_608_002;
+
 interface MessageRow {
   id: number;
   room: string | null;
@@ -167,12 +170,25 @@ export class KyselyMessageStore implements MessageStore {
     return row?.secret_hash ?? null;
   }
 
+  /**
+   * One block of `count` consecutive ids in one step: the sequence is advanced by `count` at once
+   * (nextval, then setval to the block's end) instead of `count` nextval calls, which cost a second
+   * per 20,000 ids on PGlite. Reservations take an advisory lock, so two servers on one database
+   * never interleave their blocks. Every writer of messages reserves its ids here (the batch writer
+   * does); an insert that took ids from the sequence directly while a block is being reserved could
+   * collide with it.
+   */
   async reserveIds(count: number): Promise<number[]> {
     checkLimit(count, 'count');
-    const result = await sql<{ id: number }>`
-      SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id
-      FROM generate_series(1, ${count}::int)`.execute(this.#db);
-    return result.rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+    if (count === 0) return [];
+    const first = await this.#db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${sql.lit(RESERVE_IDS_LOCK)})`.execute(trx);
+      const result = await sql<{ first: number }>`
+        WITH block AS (SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS first)
+        SELECT first, setval(pg_get_serial_sequence('messages', 'id'), first + ${count}::int - 1) FROM block`.execute(trx);
+      return Number(result.rows[0]!.first);
+    });
+    return Array.from({ length: count }, (_, i) => first + i);
   }
 
   async ping(): Promise<void> {

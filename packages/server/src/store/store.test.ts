@@ -308,6 +308,16 @@ for (const backend of backends) {
       expect(await store.loadRoom('never-created', 10)).toBeNull();
     });
 
+    it('reserves blocks of consecutive ids that never overlap, even when asked for at the same time', async () => {
+      const blocks = await Promise.all([store.reserveIds(5_000), store.reserveIds(3), store.reserveIds(20_000)]);
+      for (const block of blocks) expect(block).toEqual(Array.from({ length: block.length }, (_, i) => block[0]! + i));
+      const all = blocks.flat().sort((a, b) => a - b);
+      expect(new Set(all).size).toBe(all.length);
+      // A later block starts above every id handed out before.
+      const next = await store.reserveIds(1);
+      expect(next[0]!).toBeGreaterThan(all.at(-1)!);
+    });
+
     it('reads one room back with its latest messages, oldest first', async () => {
       const messages: NewMessage[] = [];
       for (let i = 0; i < 8; i++) messages.push(roomMsg('load-me', 'ann', `m ${i}`, T0 + i));
