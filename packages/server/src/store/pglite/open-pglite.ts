@@ -15,9 +15,10 @@ export { PGLITE_LOCK_FILE };
 /**
  * Postgres memory settings for the embedded database. Its defaults (128 MB of shared buffers,
  * sized for a dedicated server) kept an idle teamchat at 300-430 MB; the embedded database serves
- * one process, and reads also go through the OS page cache, so 16 MB of buffers suffices (idle
- * RSS ~170 MB after a restart, measured in README/BENCHMARKS). A Postgres server (--database-url)
- * is tuned by its own administrator.
+ * one process, and reads also go through the OS page cache, so 16 MB of buffers suffices (PGlite
+ * alone in a bare node process: ~150 MB instead of ~300 MB; the whole server's idle figures are
+ * in BENCHMARKS.md, `npm run bench -- footprint`). A Postgres server (--database-url) is tuned by
+ * its own administrator.
  */
 export const PGLITE_MEMORY_SETTINGS = ['shared_buffers=16MB', 'work_mem=2MB', 'maintenance_work_mem=16MB', 'wal_buffers=1MB', 'temp_buffers=2MB'];
 
