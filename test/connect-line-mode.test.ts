@@ -14,6 +14,7 @@ import type { ClientFrame } from '@teamchat/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { spawnServer, spawnTeamchat, type SpawnedServer } from './helpers/spawn-server.js';
+import { fakeServer } from './helpers/fake-ndjson-server.js';
 
 const WAIT_MS = 20_000;
 
@@ -312,34 +313,19 @@ describe('teamchat connect in line mode, when the server cannot be reached', () 
  */
 async function tokenServer(tokenFor: (hello: Extract<ClientFrame, { type: 'hello' }>, n: number) => string) {
   const hellos: Array<Extract<ClientFrame, { type: 'hello' }>> = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let buf = '';
-    socket.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const frame = JSON.parse(buf.slice(0, nl)) as ClientFrame;
-        buf = buf.slice(nl + 1);
-        if (frame.type === 'hello') {
-          hellos.push(frame);
-          const welcome = { type: 'welcome', v: 1, nick: frame.nick, server: 'fake', rooms: [], limits: {}, token: tokenFor(frame, hellos.length), ref: frame.ref };
-          socket.write(JSON.stringify(welcome) + '\n');
-        } else if (frame.type === 'quit') {
-          socket.end();
-        }
+  const fake = fakeServer(
+    () => {},
+    (socket, frame) => {
+      if (frame.type === 'hello') {
+        hellos.push(frame);
+        const welcome = { type: 'welcome', v: 1, nick: frame.nick, server: 'fake', rooms: [], limits: {}, token: tokenFor(frame, hellos.length), ref: frame.ref };
+        socket.write(JSON.stringify(welcome) + '\n');
+      } else if (frame.type === 'quit') {
+        socket.end();
       }
-    });
-  });
-  const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)));
-  return {
-    port,
-    hellos,
-    close: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
-  };
+    },
+  );
+  return { port: await fake.listen(), hellos, close: fake.close };
 }
 
 describe('teamchat connect and the resume token', () => {

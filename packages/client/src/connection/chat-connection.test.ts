@@ -1,35 +1,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NICK_PROMPT, type ClientFrame } from '@teamchat/protocol';
+import { NICK_PROMPT } from '@teamchat/protocol';
+import { fakeServer } from '../../../../test/helpers/fake-ndjson-server.js';
 import { ChatConnection, type ConnectionEvent } from './chat-connection.js';
-
-/** A scripted in-process server: `onFrame` answers each decoded client frame. */
-function fakeServer(onConnect: (socket: net.Socket, index: number) => void, onFrame: (socket: net.Socket, frame: ClientFrame) => void) {
-  let count = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let buf = '';
-    socket.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line) onFrame(socket, JSON.parse(line) as ClientFrame);
-      }
-    });
-    onConnect(socket, count++);
-  });
-  return {
-    server,
-    sockets,
-    listen: () => new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port))),
-    close: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
-  };
-}
 
 const send = (s: net.Socket, frame: object) => s.write(JSON.stringify(frame) + '\n');
 const welcome = (nick: string, rooms: string[]) => ({ type: 'welcome', v: 1, nick, server: 'fake', rooms, limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 } });

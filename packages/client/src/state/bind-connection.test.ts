@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { ClientFrame } from '@teamchat/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fakeServer } from '../../../../test/helpers/fake-ndjson-server.js';
 import { ChatConnection } from '../connection/chat-connection.js';
 import { bindConnection } from './bind-connection.js';
 import { ChatStore } from './chat-store.js';
@@ -14,27 +15,10 @@ const msg = (id: number, text: string) => ({ id, ts: 1_000 * id, room: 'general'
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 
 async function scriptedServer(onConnect: (socket: net.Socket, index: number) => void, onHello: (socket: net.Socket, frame: Hello, index: number) => void) {
-  let count = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    const index = count++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let buf = '';
-    socket.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const frame = JSON.parse(buf.slice(0, nl)) as ClientFrame;
-        buf = buf.slice(nl + 1);
-        if (frame.type === 'hello') onHello(socket, frame, index);
-      }
-    });
-    onConnect(socket, index);
+  const fake = fakeServer(onConnect, (socket, frame, index) => {
+    if (frame.type === 'hello') onHello(socket, frame, index);
   });
-  const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)));
-  return { port, sockets, close: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))) };
+  return { port: await fake.listen(), sockets: fake.sockets, close: fake.close };
 }
 
 async function until(store: ChatStore, check: (s: ChatState) => boolean, what: string): Promise<ChatState> {
