@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { decodeClientFrame, decodeServerFrame, encodeFrame } from './decode.js';
+import { decodeClientFrame, decodeServerFrame, encodeFrame, isValidCid } from './decode.js';
 
 describe('decodeClientFrame', () => {
   it('decodes a valid frame into a typed frame', () => {
@@ -110,6 +110,50 @@ describe('decodeClientFrame', () => {
 
     it('leaves server frames alone (the server never sends one)', () => {
       expect(decodeServerFrame('{"type":"pong","ts":1,"note":"\\ud800"}')).toMatchObject({ ok: true });
+    });
+  });
+
+  describe('client message ids (cid)', () => {
+    it('accepts a msg and a pm carrying a cid', () => {
+      expect(decodeClientFrame('{"type":"msg","room":"g","text":"hi","cid":"aZ09_-xYz123","ref":"r"}')).toEqual({
+        ok: true,
+        frame: { type: 'msg', room: 'g', text: 'hi', cid: 'aZ09_-xYz123', ref: 'r' },
+      });
+      expect(decodeClientFrame('{"type":"pm","to":"bob","text":"psst","cid":"x"}')).toMatchObject({ ok: true, frame: { cid: 'x' } });
+      expect(decodeClientFrame(`{"type":"msg","room":"g","text":"hi","cid":"${'a'.repeat(64)}"}`)).toMatchObject({ ok: true });
+    });
+
+    it('still accepts a msg without one', () => {
+      expect(decodeClientFrame('{"type":"msg","room":"g","text":"hi"}')).toMatchObject({ ok: true });
+    });
+
+    it.each([
+      ['empty', '""'],
+      ['too long', `"${'a'.repeat(65)}"`],
+      ['a space', '"a b"'],
+      ['a dot', '"a.b"'],
+      ['base64 padding', '"abc="'],
+      ['a slash', '"a/b"'],
+      ['non-ASCII', '"é"'],
+      ['a number', '7'],
+      ['null', 'null'],
+    ])('refuses a cid that is %s, echoing the ref', (_what, cid) => {
+      for (const line of [`{"type":"msg","room":"g","text":"hi","cid":${cid},"ref":"r1"}`, `{"type":"pm","to":"bob","text":"hi","cid":${cid},"ref":"r1"}`]) {
+        expect(decodeClientFrame(line), line).toMatchObject({ ok: false, ref: 'r1', error: { code: 'TC_ERR_BAD_FIELD', message: expect.stringContaining('"cid"') } });
+      }
+    });
+
+    it('checks ids with isValidCid', () => {
+      expect(isValidCid('Ab3_-')).toBe(true);
+      expect(isValidCid('')).toBe(false);
+      expect(isValidCid('a'.repeat(65))).toBe(false);
+      expect(isValidCid(12)).toBe(false);
+    });
+
+    it('decodes an ack that echoes the cid, and one without it', () => {
+      expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1,"cid":"abc"}')).toEqual({ ok: true, frame: { type: 'ack', ref: 'r', id: 5, ts: 1, cid: 'abc' } });
+      expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1}')).toMatchObject({ ok: true });
+      expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1,"cid":5}')).toMatchObject({ ok: false, error: { code: 'TC_ERR_BAD_FIELD' } });
     });
   });
 

@@ -21,6 +21,7 @@ type Kind =
   | 'string|null'
   | 'string[]'
   | 'rooms' // Record<string, int | null>
+  | 'cid' // client message id: CID_PATTERN
   | 'object'
   | 'object[]';
 
@@ -31,8 +32,8 @@ const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
   hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?', password: 'string?', register: 'boolean?', token: 'string?' },
   join: { room: 'string', after: 'int?', key: 'string?' },
   part: { room: 'string' },
-  msg: { room: 'string', text: 'string', action: 'boolean?' },
-  pm: { to: 'string', text: 'string', action: 'boolean?' },
+  msg: { room: 'string', text: 'string', action: 'boolean?', cid: 'cid?' },
+  pm: { to: 'string', text: 'string', action: 'boolean?', cid: 'cid?' },
   users: { room: 'string', after: 'string?' },
   rooms: { after: 'string?' },
   nick: { nick: 'string' },
@@ -53,7 +54,7 @@ const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   parted: { room: 'string' },
   message: { id: 'int', ts: 'number', room: 'string', nick: 'string', text: 'string', action: 'boolean?' },
   pm: { id: 'int', ts: 'number', from: 'string', to: 'string', text: 'string', action: 'boolean?' },
-  ack: { ref: 'string', id: 'int', ts: 'number' },
+  ack: { ref: 'string', id: 'int', ts: 'number', cid: 'string?' },
   presence: { room: 'string', nick: 'string', event: 'string', ts: 'number', reason: 'string?' },
   nick: { room: 'string?', old: 'string', new: 'string', ts: 'number' },
   topic: { room: 'string', topic: 'string|null', by: 'string?', ts: 'number' },
@@ -71,8 +72,18 @@ const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   ping: { ts: 'number' },
 };
 
+/** A client message id (`cid` of `msg` and `pm`): 1-64 characters of `A-Za-z0-9_-` (base64url). */
+export const CID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** True when `value` may be sent as the `cid` of a `msg` or `pm`. */
+export function isValidCid(value: unknown): value is string {
+  return typeof value === 'string' && CID_PATTERN.test(value);
+}
+
 function checkKind(kind: Kind, value: unknown): boolean {
   switch (kind) {
+    case 'cid':
+      return isValidCid(value);
     case 'string':
       return typeof value === 'string';
     case 'int':
@@ -183,7 +194,8 @@ function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>, 
       return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"${type}" needs "${field}" (${kind})`), ref };
     }
     if (!checkKind(kind, value)) {
-      const want = kind === 'limit' ? `an integer 1..${HISTORY_MAX}` : kind === 'int' ? 'a non-negative integer' : kind;
+      const want =
+        kind === 'limit' ? `an integer 1..${HISTORY_MAX}` : kind === 'int' ? 'a non-negative integer' : kind === 'cid' ? '1-64 characters of A-Za-z0-9_-' : kind;
       return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"${field}" of "${type}" must be ${want}`), ref };
     }
   }

@@ -91,6 +91,13 @@ export interface MsgFrame {
   room: string;
   text: string;
   action?: boolean;
+  /**
+   * Client message id: 1-64 characters of `A-Za-z0-9_-`, chosen by the client, unique per
+   * message. A client that resends a message after a reconnect sends the same `cid`; the server
+   * remembers recent ids per identity and answers a repeat with the original `ack` instead of
+   * storing the message again (exactly-once sends).
+   */
+  cid?: string;
   ref?: string;
 }
 
@@ -99,6 +106,8 @@ export interface PmFrame {
   to: string;
   text: string;
   action?: boolean;
+  /** Client message id, as in `msg`. */
+  cid?: string;
   ref?: string;
 }
 
@@ -279,6 +288,8 @@ export interface AckFrame {
   ref: string;
   id: number;
   ts: number;
+  /** The `cid` of the acknowledged `msg` or `pm`, when it had one. */
+  cid?: string;
 }
 
 export interface PresenceFrame {
@@ -361,6 +372,11 @@ export interface ErrorFrame {
 export interface StatusFrame {
   type: 'status';
   db: 'ok' | 'degraded';
+  /**
+   * A cluster node's link to the others: `degraded` while the bus (NATS) is unreachable; chat goes
+   * on, other nodes' messages arrive late (read from the database). Absent on a single node.
+   */
+  cluster?: 'ok' | 'degraded';
   message?: string;
 }
 
