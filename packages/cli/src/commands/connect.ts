@@ -38,6 +38,7 @@ Line mode (used when stdin or stdout is not a terminal, or with --line):
 
 Examples:
   teamchat connect localhost:5555 --nick alice --room general
+  teamchat connect a:5555,b:5555,c:5555 --nick alice     a cluster: on a lost connection, the next node
   printf '/join ops\\ndeploy done\\n' | teamchat connect --nick deploybot
 `;
 
@@ -60,7 +61,7 @@ function nickArg(value: string): string {
 export function connectCommand(): Command {
   return new Command('connect')
     .description('chat in the terminal: full-screen UI, or line mode when piped')
-    .argument('[server]', 'host:port of a teamchat server', 'localhost:5555')
+    .argument('[server]', 'host:port of a teamchat server; several, comma-separated (a:5555,b:5555), are the nodes of a cluster, tried in turn', 'localhost:5555')
     .addOption(new Option('-n, --nick <nick>', 'your nick').env('TEAMCHAT_NICK').argParser(nickArg))
     .addOption(new Option('-r, --room <room>', 'room to join (repeatable)').default([], 'none (your saved rooms)').argParser(roomArg))
     .option('--line', 'force line mode even on a terminal')
@@ -84,15 +85,14 @@ export function connectCommand(): Command {
     .addHelpText('after', LINE_MODE_HELP)
     .exitOverride()
     .action(async (server: string, flags: ConnectFlags, cmd: Command) => {
-      const { ChatConnection, checkAddress, FileTokenStore, runLineMode, runTui } = await import('@teamchat/client');
-      const address = checkAddress(server);
+      const { ChatConnection, checkAddresses, FileTokenStore, runLineMode, runTui } = await import('@teamchat/client');
+      const address = checkAddresses(server);
       if (!address.ok) return cmd.error(`teamchat connect: bad server address ${JSON.stringify(server)}: ${address.reason} [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
       const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
       const lineMode = flags.line === true || !tty;
       if (!flags.nick && lineMode) cmd.error('teamchat connect: --nick is required in line mode [TC_ERR_BAD_ARGUMENT]', { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
       const connection = new ChatConnection({
-        host: address.host,
-        port: address.port,
+        addresses: address.addresses,
         nick: flags.nick ?? '',
         rooms: flags.room,
         ...(flags.tls || flags.ca ? { tls: flags.ca ? { ca: readCa(flags.ca, cmd) } : {} } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAddress, formatAddress, parseAddress } from './address.js';
+import { checkAddress, checkAddresses, formatAddress, parseAddress } from './address.js';
 
 describe('parseAddress', () => {
   it('accepts host:port, host, port and rejects bad ports', () => {
@@ -40,5 +40,33 @@ describe('formatAddress', () => {
   it('lower-cases the host and brackets IPv6', () => {
     expect(formatAddress('Chat.Example', 5555)).toBe('chat.example:5555');
     expect(formatAddress('::1', 7000)).toBe('[::1]:7000');
+  });
+});
+
+describe('checkAddresses', () => {
+  it('takes one address, or several separated by commas, in order', () => {
+    expect(checkAddresses('chat.example:7000')).toEqual({ ok: true, addresses: [{ host: 'chat.example', port: 7000 }] });
+    expect(checkAddresses('a:5555, b:5556,[::1]:5557,6000')).toEqual({
+      ok: true,
+      addresses: [
+        { host: 'a', port: 5555 },
+        { host: 'b', port: 5556 },
+        { host: '::1', port: 5557 },
+        { host: 'localhost', port: 6000 },
+      ],
+    });
+    expect(checkAddresses(undefined)).toEqual({ ok: true, addresses: [{ host: 'localhost', port: 5555 }] });
+  });
+
+  it('counts the same server once', () => {
+    expect(checkAddresses('A:5555,a:5555,a')).toEqual({ ok: true, addresses: [{ host: 'A', port: 5555 }] });
+  });
+
+  it('names the bad address of a list, and refuses empty entries', () => {
+    expect(checkAddresses('a:5555,b:99999')).toEqual({ ok: false, reason: '"b:99999": port 99999 is out of range (1-65535)' });
+    expect(checkAddresses('a:5555,,b:5555')).toEqual({ ok: false, reason: expect.stringMatching(/empty address/) });
+    expect(checkAddresses('a:5555,')).toEqual({ ok: false, reason: expect.stringMatching(/empty address/) });
+    // One bad address alone reads as before.
+    expect(checkAddresses('http://127.0.0.1:1')).toEqual({ ok: false, reason: expect.stringMatching(/^drop the "http:\/\/"/) });
   });
 });

@@ -1,13 +1,16 @@
 /**
  * Server addresses as typed on the command line: `host:port`, `host`, `:port`, `port`,
- * `[v6]:port` (defaults: localhost, 5555). A bad address is refused with a reason, before any
+ * `[v6]:port` (defaults: localhost, 5555), or several of them separated by commas (the nodes of
+ * a cluster: `a:5555,b:5555,c:5555`). A bad address is refused with a reason, before any
  * connection is tried.
  *
  * @example
  * checkAddress('chat.example:7000') // { ok: true, host: 'chat.example', port: 7000 }
  * checkAddress('http://chat.example:7000') // { ok: false, reason: 'drop the "http://": ...' }
+ * checkAddresses('a:5555,b:5555') // { ok: true, addresses: [{ host: 'a', port: 5555 }, { host: 'b', port: 5555 }] }
  */
 import { isIP } from 'node:net';
+import { formatAddress as formatServerAddress, type ServerAddress } from '@teamchat/client-core';
 
 export const DEFAULT_HOST = 'localhost';
 export const DEFAULT_PORT = 5555;
@@ -56,6 +59,30 @@ export function parseAddress(input: string | undefined): { host: string; port: n
   return r.ok ? { host: r.host, port: r.port } : null;
 }
 
+export type AddressListCheck = { ok: true; addresses: ServerAddress[] } | { ok: false; reason: string };
+
+/**
+ * Parses a comma-separated list of addresses (one address is a list of one); an empty list is
+ * the default server. The same server twice counts once.
+ */
+export function checkAddresses(input: string | undefined): AddressListCheck {
+  const text = (input ?? '').trim();
+  if (text === '') return { ok: true, addresses: [{ host: DEFAULT_HOST, port: DEFAULT_PORT }] };
+  const addresses: ServerAddress[] = [];
+  const seen = new Set<string>();
+  const parts = text.split(',').map((p) => p.trim());
+  for (const part of parts) {
+    if (part === '') return { ok: false, reason: 'an empty address in the list (separate addresses with single commas: a:5555,b:5555)' };
+    const r = checkAddress(part);
+    if (!r.ok) return parts.length > 1 ? { ok: false, reason: `${JSON.stringify(part)}: ${r.reason}` } : r;
+    const key = formatAddress(r.host, r.port);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    addresses.push({ host: r.host, port: r.port });
+  }
+  return { ok: true, addresses };
+}
+
 /**
  * The canonical `host:port` of a server (host lower-cased, IPv6 in brackets): how it is shown and
  * the key its resume tokens are kept under.
@@ -63,6 +90,5 @@ export function parseAddress(input: string | undefined): { host: string; port: n
  * @example formatAddress('Chat.Example', 5555) // 'chat.example:5555'
  */
 export function formatAddress(host: string, port: number): string {
-  const h = host.toLowerCase();
-  return isIP(h) === 6 ? `[${h}]:${port}` : `${h}:${port}`;
+  return formatServerAddress({ host, port });
 }

@@ -81,6 +81,73 @@ describe('ChatConnection', () => {
   });
 });
 
+describe('ChatConnection sending', () => {
+  it('resends a message unacknowledged at a drop with the same cid, and says so', async () => {
+    const msgs: Array<{ cid?: string; text: string; conn: number }> = [];
+    const fake = fakeServer(
+      () => {},
+      (socket, frame, index) => {
+        if (frame.type === 'hello') {
+          send(socket, welcome(frame.nick, []));
+          if (frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+        } else if (frame.type === 'msg') {
+          msgs.push({ ...(frame.cid !== undefined ? { cid: frame.cid } : {}), text: frame.text, conn: index });
+          if (index === 0) socket.destroy(); // dropped before the ack
+          else send(socket, { type: 'ack', ref: frame.ref, id: 7, ts: 1, cid: frame.cid });
+        }
+      },
+    );
+    const port = await fake.listen();
+    const conn = new ChatConnection({ host: '127.0.0.1', port, nick: 'alice', backoff: { initialMs: 10 } });
+    cleanup.push(() => conn.destroy(), fake.close);
+    const notices: string[] = [];
+    conn.on((e) => e.kind === 'notice' && notices.push(e.text));
+    let ready = waitEvent(conn, (e) => e.kind === 'ready');
+    conn.start();
+    await ready;
+    ready = waitEvent(conn, (e) => e.kind === 'ready');
+    const acked = waitEvent(conn, (e) => e.kind === 'frame' && e.frame.type === 'ack');
+    const cid = conn.sendText({ kind: 'room', room: 'general' }, 'hello once');
+    await ready;
+    await acked;
+    expect(msgs).toEqual([
+      { cid, text: 'hello once', conn: 0 },
+      { cid, text: 'hello once', conn: 1 },
+    ]);
+    expect(notices).toContain('1 unconfirmed message(s) resent');
+    expect(conn.pendingCount).toBe(0);
+  });
+
+  it('moves to the next address of a cluster, and files the token under each', async () => {
+    const serve = (token: string) =>
+      fakeServer(
+        () => {},
+        (socket, frame) => {
+          if (frame.type !== 'hello') return;
+          send(socket, { ...welcome(frame.nick, []), token });
+          if (frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+        },
+      );
+    const a = serve('tok-a');
+    const b = serve('tok-b');
+    const [pa, pb] = [await a.listen(), await b.listen()];
+    const tokens = memoryTokens();
+    const conn = new ChatConnection({ addresses: [{ host: '127.0.0.1', port: pa }, { host: '127.0.0.1', port: pb }], nick: 'alice', tokens, backoff: { initialMs: 10 } });
+    cleanup.push(() => conn.destroy(), a.close, b.close);
+    let ready = waitEvent(conn, (e) => e.kind === 'ready');
+    conn.start();
+    await ready;
+    expect(conn.state.server).toBe(`127.0.0.1:${pa}`);
+    expect(tokens.get(`127.0.0.1:${pb}`, 'alice')).toBe('tok-a');
+    ready = waitEvent(conn, (e) => e.kind === 'ready');
+    for (const s of a.sockets) s.destroy();
+    await ready;
+    expect(conn.state.server).toBe(`127.0.0.1:${pb}`);
+    expect(tokens.get(`127.0.0.1:${pa}`, 'alice')).toBe('tok-b');
+    expect(tokens.get(`127.0.0.1:${pb}`, 'alice')).toBe('tok-b');
+  });
+});
+
 /** A TokenStore in memory, recording what was filed. */
 function memoryTokens(initial: Record<string, string> = {}) {
   const map = new Map(Object.entries(initial));
