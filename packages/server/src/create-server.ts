@@ -16,7 +16,11 @@ import type { CoreEffects } from './core/core-effects.js';
 import { parseToken, type NewIdentity } from './core/identity.js';
 import { createHttpApp, type HealthReport, type HttpApp } from './http/http-app.js';
 import { MetricsService, type MetricsServiceOptions } from './metrics/metrics-service.js';
-import { BatchWriter } from './store/batch-writer.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { ClusterStore } from './cluster/cluster-store.js';
+import { BatchWriter, type StreamEntry } from './delivery/batch-writer.js';
+import { NatsBus } from './delivery/nats-bus.js';
+import { OrderedStream } from './delivery/ordered-stream.js';
 import { openDatabase, type Database } from './store/database.js';
 import { KyselyMessageStore } from './store/kysely-message-store.js';
 import type { StoreConfig } from './store/message-store.js';
@@ -51,6 +55,15 @@ export interface ServerOptions {
   security?: SecurityOptions;
   /** Operational log (joins, leaves, errors); default: stderr. */
   log?: (line: string) => void;
+  /** Join a cluster: other nodes share the Postgres store and this NATS server (see README, Cluster). */
+  cluster?: ClusterOptions;
+}
+
+export interface ClusterOptions {
+  /** nats://host:4222 (several, comma-separated, for a NATS cluster). */
+  natsUrl: string;
+  /** This node's name in logs and metrics (default: the host name). */
+  nodeId: string;
 }
 
 export interface RoomLimits {
@@ -86,6 +99,12 @@ export interface TeamchatServer {
 const SHUTDOWN_DRAIN_MS = 10_000;
 
 /** Told to every client while the database is unreachable (and to those who connect meanwhile). */
+const CLUSTER_DEGRADED: StatusFrame = {
+  type: 'status',
+  db: 'ok',
+  cluster: 'degraded',
+  message: 'this server cannot reach the other cluster nodes directly: their messages arrive a little late',
+};
 const DEGRADED: StatusFrame = { type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' };
 
 export async function createServer(options: ServerOptions): Promise<TeamchatServer> {
@@ -103,7 +122,56 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
   // Rooms are read back when someone joins them: no messages are loaded at start.
   const snapshot = await store.loadSnapshot(0);
 
+  // The delivery pipeline (delivery/README.md): writer -> ordered stream -> local sessions, and the bus.
+  const clusterOptions = options.cluster;
+  const instance = clusterOptions ? `${clusterOptions.nodeId}:${randomBytes(4).toString('hex')}` : 'local';
+  const clusterStore = clusterOptions ? new ClusterStore(database, instance, clusterOptions.nodeId) : null;
+  // The core is built below; the stream and the bus reach it lazily.
+  let core!: ChatCore<Connection>;
+  let clusterNode: ClusterNode<Connection> | null = null;
+  let bus: NatsBus | null = null;
+  // Built below; the bus may bring another node's snapshot before then (dropped: the next one counts).
+  let metricsReady: MetricsService | null = null;
+  const applyRemote = (entries: StreamEntry[]) => {
+    for (const entry of entries) {
+      if ('message' in entry) core.deliverRemote(entry.message);
+      else core.applyRemote(entry.event);
+    }
+  };
+  const stream = new OrderedStream({
+    start: clusterStore ? await clusterStore.streamHead() : 0,
+    fill: (from, to) => clusterStore!.batches(from, to),
+    applyRemote,
+    publish: (number, entries) => bus?.publish(number, entries),
+    onFilled: (from, to) => {
+      log(`cluster: batches ${from}-${to} were read from the database (not received from the bus)`);
+      clusterNode?.wantResync();
+    },
+    onError: (err) => log(`error: cluster stream: ${err.message}`),
+  });
+  if (clusterOptions) {
+    try {
+      bus = await NatsBus.connect(clusterOptions.natsUrl, {
+        instance,
+        onBatch: (number, entries) => stream.remote(number, entries),
+        onMetrics: (snapshot) => metricsReady?.otherNode(snapshot),
+        onStatus: (up) => {
+          log(up ? 'cluster: the bus (NATS) is reachable again' : 'error: cluster: the bus (NATS) is unreachable: other nodes\' messages are read from the database');
+          if (up) clusterNode?.wantResync();
+          const status = new EncodedFrame(up ? { type: 'status', db: 'ok', cluster: 'ok' } : CLUSTER_DEGRADED);
+          for (const c of connections) c.deliver(status);
+        },
+        log,
+      });
+    } catch (err) {
+      await database.close();
+      throw err;
+    }
+  }
+
   const writer = new BatchWriter(store, {
+    ordered: clusterOptions !== undefined,
+    sink: stream,
     maxPending: options.maxPendingWrites,
     onError: (err, attempt, willRetry) =>
       log(`error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`),
@@ -133,14 +201,15 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     roomLimits.creationPerConnection === 0 && roomLimits.creationPerAddress === 0
       ? null
       : new RoomCreationLimiter({ perConnection: roomLimits.creationPerConnection, perAddress: roomLimits.creationPerAddress });
-  // The core is built below; stats read it lazily.
-  let core!: ChatCore<Connection>;
   const metrics = new MetricsService({
     database,
     stats: { roomMembers: () => core.roomMembers(), connections: () => core.connections, isRestricted: (room) => core.isRestrictedRoom(room) },
     ...options.metrics,
+    ...(clusterOptions ? { nodeId: clusterOptions.nodeId } : {}),
     log,
   });
+  metrics.onOwnSnapshot((snapshot) => bus?.publishMetrics(snapshot));
+  metricsReady = metrics;
 
   const effects: CoreEffects<Connection> = {
     send: (session, frame) => session.send(frame),
@@ -149,9 +218,16 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
       for (const session of sessions) session.deliver(encoded);
     },
     persist: (message, callbacks) => writer.appendMessage(message, callbacks),
-    inOrder: (run) => writer.appendEvent(run),
+    inOrder: (run, event) => writer.appendEvent(run, event),
     persistState: (write, stored) => writer.appendState(write, stored),
     loadRoom: (name, recent) => store.loadRoom(name, recent),
+    accountHash: (key) => store.accountHash(key),
+    createAccount: (nick, hash) => store.createAccount(nick, hash, Date.now()),
+    roomAccess: (room, owner) => store.roomAccess(room, owner),
+    membershipsOf: (owner, limit) => store.membershipsOf(owner, limit),
+    claimNick: async (key, nick, owner) => ({ ok: clusterStore ? await clusterStore.claimNick(key, nick, owner) : true }),
+    instance,
+    clustered: clusterStore !== null,
     checkIdentity: async (token) => {
       const parsed = parseToken(token);
       if (!parsed) return null;
@@ -185,6 +261,10 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     ...(roomLimits.maxPerConnection !== undefined ? { maxRoomsPerSession: roomLimits.maxPerConnection } : {}),
     roomIdleMs: roomLimits.idleMs,
   });
+  if (clusterStore) {
+    clusterNode = new ClusterNode({ store: clusterStore, core, stream, log });
+    await clusterNode.start();
+  }
   // Rooms nobody is in leave memory; not while writes are failing (the store may lack their latest state).
   const sweeper = setInterval(() => {
     if (!writer.failing) core.sweep(Date.now());
@@ -206,6 +286,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     adopt: (c) => {
       connections.add(c);
       if (writer.degraded) c.send(DEGRADED);
+      if (bus && !bus.up) c.send(CLUSTER_DEGRADED);
     },
     forget: (c) => connections.delete(c),
     floodDelayed: (c) => edge.floodDelayed(c),
@@ -285,6 +366,9 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         httpServer.closeAllConnections();
         await metrics.stop();
         await writer.drain();
+        clusterNode?.stop();
+        stream.stop();
+        await bus?.close();
         await database.close();
       })();
       return closing;

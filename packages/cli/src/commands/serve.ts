@@ -2,6 +2,7 @@
  * `teamchat serve`: the headless chat server.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { StoreConfig } from '@teamchat/server';
@@ -18,6 +19,8 @@ interface ServeFlags {
   host: string;
   dataDir?: string;
   databaseUrl?: string;
+  nats?: string;
+  nodeId?: string;
   logFormat: LogFormat;
   metricsInterval: number;
   metricsWindow: number;
@@ -60,6 +63,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--host <address>', 'interface to listen on (127.0.0.1 for this machine only)').env('TEAMCHAT_HOST').default('0.0.0.0'))
     .addOption(new Option('--data-dir <dir>', 'folder of the embedded database (PGlite), used when no database URL is given (default: $XDG_DATA_HOME/teamchat, else ~/.local/share/teamchat)').env('TEAMCHAT_DATA_DIR'))
     .addOption(new Option('--database-url <url>', 'use this Postgres server instead of the embedded database').env('DATABASE_URL'))
+    .addOption(new Option('--nats <url>', 'join a cluster: nodes share the --database-url Postgres and this NATS server (nats://host:4222)').env('TEAMCHAT_NATS'))
+    .addOption(new Option('--node-id <name>', 'this node\'s name in a cluster (logs, metrics; default: the host name)').env('TEAMCHAT_NODE_ID'))
     .addOption(new Option('--metrics-interval <duration>', 'metrics snapshot interval (e.g. 2s, 500ms)').default(2000, '2s').argParser(parseDuration))
     .addOption(new Option('--metrics-window <n>', 'snapshots in the moving average').default(5).argParser(parsePositiveInt))
     .addOption(new Option('--metrics-retention <duration>', 'how long metric snapshots are kept (e.g. 7d, 12h)').default(7 * 86_400_000, '7d').argParser(parseDuration))
@@ -97,6 +102,9 @@ export function serveCommand(): Command {
       /** Lines for the person who started the server (stdout); JSON objects with --log-format json. */
       const say = (text: string, extra: Record<string, unknown> = {}) =>
         console.log(flags.logFormat === 'json' ? formatLogLine('json', text, extra) : `teamchat: ${text}`);
+      // PGlite is one process's folder: a cluster needs a database every node can reach.
+      if (flags.nats && !flags.databaseUrl) throw new UsageError('--nats needs --database-url: cluster nodes share one Postgres server (the embedded database belongs to one process)');
+      if (flags.nodeId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(flags.nodeId)) throw new UsageError('--node-id is 1-64 letters, digits, dots, dashes or underscores');
       const fallback = flags.databaseUrl || flags.dataDir ? null : defaultDataDir();
       const store: StoreConfig = flags.databaseUrl
         ? { kind: 'postgres', url: flags.databaseUrl }
@@ -144,6 +152,7 @@ export function serveCommand(): Command {
           maxAuthChecksPerIp: flags.maxAuthChecksPerIp,
         },
         maxPendingWrites: flags.maxPendingWrites,
+        ...(flags.nats ? { cluster: { natsUrl: flags.nats, nodeId: flags.nodeId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) } } : {}),
         log,
         metrics: {
           intervalMs: flags.metricsInterval,

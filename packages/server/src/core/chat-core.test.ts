@@ -1,7 +1,8 @@
 import { codedError, type PrivateMessage, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChatEvents } from '../metrics/chat-events.js';
-import type { LoadedRoom, NewMessage, StateWrite, StoreSnapshot } from '../store/message-store.js';
+import type { LoadedRoom, NewMessage, StateWrite, StoreSnapshot } from './records.js';
+import { inMemoryReads } from './in-memory-reads.js';
 import { ChatCore } from './chat-core.js';
 import type { CoreEffects, PersistCallbacks } from './core-effects.js';
 import type { Room } from './room.js';
@@ -48,11 +49,19 @@ class TestWorld implements CoreEffects<TestSession> {
     for (const s of sessions) this.send(s, frame);
   }
   persist(message: NewMessage, callbacks: PersistCallbacks) {
-    if (this.full) return null;
+    if (this.full) return false;
     const id = this.nextId++;
     this.queue.push({ message: { ...message, id }, callbacks });
-    return id;
+    return true;
   }
+  readonly reads = inMemoryReads(this.state);
+  accountHash = this.reads.accountHash;
+  createAccount = this.reads.createAccount;
+  roomAccess = this.reads.roomAccess;
+  membershipsOf = this.reads.membershipsOf;
+  claimNick = this.reads.claimNick;
+  instance = 'local';
+  clustered = false;
   inOrder(run: () => void) {
     if (this.queue.length === 0) run();
     else this.queue.push({ run });
@@ -134,14 +143,16 @@ describe('ChatCore', () => {
   let world: TestWorld;
   let core: ChatCore<TestSession>;
   let ids = 0;
-  const connect = (nick?: string, token?: string) => {
+  /** Lets the store reads (resume tokens, rooms read back) answer. */
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  /** Connects, says hello and lets the login's store reads answer. */
+  const connect = async (nick?: string, token?: string) => {
     const s = new TestSession(++ids);
     core.connect(s);
     if (nick) core.handle(s, { type: 'hello', v: 1, nick, ...(token ? { token } : {}) });
+    await settle();
     return s;
   };
-  /** Lets the store reads (resume tokens, rooms read back) answer. */
-  const settle = () => new Promise((r) => setTimeout(r, 0));
   const say = (s: TestSession, room: string, text: string, ref?: string) =>
     core.handle(s, { type: 'msg', room, text, ...(ref ? { ref } : {}) });
 
@@ -150,41 +161,43 @@ describe('ChatCore', () => {
     core = new ChatCore(world, EMPTY);
   });
 
-  it('welcomes a client that says hello with a valid nick', () => {
-    const alice = connect('alice');
+  it('welcomes a client that says hello with a valid nick', async () => {
+    const alice = await connect('alice');
     expect(alice.inbox[0]).toMatchObject({ type: 'welcome', v: 1, nick: 'alice', rooms: [] });
     expect(core.isOnline('ALICE')).toBe(true);
   });
 
-  it('refuses commands before a nick is chosen, and lets the client retry', () => {
-    const s = connect();
+  it('refuses commands before a nick is chosen, and lets the client retry', async () => {
+    const s = await connect();
     core.handle(s, { type: 'join', room: 'general' });
     expect(s.of('error')[0]!.code).toBe('TC_ERR_NOT_REGISTERED');
     core.handle(s, { type: 'hello', v: 1, nick: 'ok_nick' });
+    await settle();
     expect(s.of('welcome')).toHaveLength(1);
   });
 
-  it('rejects an invalid nick and a nick in use (case-insensitively), leaving the client free to retry', () => {
-    connect('alice');
-    const s = connect();
+  it('rejects an invalid nick and a nick in use (case-insensitively), leaving the client free to retry', async () => {
+    await connect('alice');
+    const s = await connect();
     core.handle(s, { type: 'hello', v: 1, nick: '9lives' });
     core.handle(s, { type: 'hello', v: 1, nick: 'Alice' });
     expect(s.of('error').map((e) => e.code)).toEqual(['TC_ERR_BAD_NICK', 'TC_ERR_NICK_IN_USE']);
     core.handle(s, { type: 'hello', v: 1, nick: 'bob' });
+    await settle();
     expect(s.nick).toBe('bob');
   });
 
-  it('closes a client speaking another protocol version', () => {
-    const s = connect();
+  it('closes a client speaking another protocol version', async () => {
+    const s = await connect();
     core.handle(s, { type: 'hello', v: 99, nick: 'x' });
     expect(s.of('error')[0]!.code).toBe('TC_ERR_VERSION');
     expect(s.closedWith).toMatchObject({ type: 'bye', code: 'TC_ERR_VERSION' });
   });
 
-  it('delivers a room message to every member, sender included, only after it is stored', () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
-    const carol = connect('carol');
+  it('delivers a room message to every member, sender included, only after it is stored', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const carol = await connect('carol');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'join', room: 'general' });
     core.handle(carol, { type: 'join', room: 'random' });
@@ -199,12 +212,12 @@ describe('ChatCore', () => {
     expect(world.counts.message).toBe(1);
   });
 
-  it('announces joins to the room and sends the joiner the recent history', () => {
-    const alice = connect('alice');
+  it('announces joins to the room and sends the joiner the recent history', async () => {
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'general' });
     for (let i = 0; i < 60; i++) say(alice, 'general', `m${i}`);
     world.commit();
-    const bob = connect('bob');
+    const bob = await connect('bob');
     core.handle(bob, { type: 'join', room: '#General' });
     const joined = bob.of('joined')[0]!;
     expect(joined.room).toBe('general');
@@ -217,25 +230,25 @@ describe('ChatCore', () => {
     expect(bob.of('presence')).toEqual([]);
   });
 
-  it('resumes a room after a given id from memory, with no gap and no duplicate', () => {
-    const alice = connect('alice');
+  it('resumes a room after a given id from memory, with no gap and no duplicate', async () => {
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'general' });
     for (let i = 0; i < 10; i++) say(alice, 'general', `m${i}`);
     world.commit();
-    const bob = connect('bob');
+    const bob = await connect('bob');
     core.handle(bob, { type: 'join', room: 'general', after: 7 });
     const joined = bob.of('joined')[0]!;
     expect(joined.history.map((m) => m.id)).toEqual([8, 9, 10]);
     expect(joined.more).toBe(false);
   });
 
-  it('marks a gap when a resume reaches further back than memory holds', () => {
+  it('marks a gap when a resume reaches further back than memory holds', async () => {
     core = new ChatCore(world, EMPTY, { recentCapacity: 50 });
-    const alice = connect('alice');
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'general' });
     for (let i = 0; i < 120; i++) say(alice, 'general', `m${i}`);
     world.commit();
-    const bob = connect('bob');
+    const bob = await connect('bob');
     core.handle(bob, { type: 'join', room: 'general', after: 5 });
     const joined = bob.of('joined')[0]!;
     expect(joined.history[0]!.id).toBe(71);
@@ -244,7 +257,7 @@ describe('ChatCore', () => {
 
   it('pages older history from the store once memory runs out, by id', async () => {
     core = new ChatCore(world, EMPTY, { recentCapacity: 50 });
-    const alice = connect('alice');
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'general' });
     for (let i = 0; i < 120; i++) say(alice, 'general', `m${i}`);
     world.commit();
@@ -258,9 +271,9 @@ describe('ChatCore', () => {
     expect(alice.of('history')[1]).toMatchObject({ messages: [{ id: 1 }, { id: 2 }], more: false });
   });
 
-  it('lists users of a room and rooms with member counts', () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
+  it('lists users of a room and rooms with member counts', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'join', room: 'random' });
@@ -275,10 +288,10 @@ describe('ChatCore', () => {
     expect(alice.of('error')[0]!.code).toBe('TC_ERR_NO_SUCH_ROOM');
   });
 
-  it('delivers a private message to its recipient and sender only, wherever they are', () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
-    const carol = connect('carol');
+  it('delivers a private message to its recipient and sender only, wherever they are', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const carol = await connect('carol');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(carol, { type: 'join', room: 'general' });
     core.handle(alice, { type: 'pm', to: 'BOB', text: 'psst', ref: 'p' });
@@ -290,21 +303,22 @@ describe('ChatCore', () => {
     expect(alice.of('ack')).toHaveLength(1);
   });
 
-  it('refuses a private message to an unknown or offline user', () => {
-    const alice = connect('alice');
+  it('refuses a private message to an unknown or offline user', async () => {
+    const alice = await connect('alice');
     core.handle(alice, { type: 'pm', to: 'ghost', text: 'boo' });
     expect(alice.of('error')[0]!.code).toBe('TC_ERR_NO_SUCH_USER');
     expect(world.queue).toHaveLength(0);
   });
 
   it('renames a user, announcing it per shared room; the rooms stay with the person', async () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'join', room: 'general' });
     core.handle(alice, { type: 'nick', nick: 'bob' });
     expect(alice.of('error')[0]!.code).toBe('TC_ERR_NICK_IN_USE');
     core.handle(alice, { type: 'nick', nick: 'alicia' });
+    await settle();
     expect(alice.nick).toBe('alicia');
     expect(alice.of('nick').find((f) => f.room === undefined)).toMatchObject({ old: 'alice', new: 'alicia' });
     expect(bob.of('nick')).toEqual([{ type: 'nick', room: 'general', old: 'alice', new: 'alicia', ts: 1_000 }]);
@@ -312,16 +326,16 @@ describe('ChatCore', () => {
     const token = alice.of('welcome')[0]!.token!;
     core.disconnect(alice);
     // A stranger taking the old nick gets nothing; the person (by token) gets the room back.
-    const stranger = connect('alice');
+    const stranger = await connect('alice');
     expect(stranger.of('welcome')[0]).toMatchObject({ rooms: [] });
-    const back = connect('alicia', token);
+    const back = await connect('alicia', token);
     await settle();
     expect(back.of('welcome')[0]).toMatchObject({ rooms: ['general'], token });
   });
 
-  it('shows and sets the topic; only members may set it', () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
+  it('shows and sets the topic; only members may set it', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'topic', room: 'general', topic: 'hijack' });
     expect(bob.of('error')[0]!.code).toBe('TC_ERR_NOT_IN_ROOM');
@@ -333,8 +347,8 @@ describe('ChatCore', () => {
   });
 
   it('announces a part and a disconnect, and keeps memberships for the next connection', async () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(alice, { type: 'join', room: 'random' });
     core.handle(bob, { type: 'join', room: 'general' });
@@ -342,16 +356,16 @@ describe('ChatCore', () => {
     expect(alice.of('parted')).toEqual([{ type: 'parted', room: 'random' }]);
     core.disconnect(alice);
     expect(bob.of('presence').map((p) => p.event)).toEqual(['disconnect']);
-    const again = connect('alice', alice.of('welcome')[0]!.token);
+    const again = await connect('alice', alice.of('welcome')[0]!.token);
     await settle();
     expect(again.of('welcome')[0]!.rooms).toEqual(['general']);
     expect(again.of('joined').map((j) => j.room)).toEqual(['general']);
     expect(world.counts).toMatchObject({ join: 4, leave: 2 });
   });
 
-  it('announces a quit with its reason and closes the connection after what was queued', () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
+  it('announces a quit with its reason and closes the connection after what was queued', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'join', room: 'general' });
     say(alice, 'general', 'bye all', 'last');
@@ -364,9 +378,9 @@ describe('ChatCore', () => {
     expect(bob.of('presence')[0]).toMatchObject({ event: 'quit', reason: 'lunch' });
   });
 
-  it('keeps notices in order with the messages queued before them', () => {
-    const alice = connect('alice');
-    const bob = connect('bob');
+  it('keeps notices in order with the messages queued before them', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'join', room: 'general' });
     say(alice, 'general', 'first');
@@ -380,16 +394,16 @@ describe('ChatCore', () => {
     ]);
   });
 
-  it('tells the sender when the write queue is full instead of dropping the message', () => {
-    const alice = connect('alice');
+  it('tells the sender when the write queue is full instead of dropping the message', async () => {
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'general' });
     world.full = true;
     say(alice, 'general', 'too much', 'x');
     expect(alice.of('error')).toEqual([expect.objectContaining({ code: 'TC_ERR_STORE_BUSY', ref: 'x' })]);
   });
 
-  it('replaces control characters in text and refuses empty text', () => {
-    const alice = connect('alice');
+  it('replaces control characters in text and refuses empty text', async () => {
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'general' });
     say(alice, 'general', 'a\u0000b\u001b[31mc\nd');
     say(alice, 'general', '  \n ');
@@ -401,17 +415,18 @@ describe('ChatCore', () => {
   it('restores memberships from a snapshot, reading the room back from the store on the way in', async () => {
     const general = { name: 'general', topic: 'hi', topicBy: 'bob', createdAt: 1 };
     const { id, token } = world.newIdentity();
-    const snapshot: StoreSnapshot = { rooms: [general], memberships: [{ nick: `~${id}`, room: 'general' }], recent: [] };
+    const snapshot: StoreSnapshot = { rooms: [general], memberships: [], recent: [] };
+    world.state.push({ op: 'membership-add', nick: `~${id}`, room: 'general', ts: 1 });
     world.rooms.push({ room: general, invites: [], recent: [{ id: 41, ts: 5, room: 'general', nick: 'bob', text: 'before the restart' }] });
     core = new ChatCore(world, snapshot);
-    const alice = connect('Alice', token);
+    const alice = await connect('Alice', token);
     await settle();
     await settle();
     expect(alice.of('joined')[0]).toMatchObject({ room: 'general', topic: 'hi', history: [{ id: 41, text: 'before the restart' }], more: false });
   });
 
   it('lets an empty room leave memory after the idle time, and reads it back on the next join', async () => {
-    const alice = connect('alice');
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(alice, { type: 'topic', room: 'general', topic: 'kept' });
     core.handle(alice, { type: 'part', room: 'general' });
@@ -425,32 +440,33 @@ describe('ChatCore', () => {
     expect(alice.of('joined').at(-1)).toMatchObject({ room: 'general', topic: 'kept', ref: 'j' });
   });
 
-  it('keeps a session to its room limit and a hello to the same cap', () => {
+  it('keeps a session to its room limit and a hello to the same cap', async () => {
     core = new ChatCore(world, EMPTY, { maxRoomsPerSession: 2 });
-    const alice = connect('alice');
+    const alice = await connect('alice');
     for (const room of ['a', 'b', 'c']) core.handle(alice, { type: 'join', room, ref: room });
     expect(alice.of('joined').map((j) => j.room)).toEqual(['a', 'b']);
     expect(alice.of('error')[0]).toMatchObject({ code: 'TC_ERR_TOO_MANY_ROOMS', ref: 'c' });
     const bob = new TestSession(++ids);
     core.connect(bob);
     core.handle(bob, { type: 'hello', v: 1, nick: 'bob', rooms: { x: null, y: null, z: null } });
+    await settle();
     expect(bob.of('welcome')[0]!.rooms).toEqual(['x', 'y']);
     expect(bob.of('error')[0]).toMatchObject({ code: 'TC_ERR_TOO_MANY_ROOMS' });
   });
 
-  it('refuses a new room when the runtime says creation is spent, but lets people join existing ones', () => {
-    const alice = connect('alice');
+  it('refuses a new room when the runtime says creation is spent, but lets people join existing ones', async () => {
+    const alice = await connect('alice');
     core.handle(alice, { type: 'join', room: 'old' });
     world.creationRefused = true;
     core.handle(alice, { type: 'join', room: 'new', ref: 'n' });
     expect(alice.of('error')[0]).toMatchObject({ code: 'TC_ERR_ROOM_CREATION_LIMITED', ref: 'n' });
-    const bob = connect('bob');
+    const bob = await connect('bob');
     core.handle(bob, { type: 'join', room: 'old', ref: 'o' });
     expect(bob.of('joined')[0]).toMatchObject({ room: 'old', ref: 'o' });
   });
 
-  it('pages the room list and the user list', () => {
-    const people = Array.from({ length: 3 }, (_, i) => connect(`user${i}`));
+  it('pages the room list and the user list', async () => {
+    const people = await Promise.all(Array.from({ length: 3 }, (_, i) => connect(`user${i}`)));
     for (const [i, p] of people.entries()) core.handle(p, { type: 'join', room: `room${i}` });
     core.handle(people[0]!, { type: 'join', room: 'room1' });
     core.handle(people[0]!, { type: 'rooms', after: 'room0', ref: 'r' });
@@ -459,8 +475,8 @@ describe('ChatCore', () => {
     expect(people[0]!.of('users')[0]).toMatchObject({ users: ['user1'], ref: 'u' });
   });
 
-  it('counts connections in and out once each', () => {
-    const a = connect('a');
+  it('counts connections in and out once each', async () => {
+    const a = await connect('a');
     core.handle(a, { type: 'quit' });
     core.disconnect(a);
     expect(core.connections).toBe(0);

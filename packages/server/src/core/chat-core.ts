@@ -42,10 +42,11 @@ import {
   type RoomSummary,
   type ServerFrame,
 } from '@teamchat/protocol';
-import type { LoadedRoom, StateWrite, StoreSnapshot } from '../store/message-store.js';
 import type { CoreEffects, PersistResult } from './core-effects.js';
+import { Directory, type RemoteUser } from './directory.js';
 import { identityOwner, isIdentityOwner, parseToken } from './identity.js';
 import { RecentMessages } from './recent-messages.js';
+import type { ClusterEvent, LoadedRoom, RoomAccess, StateWrite, StoredMessage, StoreSnapshot } from './records.js';
 import { Room } from './room.js';
 import type { Session } from './session.js';
 import { sanitizeText } from './text.js';
@@ -78,8 +79,11 @@ export interface LoginRequest {
   /** Put the owner back into its persisted rooms (NDJSON clients); plain-text users pick one room. */
   restore: boolean;
   password?: string;
-  /** Register the nick with `password` when it is not registered yet. */
-  register?: boolean;
+  /**
+   * Register the nick with `password` when it is not registered yet; `when-required`: only when
+   * the server requires accounts (a plain-text user typed PASS before the nick).
+   */
+  register?: boolean | 'when-required';
   /** A resume token from an earlier `welcome`. */
   token?: string;
 }
@@ -106,10 +110,8 @@ export class ChatCore<S extends Session> {
   readonly #known = new Set<string>();
   /** Rooms being read back from the store. */
   readonly #loading = new Map<string, Promise<Room<S> | null>>();
-  /** Online sessions by nick key. */
-  readonly #online = new Map<string, S>();
-  /** Persisted memberships: owner -> room names. Survive disconnects and restarts. */
-  readonly #memberships = new Map<string, Set<string>>();
+  /** Who is online, here and on the other nodes of a cluster. */
+  readonly #directory = new Directory<S>();
   readonly #serverName: string;
   readonly #historyOnJoin: number;
   readonly #recentCapacity: number;
@@ -118,8 +120,6 @@ export class ChatCore<S extends Session> {
   #connections = 0;
   /** Sessions already disconnected: a quit is followed by the socket closing. */
   readonly #gone = new WeakSet<S>();
-  /** Registered nicks: nick key -> password hash. */
-  readonly #accounts = new Map<string, string>();
   readonly #requireAccounts: boolean;
   /** Sessions with a command waiting for the store or a password check: their next input waits. */
   readonly #busy = new WeakMap<S, number>();
@@ -132,15 +132,15 @@ export class ChatCore<S extends Session> {
     this.#requireAccounts = options.requireAccounts ?? false;
     this.#maxRooms = options.maxRoomsPerSession ?? MAX_ROOMS_PER_CONNECTION;
     this.#roomIdleMs = options.roomIdleMs ?? DEFAULT_ROOM_IDLE_MS;
-    for (const { nick, hash } of snapshot.accounts ?? []) this.#accounts.set(nickKey(nick), hash);
     // Rooms are read back when someone joins them: only their names are kept from the start.
+    // Accounts, memberships and room modes are read from the store when they are needed: in a
+    // cluster, another node may have changed them a moment ago.
     for (const r of snapshot.rooms) this.#known.add(r.name);
-    for (const { nick, room } of snapshot.memberships) this.#membershipsOf(nick).add(room);
   }
 
   // ---------- views for metrics and the HTTP side ----------
 
-  /** Online members per room in memory. */
+  /** Members on this node, per room in memory (each node reports its own; metrics sum the nodes). */
   roomMembers(): Map<string, number> {
     const out = new Map<string, number>();
     for (const [name, room] of this.#rooms) out.set(name, room.members.size);
@@ -162,16 +162,16 @@ export class ChatCore<S extends Session> {
   }
 
   get onlineCount(): number {
-    return this.#online.size;
+    return this.#directory.onlineCount;
   }
 
   isOnline(nick: string): boolean {
-    return this.#online.has(nickKey(nick));
+    return this.#directory.isOnline(nickKey(nick));
   }
 
-  /** How `nick` may log in (see AccountState). */
-  accountState(nick: string): AccountState {
-    if (this.#accounts.has(nickKey(nick.trim()))) return 'password';
+  /** How a nick with (or without) a stored password hash may log in (see AccountState). */
+  #accountState(hash: string | null): AccountState {
+    if (hash !== null) return 'password';
     return this.#requireAccounts ? 'register' : 'open';
   }
 
@@ -210,15 +210,27 @@ export class ChatCore<S extends Session> {
   disconnect(session: S, event: Extract<PresenceEvent, 'quit' | 'disconnect'> = 'disconnect', reason?: string): void {
     if (this.#gone.has(session)) return;
     this.#gone.add(session);
-    if (session.key !== null && this.#online.get(session.key) === session) {
-      this.#online.delete(session.key);
+    if (session.key !== null && this.#directory.removeLocal(session.key, session)) {
+      const key = session.key;
+      const nick = session.nick!;
+      const instance = this.#fx.instance;
       const now = this.#fx.now();
       for (const room of this.#roomsOf(session)) {
         this.#removeMember(room, session, now);
         this.#fx.events.leave(room.name);
-        this.#announce(room, { type: 'presence', room: room.name, nick: session.nick!, event, ts: now, ...(reason ? { reason } : {}) });
+        if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key });
+        this.#announce(
+          room,
+          { type: 'presence', room: room.name, nick, event, ts: now, ...(reason ? { reason } : {}) },
+          undefined,
+          { kind: 'presence', room: room.name, key, nick, event, ts: now, instance, ...(reason ? { reason } : {}) },
+        );
       }
       session.rooms.clear();
+      if (this.#fx.clustered) {
+        this.#fx.persistState({ op: 'nick-release', key, instance });
+        this.#fx.inOrder(() => {}, { kind: 'offline', key, instance });
+      }
       this.#fx.log(`${event === 'quit' ? 'quit' : 'disconnected'}: ${session.nick} (${session.remote})${reason ? ` (${reason})` : ''}`);
       session.key = null;
     }
@@ -249,13 +261,13 @@ export class ChatCore<S extends Session> {
       case 'part':
         return this.#part(session, frame.room, ref);
       case 'msg':
-        return this.#say(session, frame.room, frame.text, frame.action === true, ref);
+        return this.#say(session, frame.room, frame.text, frame.action === true, ref, frame.cid);
       case 'pm':
-        return this.#pm(session, frame.to, frame.text, frame.action === true, ref);
+        return this.#pm(session, frame.to, frame.text, frame.action === true, ref, frame.cid);
       case 'users':
         return this.#withRoom(session, frame.room, ref, (room) => {
           if (room.restricted && !room.members.has(session)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
-          const users = room.nicks(USERS_PAGE_MAX + 1, frame.after);
+          const users = this.#roomNicks(room, USERS_PAGE_MAX + 1, frame.after);
           const more = users.length > USERS_PAGE_MAX;
           this.#fx.send(session, { type: 'users', room: room.name, users: more ? users.slice(0, USERS_PAGE_MAX) : users, ...(more ? { more } : {}), ...(ref ? { ref } : {}) });
         });
@@ -283,45 +295,46 @@ export class ChatCore<S extends Session> {
   /**
    * Gives a session its nick: checks the password of a registered nick (or registers a new one)
    * off the event loop, or recognises a resume token. `done` gets null once the session is
-   * welcomed, or the refusal (the connection stays open for another try).
+   * welcomed, or the refusal (the connection stays open for another try) with how the nick may
+   * log in.
    */
-  login(session: S, request: LoginRequest, done: (error: CodedError | null) => void): void {
+  login(session: S, request: LoginRequest, done: (error: CodedError | null, state?: AccountState) => void): void {
     const refused = this.#checkNick(session, request.nick);
     if (refused) return done(refused);
     const nick = request.nick.trim();
     const key = nickKey(nick);
-    const state = this.accountState(nick);
-    const password = request.password;
-    if (state === 'open' && !(request.register && password !== undefined)) return this.#resumeIdentity(session, request, done);
-    if (password === undefined) return done(this.#authRequired(nick));
-    if (state !== 'password' && !request.register) return done(this.#authRequired(nick));
-    if (state === 'password') {
-      const check = this.#fx.verifySecret(session, password, this.#accounts.get(key)!, { kind: 'account', name: key });
-      return this.#await(session, check, undefined, (result) => {
-        // Refused without a check (locked out): the throttle logs each lockout once, not each try.
-        if (typeof result === 'object') return done(result);
-        if (!result) {
-          this.#fx.log(`login refused: ${nick} (${session.remote}): wrong password`);
-          return done(codedError('TC_ERR_BAD_PASSWORD'));
-        }
-        done(this.#admit(session, request, { owner: key, account: true }));
-      });
-    }
-    const weak = checkPassword(password);
-    if (weak) return done(weak);
-    this.#await(session, this.#fx.hashSecret(password), undefined, (hash) => {
-      // The nick may have been registered or taken meanwhile.
-      const again = this.#checkNick(session, nick) ?? (this.#accounts.has(key) ? this.#authRequired(nick) : null);
-      if (again) return done(again);
-      this.#accounts.set(key, hash);
-      this.#fx.log(`account registered: ${nick}`);
-      // Welcomed once the account is stored: a confirmed registration survives a crash.
-      this.#await(session, this.#stored({ op: 'account', nick, hash, ts: this.#fx.now() }), undefined, (ok) => {
-        if (!ok) {
-          this.#accounts.delete(key);
-          return done(codedError('TC_ERR_STORE_FAILED', 'the account could not be saved'));
-        }
-        done(this.#admit(session, request, { owner: key, account: true }));
+    // Read now, not from a copy: the nick may have been registered a moment ago on another node.
+    this.#await(session, this.#fx.accountHash(key), request.ref, (hash) => {
+      const state = this.#accountState(hash);
+      const fail = (error: CodedError) => done(error, state);
+      const password = request.password;
+      const register = request.register === 'when-required' ? state === 'register' : request.register === true;
+      if (state === 'open' && !(register && password !== undefined)) return this.#resumeIdentity(session, request, done);
+      if (password === undefined) return fail(this.#authRequired(nick, state));
+      if (state !== 'password' && !register) return fail(this.#authRequired(nick, state));
+      if (state === 'password') {
+        const check = this.#fx.verifySecret(session, password, hash!, { kind: 'account', name: key });
+        return this.#await(session, check, undefined, (result) => {
+          // Refused without a check (locked out): the throttle logs each lockout once, not each try.
+          if (typeof result === 'object') return fail(result);
+          if (!result) {
+            this.#fx.log(`login refused: ${nick} (${session.remote}): wrong password`);
+            return fail(codedError('TC_ERR_BAD_PASSWORD'));
+          }
+          this.#admit(session, request, { owner: key, account: true }, done);
+        });
+      }
+      const weak = checkPassword(password);
+      if (weak) return fail(weak);
+      this.#await(session, this.#fx.hashSecret(password), undefined, (hashed) => {
+        const again = this.#checkNick(session, nick);
+        if (again) return fail(again);
+        // Stored before the welcome, and only if nobody (on any node) registered the nick first.
+        this.#await(session, this.#fx.createAccount(nick, hashed), undefined, (created) => {
+          if (!created) return fail(this.#authRequired(nick, 'password'));
+          this.#fx.log(`account registered: ${nick}`);
+          this.#admit(session, request, { owner: key, account: true }, done);
+        });
       });
     });
   }
@@ -336,9 +349,9 @@ export class ChatCore<S extends Session> {
       return { owner: identityOwner(made.id), account: false, token: made.token };
     };
     const token = request.token;
-    if (token === undefined || parseToken(token) === null) return done(this.#admit(session, request, fresh()));
+    if (token === undefined || parseToken(token) === null) return this.#admit(session, request, fresh(), done);
     this.#await(session, this.#fx.checkIdentity(token), undefined, (id) => {
-      done(this.#admit(session, request, id !== null ? { owner: identityOwner(id), account: false, token } : fresh()));
+      this.#admit(session, request, id !== null ? { owner: identityOwner(id), account: false, token } : fresh(), done);
     });
   }
 
@@ -346,59 +359,87 @@ export class ChatCore<S extends Session> {
     if (session.key !== null) return codedError('TC_ERR_ALREADY_REGISTERED');
     const nick = raw.trim();
     if (!isValidNick(nick)) return codedError('TC_ERR_BAD_NICK', JSON.stringify(nick));
-    if (this.#online.has(nickKey(nick))) return codedError('TC_ERR_NICK_IN_USE', nick);
+    if (this.#directory.local(nickKey(nick))) return codedError('TC_ERR_NICK_IN_USE', nick);
     return null;
   }
 
-  #authRequired(nick: string): CodedError {
-    return this.#accounts.has(nickKey(nick.trim()))
+  #authRequired(nick: string, state: AccountState): CodedError {
+    return state === 'password'
       ? codedError('TC_ERR_AUTH_REQUIRED')
-      : codedError('TC_ERR_AUTH_REQUIRED', 'this server needs an account: register with hello {"register": true, "password": ...}');
+      : codedError('TC_ERR_AUTH_REQUIRED', `this server needs an account: register ${nick} with hello {"register": true, "password": ...}`);
   }
 
-  #admit(session: S, request: LoginRequest, identity: Identity): CodedError | null {
-    const refused = this.#checkNick(session, request.nick);
-    if (refused) return refused;
+  /**
+   * Welcomes a session under its nick, once the nick is ours across the cluster (a claim in the
+   * store: two nodes can never both admit it), and brings back its rooms.
+   */
+  #admit(session: S, request: LoginRequest, identity: Identity, done: (error: CodedError | null) => void): void {
     const nick = request.nick.trim();
     const key = nickKey(nick);
+    const local = this.#checkNick(session, nick);
+    if (local) return done(local);
+    const remote = this.#directory.remote(key);
+    // Someone else holds it on another node (the same owner may take over: a reconnect after its node died).
+    if (remote && remote.owner !== identity.owner) return done(codedError('TC_ERR_NICK_IN_USE', nick));
+    this.#await(session, this.#fx.claimNick(key, nick, identity.owner), request.ref, (claim) => {
+      const again = this.#checkNick(session, nick);
+      if (again) return done(again);
+      if (!claim.ok) return done(codedError('TC_ERR_NICK_IN_USE', nick));
+      this.#welcome(session, request, identity, nick, key);
+      done(null);
+    });
+  }
+
+  #welcome(session: S, request: LoginRequest, identity: Identity, nick: string, key: string): void {
     session.nick = nick;
     session.key = key;
     session.owner = identity.owner;
-    this.#online.set(key, session);
+    this.#directory.forgetRemoteKey(key);
+    this.#directory.addLocal(session);
+    const instance = this.#fx.instance;
     this.#fx.persistState({ op: 'user', nick, ts: this.#fx.now() });
+    if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'online', key, nick, owner: identity.owner, instance });
     this.#fx.log(`connected: ${nick} (${session.remote}, ${session.dialect})`);
 
-    const wanted = new Map<string, number | undefined>();
-    if (request.restore) for (const room of this.#memberships.get(identity.owner) ?? []) wanted.set(room, undefined);
+    const asked = new Map<string, number | undefined>();
     const badRooms: string[] = [];
     for (const [raw, after] of Object.entries(request.rooms ?? {})) {
       const name = normalizeRoom(raw);
-      if (name) wanted.set(name, after ?? undefined);
+      if (name) asked.set(name, after ?? undefined);
       else badRooms.push(raw);
     }
-    // Bounded like joins: the rooms past the per-session limit are not entered.
-    const rooms = [...wanted].slice(0, this.#maxRooms);
-    const skipped = wanted.size - rooms.length;
-    this.#fx.send(session, {
-      type: 'welcome',
-      v: PROTOCOL_VERSION,
-      nick,
-      server: this.#serverName,
-      rooms: rooms.map(([name]) => name),
-      limits: { maxLineBytes: MAX_LINE_BYTES, historyDefault: this.#historyOnJoin, historyMax: HISTORY_MAX },
-      ...(identity.account ? { account: true } : {}),
-      ...(identity.token ? { token: identity.token } : {}),
-      ...(request.ref ? { ref: request.ref } : {}),
-    });
-    for (const raw of badRooms.slice(0, 10)) this.#error(session, 'TC_ERR_BAD_ROOM', undefined, raw);
-    if (skipped > 0) this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', undefined, `${skipped} of the rooms asked for were not joined (at most ${this.#maxRooms})`);
-    const pmAfter = request.pmAfter;
-    const after = () => {
-      if (pmAfter !== undefined) this.#pmHistory(session, undefined, undefined, pmAfter, HISTORY_MAX, undefined);
+    const owner = identity.owner;
+    const start = (persisted: string[]) => {
+      if (session.owner !== owner) return;
+      const wanted = new Map<string, number | undefined>();
+      for (const room of persisted) wanted.set(room, undefined);
+      for (const [room, after] of asked) wanted.set(room, after);
+      // Bounded like joins: the rooms past the per-session limit are not entered.
+      const rooms = [...wanted].slice(0, this.#maxRooms);
+      const skipped = wanted.size - rooms.length;
+      this.#fx.send(session, {
+        type: 'welcome',
+        v: PROTOCOL_VERSION,
+        nick,
+        server: this.#serverName,
+        rooms: rooms.map(([name]) => name),
+        limits: { maxLineBytes: MAX_LINE_BYTES, historyDefault: this.#historyOnJoin, historyMax: HISTORY_MAX },
+        ...(identity.account ? { account: true } : {}),
+        ...(identity.token ? { token: identity.token } : {}),
+        ...(request.ref ? { ref: request.ref } : {}),
+      });
+      for (const raw of badRooms.slice(0, 10)) this.#error(session, 'TC_ERR_BAD_ROOM', undefined, raw);
+      if (skipped > 0) this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', undefined, `${skipped} of the rooms asked for were not joined (at most ${this.#maxRooms})`);
+      const pmAfter = request.pmAfter;
+      const after = () => {
+        if (pmAfter !== undefined) this.#pmHistory(session, undefined, undefined, pmAfter, HISTORY_MAX, undefined);
+      };
+      if (rooms.length === 0) after();
+      else this.#await(session, this.#restore(session, rooms), undefined, after);
     };
-    if (rooms.length === 0) after();
-    else this.#await(session, this.#restore(session, rooms), undefined, after);
-    return null;
+    // The owner's rooms, as stored (joined on this node or any other).
+    if (request.restore && !this.#ephemeral(session)) this.#await(session, this.#fx.membershipsOf(owner, this.#maxRooms), undefined, start);
+    else start([]);
   }
 
   /**
@@ -420,7 +461,8 @@ export class ChatCore<S extends Session> {
   /** Enters a room (creating it when new) and answers with `joined`. */
   join(session: S, name: string, after: number | undefined, ref: string | undefined, key?: string): void {
     const room = this.#rooms.get(name);
-    if (room || !this.#known.has(name)) return this.#joinRoom(session, name, room ?? null, after, ref, key);
+    // In a cluster any name may have been created on another node: ask the store.
+    if (room || !(this.#known.has(name) || this.#fx.clustered)) return this.#joinRoom(session, name, room ?? null, after, ref, key);
     this.#await(session, this.#load(name), ref, (loaded) => this.#joinRoom(session, name, loaded, after, ref, key));
   }
 
@@ -435,26 +477,40 @@ export class ChatCore<S extends Session> {
       return this.#enter(session, this.#create(session, name), after, ref);
     }
     if (!this.#rooms.has(name)) this.#rooms.set(name, existing);
-    if (!existing.restricted || this.#mayEnter(session, existing)) return this.#enter(session, existing, after, ref);
-    if (existing.inviteOnly) return this.#error(session, 'TC_ERR_INVITE_ONLY', ref, name);
-    if (key === undefined) return this.#error(session, 'TC_ERR_BAD_KEY', ref, name);
-    const owner = session.owner;
-    const check = this.#fx.verifySecret(session, key, existing.keyHash!, { kind: 'room-key', name });
-    this.#await(session, check, ref, (ok) => {
+    // On a single node the room in memory is the truth: an open room needs no store read.
+    if (!this.#fx.clustered && !existing.restricted) return this.#enter(session, existing, after, ref);
+    const owner = session.owner!;
+    // The key, +i and invitations as stored now: a change on another node counts at once.
+    this.#await(session, this.#fx.roomAccess(name, owner), ref, (access) => {
       if (session.owner !== owner) return;
-      if (typeof ok === 'object') return this.#sendError(session, ok, ref);
-      if (!ok) return this.#error(session, 'TC_ERR_BAD_KEY', ref, `wrong key for ${name}`);
-      if (session.rooms.size >= this.#maxRooms) return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
       const room = this.#rooms.get(name) ?? existing;
       if (!this.#rooms.has(name)) this.#rooms.set(name, room);
-      this.#enter(session, room, after, ref);
+      if (access) this.#refreshAccess(room, access, owner);
+      if (room.members.has(session)) return this.#enter(session, room, after, ref);
+      if (session.rooms.size >= this.#maxRooms) return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
+      if (!room.restricted || room.creator === owner || access?.invited || access?.member) return this.#enter(session, room, after, ref);
+      if (room.inviteOnly) return this.#error(session, 'TC_ERR_INVITE_ONLY', ref, name);
+      if (key === undefined) return this.#error(session, 'TC_ERR_BAD_KEY', ref, name);
+      const check = this.#fx.verifySecret(session, key, room.keyHash!, { kind: 'room-key', name });
+      this.#await(session, check, ref, (ok) => {
+        if (session.owner !== owner) return;
+        if (typeof ok === 'object') return this.#sendError(session, ok, ref);
+        if (!ok) return this.#error(session, 'TC_ERR_BAD_KEY', ref, `wrong key for ${name}`);
+        if (session.rooms.size >= this.#maxRooms) return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
+        const current = this.#rooms.get(name) ?? room;
+        if (!this.#rooms.has(name)) this.#rooms.set(name, current);
+        this.#enter(session, current, after, ref);
+      });
     });
   }
 
-  /** The owner's memberships (persisted), the creator and invited owners enter a restricted room without its key. */
-  #mayEnter(session: S, room: Room<S>): boolean {
-    const owner = session.owner!;
-    return room.creator === owner || room.invited.has(owner) || (this.#memberships.get(owner)?.has(room.name) ?? false);
+  /** The room's access as stored (the one truth, whatever this node saw of it). */
+  #refreshAccess(room: Room<S>, access: RoomAccess, owner: string): void {
+    room.keyHash = access.keyHash;
+    room.inviteOnly = access.inviteOnly;
+    room.creator = access.creator;
+    if (access.invited) room.invited.add(owner);
+    else room.invited.delete(owner);
   }
 
   #create(session: S, name: string): Room<S> {
@@ -464,6 +520,7 @@ export class ChatCore<S extends Session> {
     this.#rooms.set(name, room);
     this.#known.add(name);
     this.#fx.persistState({ op: 'room', room: name, ts: now, creator: session.owner! });
+    if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'room', room: name });
     this.#fx.log(`room created: ${name} by ${session.nick}`);
     return room;
   }
@@ -507,15 +564,23 @@ export class ChatCore<S extends Session> {
     if (!room.members.has(session)) {
       room.members.add(session);
       session.rooms.add(room);
-      const mine = this.#membershipsOf(session.owner!);
-      if (!mine.has(name)) {
-        mine.add(name);
-        // A plain-text user's identity ends with its connection: nothing to restore later.
-        if (!this.#ephemeral(session)) this.#fx.persistState({ op: 'membership-add', nick: session.owner!, room: name, ts: this.#fx.now() });
-      }
+      const now = this.#fx.now();
+      // Idempotent in the store. A plain-text user's identity ends with its connection: nothing to restore later.
+      if (!this.#ephemeral(session)) this.#fx.persistState({ op: 'membership-add', nick: session.owner!, room: name, ts: now });
+      const key = session.key!;
+      const nick = session.nick!;
+      if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-join', room: name, key, nick, instance: this.#fx.instance });
       this.#fx.events.join(name);
-      this.#fx.log(`join: ${session.nick} -> ${name}`);
-      this.#announce(room, { type: 'presence', room: name, nick: session.nick!, event: 'join', ts: this.#fx.now() }, session);
+      this.#fx.log(`join: ${nick} -> ${name}`);
+      this.#announce(room, { type: 'presence', room: name, nick, event: 'join', ts: now }, session, {
+        kind: 'presence',
+        room: name,
+        key,
+        nick,
+        event: 'join',
+        ts: now,
+        instance: this.#fx.instance,
+      });
     }
     let page: RoomMessage[];
     let more: boolean;
@@ -530,13 +595,14 @@ export class ChatCore<S extends Session> {
       // For a resume the ring cannot cover, a gap remains between `after` and history[0].
       more = after !== undefined || latest.more;
     }
-    const users = room.nicks(USERS_PAGE_MAX);
+    const users = this.#roomNicks(room, USERS_PAGE_MAX);
+    const total = this.#memberCount(room);
     this.#fx.send(session, {
       type: 'joined',
       room: name,
       topic: room.topic,
       users,
-      ...(room.members.size > users.length ? { usersTotal: room.members.size } : {}),
+      ...(total > users.length ? { usersTotal: total } : {}),
       history: page,
       more,
       ...(ref ? { ref } : {}),
@@ -589,11 +655,6 @@ export class ChatCore<S extends Session> {
     );
   }
 
-  /** Queues a state change and resolves once it is stored (true) or failed for good (false). */
-  #stored(write: StateWrite): Promise<boolean> {
-    return new Promise((resolve) => this.#fx.persistState(write, resolve));
-  }
-
   #ephemeral(session: S): boolean {
     return session.dialect === 'plain' && isIdentityOwner(session.owner!);
   }
@@ -606,69 +667,85 @@ export class ChatCore<S extends Session> {
   #part(session: S, raw: string, ref: string | undefined): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
-    this.#removeMember(room, session, this.#fx.now());
+    const now = this.#fx.now();
+    const key = session.key!;
+    const nick = session.nick!;
+    this.#removeMember(room, session, now);
     session.rooms.delete(room);
-    this.#memberships.get(session.owner!)?.delete(room.name);
     if (!this.#ephemeral(session)) this.#fx.persistState({ op: 'membership-remove', nick: session.owner!, room: room.name });
+    if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key });
     this.#fx.events.leave(room.name);
-    this.#fx.log(`part: ${session.nick} <- ${room.name}`);
+    this.#fx.log(`part: ${nick} <- ${room.name}`);
     this.#fx.send(session, { type: 'parted', room: room.name, ...(ref ? { ref } : {}) });
-    this.#announce(room, { type: 'presence', room: room.name, nick: session.nick!, event: 'part', ts: this.#fx.now() });
+    this.#announce(room, { type: 'presence', room: room.name, nick, event: 'part', ts: now }, undefined, {
+      kind: 'presence',
+      room: room.name,
+      key,
+      nick,
+      event: 'part',
+      ts: now,
+      instance: this.#fx.instance,
+    });
   }
 
-  #say(session: S, raw: string, text: string, action: boolean, ref: string | undefined): void {
+  #say(session: S, raw: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
     const clean = sanitizeText(text);
     if (clean.trim() === '') return this.#error(session, 'TC_ERR_EMPTY_TEXT', ref);
     const nick = session.nick!;
     const ts = this.#fx.now();
-    const id = this.#fx.persist(
-      { kind: 'room', room: room.name, nick, text: clean, action, ts },
+    const accepted = this.#fx.persist(
+      { kind: 'room', room: room.name, nick, owner: session.owner!, ...(cid !== undefined ? { cid } : {}), text: clean, action, ts },
       {
         deliver: (id) => {
-          const message: RoomMessage = { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}) };
-          room.recent.push(message);
-          this.#fx.broadcast(room.members, { type: 'message', ...message });
+          this.#deliverRoomMessage(room, { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}) });
           this.#fx.events.message(room.name);
         },
-        committed: (result) => this.#acknowledge(session, result, ts, ref),
+        committed: (result) => this.#acknowledge(session, result, ts, ref, cid),
       },
     );
-    if (id === null) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
+    if (!accepted) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
   }
 
-  #pm(session: S, to: string, text: string, action: boolean, ref: string | undefined): void {
-    const target = this.#online.get(nickKey(to));
+  #deliverRoomMessage(room: Room<S>, message: RoomMessage): void {
+    room.recent.push(message);
+    this.#fx.broadcast(room.members, { type: 'message', ...message });
+  }
+
+  #pm(session: S, to: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined): void {
+    const toKey = nickKey(to);
+    const local = this.#directory.local(toKey);
+    const target = local ? { nick: local.nick!, owner: local.owner! } : this.#directory.remote(toKey);
     if (!target) return this.#error(session, 'TC_ERR_NO_SUCH_USER', ref, to);
     const clean = sanitizeText(text);
     if (clean.trim() === '') return this.#error(session, 'TC_ERR_EMPTY_TEXT', ref);
     const from = session.nick!;
-    const toNick = target.nick!;
-    const toKey = target.key!;
-    const toOwner = target.owner!;
+    const toNick = target.nick;
+    const toOwner = target.owner;
     const ts = this.#fx.now();
-    const id = this.#fx.persist(
-      { kind: 'pm', from, to: toNick, fromOwner: session.owner!, toOwner, text: clean, action, ts },
+    const accepted = this.#fx.persist(
+      { kind: 'pm', from, to: toNick, fromOwner: session.owner!, toOwner, ...(cid !== undefined ? { cid } : {}), text: clean, action, ts },
       {
         deliver: (id) => {
           const frame: ServerFrame = { type: 'pm', id, ts, from, to: toNick, text: clean, ...(action ? { action } : {}) };
           // The recipient may have reconnected meanwhile: deliver to the same person holding the nick now.
-          const recipient = this.#online.get(toKey);
+          const recipient = this.#directory.local(toKey);
           if (recipient && recipient !== session && recipient.owner === toOwner) this.#fx.send(recipient, frame);
           this.#fx.send(session, frame);
           this.#fx.events.privateMessage();
         },
-        committed: (result) => this.#acknowledge(session, result, ts, ref),
+        committed: (result) => this.#acknowledge(session, result, ts, ref, cid),
       },
     );
-    if (id === null) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
+    if (!accepted) this.#error(session, 'TC_ERR_STORE_BUSY', ref);
   }
 
   /** Tells the sender its message is stored (`ack`), or that it never will be. */
-  #acknowledge(session: S, result: PersistResult, ts: number, ref: string | undefined): void {
+  #acknowledge(session: S, result: PersistResult, ts: number, ref: string | undefined, cid: string | undefined): void {
     if (!result.ok) return this.#sendError(session, result.error, ref);
-    if (ref) this.#fx.send(session, { type: 'ack', ref, id: result.id, ts });
+    // A repeated client id is answered like the first time: the stored message's id.
+    if (ref || cid !== undefined) this.#fx.send(session, { type: 'ack', ref: ref ?? '', id: result.id, ts, ...(cid !== undefined ? { cid } : {}) });
   }
 
   #nick(session: S, wanted: string, ref: string | undefined): void {
@@ -677,22 +754,49 @@ export class ChatCore<S extends Session> {
     const old = session.nick!;
     const oldKey = session.key!;
     const key = nickKey(nick);
+    const owner = session.owner!;
     if (nick === old) return this.#fx.send(session, { type: 'nick', old, new: nick, ts: this.#fx.now(), ...(ref ? { ref } : {}) });
-    const holder = this.#online.get(key);
-    if (holder && holder !== session) return this.#error(session, 'TC_ERR_NICK_IN_USE', ref, nick);
-    // A registered nick is taken only by its own account (logged in under another nick).
-    if (key !== oldKey && this.accountState(nick) !== 'open' && key !== session.owner) {
-      return this.#sendError(session, this.#authRequired(nick), ref);
-    }
-    this.#online.delete(oldKey);
-    this.#online.set(key, session);
+    const inUse = () => {
+      const holder = this.#directory.local(key);
+      return (holder && holder !== session) || (key !== oldKey && this.#directory.remote(key) !== undefined);
+    };
+    if (inUse()) return this.#error(session, 'TC_ERR_NICK_IN_USE', ref, nick);
+    this.#await(session, this.#fx.accountHash(key), ref, (hash) => {
+      if (session.key !== oldKey || session.owner !== owner) return;
+      // A registered nick is taken only by its own account (logged in under another nick); with
+      // accounts required, an unregistered one not at all (it would be a nick without an account).
+      const state = this.#accountState(hash);
+      if (key !== oldKey && state !== 'open' && key !== owner) return this.#sendError(session, this.#authRequired(nick, state), ref);
+      if (inUse()) return this.#error(session, 'TC_ERR_NICK_IN_USE', ref, nick);
+      const claim = key === oldKey ? Promise.resolve({ ok: true as const }) : this.#fx.claimNick(key, nick, owner);
+      this.#await(session, claim, ref, (claimed) => {
+        if (session.key !== oldKey || session.owner !== owner) return;
+        if (!claimed.ok || inUse()) return this.#error(session, 'TC_ERR_NICK_IN_USE', ref, nick);
+        this.#renamed(session, old, oldKey, nick, key, ref);
+      });
+    });
+  }
+
+  #renamed(session: S, old: string, oldKey: string, nick: string, key: string, ref: string | undefined): void {
+    const instance = this.#fx.instance;
+    this.#directory.removeLocal(oldKey, session);
     session.nick = nick;
     session.key = key;
-    this.#fx.persistState({ op: 'user', nick, ts: this.#fx.now() });
+    this.#directory.addLocal(session);
     const ts = this.#fx.now();
+    this.#fx.persistState({ op: 'user', nick, ts });
+    if (this.#fx.clustered) {
+      if (key !== oldKey) this.#fx.persistState({ op: 'nick-release', key: oldKey, instance });
+      for (const room of this.#roomsOf(session)) {
+        if (key !== oldKey) this.#fx.persistState({ op: 'presence-leave', room: room.name, key: oldKey });
+        this.#fx.persistState({ op: 'presence-join', room: room.name, key, nick, instance });
+      }
+    }
     this.#fx.log(`nick: ${old} -> ${nick}`);
     this.#fx.send(session, { type: 'nick', old, new: nick, ts, ...(ref ? { ref } : {}) });
-    for (const room of this.#roomsOf(session)) this.#announce(room, { type: 'nick', room: room.name, old, new: nick, ts });
+    const rooms = [...this.#roomsOf(session)];
+    for (const room of rooms) this.#announce(room, { type: 'nick', room: room.name, old, new: nick, ts });
+    if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'nick', oldKey, old, new: nick, rooms: rooms.map((r) => r.name), ts, instance });
   }
 
   #topic(session: S, raw: string, topic: string | undefined, ref: string | undefined): void {
@@ -717,6 +821,7 @@ export class ChatCore<S extends Session> {
       if (!ok) return this.#error(session, 'TC_ERR_STORE_FAILED', ref, 'the topic could not be saved');
       this.#fx.broadcast(room.members, { type: 'topic', room: room.name, topic: value, by, ts, ...(ref ? { ref } : {}) });
     });
+    if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'topic', room: room.name, topic: value, by, ts });
   }
 
   #history(session: S, raw: string, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined): void {
@@ -749,19 +854,26 @@ export class ChatCore<S extends Session> {
 
   /** One page of the rooms people are in, by name. Restricted rooms show no topic to outsiders. */
   #roomList(session: S, after: string | undefined): { rooms: RoomSummary[]; more: boolean } {
-    const names: string[] = [];
-    for (const [name, room] of this.#rooms) if (room.members.size > 0 && (after === undefined || name > after)) names.push(name);
-    names.sort();
-    const page = names.slice(0, ROOMS_PAGE_MAX).map((name) => {
-      const r = this.#rooms.get(name)!;
-      return { name, members: r.members.size, topic: r.restricted && !r.members.has(session) ? null : r.topic };
+    const names = new Set<string>();
+    for (const [name, room] of this.#rooms) if (room.members.size > 0 && (after === undefined || name > after)) names.add(name);
+    for (const name of this.#directory.remoteRoomNames()) if (after === undefined || name > after) names.add(name);
+    const sorted = [...names].sort();
+    const page = sorted.slice(0, ROOMS_PAGE_MAX).map((name) => {
+      const r = this.#rooms.get(name);
+      const members = (r?.members.size ?? 0) + this.#directory.remoteMembers(name).size;
+      // A room only in use on other nodes: its topic is shown once someone here reads it in.
+      return { name, members, topic: !r || (r.restricted && !r.members.has(session)) ? null : r.topic };
     });
-    return { rooms: page, more: names.length > ROOMS_PAGE_MAX };
+    return { rooms: page, more: sorted.length > ROOMS_PAGE_MAX };
   }
 
-  /** Sends a room notice in order with the messages queued before it, to the members at that time. */
-  #announce(room: Room<S>, frame: ServerFrame, except?: S): void {
-    this.#fx.inOrder(() => this.#fx.broadcast(except ? without(room.members, except) : room.members, frame));
+  /**
+   * Sends a room notice in order with the messages queued before it, to the members at that time;
+   * `event` tells the other nodes of a cluster the same thing at the same place in the order.
+   */
+  #announce(room: Room<S>, frame: ServerFrame, except?: S, event?: ClusterEvent): void {
+    const members = except ? [...without(room.members, except)] : [...room.members];
+    this.#fx.inOrder(() => this.#fx.broadcast(members, frame), this.#fx.clustered ? event : undefined);
   }
 
   /** Runs `then` with an existing room, read back from the store when it is not in memory. */
@@ -775,6 +887,119 @@ export class ChatCore<S extends Session> {
       if (loaded) then(loaded);
       else this.#error(session, 'TC_ERR_NO_SUCH_ROOM', ref, name);
     });
+  }
+
+  // ---------- the other nodes of a cluster ----------
+
+  /** A message committed on another node, in the cluster order (metrics count it where it was sent). */
+  deliverRemote(stored: StoredMessage): void {
+    if (stored.kind === 'room') {
+      const room = this.#rooms.get(stored.message.room);
+      if (room) this.#deliverRoomMessage(room, stored.message);
+      return;
+    }
+    const recipient = this.#directory.local(nickKey(stored.message.to));
+    if (recipient && recipient.owner === stored.toOwner) this.#fx.send(recipient, { type: 'pm', ...stored.message });
+  }
+
+  /** What another node did, in the cluster order: the directory and rooms here follow, local members are told. */
+  applyRemote(event: ClusterEvent): void {
+    switch (event.kind) {
+      case 'online': {
+        const here = this.#directory.local(event.key);
+        // The same owner logged in on another node (a reconnect after a lost node, say): that one is it now.
+        if (here && here.owner === event.owner) this.#fx.close(here, { type: 'bye', code: 'TC_ERR_NICK_IN_USE', reason: 'logged in from another connection' });
+        this.#directory.forgetRemoteKey(event.key);
+        this.#directory.addRemote({ key: event.key, nick: event.nick, owner: event.owner, instance: event.instance });
+        return;
+      }
+      case 'offline':
+        this.#directory.removeRemote(event.key, event.instance);
+        return;
+      case 'presence': {
+        if (event.event === 'join') this.#directory.remoteJoin(event.room, event.key, { nick: event.nick, instance: event.instance });
+        else this.#directory.remoteLeave(event.room, event.key);
+        const room = this.#rooms.get(event.room);
+        if (!room) return;
+        if (event.event !== 'join' && room.members.size === 0) room.emptySince = this.#fx.now();
+        this.#fx.broadcast(room.members, { type: 'presence', room: event.room, nick: event.nick, event: event.event, ts: event.ts, ...(event.reason ? { reason: event.reason } : {}) });
+        return;
+      }
+      case 'nick': {
+        const key = nickKey(event.new);
+        const user = this.#directory.remote(event.oldKey);
+        if (user && user.instance === event.instance) {
+          this.#directory.removeRemote(event.oldKey, event.instance);
+          this.#directory.addRemote({ ...user, key, nick: event.new });
+        }
+        for (const name of event.rooms) {
+          this.#directory.remoteLeave(name, event.oldKey);
+          this.#directory.remoteJoin(name, key, { nick: event.new, instance: event.instance });
+          const room = this.#rooms.get(name);
+          if (room) this.#fx.broadcast(room.members, { type: 'nick', room: name, old: event.old, new: event.new, ts: event.ts });
+        }
+        return;
+      }
+      case 'topic': {
+        const room = this.#rooms.get(event.room);
+        if (!room) return;
+        room.topic = event.topic;
+        room.topicBy = event.by;
+        this.#fx.broadcast(room.members, { type: 'topic', room: event.room, topic: event.topic, by: event.by, ts: event.ts });
+        return;
+      }
+      case 'mode': {
+        const room = this.#rooms.get(event.room);
+        if (!room) return;
+        room.keyHash = event.keyHash;
+        room.inviteOnly = event.inviteOnly;
+        if (!room.inviteOnly) room.invited.clear();
+        this.#fx.broadcast(room.members, this.#modeFrame(room, event.by, undefined));
+        return;
+      }
+      case 'invite': {
+        this.#rooms.get(event.room)?.invited.add(event.owner);
+        const invitee = this.#directory.local(nickKey(event.nick));
+        if (invitee && invitee.owner === event.owner) this.#fx.send(invitee, { type: 'invite', room: event.room, nick: event.nick, by: event.by, ts: event.ts });
+        return;
+      }
+      case 'room':
+        this.#known.add(event.room);
+        return;
+    }
+  }
+
+  /** A node is gone (its heartbeat stopped): its users leave every room, as a disconnect. */
+  nodeLost(instance: string): number {
+    const { users, rooms } = this.#directory.dropInstance(instance);
+    const ts = this.#fx.now();
+    for (const [name, nicks] of rooms) {
+      const room = this.#rooms.get(name);
+      if (!room) continue;
+      if (room.members.size === 0) room.emptySince = ts;
+      for (const nick of nicks) this.#fx.broadcast(room.members, { type: 'presence', room: name, nick, event: 'disconnect', ts, reason: 'server lost' });
+    }
+    if (users.length > 0) this.#fx.log(`node lost: ${instance} (${users.length} users shown as gone)`);
+    return users.length;
+  }
+
+  /** Instances this node believes have users online. */
+  knownInstances(): Set<string> {
+    return this.#directory.instances();
+  }
+
+  /** Replaces the view of the other nodes with what the store holds (at start, or after missed events). */
+  resync(users: RemoteUser[], presence: { room: string; key: string; nick: string; instance: string }[]): void {
+    this.#directory.replaceRemote(users, presence, this.#fx.instance);
+  }
+
+  #roomNicks(room: Room<S>, limit: number, after?: string): string[] {
+    const remote = this.#directory.remoteMembers(room.name);
+    return room.nicks(limit, after, remote.size > 0 ? [...remote.values()].map((m) => m.nick) : undefined);
+  }
+
+  #memberCount(room: Room<S>): number {
+    return room.members.size + this.#directory.remoteMembers(room.name).size;
   }
 
   // ---------- accounts and room modes ----------
@@ -795,7 +1020,6 @@ export class ChatCore<S extends Session> {
     this.#await(session, this.#fx.hashSecret(password), ref, (hash) => {
       if (session.key !== key || session.owner !== owner) return;
       const nick = session.nick!;
-      this.#accounts.set(key, hash);
       const writes: StateWrite[] = [{ op: 'account', nick, hash, ts: this.#fx.now() }];
       if (owner !== key) {
         writes.push({ op: 'owner-rename', from: owner, to: key });
@@ -814,12 +1038,6 @@ export class ChatCore<S extends Session> {
 
   /** In memory, what `from` owned passes to `to` (the store does the same with `owner-rename`). */
   #moveOwner(from: string, to: string): void {
-    const moved = this.#memberships.get(from);
-    if (moved) {
-      this.#memberships.delete(from);
-      const target = this.#membershipsOf(to);
-      for (const r of moved) target.add(r);
-    }
     for (const room of this.#rooms.values()) {
       if (room.creator === from) room.creator = to;
       if (room.invited.delete(from)) room.invited.add(to);
@@ -863,6 +1081,8 @@ export class ChatCore<S extends Session> {
         this.#fx.broadcast(without(room.members, session), this.#modeFrame(room, session.nick!, undefined));
         if (room.members.has(session)) this.#fx.send(session, this.#modeFrame(room, session.nick!, ref));
       });
+      const by = session.nick!;
+      if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'mode', room: room.name, keyHash: room.keyHash, inviteOnly: room.inviteOnly, by, ts: this.#fx.now() });
     };
     if (typeof frame.key === 'string') this.#await(session, this.#fx.hashSecret(frame.key), ref, apply);
     else apply(frame.key === null ? null : undefined);
@@ -878,20 +1098,27 @@ export class ChatCore<S extends Session> {
     const nick = rawNick.trim();
     if (!isValidNick(nick)) return this.#error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(nick));
     const key = nickKey(nick);
-    const invitee = this.#online.get(key);
-    const owner = invitee?.owner ?? (this.#accounts.has(key) ? key : null);
-    if (owner === null) return this.#error(session, 'TC_ERR_NO_SUCH_USER', ref, `${nick} (invite someone who is online or has an account)`);
-    const ts = this.#fx.now();
-    const notice: ServerFrame = { type: 'invite', room: room.name, nick, by: session.nick!, ts };
-    const confirm = (ok: boolean) => {
-      if (!ok) return this.#error(session, 'TC_ERR_STORE_FAILED', ref, 'the invitation could not be saved');
-      if (invitee && invitee !== session && invitee.owner === owner) this.#fx.send(invitee, notice);
-      this.#fx.send(session, { ...notice, ...(ref ? { ref } : {}) });
-    };
-    this.#fx.log(`invite: ${nick} -> ${room.name} by ${session.nick}`);
-    if (room.invited.has(owner)) return confirm(true);
-    room.invited.add(owner);
-    this.#fx.persistState({ op: 'invite', room: room.name, nick: owner, by: session.nick!, ts }, confirm);
+    const inviter = session.owner;
+    this.#await(session, this.#fx.accountHash(key), ref, (hash) => {
+      if (session.owner !== inviter) return;
+      const invitee = this.#directory.local(key);
+      const elsewhere = this.#directory.remote(key);
+      const owner = invitee?.owner ?? elsewhere?.owner ?? (hash !== null ? key : null);
+      if (owner === null) return this.#error(session, 'TC_ERR_NO_SUCH_USER', ref, `${nick} (invite someone who is online or has an account)`);
+      const ts = this.#fx.now();
+      const by = session.nick!;
+      const notice: ServerFrame = { type: 'invite', room: room.name, nick, by, ts };
+      const confirm = (ok: boolean) => {
+        if (!ok) return this.#error(session, 'TC_ERR_STORE_FAILED', ref, 'the invitation could not be saved');
+        if (invitee && invitee !== session && invitee.owner === owner) this.#fx.send(invitee, notice);
+        this.#fx.send(session, { ...notice, ...(ref ? { ref } : {}) });
+      };
+      this.#fx.log(`invite: ${nick} -> ${room.name} by ${by}`);
+      if (room.invited.has(owner)) return confirm(true);
+      room.invited.add(owner);
+      this.#fx.persistState({ op: 'invite', room: room.name, nick: owner, by, ts }, confirm);
+      if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'invite', room: room.name, owner, nick, by, ts });
+    });
   }
 
   #joinedRoom(session: S, raw: string, ref: string | undefined): Room<S> | undefined {
@@ -907,11 +1134,6 @@ export class ChatCore<S extends Session> {
     return session.rooms as Set<Room<S>>;
   }
 
-  #membershipsOf(owner: string): Set<string> {
-    let set = this.#memberships.get(owner);
-    if (!set) this.#memberships.set(owner, (set = new Set()));
-    return set;
-  }
 
   #error(session: S, code: ErrorCode, ref: string | undefined, detail?: string): void {
     this.#sendError(session, codedError(code, detail), ref);

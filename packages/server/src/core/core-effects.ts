@@ -4,14 +4,18 @@
  */
 import type { ByeFrame, CodedError, PrivateMessage, RoomMessage, ServerFrame } from '@teamchat/protocol';
 import type { ChatEvents } from '../metrics/chat-events.js';
-import type { HistoryQuery, LoadedRoom, NewMessage, StateWrite } from '../store/message-store.js';
+import type { ClusterEvent, HistoryQuery, LoadedRoom, NewMessage, RoomAccess, StateWrite } from './records.js';
 import type { NewIdentity } from './identity.js';
 import type { Session } from './session.js';
 
 /** What a secret guards: wrong guesses are counted per subject, across every connection. */
 export type SecretSubject = { kind: 'account'; name: string } | { kind: 'room-key'; name: string };
 
-export type PersistResult = { ok: true; id: number } | { ok: false; error: CodedError };
+/** `repeated`: the owner had sent this client id (`cid`) before; `id` is the stored message's. */
+export type PersistResult = { ok: true; id: number; repeated?: boolean } | { ok: false; error: CodedError };
+
+/** How a nick claim went: taken by someone on another node, or ours. */
+export type NickClaim = { ok: true } | { ok: false };
 
 export interface PersistCallbacks {
   /**
@@ -28,13 +32,13 @@ export interface CoreEffects<S extends Session> {
   send(session: S, frame: ServerFrame): void;
   /** Queues one frame to many sessions; the runtime serializes it once per dialect. */
   broadcast(sessions: Iterable<S>, frame: ServerFrame): void;
+  /** Queues a message for storage; false (calling nothing) when the bounded write queue is full. */
+  persist(message: NewMessage, callbacks: PersistCallbacks): boolean;
   /**
-   * Queues a message for storage and returns the id it was given, or null (calling nothing) when
-   * the bounded write queue is full.
+   * Runs `deliver` after everything queued before it is delivered; keeps notices in order with
+   * messages. In a cluster, `event` reaches the other nodes at the same place in the order.
    */
-  persist(message: NewMessage, callbacks: PersistCallbacks): number | null;
-  /** Runs `deliver` after everything queued before it is delivered; keeps notices in order with messages. */
-  inOrder(deliver: () => void): void;
+  inOrder(deliver: () => void, event?: ClusterEvent): void;
   /**
    * Queues a durable state change (room, membership, topic), written with the next batch.
    * `stored` is told once it is committed (or that it never will be): confirm changes only then.
@@ -42,6 +46,24 @@ export interface CoreEffects<S extends Session> {
   persistState(write: StateWrite, stored?: (ok: boolean) => void): void;
   /** A room that is not in memory, read back with its invites and latest `recent` messages. */
   loadRoom(name: string, recent: number): Promise<LoadedRoom | null>;
+  /** The password hash of a registered nick (by key), read from the store now; null: not registered. */
+  accountHash(key: string): Promise<string | null>;
+  /** Registers a nick not registered yet; false when someone registered it first (on any node). */
+  createAccount(nick: string, hash: string): Promise<boolean>;
+  /** A room's modes and the owner's invitation and membership, read from the store now; null: no such room. */
+  roomAccess(room: string, owner: string): Promise<RoomAccess | null>;
+  /** The rooms `owner` is a member of (persisted), at most `limit`. */
+  membershipsOf(owner: string, limit: number): Promise<string[]>;
+  /**
+   * Cluster: takes the nick for this node (unique across the cluster), unless a live session of
+   * someone else holds it on another node. A single node answers ok at once (the core checks its
+   * own sessions first).
+   */
+  claimNick(key: string, nick: string, owner: string): Promise<NickClaim>;
+  /** This node process (cluster instance id); in a single node, a constant. */
+  readonly instance: string;
+  /** True when other nodes share the store: rooms, accounts and modes may change elsewhere. */
+  readonly clustered: boolean;
   /** Checks a resume token; resolves with its identity id, or null when it is not valid. */
   checkIdentity(token: string): Promise<string | null>;
   /** Makes a new resume identity (random id and secret). */

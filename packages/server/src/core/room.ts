@@ -38,9 +38,13 @@ export class Room<S extends Session = Session> {
     return this.keyHash !== null || this.inviteOnly;
   }
 
-  /** Nicks of the members, sorted case-insensitively: after `after` (a page cursor), at most `limit`. */
-  nicks(limit = Infinity, after?: string): string[] {
+  /**
+   * Nicks of the members, sorted case-insensitively: after `after` (a page cursor), at most
+   * `limit`. `others`: members on other nodes of a cluster.
+   */
+  nicks(limit = Infinity, after?: string, others?: Iterable<string>): string[] {
     let all = [...this.members].map((s) => s.nick!);
+    if (others) for (const nick of others) all.push(nick);
     if (after !== undefined) all = all.filter((n) => BY_NICK.compare(n, after) > 0);
     all.sort(BY_NICK.compare);
     return all.length > limit ? all.slice(0, limit) : all;

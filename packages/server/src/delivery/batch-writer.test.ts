@@ -1,11 +1,11 @@
-import type { PrivateMessage, RoomMessage } from '@teamchat/protocol';
 import { describe, expect, it } from 'vitest';
 import type { PersistResult } from '../core/core-effects.js';
-import { BatchWriter } from './batch-writer.js';
-import type { MessageStore, NewMessage, StateWrite, StoreSnapshot, WriteBatch } from './message-store.js';
+import type { NewMessage, StateWrite, WriteBatch } from '../core/records.js';
+import type { BatchResult } from '../store/message-store.js';
+import { BatchWriter, type BatchStore } from './batch-writer.js';
 
 /** A store in memory whose writes take a while, and can be made to fail like a lost database. */
-class SlowStore implements MessageStore {
+class SlowStore implements BatchStore {
   batches: WriteBatch[] = [];
   down = false;
   badInput = false;
@@ -13,20 +13,11 @@ class SlowStore implements MessageStore {
   maxConcurrentWrites = 0;
   #next = 1;
   constructor(readonly delayMs = 5) {}
-  async loadSnapshot(): Promise<StoreSnapshot> {
-    return { rooms: [], memberships: [], recent: [] };
-  }
-  async loadRoom(): Promise<null> {
-    return null;
-  }
-  async identitySecret(): Promise<null> {
-    return null;
-  }
   async reserveIds(count: number): Promise<number[]> {
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     return Array.from({ length: count }, () => this.#next++);
   }
-  async writeBatch(batch: WriteBatch): Promise<number[]> {
+  async writeBatch(batch: WriteBatch): Promise<BatchResult> {
     this.writing++;
     this.maxConcurrentWrites = Math.max(this.maxConcurrentWrites, this.writing);
     try {
@@ -34,18 +25,11 @@ class SlowStore implements MessageStore {
       if (this.down) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
       if (this.badInput) throw Object.assign(new Error('TC_STORE_BAD_INPUT: NUL'), { code: 'TC_STORE_BAD_INPUT' });
       this.batches.push(structuredClone(batch));
-      return batch.messages.map((m) => m.id!);
+      return { ids: batch.messages.map((m) => m.id!), repeated: [], batch: null };
     } finally {
       this.writing--;
     }
   }
-  async roomHistory(): Promise<RoomMessage[]> {
-    return [];
-  }
-  async privateHistory(): Promise<PrivateMessage[]> {
-    return [];
-  }
-  async ping(): Promise<void> {}
   stored(): NewMessage[] {
     return this.batches.flatMap((b) => b.messages);
   }
@@ -72,8 +56,14 @@ describe('BatchWriter', () => {
     const writer = new BatchWriter(store, { maxBatch: 10, idBlock: 100 });
     await writer.start();
     const { log, callbacks } = recorder();
-    const ids: number[] = [];
-    for (let i = 0; i < 35; i++) ids.push(writer.appendMessage(msg(`m${i}`), callbacks(`m${i}`))!);
+    const accepted: NewMessage[] = [];
+    for (let i = 0; i < 35; i++) {
+      const m = msg(`m${i}`);
+      expect(writer.appendMessage(m, callbacks(`m${i}`))).toBe(true);
+      accepted.push(m);
+    }
+    // Ids are given when accepted (from the reserved pool), in acceptance order.
+    const ids = accepted.map((m) => m.id!);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(log).toEqual([]);
     await writer.drain();
@@ -110,10 +100,10 @@ describe('BatchWriter', () => {
     const writer = new BatchWriter(new SlowStore(), { maxPending: 3 });
     await writer.start();
     const { callbacks } = recorder();
-    const ids = ['a', 'b', 'c', 'd'].map((t) => writer.appendMessage(msg(t), callbacks(t)));
-    expect(ids.map((id) => id !== null)).toEqual([true, true, true, false]);
+    const accepted = ['a', 'b', 'c', 'd'].map((t) => writer.appendMessage(msg(t), callbacks(t)));
+    expect(accepted).toEqual([true, true, true, false]);
     await writer.drain();
-    expect(writer.appendMessage(msg('e'), callbacks('e'))).not.toBeNull();
+    expect(writer.appendMessage(msg('e'), callbacks('e'))).toBe(true);
   });
 
   it('writes state changes in order with the batch, and bounds them', async () => {
@@ -196,5 +186,66 @@ describe('BatchWriter', () => {
     writer.appendMessage(msg('fine'), callbacks('fine'));
     await writer.drain();
     expect(log).toContain('deliver fine #2');
+  });
+
+  it('in cluster order, takes ids from the commit and hands every batch to the sink with what other nodes need', async () => {
+    let next = 100;
+    let batch = 0;
+    const writes: WriteBatch[] = [];
+    const store: BatchStore = {
+      reserveIds: async () => {
+        throw new Error('a cluster writer reserves no ids');
+      },
+      writeBatch: async (b, options) => {
+        expect(options).toEqual({ ordered: true });
+        writes.push(b);
+        return { ids: b.messages.map(() => next++), repeated: [], batch: ++batch };
+      },
+    };
+    const committed: { number: number | null; entries: unknown[] }[] = [];
+    const writer = new BatchWriter(store, {
+      ordered: true,
+      sink: {
+        committed: (c) => {
+          committed.push({ number: c.number, entries: c.entries });
+          c.runLocal();
+        },
+      },
+    });
+    await writer.start();
+    const { log, callbacks } = recorder();
+    const m = msg('a');
+    expect(writer.appendMessage(m, callbacks('a'))).toBe(true);
+    expect(m.id).toBeUndefined();
+    writer.appendEvent(() => log.push('event'), { kind: 'room', room: 'r' });
+    await writer.drain();
+    expect(log).toEqual(['deliver a #100', 'commit a', 'event']);
+    expect(committed).toEqual([
+      {
+        number: 1,
+        entries: [{ message: { kind: 'room', message: { id: 100, ts: 1, room: 'r', nick: 'n', text: 'a' } } }, { event: { kind: 'room', room: 'r' } }],
+      },
+    ]);
+    // An event alone still takes its place in the cluster order (a batch of its own).
+    writer.appendEvent(() => log.push('alone'), { kind: 'room', room: 'q' });
+    await writer.drain();
+    expect(committed.at(-1)).toMatchObject({ number: 2, entries: [{ event: { kind: 'room', room: 'q' } }] });
+    expect(log.at(-1)).toBe('alone');
+  });
+
+  it('acknowledges a repeated client id with the stored id and delivers it no second time', async () => {
+    const store: BatchStore = {
+      reserveIds: async (count) => Array.from({ length: count }, (_, i) => i + 1),
+      writeBatch: async (b) => ({ ids: b.messages.map((m, i) => (i === 1 ? 1 : m.id!)), repeated: b.messages.length > 1 ? [1] : [], batch: null }),
+    };
+    const writer = new BatchWriter(store);
+    await writer.start();
+    const { log, results, callbacks } = recorder();
+    const once = (): NewMessage => ({ kind: 'room', room: 'r', nick: 'n', text: 'once', action: false, ts: 1, cid: 'c1', owner: 'ann' });
+    writer.appendMessage(once(), callbacks('first'));
+    writer.appendMessage(once(), callbacks('again'));
+    await writer.drain();
+    expect(log.filter((l) => l.startsWith('deliver'))).toEqual(['deliver first #1']);
+    expect(results.get('again')).toEqual({ ok: true, id: 1, repeated: true });
   });
 });

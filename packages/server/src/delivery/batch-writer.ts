@@ -1,5 +1,5 @@
 /**
- * Group commit: messages and state changes queue here and are written in one transaction per
+ * Step 1 of the delivery pipeline (see README.md): group commit. Messages and state changes queue here and are written in one transaction per
  * batch, so durability costs a few milliseconds of latency, not a database round trip per message.
  * While one batch is being written, the next one accumulates. The queue is bounded: when it is full
  * `appendMessage` refuses, and the caller tells the sender (nothing is silently dropped).
@@ -13,6 +13,14 @@
  * is a stored message. Callbacks run in queue order, which keeps delivery in id order and lets room
  * notices (`appendEvent`) stay in order with the messages around them.
  *
+ * In a cluster (`ordered`), ids cannot be handed out ahead: the database gives them inside the
+ * commit, under the cluster-wide stream lock (migrations/005), so id order is commit order on
+ * every node. Then nothing is delivered before it is stored (there is no order to deliver in
+ * without the database): while it is unreachable, messages wait in the bounded queue.
+ *
+ * A committed batch goes to the `CommitSink` (the ordered stream), which runs its callbacks when
+ * its turn in the cluster order comes, and tells the other nodes what it holds.
+ *
  * @example
  * const writer = new BatchWriter(store, { maxPending: 20_000 });
  * await writer.start();
@@ -20,7 +28,28 @@
  */
 import { codedError } from '@teamchat/protocol';
 import type { PersistCallbacks } from '../core/core-effects.js';
-import type { MessageStore, NewMessage, StateWrite } from './message-store.js';
+import type { ClusterEvent, NewMessage, StateWrite, StoredMessage } from '../core/records.js';
+import type { MessageStore } from '../store/message-store.js';
+
+/** What the writer needs of the store. */
+export type BatchStore = Pick<MessageStore, 'writeBatch' | 'reserveIds'>;
+
+/** One thing other nodes must learn from a committed batch, in queue order. */
+export type StreamEntry = { message: StoredMessage } | { event: ClusterEvent };
+
+export interface CommittedBatch {
+  /** The batch's place in the cluster order; null on a single node (and for a failed batch). */
+  number: number | null;
+  /** Runs the batch's callbacks (deliveries, acknowledgements, notices) in queue order. */
+  runLocal(): void;
+  /** What the other nodes need to deliver the same things in the same order. */
+  entries: StreamEntry[];
+}
+
+/** Where committed batches go, in commit order. */
+export interface CommitSink {
+  committed(batch: CommittedBatch): void;
+}
 
 export interface BatchWriterOptions {
   /** Messages queued (waiting or being written) before new ones are refused. */
@@ -41,16 +70,20 @@ export interface BatchWriterOptions {
   onDegraded?: () => void;
   /** A write succeeded again after an outage. */
   onRecovered?: () => void;
+  /** Cluster order: ids are given by the database inside each commit (see the top of this file). */
+  ordered?: boolean;
+  /** Receives committed batches; by default their callbacks run at once. */
+  sink?: CommitSink;
 }
 
-type MessageItem = { message: NewMessage; callbacks: PersistCallbacks; delivered: boolean };
-type EventItem = { message: null; run: (() => void) | null };
+type MessageItem = { message: NewMessage; callbacks: PersistCallbacks; delivered: boolean; repeated?: boolean };
+type EventItem = { message: null; run: (() => void) | null; event?: ClusterEvent };
 /** Told once the state change queued before it is committed (never early, not even when degraded). */
 type StateAckItem = { message: null; run: null; stored: (ok: boolean) => void };
 type Item = MessageItem | EventItem | StateAckItem;
 
 export class BatchWriter {
-  readonly #store: MessageStore;
+  readonly #store: BatchStore;
   readonly #maxPending: number;
   readonly #maxBatch: number;
   readonly #maxPendingState: number;
@@ -60,6 +93,8 @@ export class BatchWriter {
   readonly #onError: NonNullable<BatchWriterOptions['onError']>;
   readonly #onDegraded: () => void;
   readonly #onRecovered: () => void;
+  readonly #ordered: boolean;
+  readonly #sink: CommitSink;
   #items: Item[] = [];
   #head = 0;
   /** Batches handed to the database and not yet delivered, oldest first. */
@@ -79,7 +114,7 @@ export class BatchWriter {
   #batches = 0;
   #droppedState = 0;
 
-  constructor(store: MessageStore, options: BatchWriterOptions = {}) {
+  constructor(store: BatchStore, options: BatchWriterOptions = {}) {
     this.#store = store;
     this.#maxPending = options.maxPending ?? 20_000;
     this.#maxBatch = options.maxBatch ?? 2_000;
@@ -90,10 +125,13 @@ export class BatchWriter {
     this.#onError = options.onError ?? (() => {});
     this.#onDegraded = options.onDegraded ?? (() => {});
     this.#onRecovered = options.onRecovered ?? (() => {});
+    this.#ordered = options.ordered ?? false;
+    this.#sink = options.sink ?? { committed: (batch) => batch.runLocal() };
   }
 
   /** Reserves the first block of ids; call before accepting messages. */
   async start(): Promise<void> {
+    if (this.#ordered) return;
     await this.#refill();
     if (this.#idsLeft === 0) throw new Error('could not reserve message ids from the database');
   }
@@ -122,11 +160,18 @@ export class BatchWriter {
   }
 
   /**
-   * Queues a message and returns its id, or null (calling nothing) when the queue is full or no
-   * id is left to give (the database has been away for long).
+   * Queues a message; false (calling nothing) when the queue is full or no id is left to give
+   * (the database has been away for long).
    */
-  appendMessage(message: NewMessage, callbacks: PersistCallbacks): number | null {
-    if (this.#pendingMessages >= this.#maxPending || this.#idsLeft === 0) return null;
+  appendMessage(message: NewMessage, callbacks: PersistCallbacks): boolean {
+    if (this.#pendingMessages >= this.#maxPending) return false;
+    if (this.#ordered) {
+      this.#pendingMessages++;
+      this.#items.push({ message, callbacks, delivered: false });
+      this.#schedule();
+      return true;
+    }
+    if (this.#idsLeft === 0) return false;
     const id = this.#ids[this.#idHead++]!;
     if (this.#idHead > 4096 && this.#idHead * 2 > this.#ids.length) {
       this.#ids = this.#ids.slice(this.#idHead);
@@ -139,11 +184,20 @@ export class BatchWriter {
     this.#items.push(item);
     if (this.#degraded) this.#deliver(item);
     this.#schedule();
-    return id;
+    return true;
   }
 
-  /** Runs `run` after everything queued before it is delivered (at once when nothing waits). */
-  appendEvent(run: () => void): void {
+  /**
+   * Runs `run` after everything queued before it is delivered (at once when nothing waits). An
+   * `event` is told to the other nodes of a cluster at the same place in the order.
+   */
+  appendEvent(run: () => void, event?: ClusterEvent): void {
+    if (this.#ordered && event) {
+      // Its place in the cluster order is the next batch's, even when nothing else waits.
+      this.#items.push({ message: null, run, event });
+      this.#schedule();
+      return;
+    }
     if (this.#degraded || (this.#inFlight.length === 0 && this.#head === this.#items.length)) {
       safely(run);
       return;
@@ -224,35 +278,55 @@ export class BatchWriter {
 
     this.#writing = true;
     this.#inFlight.push(batch);
-    const written = messages.length > 0 || state.length > 0 ? this.#write(messages, state) : Promise.resolve(true);
-    void written.then((ok) => {
+    const needsWrite = messages.length > 0 || state.length > 0 || (this.#ordered && batch.some((item) => !item.message && 'event' in item && item.event));
+    const written = needsWrite ? this.#write(messages, state) : Promise.resolve<WriteOutcome>({ ok: true, number: null });
+    void written.then((outcome) => {
       this.#writing = false;
       // Pipeline: the next batch goes to the database before this one is delivered, so storing
       // and delivering overlap. Writes stay sequential; deliveries stay in queue order, since the
       // next write cannot finish before this callback has delivered.
       if (this.#head < this.#items.length || this.#state.length > 0) this.#startBatch();
-      this.#finish(batch, messages.length, ok);
+      this.#finish(batch, messages.length, outcome);
     });
   }
 
-  /** Delivers and acknowledges a written batch, in queue order. */
-  #finish(batch: Item[], messageCount: number, ok: boolean): void {
-    for (const item of batch) {
-      if (item.message) {
-        if (ok && !item.delivered) this.#deliver(item);
-        const id = item.message.id!;
-        safely(() => item.callbacks.committed(ok ? { ok: true, id } : { ok: false, error: codedError('TC_ERR_STORE_FAILED') }));
-      } else if (item.run) {
-        safely(item.run);
-      } else if ('stored' in item) {
-        safely(() => item.stored(ok));
+  /** Hands a written batch to the sink, which delivers and acknowledges it in queue order. */
+  #finish(batch: Item[], messageCount: number, outcome: WriteOutcome): void {
+    const ok = outcome.ok;
+    const entries: StreamEntry[] = [];
+    if (ok && outcome.number !== null) {
+      for (const item of batch) {
+        if (item.message) {
+          if (!item.repeated) entries.push({ message: storedMessage(item.message) });
+        } else if ('event' in item && item.event) {
+          entries.push({ event: item.event });
+        }
       }
     }
+    const runLocal = () => {
+      for (const item of batch) {
+        if (item.message) {
+          if (ok && !item.delivered && !item.repeated) this.#deliver(item);
+          const id = item.message.id!;
+          safely(() => item.callbacks.committed(ok ? { ok: true, id, ...(item.repeated ? { repeated: true } : {}) } : { ok: false, error: codedError('TC_ERR_STORE_FAILED') }));
+        } else if (item.run) {
+          safely(item.run);
+        } else if ('stored' in item) {
+          safely(() => item.stored(ok));
+        }
+      }
+    };
     this.#inFlight.shift();
     this.#pendingMessages -= messageCount;
     if (ok) {
       this.#committedTotal += messageCount;
       this.#batches++;
+    }
+    const number = ok ? outcome.number : null;
+    try {
+      this.#sink.committed({ number, runLocal, entries });
+    } catch (err) {
+      process.emitWarning(`teamchat: commit sink failed: ${(err as Error).stack ?? err}`);
     }
     this.#settleIdle();
   }
@@ -266,40 +340,54 @@ export class BatchWriter {
     safely(() => item.callbacks.deliver(item.message.id!));
   }
 
-  /** Writes one batch, retrying; resolves true when committed, false when it failed for good. */
-  async #write(messages: NewMessage[], state: StateWrite[]): Promise<boolean> {
+  /** Writes one batch, retrying; resolves once committed, or failed for good. */
+  async #write(messages: NewMessage[], state: StateWrite[]): Promise<WriteOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#store.writeBatch({ messages, state });
+        const result = await this.#store.writeBatch({ messages, state }, this.#ordered ? { ordered: true } : {});
+        for (let i = 0; i < messages.length; i++) messages[i]!.id = result.ids[i]!;
+        for (const i of result.repeated) this.#markRepeated(messages[i]!);
         if (this.#failing) {
           this.#failing = false;
           if (this.#degraded) {
             this.#degraded = false;
             safely(this.#onRecovered);
           }
-          if (this.#idsLeft < this.#idBlock / 2) void this.#refill();
+          if (!this.#ordered && this.#idsLeft < this.#idBlock / 2) void this.#refill();
         }
-        return true;
+        return { ok: true, number: result.batch };
       } catch (err) {
         this.#failing = true;
         const error = err as Error;
         const lost = isConnectionError(error);
         if (lost && !this.#degraded) this.#enterDegraded();
+        if (this.#ordered) for (const m of messages) delete m.id;
         // A lost connection is retried until it comes back (the queue bound protects memory);
         // anything else fails the batch after a few attempts (at once for data the store refuses),
         // so it cannot wedge the queue.
         const willRetry = lost || (attempt < this.#maxAttempts && !isBadInput(error));
         this.#onError(error, attempt, willRetry);
-        if (!willRetry) return false;
+        if (!willRetry) return { ok: false, number: null };
         await new Promise((r) => setTimeout(r, this.#retryDelay(attempt)));
       }
     }
   }
 
-  /** Live chat goes on: deliver everything accepted so far, in order, without waiting for storage. */
+  /** The message's owner had already sent its client id: it is not delivered again. */
+  #markRepeated(message: NewMessage): void {
+    for (const list of this.#inFlight) {
+      for (const item of list) if (item.message === message) (item as MessageItem).repeated = true;
+    }
+  }
+
+  /**
+   * Live chat goes on: deliver everything accepted so far, in order, without waiting for storage.
+   * Not in a cluster: there, the order is only known once the database has committed.
+   */
   #enterDegraded(): void {
     this.#degraded = true;
     safely(this.#onDegraded);
+    if (this.#ordered) return;
     for (const list of [...this.#inFlight, this.#items.slice(this.#head)]) {
       for (const item of list) {
         if (item.message) {
@@ -312,6 +400,15 @@ export class BatchWriter {
       }
     }
   }
+}
+
+type WriteOutcome = { ok: boolean; number: number | null };
+
+/** A committed message as the other nodes receive it. */
+function storedMessage(m: NewMessage): StoredMessage {
+  const action = m.action ? { action: true } : {};
+  if (m.kind === 'room') return { kind: 'room', message: { id: m.id!, ts: m.ts, room: m.room, nick: m.nick, text: m.text, ...action } };
+  return { kind: 'pm', message: { id: m.id!, ts: m.ts, from: m.from, to: m.to, text: m.text, ...action }, fromOwner: m.fromOwner ?? '', toOwner: m.toOwner ?? '' };
 }
 
 function safely(fn: () => void): void {

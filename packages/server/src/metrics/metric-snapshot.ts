@@ -73,6 +73,10 @@ export interface MetricSnapshot {
    * by older servers, whose rooms queries never read (see `roomsOmitted`).
    */
   v?: typeof SNAPSHOT_FORMAT;
+  /** Cluster: the node that took this snapshot (each node stores its own; readers sum them). */
+  node?: string;
+  /** Cluster: how many nodes' snapshots this one sums (only present on a sum). */
+  nodes?: number;
   /** How many stored snapshots this one stands for (only present when a query merged several). */
   merged?: number;
   /**

@@ -14,6 +14,7 @@ import { DEFAULT_MAX_ROOMS } from './metrics-counters.js';
 import { SnapshotFolder } from './merge-snapshots.js';
 import { MetricsQueryError, chooseRooms } from './metrics-query.js';
 import type { MetricsStore, TimeRange } from './metrics-store.js';
+import { combineNodes } from './sum-nodes.js';
 
 /** `wide`: a row per snapshot, columns per room. `long`: a row per snapshot and room. */
 export type CsvFormat = 'wide' | 'long';
@@ -49,7 +50,7 @@ export async function* csvChunks(store: MetricsStore, range: TimeRange, options:
   yield long ? LONG_CSV_HEADER : csvHeader(labels);
   const folder = new SnapshotFolder(label);
   // Up to the newest row counted: rows stored meanwhile are not read (the bound holds).
-  for await (const page of store.scan({ from: range.from, to: newest })) {
+  for await (const page of combineNodes(store.scan({ from: range.from, to: newest }))) {
     let chunk = '';
     for (const snapshot of page) {
       folder.add(snapshot);

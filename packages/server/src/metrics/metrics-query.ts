@@ -11,6 +11,7 @@ import type { MetricSnapshot } from './metric-snapshot.js';
 import type { MetricsStore, TimeRange } from './metrics-store.js';
 import { SnapshotFolder, type RoomLabeller } from './merge-snapshots.js';
 import { OTHER_ROOMS, PRIVATE_ROOMS } from './room-labels.js';
+import { combineNodes } from './sum-nodes.js';
 
 export type MetricsQueryErrorCode = 'TC_METRICS_TOO_LARGE';
 
@@ -138,7 +139,7 @@ export async function queryPoints(store: MetricsStore, query: PointsQuery): Prom
   const folder = new SnapshotFolder(label);
   const snapshots: MetricSnapshot[] = [];
   // Up to the newest row counted: rows stored meanwhile are not read (the bound holds).
-  for await (const page of store.scan({ from: query.from, to: newest })) {
+  for await (const page of combineNodes(store.scan({ from: query.from, to: newest }))) {
     for (const snapshot of page) {
       folder.add(snapshot);
       if (folder.size === step) snapshots.push(folder.take());

@@ -17,6 +17,7 @@ import { DEFAULT_QUERY_LIMITS, queryPoints, type QueryLimits } from './metrics-q
 import { DEFAULT_HEAVY_SNAPSHOT_BYTES, MetricsStore, type TimeRange } from './metrics-store.js';
 import { prometheusText } from './prometheus-text.js';
 import { RestrictedRooms } from './restricted-rooms.js';
+import { sumNodes } from './sum-nodes.js';
 
 export interface MetricsServiceOptions {
   database: Database;
@@ -36,6 +37,8 @@ export interface MetricsServiceOptions {
   maxRooms?: number;
   /** What one `/api/metrics` answer or CSV export may read (default DEFAULT_QUERY_LIMITS). */
   queryLimits?: Partial<QueryLimits>;
+  /** Cluster: this node's id, stored with its snapshots (readers sum the nodes). */
+  nodeId?: string;
   /** Clock, for tests. */
   now?: () => number;
   log?: (line: string) => void;
@@ -89,8 +92,12 @@ export class MetricsService implements ChatEvents, EdgeEvents {
   readonly #log: (line: string) => void;
   readonly #counters: MetricsCounters;
   readonly #listeners = new Set<SnapshotListener>();
+  /** Told this node's own snapshots (a cluster publishes them to the other nodes). */
+  readonly #ownListeners = new Set<SnapshotListener>();
   #timer: NodeJS.Timeout | undefined;
   #latest: MetricSnapshot | undefined;
+  /** Cluster: the other nodes' latest snapshots (by node id), summed into what listeners see. */
+  readonly #others = new Map<string, MetricSnapshot>();
   #writes: Promise<void> = Promise.resolve();
   #storeFailing = false;
   #lastPruneAt = -Infinity;
@@ -156,7 +163,7 @@ export class MetricsService implements ChatEvents, EdgeEvents {
    */
   async start(): Promise<void> {
     try {
-      const previous = await this.store.latest();
+      const previous = await this.store.latest(this.options.nodeId);
       if (previous) {
         this.#counters.seed(previous);
         // One stored by an older server may name restricted rooms, and every room ever made.
@@ -184,16 +191,42 @@ export class MetricsService implements ChatEvents, EdgeEvents {
 
   /** Closes the current interval now: returns the snapshot and pushes it to the listeners (not stored). */
   takeSnapshot(): MetricSnapshot {
-    const snapshot = this.#counters.close(this.#now(), this.#stats);
+    const closed = this.#counters.close(this.#now(), this.#stats);
+    const snapshot = this.options.nodeId !== undefined ? { ...closed, node: this.options.nodeId } : closed;
     this.#latest = snapshot;
+    for (const own of this.#ownListeners) own(snapshot);
+    const shown = this.#withOthers(snapshot);
     for (const listener of this.#listeners) {
       try {
-        listener(snapshot);
+        listener(shown);
       } catch (err) {
         this.#log(`error: a metrics listener failed: ${(err as Error).message}`);
       }
     }
     return snapshot;
+  }
+
+  /** Calls `listener` with this node's own snapshots (not summed); returns the unsubscribe function. */
+  onOwnSnapshot(listener: SnapshotListener): () => void {
+    this.#ownListeners.add(listener);
+    return () => this.#ownListeners.delete(listener);
+  }
+
+  /** Cluster: another node's snapshot, as the bus brought it. */
+  otherNode(snapshot: MetricSnapshot): void {
+    if (snapshot.node === undefined || snapshot.node === this.options.nodeId) return;
+    this.#others.set(snapshot.node, snapshot);
+  }
+
+  /** This node's snapshot plus the other nodes' recent ones (a node silent for 3 intervals is left out). */
+  #withOthers(snapshot: MetricSnapshot): MetricSnapshot {
+    if (this.#others.size === 0) return snapshot;
+    const fresh: MetricSnapshot[] = [snapshot];
+    for (const [node, other] of this.#others) {
+      if (snapshot.ts - other.ts > 3 * this.intervalMs) this.#others.delete(node);
+      else fresh.push(other);
+    }
+    return sumNodes(fresh);
   }
 
   /** One timer step: takes a snapshot, then stores it (and prunes when due). Resolves once stored. */
@@ -222,9 +255,9 @@ export class MetricsService implements ChatEvents, EdgeEvents {
     return () => this.#listeners.delete(listener);
   }
 
-  /** The last snapshot taken (or, right after a restart, the last one stored). */
+  /** The last snapshot taken (or, right after a restart, the last one stored); in a cluster, summed with the other nodes'. */
   latest(): MetricSnapshot | undefined {
-    return this.#latest;
+    return this.#latest && this.#withOthers(this.#latest);
   }
 
   /** False while storing snapshots fails. */

@@ -87,11 +87,15 @@ export class MetricsStore {
       .execute();
   }
 
-  /** The newest stored snapshot, if any (read whole: it seeds the counters after a restart). */
-  async latest(): Promise<MetricSnapshot | undefined> {
+  /**
+   * The newest stored snapshot, if any (read whole: it seeds the counters after a restart); in a
+   * cluster, the newest of `node` (each node continues its own totals).
+   */
+  async latest(node?: string): Promise<MetricSnapshot | undefined> {
     const row = await this.#db
       .selectFrom('metric_snapshots')
       .select(['id', 'ts', 'data'])
+      .where(node === undefined ? sql<boolean>`NOT (data ? 'node')` : sql<boolean>`data->>'node' = ${node}`)
       .orderBy('ts', 'desc')
       .orderBy('id', 'desc')
       .limit(1)

@@ -7,8 +7,11 @@ import type { Database } from './database.js';
 import type {
   HistoryQuery,
   LoadedRoom,
+  BatchResult,
   MessageStore,
   NewMessage,
+  RoomAccess,
+  WriteOptions,
   StateWrite,
   StoreSnapshot,
   StoredRoom,
@@ -86,19 +89,66 @@ export class KyselyMessageStore implements MessageStore {
     return { rooms, memberships, recent, accounts: accounts as { nick: string; hash: string }[], invites };
   }
 
-  async writeBatch(batch: WriteBatch): Promise<number[]> {
+  async writeBatch(batch: WriteBatch, options: WriteOptions = {}): Promise<BatchResult> {
     const columns = checkBatch(batch);
     const steps = planStateWrites(batch.state);
-    if (steps.length === 0 || (steps.length === 1 && !columns)) {
+    if (!options.ordered && (steps.length === 0 || (steps.length === 1 && !columns))) {
       // A single statement is its own transaction: skip BEGIN/COMMIT round trips on the hot path.
       if (steps.length === 1) await steps[0]!(this.#db);
-      return columns ? insertMessages(this.#db, columns) : [];
+      const result = columns ? await insertMessages(this.#db, columns, null) : { ids: [], repeated: [] };
+      return { ...result, batch: null };
     }
     return this.#db.transaction().execute(async (trx) => {
-      const ids = columns ? await insertMessages(trx, columns) : [];
+      // Cluster order: lock the stream row first, so ids are taken in commit order (migrations/005).
+      const batchNo = options.ordered
+        ? Number((await sql<{ batch: number }>`UPDATE cluster_stream SET batch = batch + 1 WHERE id = 1 RETURNING batch`.execute(trx)).rows[0]!.batch)
+        : null;
+      const result = columns ? await insertMessages(trx, columns, batchNo) : { ids: [], repeated: [] };
       for (const step of steps) await step(trx);
-      return ids;
+      return { ...result, batch: batchNo };
     });
+  }
+
+  /** The password hash of a registered nick (by key), read now; null when it is not registered. */
+  async accountHash(key: string): Promise<string | null> {
+    checkText(key, 'key');
+    const row = await this.#db.selectFrom('users').select('password_hash').where('nick_key', '=', key).executeTakeFirst();
+    return row?.password_hash ?? null;
+  }
+
+  /** Registers a nick that is not registered yet; false (nothing changed) when it already is. */
+  async createAccount(nick: string, hash: string, at: number): Promise<boolean> {
+    checkText(nick, 'nick');
+    checkText(hash, 'hash');
+    const result = await sql<{ nick_key: string }>`
+      INSERT INTO users (nick_key, nick, created_at, password_hash, registered_at)
+      VALUES (${nickKey(nick)}, ${nick}, ${ts(at)}, ${hash}, ${ts(at)})
+      ON CONFLICT (nick_key) DO UPDATE SET nick = EXCLUDED.nick, password_hash = EXCLUDED.password_hash, registered_at = EXCLUDED.registered_at
+      WHERE users.password_hash IS NULL
+      RETURNING nick_key`.execute(this.#db);
+    return result.rows.length === 1;
+  }
+
+  /** A room's modes, and whether `owner` is invited or a member: what a join decides on. Null: no such room. */
+  async roomAccess(room: string, owner: string): Promise<RoomAccess | null> {
+    checkText(room, 'room');
+    checkText(owner, 'owner');
+    const result = await sql<{ key_hash: string | null; invite_only: boolean; creator: string | null; invited: boolean; member: boolean }>`
+      SELECT r.key_hash, r.invite_only, r.creator,
+        EXISTS (SELECT 1 FROM room_invites i WHERE i.room = r.name AND i.nick_key = ${owner}) AS invited,
+        EXISTS (SELECT 1 FROM memberships m WHERE m.room = r.name AND m.nick_key = ${owner}) AS member
+      FROM rooms r WHERE r.name = ${room}`.execute(this.#db);
+    const row = result.rows[0];
+    if (!row) return null;
+    return { keyHash: row.key_hash, inviteOnly: row.invite_only, creator: row.creator, invited: row.invited, member: row.member };
+  }
+
+  /** The rooms `owner` is a member of (persisted), at most `limit`, by name. */
+  async membershipsOf(owner: string, limit: number): Promise<string[]> {
+    checkText(owner, 'owner');
+    checkLimit(limit, 'limit');
+    const rows = await this.#db.selectFrom('memberships').select('room').where('nick_key', '=', owner).orderBy('room').limit(limit).execute();
+    return rows.map((r) => r.room);
   }
 
   async roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]> {
@@ -210,40 +260,74 @@ interface MessageColumns {
   text: string[];
   action: boolean[];
   ms: number[];
+  cid: (string | null)[];
 }
 
 /**
- * One statement for the whole batch: `unnest` turns six array parameters into rows (no
+ * One statement for the whole batch: `unnest` turns the array parameters into rows (no
  * 65535-parameter limit, one plan for every batch size). Ids come from one identity sequence in
  * the order rows are inserted (`ORDER BY ord`), so sorting them gives the input order.
+ *
+ * A message whose client id (`cid`) its owner already used is not stored again (the unique index
+ * of migrations/005): it is reported in `repeated`, with the stored message's id.
  */
-async function insertMessages(db: Db, c: MessageColumns): Promise<number[]> {
+async function insertMessages(db: Db, c: MessageColumns, batch: number | null): Promise<{ ids: number[]; repeated: number[] }> {
+  const withCids = c.cid.some((cid) => cid !== null);
+  const conflict = withCids ? sql`ON CONFLICT (sender_owner, cid) WHERE cid IS NOT NULL DO NOTHING` : sql``;
+  const n = c.text.length;
+  const batches = new Array<number | null>(n).fill(batch);
+  let stored: { id: number; sender_owner: string | null; cid: string | null }[];
   if (c.id) {
     // Ids reserved from the sequence beforehand (reserveIds): written as given.
-    await sql`
-      INSERT INTO messages (id, room, sender, recipient, sender_owner, recipient_owner, text, action, created_at)
+    const result = await sql<{ id: number; sender_owner: string | null; cid: string | null }>`
+      INSERT INTO messages (id, room, sender, recipient, sender_owner, recipient_owner, text, action, created_at, batch, cid)
       OVERRIDING SYSTEM VALUE
-      SELECT u.id, u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0)
+      SELECT u.id, u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0), u.batch, u.cid
       FROM unnest(
         ${c.id}::bigint[], ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
         ${c.senderOwner}::text[], ${c.recipientOwner}::text[],
-        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[]
-      ) AS u(id, room, sender, recipient, so, ro, text, action, ms)`.execute(db);
-    return c.id;
+        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[], ${batches}::bigint[], ${c.cid}::text[]
+      ) AS u(id, room, sender, recipient, so, ro, text, action, ms, batch, cid)
+      ${conflict}
+      ${withCids ? sql`RETURNING id, sender_owner, cid` : sql``}`.execute(db);
+    if (!withCids) return { ids: c.id, repeated: [] };
+    stored = result.rows;
+  } else {
+    const result = await sql<{ id: number; sender_owner: string | null; cid: string | null }>`
+      INSERT INTO messages (room, sender, recipient, sender_owner, recipient_owner, text, action, created_at, batch, cid)
+      SELECT u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0), u.batch, u.cid
+      FROM unnest(
+        ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
+        ${c.senderOwner}::text[], ${c.recipientOwner}::text[],
+        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[], ${batches}::bigint[], ${c.cid}::text[]
+      ) WITH ORDINALITY AS u(room, sender, recipient, so, ro, text, action, ms, batch, cid, ord)
+      ORDER BY u.ord
+      ${conflict}
+      RETURNING id, sender_owner, cid`.execute(db);
+    stored = result.rows;
   }
-  const result = await sql<{ id: number }>`
-    INSERT INTO messages (room, sender, recipient, sender_owner, recipient_owner, text, action, created_at)
-    SELECT u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0)
-    FROM unnest(
-      ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
-      ${c.senderOwner}::text[], ${c.recipientOwner}::text[],
-      ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[]
-    ) WITH ORDINALITY AS u(room, sender, recipient, so, ro, text, action, ms, ord)
-    ORDER BY u.ord
-    RETURNING id`.execute(db);
-  const ids = result.rows.map((r) => Number(r.id));
-  ids.sort((a, b) => a - b);
-  return ids;
+  stored = stored.map((r) => ({ ...r, id: Number(r.id) })).sort((a, b) => a.id - b.id);
+  const key = (owner: string | null, cid: string | null) => `${owner}\u0000${cid}`;
+  const fresh = new Set(stored.filter((r) => r.cid !== null && r.sender_owner !== null).map((r) => key(r.sender_owner, r.cid)));
+  const ids = new Array<number>(n);
+  const repeated: number[] = [];
+  let next = 0;
+  for (let i = 0; i < n; i++) {
+    const cid = c.cid[i]!;
+    const k = key(c.senderOwner[i]!, cid);
+    if (cid !== null && c.senderOwner[i] !== null && !fresh.delete(k)) repeated.push(i);
+    else ids[i] = c.id ? c.id[i]! : stored[next++]!.id;
+  }
+  if (repeated.length > 0) {
+    const owners = repeated.map((i) => c.senderOwner[i]!);
+    const cids = repeated.map((i) => c.cid[i]!);
+    const originals = await sql<{ id: number; sender_owner: string; cid: string }>`
+      SELECT m.id, m.sender_owner, m.cid FROM messages m
+      JOIN unnest(${owners}::text[], ${cids}::text[]) AS u(so, cid) ON m.sender_owner = u.so AND m.cid = u.cid`.execute(db);
+    const byKey = new Map(originals.rows.map((r) => [key(r.sender_owner, r.cid), Number(r.id)]));
+    for (const i of repeated) ids[i] = byKey.get(key(c.senderOwner[i]!, c.cid[i]!)) ?? 0;
+  }
+  return { ids, repeated };
 }
 
 type Step = (db: Db) => Promise<void>;
@@ -259,7 +343,7 @@ function planStateWrites(writes: StateWrite[]): Step[] {
   for (let i = 0; i < writes.length; ) {
     const op = writes[i]!.op;
     let j = i + 1;
-    if (op !== 'topic' && op !== 'membership-rename' && op !== 'owner-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite' && op !== 'identity') {
+    if (op !== 'topic' && op !== 'presence-join' && op !== 'presence-leave' && op !== 'nick-release' && op !== 'membership-rename' && op !== 'owner-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite' && op !== 'identity') {
       while (j < writes.length && writes[j]!.op === op) j++;
     }
     const run = writes.slice(i, j);
@@ -393,6 +477,20 @@ function planRun(run: StateWrite[]): Step | null {
         await sql`UPDATE messages SET recipient_owner = ${to} WHERE recipient_owner = ${from} AND recipient IS NOT NULL`.execute(db);
       };
     }
+    case 'presence-join':
+      return async (db) => {
+        await sql`
+          INSERT INTO room_presence (room, nick_key, nick, instance) VALUES (${first.room}, ${first.key}, ${first.nick}, ${first.instance})
+          ON CONFLICT (room, nick_key) DO UPDATE SET nick = EXCLUDED.nick, instance = EXCLUDED.instance`.execute(db);
+      };
+    case 'presence-leave':
+      return async (db) => {
+        await sql`DELETE FROM room_presence WHERE room = ${first.room} AND nick_key = ${first.key}`.execute(db);
+      };
+    case 'nick-release':
+      return async (db) => {
+        await sql`DELETE FROM online_nicks WHERE nick_key = ${first.key} AND instance = ${first.instance}`.execute(db);
+      };
     case 'topic': {
       const topic = first.topic === '' ? null : first.topic;
       const by = topic === null ? null : first.by;
@@ -486,6 +584,7 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
     text: new Array(n),
     action: new Array(n),
     ms: new Array(n),
+    cid: new Array(n),
   };
   for (let i = 0; i < n; i++) {
     const m: NewMessage = batch.messages[i]!;
@@ -494,7 +593,7 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
       c.room[i] = checkText(m.room, `${where}.room`);
       c.sender[i] = checkText(m.nick, `${where}.nick`);
       c.recipient[i] = null;
-      c.senderOwner[i] = null;
+      c.senderOwner[i] = m.owner === undefined ? null : checkText(m.owner, `${where}.owner`);
       c.recipientOwner[i] = null;
     } else if (m.kind === 'pm') {
       c.room[i] = null;
@@ -511,6 +610,7 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
     if (c.id) c.id[i] = checkLimit(m.id, `${where}.id`);
     c.text[i] = checkText(m.text, `${where}.text`, true);
     c.action[i] = m.action === true;
+    c.cid[i] = m.cid === undefined ? null : checkText(m.cid, `${where}.cid`);
     c.ms[i] = checkTs(m.ts, `${where}.ts`);
   }
   return c;
@@ -570,6 +670,20 @@ function checkStateWrite(write: StateWrite, i: number): void {
       checkText(write.nick, `${where}.nick`);
       checkText(write.by, `${where}.by`);
       checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'presence-join':
+      checkText(write.nick, `${where}.nick`);
+      checkText(write.instance, `${where}.instance`);
+      checkText(write.room, `${where}.room`);
+      checkText(write.key, `${where}.key`);
+      return;
+    case 'presence-leave':
+      checkText(write.room, `${where}.room`);
+      checkText(write.key, `${where}.key`);
+      return;
+    case 'nick-release':
+      checkText(write.key, `${where}.key`);
+      checkText(write.instance, `${where}.instance`);
       return;
     default:
       throw new StoreError('TC_STORE_BAD_INPUT', `${where}.op ${JSON.stringify((write as { op?: unknown })?.op)} is not a known state write`);

@@ -3,108 +3,25 @@
  * provide it over one Kysely schema and one set of SQL migrations (../../../../migrations).
  */
 import type { PrivateMessage, RoomMessage } from '@teamchat/protocol';
+import type { HistoryQuery, LoadedRoom, RoomAccess, StoreSnapshot, WriteBatch } from '../core/records.js';
 
-/** A room message waiting to be stored (it gets its id from the database). */
-export interface NewRoomMessage {
-  kind: 'room';
-  /** Reserved with `reserveIds`; absent: the database assigns one. All or none in a batch. */
-  id?: number;
-  room: string;
-  nick: string;
-  text: string;
-  action: boolean;
-  /** Server time, epoch milliseconds. */
-  ts: number;
-}
+export type { HistoryQuery, LoadedRoom, NewMessage, RoomAccess, NewPrivateMessage, NewRoomMessage, StateWrite, StoredRoom, StoreSnapshot, WriteBatch } from '../core/records.js';
 
-export interface NewPrivateMessage {
-  kind: 'pm';
-  id?: number;
-  from: string;
-  to: string;
-  /** Owners (see migrations/004) of the sender and the recipient: private history is read by owner. */
-  fromOwner?: string;
-  toOwner?: string;
-  text: string;
-  action: boolean;
-  ts: number;
-}
-
-export type NewMessage = NewRoomMessage | NewPrivateMessage;
-
-/**
- * Durable changes to chat state other than messages, applied in order within a batch.
- * The `nick` of memberships and invites, and a room's `creator`, are owners (migrations/004): an
- * account's nick key, or `~<identity id>`.
- */
-export type StateWrite =
-  /** A new room; `creator` (a nick key) may change its modes. */
-  | { op: 'room'; room: string; ts: number; creator?: string }
-  | { op: 'membership-add'; nick: string; room: string; ts: number }
-  | { op: 'membership-remove'; nick: string; room: string }
-  | { op: 'membership-rename'; from: string; to: string }
-  | { op: 'topic'; room: string; topic: string | null; by: string; ts: number }
-  /** A nick registered (or came back): records it in `users`, keeping its latest display form. `nick` is the display nick. */
-  | { op: 'user'; nick: string; ts: number }
-  /** A nick registered, or its password changed: `hash` is the encoded scrypt hash (never the password). */
-  | { op: 'account'; nick: string; hash: string; ts: number }
-  /** A room's modes: key hash (+k) or null, invite-only (+i). Turning +i off forgets the room's invites. */
-  | { op: 'room-mode'; room: string; keyHash: string | null; inviteOnly: boolean }
-  /** `nick` (an owner) is invited into `room` by `by`. */
-  | { op: 'invite'; room: string; nick: string; by: string; ts: number }
-  /** A resume identity: `secretHash` is the SHA-256 (hex) of the secret part of its token. */
-  | { op: 'identity'; id: string; secretHash: string; ts: number }
+export interface WriteOptions {
   /**
-   * Everything `from` owns (memberships, invites, rooms it created, its private messages) passes to
-   * `to`: an unregistered user registered their nick, so their identity becomes the account.
+   * Cluster order (migrations/005): lock the stream row, number the batch, and let the database
+   * give the messages their ids inside that lock, so ids follow commit order across every node.
    */
-  | { op: 'owner-rename'; from: string; to: string };
-
-/** Everything written in one transaction. */
-export interface WriteBatch {
-  messages: NewMessage[];
-  state: StateWrite[];
+  ordered?: boolean;
 }
 
-export interface StoredRoom {
-  name: string;
-  topic: string | null;
-  topicBy: string | null;
-  createdAt: number;
-  /** Nick key of the creator; null when unknown (rooms created before accounts existed). */
-  creator?: string | null;
-  /** The room key's scrypt hash (+k); null: no key. */
-  keyHash?: string | null;
-  inviteOnly?: boolean;
-}
-
-/** What the runtime loads into memory at start. */
-export interface StoreSnapshot {
-  rooms: StoredRoom[];
-  memberships: { nick: string; room: string }[];
-  /** For each room, its latest `recentPerRoom` messages; oldest first within a room. */
-  recent: RoomMessage[];
-  /** Registered nicks (by key) with their password hashes. */
-  accounts?: { nick: string; hash: string }[];
-  /** Invitations into invite-only rooms (nick keys). */
-  invites?: { room: string; nick: string }[];
-}
-
-/** A room read back into memory when someone joins it (rooms with nobody in them leave memory). */
-export interface LoadedRoom {
-  room: StoredRoom;
-  /** Owners invited into it. */
-  invites: string[];
-  /** Its latest messages, oldest first (at most the `recent` asked for). */
-  recent: RoomMessage[];
-}
-
-export interface HistoryQuery {
-  /** Only ids below this (older page). */
-  before?: number;
-  /** Only ids above this (newer), oldest first. */
-  after?: number;
-  limit: number;
+export interface BatchResult {
+  /** The id of each message of the batch, in order (for a repeated client id: the stored message's). */
+  ids: number[];
+  /** Indexes of messages not stored because their owner already sent their client id (`cid`). */
+  repeated: number[];
+  /** The batch's place in the cluster order (ordered writes); null otherwise. */
+  batch: number | null;
 }
 
 export interface MessageStore {
@@ -114,7 +31,15 @@ export interface MessageStore {
    * in order. Resolves with the message ids, in the order of `batch.messages`; rejects (and stores
    * nothing) when the transaction fails.
    */
-  writeBatch(batch: WriteBatch): Promise<number[]>;
+  writeBatch(batch: WriteBatch, options?: WriteOptions): Promise<BatchResult>;
+  /** The password hash of a registered nick (by key), read now; null when it is not registered. */
+  accountHash(key: string): Promise<string | null>;
+  /** Registers a nick that is not registered yet; false (nothing changed) when it already is. */
+  createAccount(nick: string, hash: string, at: number): Promise<boolean>;
+  /** A room's modes, and whether `owner` is invited or a member; null: no such room. */
+  roomAccess(room: string, owner: string): Promise<RoomAccess | null>;
+  /** The rooms `owner` is a member of (persisted), at most `limit`, by name. */
+  membershipsOf(owner: string, limit: number): Promise<string[]>;
   /**
    * A page of a room's messages, oldest first. With `after`: the first `limit` messages above it
    * (and below `before`, when both are given). Otherwise: the latest `limit` messages below

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres } from '../../../../test/helpers/postgres-cluster.js';
 import { storeBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from './database.js';
+import { ClusterStore } from '../cluster/cluster-store.js';
 import { KyselyMessageStore } from './kysely-message-store.js';
 import type { NewMessage, StateWrite } from './message-store.js';
 import { migrate, MIGRATIONS_DIR } from './migrator.js';
@@ -98,7 +99,7 @@ for (const backend of backends) {
       const texts = ['hello', 'a,b', '{x}', '"quoted"', 'back\\slash', 'NULL', '', 'emoji 🎉 é', 'two\nlines', "it's"];
       const messages = texts.map((text, i) => roomMsg('rt-read', i % 2 ? 'Ann' : 'bob', text, T0 + i, i === 3));
       messages.push(pm('Ann', 'Bob', 'psst {,"\\}', T0 + 100));
-      const ids = await store.writeBatch({ messages, state: [{ op: 'room', room: 'rt-read', ts: T0 }] });
+      const { ids: ids } = await store.writeBatch({ messages, state: [{ op: 'room', room: 'rt-read', ts: T0 }] });
       expect(ids).toHaveLength(messages.length);
 
       const page = await store.roomHistory('rt-read', { limit: 50 });
@@ -122,7 +123,7 @@ for (const backend of backends) {
       const messages = Array.from({ length: n }, (_, i) =>
         i % 7 === 0 ? pm(`u${i % 5}`, `u${(i + 1) % 5}`, `order ${i}`, T0 + i) : roomMsg(`order-${i % 3}`, 'ann', `order ${i}`, T0 + i),
       );
-      const ids = await store.writeBatch({ messages, state: [] });
+      const { ids: ids } = await store.writeBatch({ messages, state: [] });
       expect(ids).toHaveLength(n);
       for (let i = 1; i < n; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
 
@@ -135,7 +136,7 @@ for (const backend of backends) {
       }
       ids.forEach((id, i) => expect(byId.get(id)).toBe(`order ${i}`));
 
-      const more = await store.writeBatch({ messages: [roomMsg('order-0', 'ann', 'later')], state: [] });
+      const { ids: more } = await store.writeBatch({ messages: [roomMsg('order-0', 'ann', 'later')], state: [] });
       expect(more[0]!).toBeGreaterThan(ids[n - 1]!);
     });
 
@@ -145,7 +146,7 @@ for (const backend of backends) {
         messages.push(roomMsg('paging', 'ann', `p${i}`, T0 + i));
         if (i % 3 === 0) messages.push(roomMsg('paging-other', 'bob', `o${i}`, T0 + i));
       }
-      const ids = await store.writeBatch({ messages, state: [] });
+      const { ids: ids } = await store.writeBatch({ messages, state: [] });
       const expected = ids.filter((_, i) => messages[i]!.kind === 'room' && (messages[i] as { room: string }).room === 'paging');
       expect(expected).toHaveLength(120);
 
@@ -180,7 +181,7 @@ for (const backend of backends) {
     });
 
     it("keeps private messages private: a nick sees only its own conversations", async () => {
-      const ids = await store.writeBatch({
+      const { ids: ids } = await store.writeBatch({
         messages: [
           pm('Alice', 'Bob', 'a->b 1', T0 + 1),
           pm('Bob', 'alice', 'b->a', T0 + 2),
@@ -318,6 +319,49 @@ for (const backend of backends) {
       expect(next[0]!).toBeGreaterThan(all.at(-1)!);
     });
 
+    it('numbers ordered (cluster) batches without gaps, ids in commit order even when writers race', async () => {
+      const write = (text: string) => store.writeBatch({ messages: [roomMsg('ordered', 'ann', text), roomMsg('ordered', 'bob', `${text}'`)], state: [] }, { ordered: true });
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => write(`w${i}`)));
+      const byBatch = [...results].sort((a, b) => a.batch! - b.batch!);
+      const first = byBatch[0]!.batch!;
+      expect(byBatch.map((r) => r.batch)).toEqual(Array.from({ length: 8 }, (_, i) => first + i));
+      // A later batch holds only higher ids: the id order is the commit order.
+      const ids = byBatch.flatMap((r) => r.ids);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      const cluster = new ClusterStore(database, 'test:1', 'test');
+      expect(await cluster.streamHead()).toBe(byBatch.at(-1)!.batch);
+      const read = await cluster.batches(first, first + 1);
+      expect([...read.keys()]).toEqual([first, first + 1]);
+      expect(read.get(first)!.map((e) => ('message' in e ? e.message.message.id : 0))).toEqual(byBatch[0]!.ids);
+    });
+
+    it('stores a client id once per owner and answers a repeat with the stored id', async () => {
+      const withCid = (text: string, cid: string, owner = 'cid-owner'): NewMessage => ({ kind: 'room', room: 'cids', nick: 'ann', text, action: false, ts: T0, owner, cid });
+      const first = await store.writeBatch({ messages: [withCid('one', 'c-1'), withCid('two', 'c-2')], state: [] });
+      expect(first.repeated).toEqual([]);
+      const again = await store.writeBatch({ messages: [withCid('one again', 'c-1'), withCid('three', 'c-3'), withCid('other owner', 'c-1', 'someone-else'), withCid('three twice', 'c-3')], state: [] });
+      expect(again.repeated).toEqual([0, 3]);
+      expect(again.ids[0]).toBe(first.ids[0]);
+      expect(again.ids[3]).toBe(again.ids[1]);
+      const history = await store.roomHistory('cids', { limit: 10 });
+      expect(history.map((m) => m.text)).toEqual(['one', 'two', 'three', 'other owner']);
+    });
+
+    it('gives a nick to one node only, and back to the same owner or after its node is gone', async () => {
+      const a = new ClusterStore(database, 'a:1', 'a', 60_000);
+      const b = new ClusterStore(database, 'b:1', 'b', 60_000);
+      await a.register();
+      await b.register();
+      expect(await Promise.all([a.claimNick('zoe', 'Zoe', '~z1'), b.claimNick('zoe', 'Zoe', '~z2')])).toEqual(expect.arrayContaining([true, false]));
+      const holder = (await a.snapshot()).users.find((u) => u.key === 'zoe')!;
+      const same = holder.instance === 'a:1' ? b : a;
+      // The same owner may take it over (a reconnect after its node died); a stranger may not.
+      expect(await same.claimNick('zoe', 'Zoe', holder.owner)).toBe(true);
+      expect(await a.claimNick('zoe', 'Zoe', '~stranger')).toBe(false);
+      await store.writeBatch({ messages: [], state: [{ op: 'nick-release', key: 'zoe', instance: same.instance }] });
+      expect(await a.claimNick('zoe', 'Zoe', '~stranger')).toBe(true);
+    });
+
     it('reads one room back with its latest messages, oldest first', async () => {
       const messages: NewMessage[] = [];
       for (let i = 0; i < 8; i++) messages.push(roomMsg('load-me', 'ann', `m ${i}`, T0 + i));
@@ -397,7 +441,7 @@ describe.skipIf('skip' in postgres)('KyselyMessageStore on a Postgres server tha
     try {
       await migrate(database);
       const store = new KyselyMessageStore(database);
-      const [before] = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'before')], state: [] });
+      const { ids: [before] } = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'before')], state: [] });
 
       await postgres.stopServer();
       try {
@@ -407,7 +451,7 @@ describe.skipIf('skip' in postgres)('KyselyMessageStore on a Postgres server tha
         await postgres.startServer();
       }
 
-      const [after] = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'after')], state: [] });
+      const { ids: [after] } = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'after')], state: [] });
       expect(after!).toBeGreaterThan(before!);
       expect((await store.roomHistory('outage', { limit: 10 })).map((m) => m.text)).toEqual(['before', 'after']);
     } finally {

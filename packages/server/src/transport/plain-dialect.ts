@@ -121,8 +121,8 @@ export class PlainDialect {
       return;
     }
     this.#pendingNick = line;
-    const state = this.#core.accountState(line);
-    this.#login(this.#pass, state === 'register');
+    // With PASS typed first, a new nick is registered when the server requires accounts.
+    this.#login(this.#pass, 'when-required');
   }
 
   #password(line: string): void {
@@ -133,22 +133,22 @@ export class PlainDialect {
   }
 
   /** Logs in with the nick typed last; may finish later (a password check runs off the event loop). */
-  #login(password: string | undefined, register: boolean): void {
+  #login(password: string | undefined, register: boolean | 'when-required'): void {
     const asked = this.#stage;
-    this.#core.login(this.#conn, { nick: this.#pendingNick, restore: false, ...(password !== undefined ? { password, register } : {}) }, (error) => {
+    this.#core.login(this.#conn, { nick: this.#pendingNick, restore: false, ...(password !== undefined ? { password, register } : {}) }, (error, state) => {
       this.#pass = undefined;
       if (!error) {
         this.#stage = 'room';
         this.#line(`* Welcome to teamchat, ${this.#conn.nick}! Type /help for commands.`);
         this.#conn.writeText(ROOM_PROMPT);
       } else if (error.code === 'TC_ERR_AUTH_REQUIRED' && password === undefined) {
-        const registered = this.#core.accountState(this.#pendingNick) === 'password';
+        const registered = state === 'password';
         this.#stage = registered ? 'password' : 'new-password';
         if (!registered) this.#line(`* This server needs an account: choose a password to register ${this.#pendingNick}.`);
         this.#conn.writeText(registered ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
       } else if (error.code === 'TC_ERR_BAD_PASSWORD' || error.code === 'TC_ERR_WEAK_PASSWORD') {
         this.#fail(error);
-        this.#stage = asked === 'new-password' || (asked === 'nick' && register) ? 'new-password' : 'password';
+        this.#stage = asked === 'new-password' || (asked === 'nick' && state === 'register') ? 'new-password' : 'password';
         this.#conn.writeText(this.#stage === 'password' ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
       } else {
         this.#fail(error);

@@ -1,0 +1,63 @@
+/**
+ * The store reads of CoreEffects (accounts, memberships, room access, nick claims) answered from
+ * a list of state writes in memory: what the core's unit tests use instead of a database.
+ *
+ * @example
+ * const state: StateWrite[] = [];
+ * const effects = { ...inMemoryReads(state, { alice: 'hash:open-sesame' }), persistState: (w) => state.push(w), ... };
+ */
+import { nickKey } from '@teamchat/protocol';
+import type { CoreEffects } from './core-effects.js';
+import type { RoomAccess, StateWrite } from './records.js';
+import type { Session } from './session.js';
+
+type Reads = Pick<CoreEffects<Session>, 'accountHash' | 'createAccount' | 'roomAccess' | 'membershipsOf' | 'claimNick' | 'instance' | 'clustered'>;
+
+export function inMemoryReads(state: StateWrite[], accounts: Record<string, string> = {}): Reads {
+  const hashOf = (key: string): string | null => {
+    let hash: string | null = accounts[key] ?? null;
+    for (const w of state) if (w.op === 'account' && nickKey(w.nick) === key) hash = w.hash;
+    return hash;
+  };
+  const owners = (owner: string): string[] => {
+    // Replays memberships, following owner renames (an identity that registered).
+    const rooms = new Map<string, Set<string>>();
+    const of = (o: string) => rooms.get(o) ?? rooms.set(o, new Set()).get(o)!;
+    for (const w of state) {
+      if (w.op === 'membership-add') of(w.nick).add(w.room);
+      else if (w.op === 'membership-remove') of(w.nick).delete(w.room);
+      else if (w.op === 'owner-rename') {
+        for (const r of of(w.from)) of(w.to).add(r);
+        rooms.delete(w.from);
+      }
+    }
+    return [...of(owner)].sort();
+  };
+  return {
+    accountHash: async (key) => hashOf(key),
+    createAccount: async (nick, hash) => {
+      if (hashOf(nickKey(nick)) !== null) return false;
+      state.push({ op: 'account', nick, hash, ts: 0 });
+      return true;
+    },
+    roomAccess: async (room, owner): Promise<RoomAccess | null> => {
+      let access: RoomAccess | null = null;
+      for (const w of state) {
+        if (w.op === 'room' && w.room === room && !access) access = { keyHash: null, inviteOnly: false, creator: w.creator ?? null, invited: false, member: false };
+        if (!access) continue;
+        if (w.op === 'room-mode' && w.room === room) {
+          access.keyHash = w.keyHash;
+          access.inviteOnly = w.inviteOnly;
+          if (!w.inviteOnly) access.invited = false;
+        }
+        if (w.op === 'invite' && w.room === room && w.nick === owner) access.invited = true;
+      }
+      if (access) access.member = owners(owner).includes(room);
+      return access;
+    },
+    membershipsOf: async (owner, limit) => owners(owner).slice(0, limit),
+    claimNick: async () => ({ ok: true }),
+    instance: 'local',
+    clustered: false,
+  };
+}
