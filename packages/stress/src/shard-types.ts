@@ -6,6 +6,8 @@
 export interface ShardConfig {
   host: string;
   port: number;
+  /** Cluster nodes besides host:port: client i connects to address i mod n (host:port is address 0). */
+  moreAddresses?: { host: string; port: number }[];
   /** Nick of client i is `${nickPrefix}${i}`. */
   nickPrefix: string;
   /** Global indexes of the clients this shard owns. */

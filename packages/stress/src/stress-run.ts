@@ -26,6 +26,8 @@ import { StressShard } from './stress-shard.js';
 export interface StressOptions {
   host: string;
   port: number;
+  /** Other nodes of a cluster: clients are spread over host:port and these, round robin. */
+  moreAddresses?: { host: string; port: number }[];
   clients: number;
   /** Room names (each client starts in one, spread evenly). */
   rooms: string[];
@@ -159,6 +161,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   const opts = { ...DEFAULTS, ...stripUndefined(options) };
   const rampMs = options.rampMs ?? options.clients * 5;
   await checkReachable(options.host, options.port);
+  for (const other of options.moreAddresses ?? []) await checkReachable(other.host, other.port);
 
   const workers = hooks.onShow ? 0 : (options.workers ?? (options.clients < 200 ? 0 : Math.min(4, Math.max(1, os.availableParallelism()))));
   const shardCount = Math.max(1, Math.min(workers, options.clients));
@@ -179,6 +182,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
     configs.push({
       host: options.host,
       port: options.port,
+      ...(options.moreAddresses?.length ? { moreAddresses: options.moreAddresses } : {}),
       nickPrefix,
       clients,
       initialRooms: clients.map((i) => roomOf[i]!),

@@ -200,7 +200,9 @@ export class StressShard {
   #connect(client: StressClient): void {
     if (this.#stopped || client.state !== 'idle') return;
     client.state = 'connecting';
-    const socket = net.connect({ host: this.#config.host, port: this.#config.port });
+    const addresses = [{ host: this.#config.host, port: this.#config.port }, ...(this.#config.moreAddresses ?? [])];
+    const address = addresses[client.index % addresses.length]!;
+    const socket = net.connect(address);
     socket.setNoDelay(true);
     client.socket = socket;
     const framer = new LineFramer({ maxLineBytes: CLIENT_MAX_LINE_BYTES, maxUnterminatedBytes: CLIENT_MAX_LINE_BYTES * 2 });
@@ -220,7 +222,7 @@ export class StressShard {
       framer.push(chunk, onLine, onFramerError);
     });
     socket.on('error', (err) => {
-      if (!client.connected) this.#fail(client, `${this.#config.host}:${this.#config.port}: ${err.message}`);
+      if (!client.connected) this.#fail(client, `${address.host}:${address.port}: ${err.message}`);
     });
     socket.on('close', () => this.#onClose(client));
   }

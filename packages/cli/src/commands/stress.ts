@@ -24,7 +24,7 @@ import {
 
 interface StressFlags {
   clients: number;
-  host: { host: string; port: number };
+  host: { host: string; port: number }[];
   rooms?: string[];
   roomCount: number;
   interval?: number;
@@ -105,7 +105,11 @@ export function stressCommand(): Command {
   return new Command('stress')
     .description('load-test a server: N clients join rooms and chat; live figures, then a summary (exit 1 on failed clients or lost messages)')
     .option('-c, --clients <n>', 'number of clients', (v) => parseCount(v), 50)
-    .addOption(new Option('--host <host:port>', 'server address').default({ host: 'localhost', port: 5555 }, 'localhost:5555').argParser(parseHostPort))
+    .addOption(
+      new Option('--host <host:port>', 'server address; several, comma-separated, spread the clients over the nodes of a cluster')
+        .default([{ host: 'localhost', port: 5555 }], 'localhost:5555')
+        .argParser((v) => v.split(',').map((one) => parseHostPort(one.trim()))),
+    )
     .addOption(new Option('--rooms <list>', 'comma-separated rooms to use').argParser(parseRooms).conflicts('roomCount'))
     .option('--room-count <n>', 'use rooms room1..roomN', (v) => parseCount(v), 4)
     .addOption(
@@ -170,8 +174,9 @@ export function stressCommand(): Command {
       try {
         const report = await runStress(
           {
-            host: flags.host.host,
-            port: flags.host.port,
+            host: flags.host[0]!.host,
+            port: flags.host[0]!.port,
+            ...(flags.host.length > 1 ? { moreAddresses: flags.host.slice(1) } : {}),
             clients: flags.clients,
             rooms,
             intervalMs,
@@ -196,7 +201,7 @@ export function stressCommand(): Command {
             onStart: ({ rampMs, durationMs }) => {
               const start = Date.now();
               process.stderr.write(
-                `teamchat stress: ${flags.clients} clients -> ${flags.host.host}:${flags.host.port}, rooms ${rooms.join(',')}, ` +
+                `teamchat stress: ${flags.clients} clients -> ${flags.host.map((a) => `${a.host}:${a.port}`).join(',')}, rooms ${rooms.join(',')}, ` +
                   `${(1000 / intervalMs).toFixed(2)} msg/s each, ramp ${rampMs / 1000}s, duration ${durationMs / 1000}s\n`,
               );
               progress = () => {
