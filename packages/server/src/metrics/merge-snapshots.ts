@@ -120,6 +120,8 @@ export class SnapshotFolder {
       intervalMs,
       ...(run.every((s) => s.v === SNAPSHOT_FORMAT) ? { v: SNAPSHOT_FORMAT } : {}),
       ...(run.length > 1 || last.merged !== undefined ? { merged: sum((s) => s.merged ?? 1) } : {}),
+      // Points of a cluster: how many nodes the busiest interval summed.
+      ...(run.some((s) => s.nodes !== undefined) ? { nodes: Math.max(...run.map((s) => s.nodes ?? 1)) } : {}),
       ...(run.some((s) => s.roomsOmitted) ? { roomsOmitted: true as const } : {}),
       rooms,
       totals: {

@@ -52,12 +52,12 @@ describe('sumNodes', () => {
 describe('combineNodes', () => {
   it('sums the nodes\' snapshots interval by interval, across page boundaries, and passes single-server rows through', async () => {
     const out: MetricSnapshot[] = [];
-    for await (const page of combineNodes(pages([snap(1_000, undefined, 1, 1), snap(2_100, 'a', 2, 1)], [snap(2_900, 'b', 3, 1), snap(4_100, 'a', 4, 1)], [snap(4_200, 'b', 5, 1)]))) {
+    for await (const page of combineNodes(pages([snap(1_000, undefined, 1, 1), snap(1_900, 'a', 2, 1)], [snap(2_300, 'b', 3, 1), snap(3_900, 'a', 4, 1)], [snap(4_200, 'b', 5, 1)]))) {
       out.push(...page);
     }
     expect(out.map((s) => [s.ts, s.totals.messages, s.nodes ?? 1])).toEqual([
       [1_000, 1, 1],
-      [2_900, 5, 2],
+      [2_300, 5, 2],
       [4_200, 9, 2],
     ]);
   });

@@ -38,8 +38,9 @@ export function sumNodes(snapshots: readonly MetricSnapshot[]): MetricSnapshot {
  * into one. Snapshots without a node id (a single server) pass through as they are.
  */
 export async function* combineNodes(pages: AsyncIterable<MetricSnapshot[]>): AsyncGenerator<MetricSnapshot[]> {
+  // The nodes' timers are not aligned: an interval's bucket starts at its first snapshot and takes
+  // each other node's next one within one interval.
   let bucket: MetricSnapshot[] = [];
-  let key = Number.NaN;
   const flush = (out: MetricSnapshot[]) => {
     if (bucket.length > 0) out.push(sumNodes(bucket));
     bucket = [];
@@ -52,9 +53,8 @@ export async function* combineNodes(pages: AsyncIterable<MetricSnapshot[]>): Asy
         out.push(s);
         continue;
       }
-      const k = Math.floor(s.ts / Math.max(1, s.intervalMs));
-      if (k !== key || bucket.some((b) => b.node === s.node)) flush(out);
-      key = k;
+      const first = bucket[0];
+      if (first && (s.ts - first.ts >= Math.max(1, first.intervalMs) || bucket.some((b) => b.node === s.node))) flush(out);
       bucket.push(s);
     }
     if (out.length > 0) yield out;
