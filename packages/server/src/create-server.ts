@@ -32,6 +32,7 @@ import { DEFAULT_ROOM_CREATION, RoomCreationLimiter } from './transport/security
 import { SecurityRuntime, type SecurityOptions } from './transport/security/security-runtime.js';
 import { listenTcp } from './transport/tcp/tcp-listener.js';
 import { WsListener } from './transport/ws/ws-listener.js';
+import { startIrc, type IrcPorts, type IrcServerOptions } from './transport/irc/irc-listener.js';
 import { VERSION } from './version.js';
 
 export interface ServerOptions {
@@ -57,6 +58,8 @@ export interface ServerOptions {
   log?: (line: string) => void;
   /** Join a cluster: other nodes share the Postgres store and this NATS server (see README, Cluster). */
   cluster?: ClusterOptions;
+  /** The IRC gateway's ports and settings (teamchat serve --irc-port); absent: no IRC port. */
+  irc?: IrcServerOptions;
 }
 
 export interface ClusterOptions {
@@ -84,6 +87,9 @@ export interface ListenInfo {
   host: string;
   tcpPort: number;
   httpPort: number;
+  /** The IRC ports, when `irc` is set. */
+  ircPort?: number;
+  ircTlsPort?: number;
 }
 
 export interface TeamchatServer {
@@ -106,6 +112,8 @@ const CLUSTER_DEGRADED: StatusFrame = {
   message: 'this server cannot reach the other cluster nodes directly: their messages arrive a little late',
 };
 const DEGRADED: StatusFrame = { type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' };
+/** In a cluster nothing is delivered before it is stored (the order is made by the commit). */
+const CLUSTER_DB_DEGRADED: StatusFrame = { type: 'status', db: 'degraded', message: 'the database is unreachable: messages wait until it returns' };
 
 export async function createServer(options: ServerOptions): Promise<TeamchatServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`teamchat: ${line}\n`));
@@ -176,8 +184,12 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     onError: (err, attempt, willRetry) =>
       log(`error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`),
     onDegraded: () => {
-      log('error: database unreachable: degraded mode, messages are delivered live and held until it returns');
-      const status = new EncodedFrame(DEGRADED);
+      log(
+        clusterOptions
+          ? 'error: database unreachable: messages wait in the bounded queue until it returns'
+          : 'error: database unreachable: degraded mode, messages are delivered live and held until it returns',
+      );
+      const status = new EncodedFrame(clusterOptions ? CLUSTER_DB_DEGRADED : DEGRADED);
       for (const c of connections) c.deliver(status);
     },
     onRecovered: () => {
@@ -285,7 +297,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     nextId: () => nextId++,
     adopt: (c) => {
       connections.add(c);
-      if (writer.degraded) c.send(DEGRADED);
+      if (writer.degraded) c.send(clusterOptions ? CLUSTER_DB_DEGRADED : DEGRADED);
       if (bus && !bus.up) c.send(CLUSTER_DEGRADED);
     },
     forget: (c) => connections.delete(c),
@@ -319,6 +331,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
   httpServer.on('clientError', (_err, socket) => socket.destroy());
 
   let tcpServer: net.Server | null = null;
+  let ircPorts: IrcPorts | null = null;
   let closing: Promise<void> | null = null;
 
   return {
@@ -342,11 +355,20 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         tcpServer.close();
         throw err;
       }
+      if (options.irc) {
+        const irc = { host, connectionHost, inOrder: (run: () => void) => writer.appendEvent(run), version: VERSION, startedAt, ...(security.tls ? { tls: security.tls } : {}), ...(roomLimits.maxPerConnection !== undefined ? { maxRooms: roomLimits.maxPerConnection } : {}) };
+        ircPorts = await startIrc(options.irc, irc).catch((err: unknown) => {
+          tcpServer?.close();
+          httpServer.close();
+          throw err;
+        });
+      }
       await metrics.start();
       return {
         host,
         tcpPort: (tcpServer.address() as net.AddressInfo).port,
         httpPort: (httpServer.address() as net.AddressInfo).port,
+        ...(ircPorts ? { ircPort: ircPorts.ircPort, ...(ircPorts.ircTlsPort !== undefined ? { ircTlsPort: ircPorts.ircTlsPort } : {}) } : {}),
       };
     },
 
@@ -355,6 +377,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         accepting = false;
         clearInterval(sweeper);
         tcpServer?.close();
+        ircPorts?.close();
         httpServer.close();
         // Everything accepted is stored and delivered (acks included) before clients are told goodbye.
         const drained = await withTimeout(writer.drain(), SHUTDOWN_DRAIN_MS);
