@@ -109,7 +109,20 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
       ? []
       : ['--no-flood-control', '--max-connections-per-ip', '0', '--new-rooms-per-minute', '0', '--new-rooms-per-minute-per-ip', '0'];
     child = spawnTeamchat(
-      ['serve', '--host', '127.0.0.1', '--port', String(tcpPort), '--http-port', String(httpPort), ...db, ...limits, ...(options.args ?? [])],
+      [
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(tcpPort),
+        '--http-port',
+        String(httpPort),
+        ...db,
+        ...limits,
+        // The IRC port (6667 by default) only for the tests that ask for it: parallel servers would collide.
+        ...(options.args?.includes('--irc-port') ? [] : ['--no-irc']),
+        ...(options.args ?? []),
+      ],
       options.env,
     );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));

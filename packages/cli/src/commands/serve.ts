@@ -53,6 +53,13 @@ interface ServeFlags {
   roomIdle: number;
   newRoomsPerMinute: number;
   newRoomsPerMinutePerIp: number;
+  ircPort: number;
+  irc: boolean;
+  ircTlsPort?: number;
+  serverName?: string;
+  oper: string[];
+  ircPassword?: string;
+  ircHistory: number;
 }
 
 export function serveCommand(): Command {
@@ -96,6 +103,13 @@ export function serveCommand(): Command {
     .addOption(new Option('--room-idle <duration>', 'how long a room with nobody in it stays in memory (its history stays in the database)').default(60_000, '60s').argParser(parseDuration))
     .addOption(new Option('--new-rooms-per-minute <n>', 'new rooms one connection may create per minute (0: unlimited)').default(10).argParser(parseCount))
     .addOption(new Option('--new-rooms-per-minute-per-ip <n>', 'new rooms all connections from one address may create per minute (0: unlimited)').default(30).argParser(parseCount))
+    .addOption(new Option('--irc-port <port>', 'IRC gateway port for irssi, WeeChat, HexChat and bots (0: any free port, as for --port)').env('TEAMCHAT_IRC_PORT').default(6667).argParser(parsePort))
+    .addOption(new Option('--no-irc', 'no IRC gateway port'))
+    .addOption(new Option('--irc-tls-port <port>', 'IRC gateway port with TLS, e.g. 6697 (needs --tls-cert and --tls-key)').argParser(parsePort))
+    .addOption(new Option('--server-name <name>', 'the server\'s name in IRC prefixes and numerics (default: the host name)'))
+    .addOption(new Option('--oper <name:password>', 'IRC operator credentials for OPER (repeatable)').default([]).argParser(collect))
+    .addOption(new Option('--irc-password <password>', 'a server password IRC clients must send (PASS) before registering').env('TEAMCHAT_IRC_PASSWORD'))
+    .addOption(new Option('--irc-history <n>', 'latest messages replayed to an IRC client joining a room, for clients without draft/chathistory').default(0).argParser(parseCount))
     .addOption(new Option('--log-format <format>', 'log lines as text (timestamp, level, message) or as JSON objects').choices(['text', 'json']).default('text'))
     .action(async (flags: ServeFlags) => {
       const log = createServerLog(flags.logFormat);
@@ -113,7 +127,15 @@ export function serveCommand(): Command {
       say(`starting teamchat/${VERSION}, ${store.kind === 'pglite' ? `data in ${store.dataDir}` : 'database from --database-url'}`);
       if (fallback?.note) say(fallback.note);
       // A port in use fails now, not after the database has been opened (seconds on a first start).
-      await assertPortsFree(flags.host, [flags.port, flags.httpPort]);
+      const irc = flags.irc !== false;
+      await assertPortsFree(flags.host, [flags.port, flags.httpPort, ...(irc ? [flags.ircPort] : []), ...(irc && flags.ircTlsPort !== undefined ? [flags.ircTlsPort] : [])]);
+      const opers = flags.oper.map((entry) => {
+        const colon = entry.indexOf(':');
+        if (colon < 1 || colon === entry.length - 1) throw new UsageError(`--oper takes NAME:PASSWORD, not ${JSON.stringify(entry)}`);
+        return { name: entry.slice(0, colon), password: entry.slice(colon + 1) };
+      });
+      if (flags.ircTlsPort !== undefined && flags.tlsCert === undefined) throw new UsageError('--irc-tls-port needs --tls-cert and --tls-key');
+      if (flags.serverName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(flags.serverName)) throw new UsageError('--server-name is a host-like name: letters, digits, dots and dashes');
       // Loaded here, not at the top: other commands (and --help) should not pay for the server.
       const { createServer } = await import('@teamchat/server');
       const server = await createServer({
@@ -152,6 +174,18 @@ export function serveCommand(): Command {
           maxAuthChecksPerIp: flags.maxAuthChecksPerIp,
         },
         maxPendingWrites: flags.maxPendingWrites,
+        ...(irc
+          ? {
+              irc: {
+                port: flags.ircPort,
+                ...(flags.ircTlsPort !== undefined ? { tlsPort: flags.ircTlsPort } : {}),
+                ...(flags.serverName !== undefined ? { serverName: flags.serverName } : {}),
+                opers,
+                ...(flags.ircPassword !== undefined ? { password: flags.ircPassword } : {}),
+                historyOnJoin: flags.ircHistory,
+              },
+            }
+          : {}),
         ...(flags.nats ? { cluster: { natsUrl: flags.nats, nodeId: flags.nodeId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64) } } : {}),
         log,
         metrics: {
@@ -181,7 +215,9 @@ export function serveCommand(): Command {
       // The one line tools wait for (tests, scripts): stable words, ports included.
       const tcpAddress = `${info.host}:${info.tcpPort}`;
       const httpAddress = `${info.host}:${info.httpPort}`;
-      say(`ready tcp=${tcpAddress} http=${httpAddress}`, { event: 'ready', tcp: tcpAddress, http: httpAddress });
+      if (info.ircPort !== undefined) say(`irc listening on ${info.host}:${info.ircPort}${info.ircTlsPort !== undefined ? ` and ${info.host}:${info.ircTlsPort} (TLS)` : ''} (try: irssi -c ${shown} -p ${info.ircPort})`);
+      const ircAddress = info.ircPort !== undefined ? `${info.host}:${info.ircPort}` : undefined;
+      say(`ready tcp=${tcpAddress} http=${httpAddress}${ircAddress ? ` irc=${ircAddress}` : ''}`, { event: 'ready', tcp: tcpAddress, http: httpAddress, ...(ircAddress ? { irc: ircAddress } : {}) });
 
       let stopping = false;
       const stop = (signal: string) => {

@@ -4,8 +4,8 @@
  */
 import type { Room } from './room.js';
 
-/** NDJSON frames (TCP or WebSocket) or the plain-text dialect of `nc`/`telnet`. */
-export type Dialect = 'json' | 'plain';
+/** NDJSON frames (TCP or WebSocket), the plain-text dialect of `nc`/`telnet`, or IRC (its own port). */
+export type Dialect = 'json' | 'plain' | 'irc';
 
 export interface Session {
   readonly id: number;

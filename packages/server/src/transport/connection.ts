@@ -42,6 +42,19 @@ export interface Work {
   ref?: string;
 }
 
+/**
+ * A line dialect other than NDJSON (plain text, IRC): turns input lines into commands and frames
+ * into output bytes for one connection.
+ */
+export interface LineDialect {
+  /** Shows the first prompt (plain text); absent: the client speaks first. */
+  start?(): void;
+  interpret(line: Buffer): Work | null;
+  render(encoded: EncodedFrame): Buffer;
+  /** True while an answer of the dialect's own is pending: the connection reads no further command until `resume()`. */
+  readonly holding?: boolean;
+}
+
 export interface ConnectionHost {
   readonly core: ChatCore<Connection>;
   /** Output queued for one client before it is cut off as a slow consumer. */
@@ -71,7 +84,7 @@ export class Connection implements Session {
   readonly rooms = new Set<Room>();
   readonly #host: ConnectionHost;
   readonly #link: Link;
-  readonly #plain: PlainDialect | null;
+  readonly #plain: LineDialect | null;
   #closing = false;
   #closed = false;
   #checkScheduled = false;
@@ -97,8 +110,11 @@ export class Connection implements Session {
     readonly remote: string,
     link: Link,
     host: ConnectionHost,
-    /** `prompted`: the transport already showed the plain-text nick prompt. */
-    options: { prompted?: boolean } = {},
+    /**
+     * `prompted`: the transport already showed the plain-text nick prompt. `lineDialect`: the
+     * dialect of a listener that speaks only one (IRC); else plain text for `plain`, NDJSON for `json`.
+     */
+    options: { prompted?: boolean; lineDialect?: (connection: Connection, core: ChatCore<Connection>) => LineDialect } = {},
   ) {
     this.id = host.nextId();
     this.#link = link;
@@ -106,15 +122,15 @@ export class Connection implements Session {
     host.adopt(this);
     const security = host.security;
     this.#bucket = security?.flood ? new TokenBucket({ burst: security.flood.burst, ratePerSecond: security.flood.ratePerSecond }) : null;
-    this.#plain = dialect === 'plain' ? new PlainDialect(this, host.core) : null;
+    this.#plain = options.lineDialect ? options.lineDialect(this, host.core) : dialect === 'plain' ? new PlainDialect(this, host.core) : null;
     host.core.connect(this);
     if (security && security.registrationTimeoutMs > 0) {
       this.#registrationTimer = setTimeout(this.#registrationExpired, security.registrationTimeoutMs);
       this.#registrationTimer.unref();
     }
     // Plain-text users get TCP keepalive instead (set by the TCP listener): nc cannot answer pings.
-    if (security?.heartbeat && dialect === 'json') this.#armHeartbeat(security.heartbeat.idleMs);
-    if (!options.prompted) this.#plain?.start();
+    if (security?.heartbeat && dialect !== 'plain') this.#armHeartbeat(security.heartbeat.idleMs);
+    if (!options.prompted) this.#plain?.start?.();
   }
 
   /** Counts a wrong password (or room key) of this connection; returns the count so far. */
@@ -176,7 +192,7 @@ export class Connection implements Session {
     this.#pumping = true;
     try {
       while (this.isOpen && (this.#next !== null || this.#inboxHead < this.#inbox.length)) {
-        if (this.#host.core.isBusy(this)) return; // resume() calls back
+        if (this.#host.core.isBusy(this) || this.#plain?.holding) return; // resume() calls back
         if (this.#link.buffered > this.#outputSoftLimit) return this.#wait(OUTPUT_POLL_MS);
         if (this.#next === null) {
           const line = this.#inbox[this.#inboxHead]!;

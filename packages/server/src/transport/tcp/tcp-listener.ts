@@ -26,7 +26,7 @@ export interface TcpListenerOptions {
 /** TCP keepalive probes for every connection: how plain-text (nc) users' dead links are noticed. */
 export const KEEPALIVE_DELAY_MS = 60_000;
 
-class TcpLink implements Link {
+export class TcpLink implements Link {
   /** Frames queued in this tick; they leave together in one write. */
   #pending: Buffer[] = [];
   #pendingBytes = 0;

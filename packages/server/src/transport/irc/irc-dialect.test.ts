@@ -1,0 +1,263 @@
+import { codedError, type PrivateMessage, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
+import { describe, expect, it } from 'vitest';
+import { ChatCore } from '../../core/chat-core.js';
+import type { CoreEffects, PersistCallbacks } from '../../core/core-effects.js';
+import { inMemoryReads } from '../../core/in-memory-reads.js';
+import type { NewMessage, StateWrite } from '../../core/records.js';
+import { Connection, type ConnectionHost } from '../connection.js';
+import { EncodedFrame } from '../encoded-frame.js';
+import type { Link } from '../link.js';
+import { IrcDialect } from './irc-dialect.js';
+import { IrcGateway } from './irc-gateway.js';
+
+class MemoryLink implements Link {
+  text = '';
+  ended = false;
+  buffered = 0;
+  write(data: Buffer) {
+    this.text += data.toString();
+  }
+  end() {
+    this.ended = true;
+  }
+  destroy() {}
+  pauseInput() {}
+  resumeInput() {}
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+/** A core with in-memory effects: messages are "committed" on the next turn, in order. */
+function world(accounts: Record<string, string> = {}) {
+  const state: StateWrite[] = [];
+  const queue: ({ message: NewMessage & { id: number }; callbacks: PersistCallbacks } | { run: () => void })[] = [];
+  let nextId = 100;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    for (const item of queue.splice(0)) {
+      if ('run' in item) item.run();
+      else {
+        item.callbacks.deliver(item.message.id);
+        item.callbacks.committed({ ok: true, id: item.message.id });
+      }
+    }
+  };
+  const schedule = () => {
+    if (!scheduled) setTimeout(flush, 1);
+    scheduled = true;
+  };
+  const inOrder = (run: () => void) => {
+    if (queue.length === 0) run();
+    else queue.push({ run });
+  };
+  const effects: CoreEffects<Connection> = {
+    ...inMemoryReads(state, accounts),
+    send: (s, f) => s.send(f),
+    broadcast: (sessions, frame) => {
+      const e = new EncodedFrame(frame);
+      for (const s of sessions) s.deliver(e);
+    },
+    persist: (message, callbacks) => {
+      queue.push({ message: { ...message, id: nextId++ }, callbacks });
+      schedule();
+      return true;
+    },
+    inOrder,
+    persistState: (write, stored) => {
+      state.push(write);
+      if (stored) inOrder(() => stored(true));
+    },
+    loadRoom: async () => null,
+    checkIdentity: async () => null,
+    newIdentity: () => ({ id: String(nextId), token: `${nextId}.x`, secretHash: 'h' }),
+    allowRoomCreation: () => null,
+    whenWritable: async () => {},
+    close: (s, bye) => s.close(bye),
+    roomHistory: async (): Promise<RoomMessage[]> => [],
+    privateHistory: async (): Promise<PrivateMessage[]> => [],
+    hashSecret: async (secret) => `hash:${secret}`,
+    verifySecret: async (_s, secret, hash) => hash === `hash:${secret}`,
+    events: { message() {}, privateMessage() {}, join() {}, leave() {}, connectionOpened() {}, connectionClosed() {} },
+    now: () => 1_700_000_000_000,
+    log: () => {},
+  };
+  const core = new ChatCore(effects, { rooms: [], memberships: [], recent: [] });
+  let id = 0;
+  const host: ConnectionHost = { core, maxSendQueueBytes: 1 << 20, accepting: true, log: () => {}, nextId: () => ++id, adopt() {}, forget() {} };
+  const gateway = new IrcGateway({ serverName: 'irc.test', version: '0.0.0', startedAt: 0, inOrder, opers: [{ name: 'operuser', password: 'operpassword' }] });
+  return {
+    core,
+    /** A connected IRC client: `send` lines, read `lines()` received since the last read. */
+    client() {
+      const link = new MemoryLink();
+      const conn = new Connection('irc', '127.0.0.1:5000', link, host, { lineDialect: (c, k) => new IrcDialect(c, k, gateway) });
+      let read = 0;
+      return {
+        conn,
+        link,
+        async send(...lines: string[]) {
+          for (const l of lines) conn.receive(Buffer.from(l));
+          await tick();
+          await tick();
+        },
+        lines(): string[] {
+          const all = link.text.split('\r\n').filter(Boolean);
+          const out = all.slice(read);
+          read = all.length;
+          return out;
+        },
+        async register(nick: string, caps: string[] = []) {
+          if (caps.length > 0) await this.send('CAP LS 302', `CAP REQ :${caps.join(' ')}`);
+          await this.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick} real`, ...(caps.length > 0 ? ['CAP END'] : []));
+          return this.lines();
+        },
+      };
+    },
+  };
+}
+
+const commands = (lines: string[]) => lines.map((l) => l.replace(/^@\S+ /, '').split(' ')[1]);
+
+describe('IrcDialect', () => {
+  it('registers with CAP, NICK and USER: 001 to 005, then 422 without a MOTD', async () => {
+    const w = world();
+    const c = w.client();
+    await c.send('CAP LS 302');
+    expect(c.lines()[0]).toMatch(/^:irc\.test CAP \* LS :.*\bsasl=PLAIN\b.*\bserver-time\b/);
+    await c.send('NICK alice', 'USER al 0 * :Alice');
+    expect(c.lines()).toEqual([]); // CAP negotiation still open
+    await c.send('CAP REQ :echo-message server-time', 'CAP END');
+    const lines = c.lines();
+    expect(lines[0]).toBe(':irc.test CAP * ACK :echo-message server-time');
+    expect(commands(lines.slice(1))).toEqual(['001', '002', '003', '004', '005', '005', '251', '255', '422']);
+    expect(lines.join('\n')).toMatch(/005 alice .*CHANTYPES=# .*PREFIX=\(o\)@/s);
+  });
+
+  it('answers commands before registration with 451, and NAKs unknown capabilities', async () => {
+    const c = world().client();
+    await c.send('JOIN #a', 'CAP REQ :no-such-cap');
+    expect(c.lines()).toEqual([':irc.test 451 * JOIN :You have not registered', ':irc.test CAP * NAK no-such-cap']);
+  });
+
+  it('refuses a nick in use with 433 and an erroneous one with 432', async () => {
+    const w = world();
+    await w.client().register('alice');
+    const c = w.client();
+    await c.send('NICK 9lives');
+    await c.send('NICK alice', 'USER b 0 * :B');
+    expect(c.lines()).toEqual([':irc.test 432 * 9lives :Erroneous nickname (letters, digits, _ and -, starting with a letter, at most 24)', expect.stringMatching(/^:irc\.test 433 \* alice :/)]);
+  });
+
+  it('joins a room: JOIN, NAMES with the first one in as @, and the queries irssi sends after a join', async () => {
+    const w = world();
+    const a = w.client();
+    await a.register('alice');
+    await a.send('JOIN #general', 'MODE #general', 'MODE #general b', 'WHO #general');
+    expect(a.lines()).toEqual([
+      ':alice!alice@127.0.0.1 JOIN #general',
+      ':irc.test 353 alice = #general @alice',
+      ':irc.test 366 alice #general :End of /NAMES list',
+      ':irc.test 324 alice #general +',
+      ':irc.test 368 alice #general :End of channel ban list',
+      ':irc.test 352 alice #general alice 127.0.0.1 irc.test alice H@ :0 alice real',
+      ':irc.test 315 alice #general :End of WHO list',
+    ]);
+  });
+
+  it('relays PRIVMSG between IRC users, echoing to the sender only with echo-message', async () => {
+    const w = world();
+    const a = w.client();
+    const b = w.client();
+    await a.register('alice', ['echo-message', 'message-tags']);
+    await b.register('bob');
+    await a.send('JOIN #general');
+    await b.send('JOIN #general');
+    a.lines();
+    b.lines();
+    await b.send('PRIVMSG #general :hello alice', 'PRIVMSG alice :just you');
+    expect(b.lines()).toEqual([]);
+    expect(a.lines()).toEqual(['@msgid=100 :bob!bob@127.0.0.1 PRIVMSG #general :hello alice', '@msgid=101 :bob!bob@127.0.0.1 PRIVMSG alice :just you']);
+    await a.send('NOTICE #general :fyi');
+    expect(a.lines()).toEqual(['@msgid=102 :alice!alice@127.0.0.1 NOTICE #general fyi']);
+    expect(b.lines()).toEqual([':alice!alice@127.0.0.1 NOTICE #general fyi']);
+  });
+
+  it('answers PING after the messages queued before it', async () => {
+    const w = world();
+    const a = w.client();
+    const b = w.client();
+    await a.register('alice');
+    await b.register('bob');
+    await a.send('JOIN #r');
+    await b.send('JOIN #r');
+    a.lines();
+    b.conn.receive(Buffer.from('PRIVMSG #r :first'));
+    a.conn.receive(Buffer.from('PING sync'));
+    await tick();
+    expect(a.lines()).toEqual([':bob!bob@127.0.0.1 PRIVMSG #r first', ':irc.test PONG irc.test sync']);
+  });
+
+  it('uses the standard error numerics', async () => {
+    const w = world();
+    const a = w.client();
+    await a.register('alice');
+    await a.send('PRIVMSG nobody :hi', 'PRIVMSG', 'PRIVMSG alice', 'JOIN', 'JOIN nohash', 'PART #elsewhere', 'FROB', 'TOPIC #elsewhere :x', 'OPER operuser wrong', 'PASS x');
+    expect(a.lines().map((l) => l.split(' ').slice(1, 4).join(' '))).toEqual([
+      '401 alice nobody',
+      '411 alice :No',
+      '412 alice :No',
+      '461 alice JOIN',
+      '403 alice nohash',
+      '442 alice #elsewhere',
+      '421 alice FROB',
+      '442 alice #elsewhere',
+      '464 alice :Password',
+      '462 alice :You',
+    ]);
+  });
+
+  it('answers a line over 512 bytes with 417', async () => {
+    const a = world().client();
+    await a.register('alice');
+    await a.send(`PRIVMSG alice :${'x'.repeat(600)}`);
+    expect(a.lines()).toEqual([':irc.test 417 alice :Input line was too long']);
+  });
+
+  it('wraps the answer to a labeled command in a batch, and acknowledges one without output with ACK', async () => {
+    const w = world();
+    const a = w.client();
+    await a.register('alice', ['labeled-response', 'batch']);
+    await a.send('@label=j1 JOIN #x');
+    const lines = a.lines();
+    expect(lines[0]).toMatch(/^@label=j1 :irc\.test BATCH \+(\S+) labeled-response$/);
+    const id = /BATCH \+(\S+)/.exec(lines[0]!)![1];
+    expect(lines.slice(1, -1).every((l) => l.startsWith(`@batch=${id} `))).toBe(true);
+    expect(lines.at(-1)).toBe(`:irc.test BATCH -${id}`);
+    await a.send('@label=m1 PRIVMSG #x :no echo asked');
+    expect(a.lines()).toEqual(['@label=m1 :irc.test ACK']);
+  });
+
+  it('logs in to an account with SASL PLAIN, and refuses a wrong password with 904', async () => {
+    const w = world({ carol: 'hash:sesame-open' });
+    const c = w.client();
+    const blob = (user: string, pass: string) => Buffer.from(`${user}\0${user}\0${pass}`).toString('base64');
+    await c.send('CAP LS 302', 'CAP REQ :sasl', 'AUTHENTICATE PLAIN');
+    expect(c.lines().at(-1)).toBe('AUTHENTICATE +');
+    await c.send(`AUTHENTICATE ${blob('carol', 'wrong')}`);
+    expect(c.lines()).toEqual([':irc.test 904 * :SASL authentication failed']);
+    const d = w.client();
+    await d.send('CAP LS 302', 'CAP REQ :sasl', 'AUTHENTICATE PLAIN', `AUTHENTICATE ${blob('carol', 'sesame-open')}`);
+    expect(d.lines().slice(-2)).toEqual([':irc.test 900 * carol!user@127.0.0.1 carol :You are now logged in as carol', ':irc.test 903 * :SASL authentication successful']);
+    await d.send('NICK carol', 'USER c 0 * :C', 'CAP END');
+    expect(d.lines()[0]).toMatch(/^:irc\.test 001 carol /);
+  });
+
+  it('tells a teamchat frame it cannot map as a NOTICE with its code', () => {
+    const w = world();
+    const c = w.client();
+    c.conn.send({ type: 'error', code: 'TC_ERR_STORE_BUSY', message: 'busy' } as ServerFrame);
+    expect(c.link.text).toBe(':irc.test NOTICE * :busy [TC_ERR_STORE_BUSY]\r\n');
+    void codedError;
+  });
+});
