@@ -38,6 +38,13 @@ import {
   PROTOCOL_VERSION,
   type AckFrame,
   type ClientFrame,
+  type DeletedFrame,
+  type EditedFrame,
+  type MarkerFrame,
+  type MentionsListFrame,
+  type ReactionFrame,
+  type SearchResultsFrame,
+  type UnreadCountsFrame,
   type ErrorFrame,
   type HistoryPageFrame,
   type InviteNoticeFrame,
@@ -155,6 +162,13 @@ interface AnswerMap {
   invite: InviteNoticeFrame;
   register: RegisteredFrame;
   ping: PongFrame;
+  edit: EditedFrame;
+  delete: DeletedFrame;
+  react: ReactionFrame;
+  search: SearchResultsFrame;
+  mark: MarkerFrame;
+  unread: UnreadCountsFrame;
+  mentions: MentionsListFrame;
 }
 
 /** A client frame that the server answers (besides `hello`, `msg` and `pm`, which have their own methods). */
@@ -175,6 +189,13 @@ const ANSWER_TYPE: { [K in keyof AnswerMap]: AnswerMap[K]['type'] } = {
   invite: 'invite',
   register: 'registered',
   ping: 'pong',
+  edit: 'edited',
+  delete: 'deleted',
+  react: 'reaction',
+  search: 'search-results',
+  mark: 'marker',
+  unread: 'unread',
+  mentions: 'mentions',
 };
 
 export interface RequestOptions {

@@ -46,6 +46,11 @@ export const ERRORS = {
   TC_ERR_ROOM_CREATION_LIMITED: { message: 'Too many new rooms were created: wait a minute before creating another', fatal: false },
   TC_ERR_BAD_TEXT: { message: 'The text contains an unpaired UTF-16 surrogate', fatal: false },
   TC_ERR_OUTPUT_OVERFLOW: { message: 'too much output was queued for this client (hard limit)', fatal: true },
+  TC_ERR_NO_SUCH_MESSAGE: { message: 'There is no such message (or it was deleted)', fatal: false },
+  TC_ERR_NOT_AUTHOR: { message: 'That message is not yours', fatal: false },
+  TC_ERR_BAD_EMOJI: { message: 'A reaction is 1 to 32 characters without spaces (an emoji, or a short :name:)', fatal: false },
+  TC_ERR_TOO_MANY_REACTIONS: { message: 'That message has as many different reactions as it may have', fatal: false },
+  TC_ERR_BAD_QUERY: { message: 'A search is 1 to 200 characters', fatal: false },
 } as const satisfies Record<string, { message: string; fatal: boolean }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -18,6 +18,14 @@ export interface RoomMessage {
   text: string;
   /** A `/me` action. */
   action?: boolean;
+  /** The id of the message this one replies to (same room). */
+  replyTo?: number;
+  /** When the text was last edited (epoch ms); absent when never. */
+  edited?: number;
+  /** The message was deleted: `text` is empty, the rest is a tombstone. */
+  deleted?: true;
+  /** Reactions: emoji -> nicks that reacted with it, in order. Absent when none. */
+  reactions?: Record<string, string[]>;
 }
 
 /** A stored private message. Ids share the sequence of room messages. */
@@ -98,6 +106,8 @@ export interface MsgFrame {
    * storing the message again (exactly-once sends).
    */
   cid?: string;
+  /** Replies to the message with this id (same room). */
+  replyTo?: number;
   ref?: string;
 }
 
@@ -108,6 +118,72 @@ export interface PmFrame {
   action?: boolean;
   /** Client message id, as in `msg`. */
   cid?: string;
+  ref?: string;
+}
+
+/** Changes the text of one's own room message; announced to the room with `edited`. */
+export interface EditFrame {
+  type: 'edit';
+  id: number;
+  text: string;
+  ref?: string;
+}
+
+/** Deletes a room message (its author, or the room's creator); announced with `deleted`. */
+export interface DeleteFrame {
+  type: 'delete';
+  id: number;
+  ref?: string;
+}
+
+/** Adds (or with `remove`, takes back) one's reaction to a room message; announced with `reaction`. */
+export interface ReactFrame {
+  type: 'react';
+  id: number;
+  emoji: string;
+  remove?: boolean;
+  ref?: string;
+}
+
+/**
+ * Full-text search over what the user may read: the rooms it is a member of and its own private
+ * messages. Whole words and parts of words (identifiers, `deploy-2026`); ranked, newest first
+ * among equals. `before`: the `next` cursor of the previous page.
+ */
+export interface SearchFrame {
+  type: 'search';
+  q: string;
+  room?: string;
+  /** Only messages by this nick. */
+  from?: string;
+  before?: number;
+  limit?: number;
+  ref?: string;
+}
+
+/**
+ * Marks a room (or, with `with`, the private conversation with a nick) read up to `id`.
+ * Every connection of the same person gets `marker`; markers only move forward.
+ */
+export interface MarkFrame {
+  type: 'mark';
+  room?: string;
+  with?: string;
+  id: number;
+  ref?: string;
+}
+
+/** Unread and mention counts per room, from the read markers (also sent after `welcome`). */
+export interface UnreadFrame {
+  type: 'unread';
+  ref?: string;
+}
+
+/** Messages that name the user (its nick, or @room / @all / @here), newest last; `before` pages back. */
+export interface MentionsFrame {
+  type: 'mentions';
+  before?: number;
+  limit?: number;
   ref?: string;
 }
 
@@ -148,6 +224,8 @@ export interface HistoryFrame {
   /** Only messages with ids above this; then the page is the first `limit` of them (oldest first). */
   after?: number;
   limit?: number;
+  /** A thread: the message with this id and every reply to it (oldest first; before/after page it). */
+  thread?: number;
   ref?: string;
 }
 
@@ -224,7 +302,14 @@ export type ClientFrame =
   | RegisterFrame
   | ModeFrame
   | InviteFrame
-  | ClientPongFrame;
+  | ClientPongFrame
+  | EditFrame
+  | DeleteFrame
+  | ReactFrame
+  | SearchFrame
+  | MarkFrame
+  | UnreadFrame
+  | MentionsFrame;
 
 export type ClientFrameType = ClientFrame['type'];
 
@@ -425,6 +510,98 @@ export interface InviteNoticeFrame {
   ref?: string;
 }
 
+/** A room message's new text (to everyone in the room; with `ref` to the editor). */
+export interface EditedFrame {
+  type: 'edited';
+  id: number;
+  room: string;
+  text: string;
+  /** When it was edited. */
+  edited: number;
+  by: string;
+  ref?: string;
+}
+
+/** A room message was deleted: show a tombstone. */
+export interface DeletedFrame {
+  type: 'deleted';
+  id: number;
+  room: string;
+  by: string;
+  ts: number;
+  ref?: string;
+}
+
+/** A reaction was added (`added`) or taken back; `count` is how many now react with this emoji. */
+export interface ReactionFrame {
+  type: 'reaction';
+  id: number;
+  room: string;
+  emoji: string;
+  nick: string;
+  added: boolean;
+  count: number;
+  ts: number;
+  ref?: string;
+}
+
+export interface SearchHit {
+  id: number;
+  ts: number;
+  /** Null for a private message. */
+  room: string | null;
+  nick: string;
+  /** The other end of a private message. */
+  to?: string;
+  /** A snippet of the text around the first match. */
+  text: string;
+  /** [start, end) ranges of `text` that matched, for highlighting. */
+  highlights: [number, number][];
+}
+
+export interface SearchResultsFrame {
+  type: 'search-results';
+  q: string;
+  results: SearchHit[];
+  more: boolean;
+  /** With `more`: send `search` again with `before` = this. */
+  next?: number;
+  ref?: string;
+}
+
+/** A read marker moved (on this or another connection of the same person). */
+export interface MarkerFrame {
+  type: 'marker';
+  room?: string;
+  with?: string;
+  id: number;
+  ref?: string;
+}
+
+export interface UnreadCount {
+  /** Messages after the marker (at most UNREAD_COUNT_MAX are counted). */
+  unread: number;
+  /** Of those, messages that name the user. */
+  mentions: number;
+  /** The read marker; 0 when the room was never marked. */
+  marker: number;
+}
+
+/** Per room the user is in: unread and mention counts, and the marker. */
+export interface UnreadCountsFrame {
+  type: 'unread';
+  rooms: Record<string, UnreadCount>;
+  ref?: string;
+}
+
+export interface MentionsListFrame {
+  type: 'mentions';
+  /** Oldest first. */
+  messages: RoomMessage[];
+  more: boolean;
+  ref?: string;
+}
+
 /** Heartbeat from the server to an idle NDJSON connection: answer with `pong` (any input will do). */
 export interface ServerPingFrame {
   type: 'ping';
@@ -452,6 +629,13 @@ export type ServerFrame =
   | RegisteredFrame
   | RoomModeFrame
   | InviteNoticeFrame
-  | ServerPingFrame;
+  | ServerPingFrame
+  | EditedFrame
+  | DeletedFrame
+  | ReactionFrame
+  | SearchResultsFrame
+  | MarkerFrame
+  | UnreadCountsFrame
+  | MentionsListFrame;
 
 export type ServerFrameType = ServerFrame['type'];

@@ -31,6 +31,16 @@ export const HISTORY_DEFAULT = 50;
 /** Largest page a client may ask for. */
 export const HISTORY_MAX = 500;
 
+/** Distinct emoji on one message; a new one past this is refused (TC_ERR_TOO_MANY_REACTIONS). */
+export const REACTIONS_PER_MESSAGE_MAX = 20;
+/** A reaction: 1-32 characters, no spaces or control characters (an emoji, or a short :name:). */
+export const EMOJI_PATTERN = /^[^\s\p{Cc}]{1,32}$/u;
+/** Search: query length in characters, and results per page. */
+export const SEARCH_QUERY_MAX = 200;
+export const SEARCH_PAGE_MAX = 50;
+/** Mentions per page of `mentions`. */
+export const MENTIONS_PAGE_MAX = 100;
+
 export const NICK_MAX_LENGTH = 24;
 export const ROOM_MAX_LENGTH = 32;
 export const TOPIC_MAX_LENGTH = 300;

@@ -222,7 +222,28 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
     case 'error':
       return [plainErrorLine(frame)];
     case 'status':
+      if (frame.cluster !== undefined && frame.db === 'ok') {
+        return [frame.cluster === 'ok' ? '* Server: the cluster link is back to normal' : `! Server: ${frame.message ?? 'the cluster link is degraded'}`];
+      }
       return [frame.db === 'ok' ? '* Server: storage is back to normal' : `! Server: ${frame.message ?? 'storage is degraded'}`];
+    case 'edited':
+      return [`* ${frame.by} edited a message: ${frame.text}`];
+    case 'deleted':
+      return [`* ${frame.by} deleted a message`];
+    case 'reaction':
+      return frame.added ? [`* ${frame.nick} reacted ${frame.emoji}`] : [];
+    case 'search-results':
+      if (frame.results.length === 0) return [`* No messages match "${frame.q}"`];
+      return [
+        `* Search "${frame.q}" (${frame.results.length}${frame.more ? '+' : ''}):`,
+        ...frame.results.map((r) => `*   ${r.room ?? `PM ${r.nick} -> ${r.to ?? ''}`} <${r.nick}> ${r.text}`),
+      ];
+    case 'mentions':
+      if (frame.messages.length === 0) return ['* No mentions'];
+      return [`* Mentions (${frame.messages.length}${frame.more ? '+' : ''}):`, ...frame.messages.map((m) => `*   ${m.room} ${plainMessage(m)}`)];
+    case 'marker':
+    case 'unread':
+      return [];
     case 'bye':
       return [`! Disconnected: ${frame.reason}${frame.code ? ` [${frame.code}]` : ''}`];
     case 'pong':
