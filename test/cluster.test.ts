@@ -238,6 +238,27 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     expect((await watcher.seen('users', (u) => u.ref === 'after-kill')).users.sort()).toEqual(['watcher', 'writer']);
   }, 60_000);
 
+  it('carries edits, deletes, reactions and read markers across nodes', async () => {
+    const author = await client(0, 'writer2', { register: true, password: 'writer2 password' });
+    const reader = await client(1, 'reader2');
+    await author.join('x-features');
+    await reader.join('x-features');
+    author.send({ type: 'msg', room: 'x-features', text: 'draft one', ref: 'm' });
+    const id = (await author.seen('ack', (a) => a.ref === 'm')).id;
+    author.send({ type: 'edit', id, text: 'final one', ref: 'e' });
+    expect(await reader.seen('edited', (e) => e.id === id)).toMatchObject({ text: 'final one', by: 'writer2' });
+    reader.send({ type: 'react', id, emoji: '👍', ref: 'r' });
+    expect(await author.seen('reaction', (r) => r.id === id)).toMatchObject({ emoji: '👍', nick: 'reader2', count: 1 });
+    author.send({ type: 'delete', id, ref: 'd' });
+    await reader.seen('deleted', (d) => d.id === id);
+    // The same account on a third node: a marker set on node 1 reaches it.
+    author.send({ type: 'nick', nick: 'writer2_away', ref: 'n' });
+    await author.seen('nick', (f) => f.ref === 'n');
+    const second = await client(2, 'writer2', { password: 'writer2 password' });
+    author.send({ type: 'mark', room: 'x-features', id, ref: 'mk' });
+    expect(await second.seen('marker')).toEqual({ type: 'marker', room: 'x-features', id });
+  });
+
   it('refuses --nats with the embedded database (usage error, exit 2)', async () => {
     const run = await runTeamchat(['serve', '--nats', 'nats://127.0.0.1:4222', '--port', '0', '--http-port', '0']);
     expect(run.code).toBe(2);

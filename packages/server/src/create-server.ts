@@ -23,6 +23,7 @@ import { NatsBus } from './delivery/nats-bus.js';
 import { OrderedStream } from './delivery/ordered-stream.js';
 import { openDatabase, type Database } from './store/database.js';
 import { KyselyMessageStore } from './store/kysely-message-store.js';
+import { MessageSearch } from './store/message-search.js';
 import type { StoreConfig } from './store/message-store.js';
 import { migrate } from './store/migrator.js';
 import { Connection, type ConnectionHost } from './transport/connection.js';
@@ -127,6 +128,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     throw err;
   }
   const store = new KyselyMessageStore(database);
+  const search = new MessageSearch(database);
   // Rooms are read back when someone joins them: no messages are loaded at start.
   const snapshot = await store.loadSnapshot(0);
 
@@ -237,6 +239,10 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     createAccount: (nick, hash) => store.createAccount(nick, hash, Date.now()),
     roomAccess: (room, owner) => store.roomAccess(room, owner),
     membershipsOf: (owner, limit) => store.membershipsOf(owner, limit),
+    messageInfo: (id) => store.messageInfo(id),
+    unreadCounts: (owner, nick, rooms) => store.unreadCounts(owner, nick, rooms),
+    mentions: (owner, nick, rooms, before, limit) => store.mentions(owner, nick, rooms, before, limit),
+    search: (query) => search.search(query),
     claimNick: async (key, nick, owner) => ({ ok: clusterStore ? await clusterStore.claimNick(key, nick, owner) : true }),
     instance,
     clustered: clusterStore !== null,

@@ -54,12 +54,16 @@ class TestWorld implements CoreEffects<TestSession> {
     this.queue.push({ message: { ...message, id }, callbacks });
     return true;
   }
-  readonly reads = inMemoryReads(this.state);
+  readonly reads = inMemoryReads(this.state, {}, this.stored);
   accountHash = this.reads.accountHash;
   createAccount = this.reads.createAccount;
   roomAccess = this.reads.roomAccess;
   membershipsOf = this.reads.membershipsOf;
   claimNick = this.reads.claimNick;
+  messageInfo = this.reads.messageInfo;
+  unreadCounts = this.reads.unreadCounts;
+  mentions = this.reads.mentions;
+  search = this.reads.search;
   instance = 'local';
   clustered = false;
   inOrder(run: () => void) {
@@ -482,4 +486,100 @@ describe('ChatCore', () => {
     expect(core.connections).toBe(0);
     expect(world.counts).toMatchObject({ open: 1, close: 1 });
   });
+
+  describe('team features', () => {
+    /** Alice and Bob in `general`, Alice's message stored with the given text; returns its id. */
+    const scene = async (text = 'first draft') => {
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      core.handle(alice, { type: 'join', room: 'general' });
+      core.handle(bob, { type: 'join', room: 'general' });
+      say(alice, 'general', text, 'm');
+      world.commit();
+      const id = alice.of('ack')[0]!.id;
+      return { alice, bob, id };
+    };
+
+    it('lets the author edit, shows everyone the new text, and keeps it for joiners', async () => {
+      const { alice, bob, id } = await scene();
+      core.handle(bob, { type: 'edit', id, text: 'not mine', ref: 'e0' });
+      await settle();
+      expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_AUTHOR', ref: 'e0' });
+      core.handle(alice, { type: 'edit', id, text: 'final text', ref: 'e1' });
+      await settle();
+      world.commit();
+      expect(alice.of('edited')[0]).toMatchObject({ id, text: 'final text', by: 'alice', ref: 'e1' });
+      expect(bob.of('edited')[0]).toMatchObject({ id, text: 'final text' });
+      expect(world.state).toContainEqual(expect.objectContaining({ op: 'edit', id, text: 'final text' }));
+      const carol = await connect('carol');
+      core.handle(carol, { type: 'join', room: 'general' });
+      expect(carol.of('joined')[0]!.history.at(-1)).toMatchObject({ id, text: 'final text', edited: 1_000 });
+    });
+
+    it('deletes for the author or the room creator, leaving a tombstone without the text', async () => {
+      const { alice, bob, id } = await scene('secret');
+      core.handle(bob, { type: 'delete', id, ref: 'd0' });
+      await settle();
+      expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_AUTHOR' });
+      core.handle(alice, { type: 'delete', id, ref: 'd1' });
+      await settle();
+      world.commit();
+      expect(bob.of('deleted')[0]).toMatchObject({ id, by: 'alice' });
+      core.handle(bob, { type: 'history', room: 'general', ref: 'h' });
+      const page = bob.of('history')[0]!;
+      expect(page.messages.find((m) => m.id === id)).toEqual({ id, ts: 1_000, room: 'general', nick: 'alice', text: '', deleted: true });
+      core.handle(alice, { type: 'edit', id, text: 'back', ref: 'e' });
+      await settle();
+      expect(alice.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NO_SUCH_MESSAGE', ref: 'e' });
+    });
+
+    it('counts reactions per emoji with who reacted, and takes one back', async () => {
+      const { alice, bob, id } = await scene();
+      core.handle(bob, { type: 'react', id, emoji: '👍', ref: 'r1' });
+      await settle();
+      world.commit();
+      expect(alice.of('reaction')[0]).toMatchObject({ id, emoji: '👍', nick: 'bob', added: true, count: 1 });
+      core.handle(alice, { type: 'react', id, emoji: 'has space', ref: 'bad' });
+      expect(alice.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_BAD_EMOJI', ref: 'bad' });
+      core.handle(bob, { type: 'react', id, emoji: '👍', remove: true, ref: 'r2' });
+      await settle();
+      world.commit();
+      expect(alice.of('reaction')[1]).toMatchObject({ added: false, count: 0 });
+    });
+
+    it('replies to a message of the same room only', async () => {
+      const { alice, bob, id } = await scene();
+      core.handle(bob, { type: 'msg', room: 'general', text: 'agreed', replyTo: id, ref: 'r' });
+      world.commit();
+      expect(alice.of('message').at(-1)).toMatchObject({ text: 'agreed', replyTo: id });
+      core.handle(bob, { type: 'msg', room: 'general', text: 'to nowhere', replyTo: 999_999, ref: 'bad' });
+      await settle();
+      expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NO_SUCH_MESSAGE', ref: 'bad' });
+    });
+
+    it('tells every connection of the same person its new read marker', async () => {
+      const first = await connect('alice');
+      const token = first.of('welcome')[0]!.token!;
+      core.handle(first, { type: 'nick', nick: 'alice_phone' });
+      await settle();
+      const second = await connect('alice', token);
+      const stranger = await connect('mallory');
+      core.handle(first, { type: 'mark', room: 'general', id: 42, ref: 'k' });
+      world.commit();
+      expect(first.of('marker')[0]).toEqual({ type: 'marker', room: 'general', id: 42, ref: 'k' });
+      expect(second.of('marker')[0]).toEqual({ type: 'marker', room: 'general', id: 42 });
+      expect(stranger.of('marker')).toEqual([]);
+    });
+
+    it('refuses to search a room the user may not read, even by naming it', async () => {
+      const { bob } = await scene();
+      core.handle(bob, { type: 'search', q: 'draft', room: 'elsewhere', ref: 's' });
+      await settle();
+      expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_IN_ROOM', ref: 's' });
+      core.handle(bob, { type: 'search', q: ' ', ref: 'empty' });
+      await settle();
+      expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_BAD_QUERY', ref: 'empty' });
+    });
+  });
 });
+

@@ -48,6 +48,7 @@ import { identityOwner, isIdentityOwner, parseToken } from './identity.js';
 import { RecentMessages } from './recent-messages.js';
 import type { ClusterEvent, LoadedRoom, RoomAccess, StateWrite, StoredMessage, StoreSnapshot } from './records.js';
 import { Room } from './room.js';
+import { TeamFeatures } from './team-features.js';
 import type { Session } from './session.js';
 import { sanitizeText } from './text.js';
 
@@ -123,9 +124,20 @@ export class ChatCore<S extends Session> {
   readonly #requireAccounts: boolean;
   /** Sessions with a command waiting for the store or a password check: their next input waits. */
   readonly #busy = new WeakMap<S, number>();
+  /** Edits, deletes, reactions, read markers, mentions and search (team-features.ts). */
+  readonly #team: TeamFeatures<S>;
 
   constructor(effects: CoreEffects<S>, snapshot: StoreSnapshot, options: ChatCoreOptions = {}) {
     this.#fx = effects;
+    this.#team = new TeamFeatures<S>({
+      fx: effects,
+      joinedRoom: (session, raw, ref) => this.#joinedRoom(session, raw, ref),
+      room: (name) => this.#rooms.get(name),
+      sessionsOf: (owner) => this.#directory.localOf(owner),
+      await: (session, work, ref, then) => this.#await(session, work, ref, then),
+      error: (session, code, ref, detail) => this.#error(session, code, ref, detail),
+      sendError: (session, error, ref) => this.#sendError(session, error, ref),
+    });
     this.#serverName = options.serverName ?? 'teamchat';
     this.#historyOnJoin = options.historyOnJoin ?? HISTORY_DEFAULT;
     this.#recentCapacity = Math.max(options.recentCapacity ?? RECENT_CAPACITY, this.#historyOnJoin);
@@ -261,7 +273,21 @@ export class ChatCore<S extends Session> {
       case 'part':
         return this.#part(session, frame.room, ref);
       case 'msg':
-        return this.#say(session, frame.room, frame.text, frame.action === true, ref, frame.cid);
+        return this.#say(session, frame.room, frame.text, frame.action === true, ref, frame.cid, frame.replyTo);
+      case 'edit':
+        return this.#team.edit(session, frame);
+      case 'delete':
+        return this.#team.remove(session, frame);
+      case 'react':
+        return this.#team.react(session, frame);
+      case 'mark':
+        return this.#team.mark(session, frame);
+      case 'unread':
+        return this.#team.unread(session, this.#roomNames(session), ref);
+      case 'mentions':
+        return this.#readable(session, ref, (rooms) => this.#team.mentions(session, frame, rooms));
+      case 'search':
+        return this.#readable(session, ref, (rooms) => this.#team.search(session, frame, rooms));
       case 'pm':
         return this.#pm(session, frame.to, frame.text, frame.action === true, ref, frame.cid);
       case 'users':
@@ -286,7 +312,7 @@ export class ChatCore<S extends Session> {
       case 'topic':
         return this.#topic(session, frame.room, frame.topic, ref);
       case 'history':
-        return this.#history(session, frame.room, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref);
+        return this.#history(session, frame.room, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref, frame.thread);
       case 'pm-history':
         return this.#pmHistory(session, frame.with, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref);
     }
@@ -343,8 +369,8 @@ export class ChatCore<S extends Session> {
   #resumeIdentity(session: S, request: LoginRequest, done: (error: CodedError | null) => void): void {
     const fresh = (): Identity => {
       const made = this.#fx.newIdentity();
-      // Plain-text users cannot keep a token: their identity lives as long as the connection.
-      if (session.dialect === 'plain') return { owner: identityOwner(made.id), account: false };
+      // Plain-text and IRC users cannot keep a token: their identity lives as long as the connection.
+      if (session.dialect !== 'json') return { owner: identityOwner(made.id), account: false };
       this.#fx.persistState({ op: 'identity', id: made.id, secretHash: made.secretHash, ts: this.#fx.now() });
       return { owner: identityOwner(made.id), account: false, token: made.token };
     };
@@ -433,6 +459,8 @@ export class ChatCore<S extends Session> {
       const pmAfter = request.pmAfter;
       const after = () => {
         if (pmAfter !== undefined) this.#pmHistory(session, undefined, undefined, pmAfter, HISTORY_MAX, undefined);
+        // Unread and mention counts of the rooms it is back in, from its read markers (any device).
+        if (session.dialect === 'json' && session.rooms.size > 0) this.#team.unread(session, this.#roomNames(session), undefined);
       };
       if (rooms.length === 0) after();
       else this.#await(session, this.#restore(session, rooms), undefined, after);
@@ -656,7 +684,7 @@ export class ChatCore<S extends Session> {
   }
 
   #ephemeral(session: S): boolean {
-    return session.dialect === 'plain' && isIdentityOwner(session.owner!);
+    return session.dialect !== 'json' && isIdentityOwner(session.owner!);
   }
 
   #removeMember(room: Room<S>, session: S, now: number): void {
@@ -688,18 +716,33 @@ export class ChatCore<S extends Session> {
     });
   }
 
-  #say(session: S, raw: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined): void {
+  #say(session: S, raw: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo?: number): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
     const clean = sanitizeText(text);
     if (clean.trim() === '') return this.#error(session, 'TC_ERR_EMPTY_TEXT', ref);
+    if (replyTo !== undefined) {
+      // A reply answers a message of the same room: checked in the store when memory does not hold it.
+      const inRing = room.recent.query({ after: replyTo - 1, limit: 1 })?.messages[0];
+      if (inRing?.id === replyTo) return this.#sayChecked(session, room, clean, action, ref, cid, replyTo);
+      return this.#await(session, this.#fx.messageInfo(replyTo), ref, (info) => {
+        if (!info || info.room !== room.name) return this.#error(session, 'TC_ERR_NO_SUCH_MESSAGE', ref, `${replyTo} (a reply answers a message of the same room)`);
+        this.#sayChecked(session, room, clean, action, ref, cid, replyTo);
+      });
+    }
+    this.#sayChecked(session, room, clean, action, ref, cid, undefined);
+  }
+
+  #sayChecked(session: S, room: Room<S>, clean: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo: number | undefined): void {
+    if (!room.members.has(session)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
     const nick = session.nick!;
     const ts = this.#fx.now();
+    const reply = replyTo !== undefined ? { replyTo } : {};
     const accepted = this.#fx.persist(
-      { kind: 'room', room: room.name, nick, owner: session.owner!, ...(cid !== undefined ? { cid } : {}), text: clean, action, ts },
+      { kind: 'room', room: room.name, nick, owner: session.owner!, ...(cid !== undefined ? { cid } : {}), ...reply, text: clean, action, ts },
       {
         deliver: (id) => {
-          this.#deliverRoomMessage(room, { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}) });
+          this.#deliverRoomMessage(room, { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}), ...reply });
           this.#fx.events.message(room.name);
         },
         committed: (result) => this.#acknowledge(session, result, ts, ref, cid),
@@ -824,11 +867,12 @@ export class ChatCore<S extends Session> {
     if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'topic', room: room.name, topic: value, by, ts });
   }
 
-  #history(session: S, raw: string, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined): void {
+  #history(session: S, raw: string, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined, thread?: number): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
-    const query = { before, after, limit };
-    const cached = room.recent.query(query);
+    const query = { before, after, limit, ...(thread !== undefined ? { thread } : {}) };
+    // A thread is a few messages among many: always the store (an index on reply_to).
+    const cached = thread === undefined ? room.recent.query(query) : null;
     if (cached) {
       this.#fx.send(session, { type: 'history', room: room.name, ...cached, ...(ref ? { ref } : {}) });
       return;
@@ -966,7 +1010,24 @@ export class ChatCore<S extends Session> {
       case 'room':
         this.#known.add(event.room);
         return;
+      default:
+        this.#team.applyRemote(event);
     }
+  }
+
+  /** The rooms the session is in now. */
+  #roomNames(session: S): string[] {
+    return [...this.#roomsOf(session)].map((r) => r.name);
+  }
+
+  /**
+   * What the session may read: the rooms it is in and its owner's persisted memberships (rooms it
+   * joined, passing their key or invitation). Never a restricted room it never entered.
+   */
+  #readable(session: S, ref: string | undefined, then: (rooms: string[]) => void): void {
+    const now = this.#roomNames(session);
+    if (this.#ephemeral(session)) return then(now);
+    this.#await(session, this.#fx.membershipsOf(session.owner!, this.#maxRooms), ref, (stored) => then([...new Set([...now, ...stored])]));
   }
 
   /** A node is gone (its heartbeat stopped): its users leave every room, as a disconnect. */
@@ -1024,7 +1085,10 @@ export class ChatCore<S extends Session> {
       if (owner !== key) {
         writes.push({ op: 'owner-rename', from: owner, to: key });
         this.#moveOwner(owner, key);
+        // Re-filed in the directory under its new owner.
+        this.#directory.removeLocal(key, session);
         session.owner = key;
+        this.#directory.addLocal(session);
       }
       this.#fx.log(`account registered: ${nick}`);
       const last = writes.pop()!;

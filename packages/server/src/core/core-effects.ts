@@ -4,7 +4,7 @@
  */
 import type { ByeFrame, CodedError, PrivateMessage, RoomMessage, ServerFrame } from '@teamchat/protocol';
 import type { ChatEvents } from '../metrics/chat-events.js';
-import type { ClusterEvent, HistoryQuery, LoadedRoom, NewMessage, RoomAccess, StateWrite } from './records.js';
+import type { ClusterEvent, HistoryQuery, LoadedRoom, MessageInfo, NewMessage, RoomAccess, SearchPage, SearchQuery, StateWrite, UnreadCount } from './records.js';
 import type { NewIdentity } from './identity.js';
 import type { Session } from './session.js';
 
@@ -54,6 +54,14 @@ export interface CoreEffects<S extends Session> {
   roomAccess(room: string, owner: string): Promise<RoomAccess | null>;
   /** The rooms `owner` is a member of (persisted), at most `limit`. */
   membershipsOf(owner: string, limit: number): Promise<string[]>;
+  /** A message's room, author and reactions, read from the store; null: no such message. */
+  messageInfo(id: number): Promise<MessageInfo | null>;
+  /** Per room: unread messages after `owner`'s marker and those naming `nick`. */
+  unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>>;
+  /** Messages in `rooms` naming `nick` (or everyone), the latest `limit` below `before`, oldest first. */
+  mentions(owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]>;
+  /** Full-text search in `rooms` and the owner's private messages. */
+  search(query: SearchQuery): Promise<SearchPage>;
   /**
    * Cluster: takes the nick for this node (unique across the cluster), unless a live session of
    * someone else holds it on another node. A single node answers ok at once (the core checks its

@@ -29,6 +29,8 @@ export interface RemoteMember {
 export class Directory<S extends Session> {
   /** Sessions on this node, by nick key. */
   readonly #local = new Map<string, S>();
+  /** Sessions on this node, by owner (one person may be connected several times). */
+  readonly #byOwner = new Map<string, Set<S>>();
   /** People on other nodes, by nick key. */
   readonly #remote = new Map<string, RemoteUser>();
   /** Room name -> nick key -> who is in it on another node. */
@@ -57,13 +59,23 @@ export class Directory<S extends Session> {
 
   addLocal(session: S): void {
     this.#local.set(session.key!, session);
+    let mine = this.#byOwner.get(session.owner!);
+    if (!mine) this.#byOwner.set(session.owner!, (mine = new Set()));
+    mine.add(session);
   }
 
   /** Forgets a local session (only if it still holds `key`). */
   removeLocal(key: string, session: S): boolean {
     if (this.#local.get(key) !== session) return false;
     this.#local.delete(key);
+    const mine = this.#byOwner.get(session.owner!);
+    if (mine?.delete(session) && mine.size === 0) this.#byOwner.delete(session.owner!);
     return true;
+  }
+
+  /** The sessions of one person on this node. */
+  localOf(owner: string): ReadonlySet<S> {
+    return this.#byOwner.get(owner) ?? NO_SESSIONS;
   }
 
   addRemote(user: RemoteUser): void {
@@ -155,3 +167,4 @@ export class Directory<S extends Session> {
 }
 
 const EMPTY: ReadonlyMap<string, RemoteMember> = new Map();
+const NO_SESSIONS: ReadonlySet<never> = new Set();

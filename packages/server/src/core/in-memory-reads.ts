@@ -8,12 +8,18 @@
  */
 import { nickKey } from '@teamchat/protocol';
 import type { CoreEffects } from './core-effects.js';
-import type { RoomAccess, StateWrite } from './records.js';
+import type { MessageInfo, NewMessage, RoomAccess, StateWrite } from './records.js';
 import type { Session } from './session.js';
 
-type Reads = Pick<CoreEffects<Session>, 'accountHash' | 'createAccount' | 'roomAccess' | 'membershipsOf' | 'claimNick' | 'instance' | 'clustered'>;
+type Reads = Pick<
+  CoreEffects<Session>,
+  'accountHash' | 'createAccount' | 'roomAccess' | 'membershipsOf' | 'claimNick' | 'instance' | 'clustered' | 'messageInfo' | 'unreadCounts' | 'mentions' | 'search'
+>;
 
-export function inMemoryReads(state: StateWrite[], accounts: Record<string, string> = {}): Reads {
+/** Messages the reads may look at (the unit tests' stored messages). */
+export type StoredForReads = (NewMessage & { id: number })[];
+
+export function inMemoryReads(state: StateWrite[], accounts: Record<string, string> = {}, stored: StoredForReads = []): Reads {
   const hashOf = (key: string): string | null => {
     let hash: string | null = accounts[key] ?? null;
     for (const w of state) if (w.op === 'account' && nickKey(w.nick) === key) hash = w.hash;
@@ -57,6 +63,28 @@ export function inMemoryReads(state: StateWrite[], accounts: Record<string, stri
     },
     membershipsOf: async (owner, limit) => owners(owner).slice(0, limit),
     claimNick: async () => ({ ok: true }),
+    messageInfo: async (id): Promise<MessageInfo | null> => {
+      const m = stored.find((s) => s.id === id);
+      if (!m) return null;
+      let deleted = false;
+      const reactions: Record<string, string[]> = {};
+      for (const w of state) {
+        if (w.op === 'delete' && w.id === id) deleted = true;
+        if (w.op === 'react' && w.id === id) {
+          const who = (reactions[w.emoji] ?? []).filter((o) => o !== w.owner);
+          if (w.add) who.push(w.owner);
+          if (who.length > 0) reactions[w.emoji] = who;
+          else delete reactions[w.emoji];
+        }
+      }
+      return m.kind === 'room'
+        ? { id, room: m.room, nick: m.nick, owner: m.owner ?? null, deleted, reactions }
+        : { id, room: null, nick: m.from, owner: m.fromOwner ?? null, deleted, reactions };
+    },
+    // Counting and searching are the store's (tested in store/*.test.ts over both databases).
+    unreadCounts: async (_owner, _nick, rooms) => Object.fromEntries(rooms.map((r) => [r, { unread: 0, mentions: 0, marker: 0 }])),
+    mentions: async () => [],
+    search: async () => ({ results: [], more: false }),
     instance: 'local',
     clustered: false,
   };

@@ -59,6 +59,14 @@ export class RecentMessages {
     return lo;
   }
 
+  /** Replaces the message with this id (an edit, a delete, a reaction); false when the ring does not hold it. */
+  replace(id: number, change: (message: RoomMessage) => RoomMessage): boolean {
+    const i = this.#firstAbove(id - 1);
+    if (i >= this.#size || this.#at(i).id !== id) return false;
+    this.#ring[(this.#start + i) % this.capacity] = change(this.#at(i));
+    return true;
+  }
+
   /**
    * Answers a history query from memory when it can be answered exactly, else returns null.
    * `more` says whether messages exist beyond the page (older ones, or for `after`+`before`, ones

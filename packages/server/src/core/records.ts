@@ -3,7 +3,7 @@
  * back. The core declares them (it is the ground floor); the store and the delivery pipeline
  * implement its ports in these terms.
  */
-import type { PresenceEvent, PrivateMessage, RoomMessage } from '@teamchat/protocol';
+import type { PresenceEvent, PrivateMessage, RoomMessage, SearchHit } from '@teamchat/protocol';
 
 /** A room message waiting to be stored (it gets its id from the database). */
 export interface NewRoomMessage {
@@ -16,6 +16,8 @@ export interface NewRoomMessage {
   owner?: string;
   /** The client's own id for the message (exactly-once sends): one per owner. */
   cid?: string;
+  /** The message this one replies to (same room). */
+  replyTo?: number;
   text: string;
   action: boolean;
   /** Server time, epoch milliseconds. */
@@ -69,7 +71,14 @@ export type StateWrite =
   | { op: 'presence-join'; room: string; key: string; nick: string; instance: string }
   | { op: 'presence-leave'; room: string; key: string }
   /** Cluster: the nick `key` is free again, if `instance` still holds it (online_nicks). */
-  | { op: 'nick-release'; key: string; instance: string };
+  | { op: 'nick-release'; key: string; instance: string }
+  /** A message's new text (migrations/006). */
+  | { op: 'edit'; id: number; text: string; ts: number }
+  /** A message deleted: its text is emptied, its reactions go. */
+  | { op: 'delete'; id: number; ts: number }
+  | { op: 'react'; id: number; emoji: string; owner: string; nick: string; add: boolean; ts: number }
+  /** `owner` has read `conversation` (a room, or '@' + a nick key) up to `id`; markers only move forward. */
+  | { op: 'marker'; owner: string; conversation: string; id: number; ts: number };
 
 /** Everything written in one transaction. */
 export interface WriteBatch {
@@ -116,8 +125,49 @@ export interface HistoryQuery {
   /** Only ids above this (newer), oldest first. */
   after?: number;
   limit: number;
+  /** Only this message and the replies to it. */
+  thread?: number;
 }
 
+
+/** What an edit, a delete or a reaction needs to know about a message. */
+export interface MessageInfo {
+  id: number;
+  /** Null for a private message. */
+  room: string | null;
+  nick: string;
+  /** The sender's owner; null for messages stored before owners were kept for room messages. */
+  owner: string | null;
+  deleted: boolean;
+  /** Emoji -> owners that reacted with it. */
+  reactions: Record<string, string[]>;
+}
+
+/** A search over what one person may read: `rooms` are the rooms it may read (the caller decides). */
+export interface SearchQuery {
+  owner: string;
+  rooms: string[];
+  q: string;
+  room?: string;
+  /** Only messages by this nick. */
+  from?: string;
+  /** The `next` cursor of the previous page. */
+  before?: number;
+  limit: number;
+}
+
+export interface SearchPage {
+  results: SearchHit[];
+  more: boolean;
+  next?: number;
+}
+
+/** Unread and mention counts of one room for one person. */
+export interface UnreadCount {
+  unread: number;
+  mentions: number;
+  marker: number;
+}
 
 /** What a join needs to know about a room's access, read fresh from the store. */
 export interface RoomAccess {
@@ -142,7 +192,11 @@ export type ClusterEvent =
   | { kind: 'topic'; room: string; topic: string | null; by: string; ts: number }
   | { kind: 'mode'; room: string; keyHash: string | null; inviteOnly: boolean; by: string; ts: number }
   | { kind: 'invite'; room: string; owner: string; nick: string; by: string; ts: number }
-  | { kind: 'room'; room: string };
+  | { kind: 'room'; room: string }
+  | { kind: 'edit'; room: string; id: number; text: string; edited: number; by: string }
+  | { kind: 'delete'; room: string; id: number; by: string; ts: number }
+  | { kind: 'react'; room: string; id: number; emoji: string; nick: string; added: boolean; count: number; ts: number }
+  | { kind: 'marker'; owner: string; room?: string; with?: string; id: number };
 
 /** A committed message as other nodes receive it. */
 export type StoredMessage =

@@ -11,6 +11,8 @@ import type {
   MessageStore,
   NewMessage,
   RoomAccess,
+  MessageInfo,
+  UnreadCount,
   WriteOptions,
   StateWrite,
   StoreSnapshot,
@@ -19,6 +21,7 @@ import type {
 } from './message-store.js';
 import type { ChatSchema } from './schema.js';
 import { StoreError } from './store-error.js';
+import { mentionsOf, messageInfo, planTeamWrite, reactionsOf, unreadCounts } from './team-features-store.js';
 
 type Db = Kysely<ChatSchema> | Transaction<ChatSchema>;
 
@@ -28,6 +31,9 @@ const RESERVE_IDS_LOCK = 7_355_608_002;
 interface MessageRow {
   id: number;
   room: string | null;
+  reply_to?: number | null;
+  edited_at?: Date | null;
+  deleted_at?: Date | null;
   sender: string;
   recipient: string | null;
   text: string;
@@ -35,7 +41,7 @@ interface MessageRow {
   created_at: Date;
 }
 
-const MESSAGE_COLUMNS = ['id', 'room', 'sender', 'recipient', 'text', 'action', 'created_at'] as const;
+const MESSAGE_COLUMNS = ['id', 'room', 'sender', 'recipient', 'text', 'action', 'created_at', 'reply_to', 'edited_at', 'deleted_at'] as const;
 
 /**
  * @example
@@ -143,6 +149,18 @@ export class KyselyMessageStore implements MessageStore {
     return { keyHash: row.key_hash, inviteOnly: row.invite_only, creator: row.creator, invited: row.invited, member: row.member };
   }
 
+  async messageInfo(id: number): Promise<MessageInfo | null> {
+    return messageInfo(this.#db, checkLimit(id, 'id'));
+  }
+
+  async unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>> {
+    return unreadCounts(this.#db, checkText(owner, 'owner'), checkText(nick, 'nick'), rooms);
+  }
+
+  async mentions(owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]> {
+    return mentionsOf(this.#db, checkText(owner, 'owner'), checkText(nick, 'nick'), rooms, before, checkLimit(limit, 'limit'));
+  }
+
   /** The rooms `owner` is a member of (persisted), at most `limit`, by name. */
   async membershipsOf(owner: string, limit: number): Promise<string[]> {
     checkText(owner, 'owner');
@@ -157,12 +175,27 @@ export class KyselyMessageStore implements MessageStore {
     if (limit === 0) return [];
     let q = this.#db.selectFrom('messages').select(MESSAGE_COLUMNS).where('room', '=', room);
     if (before !== undefined) q = q.where('id', '<', before);
+    if (query.thread !== undefined) {
+      const root = checkLimit(query.thread, 'thread');
+      q = q.where((eb) => eb.or([eb('id', '=', root), eb('reply_to', '=', root)]));
+    }
     if (after !== undefined) {
       const rows = await q.where('id', '>', after).orderBy('id', 'asc').limit(limit).execute();
-      return rows.map(toRoomMessage);
+      return this.#withReactions(rows.map(toRoomMessage));
     }
     const rows = await q.orderBy('id', 'desc').limit(limit).execute();
-    return rows.reverse().map(toRoomMessage);
+    return this.#withReactions(rows.reverse().map(toRoomMessage));
+  }
+
+  /** Adds each message's reactions (one query for the page). */
+  async #withReactions(messages: RoomMessage[]): Promise<RoomMessage[]> {
+    if (messages.length === 0) return messages;
+    const reactions = await reactionsOf(this.#db, messages.map((m) => m.id));
+    for (const m of messages) {
+      const r = reactions.get(m.id);
+      if (r) m.reactions = r;
+    }
+    return messages;
   }
 
   async privateHistory(owner: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]> {
@@ -261,6 +294,7 @@ interface MessageColumns {
   action: boolean[];
   ms: number[];
   cid: (string | null)[];
+  replyTo: (number | null)[];
 }
 
 /**
@@ -280,27 +314,27 @@ async function insertMessages(db: Db, c: MessageColumns, batch: number | null): 
   if (c.id) {
     // Ids reserved from the sequence beforehand (reserveIds): written as given.
     const result = await sql<{ id: number; sender_owner: string | null; cid: string | null }>`
-      INSERT INTO messages (id, room, sender, recipient, sender_owner, recipient_owner, text, action, created_at, batch, cid)
+      INSERT INTO messages (id, room, sender, recipient, sender_owner, recipient_owner, text, action, created_at, batch, cid, reply_to)
       OVERRIDING SYSTEM VALUE
-      SELECT u.id, u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0), u.batch, u.cid
+      SELECT u.id, u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0), u.batch, u.cid, u.reply_to
       FROM unnest(
         ${c.id}::bigint[], ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
         ${c.senderOwner}::text[], ${c.recipientOwner}::text[],
-        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[], ${batches}::bigint[], ${c.cid}::text[]
-      ) AS u(id, room, sender, recipient, so, ro, text, action, ms, batch, cid)
+        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[], ${batches}::bigint[], ${c.cid}::text[], ${c.replyTo}::bigint[]
+      ) AS u(id, room, sender, recipient, so, ro, text, action, ms, batch, cid, reply_to)
       ${conflict}
       ${withCids ? sql`RETURNING id, sender_owner, cid` : sql``}`.execute(db);
     if (!withCids) return { ids: c.id, repeated: [] };
     stored = result.rows;
   } else {
     const result = await sql<{ id: number; sender_owner: string | null; cid: string | null }>`
-      INSERT INTO messages (room, sender, recipient, sender_owner, recipient_owner, text, action, created_at, batch, cid)
-      SELECT u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0), u.batch, u.cid
+      INSERT INTO messages (room, sender, recipient, sender_owner, recipient_owner, text, action, created_at, batch, cid, reply_to)
+      SELECT u.room, u.sender, u.recipient, u.so, u.ro, u.text, u.action, to_timestamp(u.ms / 1000.0), u.batch, u.cid, u.reply_to
       FROM unnest(
         ${c.room}::text[], ${c.sender}::text[], ${c.recipient}::text[],
         ${c.senderOwner}::text[], ${c.recipientOwner}::text[],
-        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[], ${batches}::bigint[], ${c.cid}::text[]
-      ) WITH ORDINALITY AS u(room, sender, recipient, so, ro, text, action, ms, batch, cid, ord)
+        ${c.text}::text[], ${c.action}::boolean[], ${c.ms}::float8[], ${batches}::bigint[], ${c.cid}::text[], ${c.replyTo}::bigint[]
+      ) WITH ORDINALITY AS u(room, sender, recipient, so, ro, text, action, ms, batch, cid, reply_to, ord)
       ORDER BY u.ord
       ${conflict}
       RETURNING id, sender_owner, cid`.execute(db);
@@ -343,7 +377,7 @@ function planStateWrites(writes: StateWrite[]): Step[] {
   for (let i = 0; i < writes.length; ) {
     const op = writes[i]!.op;
     let j = i + 1;
-    if (op !== 'topic' && op !== 'presence-join' && op !== 'presence-leave' && op !== 'nick-release' && op !== 'membership-rename' && op !== 'owner-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite' && op !== 'identity') {
+    if (op !== 'topic' && op !== 'edit' && op !== 'delete' && op !== 'react' && op !== 'marker' && op !== 'presence-join' && op !== 'presence-leave' && op !== 'nick-release' && op !== 'membership-rename' && op !== 'owner-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite' && op !== 'identity') {
       while (j < writes.length && writes[j]!.op === op) j++;
     }
     const run = writes.slice(i, j);
@@ -356,6 +390,8 @@ function planStateWrites(writes: StateWrite[]): Step[] {
 
 function planRun(run: StateWrite[]): Step | null {
   const first = run[0]!;
+  const team = planTeamWrite(first);
+  if (team) return team;
   switch (first.op) {
     case 'room': {
       const rooms = run as Extract<StateWrite, { op: 'room' }>[];
@@ -502,6 +538,9 @@ function planRun(run: StateWrite[]): Step | null {
           SET topic = EXCLUDED.topic, topic_by = EXCLUDED.topic_by, topic_at = EXCLUDED.topic_at`.execute(db);
       };
     }
+    default:
+      // Replies, edits, deletes, reactions and markers: planTeamWrite above.
+      return null;
   }
 }
 
@@ -535,7 +574,7 @@ function toStoredRoom(r: RoomRow): StoredRoom {
   };
 }
 
-function toRoomMessage(row: MessageRow): RoomMessage {
+export function toRoomMessage(row: MessageRow): RoomMessage {
   const message: RoomMessage = {
     id: Number(row.id),
     ts: row.created_at.getTime(),
@@ -544,6 +583,9 @@ function toRoomMessage(row: MessageRow): RoomMessage {
     text: row.text,
   };
   if (row.action) message.action = true;
+  if (row.reply_to !== null && row.reply_to !== undefined) message.replyTo = Number(row.reply_to);
+  if (row.deleted_at) message.deleted = true;
+  else if (row.edited_at) message.edited = row.edited_at.getTime();
   return message;
 }
 
@@ -585,6 +627,7 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
     action: new Array(n),
     ms: new Array(n),
     cid: new Array(n),
+    replyTo: new Array(n),
   };
   for (let i = 0; i < n; i++) {
     const m: NewMessage = batch.messages[i]!;
@@ -611,6 +654,7 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
     c.text[i] = checkText(m.text, `${where}.text`, true);
     c.action[i] = m.action === true;
     c.cid[i] = m.cid === undefined ? null : checkText(m.cid, `${where}.cid`);
+    c.replyTo[i] = m.kind === 'room' && m.replyTo !== undefined ? checkLimit(m.replyTo, `${where}.replyTo`) : null;
     c.ms[i] = checkTs(m.ts, `${where}.ts`);
   }
   return c;
@@ -684,6 +728,28 @@ function checkStateWrite(write: StateWrite, i: number): void {
     case 'nick-release':
       checkText(write.key, `${where}.key`);
       checkText(write.instance, `${where}.instance`);
+      return;
+    case 'edit':
+      checkLimit(write.id, `${where}.id`);
+      checkText(write.text, `${where}.text`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'delete':
+      checkLimit(write.id, `${where}.id`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'react':
+      checkLimit(write.id, `${where}.id`);
+      checkText(write.emoji, `${where}.emoji`);
+      checkText(write.owner, `${where}.owner`);
+      checkText(write.nick, `${where}.nick`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'marker':
+      checkText(write.owner, `${where}.owner`);
+      checkText(write.conversation, `${where}.conversation`);
+      checkLimit(write.id, `${where}.id`);
+      checkTs(write.ts, `${where}.ts`);
       return;
     default:
       throw new StoreError('TC_STORE_BAD_INPUT', `${where}.op ${JSON.stringify((write as { op?: unknown })?.op)} is not a known state write`);

@@ -3,9 +3,9 @@
  * provide it over one Kysely schema and one set of SQL migrations (../../../../migrations).
  */
 import type { PrivateMessage, RoomMessage } from '@teamchat/protocol';
-import type { HistoryQuery, LoadedRoom, RoomAccess, StoreSnapshot, WriteBatch } from '../core/records.js';
+import type { HistoryQuery, LoadedRoom, MessageInfo, RoomAccess, StoreSnapshot, UnreadCount, WriteBatch } from '../core/records.js';
 
-export type { HistoryQuery, LoadedRoom, NewMessage, RoomAccess, NewPrivateMessage, NewRoomMessage, StateWrite, StoredRoom, StoreSnapshot, WriteBatch } from '../core/records.js';
+export type { HistoryQuery, LoadedRoom, MessageInfo, NewMessage, RoomAccess, UnreadCount, NewPrivateMessage, NewRoomMessage, StateWrite, StoredRoom, StoreSnapshot, WriteBatch } from '../core/records.js';
 
 export interface WriteOptions {
   /**
@@ -40,6 +40,12 @@ export interface MessageStore {
   roomAccess(room: string, owner: string): Promise<RoomAccess | null>;
   /** The rooms `owner` is a member of (persisted), at most `limit`, by name. */
   membershipsOf(owner: string, limit: number): Promise<string[]>;
+  /** A message's room, author and reactions (edits, deletes, reactions check these); null: no such message. */
+  messageInfo(id: number): Promise<MessageInfo | null>;
+  /** Per room: messages after `owner`'s read marker by others, and those naming `nick` (or everyone). */
+  unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>>;
+  /** Messages in `rooms` naming `nick` (or everyone) by others, oldest first, the latest `limit` below `before`. */
+  mentions(owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]>;
   /**
    * A page of a room's messages, oldest first. With `after`: the first `limit` messages above it
    * (and below `before`, when both are given). Otherwise: the latest `limit` messages below

@@ -66,6 +66,10 @@ export interface MessagesTable {
   /** 004: owners of a private message's ends (account nick key or `~<identity>`); NULL for room messages. */
   sender_owner: ColumnType<string | null, string | null | undefined, string | null>;
   recipient_owner: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 006: the message this one replies to; edit and delete times (a deleted message's text is ''). */
+  reply_to: ColumnType<number | null, number | null | undefined, number | null>;
+  edited_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** 004: resume identities of users without an account (see migrations/004_identities.sql). */

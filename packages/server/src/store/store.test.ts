@@ -362,6 +362,49 @@ for (const backend of backends) {
       expect(await a.claimNick('zoe', 'Zoe', '~stranger')).toBe(true);
     });
 
+    it('edits in place, deletes to a tombstone without text, keeps reactions per owner, threads replies', async () => {
+      const owned = (text: string, owner: string, nick: string, replyTo?: number): NewMessage => ({ kind: 'room', room: 'tf', nick, owner, text, action: false, ts: T0, ...(replyTo ? { replyTo } : {}) });
+      const { ids: [root] } = await store.writeBatch({ messages: [owned('root', 'ann', 'ann')], state: [] });
+      const { ids: [reply, secret] } = await store.writeBatch({ messages: [owned('a reply', 'bob', 'bob', root), owned('a secret', 'ann', 'ann')], state: [] });
+      await store.writeBatch({
+        messages: [],
+        state: [
+          { op: 'edit', id: root!, text: 'root, edited', ts: T0 + 1 },
+          { op: 'react', id: root!, emoji: '👍', owner: 'bob', nick: 'bob', add: true, ts: T0 + 2 },
+          { op: 'react', id: root!, emoji: '👍', owner: 'cat', nick: 'cat', add: true, ts: T0 + 3 },
+          { op: 'react', id: root!, emoji: '👍', owner: 'cat', nick: 'cat', add: true, ts: T0 + 4 },
+          { op: 'react', id: root!, emoji: '🎉', owner: 'bob', nick: 'bob', add: true, ts: T0 + 5 },
+          { op: 'react', id: root!, emoji: '🎉', owner: 'bob', nick: 'bob', add: false, ts: T0 + 6 },
+          { op: 'delete', id: secret!, ts: T0 + 7 },
+        ],
+      });
+      const page = await store.roomHistory('tf', { limit: 10 });
+      expect(page).toEqual([
+        { id: root, ts: T0, room: 'tf', nick: 'ann', text: 'root, edited', edited: T0 + 1, reactions: { '👍': ['bob', 'cat'] } },
+        { id: reply, ts: T0, room: 'tf', nick: 'bob', text: 'a reply', replyTo: root },
+        { id: secret, ts: T0, room: 'tf', nick: 'ann', text: '', deleted: true },
+      ]);
+      expect((await store.roomHistory('tf', { limit: 10, thread: root! })).map((m) => m.id)).toEqual([root, reply]);
+      const info = await store.messageInfo(root!);
+      expect(info).toMatchObject({ room: 'tf', owner: 'ann', deleted: false, reactions: { '👍': ['bob', 'cat'] } });
+      expect((await store.messageInfo(secret!))?.deleted).toBe(true);
+    });
+
+    it('moves read markers only forward and counts unread and mentions after them', async () => {
+      const by = (text: string): NewMessage => ({ kind: 'room', room: 'marks', nick: 'zed', owner: 'zed', text, action: false, ts: T0 });
+      const { ids } = await store.writeBatch({ messages: [by('hello'), by('Kim: look'), by('@room standup'), by('kimberly said hi'), by('fine')], state: [] });
+      expect(await store.unreadCounts('kim', 'kim', ['marks', 'empty-room'])).toEqual({
+        marks: { unread: 5, mentions: 2, marker: 0 },
+        'empty-room': { unread: 0, mentions: 0, marker: 0 },
+      });
+      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[1]!, ts: T0 }] });
+      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[0]!, ts: T0 }] });
+      expect((await store.unreadCounts('kim', 'kim', ['marks'])).marks).toEqual({ unread: 3, mentions: 1, marker: ids[1] });
+      // The owner's own messages are never unread, and never mention them.
+      expect((await store.unreadCounts('zed', 'zed', ['marks'])).marks!.unread).toBe(0);
+      expect((await store.mentions('kim', 'kim', ['marks'], undefined, 10)).map((m) => m.text)).toEqual(['Kim: look', '@room standup']);
+    });
+
     it('reads one room back with its latest messages, oldest first', async () => {
       const messages: NewMessage[] = [];
       for (let i = 0; i < 8; i++) messages.push(roomMsg('load-me', 'ann', `m ${i}`, T0 + i));

@@ -42,6 +42,16 @@ export function costOf(frame: ClientFrame): number {
     case 'history':
     case 'pm-history':
       return 1;
+    case 'edit':
+    case 'delete':
+    case 'react':
+    case 'mark':
+      return 1; // stored, and announced to a room (a marker: to the user's own connections)
+    case 'unread':
+    case 'mentions':
+      return 1; // one query per room the user is in, or one indexed query
+    case 'search':
+      return 2; // a full-text query over everything the user may read
     case 'nick':
       return 2; // announced in every room the user is in
     case 'hello':

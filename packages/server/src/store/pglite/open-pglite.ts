@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { StoreError } from '../store-error.js';
 
 import { PGLITE_LOCK_FILE } from './pglite-files.js';
@@ -21,6 +22,14 @@ export { PGLITE_LOCK_FILE };
  * its own administrator.
  */
 export const PGLITE_MEMORY_SETTINGS = ['shared_buffers=16MB', 'work_mem=2MB', 'maintenance_work_mem=16MB', 'wal_buffers=1MB', 'temp_buffers=2MB'];
+
+/**
+ * Postgres extensions the migrations create (`CREATE EXTENSION`), loaded into every PGlite we open:
+ * PGlite ships each contrib module as a bundle that must be loaded at start, before the database
+ * can use it (migrations/007_search.sql creates pg_trgm, for the trigram index of search). The
+ * build's template folder is made through this function too, so it has them.
+ */
+export const PGLITE_EXTENSIONS = { pg_trgm };
 
 export interface OpenedPGlite {
   pglite: PGlite;
@@ -46,6 +55,7 @@ export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
       // int8 (message ids, counts) as JS numbers: ids stay far below 2^53.
       parsers: { [types.INT8]: (value: string) => Number(value) },
       postgresqlconf: PGLITE_MEMORY_SETTINGS,
+      extensions: PGLITE_EXTENSIONS,
     });
     return { pglite, dataDir: dir, unlock: () => releaseLock(lockPath) };
   } catch (err) {

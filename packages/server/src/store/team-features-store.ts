@@ -1,0 +1,132 @@
+/**
+ * The SQL of replies, edits, deletes, reactions, read markers and mentions (migrations/006), on
+ * PGlite and Postgres alike. Writes are state writes of the batch writer (see `planTeamWrite`);
+ * reads are plain functions the MessageStore calls.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { RoomMessage } from '@teamchat/protocol';
+import type { MessageInfo, StateWrite, UnreadCount } from '../core/records.js';
+import type { ChatSchema } from './schema.js';
+
+type Db = Kysely<ChatSchema> | Transaction<ChatSchema>;
+
+/** Messages counted as unread at most per room (a count, not a scan of all history). */
+export const UNREAD_COUNT_MAX = 1_000;
+
+/** Emoji -> nicks, per message id, for a page of messages. */
+export async function reactionsOf(db: Db, ids: number[]): Promise<Map<number, Record<string, string[]>>> {
+  const out = new Map<number, Record<string, string[]>>();
+  if (ids.length === 0) return out;
+  const result = await sql<{ message_id: number; emoji: string; nick: string }>`
+    SELECT message_id, emoji, nick FROM message_reactions
+    WHERE message_id = ANY(${ids}::bigint[])
+    ORDER BY message_id, emoji, created_at`.execute(db);
+  for (const row of result.rows) {
+    const id = Number(row.message_id);
+    let byEmoji = out.get(id);
+    if (!byEmoji) out.set(id, (byEmoji = {}));
+    (byEmoji[row.emoji] ??= []).push(row.nick);
+  }
+  return out;
+}
+
+export async function messageInfo(db: Db, id: number): Promise<MessageInfo | null> {
+  const result = await sql<{ id: number; room: string | null; sender: string; sender_owner: string | null; deleted_at: Date | null }>`
+    SELECT id, room, sender, sender_owner, deleted_at FROM messages WHERE id = ${id}`.execute(db);
+  const row = result.rows[0];
+  if (!row) return null;
+  const reactions = await sql<{ emoji: string; owner: string }>`
+    SELECT emoji, owner FROM message_reactions WHERE message_id = ${id} ORDER BY emoji, created_at`.execute(db);
+  const byEmoji: Record<string, string[]> = {};
+  for (const r of reactions.rows) (byEmoji[r.emoji] ??= []).push(r.owner);
+  return { id: Number(row.id), room: row.room, nick: row.sender, owner: row.sender_owner, deleted: row.deleted_at !== null, reactions: byEmoji };
+}
+
+/** The statement of one team-feature state write, or null for other writes. */
+export function planTeamWrite(write: StateWrite): ((db: Db) => Promise<void>) | null {
+  const at = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000.0)`;
+  switch (write.op) {
+    case 'edit':
+      return async (db) => {
+        await sql`UPDATE messages SET text = ${write.text}, edited_at = ${at(write.ts)} WHERE id = ${write.id} AND deleted_at IS NULL`.execute(db);
+      };
+    case 'delete':
+      return async (db) => {
+        // The text is gone from the database, as users expect of delete.
+        await sql`UPDATE messages SET text = '', deleted_at = ${at(write.ts)} WHERE id = ${write.id}`.execute(db);
+        await sql`DELETE FROM message_reactions WHERE message_id = ${write.id}`.execute(db);
+      };
+    case 'react':
+      return write.add
+        ? async (db) => {
+            await sql`
+              INSERT INTO message_reactions (message_id, emoji, owner, nick, created_at)
+              VALUES (${write.id}, ${write.emoji}, ${write.owner}, ${write.nick}, ${at(write.ts)})
+              ON CONFLICT (message_id, emoji, owner) DO NOTHING`.execute(db);
+          }
+        : async (db) => {
+            await sql`DELETE FROM message_reactions WHERE message_id = ${write.id} AND emoji = ${write.emoji} AND owner = ${write.owner}`.execute(db);
+          };
+    case 'marker':
+      return async (db) => {
+        await sql`
+          INSERT INTO read_markers (owner, conversation, message_id, updated_at)
+          VALUES (${write.owner}, ${write.conversation}, ${write.id}, ${at(write.ts)})
+          ON CONFLICT (owner, conversation) DO UPDATE
+          SET message_id = GREATEST(read_markers.message_id, EXCLUDED.message_id), updated_at = EXCLUDED.updated_at`.execute(db);
+      };
+    default:
+      return null;
+  }
+}
+
+/** A case-insensitive regular expression (Postgres ARE) matching a mention of `nick` or of everyone. */
+export function mentionPattern(nick: string): string {
+  // Nicks are letters, digits, _ and -: nothing to escape but `-`.
+  const escaped = nick.replace(/[-]/g, '\\-');
+  return `(^|[^A-Za-z0-9_-])(@?${escaped}|@room|@all|@here)([^A-Za-z0-9_-]|$)`;
+}
+
+/** Per room: messages after the owner's marker (by others), and how many of them mention `nick`. */
+export async function unreadCounts(db: Db, owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>> {
+  const out: Record<string, UnreadCount> = {};
+  if (rooms.length === 0) return out;
+  const pattern = mentionPattern(nick);
+  const result = await sql<{ room: string; marker: number | null; unread: number; mentions: number }>`
+    SELECT r.room, m.message_id AS marker, c.unread, c.mentions
+    FROM unnest(${rooms}::text[]) AS r(room)
+    LEFT JOIN read_markers m ON m.owner = ${owner} AND m.conversation = r.room
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS unread, count(*) FILTER (WHERE t.text ~* ${pattern})::int AS mentions
+      FROM (
+        SELECT text FROM messages
+        WHERE room = r.room AND id > coalesce(m.message_id, 0) AND deleted_at IS NULL
+          AND (sender_owner IS NULL OR sender_owner <> ${owner})
+        ORDER BY id DESC
+        LIMIT ${UNREAD_COUNT_MAX}
+      ) t
+    ) c`.execute(db);
+  for (const row of result.rows) out[row.room] = { unread: Number(row.unread), mentions: Number(row.mentions), marker: Number(row.marker ?? 0) };
+  return out;
+}
+
+/** Messages in `rooms` that mention `nick` (or everyone), by others, newest first below `before`. */
+export async function mentionsOf(db: Db, owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]> {
+  if (rooms.length === 0 || limit === 0) return [];
+  const pattern = mentionPattern(nick);
+  const result = await sql<{ id: number; room: string; sender: string; text: string; action: boolean; created_at: Date; reply_to: number | null; edited_at: Date | null }>`
+    SELECT id, room, sender, text, action, created_at, reply_to, edited_at FROM messages
+    WHERE room = ANY(${rooms}::text[]) AND deleted_at IS NULL
+      AND (sender_owner IS NULL OR sender_owner <> ${owner})
+      ${before !== undefined ? sql`AND id < ${before}` : sql``}
+      AND text ~* ${pattern}
+    ORDER BY id DESC
+    LIMIT ${limit}`.execute(db);
+  return result.rows.reverse().map((row) => {
+    const m: RoomMessage = { id: Number(row.id), ts: row.created_at.getTime(), room: row.room, nick: row.sender, text: row.text };
+    if (row.action) m.action = true;
+    if (row.reply_to !== null) m.replyTo = Number(row.reply_to);
+    if (row.edited_at) m.edited = row.edited_at.getTime();
+    return m;
+  });
+}
