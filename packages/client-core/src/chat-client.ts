@@ -208,6 +208,8 @@ export interface SendOptions {
   action?: boolean;
   /** The client message id; default a fresh one (`newCid()`). 1-64 characters of A-Za-z0-9_-. */
   cid?: string;
+  /** A reply to the message with this id (room messages only). */
+  replyTo?: number;
 }
 
 interface Waiter<T> {
@@ -449,7 +451,7 @@ export class ChatClient {
    * TC_CLIENT_CLOSED. Messages never time out: they are kept until acked or refused.
    */
   say(room: string, text: string, options: SendOptions = {}): Promise<AckFrame> {
-    return this.#send({ type: 'msg', room, text, ...(options.action ? { action: true } : {}), cid: this.#cid(options) });
+    return this.#send({ type: 'msg', room, text, ...(options.action ? { action: true } : {}), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}), cid: this.#cid(options) });
   }
 
   /** Sends a private message, like `say`. */

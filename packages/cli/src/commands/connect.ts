@@ -19,6 +19,8 @@ interface ConnectFlags {
   connectTimeout: number;
   token: boolean;
   theme?: 'light' | 'dark';
+  bell: boolean;
+  highlight: string[];
 }
 
 const LINE_MODE_HELP = `
@@ -53,6 +55,18 @@ function connectTimeoutArg(value: string): number {
   return value.trim() === '0' ? 0 : parseDuration(value);
 }
 
+/** `--highlight deploy,oncall`: words (repeatable, comma-separated). */
+function highlightArg(value: string, previous: string[]): string[] {
+  const words = value.split(',').map((w) => w.trim()).filter((w) => w !== '');
+  return [...previous, ...words];
+}
+
+/** TEAMCHAT_BELL=0 (or off, false, no) turns the bell off, like --no-bell. */
+function bellFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.TEAMCHAT_BELL?.trim().toLowerCase();
+  return !(v === '0' || v === 'off' || v === 'false' || v === 'no');
+}
+
 function nickArg(value: string): string {
   if (!isValidNick(value)) throw new InvalidArgumentError('must be 1-24 letters, digits, _ or -, starting with a letter [TC_ERR_BAD_NICK]');
   return value;
@@ -82,6 +96,13 @@ export function connectCommand(): Command {
         .argParser(connectTimeoutArg),
     )
     .option('--no-token', 'a throwaway identity: neither read nor save the resume token ($TEAMCHAT_HOME/tokens.json)')
+    .option('--no-bell', 'full-screen UI: do not ring the terminal bell when a message mentions you (also TEAMCHAT_BELL=0)')
+    .addOption(
+      new Option('--highlight <words>', 'full-screen UI: more words (comma-separated) that highlight a message like your nick does')
+        .env('TEAMCHAT_HIGHLIGHT')
+        .default([], 'none')
+        .argParser(highlightArg),
+    )
     .addHelpText('after', LINE_MODE_HELP)
     .exitOverride()
     .action(async (server: string, flags: ConnectFlags, cmd: Command) => {
@@ -107,7 +128,14 @@ export function connectCommand(): Command {
         code = await runLineMode({ connection, input: process.stdin, output: process.stdout, errors: process.stderr });
       } else {
         const noColor = !flags.color || (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '');
-        code = await runTui({ connection, noColor, scrollbackCap: flags.scrollback, ...(flags.theme ? { theme: flags.theme } : {}) });
+        code = await runTui({
+          connection,
+          noColor,
+          scrollbackCap: flags.scrollback,
+          ...(flags.theme ? { theme: flags.theme } : {}),
+          bell: flags.bell && bellFromEnv(),
+          highlight: flags.highlight,
+        });
       }
       process.exit(code);
     });

@@ -163,7 +163,7 @@ export class ChatConnection {
    * Sends a room or private message (a `/me` action with `action`). Returns its client message
    * id (`cid`), or null when it was refused (a notice says why). While offline it is queued.
    */
-  sendText(target: Target, text: string, action = false): string | null {
+  sendText(target: Target, text: string, action = false, replyTo?: number): string | null {
     if (this.#client.isClosed || this.#quitting) {
       this.#notice('error', 'not connected: message not sent');
       return null;
@@ -173,7 +173,11 @@ export class ChatConnection {
       return null;
     }
     const cid = newCid();
-    const sent = target.kind === 'room' ? this.#client.say(target.room, text, { action, cid }) : this.#client.pm(target.nick, text, { action, cid });
+    // A reply is queued offline and resent after a drop like any message (same cid).
+    const sent =
+      target.kind === 'room'
+        ? this.#client.say(target.room, text, { action, cid, ...(replyTo !== undefined ? { replyTo } : {}) })
+        : this.#client.pm(target.nick, text, { action, cid });
     // A refusal by the server arrives as an `error` frame too; closing rejects what is left.
     sent.catch(() => {});
     if (!this.#client.isReady) this.#notice('info', `offline: message queued (${this.#client.outboxSize} waiting), it will be sent on reconnect`);

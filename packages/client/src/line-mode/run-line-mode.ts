@@ -38,6 +38,18 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
 
   let current: InputWindow = { kind: 'status', name: '', oldestId: null };
   const oldest = new Map<string, number>();
+  /** Per room: the newest message, and your newest (`^` and `last` in /edit, /react, /reply). */
+  const latest = new Map<string, number>();
+  const ownLatest = new Map<string, number>();
+  /** What each history answer is for, in the order asked (answers come in that order). */
+  const historyFor: Array<'older' | 'thread'> = [];
+  let lastSearch: { q: string; room?: string; from?: string; next?: number; more: boolean } | null = null;
+  let showIds = false;
+  const noteLatest = (m: { id: number; room: string; nick: string; deleted?: true }): void => {
+    if (m.deleted) return;
+    if (m.id > (latest.get(m.room) ?? 0)) latest.set(m.room, m.id);
+    if (nickKey(m.nick) === nickKey(connection.nick) && m.id > (ownLatest.get(m.room) ?? 0)) ownLatest.set(m.room, m.id);
+  };
   const pending: string[] = [];
   let ready = false;
   let eof = false;
@@ -90,7 +102,31 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
   const perform = (effect: InputEffect): void => {
     switch (effect.kind) {
       case 'send':
-        connection.sendText(effect.target, effect.text, effect.action);
+        connection.sendText(effect.target, effect.text, effect.action, effect.replyTo);
+        return;
+      case 'search': {
+        lastSearch = { q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}), more: false };
+        connection.request({ type: 'search', q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}) });
+        return;
+      }
+      case 'more': {
+        if (!lastSearch?.more || lastSearch.next === undefined) return print('* No more results');
+        const { q, room, from, next } = lastSearch;
+        connection.request({ type: 'search', q, before: next, ...(room ? { room } : {}), ...(from ? { from } : {}) });
+        return;
+      }
+      case 'goto':
+        print('! /goto opens a result in the full-screen client; here, /thread <id> or /history show messages [TC_ERR_BAD_ARGUMENT]');
+        return;
+      case 'mentions':
+        connection.request({ type: 'mentions' });
+        return;
+      case 'thread':
+        if (connection.request({ type: 'history', room: effect.room, thread: effect.id, limit: 500 }) !== null) historyFor.push('thread');
+        return;
+      case 'toggle-ids':
+        showIds = !showIds;
+        print(showIds ? '* Message ids shown: [room] #id nick: text' : '* Message ids hidden');
         return;
       case 'request':
         connection.request(effect.frame);
@@ -114,7 +150,7 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         return;
       case 'older': {
         const frame = olderRequest({ ...current, oldestId: current.kind === 'room' ? (oldest.get(current.name) ?? null) : null }, effect.count);
-        if (frame) connection.request(frame);
+        if (frame && connection.request(frame) !== null && frame.type === 'history') historyFor.push('older');
         return;
       }
       case 'notice':
@@ -127,18 +163,26 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
   };
 
   const handleLine = (line: string): void => {
-    for (const effect of interpretInput(line, current)) perform(effect);
+    const room = current.kind === 'room' ? current.name : null;
+    const w: InputWindow = { ...current, ...(room !== null ? { lastId: latest.get(room) ?? null, ownLastId: ownLatest.get(room) ?? null } : {}) };
+    for (const effect of interpretInput(line, w)) perform(effect);
   };
 
   const unsubscribe = connection.on((event) => {
     switch (event.kind) {
       case 'frame': {
         const f = event.frame;
-        for (const line of formatLine(f, connection.nick, event.resumed)) print(line);
+        const purpose = f.type === 'history' ? historyFor.shift() : undefined;
+        for (const line of formatLine(f, connection.nick, event.resumed, { ids: showIds, thread: purpose === 'thread' })) print(line);
+        if (f.type === 'search-results' && lastSearch && lastSearch.q === f.q) {
+          lastSearch = { ...lastSearch, more: f.more, ...(f.next !== undefined ? { next: f.next } : {}) };
+        }
+        if (f.type === 'joined') for (const m of f.history) noteLatest(m);
+        if (f.type === 'message') noteLatest(f);
         if (f.type === 'joined') {
           noteOldest(f.room, f.history[0]?.id);
           if (current.kind === 'status' || (current.kind === 'room' && current.name === f.room && !event.resumed)) setCurrent({ kind: 'room', name: f.room }, false);
-        } else if (f.type === 'history') {
+        } else if (f.type === 'history' && purpose !== 'thread') {
           noteOldest(f.room, f.messages[0]?.id);
         } else if (f.type === 'message') {
           noteOldest(f.room, f.id);

@@ -7,12 +7,28 @@
  * state = reduceChat(state, { type: 'frames', frames: [messageFrame], now: Date.now() });
  * state = reduceChat(state, { type: 'switch', key: '#general' });
  */
-import { normalizeRoom, nickKey, formatPlain, type ServerFrame, type RoomMessage, type PrivateMessage } from '@teamchat/protocol';
+import { normalizeRoom, nickKey, formatPlain, type ServerFrame, type RoomMessage, type PrivateMessage, type SearchHit } from '@teamchat/protocol';
 import type { ConnectionState } from '../connection/chat-connection.js';
-import { currentWindow, newWindow, NICK_PROMPT_TEXT, pmKey, roomKey, STATUS_KEY, type ChatState, type ChatWindow, type Outage, type WindowKind } from './chat-state.js';
+import {
+  currentWindow,
+  MENTIONS_KEY,
+  newWindow,
+  NICK_PROMPT_TEXT,
+  pmKey,
+  roomKey,
+  SEARCH_KEY,
+  STATUS_KEY,
+  THREAD_KEY,
+  type ChatState,
+  type ChatWindow,
+  type HistoryWait,
+  type Outage,
+  type ResultItem,
+  type WindowKind,
+} from './chat-state.js';
 import { describeReason, outageEndText, outageText } from './connection-text.js';
-import { mentions } from './mentions.js';
-import type { Line } from './scrollback.js';
+import { mentionRanges, mentions } from './mentions.js';
+import { Scrollback, type Line } from './scrollback.js';
 
 export type ChatAction =
   | { type: 'frames'; frames: ServerFrame[]; now: number }
@@ -30,7 +46,19 @@ export type ChatAction =
   | { type: 'nick-rejected'; text: string }
   /** The nick typed in the prompt is not valid: ask again. */
   | { type: 'nick-invalid'; text: string }
-  | { type: 'nick-retry'; nick: string };
+  | { type: 'nick-retry'; nick: string }
+  /** `/ids`: show or hide message ids in the pane. */
+  | { type: 'toggle-ids' }
+  /** A search was sent (`page`: the next page of the current one). */
+  | { type: 'search-started'; q: string; room?: string; from?: string; page: boolean }
+  /** `/mentions` was sent (`page`: older ones). */
+  | { type: 'mentions-started'; page: boolean }
+  /** Up/Down in a results window. */
+  | { type: 'select-result'; delta: number }
+  /** Open a message in its window, highlighted; `fetch` history pages were asked for around it. */
+  | { type: 'jump'; key: string; id: number; fetch: Array<'before' | 'after'> }
+  /** A thread was asked for (`history {room, thread}`). */
+  | { type: 'thread-requested'; room: string; id: number };
 
 /** Collects the window copies of one reduction, so each window is copied at most once. */
 class Draft {
@@ -41,6 +69,9 @@ class Draft {
   focusOnJoin: string | null;
   nickPrompt: string | null;
   sessions: number;
+  bells: number;
+  historyWaits: HistoryWait[];
+  jump: ChatState['jump'];
 
   constructor(readonly state: ChatState) {
     this.windows = state.windows.slice();
@@ -49,6 +80,22 @@ class Draft {
     this.focusOnJoin = state.focusOnJoin;
     this.nickPrompt = state.nickPrompt;
     this.sessions = state.sessions;
+    this.bells = state.bells;
+    this.historyWaits = state.historyWaits;
+    this.jump = state.jump;
+  }
+
+  get words(): readonly string[] {
+    return this.state.highlightWords;
+  }
+
+  /** The first history answer expected for `key` (taken off the list). */
+  takeWait(key: string): HistoryWait | undefined {
+    const i = this.historyWaits.findIndex((w) => w.key === key);
+    if (i < 0) return undefined;
+    const wait = this.historyWaits[i];
+    this.historyWaits = [...this.historyWaits.slice(0, i), ...this.historyWaits.slice(i + 1)];
+    return wait;
   }
 
   find(key: string): ChatWindow | undefined {
@@ -92,11 +139,31 @@ class Draft {
       if (w) w.rev = w.scrollback.rev;
     }
     const current = this.windows.some((w) => w.key === this.current) ? this.current : STATUS_KEY;
-    return { ...this.state, windows: this.windows, current, nick: this.nick, focusOnJoin: this.focusOnJoin, nickPrompt: this.nickPrompt, sessions: this.sessions, ...patch };
+    return {
+      ...this.state,
+      windows: this.windows,
+      current,
+      nick: this.nick,
+      focusOnJoin: this.focusOnJoin,
+      nickPrompt: this.nickPrompt,
+      sessions: this.sessions,
+      bells: this.bells,
+      historyWaits: this.historyWaits,
+      jump: this.jump,
+      ...patch,
+    };
   }
 }
 
-function roomLine(m: RoomMessage, self: string): Line {
+/** The quoted parent of a reply, from the lines held. */
+function quoteOf(sb: Scrollback, replyTo: number): Line['quote'] {
+  const parent = sb.get(replyTo);
+  if (!parent) return null;
+  return { nick: parent.nick ?? '?', text: parent.text, ...(parent.deleted ? { deleted: true } : {}) };
+}
+
+/** A room message as a line; `sb` (the window it goes to) resolves the parent of a reply. */
+function roomLine(m: RoomMessage, self: string, words: readonly string[] = [], sb?: Scrollback): Line {
   return {
     seq: m.id,
     id: m.id,
@@ -104,26 +171,92 @@ function roomLine(m: RoomMessage, self: string): Line {
     kind: m.action ? 'action' : 'message',
     nick: m.nick,
     text: m.text,
-    ...(nickKey(m.nick) !== nickKey(self) && mentions(m.text, self) ? { mention: true } : {}),
+    ...(!m.deleted && nickKey(m.nick) !== nickKey(self) && mentions(m.text, self, words) ? { mention: true } : {}),
+    ...(m.edited !== undefined && !m.deleted ? { edited: true } : {}),
+    ...(m.deleted ? { deleted: true } : {}),
+    ...(m.reactions && Object.keys(m.reactions).length > 0 ? { reactions: m.reactions } : {}),
+    ...(m.replyTo !== undefined ? { replyTo: m.replyTo, quote: sb ? quoteOf(sb, m.replyTo) : null } : {}),
   };
 }
 
-function pmLine(m: PrivateMessage, self: string): Line {
-  return { seq: m.id, id: m.id, ts: m.ts, kind: m.action ? 'action' : 'message', nick: m.from, text: m.text, ...(nickKey(m.from) !== nickKey(self) && mentions(m.text, self) ? { mention: true } : {}) };
+function pmLine(m: PrivateMessage, self: string, words: readonly string[] = []): Line {
+  return { seq: m.id, id: m.id, ts: m.ts, kind: m.action ? 'action' : 'message', nick: m.from, text: m.text, ...(nickKey(m.from) !== nickKey(self) && mentions(m.text, self, words) ? { mention: true } : {}) };
+}
+
+/** Adds room messages one by one (a reply's parent may come earlier in the same page); returns how many were new. */
+function addRoomMessages(d: Draft, w: ChatWindow, messages: readonly RoomMessage[]): number {
+  let added = 0;
+  for (const m of messages) if (w.scrollback.add(roomLine(m, d.nick, d.words, w.scrollback))) added++;
+  // Replies held before their parent arrived (an older page) get their quote now.
+  w.scrollback.updateWhere(
+    (l) => l.replyTo !== undefined && !l.quote && w.scrollback.has(l.replyTo),
+    (l) => ({ ...l, quote: quoteOf(w.scrollback, l.replyTo!) }),
+  );
+  return added;
 }
 
 function markUnread(d: Draft, w: ChatWindow, from: string, mention: boolean): void {
   if (w.key === d.current || nickKey(from) === nickKey(d.nick)) return;
   w.unread++;
-  if (mention) w.mentioned = true;
+  if (mention) {
+    w.mentioned = true;
+    w.mentions++;
+  }
+}
+
+/** Messages from others after the read marker, among the lines held. */
+function countAfter(w: ChatWindow, self: string): { unread: number; mentions: number; first: Line | undefined } {
+  let unread = 0;
+  let mentioned = 0;
+  let first: Line | undefined;
+  const lines = w.scrollback.lines;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (l.id === undefined) continue;
+    if (l.id <= w.marker) break;
+    if (l.deleted || nickKey(l.nick ?? '') === nickKey(self)) continue;
+    unread++;
+    if (l.mention) mentioned++;
+    first = l;
+  }
+  return { unread, mentions: mentioned, first };
+}
+
+/** The read marker moved: recount what is unread, when the lines held reach back to it. */
+function recount(w: ChatWindow, self: string): void {
+  const oldest = w.scrollback.oldestId();
+  if (oldest === null || w.marker + 1 < oldest) {
+    // The marker is older than anything held: the server's count stands (it only goes down when read).
+    if (oldest !== null && w.marker >= (w.scrollback.newest()?.id ?? 0)) w.unread = 0;
+    return;
+  }
+  const c = countAfter(w, self);
+  w.unread = Math.min(w.unread, c.unread);
+  w.mentions = Math.min(w.mentions, c.mentions);
+  w.mentioned = w.mentions > 0;
+}
+
+/** The "where you left off" line: after the read marker, when something from others follows it. */
+function placeMarkerLine(w: ChatWindow, self: string): void {
+  w.scrollback.removeKind('marker');
+  if (w.marker <= 0 || (w.kind !== 'room' && w.kind !== 'pm')) return;
+  const { unread, first } = countAfter(w, self);
+  if (!first || unread === 0) return;
+  const oldest = w.scrollback.oldestId();
+  if (oldest === null || w.marker + 1 < oldest) return;
+  w.scrollback.add({ seq: w.marker + 0.5, ts: first.ts, kind: 'marker', text: `${unread} new since you last read` });
 }
 
 function switchTo(d: Draft, key: string): void {
   const w = d.find(key);
   if (!w) return;
+  const leaving = d.current !== key ? d.find(d.current) : undefined;
+  if (leaving) leaving.focusId = null;
   d.current = key;
+  if (leaving || w.scrollback.lines.every((l) => l.kind !== 'marker')) placeMarkerLine(w, d.nick);
   w.unread = 0;
   w.mentioned = false;
+  w.mentions = 0;
 }
 
 /** Shown in the status window after the first connect when you are in no room. */
@@ -154,6 +287,102 @@ function olderArrived(w: ChatWindow, added: number, more: boolean, label: string
 
 const START_OF_HISTORY = 'Start of history';
 
+/** The gap a jump leaves between the page around a message and the newest lines. */
+export const GAP_TEXT = 'Newer messages up to the next line are not loaded here (PgDn goes on to the newest)';
+
+/** A page around a message we jumped to arrived. */
+function jumpPageArrived(w: ChatWindow, wait: HistoryWait, messages: ReadonlyArray<{ id: number }>, more: boolean, oldestBefore: number | null): void {
+  const first = messages[0];
+  const last = messages.at(-1);
+  if (wait.part === 'before') {
+    // It reaches further back than anything held: whether there is more before it.
+    if (first && (oldestBefore === null || first.id < oldestBefore)) w.hasOlder = more;
+    return;
+  }
+  // After the message: `more` says there are newer messages this page did not bring, before the lines held.
+  if (more && last) w.scrollback.add({ seq: last.id + 0.75, ts: Date.now(), kind: 'notice', text: GAP_TEXT });
+}
+
+/** An edit, deletion or reaction: the line changes where it is held (its room, the thread on screen). */
+function editLines(d: Draft, room: string, id: number, change: (line: Line) => Line): void {
+  for (const key of [roomKey(room), THREAD_KEY]) {
+    const held = d.state.windows.find((x) => x.key === key);
+    if (!held || (key === THREAD_KEY && held.thread?.room !== room) || !held.scrollback.has(id)) continue;
+    const w = d.find(key)!;
+    w.scrollback.update(id, change);
+    const parent = w.scrollback.get(id)!;
+    // Replies quote the new text (or the tombstone).
+    w.scrollback.updateWhere(
+      (l) => l.replyTo === id && l.quote !== undefined,
+      (l) => ({ ...l, quote: { nick: parent.nick ?? '?', text: parent.text, ...(parent.deleted ? { deleted: true } : {}) } }),
+    );
+  }
+}
+
+function withReaction(reactions: Record<string, string[]> | undefined, emoji: string, nick: string, added: boolean): Record<string, string[]> | undefined {
+  const next = { ...(reactions ?? {}) };
+  const who = (next[emoji] ?? []).filter((n) => nickKey(n) !== nickKey(nick));
+  if (added) who.push(nick);
+  if (who.length > 0) next[emoji] = who;
+  else delete next[emoji];
+  return Object.keys(next).length > 0 ? next : undefined;
+}
+
+function hitItem(h: SearchHit): ResultItem {
+  return { id: h.id, ts: h.ts, room: h.room, nick: h.nick, ...(h.to !== undefined ? { to: h.to } : {}), text: h.text, highlights: h.highlights };
+}
+
+/** Redraws a results window (search, mentions) from its list: a header, one line per item, a footer. */
+function showResults(d: Draft, w: ChatWindow): void {
+  const r = w.results;
+  if (!r) return;
+  const sb = new Scrollback(Math.max(d.state.scrollbackCap, r.items.length + 10));
+  const n = r.items.length;
+  const what = w.kind === 'search' ? `Search "${r.query}"${r.room ? ` in #${r.room}` : ''}${r.from ? ` from ${r.from}` : ''}` : 'Mentions of you';
+  const count = r.loading === 'new' ? 'searching...' : `${n}${r.more ? '+' : ''} result${n === 1 ? '' : 's'}`;
+  sb.add({ seq: 0, ts: Date.now(), kind: 'notice', text: `${what}: ${count}${n > 0 ? ' - Up/Down select, Enter (or /goto N) opens' : ''}` });
+  r.items.forEach((it, i) => {
+    const self = d.nick;
+    const where = it.room !== null ? `#${it.room}` : `PM ${nickKey(it.nick) === nickKey(self) ? (it.to ?? '?') : it.nick}`;
+    const peer = it.room === null ? (nickKey(it.nick) === nickKey(self) ? it.to : it.nick) : undefined;
+    sb.add({
+      seq: i + 1,
+      ts: it.ts,
+      kind: 'hit',
+      index: i + 1,
+      where,
+      nick: it.nick,
+      text: it.text,
+      highlights: it.highlights,
+      target: { id: it.id, room: it.room, ...(peer !== undefined ? { peer } : {}) },
+    });
+  });
+  if (r.loading === 'more') sb.add({ seq: n + 1, ts: Date.now(), kind: 'notice', text: 'Loading more...' });
+  else if (r.more) sb.add({ seq: n + 1, ts: Date.now(), kind: 'notice', text: 'More results: /more (or Down past the last one)' });
+  else if (r.loading === null && n > 0) sb.add({ seq: n + 1, ts: Date.now(), kind: 'notice', text: 'End of results' });
+  w.scrollback = sb;
+}
+
+/** A thread arrived: the thread window shows the root and its replies. */
+function showThread(d: Draft, room: string, id: number, messages: readonly RoomMessage[]): void {
+  const w = d.ensure(THREAD_KEY, 'thread', `thread ${id}`);
+  w.name = `thread ${id}`;
+  w.thread = { room, id };
+  w.scrollback = new Scrollback(d.state.scrollbackCap);
+  w.scrollback.add({
+    seq: 0,
+    ts: Date.now(),
+    kind: 'notice',
+    text: messages.length === 0 ? `No message ${id} in #${room}` : `Thread of message ${id} in #${room}: ${messages.length - 1} repl${messages.length === 2 ? 'y' : 'ies'} - what you type here replies to it`,
+  });
+  for (const m of messages) {
+    // Replies to the root need no quote of it here.
+    const { quote: _q, ...line } = roomLine(m, d.nick, d.words, w.scrollback);
+    w.scrollback.add(m.replyTo === id ? line : { ...line, ...(m.replyTo !== undefined ? { quote: quoteOf(w.scrollback, m.replyTo) } : {}) });
+  }
+  switchTo(d, THREAD_KEY);
+}
+
 function applyFrame(d: Draft, f: ServerFrame): void {
   const self = d.nick;
   switch (f.type) {
@@ -161,6 +390,8 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       d.nick = f.nick;
       d.nickPrompt = null;
       d.sessions++;
+      // Answers to requests of an earlier connection will not come.
+      d.historyWaits = [];
       const status = d.find(STATUS_KEY)!;
       status.name = f.server;
       status.scrollback.addNotice('notice', `Connected to ${f.server} as ${f.nick}`, Date.now());
@@ -180,8 +411,7 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       const fresh = hadLines ? f.history.filter((m) => !w.scrollback.has(m.id)).length : 0;
       // A rejoin says how many messages were missed before them, right after the gap.
       if (existed && hadLines && fresh > 0) w.scrollback.addNotice('notice', `Rejoined ${f.room}: ${fresh} new message${fresh === 1 ? '' : 's'} while you were away`, Date.now());
-      let added = 0;
-      for (const m of f.history) if (w.scrollback.add(roomLine(m, self))) added++;
+      const added = addRoomMessages(d, w, f.history);
       if (!hadLines) w.hasOlder = f.more;
       if (!existed || !hadLines) {
         w.scrollback.addNotice('notice', `Now talking in ${f.room}${f.topic ? ` - ${f.topic}` : ''} (${f.users.length} ${f.users.length === 1 ? 'user' : 'users'})`, Date.now());
@@ -199,8 +429,18 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       return;
     case 'message': {
       const w = d.ensure(roomKey(f.room), 'room', f.room);
-      const line = roomLine(f, self);
-      if (w.scrollback.add(line)) markUnread(d, w, f.nick, line.mention === true);
+      const line = roomLine(f, self, d.words, w.scrollback);
+      if (w.scrollback.add(line)) {
+        markUnread(d, w, f.nick, line.mention === true);
+        if (line.mention) d.bells++;
+        // A reply in the thread on screen joins it there too.
+        const t = d.state.windows.find((x) => x.key === THREAD_KEY);
+        if (t?.thread && t.thread.room === f.room && f.replyTo === t.thread.id) {
+          const tw = d.find(THREAD_KEY)!;
+          const { quote: _q, ...plain } = line;
+          tw.scrollback.add(plain);
+        }
+      }
       return;
     }
     case 'pm': {
@@ -208,7 +448,85 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       const peer = mine ? f.to : f.from;
       const w = d.ensure(pmKey(peer), 'pm', peer);
       w.name = peer;
-      if (w.scrollback.add(pmLine(f, self))) markUnread(d, w, f.from, true);
+      if (w.scrollback.add(pmLine(f, self, d.words))) {
+        markUnread(d, w, f.from, true);
+        if (!mine) d.bells++;
+      }
+      return;
+    }
+    case 'edited':
+      return editLines(d, f.room, f.id, (l) => ({
+        ...l,
+        text: f.text,
+        edited: true,
+        ...(nickKey(l.nick ?? '') !== nickKey(self) && mentions(f.text, self, d.words) ? { mention: true } : { mention: false }),
+      }));
+    case 'deleted':
+      return editLines(d, f.room, f.id, (l) => {
+        const { reactions: _r, edited: _e, mention: _m, ...rest } = l;
+        return { ...rest, text: '', deleted: true };
+      });
+    case 'reaction':
+      return editLines(d, f.room, f.id, (l) => ({ ...l, reactions: withReaction(l.reactions, f.emoji, f.nick, f.added) }));
+    case 'unread': {
+      for (const [room, c] of Object.entries(f.rooms)) {
+        const w = d.find(roomKey(room));
+        if (!w) continue;
+        w.marker = Math.max(w.marker, c.marker);
+        if (w.key === d.current) {
+          placeMarkerLine(w, self);
+          continue;
+        }
+        w.unread = c.unread;
+        w.mentions = c.mentions;
+        w.mentioned = c.mentions > 0;
+      }
+      return;
+    }
+    case 'marker': {
+      const key = f.room !== undefined ? roomKey(f.room) : f.with !== undefined ? pmKey(f.with) : null;
+      const w = key ? d.find(key) : undefined;
+      if (!w || f.id <= w.marker) return;
+      w.marker = f.id;
+      if (w.key !== d.current) recount(w, self);
+      return;
+    }
+    case 'search-results': {
+      const w = d.ensure(SEARCH_KEY, 'search', 'search');
+      const r = w.results ?? { query: f.q, items: [], more: false, selected: 0, loading: null };
+      const items = f.results.map(hitItem);
+      const appending = r.loading === 'more' && r.query === f.q;
+      w.results = {
+        ...r,
+        query: f.q,
+        items: appending ? [...r.items, ...items] : items,
+        more: f.more,
+        ...(f.next !== undefined ? { next: f.next } : { next: undefined }),
+        selected: appending ? r.selected : 0,
+        loading: null,
+      };
+      showResults(d, w);
+      return;
+    }
+    case 'mentions': {
+      const w = d.ensure(MENTIONS_KEY, 'mentions', 'mentions');
+      const r = w.results ?? { query: '', items: [], more: false, selected: 0, loading: null };
+      // Newest first; the next page goes back from the oldest.
+      const items: ResultItem[] = f.messages
+        .slice()
+        .reverse()
+        .map((m) => ({ id: m.id, ts: m.ts, room: m.room, nick: m.nick, text: m.text, highlights: mentionRanges(m.text, self, d.words) }));
+      const appending = r.loading === 'more';
+      const next = f.messages[0]?.id;
+      w.results = {
+        ...r,
+        items: appending ? [...r.items, ...items] : items,
+        more: f.more,
+        next: f.more ? next : undefined,
+        selected: appending ? r.selected : 0,
+        loading: null,
+      };
+      showResults(d, w);
       return;
     }
     case 'presence': {
@@ -273,18 +591,28 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       }
       return;
     case 'history': {
+      const wait = d.takeWait(roomKey(f.room));
+      if (wait?.purpose === 'thread') return showThread(d, f.room, wait.id ?? f.messages[0]?.id ?? 0, f.messages);
       const w = d.find(roomKey(f.room));
       if (!w) return;
-      const added = w.scrollback.addMany(f.messages.map((m) => roomLine(m, self)));
+      const oldest = w.scrollback.oldestId();
+      const added = addRoomMessages(d, w, f.messages);
+      if (wait?.purpose === 'jump') return jumpPageArrived(w, wait, f.messages, f.more, oldest);
       olderArrived(w, added, f.more, `#${f.room}`);
       return;
     }
     case 'pm-history': {
+      const wait = f.with !== undefined ? d.takeWait(pmKey(f.with)) : undefined;
       let added = 0;
+      const target = f.with !== undefined ? d.find(pmKey(f.with)) : undefined;
+      const oldest = target?.scrollback.oldestId() ?? null;
       for (const m of f.messages) {
         const peer = nickKey(m.from) === nickKey(self) ? m.to : m.from;
         const w = d.ensure(pmKey(peer), 'pm', peer);
-        if (w.scrollback.add(pmLine(m, self))) added++;
+        if (w.scrollback.add(pmLine(m, self, d.words))) added++;
+      }
+      if (target && wait?.purpose === 'jump') {
+        return jumpPageArrived(target, wait, f.messages, f.more, oldest);
       }
       if (f.with !== undefined) {
         const w = d.find(pmKey(f.with));
@@ -414,7 +742,60 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       if (w) {
         w.loadingOlder = true;
         w.olderVia = action.via ?? 'scroll';
+        d.historyWaits = [...d.historyWaits, { key: action.key, purpose: 'older' }];
       }
+      return d.finish();
+    }
+    case 'toggle-ids': {
+      const showIds = !state.showIds;
+      const d = new Draft(state);
+      d.notice('notice', showIds ? 'Message ids shown (#id before each message; /ids hides them)' : 'Message ids hidden (/ids shows them)', Date.now());
+      return d.finish({ showIds });
+    }
+    case 'search-started': {
+      const d = new Draft(state);
+      const w = d.ensure(SEARCH_KEY, 'search', 'search');
+      const r = w.results;
+      w.results =
+        action.page && r
+          ? { ...r, loading: 'more' }
+          : { query: action.q, ...(action.room ? { room: action.room } : {}), ...(action.from ? { from: action.from } : {}), items: [], more: false, selected: 0, loading: 'new' };
+      showResults(d, w);
+      switchTo(d, SEARCH_KEY);
+      return d.finish();
+    }
+    case 'mentions-started': {
+      const d = new Draft(state);
+      const w = d.ensure(MENTIONS_KEY, 'mentions', 'mentions');
+      const r = w.results;
+      w.results = action.page && r ? { ...r, loading: 'more' } : { query: '', items: [], more: false, selected: 0, loading: 'new' };
+      showResults(d, w);
+      switchTo(d, MENTIONS_KEY);
+      return d.finish();
+    }
+    case 'select-result': {
+      const d = new Draft(state);
+      const w = d.currentWindow();
+      const r = w.results;
+      if (!r || r.items.length === 0) return state;
+      const selected = Math.max(0, Math.min(r.items.length - 1, r.selected + action.delta));
+      if (selected === r.selected) return state;
+      w.results = { ...r, selected };
+      return d.finish();
+    }
+    case 'jump': {
+      const d = new Draft(state);
+      const w = d.find(action.key);
+      if (!w) return state;
+      switchTo(d, action.key);
+      w.focusId = action.id;
+      d.jump = { key: action.key, id: action.id, n: (state.jump?.n ?? 0) + 1 };
+      d.historyWaits = [...d.historyWaits, ...action.fetch.map((part): HistoryWait => ({ key: action.key, purpose: 'jump', part, id: action.id }))];
+      return d.finish();
+    }
+    case 'thread-requested': {
+      const d = new Draft(state);
+      d.historyWaits = [...d.historyWaits, { key: roomKey(action.room), purpose: 'thread', id: action.id }];
       return d.finish();
     }
   }

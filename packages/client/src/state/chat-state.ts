@@ -5,7 +5,41 @@
 import type { ConnectionState } from '../connection/chat-connection.js';
 import { Scrollback, SCROLLBACK_CAP } from './scrollback.js';
 
-export type WindowKind = 'status' | 'room' | 'pm';
+/**
+ * `status`, a room, a private conversation, or a special window that lists things (irssi's
+ * style): `search` results, `mentions`, and a `thread`.
+ */
+export type WindowKind = 'status' | 'room' | 'pm' | 'search' | 'mentions' | 'thread';
+
+/** One entry of a results window (a search hit or a mention). */
+export interface ResultItem {
+  id: number;
+  ts: number;
+  /** Null for a private message. */
+  room: string | null;
+  nick: string;
+  /** The other end of a private message. */
+  to?: string;
+  text: string;
+  highlights: Array<[number, number]>;
+}
+
+/** What a results window shows and how to get more of it. */
+export interface ResultsView {
+  /** The search query (search windows). */
+  query: string;
+  /** A search's filters, kept for the next page. */
+  room?: string;
+  from?: string;
+  items: ResultItem[];
+  more: boolean;
+  /** The `before` cursor of the next page. */
+  next?: number;
+  /** The selected item (Up/Down, Enter opens it). */
+  selected: number;
+  /** A page was asked for: a new list, or more of this one. */
+  loading: 'new' | 'more' | null;
+}
 
 export interface ChatWindow {
   /** `*` for the status window, `#room` for a room, `@nick` (case-folded) for a private conversation. */
@@ -23,6 +57,16 @@ export interface ChatWindow {
   unread: number;
   /** One of them mentioned you (or it is a private message to you). */
   mentioned: boolean;
+  /** How many of the unread messages mention you (from the server's counts, then counted here). */
+  mentions: number;
+  /** The read marker: the id read up to (this or another device), 0 when never marked. */
+  marker: number;
+  /** The message a jump (search result, mention) landed on: highlighted. */
+  focusId: number | null;
+  /** Search and mentions windows: the list. */
+  results?: ResultsView;
+  /** Thread windows: the root message (and its room). */
+  thread?: { room: string; id: number };
   /** Older messages exist on the server beyond the oldest line held. */
   hasOlder: boolean;
   /** An older page was asked for and has not arrived yet. */
@@ -42,8 +86,28 @@ export interface Outage {
   lines: Array<{ key: string; seq: number }>;
 }
 
+/** A history answer the client is waiting for, and what it is for (answers come in the order asked). */
+export interface HistoryWait {
+  /** The window the page is for (`#room`, `@nick`). */
+  key: string;
+  purpose: 'older' | 'jump' | 'thread';
+  /** `jump`: the page before the message (with it) or after it; `thread`: the root's id. */
+  part?: 'before' | 'after';
+  id?: number;
+}
+
 export interface ChatState {
   nick: string;
+  /** Extra words that highlight a message, besides your nick and @room/@all/@here (`--highlight`). */
+  highlightWords: readonly string[];
+  /** Show message ids in the message pane (`/ids`). */
+  showIds: boolean;
+  /** Mentions that arrived live so far: the UI rings the bell when it grows. */
+  bells: number;
+  /** History pages asked for, oldest first. */
+  historyWaits: HistoryWait[];
+  /** The latest jump to a message (a search result, a mention): the pane scrolls to it once it is held. */
+  jump: { key: string; id: number; n: number } | null;
   connection: ConnectionState;
   /** Sidebar order: status window, then rooms and conversations in the order they opened. */
   windows: ChatWindow[];
@@ -64,6 +128,10 @@ export interface ChatState {
 }
 
 export const STATUS_KEY = '*';
+/** The special windows (one of each). */
+export const SEARCH_KEY = '?search';
+export const MENTIONS_KEY = '?mentions';
+export const THREAD_KEY = '?thread';
 
 export function roomKey(room: string): string {
   return `#${room}`;
@@ -75,7 +143,23 @@ export function pmKey(nick: string): string {
 
 export function newWindow(key: string, kind: WindowKind, name: string, cap: number): ChatWindow {
   const scrollback = new Scrollback(cap);
-  return { key, kind, name, topic: null, users: [], scrollback, rev: scrollback.rev, unread: 0, mentioned: false, hasOlder: false, loadingOlder: false, olderVia: null };
+  return {
+    key,
+    kind,
+    name,
+    topic: null,
+    users: [],
+    scrollback,
+    rev: scrollback.rev,
+    unread: 0,
+    mentioned: false,
+    mentions: 0,
+    marker: 0,
+    focusId: null,
+    hasOlder: false,
+    loadingOlder: false,
+    olderVia: null,
+  };
 }
 
 export const NICK_PROMPT_TEXT = 'Choose a nick: ';
@@ -87,7 +171,7 @@ export const NICK_PROMPT_TEXT = 'Choose a nick: ';
  * @example
  * const state = initialChatState({ status: 'connecting', server: 'localhost:5555', nick: 'alice', retryAt: null, reason: null, ready: false });
  */
-export function initialChatState(connection: ConnectionState, scrollbackCap = SCROLLBACK_CAP): ChatState {
+export function initialChatState(connection: ConnectionState, scrollbackCap = SCROLLBACK_CAP, highlightWords: readonly string[] = []): ChatState {
   const status = newWindow(STATUS_KEY, 'status', connection.server, scrollbackCap);
   const awaitingNick = connection.nick === '';
   if (awaitingNick) {
@@ -96,6 +180,11 @@ export function initialChatState(connection: ConnectionState, scrollbackCap = SC
   }
   return {
     nick: connection.nick,
+    highlightWords,
+    showIds: false,
+    bells: 0,
+    historyWaits: [],
+    jump: null,
     connection,
     windows: [status],
     current: STATUS_KEY,

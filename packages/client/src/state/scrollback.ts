@@ -10,7 +10,16 @@
  * const sb = new Scrollback(5_000);
  * sb.add({ seq: 42, id: 42, ts: Date.now(), kind: 'message', nick: 'bob', text: 'hi' });
  */
-export type LineKind = 'message' | 'action' | 'notice' | 'error';
+export type LineKind = 'message' | 'action' | 'notice' | 'error' | 'marker' | 'hit';
+
+/** Where a result line (search hit, mention) points: a message in a room or a private conversation. */
+export interface LineTarget {
+  id: number;
+  /** The room; null for a private message. */
+  room: string | null;
+  /** The other end of a private message. */
+  peer?: string;
+}
 
 export interface Line {
   /** Sort key: the message id, or for notices the seq of the line before plus a small step. */
@@ -23,6 +32,21 @@ export interface Line {
   text: string;
   /** The text mentions you. */
   mention?: boolean;
+  /** The text was edited (shown with "(edited)"). */
+  edited?: boolean;
+  /** The message was deleted: a tombstone. */
+  deleted?: boolean;
+  /** Reactions: emoji -> nicks, in order. */
+  reactions?: Record<string, string[]>;
+  /** The id of the message this one replies to. */
+  replyTo?: number;
+  /** The parent of a reply, as last seen (null: not held here). */
+  quote?: { nick: string; text: string; deleted?: boolean } | null;
+  /** A result line (`hit`): its number in the list, where it is, what it points to, matched ranges of `text`. */
+  index?: number;
+  where?: string;
+  target?: LineTarget;
+  highlights?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** Lines kept per window by default; older ones are dropped and refetched on demand. */
@@ -117,6 +141,56 @@ export class Scrollback {
     this.#lines[i] = { ...old, kind, text };
     this.#rev++;
     return true;
+  }
+
+  /** The message line with this id, if held. */
+  get(id: number): Line | undefined {
+    if (!this.#ids.has(id)) return undefined;
+    const i = this.#indexOfSeq(id);
+    const line = i >= 0 ? this.#lines[i] : undefined;
+    return line?.id === id ? line : this.#lines.find((l) => l.id === id);
+  }
+
+  /** Replaces the message line with this id by `change(line)` (a new object); false when not held. */
+  update(id: number, change: (line: Line) => Line): boolean {
+    if (!this.#ids.has(id)) return false;
+    let i = this.#indexOfSeq(id);
+    if (i < 0 || this.#lines[i]!.id !== id) i = this.#lines.findIndex((l) => l.id === id);
+    if (i < 0) return false;
+    this.#lines[i] = { ...change(this.#lines[i]!), id, seq: this.#lines[i]!.seq };
+    this.#rev++;
+    return true;
+  }
+
+  /** Replaces every line that passes `test` by `change(line)`; returns how many. */
+  updateWhere(test: (line: Line) => boolean, change: (line: Line) => Line): number {
+    let n = 0;
+    for (let i = 0; i < this.#lines.length; i++) {
+      const line = this.#lines[i]!;
+      if (!test(line)) continue;
+      this.#lines[i] = { ...change(line), seq: line.seq, ...(line.id !== undefined ? { id: line.id } : {}) };
+      n++;
+    }
+    if (n > 0) this.#rev++;
+    return n;
+  }
+
+  /** Removes the lines of a kind that holds no message (the read-marker line); returns how many. */
+  removeKind(kind: LineKind): number {
+    const before = this.#lines.length;
+    this.#lines = this.#lines.filter((l) => l.kind !== kind || l.id !== undefined);
+    const n = before - this.#lines.length;
+    if (n > 0) this.#rev++;
+    return n;
+  }
+
+  /** The newest message line that passes `test`, scanning from the end. */
+  newest(test: (line: Line) => boolean = () => true): Line | undefined {
+    for (let i = this.#lines.length - 1; i >= 0; i--) {
+      const line = this.#lines[i]!;
+      if (line.id !== undefined && test(line)) return line;
+    }
+    return undefined;
   }
 
   #indexOfSeq(seq: number): number {

@@ -7,13 +7,13 @@
  * render(<App store={store} intents={{ input, older, quit, nick }} />);
  */
 import { Box, useInput } from 'ink';
-import { useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { ALL_COMMAND_NAMES } from '../input/interpret-input.js';
 import type { ChatStore } from '../state/chat-store.js';
 import { currentWindow, type ChatWindow } from '../state/chat-state.js';
 import type { Line } from '../state/scrollback.js';
 import { InputLine } from './InputLine.js';
-import { pageDown, pageUp } from './layout-rows.js';
+import { lineRows, pageDown, pageUp } from './layout-rows.js';
 import { MessagePane } from './MessagePane.js';
 import { Sidebar } from './Sidebar.js';
 import { StatusBar } from './StatusBar.js';
@@ -29,6 +29,8 @@ export interface ChatIntents {
   quit: () => void;
   /** A new nick after the first one was refused. */
   nick: (nick: string) => void;
+  /** Up, Down or Enter on an empty input line; true when it was used (a results window selects and opens results). */
+  resultKey?: (key: 'up' | 'down' | 'enter') => boolean;
 }
 
 export interface AppProps {
@@ -56,6 +58,17 @@ function indexOfSeq(lines: readonly Line[], seq: number): number {
   return lo - 1;
 }
 
+/** The bottom line that shows line `target` about a third of the way up the pane (null: the newest lines are on screen anyway). */
+function bottomFor(lines: readonly Line[], target: number, rows: number, width: number, self: string, ids: boolean): number | null {
+  let used = 0;
+  let i = target;
+  while (i < lines.length - 1 && used + lineRows(lines[i + 1]!, width, self, ids).length <= Math.floor(rows / 3)) {
+    i++;
+    used += lineRows(lines[i]!, width, self, ids).length;
+  }
+  return i >= lines.length - 1 ? null : i;
+}
+
 /** Windows with unread messages, as `[number, mentioned]`. */
 function activity(windows: readonly ChatWindow[]): Array<[number, boolean]> {
   return windows.flatMap((w, i) => (w.unread > 0 || w.mentioned ? [[i + 1, w.mentioned] as [number, boolean]] : []));
@@ -75,7 +88,29 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
   const paneWidth = Math.max(10, columns - sidebarWidth - usersWidth);
   const lines = win.scrollback.lines;
   const anchorSeq = anchors.get(win.key);
-  const bottom = anchorSeq === undefined ? null : Math.max(0, indexOfSeq(lines, anchorSeq));
+  const ids = state.showIds;
+  let bottom = anchorSeq === undefined ? null : Math.max(0, indexOfSeq(lines, anchorSeq));
+  // A results window keeps its selected line on screen.
+  const results = win.results;
+  const markSeq = results ? (results.items.length > 0 ? results.selected + 1 : null) : win.focusId;
+  if (results && results.items.length > 0) bottom = bottomFor(lines, Math.max(0, indexOfSeq(lines, results.selected + 1)), mainHeight, paneWidth, state.nick, ids);
+
+  // A jump (a search result, a mention) scrolls to its message once the message is held.
+  const jumped = useRef(0);
+  const jump = state.jump;
+  useEffect(() => {
+    if (!jump || jump.n === jumped.current || jump.key !== win.key) return;
+    const i = lines.findIndex((l) => l.id === jump.id);
+    if (i < 0) return;
+    jumped.current = jump.n;
+    const b = bottomFor(lines, i, mainHeight, paneWidth, state.nick, ids);
+    setAnchors((prev) => {
+      const next = new Map(prev);
+      if (b === null) next.delete(win.key);
+      else next.set(win.key, lines[b]!.seq);
+      return next;
+    });
+  }, [jump, win.key, win.rev, lines, mainHeight, paneWidth, state.nick, ids]);
 
   const setAnchor = (key: string, index: number | null) => {
     setAnchors((prev) => {
@@ -98,14 +133,14 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
         if (win.hasOlder && !win.loadingOlder) intents.older(win.key);
         return;
       }
-      const r = pageUp(lines, bottom ?? lines.length - 1, Math.max(1, mainHeight - 2), paneWidth, state.nick);
+      const r = pageUp(lines, bottom ?? lines.length - 1, Math.max(1, mainHeight - 2), paneWidth, state.nick, ids);
       setAnchor(win.key, r.bottom);
       if (r.atTop && win.hasOlder && !win.loadingOlder) intents.older(win.key);
       return;
     }
     if (key.pageDown) {
       if (bottom === null) return;
-      setAnchor(win.key, pageDown(lines, bottom, Math.max(1, mainHeight - 2), paneWidth, state.nick));
+      setAnchor(win.key, pageDown(lines, bottom, Math.max(1, mainHeight - 2), paneWidth, state.nick, ids));
       return;
     }
   });
@@ -126,6 +161,8 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
           height={mainHeight}
           bottom={bottom}
           loadingOlder={win.loadingOlder}
+          ids={ids}
+          markSeq={markSeq}
         />
         {usersWidth > 0 ? <UserList users={win.users} self={state.nick} width={usersWidth} height={mainHeight} /> : null}
       </Box>
@@ -152,7 +189,15 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
           onSubmit={(n) => n.trim() && intents.nick(n.trim())}
         />
       ) : (
-        <InputLine key="chat" prompt={`[${windowLabel(win)}] `} width={columns} nicks={nicks} commands={ALL_COMMAND_NAMES} onSubmit={intents.input} />
+        <InputLine
+          key="chat"
+          prompt={`[${windowLabel(win)}] `}
+          width={columns}
+          nicks={nicks}
+          commands={ALL_COMMAND_NAMES}
+          onSubmit={intents.input}
+          {...(intents.resultKey ? { onEmptyKey: intents.resultKey } : {})}
+        />
       )}
     </Box>
   );

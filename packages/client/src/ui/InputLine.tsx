@@ -31,6 +31,8 @@ export interface InputLineProps {
   active?: boolean;
   /** Text already in the line when it appears (a suggested nick, say). */
   initial?: string;
+  /** Up, Down or Enter on an empty line: return true to take the key (a results window selects and opens results). */
+  onEmptyKey?: (key: 'up' | 'down' | 'enter') => boolean;
 }
 
 /** An unbracketed paste ends when no input came for this long. */
@@ -86,7 +88,7 @@ interface Confirm {
   before: EditorState;
 }
 
-export function InputLine({ prompt, width, nicks, commands, onSubmit, active = true, initial = '' }: InputLineProps) {
+export function InputLine({ prompt, width, nicks, commands, onSubmit, active = true, initial = '', onEmptyKey }: InputLineProps) {
   const [ed, setEdState] = useState<EditorState>({ line: initial, cursor: initial.length });
   // The latest editor state, read by the key handler: keys can arrive faster than React re-renders.
   const edRef = useRef(ed);
@@ -106,6 +108,8 @@ export function InputLine({ prompt, width, nicks, commands, onSubmit, active = t
   // The handler of the latest render (for the gather timer, which fires between renders).
   const submitRef = useRef(onSubmit);
   submitRef.current = onSubmit;
+  const emptyKeyRef = useRef(onEmptyKey);
+  emptyKeyRef.current = onEmptyKey;
 
   useEffect(() => () => void (gathering.current?.timer && clearTimeout(gathering.current.timer)), []);
 
@@ -191,6 +195,10 @@ export function InputLine({ prompt, width, nicks, commands, onSubmit, active = t
       return;
     }
     cycle.current = null;
+    if (ed.line === '' && !key.meta && emptyKeyRef.current) {
+      const which = key.return ? 'enter' : key.upArrow ? 'up' : key.downArrow ? 'down' : null;
+      if (which && emptyKeyRef.current(which)) return;
+    }
     if (key.return) {
       setEd({ line: '', cursor: 0 });
       submit(ed.line);

@@ -25,6 +25,10 @@ export interface MessagePaneProps {
   /** Index of the bottom line on screen; null follows the newest line. */
   bottom: number | null;
   loadingOlder?: boolean;
+  /** Show message ids (`/ids`). */
+  ids?: boolean;
+  /** The seq of the line shown marked (inverse): the selected result, the message jumped to. */
+  markSeq?: number | null;
 }
 
 const painted = new WeakMap<Row, { theme: Theme; text: string }>();
@@ -61,11 +65,11 @@ function RowText({ row }: { row: Row }) {
   return <Text wrap="truncate">{paintRow(row, theme)}</Text>;
 }
 
-function MessagePaneView({ lines, self, width, height, bottom, loadingOlder }: MessagePaneProps) {
+function MessagePaneView({ lines, self, width, height, bottom, loadingOlder, ids = false, markSeq = null }: MessagePaneProps) {
   const scrolled = bottom !== null && bottom < lines.length - 1;
   const below = scrolled ? lines.length - 1 - bottom : 0;
   const extra = (scrolled ? 1 : 0) + (loadingOlder ? 1 : 0);
-  const rows = visibleRows(lines, { width, height: Math.max(1, height - extra), bottom: bottom ?? lines.length - 1, self });
+  const rows = visibleRows(lines, { width, height: Math.max(1, height - extra), bottom: bottom ?? lines.length - 1, self, ids, markSeq });
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       {loadingOlder ? <Text dimColor>-- loading older messages --</Text> : null}

@@ -61,56 +61,143 @@ function nickSegment(line: Line, self: string, italic: boolean): Segment {
   return { text: nick, bold: true, ...(color ? { color } : {}), ...(italic ? { italic: true } : {}), ...(line.mention ? { inverse: true } : {}) };
 }
 
-const cache = new WeakMap<Line, { width: number; self: string; rows: Row[] }>();
+const cache = new WeakMap<Line, { width: number; self: string; ids: boolean; rows: Row[] }>();
 
-/** The rows of one line at a given width. */
-export function lineRows(line: Line, width: number, self: string): Row[] {
+/** Cuts a text to `width` characters, with an ellipsis when cut. */
+function cut(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : chars.slice(0, Math.max(0, width - 1)).join('') + '…';
+}
+
+/** The segments of a text with highlighted [start, end) ranges (search matches, mentions). */
+function highlighted(text: string, ranges: ReadonlyArray<readonly [number, number]>): Segment[] {
+  const out: Segment[] = [];
+  let at = 0;
+  for (const [start, end] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    const s = Math.max(at, Math.min(start, text.length));
+    const e = Math.max(s, Math.min(end, text.length));
+    if (s > at) out.push({ text: text.slice(at, s) });
+    if (e > s) out.push({ text: text.slice(s, e), bold: true, color: 'warn', inverse: true });
+    at = e;
+  }
+  if (at < text.length) out.push({ text: text.slice(at) });
+  return out;
+}
+
+/** Wraps segments to rows of `first` then `rest` characters (the rest indented by `indent`). */
+function wrapSegments(head: Segment[], body: Segment[], width: number): Row[] {
+  const headWidth = head.reduce((n, s) => n + [...s.text].length, 0);
+  const indent = headWidth < width / 2 ? headWidth : 2;
+  const rows: Row[] = [];
+  let row: Segment[] = headWidth < width / 2 ? [...head] : [];
+  if (row.length === 0) rows.push(head);
+  let free = row.length > 0 ? Math.max(1, width - headWidth) : Math.max(1, width - indent);
+  if (row.length === 0) row = [{ text: ' '.repeat(indent) }];
+  // Lay the body out word by word (breaking a word longer than a row), keeping each segment's style.
+  for (const seg of body) {
+    let chars = [...seg.text];
+    while (chars.length > 0) {
+      if (chars.length <= free) {
+        row.push({ ...seg, text: chars.join('') });
+        free -= chars.length;
+        chars = [];
+        break;
+      }
+      let cutAt = free;
+      while (cutAt > 0 && chars[cutAt] !== ' ') cutAt--;
+      if (cutAt === 0) cutAt = free;
+      // A word that would fit on the next row moves there whole when the row already has text.
+      const piece = chars.slice(0, cutAt).join('');
+      if (piece !== '') row.push({ ...seg, text: piece });
+      rows.push(row);
+      chars = chars.slice(cutAt);
+      while (chars[0] === ' ') chars.shift();
+      row = [{ text: ' '.repeat(indent) }];
+      free = Math.max(1, width - indent);
+    }
+  }
+  rows.push(row);
+  return rows;
+}
+
+/** The rows of one line at a given width (`ids`: with the message id before the nick). */
+export function lineRows(line: Line, width: number, self: string, ids = false): Row[] {
   const hit = cache.get(line);
-  if (hit && hit.width === width && hit.self === self) return hit.rows;
+  if (hit && hit.width === width && hit.self === self && hit.ids === ids) return hit.rows;
   const time: Segment = { text: `${hhmm(line.ts)} `, dim: true };
+  const idSeg: Segment[] = ids && line.id !== undefined ? [{ text: `#${line.id} `, dim: true }] : [];
   let head: Segment[];
-  let body: Segment;
+  let body: Segment[];
   switch (line.kind) {
     case 'message': {
       // A mention stands out without colour too: the sender's nick in inverse, the text bold.
-      head = [time, { text: '<', dim: true }, nickSegment(line, self, false), { text: '> ', dim: true }];
-      body = line.mention ? { text: line.text, bold: true } : { text: line.text };
+      head = [time, ...idSeg, { text: '<', dim: true }, nickSegment(line, self, false), { text: '> ', dim: true }];
+      body = line.deleted
+        ? [{ text: '(message deleted)', dim: true, italic: true }]
+        : [line.mention ? { text: line.text, bold: true } : { text: line.text }];
       break;
     }
     case 'action': {
-      head = [time, { text: ' * ', bold: true }, nickSegment(line, self, true), { text: ' ' }];
-      body = { text: line.text, italic: true, ...(line.mention ? { bold: true } : {}) };
+      head = [time, ...idSeg, { text: ' * ', bold: true }, nickSegment(line, self, true), { text: ' ' }];
+      body = line.deleted ? [{ text: '(message deleted)', dim: true, italic: true }] : [{ text: line.text, italic: true, ...(line.mention ? { bold: true } : {}) }];
       break;
     }
     case 'notice':
       head = [time, { text: '-!- ', dim: true }];
-      body = { text: line.text, dim: true };
+      body = [{ text: line.text, dim: true }];
       break;
     case 'error':
       head = [time, { text: '-!- ', color: 'error', bold: true }];
-      body = { text: line.text, color: 'error' };
+      body = [{ text: line.text, color: 'error' }];
       break;
-  }
-  const headWidth = head.reduce((n, s) => n + [...s.text].length, 0);
-  const indent = headWidth < width / 2 ? headWidth : 2;
-  const firstWidth = Math.max(1, width - headWidth);
-  const restWidth = Math.max(1, width - indent);
-  const pieces = wrapText(body.text, firstWidth);
-  const rows: Row[] = [];
-  if (pieces.length <= 1 || headWidth >= width / 2) {
-    if (headWidth < width / 2) {
-      rows.push([...head, { ...body, text: pieces[0] ?? '' }]);
-    } else {
-      rows.push(head);
-      for (const p of wrapText(body.text, restWidth)) rows.push([{ text: ' '.repeat(indent) }, { ...body, text: p }]);
+    case 'marker': {
+      const label = ` ${line.text} `;
+      const side = Math.max(2, Math.floor((width - [...label].length) / 2));
+      const rows: Row[] = [[{ text: cut(`${'─'.repeat(side)}${label}${'─'.repeat(side)}`, width), color: 'error' }]];
+      cache.set(line, { width, self, ids, rows });
+      return rows;
     }
-  } else {
-    rows.push([...head, { ...body, text: pieces[0]! }]);
-    const rest = pieces.slice(1).join(' ');
-    for (const p of wrapText(rest, restWidth)) rows.push([{ text: ' '.repeat(indent) }, { ...body, text: p }]);
+    case 'hit': {
+      const nick = line.nick ?? '?';
+      const color = nickColor(nick, self);
+      head = [
+        { text: `[${line.index ?? '?'}] `, bold: true },
+        { text: `${line.where ?? ''} `, color: 'pm' },
+        { text: `${hhmm(line.ts)} `, dim: true },
+        { text: '<', dim: true },
+        { text: nick, bold: true, ...(color ? { color } : {}) },
+        { text: '> ', dim: true },
+      ];
+      body = highlighted(line.text, line.highlights ?? []);
+      break;
+    }
   }
-  cache.set(line, { width, self, rows });
+  if (line.edited && !line.deleted) body = [...body, { text: ' (edited)', dim: true }];
+  const rows = wrapSegments(head, body, width);
+  if (line.quote !== undefined && line.replyTo !== undefined) {
+    const q = line.quote;
+    const text = q === null ? `↳ reply to #${line.replyTo}` : `↳ ${q.nick}: ${q.deleted ? '(message deleted)' : q.text}`;
+    rows.unshift([{ text: '      ' }, { text: cut(text, Math.max(1, width - 6)), dim: true, italic: true }]);
+  }
+  if (line.reactions && !line.deleted) {
+    const text = Object.entries(line.reactions)
+      .map(([emoji, who]) => `${emoji} ${who.length}`)
+      .join('  ');
+    rows.push([{ text: '      ' }, { text: cut(text, Math.max(1, width - 6)), dim: true }]);
+  }
+  cache.set(line, { width, self, ids, rows });
   return rows;
+}
+
+/** The rows of a line shown as selected or jumped to: inverse. */
+const marked = new WeakMap<Row[], Row[]>();
+function markedRows(rows: Row[]): Row[] {
+  let out = marked.get(rows);
+  if (!out) {
+    out = rows.map((r) => r.map((s) => ({ ...s, inverse: !s.inverse })));
+    marked.set(rows, out);
+  }
+  return out;
 }
 
 export interface VisibleOptions {
@@ -119,6 +206,10 @@ export interface VisibleOptions {
   /** Index of the bottom line on screen. */
   bottom: number;
   self: string;
+  /** Show message ids (`/ids`). */
+  ids?: boolean;
+  /** The seq of a line shown marked (the selected result, the message jumped to). */
+  markSeq?: number | null;
 }
 
 /** The last `height` rows ending with line `bottom` (fewer when the scrollback is short). */
@@ -126,8 +217,9 @@ export function visibleRows(lines: readonly Line[], o: VisibleOptions): Row[] {
   const collected: Row[][] = [];
   let count = 0;
   for (let i = Math.min(o.bottom, lines.length - 1); i >= 0 && count < o.height; i--) {
-    const rows = lineRows(lines[i]!, o.width, o.self);
-    collected.push(rows);
+    const line = lines[i]!;
+    const rows = lineRows(line, o.width, o.self, o.ids);
+    collected.push(o.markSeq !== undefined && o.markSeq !== null && line.seq === o.markSeq ? markedRows(rows) : rows);
     count += rows.length;
   }
   const out: Row[] = [];
@@ -139,33 +231,33 @@ export function visibleRows(lines: readonly Line[], o: VisibleOptions): Row[] {
  * The bottom line index after scrolling up one page of `rows` rows from `bottom`; `atTop` when
  * the first line is on screen (time to fetch an older page).
  */
-export function pageUp(lines: readonly Line[], bottom: number, rows: number, width: number, self: string): { bottom: number; atTop: boolean } {
+export function pageUp(lines: readonly Line[], bottom: number, rows: number, width: number, self: string, ids = false): { bottom: number; atTop: boolean } {
   let i = Math.min(bottom, lines.length - 1);
   let used = 0;
   while (i > 0 && used < rows) {
-    used += lineRows(lines[i]!, width, self).length;
+    used += lineRows(lines[i]!, width, self, ids).length;
     i--;
   }
   // Is the whole screen above i filled? If not, we are at the top.
   let above = 0;
-  for (let k = i; k >= 0 && above < rows; k--) above += lineRows(lines[k]!, width, self).length;
+  for (let k = i; k >= 0 && above < rows; k--) above += lineRows(lines[k]!, width, self, ids).length;
   if (above < rows) {
     // Show the first page.
     let j = 0;
     let filled = 0;
-    while (j < lines.length && filled + lineRows(lines[j]!, width, self).length <= rows) filled += lineRows(lines[j++]!, width, self).length;
+    while (j < lines.length && filled + lineRows(lines[j]!, width, self, ids).length <= rows) filled += lineRows(lines[j++]!, width, self, ids).length;
     return { bottom: Math.max(0, Math.min(lines.length - 1, j - 1)), atTop: true };
   }
   return { bottom: Math.max(0, i), atTop: false };
 }
 
 /** The bottom line index after scrolling down one page; null when back at the end (following new lines). */
-export function pageDown(lines: readonly Line[], bottom: number, rows: number, width: number, self: string): number | null {
+export function pageDown(lines: readonly Line[], bottom: number, rows: number, width: number, self: string, ids = false): number | null {
   let i = bottom;
   let used = 0;
   while (i < lines.length - 1 && used < rows) {
     i++;
-    used += lineRows(lines[i]!, width, self).length;
+    used += lineRows(lines[i]!, width, self, ids).length;
   }
   return i >= lines.length - 1 ? null : i;
 }

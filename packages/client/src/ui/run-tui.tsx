@@ -19,7 +19,8 @@ import type { ChatConnection } from '../connection/chat-connection.js';
 import { interpretInput, olderRequest, type InputWindow } from '../input/interpret-input.js';
 import { bindConnection } from '../state/bind-connection.js';
 import { ChatStore } from '../state/chat-store.js';
-import { currentWindow, initialChatState, pmKey, roomKey, type ChatWindow } from '../state/chat-state.js';
+import { currentWindow, initialChatState, MENTIONS_KEY, pmKey, roomKey, SEARCH_KEY, type ChatWindow } from '../state/chat-state.js';
+import type { LineTarget } from '../state/scrollback.js';
 import { BootScreen } from './boot-screen.js';
 import { resolveThemeName } from './theme.js';
 
@@ -35,10 +36,35 @@ export interface TuiOptions {
   alternateScreen?: boolean;
   /** Offered in the nick prompt when the connection has no nick (default: the login name, when it is a valid nick). */
   suggestedNick?: string;
+  /** Ring the terminal bell when a message mentions you (default true; `--no-bell`, TEAMCHAT_BELL=0). */
+  bell?: boolean;
+  /** Extra words that highlight a message like your nick does (`--highlight`). */
+  highlight?: readonly string[];
+  /** How long a room is viewed before it is marked read (ms; default 500). */
+  markDelayMs?: number;
 }
 
-function inputWindow(w: ChatWindow): InputWindow {
-  return { kind: w.kind, name: w.name, oldestId: w.scrollback.oldestId() };
+/** Messages fetched on each side of a message opened from a result. */
+const JUMP_CONTEXT = 25;
+
+function inputWindow(w: ChatWindow, self: string): InputWindow {
+  const base = {
+    name: w.name,
+    oldestId: w.scrollback.oldestId(),
+    ownLastId: w.scrollback.newest((l) => !l.deleted && nickKey(l.nick ?? '') === nickKey(self))?.id ?? null,
+    lastId: w.scrollback.newest((l) => !l.deleted)?.id ?? null,
+  };
+  switch (w.kind) {
+    case 'room':
+    case 'pm':
+    case 'status':
+      return { kind: w.kind, ...base };
+    case 'thread':
+      return { kind: 'status', ...base, ...(w.thread ? { thread: w.thread } : {}) };
+    case 'search':
+    case 'mentions':
+      return { kind: 'status', ...base, results: w.kind };
+  }
 }
 
 /** The login name, when it is a valid nick. */
@@ -51,7 +77,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const { connection } = options;
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;
-  const store = new ChatStore(initialChatState(connection.state, options.scrollbackCap));
+  const store = new ChatStore(initialChatState(connection.state, options.scrollbackCap, options.highlight ?? []));
   const now = () => Date.now();
   let exitCode = 0;
   let quitting = false;
@@ -59,6 +85,34 @@ export async function runTui(options: TuiOptions): Promise<number> {
   let instance: Instance | null = null;
 
   const unbind = bindConnection(connection, store, now);
+
+  // Read markers: the room (or conversation) on screen is marked read up to its newest message,
+  // a moment after it is shown (only forward; the server tells every device of the person).
+  const bell = options.bell ?? true;
+  const markDelay = options.markDelayMs ?? 500;
+  const marksSent = new Map<string, number>();
+  let markTimer: NodeJS.Timeout | null = null;
+  const toMark = (): { w: ChatWindow; id: number } | null => {
+    const w = currentWindow(store.getState());
+    if (w.kind !== 'room' && w.kind !== 'pm') return null;
+    const id = w.scrollback.newest()?.id;
+    if (id === undefined || id <= Math.max(w.marker, marksSent.get(w.key) ?? 0)) return null;
+    return { w, id };
+  };
+  const sendMark = () => {
+    markTimer = null;
+    const m = toMark();
+    if (!m || !connection.state.ready) return;
+    marksSent.set(m.w.key, m.id);
+    connection.request(m.w.kind === 'room' ? { type: 'mark', room: m.w.name, id: m.id } : { type: 'mark', with: m.w.name, id: m.id });
+  };
+  let bells = store.getState().bells;
+  const unwatch = store.subscribe(() => {
+    const s = store.getState();
+    if (s.bells > bells && bell) stdout.write('\x07');
+    bells = s.bells;
+    if (markTimer === null && toMark() !== null) markTimer = setTimeout(sendMark, markDelay);
+  });
   const unsubscribe = connection.on((event) => {
     // Keep the screen so the user can read why; Ctrl+C leaves.
     if (event.kind === 'closed' && !quitting) exitCode = event.reason === 'quit' ? 0 : 1;
@@ -67,7 +121,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const older = (key: string, via: 'command' | 'scroll', count = 50) => {
     const w = store.getState().windows.find((x) => x.key === key);
     if (!w) return;
-    const frame = olderRequest(inputWindow(w), count);
+    const frame = olderRequest(inputWindow(w, store.getState().nick), count);
     if (frame && connection.request(frame) !== null) store.dispatch({ type: 'older-requested', key, via });
   };
 
@@ -79,13 +133,107 @@ export async function runTui(options: TuiOptions): Promise<number> {
     instance?.unmount();
   };
 
+  const notice = (level: 'info' | 'error', text: string) => store.dispatch({ type: 'notice', level, text, now: now() });
+
+  /** Opens a message in its room (or conversation), highlighted, fetching the messages around it when they are not held. */
+  const openTarget = (t: LineTarget) => {
+    const state = store.getState();
+    const key = t.room !== null ? roomKey(t.room) : t.peer !== undefined ? pmKey(t.peer) : null;
+    if (key === null) return;
+    if (t.room !== null && !state.windows.some((x) => x.key === key)) {
+      notice('error', `You are not in ${t.room} any more: /join ${t.room} to read it`);
+      return;
+    }
+    if (t.room === null && !state.windows.some((x) => x.key === key)) store.dispatch({ type: 'open-pm', nick: t.peer! });
+    const w = store.getState().windows.find((x) => x.key === key)!;
+    const fetch: Array<'before' | 'after'> = [];
+    if (!w.scrollback.has(t.id)) {
+      const oldest = w.scrollback.oldestId();
+      const upTo = oldest !== null && oldest > t.id ? { before: oldest } : {};
+      const where = t.room !== null ? { type: 'history' as const, room: t.room } : { type: 'pm-history' as const, with: t.peer! };
+      if (connection.request({ ...where, before: t.id + 1, limit: JUMP_CONTEXT }) !== null) fetch.push('before');
+      if (connection.request({ ...where, after: t.id, limit: JUMP_CONTEXT, ...upTo }) !== null) fetch.push('after');
+    }
+    store.dispatch({ type: 'jump', key, id: t.id, fetch });
+  };
+
+  /** The results window `/more` and `/goto` act on: the current one, else the search window. */
+  const resultsWindow = (): ChatWindow | undefined => {
+    const state = store.getState();
+    const w = currentWindow(state);
+    return w.results ? w : state.windows.find((x) => x.key === SEARCH_KEY);
+  };
+
+  const openResult = (n: number) => {
+    const w = resultsWindow();
+    const item = w?.results?.items[n - 1];
+    if (!w || !item) {
+      notice('error', w?.results ? `No result ${n} (1-${w.results.items.length})` : 'No results: /search <text> first');
+      return;
+    }
+    const self = store.getState().nick;
+    openTarget({ id: item.id, room: item.room, ...(item.room === null ? { peer: nickKey(item.nick) === nickKey(self) ? (item.to ?? item.nick) : item.nick } : {}) });
+  };
+
+  const more = () => {
+    const w = resultsWindow();
+    const r = w?.results;
+    if (!w || !r) return notice('error', 'No results: /search <text> first');
+    if (r.loading !== null) return;
+    if (!r.more || r.next === undefined) return notice('info', 'No more results');
+    if (w.key === MENTIONS_KEY) {
+      if (connection.request({ type: 'mentions', before: r.next }) !== null) store.dispatch({ type: 'mentions-started', page: true });
+      return;
+    }
+    const frame = { type: 'search' as const, q: r.query, before: r.next, ...(r.room ? { room: r.room } : {}), ...(r.from ? { from: r.from } : {}) };
+    if (connection.request(frame) !== null) store.dispatch({ type: 'search-started', q: r.query, page: true });
+  };
+
+  /** Up, Down, Enter on an empty input line: in a results window they select and open results. */
+  const resultKey = (k: 'up' | 'down' | 'enter'): boolean => {
+    const w = currentWindow(store.getState());
+    const r = w.results;
+    if (!r) return false;
+    if (k === 'enter') {
+      if (r.items.length > 0) openResult(r.selected + 1);
+      return true;
+    }
+    if (k === 'down' && r.selected >= r.items.length - 1 && r.more) more();
+    else store.dispatch({ type: 'select-result', delta: k === 'up' ? -1 : 1 });
+    return true;
+  };
+
   const input = (line: string) => {
     const state = store.getState();
     const w = currentWindow(state);
-    for (const effect of interpretInput(line, inputWindow(w), { keys: true })) {
+    for (const effect of interpretInput(line, inputWindow(w, state.nick), { keys: true })) {
       switch (effect.kind) {
         case 'send':
-          connection.sendText(effect.target, effect.text, effect.action);
+          connection.sendText(effect.target, effect.text, effect.action, effect.replyTo);
+          break;
+        case 'search': {
+          const frame = { type: 'search' as const, q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}) };
+          if (connection.request(frame) !== null) {
+            store.dispatch({ type: 'search-started', q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}), page: false });
+          }
+          break;
+        }
+        case 'more':
+          more();
+          break;
+        case 'goto':
+          openResult(effect.n);
+          break;
+        case 'mentions':
+          if (connection.request({ type: 'mentions' }) !== null) store.dispatch({ type: 'mentions-started', page: false });
+          break;
+        case 'thread':
+          if (connection.request({ type: 'history', room: effect.room, thread: effect.id, limit: 500 }) !== null) {
+            store.dispatch({ type: 'thread-requested', room: effect.room, id: effect.id });
+          }
+          break;
+        case 'toggle-ids':
+          store.dispatch({ type: 'toggle-ids' });
           break;
         case 'request':
           connection.request(effect.frame);
@@ -155,7 +303,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
     const suggestedNick = options.suggestedNick ?? loginNick();
     instance = mountApp({
       store,
-      intents: { input, older: (key) => older(key, 'scroll'), quit: () => void quit(), nick },
+      intents: { input, older: (key) => older(key, 'scroll'), quit: () => void quit(), nick, resultKey },
       theme: makeTheme(options.noColor ?? false, resolveThemeName(options.theme)),
       queued: () => connection.pendingCount,
       ...(suggestedNick ? { suggestedNick } : {}),
@@ -167,6 +315,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
     boot.stop();
     unsubscribe();
     unbind();
+    unwatch();
+    if (markTimer) clearTimeout(markTimer);
     store.close();
     if (tty) stdin.setRawMode(false);
     restore();

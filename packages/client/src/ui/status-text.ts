@@ -12,6 +12,9 @@ import type { ChatWindow } from '../state/chat-state.js';
 export function windowLabel(w: Pick<ChatWindow, 'kind' | 'name'>): string {
   if (w.kind === 'room') return `#${w.name}`;
   if (w.kind === 'pm') return `@${w.name}`;
+  if (w.kind === 'search') return '?search';
+  if (w.kind === 'mentions') return '?mentions';
+  if (w.kind === 'thread') return `~${w.name}`;
   return w.name;
 }
 

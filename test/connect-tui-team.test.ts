@@ -1,0 +1,144 @@
+/**
+ * The team features in the real Ink UI, in tmux, against a real `teamchat serve`: search and a
+ * jump to the result in context, an edit and a reaction by someone else shown live, a mention
+ * that rings the bell and marks the hotlist, and unread counts cleared by another device of the
+ * same account. `bin/teamchat` runs the build (vitest's global setup builds first).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { JsonClient } from './helpers/chat-clients.js';
+import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
+import { TmuxSession } from './helpers/tmux.js';
+
+const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)', () => {
+  let server: SpawnedServer;
+  let tmux: TmuxSession | undefined;
+  const clients: JsonClient[] = [];
+  let home: string;
+
+  async function client(nick: string, extra: Record<string, unknown> = {}): Promise<JsonClient> {
+    const c = await JsonClient.connect(server.tcpPort);
+    clients.push(c);
+    await c.hello(nick, extra);
+    return c;
+  }
+
+  let refs = 0;
+  async function say(c: JsonClient, room: string, text: string): Promise<number> {
+    const ref = `s${++refs}`;
+    c.send({ type: 'msg', room, text, ref });
+    return (await c.seen('ack', (a) => a.ref === ref)).id;
+  }
+
+  beforeAll(async () => {
+    home = mkdtempSync(path.join(tmpdir(), 'teamchat-tui-team-home-'));
+    server = await spawnServer();
+  });
+
+  afterEach(async () => {
+    await tmux?.kill();
+    tmux = undefined;
+    for (const c of clients.splice(0)) c.close();
+  });
+
+  afterAll(async () => {
+    await server?.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('searches and jumps to a result, shows edits, reactions and mentions live, and drops unread counts read on another device', async () => {
+    const password = 'alice password';
+    // Alice's phone: registers the account, then goes by another nick so the terminal can be "alice".
+    const phone = await client('alice', { register: true, password });
+    await phone.join('general');
+    await phone.join('random');
+    phone.send({ type: 'nick', nick: 'alice_phone', ref: 'n' });
+    await phone.seen('nick', (n) => n.ref === 'n');
+
+    const bob = await client('bob');
+    await bob.join('general');
+    await bob.join('random');
+    const target = await say(bob, 'general', 'the deploy-2026 rollout is at noon');
+    // Enough later messages that the target is not among those a join brings.
+    for (let i = 0; i < 60; i++) await say(bob, 'general', `filler ${i}`);
+
+    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick alice --room general --room random`, { TEAMCHAT_PASSWORD: password });
+    await t.waitFor((s) => s.includes('[connected]') && s.includes('[#general]') && s.includes('filler 59'), 'connected in #general');
+    expect((await t.capture()).includes('deploy-2026')).toBe(false);
+
+    // Search opens a results window; Enter on the (selected) first result jumps to it in #general.
+    await t.type('/search deploy-2026');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => /\[1\] #general \d\d:\d\d <bob> the deploy-2026 rollout/.test(s) && s.includes('[?search]'), 'the search results');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => s.includes('[#general]') && /<bob> the deploy-2026 rollout is at noon/.test(s), 'the message in its room');
+
+    // Bob edits it and reacts to it: both show live, where it is.
+    bob.send({ type: 'edit', id: target, text: 'the deploy-2026 rollout is at one', ref: 'e' });
+    await t.waitFor((s) => /<bob> the deploy-2026 rollout is at one \(edited\)/.test(s), 'the edit with (edited)');
+    bob.send({ type: 'react', id: target, emoji: '🎉', ref: 'r' });
+    await t.waitFor((s) => /🎉 1/.test(s), 'the reaction under the message');
+
+    // A mention in another room: the hotlist marks it, the bell rings.
+    const bellBefore = await bellFlag(t);
+    expect(bellBefore).toBe('0');
+    await say(bob, 'random', 'news for everyone');
+    const mention = await say(bob, 'random', 'alice: can you look?');
+    await t.waitFor((s) => /#random\s+2!/.test(s), 'an unread count with a mention mark on #random');
+    expect(await bellFlag(t)).toBe('1');
+
+    // Alice reads #random on her phone: the terminal's count goes away.
+    phone.send({ type: 'mark', room: 'random', id: mention, ref: 'mk' });
+    await phone.seen('marker', (m) => m.ref === 'mk');
+    await t.waitFor((s) => !/#random\s+\d/.test(s) && /#random/.test(s), 'no unread count on #random');
+  });
+
+  it('edits and deletes your own last message, and shows a reply with its quoted parent', async () => {
+    const bob = await client('bob2');
+    await bob.join('team');
+    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick carol --room team --no-bell`);
+    await t.waitFor((s) => s.includes('[connected]') && s.includes('[#team]'), 'connected in #team');
+    await t.type('first draft');
+    await t.sendKeys('Enter');
+    const mine = await bob.next('message', (m) => m.nick === 'carol');
+    await t.type('/edit last final text');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => /<carol> final text \(edited\)/.test(s), 'our edit');
+    bob.send({ type: 'msg', room: 'team', text: 'agreed', replyTo: mine.id, ref: 'rp' });
+    await t.waitFor((s) => /↳ carol: final text/.test(s) && /<bob2> agreed/.test(s), 'the reply under its quoted parent');
+    await t.type('/delete last');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => /<carol> \(message deleted\)/.test(s) && /↳ carol: \(message deleted\)/.test(s), 'the tombstone');
+    await t.type('/ids');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => new RegExp(`#${mine.id} <carol>`).test(s), 'message ids in the pane');
+  });
+
+  async function startTui(args: string, env: Record<string, string> = {}): Promise<TmuxSession> {
+    const cmd = `env -u CI -u CONTINUOUS_INTEGRATION ${process.execPath} ${TEAMCHAT_BIN} connect ${args}; echo "EXIT=$?"; sleep 60`;
+    tmux = await TmuxSession.start(cmd, {
+      width: 120,
+      height: 40,
+      cwd: REPO_ROOT,
+      env: { TERM: 'xterm-256color', TEAMCHAT_HOME: home, USER: 'nobody-in-particular', ...env },
+    });
+    return tmux;
+  }
+
+  /** 1 once the program in the session rang the terminal bell. */
+  async function bellFlag(t: TmuxSession): Promise<string> {
+    return (await t.tmux('display-message', '-p', '-t', t.name, '#{window_bell_flag}')).trim();
+  }
+});
