@@ -10,6 +10,7 @@ import type { RoomMessage, ServerFrame } from '@teamchat/protocol';
 import { JsonClient } from './helpers/chat-clients.js';
 import { startCluster, type ClusterStart } from './helpers/cluster.js';
 import { runTeamchat } from './helpers/spawn-server.js';
+import { pace } from './helpers/waits.js';
 
 const cluster: ClusterStart = await startCluster({ nodes: 3 });
 const skip = 'skip' in cluster ? cluster.skip : false;
@@ -171,7 +172,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
       talker.send({ type: 'msg', room: 'outage', text: `during ${i}`, ref: `d${i}` });
       i++;
       await talker.seen('ack', (a) => a.ref === `d${i - 1}`);
-      await new Promise((r) => setTimeout(r, 250));
+      await pace(250, 'a steady trickle of messages through the whole 10 s outage');
     }
     // Delivered to the other node during the outage (read back from the database).
     await until('messages at the other node during the outage', () => messagesOf(listener, 'outage').length >= i);

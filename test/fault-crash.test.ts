@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { startPostgres, type PostgresStart } from './helpers/postgres-cluster.js';
 import { spawnServer } from './helpers/spawn-server.js';
+import { until } from './helpers/waits.js';
 
 const postgres: PostgresStart = await startPostgres();
 if ('skip' in postgres) console.warn(`fault-crash: Postgres half skipped: ${postgres.skip}`);
@@ -37,6 +38,7 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       // Everyone sends as fast as acks come back (a window of 20 in flight) until the kill.
       let stop = false;
       let n = 0;
+      let acks = 0;
       const pumps = users.map(async (c, u) => {
         const room = rooms[u % 2]!;
         let inFlight = 0;
@@ -46,12 +48,20 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
             inFlight++;
             const ref = `u${u}-${n++}`;
             c.send({ type: 'msg', room, text: ref, ref });
-            void c.seen('ack', (a) => a.ref === ref, 60_000).then(() => inFlight--, () => {});
+            void c.seen('ack', (a) => a.ref === ref, 60_000).then(
+              () => {
+                inFlight--;
+                acks++;
+              },
+              () => {},
+            );
           }
-          await new Promise((r) => setTimeout(r, 5));
+          // The window is full: wait for an ack to free a place (or for the end).
+          await until(() => stop || c.closed || inFlight < 20, 'a place in the window', { timeoutMs: 120_000, everyMs: 5 });
         }
       });
-      await new Promise((r) => setTimeout(r, 2_500));
+      // Kill it under load: once 500 messages are acknowledged, with the pumps still sending.
+      await until(() => acks >= 500, '500 acknowledged messages', { timeoutMs: 60_000 });
       await server.kill();
       stop = true;
       await Promise.all(pumps);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { startPostgres, type PostgresStart } from './helpers/postgres-cluster.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { pace } from './helpers/waits.js';
 
 const postgres: PostgresStart = await startPostgres();
 const skip = 'skip' in postgres ? postgres.skip : false;
@@ -51,7 +52,7 @@ describe.skipIf(skip)('teamchat serve: database outage', () => {
         sent.push({ ref, by });
         by.send({ type: 'msg', room: 'ops', text: `during the outage ${ref}`, ref });
       }
-      await new Promise((r) => setTimeout(r, 600));
+      await pace(600, 'each user stays under the flood-control rate (2 a second) while the outage lasts');
     }
     expect(await alice.seen('status', (s) => s.db === 'degraded')).toMatchObject({ db: 'degraded' });
     await bob.seen('status', (s) => s.db === 'degraded');

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient, PlainClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { pace } from './helpers/waits.js';
 
 let server: SpawnedServer;
 let watcher: JsonClient;
@@ -37,14 +38,13 @@ async function client(nick: string): Promise<JsonClient> {
   return c;
 }
 
-const pause = () => new Promise((r) => setTimeout(r, 2));
 
 describe('teamchat serve: framing edge cases', () => {
   it('reassembles a frame sent byte by byte', async () => {
     const c = await client('bytewise');
     for (const b of Buffer.from('{"type":"msg","room":"edge","text":"one byte at a time"}\n')) {
       c.sendRaw(Buffer.from([b]));
-      await pause();
+      await pace(2, 'one byte per packet: the server reads the frame in as many pieces');
     }
     expect(await c.next('message')).toMatchObject({ text: 'one byte at a time' });
   });
@@ -54,7 +54,7 @@ describe('teamchat serve: framing edge cases', () => {
     const bytes = Buffer.from('{"type":"msg","room":"edge","text":"naïve ✓ 😀"}\n');
     const cut = bytes.indexOf(Buffer.from('😀')) + 2;
     c.sendRaw(bytes.subarray(0, cut));
-    await new Promise((r) => setTimeout(r, 50));
+    await pace(50, 'the two halves of the character in separate packets, so the server reads them apart');
     c.sendRaw(bytes.subarray(cut));
     expect(await c.next('message')).toMatchObject({ text: 'naïve ✓ 😀' });
   });

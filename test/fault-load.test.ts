@@ -9,6 +9,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { until } from './helpers/waits.js';
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -72,7 +73,8 @@ describe('teamchat serve under load', () => {
     await chatters.start(100);
     const padding = 'p'.repeat(2000);
     chatters.send(2, padding);
-    await new Promise((r) => setTimeout(r, 3_000));
+    // A baseline: the observer's latencies of the first 600 messages (about 3 s of chat).
+    await until(() => chatters.latencies.length >= 600, 'the observer to receive 600 messages', { timeoutMs: 60_000 });
     const p99Before = chatters.takeP99();
     const rssBefore = rssMiB(server.process.pid!);
 
@@ -83,14 +85,19 @@ describe('teamchat serve under load', () => {
     sleeper.pause();
     const cutAt = Date.now();
     let peakRss = rssBefore;
-    while (!server.stderr().includes('closing sleeper: TC_ERR_SLOW_CONSUMER') && Date.now() - cutAt < 90_000) {
-      await new Promise((r) => setTimeout(r, 250));
-      peakRss = Math.max(peakRss, rssMiB(server.process.pid!));
-    }
+    // Until the server logs the cut; each check samples the server's memory on the way.
+    await until(
+      () => {
+        peakRss = Math.max(peakRss, rssMiB(server.process.pid!));
+        return server.stderr().includes('closing sleeper: TC_ERR_SLOW_CONSUMER');
+      },
+      'the server to cut the sleeper as a slow consumer',
+      { timeoutMs: 90_000, everyMs: 250, describe: () => server.stderr().slice(-2000) },
+    );
     const p99During = chatters.takeP99();
-    expect(server.stderr()).toMatch(/closing sleeper: TC_ERR_SLOW_CONSUMER/);
     const cutAfterMs = Date.now() - cutAt;
-    await new Promise((r) => setTimeout(r, 3_000));
+    // After the cut: the latencies of the next 600 messages.
+    await until(() => chatters.latencies.length >= 600, 'the observer to receive 600 more messages', { timeoutMs: 60_000 });
     const p99After = chatters.takeP99();
     const sentToSleeper = Number(/closing sleeper: TC_ERR_SLOW_CONSUMER \((\d+) bytes/.exec(server.stderr())![1]);
     console.log(
@@ -123,7 +130,9 @@ describe('teamchat serve under load', () => {
     const timer = setInterval(() => {
       for (const [i, c] of senders.entries()) for (let k = 0; k < 5; k++) c.send({ type: 'msg', room: 'drain', text: `d${i}-${n++}`, ref: `d${i}-${n}` });
     }, 10);
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Under load: the server has acknowledged 1,000 of them, and more are on the way.
+    const ackedSoFar = () => senders.reduce((n, c) => n + c.frames.filter((f) => f.type === 'ack').length, 0);
+    await until(() => ackedSoFar() >= 1_000, '1,000 acknowledged messages', { timeoutMs: 60_000, everyMs: 50 });
     const t0 = Date.now();
     const exit = server.stop('SIGTERM');
     const code = await exit;

@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScene, Canary, FLOODS, latencyStats, rssMb, type Flood, type RawFlooder } from './helpers/flood-kit.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { until } from './helpers/waits.js';
 
 /** How long each flood is watched. */
 const WINDOW_MS = 2_000;
@@ -113,8 +114,7 @@ describe('isolation: one flooding connection does not slow anyone else', () => {
     });
     flooder.socket.resume();
     const joined = () => lines.filter((l) => l.includes('"type":"joined"')).length;
-    const deadline = Date.now() + 30_000;
-    while (joined() < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => joined() >= 100, '100 joined frames', { timeoutMs: 30_000, describe: () => `${joined()} joined` });
     expect(joined()).toBe(100);
   });
 

@@ -7,6 +7,7 @@ import type { MetricSnapshot } from '@teamchat/server';
 import { JsonClient } from './helpers/chat-clients.js';
 import { waitForSnapshots as waitForStoredSnapshots } from './helpers/metrics.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { until } from './helpers/waits.js';
 
 let server: SpawnedServer;
 const clients: JsonClient[] = [];
@@ -203,8 +204,7 @@ describe('the live feed on /api/live', () => {
       ws.once('error', reject);
     });
     try {
-      const deadline = Date.now() + 15_000;
-      while (!messages.some((m) => m.type === 'hello') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await until(() => messages.some((m) => m.type === 'hello'), "the live feed's hello");
       expect(messages[0]).toMatchObject({ type: 'hello', metrics: { intervalMs: 200 } });
 
       const carol = await JsonClient.connect(server.tcpPort);
@@ -213,10 +213,9 @@ describe('the live feed on /api/live', () => {
       await carol.join('live-room');
       carol.send({ type: 'msg', room: 'live-room', text: 'ping', ref: 'l1' });
       await carol.next('ack', (f) => f.ref === 'l1');
-      while (!messages.some((m) => m.type === 'snapshot' && m.snapshot.rooms['live-room']?.messagesTotal === 1)) {
-        if (Date.now() > deadline) throw new Error(`no snapshot with live-room; got ${messages.length} messages`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await until(() => messages.some((m) => m.type === 'snapshot' && m.snapshot.rooms['live-room']?.messagesTotal === 1), 'a snapshot with live-room', {
+        describe: () => `${messages.length} messages`,
+      });
       const snapshots = messages.filter((m) => m.type === 'snapshot').map((m) => m.snapshot as Snapshot);
       expect(snapshots.length).toBeGreaterThan(0);
       for (let i = 1; i < snapshots.length; i++) expect(snapshots[i]!.ts).toBeGreaterThan(snapshots[i - 1]!.ts);

@@ -16,6 +16,7 @@ import { openDatabase } from '../packages/server/src/store/database.js';
 import { migrate } from '../packages/server/src/store/migrator.js';
 import { JsonClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { until } from './helpers/waits.js';
 
 const ROOMS = 2_000;
 const SPAMMERS = 4;
@@ -70,13 +71,15 @@ function untilLive(done: () => boolean, what: string, timeoutMs = 30_000): Promi
 
 /** Polls `/metrics` (one request per snapshot interval at most) until `done` accepts the text. */
 async function untilPrometheus(done: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
-    if (done(text)) return text;
-    if (Date.now() > deadline) throw new Error(`/metrics never matched:\n${text.slice(0, 2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  let last = '';
+  return until(
+    async () => {
+      last = await (await fetch(`${server.url}/metrics`)).text();
+      return done(last) ? last : undefined;
+    },
+    '/metrics to match',
+    { timeoutMs, everyMs: 250, describe: () => last.slice(0, 2000) },
+  );
 }
 
 beforeAll(async () => {

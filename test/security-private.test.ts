@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { until } from './helpers/waits.js';
 
 const SECRET = 'the-vault-code-is-4711';
 const SECRET_ACTION = 'whispers-the-backup-plan';
@@ -115,14 +116,14 @@ describe('private messages', () => {
 
   it('leave no text and no participants in any HTTP endpoint or the live feed', async () => {
     // Wait for a snapshot that counts both private messages, so every endpoint has seen them.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const body = (await (await fetch(`${server.url}/api/metrics`)).json()) as { snapshots: { totals: { privateMessages: number } }[] };
-      const total = body.snapshots.reduce((n, s) => n + s.totals.privateMessages, 0);
-      if (total >= 2) break;
-      if (Date.now() > deadline) throw new Error('no snapshot counted the private messages');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await until(
+      async () => {
+        const body = (await (await fetch(`${server.url}/api/metrics`)).json()) as { snapshots: { totals: { privateMessages: number } }[] };
+        return body.snapshots.reduce((n, s) => n + s.totals.privateMessages, 0) >= 2;
+      },
+      'a snapshot that counts the private messages',
+      { timeoutMs: 20_000, everyMs: 200 },
+    );
     const pages: Record<string, string> = {};
     for (const path of ['/api/metrics', '/api/metrics.csv', '/metrics', '/healthz', '/api/info', '/']) {
       const res = await fetch(`${server.url}${path}`);

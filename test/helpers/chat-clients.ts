@@ -151,6 +151,18 @@ export class JsonClient extends FrameClient {
     });
   }
 
+  /**
+   * NDJSON over TCP to 127.0.0.1 from the loopback address `localAddress` (any of 127.0.0.0/8):
+   * a test of a per-address limit connects from an address of its own, so the connections other
+   * tests left open (or are still closing) never count against it.
+   */
+  static connectFrom(port: number, localAddress: string): Promise<JsonClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(new JsonClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
   /** NDJSON over TLS, trusting the certificate `ca` (PEM) for the name `localhost`. */
   static connectTls(port: number, ca: string, host = '127.0.0.1'): Promise<JsonClient> {
     return new Promise((resolve, reject) => {
@@ -192,6 +204,15 @@ export class WsClient extends FrameClient {
     });
   }
 
+  /** Like `connect`, from the loopback address `localAddress` (see `JsonClient.connectFrom`). */
+  static connectFrom(httpPort: number, localAddress: string): Promise<WsClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, { localAddress });
+      ws.once('open', () => resolve(new WsClient(ws)));
+      ws.once('error', reject);
+    });
+  }
+
   send(frame: ClientFrame | Record<string, unknown>): void {
     this.ws.send(JSON.stringify(frame));
   }
@@ -228,6 +249,14 @@ export class PlainClient {
   static connect(port: number, host = '127.0.0.1'): Promise<PlainClient> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ port, host }, () => resolve(new PlainClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Like `connect`, from the loopback address `localAddress` (see `JsonClient.connectFrom`). */
+  static connectFrom(port: number, localAddress: string): Promise<PlainClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () => resolve(new PlainClient(socket)));
       socket.once('error', reject);
     });
   }

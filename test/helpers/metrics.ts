@@ -5,6 +5,7 @@
  * const snapshots = await waitForSnapshots(server.url, (s) => s.some((x) => x.totals.messagesTotal >= 4));
  */
 import type { MetricSnapshot } from '@teamchat/server';
+import { until } from './waits.js';
 
 /** Polls `GET /api/metrics<query>` until `done` accepts the stored snapshots; returns them. */
 export async function waitForSnapshots(
@@ -13,11 +14,13 @@ export async function waitForSnapshots(
   query = '',
   timeoutMs = 20_000,
 ): Promise<MetricSnapshot[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const body = (await (await fetch(`${baseUrl}/api/metrics${query}`)).json()) as { snapshots: MetricSnapshot[] };
-    if (done(body.snapshots)) return body.snapshots;
-    if (Date.now() > deadline) throw new Error(`stored snapshots never matched; last: ${JSON.stringify(body.snapshots.slice(-2))}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let last: MetricSnapshot[] = [];
+  return until(
+    async () => {
+      last = ((await (await fetch(`${baseUrl}/api/metrics${query}`)).json()) as { snapshots: MetricSnapshot[] }).snapshots;
+      return done(last) ? last : undefined;
+    },
+    'stored snapshots to match',
+    { timeoutMs, everyMs: 100, describe: () => JSON.stringify(last.slice(-2)) },
+  );
 }

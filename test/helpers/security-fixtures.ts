@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { until } from './waits.js';
 
 export interface SelfSignedCert {
   certFile: string;
@@ -32,9 +33,5 @@ export function makeSelfSignedCert(dir: string): SelfSignedCert {
 
 /** Waits until `check` holds (polling), or fails with `what`. */
 export async function eventually(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(check, what, { timeoutMs, everyMs: 50 });
 }

@@ -1,5 +1,5 @@
 import { codedError, type PrivateMessage, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatCore } from '../../core/chat-core.js';
 import type { CoreEffects, PersistCallbacks } from '../../core/core-effects.js';
 import { inMemoryReads } from '../../core/in-memory-reads.js';
@@ -25,7 +25,17 @@ class MemoryLink implements Link {
   resumeInput() {}
 }
 
-const tick = () => new Promise((r) => setTimeout(r, 5));
+/**
+ * The world below commits on a timer, and the dialect holds replies on timers: the tests run on a
+ * fake clock, and a tick moves it on 5 ms, running what fell due and the promises they settle.
+ */
+const tick = () => vi.advanceTimersByTimeAsync(5);
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** A core with in-memory effects: messages are "committed" on the next turn, in order. */
 function world(accounts: Record<string, string> = {}) {
