@@ -113,6 +113,8 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
     await t.type('first draft');
     await t.sendKeys('Enter');
     const mine = await bob.next('message', (m) => m.nick === 'carol');
+    // `last` is the newest message of ours the window shows: wait until it shows it.
+    await t.waitFor((s) => /<carol> first draft/.test(s), 'our message in the window');
     await t.type('/edit last final text');
     await t.sendKeys('Enter');
     await t.waitFor((s) => /<carol> final text \(edited\)/.test(s), 'our edit');

@@ -42,6 +42,9 @@ abstract class FrameClient {
 
   protected receive(line: string): void {
     if (line.trim() === '') return;
+    // The plain-text prompt a busy server sends before it has seen our first line (the dialect is
+    // told by the first line, or 250 ms of silence): real clients skip it too (client-core does).
+    if (!line.startsWith('{')) return;
     this.frames.push(JSON.parse(line) as ServerFrame);
     this.waiters.notify();
   }
