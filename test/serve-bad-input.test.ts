@@ -121,6 +121,34 @@ describe('teamchat serve: bad input', () => {
     await nc.expect(/! [A-Z].* \[TC_ERR_UNKNOWN_COMMAND\]\r\n/);
   });
 
+  it('takes an NDJSON hello that comes after the nick prompt, and answers it on a line of its own', async () => {
+    const socket = net.connect({ port: server.tcpPort, host: '127.0.0.1' });
+    open.push({ close: () => socket.destroy() });
+    let received = '';
+    const arrived = (what: RegExp) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (what.test(received)) {
+            socket.off('data', onData);
+            resolve();
+          }
+        };
+        const onData = (d: Buffer) => {
+          received += d.toString('utf8');
+          check();
+        };
+        socket.on('data', onData);
+        check();
+      });
+    // A busy client: its hello comes only once the server has prompted (a person with nc would type a nick).
+    await arrived(/Enter nickname: $/);
+    socket.write(`${JSON.stringify({ type: 'hello', v: 1, nick: 'latecomer' })}\n`);
+    await arrived(/"type":"welcome"/);
+    const lines = received.split('\n');
+    expect(lines[0]).toBe('Enter nickname: ');
+    expect(JSON.parse(lines[1]!)).toMatchObject({ type: 'welcome', nick: 'latecomer' });
+  });
+
   it('answers bad frames over WebSocket the same way', async () => {
     const w = await WsClient.connect(server.httpPort);
     open.push(w);

@@ -252,6 +252,8 @@ export class StressShard {
       return;
     }
     if (kind !== LINE_OTHER) return; // presence: nothing to do
+    // The plain-text prompt a busy server showed before our hello arrived (its own line): skip it.
+    if (!client.connected && line[0] !== 0x7b /* { */) return;
     let frame: ServerFrame;
     try {
       frame = JSON.parse(line.toString('utf8')) as ServerFrame;

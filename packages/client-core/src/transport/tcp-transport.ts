@@ -34,6 +34,7 @@ export function tcpTransport(options: TcpTransportOptions = {}): TransportFactor
     const framer = new LineFramer({ maxLineBytes: MAX_SERVER_LINE_BYTES, maxUnterminatedBytes: 2 * MAX_SERVER_LINE_BYTES });
     /** How much of the nick prompt opened the stream so far; -1: no longer looking. */
     let prompt = 0;
+    let endOfPrompt = false;
     let open = false;
     socket.once('lookup', () => events.progress());
     socket.once('connect', () => events.progress());
@@ -49,10 +50,19 @@ export function tcpTransport(options: TcpTransportOptions = {}): TransportFactor
         if (NICK_PROMPT.startsWith(text, prompt) && text.length > 0) {
           prompt += text.length;
           chunk = chunk.subarray(text.length);
-          if (prompt === NICK_PROMPT.length) prompt = -1;
+          if (prompt === NICK_PROMPT.length) {
+            prompt = -1;
+            // The server ends the prompt's line once it sees our hello is NDJSON.
+            endOfPrompt = true;
+          }
           if (chunk.length === 0) return;
         }
         prompt = -1;
+      }
+      if (endOfPrompt && chunk.length > 0) {
+        endOfPrompt = false;
+        if (chunk[0] === 0x0a) chunk = chunk.subarray(1);
+        if (chunk.length === 0) return;
       }
       framer.push(
         chunk,

@@ -114,6 +114,9 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   const start = (dialect: Dialect): Connection => {
     clearTimeout(promptTimer);
     clearTimeout(registrationTimer);
+    // An NDJSON client that was shown the prompt (its hello came late): end the prompt's line, so
+    // the first frame starts a line of its own (clients skip the one non-JSON line).
+    if (prompted && dialect === 'json') link.write(Buffer.from('\n'));
     connection = new Connection(dialect, remote, link, options.connectionHost, { prompted });
     return connection;
   };
