@@ -3,8 +3,13 @@
  * stress tool as the client, and writes each result as JSON under bench/results/.
  *
  *   npm run bench -- [fanout] [connections] [history] [persistence] [isolation] [footprint] [report] [--profile] [--quick] [--idle-minutes=N]
+ *   npm run bench -- fanout-vs-inspircd [--clients=N] [--duration=S] [--rates=8,12]   (not in the default set)
  *
  * - fanout: 1,000 clients in 10 rooms of 100, each sending 1, 4 and 8 msgs/s for 10 s.
+ * - fanout-vs-inspircd: the same shape at 8 and 12 msgs/s, driven by ../shared/bench/chatload.mjs,
+ *   against InspIRCd and teamchat (PGlite, Postgres); see bench/fanout-vs-inspircd.ts.
+ * - cluster (not in the default set): 3 nodes, one Postgres, one NATS; same-node and cross-node
+ *   delivery latency (bench/cluster-bench.ts).
  * - connections: 10,000 idle registered connections; server RSS per connection.
  * - history: latest page and deep pages of one room in a table of 1,000,000 messages, over the
  *   protocol, on PGlite and on a real Postgres server (throwaway cluster or TEAMCHAT_TEST_DATABASE_URL).
@@ -30,6 +35,8 @@ import { runStress, type StressReport } from '../packages/stress/src/index.js';
 import { migrate, openDatabase, type StoreConfig } from '../packages/server/src/store/index.js';
 import { buildScene, Canary, FLOODS, latencyStats } from '../test/helpers/flood-kit.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
+import { clusterBench } from './cluster-bench.js';
+import { fanoutVsInspircd } from './fanout-vs-inspircd.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -65,7 +72,7 @@ interface ServerProcess {
 async function startServer(store: { dataDir?: string; databaseUrl?: string }, cpuProfDir?: string, limits: string[] = BENCH_LIMITS): Promise<ServerProcess> {
   const nodeFlags = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
   const db = store.databaseUrl ? ['--database-url', store.databaseUrl] : ['--data-dir', store.dataDir!];
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...db, ...limits], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--no-irc', ...db, ...limits], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
@@ -657,10 +664,16 @@ for (const scenario of SCENARIOS) {
     case 'footprint':
       await footprint(QUICK ? 60_000 : IDLE_MINUTES * 60_000);
       break;
+    case 'cluster':
+      await clusterBench({ quick: QUICK });
+      break;
+    case 'fanout-vs-inspircd':
+      await fanoutVsInspircd({ startServer: (store) => startServer(store), quick: QUICK });
+      break;
     case 'report':
       break; // only rewrite the BENCHMARKS.md tables from the stored results
     default:
-      console.error(`unknown scenario ${scenario} (fanout, connections, history, persistence, isolation, footprint)`);
+      console.error(`unknown scenario ${scenario} (fanout, fanout-vs-inspircd, cluster, connections, history, persistence, isolation, footprint)`);
       process.exitCode = 2;
   }
 }
