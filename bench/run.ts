@@ -4,12 +4,15 @@
  *
  *   npm run bench -- [fanout] [connections] [history] [persistence] [isolation] [footprint] [report] [--profile] [--quick] [--idle-minutes=N]
  *   npm run bench -- fanout-vs-inspircd [--clients=N] [--duration=S] [--rates=8,12]   (not in the default set)
+ *   npm run bench -- search [--search-rows=N] [--search-big=N] [--search-stores=pglite,postgres]   (not in the default set)
  *
  * - fanout: 1,000 clients in 10 rooms of 100, each sending 1, 4 and 8 msgs/s for 10 s.
  * - fanout-vs-inspircd: the same shape at 8 and 12 msgs/s, driven by ../shared/bench/chatload.mjs,
  *   against InspIRCd and teamchat (PGlite, Postgres); see bench/fanout-vs-inspircd.ts.
  * - cluster (not in the default set): 3 nodes, one Postgres, one NATS; same-node and cross-node
  *   delivery latency (bench/cluster-bench.ts).
+ * - search (not in the default set): MessageSearch latency on 1,000,000 messages (PGlite and
+ *   Postgres) and 10,000,000 (Postgres), and the search indexes' insert cost (bench/search-bench.ts).
  * - connections: 10,000 idle registered connections; server RSS per connection.
  * - history: latest page and deep pages of one room in a table of 1,000,000 messages, over the
  *   protocol, on PGlite and on a real Postgres server (throwaway cluster or TEAMCHAT_TEST_DATABASE_URL).
@@ -670,10 +673,13 @@ for (const scenario of SCENARIOS) {
     case 'fanout-vs-inspircd':
       await fanoutVsInspircd({ startServer: (store) => startServer(store), quick: QUICK });
       break;
+    case 'search':
+      await (await import('./search-bench.js')).searchBench({ quick: QUICK });
+      break;
     case 'report':
       break; // only rewrite the BENCHMARKS.md tables from the stored results
     default:
-      console.error(`unknown scenario ${scenario} (fanout, fanout-vs-inspircd, cluster, connections, history, persistence, isolation, footprint)`);
+      console.error(`unknown scenario ${scenario} (fanout, fanout-vs-inspircd, cluster, search, connections, history, persistence, isolation, footprint)`);
       process.exitCode = 2;
   }
 }

@@ -4,7 +4,7 @@ import { suiteBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from './database.js';
 import { KyselyMessageStore } from './kysely-message-store.js';
 import type { NewMessage } from './message-store.js';
-import { findMatches, MessageSearch, SEARCH_PARTIAL_CURSOR, SEARCH_QUERY_MAX, SEARCH_SNIPPET_MAX, snippet, type SearchHit, type SearchQuery } from './message-search.js';
+import { findMatches, flushSearchIndexes, MessageSearch, SEARCH_PARTIAL_CURSOR, SEARCH_QUERY_MAX, SEARCH_KEYS_PARTS, SEARCH_KEYS_WORDS, SEARCH_SNIPPET_MAX, snippet, type SearchHit, type SearchQuery } from './message-search.js';
 import { migrate } from './migrator.js';
 import { StoreError } from './store-error.js';
 
@@ -92,6 +92,8 @@ for (const backend of backends) {
     let search: MessageSearch;
     /** The same search with tiny bounds, so that small tables take every step of the plan. */
     let stepwise: MessageSearch;
+    /** And with the scope checked on the rows rather than asked of the index. */
+    let stepwiseByRow: MessageSearch;
     /** Whether the database folds case beyond ASCII (a C-locale Postgres does not). */
     let foldsUnicode = false;
 
@@ -100,7 +102,8 @@ for (const backend of backends) {
       await migrate(database);
       store = new KyselyMessageStore(database);
       search = new MessageSearch(database);
-      stepwise = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, walkBudget: 4 } });
+      stepwise = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2 } });
+      stepwiseByRow = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2, indexedScopeMax: 0 } });
       const folded = await sql<{ ok: boolean }>`SELECT lower('É') = 'é' AS ok`.execute(database.kysely);
       foldsUnicode = folded.rows[0]!.ok;
     });
@@ -116,6 +119,7 @@ for (const backend of backends) {
       const query: SearchQuery = { owner: 'ann', rooms, q, limit: 20, ...more };
       const page = await search.search(query);
       expect(await stepwise.search(query)).toEqual(page);
+      expect(await stepwiseByRow.search(query)).toEqual(page);
       return page;
     }
 
@@ -236,6 +240,7 @@ for (const backend of backends) {
       // Cid's own view.
       const cid = await search.search({ owner: 'cid', rooms: [], q: 'plan', limit: 20 });
       expect(await stepwise.search({ owner: 'cid', rooms: [], q: 'plan', limit: 20 })).toEqual(cid);
+      expect(await stepwiseByRow.search({ owner: 'cid', rooms: [], q: 'plan', limit: 20 })).toEqual(cid);
       expect(cid.results.map((h) => h.id)).toEqual([ids[5], ids[4], ids[3]]);
     });
 
@@ -259,6 +264,7 @@ for (const backend of backends) {
           const query: SearchQuery = { owner: 'ann', rooms: ['w-page'], q: 'alpha', limit, ...(before !== undefined ? { before } : {}) };
           const page = await search.search(query);
           expect(await stepwise.search(query)).toEqual(page);
+          expect(await stepwiseByRow.search(query)).toEqual(page);
           expect(page.results.length).toBeLessThanOrEqual(limit);
           seen.push(...page.results.map((h) => h.id));
           if (!page.more) {
@@ -274,6 +280,35 @@ for (const backend of backends) {
       // A cursor in the parts-of-words rank continues there.
       const first = await search.search({ owner: 'ann', rooms: ['w-page'], q: 'alpha', limit: 13 });
       expect(first.next).toBe(SEARCH_PARTIAL_CURSOR + parts[1]!);
+    });
+
+    it('finds the newest matches first across blocks of ids, and pages through them all', async () => {
+      // Messages far apart in id (the index keys each message by its block of 65,536 ids).
+      const ids: number[] = [];
+      for (let gap = 0; gap < 4; gap++) {
+        await sql`SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages) + ${70_000 * (gap + 1)})`.execute(database.kysely);
+        ids.push(...(await write([say('w-blocks', 'Bob', `omega ${gap} a`, T0 + gap), say('w-blocks', 'Bob', `omegas ${gap} b`, T0 + gap), say('w-blocks-x', 'Bob', `omega ${gap} c`, T0 + gap)])));
+      }
+      const whole = ids.filter((_, i) => i % 3 === 0).reverse();
+      const parts = ids.filter((_, i) => i % 3 === 1).reverse();
+      const steps: string[] = [];
+      const blockwise = new MessageSearch(database, { plan: { recentWindow: 1, indexCap: 1, blocksPerStep: 1 }, trace: (s) => steps.push(s.step) });
+      for (const searcher of [search, stepwise, stepwiseByRow, blockwise]) {
+        const seen: number[] = [];
+        let before: number | undefined;
+        for (let n = 0; n < 20; n++) {
+          const page = await searcher.search({ owner: 'ann', rooms: ['w-blocks'], q: 'omega', limit: 3, ...(before !== undefined ? { before } : {}) });
+          seen.push(...page.results.map((h) => h.id));
+          if (!page.more) break;
+          before = page.next;
+        }
+        expect(seen).toEqual([...whole, ...parts]);
+      }
+      expect(steps).toContain('blocks');
+      // Merging the indexes' pending entries changes no answer.
+      const before = await find(['w-blocks'], 'omega');
+      expect(await flushSearchIndexes(database)).toBeGreaterThanOrEqual(0);
+      expect(await find(['w-blocks'], 'omega')).toEqual(before);
     });
 
     it('follows edits and never finds a deleted message', async () => {
@@ -303,6 +338,20 @@ for (const backend of backends) {
       expect((await find(['w-short'], 'GO')).results.map((h) => h.id)).toEqual([ids[0]]);
       expect((await find(['w-short'], 'goi')).results.map((h) => h.id)).toEqual([ids[1]]);
       expect((await find(['w-short'], '-- ::')).results).toEqual([]);
+    });
+
+    it('asks the indexes of migrations/007 for the words, the parts and the keys together', async () => {
+      const plan = (where: ReturnType<typeof sql>) =>
+        database.kysely.transaction().execute(async (trx) => {
+          await sql.raw('SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off').execute(trx);
+          const result = await sql<{ 'QUERY PLAN': string }>`EXPLAIN SELECT m.id FROM messages m WHERE ${where}`.execute(trx);
+          return result.rows.map((r) => r['QUERY PLAN']).join('\n');
+        });
+      const keys = ['#w-ops', '@ann', '^0'];
+      const words = await plan(sql`to_tsvector('simple', m.text) @@ plainto_tsquery('simple', ${'deploy'}) AND ${SEARCH_KEYS_WORDS} && ${keys}::text[]`);
+      expect(words).toMatch(/Bitmap Index Scan on messages_search_words[^\n]*\n\s+Index Cond: \(+CASE .*&& .*to_tsvector/s);
+      const parts = await plan(sql`m.text ILIKE ${'%ploy%'} AND ${SEARCH_KEYS_PARTS} && ${keys}::text[]`);
+      expect(parts).toMatch(/Bitmap Index Scan on messages_search_parts[^\n]*\n\s+Index Cond: \(+CASE .*&& .*~~\*/s);
     });
 
     it('rejects a malformed query', async () => {
