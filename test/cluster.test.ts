@@ -208,6 +208,9 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     // More in flight at the moment of the kill: some stored and not acknowledged, some never received.
     for (let i = 0; i < 30; i++) send(writer);
     await victim.kill();
+    // Everything the node sent before it died has been read (an ack may be read before the message
+    // it acknowledges): only then are the acks and the cursor what the client really has.
+    await writer.waitClosed();
     const acked = new Set(writer.frames.filter((f) => f.type === 'ack').map((f) => (f as { ref: string }).ref));
     const lastSeen = Math.max(0, ...messagesOf(writer, 'failover').map((m) => m.id));
 
