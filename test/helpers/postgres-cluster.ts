@@ -15,10 +15,10 @@
  * afterAll(() => ('stop' in pg ? pg.stop() : undefined));
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, isExecutable } from './local-tools.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -187,15 +187,6 @@ function findBinDir(): string | undefined {
   return undefined;
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function commandExists(name: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir && isExecutable(join(dir, name)));
 }
@@ -216,19 +207,6 @@ function runTool(file: string, args: string[]): Promise<string> {
     execFile(file, args, { cwd: tmpdir(), timeout: 120_000, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) reject(new Error(`${file} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
       else resolve(stdout);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
     });
   });
 }
