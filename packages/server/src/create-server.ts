@@ -24,6 +24,7 @@ import { OrderedStream } from './delivery/ordered-stream.js';
 import { openDatabase, type Database } from './store/database.js';
 import { KyselyMessageStore } from './store/kysely-message-store.js';
 import { MessageSearch } from './store/message-search.js';
+import { SearchIndexer } from './store/search-indexer.js';
 import type { StoreConfig } from './store/message-store.js';
 import { migrate } from './store/migrator.js';
 import { Connection, type ConnectionHost } from './transport/connection.js';
@@ -104,6 +105,12 @@ export interface TeamchatServer {
 }
 
 const SHUTDOWN_DRAIN_MS = 10_000;
+/**
+ * The search indexer starts a step only after the writer has been quiet this long: under a steady
+ * stream of messages the queue empties between batches, and a step taken there would delay the
+ * next batch (on PGlite, which runs one statement at a time).
+ */
+const SEARCH_INDEX_QUIET_MS = 200;
 
 /** Told to every client while the database is unreachable (and to those who connect meanwhile). */
 const CLUSTER_DEGRADED: StatusFrame = {
@@ -201,6 +208,9 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     },
   });
   await writer.start();
+  // The search index is filled after the commit, while the writer is idle (store/search-indexer.ts).
+  const searchIndexer = new SearchIndexer(database, { busy: () => writer.idleForMs < SEARCH_INDEX_QUIET_MS, log });
+  searchIndexer.start();
 
   const connections = new Set<Connection>();
   let accepting = true;
@@ -395,6 +405,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         httpServer.closeAllConnections();
         await metrics.stop();
         await writer.drain();
+        await searchIndexer.stop();
         clusterNode?.stop();
         stream.stop();
         await bus?.close();

@@ -113,6 +113,8 @@ export class BatchWriter {
   #committedTotal = 0;
   #batches = 0;
   #droppedState = 0;
+  /** When the last batch went to the database (performance.now()). */
+  #lastBatchAt = 0;
 
   constructor(store: BatchStore, options: BatchWriterOptions = {}) {
     this.#store = store;
@@ -139,6 +141,16 @@ export class BatchWriter {
   /** Messages accepted and not yet committed. */
   get pending(): number {
     return this.#pendingMessages;
+  }
+
+  /**
+   * How long the writer has had nothing to do (ms; 0 while messages wait): background work on the
+   * database (the search indexer) waits for a quiet moment, not merely an empty queue between two
+   * batches.
+   */
+  get idleForMs(): number {
+    if (this.#pendingMessages > 0 || this.#writing) return 0;
+    return performance.now() - this.#lastBatchAt;
   }
 
   /** True while the last write attempt failed. */
@@ -277,6 +289,7 @@ export class BatchWriter {
     if (batch.length === 0 && state.length === 0) return this.#settleIdle();
 
     this.#writing = true;
+    this.#lastBatchAt = performance.now();
     this.#inFlight.push(batch);
     const needsWrite = messages.length > 0 || state.length > 0 || (this.#ordered && batch.some((item) => !item.message && 'event' in item && item.event));
     const written = needsWrite ? this.#write(messages, state) : Promise.resolve<WriteOutcome>({ ok: true, number: null });

@@ -1,7 +1,9 @@
 /**
  * Search over the history a user may read: the rooms the caller names (those the user may read)
  * and the user's own private messages, never anything else. Same SQL on PGlite and Postgres, over
- * the two indexes of migrations/007_search.sql.
+ * the two indexes of `message_search` (migrations/007 and 008), which search-indexer.ts fills after
+ * the commit; messages stored since (above `search_state.indexed_upto`) are walked instead, the
+ * newest SEARCH_BACKLOG_WALK_MAX of them (so a search finds a message as soon as it is stored).
  *
  * Matching (case-insensitive; the query is plain text, never query syntax):
  * - **whole words** (ranked first): every word of the query is a word of the message, through
@@ -37,6 +39,12 @@ export { SEARCH_PAGE_MAX, SEARCH_QUERY_MAX };
 export const SEARCH_PARTIAL_MIN = 3;
 /** Cursors from this value up page through the parts-of-words rank (see the module comment). */
 export const SEARCH_PARTIAL_CURSOR = 1_000_000_000_000_000;
+/**
+ * Most ids above the index's mark a search walks. The indexer keeps the backlog near zero; it
+ * grows only while the writer is never idle (search-indexer.ts), and then a search finds the
+ * newest messages by walking and the older ones once the indexer reaches them.
+ */
+export const SEARCH_BACKLOG_WALK_MAX = 20_000;
 /** Longest snippet, in UTF-16 code units (JavaScript string length), ellipses included. */
 export const SEARCH_SNIPPET_MAX = 200;
 
@@ -86,7 +94,7 @@ export const SEARCH_PLAN: Readonly<SearchPlan> = { recentWindow: 1_000, blocksPe
 
 /**
  * The search indexes key every message by its block of ids, `'^' || (id >> SEARCH_BLOCK_BITS)`
- * (migrations/007, the same number), so that the index can be asked for the newest matches first.
+ * (search-indexer.ts, the same number), so that the index can be asked for the newest matches first.
  */
 export const SEARCH_BLOCK_BITS = 16;
 const SEARCH_BLOCK_SIZE = 2 ** SEARCH_BLOCK_BITS;
@@ -124,11 +132,14 @@ export class MessageSearch {
       // would compile the larger plans). Sent as one round trip: on PGlite each is a thread hop.
       await sql.raw('BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off').execute(conn);
       try {
-        // The newest id: ranks are read from there down (ids are given in order, so an id range is a time range).
-        const newest = await sql<{ top: number | null }>`SELECT max(id) AS top FROM messages`.execute(conn);
+        // The newest id: ranks are read from there down (ids are given in order, so an id range is a
+        // time range); and the index's mark: ids above it are walked, not asked of the index.
+        const newest = await sql<{ top: number | null; upto: number | null }>`
+          SELECT max(id) AS top, (SELECT indexed_upto FROM search_state) AS upto FROM messages`.execute(conn);
         const top = Number(newest.rows[0]?.top ?? 0);
+        const indexedUpto = Number(newest.rows[0]?.upto ?? 0);
         await sql.raw('SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off').execute(conn);
-        const ctx: RankContext = { q, words, byWords, top, plan: this.#plan, trace: this.#trace };
+        const ctx: RankContext = { q, words, byWords, top, indexedUpto, plan: this.#plan, trace: this.#trace };
         // The whole-word rank first (unless the cursor is already past it), then parts of words.
         const inParts = q.before !== undefined && q.before >= SEARCH_PARTIAL_CURSOR;
         if (!inParts && byWords) {
@@ -165,6 +176,8 @@ interface RankContext {
   byWords: boolean;
   /** The newest message id (0: no messages). */
   top: number;
+  /** Every message up to this id is in the index (search_state.indexed_upto). */
+  indexedUpto: number;
   plan: SearchPlan;
   trace: ((step: SearchStep) => void) | undefined;
 }
@@ -175,7 +188,8 @@ interface RankContext {
  * give them in id order), while walking back from the newest message finds a common word at once
  * and a rare one never. So, each step bounded, and none relying on the planner's statistics:
  *
- * 1. Walk the newest `recentWindow` ids: a common word ends here.
+ * 1. Walk the newest `recentWindow` ids, and all the ids above the index's mark (at most
+ *    SEARCH_BACKLOG_WALK_MAX): a common word ends here, and a message not yet indexed is found.
  * 2. Ask the index for all the matches in scope, visiting at most `indexCap` rows: when there are
  *    fewer, they are all of them and the newest are the answer (a rare word ends here). Skipped
  *    when the matches among the newest ids already foretell more than that.
@@ -196,9 +210,10 @@ async function rank(trx: Tx, which: Rank, ctx: RankContext, before: number | und
     t = now;
   };
 
-  // 1. The newest messages: ids [below, hi).
+  // 1. The newest messages and those not yet indexed: ids [below, hi).
   const hi = Math.min(before ?? Infinity, ctx.top + 1);
-  const below = Math.max(1, hi - plan.recentWindow);
+  const backlogFloor = Math.max(ctx.indexedUpto + 1, hi - SEARCH_BACKLOG_WALK_MAX);
+  const below = Math.max(1, Math.min(hi - plan.recentWindow, backlogFloor));
   const found = hi <= 1 ? [] : await walk(trx, match, scope, q, below, hi, want);
   step('recent', found.length);
   if (found.length >= want || below <= 1) return found;
@@ -208,12 +223,11 @@ async function rank(trx: Tx, which: Rank, ctx: RankContext, before: number | und
   if (plan.indexCap > 0 && foretold < plan.indexCap) {
     const probe = await sql<HitRow & { candidates: number }>`
       WITH cand AS MATERIALIZED (
-        SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text, m.sender_owner, m.recipient_owner, m.sender_key, m.deleted_at
-        FROM messages m
-        WHERE ${match.indexed} AND ${keys} AND m.id < ${below}
+        SELECT s.id FROM message_search s
+        WHERE ${match.indexed} AND ${keys} AND s.id < ${below}
         LIMIT ${plan.indexCap}
       ), hits AS (
-        SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text FROM cand m
+        SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text FROM cand c JOIN messages m ON m.id = c.id
         WHERE ${scope} AND ${match.exact}
         ORDER BY m.id DESC
         LIMIT ${want - found.length}
@@ -230,10 +244,10 @@ async function rank(trx: Tx, which: Rank, ctx: RankContext, before: number | und
   while (found.length < want && block >= 0) {
     const blocks = Array.from({ length: Math.min(span, block + 1) }, (_, i) => `^${block - i}`);
     const rows = await sql<HitRow>`
-      SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text FROM messages m
+      SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text FROM message_search s JOIN messages m ON m.id = s.id
       WHERE ${match.indexed} AND ${keys} AND ${match.keys} && ${blocks}::text[]
-        AND m.id < ${below} AND ${scope} AND ${match.exact}
-      ORDER BY m.id DESC
+        AND s.id < ${below} AND ${scope} AND ${match.exact}
+      ORDER BY s.id DESC
       LIMIT ${want - found.length}`.execute(trx);
     step('blocks', rows.rows.length);
     found.push(...rows.rows);
@@ -247,33 +261,36 @@ async function rank(trx: Tx, which: Rank, ctx: RankContext, before: number | und
 }
 
 interface RankMatch {
-  /** The keys expression of the rank's index. */
+  /** The keys expression of the rank's index (on `message_search s`). */
   keys: RawBuilder<unknown>;
-  /** The condition the rank's GIN index answers. */
+  /** The condition the rank's GIN index answers (on `message_search s`). */
   indexed: RawBuilder<unknown>;
-  /** What else a row must meet (checked on the few rows the index or the walk gives). */
+  /** What else a row must meet (on `messages m`: checked on the few rows the index or the walk gives). */
   exact: RawBuilder<unknown>;
-  /** The whole condition for a walk: a cheap necessary test first, on every row walked. */
+  /** The whole condition for a walk of `messages m`: a cheap necessary test first, on every row walked. */
   walked: RawBuilder<unknown>;
 }
 
 function rankMatch(which: Rank, { q, words, byWords }: RankContext): RankMatch {
-  const wholeWords = sql`to_tsvector('simple', m.text) @@ plainto_tsquery('simple', ${q.text})`;
-  const parts = sql.join(
-    words.map((w) => sql`m.text ILIKE ${`%${escapeLike(w)}%`}`),
-    sql` AND `,
-  );
+  const wholeWords = (text: RawBuilder<unknown>) => sql`to_tsvector('simple', ${text}) @@ plainto_tsquery('simple', ${q.text})`;
+  const parts = (text: RawBuilder<unknown>) =>
+    sql.join(
+      words.map((w) => sql`${text} ILIKE ${`%${escapeLike(w)}%`}`),
+      sql` AND `,
+    );
+  const indexedText = sql.raw('s.text');
+  const messageText = sql.raw('m.text');
   if (which === 'words') {
     // Every word of the query is, lower-cased, a part of a matching text: a quick test before the
     // parse of the text (to_tsvector is the costliest step of a walk).
     const lexemes = sql`m.text ILIKE ALL (ARRAY(
       SELECT '%' || replace(replace(replace(l, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
       FROM unnest(tsvector_to_array(to_tsvector('simple', ${q.text}))) l))`;
-    return { keys: SEARCH_KEYS_WORDS, indexed: wholeWords, exact: sql`true`, walked: sql`${lexemes} AND ${wholeWords}` };
+    return { keys: SEARCH_KEYS_WORDS, indexed: wholeWords(indexedText), exact: sql`true`, walked: sql`${lexemes} AND ${wholeWords(messageText)}` };
   }
   // Whole-word hits were listed in the first rank: never twice.
-  const exact = byWords ? sql`NOT (${wholeWords})` : sql`true`;
-  return { keys: SEARCH_KEYS_PARTS, indexed: parts, exact, walked: sql`${parts} AND ${exact}` };
+  const exact = byWords ? sql`NOT (${wholeWords(messageText)})` : sql`true`;
+  return { keys: SEARCH_KEYS_PARTS, indexed: parts(indexedText), exact, walked: sql`${parts(messageText)} AND ${exact}` };
 }
 
 /**
@@ -296,16 +313,15 @@ async function walk(trx: Tx, match: RankMatch, scope: RawBuilder<unknown>, q: Ch
 }
 
 /**
- * What the search indexes know of a message besides its text (migrations/007, the same expressions):
- * `#room` for a room message, `@owner` for each end of a private message, `!sender` (nick key), and
- * `^block` (its block of ids, SEARCH_BLOCK_BITS). The parts-of-words index writes the same keys as
- * `keys || '{}'`: a different expression, so that the planner can only answer each rank's keys from
- * that rank's index (it would otherwise read the keys from one index and check the text on every
- * row of the scope).
+ * What the search indexes know of a message besides its text (`message_search.keys`, written by
+ * search-indexer.ts): `#room` for a room message, `@owner` for each end of a private message,
+ * `!sender` (nick key), and `^block` (its block of ids, SEARCH_BLOCK_BITS). The parts-of-words index
+ * is on `keys || '{}'`: the same keys, a different expression, so that the planner can only answer
+ * each rank's keys from that rank's index (it would otherwise read the keys from one index and check
+ * the text on every row of the scope).
  */
-export const SEARCH_KEYS_WORDS = sql`(CASE WHEN m.room IS NOT NULL THEN ARRAY['#' || m.room, '!' || m.sender_key, '^' || (m.id >> 16)::text]
-  ELSE array_remove(ARRAY['@' || m.sender_owner, '@' || m.recipient_owner, '!' || m.sender_key, '^' || (m.id >> 16)::text], NULL) END)`;
-export const SEARCH_KEYS_PARTS = sql`(${SEARCH_KEYS_WORDS} || '{}'::text[])`;
+export const SEARCH_KEYS_WORDS = sql`s.keys`;
+export const SEARCH_KEYS_PARTS = sql`(s.keys || '{}'::text[])`;
 
 /** The index condition on the scope keys (the scope itself is always checked on the rows too). */
 function scopeKeys(q: CheckedQuery, expression: RawBuilder<unknown>, indexedMax: number): RawBuilder<unknown> {
@@ -328,29 +344,6 @@ function scopeOf(q: CheckedQuery): RawBuilder<unknown> {
   // A deleted message's text is '' (it cannot match anyway); an edited one is searched as it reads now.
   where.push(sql`m.deleted_at IS NULL`);
   return sql.join(where, sql` AND `);
-}
-
-/** The search indexes of migrations/007. */
-export const SEARCH_INDEXES = ['messages_search_words', 'messages_search_parts'] as const;
-
-/**
- * Merges the entries the search indexes keep aside for new messages (GIN's pending list, up to
- * gin_pending_list_limit, 4 MB) into the indexes proper; resolves with the pages merged. Inserts
- * stay cheap because of that list, but every index scan of a search reads all of it: a search over
- * a full list takes about twice as long. Postgres's autovacuum merges it now and then; PGlite has
- * no autovacuum, and an insert merges it only when it is full. Call this when the database is idle
- * (it costs what the inserts saved: about 0.1 s per 1,000 messages on PGlite).
- *
- * @example
- * if (writerIsIdle) await flushSearchIndexes(database);
- */
-export async function flushSearchIndexes(database: Database): Promise<number> {
-  let pages = 0;
-  for (const index of SEARCH_INDEXES) {
-    const result = await sql<{ pages: number }>`SELECT gin_clean_pending_list(${index}::regclass)::int AS pages`.execute(database.kysely);
-    pages += Number(result.rows[0]?.pages ?? 0);
-  }
-  return pages;
 }
 
 // ---------- snippets ----------

@@ -42,18 +42,31 @@ export async function messageInfo(db: Db, id: number): Promise<MessageInfo | nul
   return { id: Number(row.id), room: row.room, nick: row.sender, owner: row.sender_owner, deleted: row.deleted_at !== null, reactions: byEmoji };
 }
 
+/**
+ * Edits and deletes change the search index's copy of the text in the same transaction. Holding the
+ * index's mark (share mode) first makes them wait for an indexer step in progress, which may be
+ * copying the old text right now (search-indexer.ts), and keeps a step from starting meanwhile.
+ */
+async function lockSearchMark(db: Db): Promise<void> {
+  await sql`SELECT indexed_upto FROM search_state FOR SHARE`.execute(db);
+}
+
 /** The statement of one team-feature state write, or null for other writes. */
 export function planTeamWrite(write: StateWrite): ((db: Db) => Promise<void>) | null {
   const at = (ms: number) => sql`to_timestamp(${ms}::float8 / 1000.0)`;
   switch (write.op) {
     case 'edit':
       return async (db) => {
+        await lockSearchMark(db);
         await sql`UPDATE messages SET text = ${write.text}, edited_at = ${at(write.ts)} WHERE id = ${write.id} AND deleted_at IS NULL`.execute(db);
+        await sql`UPDATE message_search SET text = ${write.text} WHERE id = ${write.id}`.execute(db);
       };
     case 'delete':
       return async (db) => {
         // The text is gone from the database, as users expect of delete.
+        await lockSearchMark(db);
         await sql`UPDATE messages SET text = '', deleted_at = ${at(write.ts)} WHERE id = ${write.id}`.execute(db);
+        await sql`DELETE FROM message_search WHERE id = ${write.id}`.execute(db);
         await sql`DELETE FROM message_reactions WHERE message_id = ${write.id}`.execute(db);
       };
     case 'react':
