@@ -15,6 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { decodeServerFrame, encodeFrame, PROTOCOL_VERSION } from '@teamchat/protocol';
 import { startNatsServer } from '../test/helpers/nats-server.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
 import { spawnServer, type SpawnedServer } from '../test/helpers/spawn-server.js';
@@ -125,7 +126,7 @@ async function runShape(nodes: SpawnedServer[], shape: Shape) {
       const tick = setInterval(() => {
         if (Date.now() - started >= shape.seconds * 1000) return clearInterval(tick);
         const now = performance.timeOrigin + performance.now();
-        c.socket.write(`${JSON.stringify({ type: 'msg', room: c.room, text: `${c.node} ${now.toFixed(1)}` })}\n`);
+        c.socket.write(encodeFrame({ type: 'msg', room: c.room, text: `${c.node} ${now.toFixed(1)}` }));
         expected += membersPerRoom.get(c.room)!;
       }, interval);
     }, (i * interval) / clients.length),
@@ -165,18 +166,22 @@ function connect(node: SpawnedServer, index: number, nick: string, room: string,
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (!joined && line.includes('"type":"joined"')) {
-          joined = true;
-          clearTimeout(timer);
-          resolve({ node: index, nick, socket, room });
-        } else if (!joined && line.includes('"type":"error"')) {
-          clearTimeout(timer);
-          reject(new Error(`${nick}: ${line}`));
+        if (!joined) {
+          // Until it is in the room, every frame is decoded; after, deliveries are only scanned (onLine).
+          const decoded = decodeServerFrame(line);
+          if (decoded.ok && decoded.frame.type === 'joined' && decoded.frame.room === room) {
+            joined = true;
+            clearTimeout(timer);
+            resolve({ node: index, nick, socket, room });
+          } else if (decoded.ok && decoded.frame.type === 'error') {
+            clearTimeout(timer);
+            reject(new Error(`${nick}: ${decoded.frame.code}: ${decoded.frame.message}`));
+          }
         }
         onLine(line);
       }
     });
-    socket.write(`${JSON.stringify({ type: 'hello', v: 1, nick })}\n${JSON.stringify({ type: 'join', room })}\n`);
+    socket.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick }) + encodeFrame({ type: 'join', room }));
   });
 }
 

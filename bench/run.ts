@@ -27,17 +27,20 @@
  * functions that dominate. `--quick` shrinks everything (for trying the script, not for figures;
  * it leaves BENCHMARKS.md alone). `report` only rewrites the BENCHMARKS.md tables from bench/results/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { runStress, type StressReport } from '../packages/stress/src/index.js';
+import { ChatClient } from '@teamchat/client-core';
+import { encodeFrame, PROTOCOL_VERSION } from '@teamchat/protocol';
+import { LatencyHistogram, runStress, type StressReport } from '../packages/stress/src/index.js';
 import { migrate, openDatabase, type StoreConfig } from '../packages/server/src/store/index.js';
-import { buildScene, Canary, FLOODS, latencyStats } from '../test/helpers/flood-kit.js';
+import { buildScene, Canary, FLOODS } from '../test/helpers/flood-kit.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
+import { spawnServer } from '../test/helpers/spawn-server.js';
 import { clusterBench } from './cluster-bench.js';
 import { fanoutVsInspircd } from './fanout-vs-inspircd.js';
 
@@ -72,41 +75,25 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * `teamchat serve` through the tests' one spawner (test/helpers/spawn-server.ts), with the server's
+ * own limits and then `limits` on top; `cpuProfDir` runs it under `node --cpu-prof`.
+ */
 async function startServer(store: { dataDir?: string; databaseUrl?: string }, cpuProfDir?: string, limits: string[] = BENCH_LIMITS): Promise<ServerProcess> {
-  const nodeFlags = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  const db = store.databaseUrl ? ['--database-url', store.databaseUrl] : ['--data-dir', store.dataDir!];
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--no-irc', ...db, ...limits], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+  const server = await spawnServer({
+    ...store,
+    productionLimits: true,
+    args: limits,
+    nodeFlags: cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [],
+    // A load run logs every connection: keep the tail, enough to say why a server failed.
+    maxOutputChars: 64 * 1024,
   });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const ready = /ready tcp=\S+:(\d+) http=\S+:(\d+)/.exec(out);
-    if (ready) {
-      return {
-        pid: child.pid!,
-        tcpPort: Number(ready[1]),
-        httpPort: Number(ready[2]),
-        stop: async () => {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-          await exited;
-          clearTimeout(timer);
-        },
-      };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`teamchat serve did not start:\n${out}\n${err}`);
-    }
-    await sleep(100);
-  }
+  return {
+    pid: server.process.pid!,
+    tcpPort: server.tcpPort,
+    httpPort: server.httpPort,
+    stop: async () => void (await server.stop()),
+  };
 }
 
 /** RSS, peak RSS (MB) and CPU seconds of a process, from /proc. */
@@ -143,8 +130,7 @@ async function timeCommand(args: string[], n: number): Promise<number> {
     await new Promise((r) => child.once('exit', r));
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return Math.round(times[Math.floor(times.length / 2)]!);
+  return Math.round(LatencyHistogram.ofMs(times).summaryMs().p50);
 }
 
 /** Starts `serve` and measures until its ready line, RSS at ready + 5 s and after `idleMs`. */
@@ -204,6 +190,7 @@ async function isolation(windowMs: number): Promise<void> {
     open.push(...(await buildScene(server.tcpPort)));
     const canary = await Canary.connect(server.tcpPort);
     open.push(canary);
+    const latencyStats = (samples: number[]) => LatencyHistogram.ofMs(samples).summaryMs(1);
     const baseline = latencyStats(await canary.pingFor(windowMs));
     const rssBefore = procStats(server.pid).rssMb;
     console.log(`  baseline: canary ping p50 ${baseline.p50} ms, p99 ${baseline.p99} ms; server RSS ${rssBefore.toFixed(0)} MB`);
@@ -370,7 +357,7 @@ async function connections(count: number): Promise<void> {
         sockets.push(s);
         let buf = '';
         s.setEncoding('utf8');
-        s.on('connect', () => s.write(`{"type":"hello","v":1,"nick":"${prefix}${i}"}\n`));
+        s.on('connect', () => s.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: `${prefix}${i}` })));
         // A hello that reaches a busy server after its plain-text prompt delay gets the prompt
         // instead of a welcome: counted as failed, like a refused or silent connection.
         const timer = setTimeout(() => {
@@ -458,43 +445,24 @@ async function seed(store: StoreConfig): Promise<number> {
   }
 }
 
-/** Sends `history` requests one at a time and times each answer. */
+/** Sends `history` requests one at a time, on a client-core client, and times each answer. */
 async function historyLatencies(port: number, requests: Array<{ before?: number }>): Promise<{ p50: number; p99: number; max: number; messages: number }> {
-  const s = net.connect({ host: '127.0.0.1', port });
-  s.setEncoding('utf8');
-  let buf = '';
-  const waiters: Array<(line: string) => void> = [];
-  s.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.includes('"ref":"h')) waiters.shift()?.(line);
-    }
-  });
-  await new Promise((r) => s.once('connect', r));
-  const ask = (frame: object) =>
-    new Promise<string>((resolve) => {
-      waiters.push(resolve);
-      s.write(JSON.stringify(frame) + '\n');
-    });
-  await ask({ type: 'hello', v: 1, nick: `hist${Math.random().toString(36).slice(2, 6)}`, rooms: { hist3: null }, ref: 'h0' });
-  await sleep(500);
-  const times: number[] = [];
+  // Ready once it is in hist3 (its `joined` came): the requests start on a settled session.
+  const client = await ChatClient.connect({ addresses: [{ host: '127.0.0.1', port }], nick: `hist${Math.random().toString(36).slice(2, 6)}`, rooms: ['hist3'], client: 'teamchat-bench', giveUpAfterMs: 30_000 });
+  const times = new LatencyHistogram();
   let messages = 0;
-  for (const [i, q] of requests.entries()) {
-    const t = process.hrtime.bigint();
-    const answer = await ask({ type: 'history', room: 'hist3', limit: 50, ...q, ref: `h${i + 1}` });
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    const parsed = JSON.parse(answer) as { type: string; messages?: unknown[]; code?: string };
-    if (parsed.type !== 'history') throw new Error(`history request failed: ${answer.slice(0, 200)}`);
-    messages += parsed.messages!.length;
+  try {
+    for (const q of requests) {
+      const t = performance.now();
+      const page = await client.history('hist3', { limit: 50, ...q });
+      times.recordMs(performance.now() - t);
+      messages += page.messages.length;
+    }
+  } finally {
+    await client.quit();
   }
-  s.destroy();
-  times.sort((a, b) => a - b);
-  const pick = (q: number) => Math.round(times[Math.min(times.length - 1, Math.ceil(q * times.length) - 1)]! * 1000) / 1000;
-  return { p50: pick(0.5), p99: pick(0.99), max: pick(1), messages };
+  const { p50, p99, max } = times.summaryMs();
+  return { p50, p99, max, messages };
 }
 
 async function history(): Promise<void> {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { KyselyMessageStore, migrate, openDatabase, type Database, type NewMessage, type StoreConfig } from '../packages/server/src/store/index.js';
+import { LatencyHistogram } from '../packages/stress/src/latency-histogram.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
 
 const BATCHES: [size: number, count: number][] = [
@@ -82,15 +83,15 @@ async function bigTable(database: Database, store: KyselyMessageStore): Promise<
     console.log(`  EXPLAIN ${label}:`);
     for (const row of explained.rows) console.log(`    ${row['QUERY PLAN']}`);
   }
-  const times: number[] = [];
+  const times = new LatencyHistogram();
   for (let i = 0; i < 50; i++) {
     const t = performance.now();
     const page = await store.roomHistory(`big-${i % ROOMS}`, { limit: 50 });
-    times.push(performance.now() - t);
+    times.recordMs(performance.now() - t);
     if (page.length !== 50) throw new Error('expected a full page');
   }
-  times.sort((a, b) => a - b);
-  console.log(`  roomHistory latest 50 (1M rows): median ${times[25]!.toFixed(2)} ms, max ${times[49]!.toFixed(2)} ms`);
+  const { p50, max } = times.summaryMs(2);
+  console.log(`  roomHistory latest 50 (1M rows): median ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms`);
   const t = performance.now();
   const snap = await store.loadSnapshot(50);
   console.log(`  loadSnapshot(50) over ${snap.rooms.length} rooms: ${snap.recent.length} messages in ${(performance.now() - t).toFixed(1)} ms`);

@@ -2,13 +2,20 @@
  * Minimal real clients for end-to-end tests: NDJSON over TCP, NDJSON over WebSocket, and a
  * plain-text (nc-like) client. They record everything received and let a test wait for a frame
  * or line matching a predicate.
+ *
+ * Unlike client-core's ChatClient they add nothing of their own (no automatic hello, resume,
+ * dedupe or reconnect): a test of the server sees exactly what it sends and what the server
+ * answers. Frames still go out through the protocol's encoder (`encodeFrame`) and come in through
+ * its line framer; bytes a test means to be malformed go through `sendRaw`.
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ClientFrame, RoomMessage, ServerFrame } from '@teamchat/protocol';
+import { encodeFrame, LineFramer, PROTOCOL_VERSION, type ClientFrame, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
 import WebSocket from 'ws';
 
 const DEFAULT_WAIT_MS = 15_000;
+/** Bounds what one server line may buffer here; far above any answer the server writes (it pages them). */
+const MAX_SERVER_LINE_BYTES = 16 * 1024 * 1024;
 
 /** Waits until `find` returns something, checking whenever `subscribe` signals new input. */
 class Waiters {
@@ -49,7 +56,8 @@ abstract class FrameClient {
     this.waiters.notify();
   }
 
-  abstract send(frame: ClientFrame | Record<string, unknown>): void;
+  /** Sends one frame, encoded by the protocol's encoder. */
+  abstract send(frame: ClientFrame): void;
   abstract sendRaw(data: string | Buffer): void;
   abstract close(): void;
 
@@ -100,7 +108,7 @@ abstract class FrameClient {
 
   /** Sends hello and waits for welcome. */
   async hello(nick: string, extra: Partial<Extract<ClientFrame, { type: 'hello' }>> = {}): Promise<Extract<ServerFrame, { type: 'welcome' }>> {
-    this.send({ type: 'hello', v: 1, nick, ...extra });
+    this.send({ type: 'hello', v: PROTOCOL_VERSION, nick, ...extra });
     return this.next('welcome');
   }
 
@@ -127,19 +135,19 @@ abstract class FrameClient {
 
 /** NDJSON over TCP. */
 export class JsonClient extends FrameClient {
-  #buffer = '';
+  readonly #framer = new LineFramer({ maxLineBytes: MAX_SERVER_LINE_BYTES, maxUnterminatedBytes: 2 * MAX_SERVER_LINE_BYTES });
   private constructor(readonly socket: net.Socket) {
     super();
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      this.#buffer += chunk;
-      let nl: number;
-      while ((nl = this.#buffer.indexOf('\n')) !== -1) {
-        const line = this.#buffer.slice(0, nl);
-        this.#buffer = this.#buffer.slice(nl + 1);
-        this.receive(line);
-      }
-    });
+    socket.on('data', (chunk: Buffer) =>
+      this.#framer.push(
+        chunk,
+        (line) => this.receive(line.toString('utf8')),
+        (code) => {
+          // No server line is that long: fail the test run loudly rather than wait for a frame that was dropped.
+          throw new Error(`JsonClient: the server sent an oversized line (${code})`);
+        },
+      ),
+    );
     socket.on('error', () => {});
     socket.on('close', () => {
       this.closed = true;
@@ -174,8 +182,8 @@ export class JsonClient extends FrameClient {
     });
   }
 
-  send(frame: ClientFrame | Record<string, unknown>): void {
-    this.socket.write(JSON.stringify(frame) + '\n');
+  send(frame: ClientFrame): void {
+    this.socket.write(encodeFrame(frame));
   }
 
   sendRaw(data: string | Buffer): void {
@@ -191,7 +199,10 @@ export class JsonClient extends FrameClient {
 export class WsClient extends FrameClient {
   private constructor(readonly ws: WebSocket) {
     super();
-    ws.on('message', (data) => this.receive(data.toString()));
+    // One frame per message; split anyway, as client-core's WebSocket transport does.
+    ws.on('message', (data) => {
+      for (const line of data.toString().split('\n')) this.receive(line);
+    });
     ws.on('error', () => {});
     ws.on('close', () => {
       this.closed = true;
@@ -216,8 +227,9 @@ export class WsClient extends FrameClient {
     });
   }
 
-  send(frame: ClientFrame | Record<string, unknown>): void {
-    this.ws.send(JSON.stringify(frame));
+  send(frame: ClientFrame): void {
+    // A WebSocket message is one frame, without the line's newline.
+    this.ws.send(encodeFrame(frame).slice(0, -1));
   }
 
   sendRaw(data: string | Buffer): void {

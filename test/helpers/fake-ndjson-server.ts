@@ -1,13 +1,21 @@
 /**
  * A scripted NDJSON server in the test's own process, for client tests: `onFrame` answers each
- * decoded client frame (with the index of its connection, counting from 0).
+ * client frame (with the index of its connection, counting from 0), and `sendFrame` writes typed
+ * server frames through the protocol's encoder. What the client sends is framed and decoded by the
+ * protocol package, as the real server does: a frame the real server would refuse fails the test
+ * (thrown from the socket's data handler, so the test run reports it) instead of being answered.
  *
  * @example
- * const fake = fakeServer(() => {}, (socket, frame) => frame.type === 'hello' && send(socket, welcome));
+ * const fake = fakeServer(() => {}, (socket, frame) => frame.type === 'hello' && sendFrame(socket, welcome));
  * const port = await fake.listen();
  */
 import net from 'node:net';
-import type { ClientFrame } from '@teamchat/protocol';
+import { decodeClientFrame, encodeFrame, LineFramer, type ClientFrame, type ServerFrame } from '@teamchat/protocol';
+
+/** Writes one server frame (nothing once the socket is closing); false when the socket's buffer is full. */
+export function sendFrame(socket: net.Socket, frame: ServerFrame): boolean {
+  return socket.writable && socket.write(encodeFrame(frame));
+}
 
 export function fakeServer(
   onConnect: (socket: net.Socket, index: number) => void,
@@ -20,16 +28,24 @@ export function fakeServer(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    let buf = '';
-    socket.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line) onFrame(socket, JSON.parse(line) as ClientFrame, index);
-      }
-    });
+    // The protocol's own limits: a client line the real server would cut is a failure here too.
+    const framer = new LineFramer();
+    const fail = (why: string) => {
+      socket.destroy();
+      throw new Error(`fake server: connection ${index} sent ${why}`);
+    };
+    socket.on('data', (chunk: Buffer) =>
+      framer.push(
+        chunk,
+        (line) => {
+          if (line.length === 0) return;
+          const decoded = decodeClientFrame(line);
+          if (!decoded.ok) fail(`a frame the server would refuse (${decoded.error.code}: ${decoded.error.message}): ${line.toString('utf8', 0, 200)}`);
+          else onFrame(socket, decoded.frame, index);
+        },
+        (code) => fail(`an oversized line (${code})`),
+      ),
+    );
     onConnect(socket, index);
   });
   return {

@@ -7,13 +7,13 @@ import net from 'node:net';
 import { encodeFrame, type ClientFrame, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { fakeServer } from '../../../test/helpers/fake-ndjson-server.js';
+import { fakeServer, sendFrame as send } from '../../../test/helpers/fake-ndjson-server.js';
+import { until } from '../../../test/helpers/waits.js';
 import { ChatClient, type ChatClientOptions, type ClientEvent } from './chat-client.js';
 import { ClientError } from './client-error.js';
 
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 
-const send = (s: net.Socket, frame: ServerFrame) => s.write(encodeFrame(frame));
 const limits = { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 };
 const welcome = (hello: Hello, rooms: string[] = [], extra: Partial<Extract<ServerFrame, { type: 'welcome' }>> = {}): ServerFrame => ({
   type: 'welcome',
@@ -86,14 +86,6 @@ function framesOf(c: ChatClient): ServerFrame[] {
   const frames: ServerFrame[] = [];
   c.on((e) => e.kind === 'frame' && frames.push(e.frame));
   return frames;
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 async function rejection(p: Promise<unknown>): Promise<ClientError> {

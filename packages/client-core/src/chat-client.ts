@@ -309,10 +309,12 @@ export class ChatClient {
 
   /**
    * Starts a client and resolves once its first session is ready; rejects (and closes the
-   * client) when the nick is refused or the client closes first.
+   * client) when the nick is refused or the client closes first. `listener` is subscribed before
+   * the client starts, so it sees every event of the first session (its `welcome` and `joined`s).
    */
-  static async connect(options: ChatClientOptions): Promise<ChatClient> {
+  static async connect(options: ChatClientOptions, listener?: (event: ClientEvent) => void): Promise<ChatClient> {
     const client = new ChatClient(options);
+    if (listener) client.on(listener);
     const refused = new Promise<never>((_, reject) => {
       const off = client.on((e) => {
         if (e.kind === 'hello-refused') reject(ClientError.fromFrame(e.error));

@@ -254,10 +254,5 @@ export function decodeServerFrame(input: Uint8Array | string): DecodeResult<Serv
   return decodeWith<ServerFrame>(input, SERVER_SPECS, false);
 }
 
-/** Serializes a frame as one NDJSON line, newline included. */
-export function encodeFrame(frame: ClientFrame | ServerFrame): string {
-  return JSON.stringify(frame) + '\n';
-}
-
 export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_SPECS) as ClientFrameType[];
 export const SERVER_FRAME_TYPES = Object.keys(SERVER_SPECS) as ServerFrameType[];

@@ -1,7 +1,7 @@
 export { runStress, checkReachable, type StressOptions, type StressHooks, type StressReport, type StressTick } from './stress-run.js';
 export { StressError, type StressErrorCode } from './stress-error.js';
 export { formatTick, formatProgress, formatSummary, formatCsvRow, CSV_HEADER } from './stress-format.js';
-export { LatencyHistogram } from './latency-histogram.js';
+export { LatencyHistogram, type LatencySummaryMs } from './latency-histogram.js';
 export { expectedDeliveries } from './expected-deliveries.js';
 export { playScript, DEMO_SCRIPT, type ScriptLine, type ScriptStep } from './scripted-conversation.js';
 export type { ShowEvent } from './shard-types.js';

@@ -49,4 +49,16 @@ describe('LatencyHistogram', () => {
     h.record(10 * 3_600_000_000); // ten hours
     expect(h.percentile(1)).toBeLessThanOrEqual(10 * 3_600_000_000);
   });
+
+  it('summarises milliseconds as the benchmarks report them, with the same rank as the microsecond percentile', () => {
+    const samples = Array.from({ length: 200 }, (_, i) => (i + 1) * 0.25); // 0.25 .. 50 ms
+    const summary = LatencyHistogram.ofMs(samples).summaryMs();
+    expect(summary.count).toBe(200);
+    expect(summary.max).toBe(50);
+    for (const [q, value] of [[0.5, summary.p50], [0.9, summary.p90], [0.99, summary.p99]] as const) {
+      const exact = samples[Math.ceil(q * samples.length) - 1]!;
+      expect(Math.abs(value - exact) / exact).toBeLessThan(0.04);
+    }
+    expect(new LatencyHistogram().summaryMs()).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, max: 0 });
+  });
 });

@@ -3,10 +3,14 @@
  * microseconds from 0 to about 19 hours. Shards keep one each and the totals merge by adding
  * bucket counts, so no sample is ever stored.
  *
+ * It is the project's one percentile: the stress tool, the benchmarks and the tests summarise
+ * every latency (or any duration) with it, so a "p99" means the same thing everywhere.
+ *
  * @example
  * const h = new LatencyHistogram();
  * h.record(1_250); // 1.25 ms
  * h.percentile(0.99); // ~1250
+ * LatencyHistogram.ofMs([1.2, 0.8, 15]).summaryMs(); // count 3, p50 1.2, p99 ~15 (within 3 %), max 15 exactly
  */
 
 /** Exact buckets for 0..31 µs, then 32 sub-buckets per power of two. */
@@ -33,6 +37,15 @@ function bucketRange(index: number): [low: number, width: number] {
   return [(SUB + sub) * width, width];
 }
 
+/** Percentiles and maximum of a histogram, in milliseconds; 0 when it is empty. */
+export interface LatencySummaryMs {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
 export class LatencyHistogram {
   readonly counts: Uint32Array;
   #total = 0;
@@ -45,11 +58,23 @@ export class LatencyHistogram {
     this.#max = max;
   }
 
+  /** A histogram of samples given in milliseconds (e.g. `performance.now()` differences). */
+  static ofMs(samples: Iterable<number>): LatencyHistogram {
+    const h = new LatencyHistogram();
+    for (const ms of samples) h.recordMs(ms);
+    return h;
+  }
+
   /** Records one latency, in microseconds. */
   record(us: number): void {
     this.counts[bucketOf(us)]!++;
     this.#total++;
     if (us > this.#max) this.#max = us;
+  }
+
+  /** Records one latency, in milliseconds (kept to the microsecond). */
+  recordMs(ms: number): void {
+    this.record(ms * 1000);
   }
 
   get count(): number {
@@ -85,6 +110,13 @@ export class LatencyHistogram {
       }
     }
     return this.#max;
+  }
+
+  /** p50, p90, p99 and the maximum in milliseconds, rounded to `decimals` places (0 when empty). */
+  summaryMs(decimals = 3): LatencySummaryMs {
+    const scale = 10 ** decimals;
+    const ms = (us: number) => (Number.isNaN(us) ? 0 : Math.round((us / 1000) * scale) / scale);
+    return { count: this.#total, p50: ms(this.percentile(0.5)), p90: ms(this.percentile(0.9)), p99: ms(this.percentile(0.99)), max: ms(this.#total === 0 ? NaN : this.#max) };
   }
 
   clone(): LatencyHistogram {

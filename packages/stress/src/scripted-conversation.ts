@@ -2,20 +2,14 @@
  * The original design's scripted demo conversation: Alice, Bob and Charlie connect over TCP
  * (NDJSON), join rooms, chat, list users, send private messages and switch rooms. Each step is
  * a line the user "types", parsed by the shared slash-command parser; the step waits for the
- * server's answer to it (matched by `ref`) before the next one.
+ * server's answer to it before the next one. Each user is a client-core `ChatClient`, as every
+ * teamchat client is: typed requests with timeouts, messages acked by the server.
  *
  * @example
  * await playScript({ host: '127.0.0.1', port: 5555, onLine: (l) => console.log(`[${l.user}] ${l.text}`) });
  */
-import net from 'node:net';
-import {
-  formatPlain,
-  LineFramer,
-  parseUserInput,
-  PROTOCOL_VERSION,
-  type ClientFrame,
-  type ServerFrame,
-} from '@teamchat/protocol';
+import { ChatClient, ClientError, type ClientEvent } from '@teamchat/client-core';
+import { formatPlain, parseUserInput, type ServerFrame } from '@teamchat/protocol';
 import { StressError } from './stress-error.js';
 
 export interface ScriptStep {
@@ -77,103 +71,56 @@ export interface ScriptResult {
   close(): Promise<void>;
 }
 
-class ScriptUser {
-  readonly socket: net.Socket;
-  room: string | null = null;
-  received = 0;
-  #nextRef = 1;
-  readonly #waiting = new Map<string, (frame: ServerFrame) => void>();
-
-  constructor(
-    readonly nick: string,
-    host: string,
-    port: number,
-    onFrame: (user: ScriptUser, frame: ServerFrame) => void,
-  ) {
-    this.socket = net.connect({ host, port });
-    const framer = new LineFramer({ maxLineBytes: 16 * 1024 * 1024 });
-    this.socket.on('data', (chunk: Buffer) =>
-      framer.push(
-        chunk,
-        (line) => {
-          let frame: ServerFrame;
-          try {
-            frame = JSON.parse(line.toString('utf8')) as ServerFrame;
-          } catch {
-            return;
-          }
-          onFrame(this, frame);
-          const ref = 'ref' in frame ? frame.ref : undefined;
-          if (ref && this.#waiting.has(ref)) {
-            const done = this.#waiting.get(ref)!;
-            this.#waiting.delete(ref);
-            done(frame);
-          }
-        },
-        () => {},
-      ),
-    );
-  }
-
-  connected(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.socket.once('connect', resolve);
-      this.socket.once('error', reject);
-    });
-  }
-
-  /** Sends a frame with a fresh ref and resolves with the server's answer to it. */
-  request(frame: ClientFrame, timeoutMs: number): Promise<ServerFrame> {
-    const ref = `s${this.#nextRef++}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(ref);
-        reject(new StressError('TC_STRESS_SCRIPT_FAILED', `${this.nick}: no answer to ${frame.type} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#waiting.set(ref, (answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-      this.socket.write(JSON.stringify({ ...frame, ref }) + '\n');
-    });
-  }
-
-  async quit(): Promise<void> {
-    if (this.socket.destroyed) return;
-    const closed = new Promise<void>((r) => this.socket.once('close', () => r()));
-    this.socket.end(JSON.stringify({ type: 'quit', reason: 'demo script done' }) + '\n');
-    const timer = setTimeout(() => this.socket.destroy(), 2_000);
-    await closed;
-    clearTimeout(timer);
-  }
+/** One demo user: a client, and the room its typed text goes to. */
+interface ScriptUser {
+  readonly nick: string;
+  client: ChatClient | null;
+  room: string | null;
 }
 
-/** Turns a typed line into the frame a client sends, or null when it needs no frame. */
-function frameFor(user: ScriptUser, input: string): ClientFrame | null {
+/** What a typed line does: a request to the server (or a message), or nothing. */
+type Step = (client: ChatClient, timeoutMs: number) => Promise<unknown>;
+
+/** Turns a typed line into what the user's client sends, or null when it sends nothing. */
+function stepFor(user: ScriptUser, input: string): Step | null {
   const parsed = parseUserInput(input);
-  if (parsed.kind === 'text') return user.room ? { type: 'msg', room: user.room, text: parsed.text } : null;
+  const room = user.room;
+  if (parsed.kind === 'text') return room ? (c, ms) => acked(c.say(room, parsed.text), ms) : null;
   if (parsed.kind !== 'command') return null;
-  const c = parsed.command;
-  switch (c.name) {
+  const cmd = parsed.command;
+  switch (cmd.name) {
     case 'join':
-      return { type: 'join', room: c.room };
-    case 'part':
-      return user.room || c.room ? { type: 'part', room: c.room ?? user.room! } : null;
-    case 'users':
-      return user.room || c.room ? { type: 'users', room: c.room ?? user.room! } : null;
+      return (c, timeoutMs) => c.request({ type: 'join', room: cmd.room }, { timeoutMs });
+    case 'part': {
+      const target = cmd.room ?? room;
+      return target ? (c, timeoutMs) => c.part(target, { timeoutMs }) : null;
+    }
+    case 'users': {
+      const target = cmd.room ?? room;
+      return target ? (c, timeoutMs) => c.users(target, {}, { timeoutMs }) : null;
+    }
     case 'rooms':
-      return { type: 'rooms' };
+      return (c, timeoutMs) => c.roomList({}, { timeoutMs });
     case 'pm':
-      return { type: 'pm', to: c.to, text: c.text };
+      return (c, ms) => acked(c.pm(cmd.to, cmd.text), ms);
     case 'me':
-      return user.room ? { type: 'msg', room: user.room, text: c.text, action: true } : null;
+      return room ? (c, ms) => acked(c.say(room, cmd.text, { action: true }), ms) : null;
     case 'topic':
-      return user.room ? { type: 'topic', room: user.room, ...(c.topic !== undefined ? { topic: c.topic } : {}) } : null;
+      return room ? (c, timeoutMs) => c.topic(room, cmd.topic, { timeoutMs }) : null;
     case 'nick':
-      return { type: 'nick', nick: c.nick };
+      return (c, timeoutMs) => c.changeNick(cmd.nick, { timeoutMs });
     default:
       return null;
   }
+}
+
+/** A message's ack, or TC_CLIENT_TIMEOUT (the client keeps a message until it is acked: the script does not wait that long). */
+function acked<T>(sent: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ClientError('TC_CLIENT_TIMEOUT', `no answer from the server within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([sent, late]).finally(() => clearTimeout(timer));
 }
 
 /** Plays the script against a running server; throws TC_STRESS_SCRIPT_FAILED when a user cannot connect or a step gets no answer. */
@@ -192,30 +139,48 @@ export async function playScript(options: PlayScriptOptions): Promise<ScriptResu
       options.onLine({ user: user.nick, kind: 'received', text });
     }
   };
+  const listen = (user: ScriptUser) => (event: ClientEvent) => {
+    if (event.kind === 'frame') show(user, event.frame);
+    else if (event.kind === 'warning') errors.push(`${user.nick}: ${event.code}: ${event.message}`);
+  };
   const nicks = [...new Set(steps.map((s) => s.user))];
-  const users = new Map(nicks.map((nick) => [nick, new ScriptUser(nick, options.host, options.port, show)]));
+  const users = new Map<string, ScriptUser>(nicks.map((nick) => [nick, { nick, client: null, room: null }]));
   const all = [...users.values()];
   const close = async () => {
-    await Promise.all(all.map((u) => u.quit()));
+    await Promise.all(all.flatMap((u) => (u.client ? [u.client.quit('demo script done')] : [])));
   };
   try {
-    await Promise.all(all.map((u) => u.connected())).catch((err: Error) => {
-      throw new StressError('TC_STRESS_SCRIPT_FAILED', `demo users cannot connect to ${options.host}:${options.port}: ${err.message}`);
-    });
     for (const user of all) {
-      // Start each user in no room, so the script decides where everyone is.
-      const welcome = await user.request({ type: 'hello', v: PROTOCOL_VERSION, nick: user.nick, client: 'teamchat-demo' }, timeout);
-      if (welcome.type !== 'welcome') {
-        throw new StressError('TC_STRESS_SCRIPT_FAILED', `${user.nick} was refused: ${welcome.type === 'error' ? `${welcome.code}: ${welcome.message}` : welcome.type}`);
+      try {
+        // No rooms asked for: the script decides where everyone is. A server that cannot be
+        // reached is given up on after the answer timeout, not retried for ever.
+        user.client = await ChatClient.connect(
+          { addresses: [{ host: options.host, port: options.port }], nick: user.nick, client: 'teamchat-demo', connectTimeoutMs: timeout, giveUpAfterMs: timeout, requestTimeoutMs: timeout },
+          listen(user),
+        );
+      } catch (err) {
+        const e = err as ClientError;
+        if (e.frame) throw new StressError('TC_STRESS_SCRIPT_FAILED', `${user.nick} was refused: ${e.code}: ${e.message}`);
+        throw new StressError('TC_STRESS_SCRIPT_FAILED', `demo user ${user.nick} could not connect: ${e.message}`);
       }
-      for (const room of welcome.rooms) await user.request({ type: 'part', room }, timeout).catch(() => null);
+      // Memberships the server restored (an earlier demo on the same data): leave them.
+      for (const room of user.client.rooms) await user.client.part(room).catch(() => null);
       user.room = null;
     }
     for (const step of steps) {
       const user = users.get(step.user)!;
       options.onLine({ user: user.nick, kind: 'typed', text: step.input });
-      const frame = frameFor(user, step.input);
-      if (frame) await user.request(frame, timeout);
+      const act = stepFor(user, step.input);
+      if (act) {
+        try {
+          await act(user.client!, timeout);
+        } catch (err) {
+          // The server's refusal is an answer: its error frame was shown and counted above.
+          if (!(err instanceof ClientError) || !err.frame) {
+            throw new StressError('TC_STRESS_SCRIPT_FAILED', `${user.nick}: no answer to "${step.input}": ${(err as Error).message}`);
+          }
+        }
+      }
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     }
     // Let the last broadcasts arrive before anyone leaves.

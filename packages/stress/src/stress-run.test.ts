@@ -1,5 +1,7 @@
-import net from 'node:net';
+import type net from 'node:net';
+import type { MessageFrame, PmDeliveryFrame, ServerFrame } from '@teamchat/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fakeServer, sendFrame } from '../../../test/helpers/fake-ndjson-server.js';
 import { runStress } from './stress-run.js';
 import { StressError } from './stress-error.js';
 
@@ -8,92 +10,83 @@ import { StressError } from './stress-error.js';
  * proves the loss accounting notices what a real server would lose. (The real server is used by
  * the end-to-end tests in test/stress-*.test.ts.)
  */
-function lossyServer(dropEvery: number, maxClients = Infinity): Promise<{ port: number; close: () => Promise<void> }> {
+async function lossyServer(dropEvery: number, maxClients = Infinity): Promise<{ port: number; close: () => Promise<void> }> {
   const rooms = new Map<string, Set<net.Socket>>();
   const nicks = new Map<string, net.Socket>();
+  const nickOf = new Map<net.Socket, string>();
+  const refused = new Set<net.Socket>();
   let deliveries = 0;
-  const send = (s: net.Socket, frame: object) => s.writable && s.write(JSON.stringify(frame) + '\n');
-  const deliver = (s: net.Socket, frame: object) => {
+  const deliver = (s: net.Socket, frame: ServerFrame) => {
     deliveries++;
     if (dropEvery > 0 && deliveries % dropEvery === 0) return;
-    send(s, frame);
+    sendFrame(s, frame);
   };
   let id = 0;
   let open = 0;
-  const server = net.createServer((socket) => {
-    if (open >= maxClients) {
-      socket.on('error', () => {});
-      socket.resume(); // read (and drop) the hello, so the peer's close is seen
-      socket.end(JSON.stringify({ type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `too many connections from your address (${maxClients})` }) + '\n');
-      return;
-    }
-    open++;
-    socket.once('close', () => open--);
-    let nick = '';
-    let buf = '';
-    const join = (room: string, ref?: string) => {
-      if (!rooms.has(room)) rooms.set(room, new Set());
-      rooms.get(room)!.add(socket);
-      send(socket, { type: 'joined', room, topic: null, users: [], history: [], more: false, ...(ref ? { ref } : {}) });
-    };
-    socket.on('data', (chunk) => {
-      buf += chunk.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const f = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        switch (f.type) {
-          case 'hello':
-            nick = f.nick;
-            nicks.set(nick, socket);
-            send(socket, { type: 'welcome', v: 1, nick, server: 'fake', rooms: Object.keys(f.rooms ?? {}), limits: {} });
-            for (const room of Object.keys(f.rooms ?? {})) join(room);
-            break;
-          case 'join':
-            join(f.room, f.ref);
-            break;
-          case 'part':
-            rooms.get(f.room)?.delete(socket);
-            send(socket, { type: 'parted', room: f.room });
-            break;
-          case 'msg': {
-            const m = { type: 'message', id: ++id, ts: Date.now(), room: f.room, nick, text: f.text };
-            for (const member of rooms.get(f.room) ?? []) deliver(member, m);
-            send(socket, { type: 'ack', ref: f.ref, id, ts: m.ts });
-            break;
-          }
-          case 'pm': {
-            const target = nicks.get(f.to);
-            if (!target) {
-              send(socket, { type: 'error', code: 'TC_ERR_NO_SUCH_USER', message: 'no such user', ref: f.ref });
-              break;
-            }
-            const m = { type: 'pm', id: ++id, ts: Date.now(), from: nick, to: f.to, text: f.text };
-            deliver(target, m);
-            deliver(socket, m);
-            send(socket, { type: 'ack', ref: f.ref, id, ts: m.ts });
-            break;
-          }
-          case 'quit':
-            socket.end();
-            break;
-        }
+  const join = (socket: net.Socket, room: string, ref?: string) => {
+    if (!rooms.has(room)) rooms.set(room, new Set());
+    rooms.get(room)!.add(socket);
+    sendFrame(socket, { type: 'joined', room, topic: null, users: [], history: [], more: false, ...(ref ? { ref } : {}) });
+  };
+  const fake = fakeServer(
+    (socket) => {
+      if (open >= maxClients) {
+        // Its hello is still read (and dropped), so the peer's close is seen.
+        refused.add(socket);
+        sendFrame(socket, { type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `too many connections from your address (${maxClients})` });
+        socket.end();
+        return;
       }
-    });
-    socket.on('close', () => {
-      for (const members of rooms.values()) members.delete(socket);
-      if (nicks.get(nick) === socket) nicks.delete(nick);
-    });
-    socket.on('error', () => {});
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        port: (server.address() as net.AddressInfo).port,
-        close: () => new Promise((r) => server.close(() => r())),
-      }),
-    ),
+      open++;
+      socket.once('close', () => {
+        open--;
+        for (const members of rooms.values()) members.delete(socket);
+        const nick = nickOf.get(socket);
+        if (nick !== undefined && nicks.get(nick) === socket) nicks.delete(nick);
+      });
+    },
+    (socket, f) => {
+      if (refused.has(socket)) return;
+      const nick = nickOf.get(socket) ?? '';
+      switch (f.type) {
+        case 'hello':
+          nickOf.set(socket, f.nick);
+          nicks.set(f.nick, socket);
+          sendFrame(socket, { type: 'welcome', v: 1, nick: f.nick, server: 'fake', rooms: Object.keys(f.rooms ?? {}), limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 } });
+          for (const room of Object.keys(f.rooms ?? {})) join(socket, room);
+          break;
+        case 'join':
+          join(socket, f.room, f.ref);
+          break;
+        case 'part':
+          rooms.get(f.room)?.delete(socket);
+          sendFrame(socket, { type: 'parted', room: f.room });
+          break;
+        case 'msg': {
+          const m: MessageFrame = { type: 'message', id: ++id, ts: Date.now(), room: f.room, nick, text: f.text };
+          for (const member of rooms.get(f.room) ?? []) deliver(member, m);
+          sendFrame(socket, { type: 'ack', ref: f.ref!, id, ts: m.ts });
+          break;
+        }
+        case 'pm': {
+          const target = nicks.get(f.to);
+          if (!target) {
+            sendFrame(socket, { type: 'error', code: 'TC_ERR_NO_SUCH_USER', message: 'no such user', ...(f.ref ? { ref: f.ref } : {}) });
+            break;
+          }
+          const m: PmDeliveryFrame = { type: 'pm', id: ++id, ts: Date.now(), from: nick, to: f.to, text: f.text };
+          deliver(target, m);
+          deliver(socket, m);
+          sendFrame(socket, { type: 'ack', ref: f.ref!, id, ts: m.ts });
+          break;
+        }
+        case 'quit':
+          socket.end();
+          break;
+      }
+    },
   );
+  return { port: await fake.listen(), close: fake.close };
 }
 
 describe('runStress', () => {

@@ -15,7 +15,7 @@
  * await shard.close();
  */
 import net from 'node:net';
-import { LineFramer, PROTOCOL_VERSION, type ServerFrame } from '@teamchat/protocol';
+import { encodeFrame, LineFramer, PROTOCOL_VERSION, type ServerFrame } from '@teamchat/protocol';
 import { monotonicUs } from './clock.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { stampOf, stampText } from './message-token.js';
@@ -182,7 +182,7 @@ export class StressShard {
       const socket = c.socket;
       if (!socket || socket.destroyed) continue;
       open.push(new Promise((resolve) => socket.once('close', () => resolve())));
-      if (socket.writable) socket.end(`{"type":"quit","reason":"stress run over"}\n`);
+      if (socket.writable) socket.end(encodeFrame({ type: 'quit', reason: 'stress run over' }));
       else socket.destroy();
     }
     let timer: NodeJS.Timeout | undefined;
@@ -212,7 +212,7 @@ export class StressShard {
     }, this.#config.connectTimeoutMs);
     socket.on('connect', () => {
       const room = this.#config.rooms[client.initialRoom]!;
-      socket.write(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, nick: client.nick, client: 'teamchat-stress', rooms: { [room]: null } }) + '\n');
+      socket.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: client.nick, client: 'teamchat-stress', rooms: { [room]: null } }));
     });
     const onLine = (line: Buffer): void => this.#onLine(client, line, nowRel);
     const onFramerError = (code: string): void => this.#countError(code);
@@ -302,7 +302,7 @@ export class StressShard {
     const room = this.#config.rooms.indexOf(roomName);
     if (room !== client.wantRoom) {
       // A membership restored from an earlier run of the same nick: leave it, it is not ours.
-      client.socket?.write(`{"type":"part","room":${JSON.stringify(roomName)}}\n`);
+      client.socket?.write(encodeFrame({ type: 'part', room: roomName }));
       return;
     }
     client.room = room;
@@ -418,7 +418,7 @@ export class StressShard {
     this.#stats.sent++;
     if (sendUs >= this.#config.windowStartUs) this.#stats.windowSent++;
     const text = stampText(sendUs, randomWords(Math.random));
-    client.socket!.write(`{"type":"msg","room":${JSON.stringify(this.#config.rooms[room])},"text":${JSON.stringify(text)},"ref":"${ref}"}\n`);
+    client.socket!.write(encodeFrame({ type: 'msg', room: this.#config.rooms[room]!, text, ref }));
   }
 
   /** Sends a private message to a random other online stress client; false when none was found. */
@@ -438,7 +438,7 @@ export class StressShard {
     this.#stats.pmSent++;
     if (sendUs >= this.#config.windowStartUs) this.#stats.windowSent++;
     const text = stampText(sendUs, randomWords(Math.random));
-    client.socket!.write(`{"type":"pm","to":"${this.#config.nickPrefix}${target}","text":${JSON.stringify(text)},"ref":"${ref}"}\n`);
+    client.socket!.write(encodeFrame({ type: 'pm', to: `${this.#config.nickPrefix}${target}`, text, ref }));
     return true;
   }
 
@@ -456,7 +456,8 @@ export class StressShard {
       client.state = 'switching';
       client.wantRoom = to;
       this.#stats.leaves[from]!++;
-      client.socket.write(`{"type":"part","room":${JSON.stringify(rooms[from])}}\n{"type":"join","room":${JSON.stringify(rooms[to])}}\n`);
+      // One write for both, so the server reads them together.
+      client.socket.write(encodeFrame({ type: 'part', room: rooms[from]! }) + encodeFrame({ type: 'join', room: rooms[to]! }));
     }, this.#config.leaveGuardMs).unref();
   }
 

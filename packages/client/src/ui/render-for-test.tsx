@@ -4,14 +4,19 @@
  * plus a terminal size of our choosing) with the theme provider and real ANSI colours (chalk
  * level forced on), plus a way to wait for a frame. `cleanupUi()` unmounts everything rendered.
  *
+ * `type()` synchronises on React, not on time: each chunk is written inside React's `act()`,
+ * which returns once React has done all the work the keys caused (state updates, the render,
+ * and the effects that hand the next key to a handler that sees the new state).
+ *
  * @example
  * const ui = renderUi(<Sidebar ... />, { columns: 50 });
  * await ui.waitFor((frame) => frame.includes('#general'));
+ * await ui.type('/jo', '\t'); // the second chunk is read by a handler that saw the first
  */
 import { EventEmitter } from 'node:events';
 import chalk from 'chalk';
 import { render, type Instance } from 'ink';
-import type { ReactElement } from 'react';
+import { act, type ReactElement } from 'react';
 import type { ThemeName } from './theme.js';
 import { makeTheme, ThemeContext } from './theme-context.js';
 
@@ -64,6 +69,23 @@ class FakeStdin extends EventEmitter {
     this.data = null;
     return data;
   };
+  /** Resolves once Ink reads this stream: its `readable` listener is attached by an effect of the mounted tree. */
+  listening(timeoutMs: number): Promise<void> {
+    if (this.listenerCount('readable') > 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('newListener', onListener);
+        reject(new Error('nothing reads the keys: no mounted component uses input'));
+      }, timeoutMs);
+      const onListener = (event: string | symbol) => {
+        if (event !== 'readable') return;
+        clearTimeout(timer);
+        this.off('newListener', onListener);
+        resolve(); // the listener is added right after this event, before the promise's continuation runs
+      };
+      this.on('newListener', onListener);
+    });
+  }
   setEncoding() {}
   setRawMode() {}
   resume() {}
@@ -114,15 +136,46 @@ export function renderUi(tree: ReactElement, options: RenderOptions = {}): Rende
         await new Promise((r) => setTimeout(r, 10));
       }
     },
-    /** Types keys, letting React handle each chunk. */
+    /** Types keys, one chunk at a time, each handled by React (render and effects) before the next. */
     async type(...chunks: string[]): Promise<void> {
       for (const c of chunks) {
-        stdin.write(c);
-        await new Promise((r) => setTimeout(r, 15));
+        await stdin.listening(5_000);
+        if (ESCAPE_AT_END.test(c)) {
+          // Ink keeps a trailing ESC (a lone Escape key, or the start of a sequence) until its own
+          // setImmediate: that hop happens inside the act scope, so the key is handled before it ends.
+          await inAct(async () => {
+            stdin.write(c);
+            await new Promise((r) => setImmediate(r));
+          });
+        } else {
+          await inAct(() => stdin.write(c));
+        }
+        if (stdin.data !== null) throw new Error(`Ink did not read the keys ${JSON.stringify(c)}`);
       }
     },
   };
 }
+
+/**
+ * Runs `work` in React's `act()`: when it resolves, React has flushed everything `work` caused.
+ * React wants `IS_REACT_ACT_ENVIRONMENT` while it acts (else it warns the environment does not
+ * support act); it is set only for that time, so updates outside `type()` (timers, rerender)
+ * are not reported as unwrapped.
+ */
+async function inAct(work: () => void | Promise<void>): Promise<void> {
+  const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
+  const before = env.IS_REACT_ACT_ENVIRONMENT;
+  env.IS_REACT_ACT_ENVIRONMENT = true;
+  try {
+    await act(work);
+  } finally {
+    env.IS_REACT_ACT_ENVIRONMENT = before;
+  }
+}
+
+/** A chunk that ends with ESC or an unfinished escape sequence (`ESC`, `ESC [`, `ESC [ 1 ;`). */
+// eslint-disable-next-line no-control-regex -- ESC is what it looks for
+const ESCAPE_AT_END = /\x1b(?:\[[0-9;]*|O)?$/;
 
 export function stripAnsi(s: string): string {
   return s.replace(/\x1b\[[0-9;]*m/g, '');
