@@ -39,6 +39,7 @@ import pg from 'pg';
 import { KyselyMessageStore, migrate, openDatabase, type Database, type NewMessage, type StoreConfig } from '../packages/server/src/store/index.js';
 import { MessageSearch, SEARCH_PLAN, type SearchQuery } from '../packages/server/src/store/message-search.js';
 import { SearchIndexer } from '../packages/server/src/store/search-indexer.js';
+import { LatencyHistogram } from '../packages/stress/src/latency-histogram.js';
 import { startPostgres, type PostgresHandle } from '../test/helpers/postgres-cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -528,11 +529,10 @@ async function utf8Database(handle: PostgresHandle): Promise<string> {
 
 // ---------- report ----------
 
+/** The project's one percentile (LatencyHistogram: ~3 % precision, exact max), to 0.1 ms; all 0 when empty. */
 function stats(values: number[]): Latency {
-  if (values.length === 0) return { p50: 0, p99: 0, max: 0, n: 0 };
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-  return { p50: round(at(50), 1), p99: round(at(99), 1), max: round(s[s.length - 1]!, 1), n: s.length };
+  const { p50, p99, max, count } = LatencyHistogram.ofMs(values).summaryMs(1);
+  return { p50, p99, max, n: count };
 }
 
 function round(n: number, digits: number): number {

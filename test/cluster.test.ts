@@ -10,7 +10,7 @@ import type { RoomMessage, ServerFrame } from '@teamchat/protocol';
 import { JsonClient } from './helpers/chat-clients.js';
 import { startCluster, type ClusterStart } from './helpers/cluster.js';
 import { runTeamchat } from './helpers/spawn-server.js';
-import { pace } from './helpers/waits.js';
+import { pace, until } from './helpers/waits.js';
 
 const cluster: ClusterStart = await startCluster({ nodes: 3 });
 const skip = 'skip' in cluster ? cluster.skip : false;
@@ -34,13 +34,8 @@ function messagesOf(c: JsonClient, room: string): RoomMessage[] {
   return c.frames.filter((f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message' && f.room === room);
 }
 
-async function until(what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Waits for what crosses nodes (over NATS, or read back from Postgres during an outage): longer than the 15 s default. */
+const CLUSTER_WAIT = { timeoutMs: 20_000, everyMs: 25 };
 
 describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () => {
   beforeAll(() => {
@@ -81,18 +76,18 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
   it('stores each node\'s metrics with its node id, and answers /api/metrics with the nodes summed', async () => {
     for (const n of [0, 1, 2]) await client(n, `metered${n}`);
     const from = new Date(Date.now() - 120_000).toISOString();
-    let summed: { nodes?: number; totals: { connections: number } } | undefined;
-    const deadline = Date.now() + 20_000;
-    while (!summed && Date.now() < deadline) {
-      const res = await fetch(`${nodes[0]!.url}/api/metrics?from=${encodeURIComponent(from)}&limit=1000`);
-      expect(res.status).toBe(200);
-      const body = (await res.json()) as { snapshots: { nodes?: number; totals: { connections: number } }[] };
-      summed = body.snapshots.find((s) => s.nodes === 3 && s.totals.connections >= 3);
-      if (!summed) await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(summed).toBeDefined();
+    const summed = await until(
+      async () => {
+        const res = await fetch(`${nodes[0]!.url}/api/metrics?from=${encodeURIComponent(from)}&limit=1000`);
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { snapshots: { nodes?: number; totals: { connections: number } }[] };
+        return body.snapshots.find((s) => s.nodes === 3 && s.totals.connections >= 3);
+      },
+      'a stored snapshot summing 3 nodes',
+      { timeoutMs: 20_000, everyMs: 500 },
+    );
     // One client on each node: each node counts its own connection, the answer sums them.
-    expect(summed!.totals.connections).toBeGreaterThanOrEqual(3);
+    expect(summed.totals.connections).toBeGreaterThanOrEqual(3);
   });
 
   it('shows every member on every node one order under concurrent senders: the order of ids and of history', async () => {
@@ -104,7 +99,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
       for (const [n, s] of senders.entries()) s.send({ type: 'msg', room: 'order', text: `s${n + 1}-${i}`, ref: `o${n}-${i}` });
     }
     const total = perSender * senders.length;
-    for (const r of readers) await until(`${total} messages at a reader`, () => messagesOf(r, 'order').length >= total);
+    for (const r of readers) await until(() => messagesOf(r, 'order').length >= total, `${total} messages at a reader`, CLUSTER_WAIT);
     const sequences = readers.map((r) => messagesOf(r, 'order').map((m) => m.id));
     expect(sequences[1]).toEqual(sequences[0]);
     expect(sequences[2]).toEqual(sequences[0]);
@@ -124,7 +119,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
       a.send({ type: 'hello', v: 1, nick, ref: 'h' });
       b.send({ type: 'hello', v: 1, nick, ref: 'h' });
       const answer = (c: JsonClient) => c.frames.find((f) => f.type === 'welcome' || (f.type === 'error' && f.ref === 'h'));
-      await until('both answers', () => answer(a) !== undefined && answer(b) !== undefined);
+      await until(() => answer(a) !== undefined && answer(b) !== undefined, 'both answers', CLUSTER_WAIT);
       const answers = [answer(a), answer(b)];
       const welcomed = answers.filter((f) => f?.type === 'welcome');
       expect(welcomed).toHaveLength(1);
@@ -175,7 +170,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
       await pace(250, 'a steady trickle of messages through the whole 10 s outage');
     }
     // Delivered to the other node during the outage (read back from the database).
-    await until('messages at the other node during the outage', () => messagesOf(listener, 'outage').length >= i);
+    await until(() => messagesOf(listener, 'outage').length >= i, 'messages at the other node during the outage', CLUSTER_WAIT);
     await cluster.nats.start();
     await listener.seen('status', (s) => s.cluster === 'ok', 20_000);
     talker.send({ type: 'msg', room: 'outage', text: 'after', ref: 'after' });
@@ -231,7 +226,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     expect([...history].sort()).toEqual([...expected].sort());
     expect(new Set(history).size).toBe(history.length);
     // The watcher saw each exactly once, in history order.
-    await until('every message at the watcher', () => messagesOf(watcher, 'failover').length >= expected.length);
+    await until(() => messagesOf(watcher, 'failover').length >= expected.length, 'every message at the watcher', CLUSTER_WAIT);
     expect(messagesOf(watcher, 'failover').map((m) => m.text)).toEqual(history);
     // The writer's view: what it saw before plus what the resume gave equals history, no gap, no repeat.
     const writerView = [...messagesOf(writer, 'failover'), ...backView(back)].map((m) => m.text);

@@ -10,11 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ClientFrame } from '@teamchat/protocol';
+import { HISTORY_DEFAULT, HISTORY_MAX, MAX_LINE_BYTES, PROTOCOL_VERSION, type ClientFrame } from '@teamchat/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { spawnServer, spawnTeamchat, type SpawnedServer } from './helpers/spawn-server.js';
-import { fakeServer } from './helpers/fake-ndjson-server.js';
+import { fakeServer, sendFrame } from './helpers/fake-ndjson-server.js';
+import { until } from './helpers/waits.js';
 
 const WAIT_MS = 20_000;
 
@@ -26,7 +27,6 @@ afterAll(() => rmSync(HOME, { recursive: true, force: true }));
 class LineClient {
   readonly lines: string[] = [];
   #partial = '';
-  #wake: Array<() => void> = [];
   exitCode: number | null | undefined = undefined;
   readonly exited: Promise<number | null>;
 
@@ -35,7 +35,6 @@ class LineClient {
       const parts = (this.#partial + d).split('\n');
       this.#partial = parts.pop()!;
       this.lines.push(...parts);
-      for (const w of this.#wake.splice(0)) w();
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => this.lines.push(`stderr: ${d.trimEnd()}`));
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve((this.exitCode = code))));
@@ -68,16 +67,14 @@ class LineClient {
 
   /** Waits for a line (exact string or pattern) at or after index `from`; returns its index. */
   async waitFor(want: string | RegExp, from = 0): Promise<number> {
-    const deadline = Date.now() + WAIT_MS;
-    for (;;) {
-      const i = this.lines.findIndex((l, k) => k >= from && (typeof want === 'string' ? l === want : want.test(l)));
-      if (i >= 0) return i;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(want)}; output:\n${this.lines.join('\n')}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 200);
-        this.#wake.push(() => (clearTimeout(t), r()));
-      });
-    }
+    return until(
+      () => {
+        const i = this.lines.findIndex((l, k) => k >= from && (typeof want === 'string' ? l === want : want.test(l)));
+        return i >= 0 ? i : undefined;
+      },
+      `the line ${String(want)}`,
+      { timeoutMs: WAIT_MS, describe: () => this.lines.join('\n') },
+    );
   }
 
   async stop(): Promise<void> {
@@ -318,8 +315,16 @@ async function tokenServer(tokenFor: (hello: Extract<ClientFrame, { type: 'hello
     (socket, frame) => {
       if (frame.type === 'hello') {
         hellos.push(frame);
-        const welcome = { type: 'welcome', v: 1, nick: frame.nick, server: 'fake', rooms: [], limits: {}, token: tokenFor(frame, hellos.length), ref: frame.ref };
-        socket.write(JSON.stringify(welcome) + '\n');
+        sendFrame(socket, {
+          type: 'welcome',
+          v: PROTOCOL_VERSION,
+          nick: frame.nick,
+          server: 'fake',
+          rooms: [],
+          limits: { maxLineBytes: MAX_LINE_BYTES, historyDefault: HISTORY_DEFAULT, historyMax: HISTORY_MAX },
+          token: tokenFor(frame, hellos.length),
+          ref: frame.ref,
+        });
       } else if (frame.type === 'quit') {
         socket.end();
       }

@@ -1,6 +1,10 @@
 /**
  * Framing edge cases on a real socket: every case ends with the connection answered with a coded
  * error or closed with a reason, and the server still serving everyone else.
+ *
+ * Frames are written by hand here on purpose (`sendRaw`): the exact bytes (split packets, CR, NUL,
+ * oversized lines) are the input under test, not a client's output; well-formed traffic goes
+ * through the typed `send`.
  */
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { encodeFrame, PROTOCOL_VERSION } from '@teamchat/protocol';
+import { LatencyHistogram } from '@teamchat/stress';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
@@ -14,10 +16,6 @@ import { until } from './helpers/waits.js';
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : NaN;
 }
 
 /** 100 chatters in one room, each sending `rate` messages/s; collects delivery latencies seen by one of them. */
@@ -49,9 +47,9 @@ class Chatters {
   stop() {
     clearInterval(this.#timer);
   }
+  /** The p99 of the latencies collected since the last call, in ms (the project's one percentile). */
   takeP99(): number {
-    const sorted = this.latencies.splice(0).sort((a, b) => a - b);
-    return percentile(sorted, 0.99);
+    return LatencyHistogram.ofMs(this.latencies.splice(0)).summaryMs(1).p99;
   }
   close() {
     this.stop();
@@ -81,7 +79,8 @@ describe('teamchat serve under load', () => {
     const sleeper = net.connect({ port: server.tcpPort, host: '127.0.0.1' });
     sleeper.on('error', () => {});
     await new Promise<void>((r) => sleeper.once('connect', () => r()));
-    sleeper.write('{"type":"hello","v":1,"nick":"sleeper"}\n{"type":"join","room":"busy"}\n');
+    // A bare socket rather than a JsonClient: it must never read, so nothing may consume its input.
+    sleeper.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'sleeper' }) + encodeFrame({ type: 'join', room: 'busy' }));
     sleeper.pause();
     const cutAt = Date.now();
     let peakRss = rssBefore;

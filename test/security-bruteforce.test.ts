@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ClientFrame, ServerFrame } from '@teamchat/protocol';
+import { encodeFrame, type ClientFrame, type ServerFrame } from '@teamchat/protocol';
 import { createServer, type TeamchatServer } from '@teamchat/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SecurityOptions } from '../packages/server/src/transport/security/security-options.js';
@@ -77,7 +77,7 @@ class Guesser {
     const ref = `r${this.#next++}`;
     return new Promise((resolve) => {
       this.#waiting.set(ref, resolve);
-      this.socket.write(JSON.stringify({ ...frame, ref }) + '\n');
+      this.socket.write(encodeFrame({ ...frame, ref }));
     });
   }
 

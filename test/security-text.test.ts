@@ -93,6 +93,7 @@ describe('teamchat serve: spoofing characters', () => {
     const alice = await json('alice3', 'spoof3');
     const bob = await json('bob3', 'spoof3');
 
+    // Hand-written on purpose: the escaped surrogates, spelled out byte for byte, are the attack under test.
     alice.sendRaw('{"type":"msg","room":"spoof3","text":"broken \\ud800 text","ref":"lone"}\n');
     expect(await alice.next('error')).toMatchObject({ code: 'TC_ERR_BAD_TEXT', ref: 'lone' });
     alice.sendRaw('{"type":"topic","room":"spoof3","topic":"\\udc00","ref":"lone-topic"}\n');

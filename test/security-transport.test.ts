@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { encodeFrame, PROTOCOL_VERSION } from '@teamchat/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
@@ -132,7 +133,8 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
     const frames: string[] = [];
     ws.on('message', (d) => frames.push(d.toString()));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    ws.send(JSON.stringify({ type: 'hello', v: 1, nick: 'wssuser' }));
+    // A bare WebSocket (WsClient has no TLS options): one message is one frame, without the line's newline.
+    ws.send(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'wssuser' }).slice(0, -1));
     await until(() => frames.length > 0, 'the first frame over WSS');
     expect(frames[0]).toContain('"welcome"');
     ws.terminate();
@@ -248,7 +250,8 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     const silentFrames: string[] = [];
     silent.on('message', (d) => silentFrames.push(d.toString()));
     await new Promise((resolve, reject) => silent.once('open', resolve).once('error', reject));
-    silent.send(JSON.stringify({ type: 'hello', v: 1, nick: 'wsdead' }));
+    // A bare WebSocket, so that it can refuse to answer pings (autoPong: false); one message is one frame.
+    silent.send(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'wsdead' }).slice(0, -1));
     await new Promise<void>((resolve) => silent.once('close', () => resolve()));
     expect(silentFrames.at(-1)).toContain('TC_ERR_PING_TIMEOUT');
     expect(pings).toBeGreaterThan(0);

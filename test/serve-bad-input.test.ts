@@ -3,6 +3,7 @@
  * else notices anything.
  */
 import net from 'node:net';
+import { encodeFrame, PROTOCOL_VERSION } from '@teamchat/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
@@ -47,6 +48,7 @@ async function expectUsable(client: JsonClient | WsClient) {
 describe('teamchat serve: bad input', () => {
   it('answers malformed JSON, unknown types and wrong fields with coded errors and keeps the connection', async () => {
     const c = await json('badjson');
+    // Hand-written lines on purpose: each is bad input the encoder could not produce.
     c.sendRaw('{"type":"msg",\n');
     await expectError(c, 'TC_ERR_BAD_JSON');
     c.sendRaw('{"type":"teleport"}\n');
@@ -60,6 +62,7 @@ describe('teamchat serve: bad input', () => {
 
   it('rejects invalid UTF-8 with a coded error', async () => {
     const c = await json('badutf8');
+    // Raw bytes on purpose: a frame whose text is not UTF-8 (the encoder only writes valid UTF-8).
     c.sendRaw(Buffer.concat([Buffer.from('{"type":"msg","room":"calm","text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]));
     await expectError(c, 'TC_ERR_BAD_UTF8');
     await expectUsable(c);
@@ -72,7 +75,8 @@ describe('teamchat serve: bad input', () => {
 
   it('discards a line over 8 KiB with a coded error and keeps the connection', async () => {
     const c = await json('longline');
-    c.sendRaw(`{"type":"msg","room":"calm","text":"${'x'.repeat(9000)}"}\n`);
+    // A well-formed frame whose only fault is its length.
+    c.send({ type: 'msg', room: 'calm', text: 'x'.repeat(9000) });
     await expectError(c, 'TC_ERR_LINE_TOO_LONG');
     await expectUsable(c);
   });
@@ -142,7 +146,7 @@ describe('teamchat serve: bad input', () => {
       });
     // A busy client: its hello comes only once the server has prompted (a person with nc would type a nick).
     await arrived(/Enter nickname: $/);
-    socket.write(`${JSON.stringify({ type: 'hello', v: 1, nick: 'latecomer' })}\n`);
+    socket.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'latecomer' }));
     await arrived(/"type":"welcome"/);
     const lines = received.split('\n');
     expect(lines[0]).toBe('Enter nickname: ');
@@ -165,7 +169,7 @@ describe('teamchat serve: bad input', () => {
     // A raw socket that says hello, joins, and then never reads again.
     const sleeper = net.connect({ port: server.tcpPort, host: '127.0.0.1' });
     await new Promise<void>((r) => sleeper.once('connect', () => r()));
-    sleeper.write('{"type":"hello","v":1,"nick":"sleeper"}\n{"type":"join","room":"flood"}\n');
+    sleeper.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'sleeper' }) + encodeFrame({ type: 'join', room: 'flood' }));
     await talker.next('presence', (p) => p.nick === 'sleeper');
     sleeper.pause();
     let sleeperClosed = false;

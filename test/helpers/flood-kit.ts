@@ -5,6 +5,8 @@
  * one function per flood that writes thousands of commands in one write on a fresh connection.
  */
 import net from 'node:net';
+import { encodeFrame, PROTOCOL_VERSION } from '@teamchat/protocol';
+import { LatencyHistogram } from '@teamchat/stress';
 import { JsonClient, WsClient } from './chat-clients.js';
 import { pace, until } from './waits.js';
 
@@ -43,8 +45,6 @@ export interface Flood {
   close(): void;
 }
 
-const line = (frame: object) => JSON.stringify(frame) + '\n';
-
 /** The floods of the isolation issue, each on its own new connection. */
 export const FLOODS: { name: string; start(ports: { tcp: number; http: number }): Promise<Flood> }[] = [
   {
@@ -61,7 +61,7 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     name: 'json rooms x2000',
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
-      f.write(line({ type: 'hello', v: 1, nick: 'floodrooms' }) + line({ type: 'rooms' }).repeat(2_000));
+      f.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodrooms' }) + encodeFrame({ type: 'rooms' }).repeat(2_000));
       return f;
     },
   },
@@ -83,7 +83,7 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     name: 'json users x2000',
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
-      f.write(line({ type: 'hello', v: 1, nick: 'floodusers' }) + line({ type: 'users', room: 'general' }).repeat(2_000));
+      f.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodusers' }) + encodeFrame({ type: 'users', room: 'general' }).repeat(2_000));
       return f;
     },
   },
@@ -101,7 +101,7 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     name: 'json history x2000',
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
-      f.write(line({ type: 'hello', v: 1, nick: 'floodhistory', rooms: { general: null } }) + line({ type: 'history', room: 'general', limit: 50 }).repeat(2_000));
+      f.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodhistory', rooms: { general: null } }) + encodeFrame({ type: 'history', room: 'general', limit: 50 }).repeat(2_000));
       return f;
     },
   },
@@ -110,7 +110,7 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
       f.socket.pause();
-      f.write(line({ type: 'hello', v: 1, nick: 'floodhello', rooms: busyRooms() }));
+      f.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodhello', rooms: busyRooms() }));
       return f;
     },
   },
@@ -178,11 +178,10 @@ export interface LatencyStats {
   max: number;
 }
 
+/** p50, p99 and max of round trips in ms, to 0.1 ms, by the project's one percentile (the max is exact). */
 export function latencyStats(samples: number[]): LatencyStats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const round = (n: number) => Math.round(n * 10) / 10;
-  return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.at(-1)!) };
+  const { p50, p99, max } = LatencyHistogram.ofMs(samples).summaryMs(1);
+  return { p50, p99, max };
 }
 
 /** Resident memory of a process in MiB, from /proc. */

@@ -19,6 +19,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, isExecutable } from './local-tools.js';
+import { until } from './waits.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -212,18 +213,22 @@ function runTool(file: string, args: string[]): Promise<string> {
 }
 
 async function waitForConnections(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      await client.end();
-      return;
-    } catch (err) {
-      await client.end().catch(() => {});
-      if (Date.now() > deadline) throw new Error(`Postgres did not accept connections: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  let lastError = '';
+  await until(
+    async () => {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        await client.end();
+        return true;
+      } catch (err) {
+        await client.end().catch(() => {});
+        lastError = (err as Error).message;
+        return false;
+      }
+    },
+    'Postgres to accept connections',
+    { timeoutMs: 30_000, everyMs: 100, describe: () => lastError },
+  );
 }

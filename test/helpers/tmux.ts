@@ -11,6 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { until } from './waits.js';
 
 const run = promisify(execFile);
 
@@ -76,34 +77,26 @@ export class TmuxSession {
    * in ms since `since` (for start-up timings).
    */
   async timeUntil(check: (screen: string) => boolean, since: number, what: string, timeoutMs = 30_000, everyMs = 10): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    let screen = '';
-    for (;;) {
-      try {
-        screen = await this.capture();
-      } catch {
-        screen = '(no session)';
-      }
-      if (check(screen)) return Date.now() - since;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
+    await this.#screenUntil(check, what, timeoutMs, everyMs);
+    return Date.now() - since;
   }
 
   /** Polls the screen until `check` passes (or throws after `timeoutMs`, showing the last screen). */
   async waitFor(check: (screen: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
+    return this.#screenUntil(check, what, timeoutMs, 150);
+  }
+
+  /** The first captured screen that passes `check` (a session that is gone reads as "(no session)"). */
+  async #screenUntil(check: (screen: string) => boolean, what: string, timeoutMs: number, everyMs: number): Promise<string> {
     let screen = '';
-    for (;;) {
-      try {
-        screen = await this.capture();
-      } catch {
-        screen = '(no session)';
-      }
-      if (check(screen)) return screen;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
+    return until(
+      async () => {
+        screen = await this.capture().catch(() => '(no session)');
+        return check(screen) ? screen : undefined;
+      },
+      what,
+      { timeoutMs, everyMs, describe: () => `screen:\n${screen}` },
+    );
   }
 
   /** Ends the session and its private tmux server. */

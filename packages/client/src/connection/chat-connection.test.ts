@@ -1,11 +1,17 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NICK_PROMPT } from '@teamchat/protocol';
-import { fakeServer } from '../../../../test/helpers/fake-ndjson-server.js';
+import { HISTORY_DEFAULT, HISTORY_MAX, MAX_LINE_BYTES, NICK_PROMPT, PROTOCOL_VERSION, type WelcomeFrame } from '@teamchat/protocol';
+import { fakeServer, sendFrame } from '../../../../test/helpers/fake-ndjson-server.js';
 import { ChatConnection, type ConnectionEvent } from './chat-connection.js';
 
-const send = (s: net.Socket, frame: object) => s.write(JSON.stringify(frame) + '\n');
-const welcome = (nick: string, rooms: string[]) => ({ type: 'welcome', v: 1, nick, server: 'fake', rooms, limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 } });
+const welcome = (nick: string, rooms: string[]): WelcomeFrame => ({
+  type: 'welcome',
+  v: PROTOCOL_VERSION,
+  nick,
+  server: 'fake',
+  rooms,
+  limits: { maxLineBytes: MAX_LINE_BYTES, historyDefault: HISTORY_DEFAULT, historyMax: HISTORY_MAX },
+});
 
 function waitEvent(conn: ChatConnection, match: (e: ConnectionEvent) => boolean): Promise<ConnectionEvent> {
   return new Promise((resolve) => {
@@ -34,7 +40,7 @@ describe('ChatConnection', () => {
         if (frame.type !== 'hello') return;
         hellos.push(1);
         if (hellos.length === 1) return; // the first connection is "plain text": never answers
-        send(socket, welcome(frame.nick, []));
+        sendFrame(socket, welcome(frame.nick, []));
       },
     );
     const port = await fake.listen();
@@ -51,18 +57,18 @@ describe('ChatConnection', () => {
       () => {},
       (socket, frame) => {
         if (frame.type === 'hello') {
-          send(socket, welcome(frame.nick, ['general']));
+          sendFrame(socket, welcome(frame.nick, ['general']));
           const after = frame.rooms?.general ?? null;
-          if (frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+          if (frame.pmAfter !== undefined) sendFrame(socket, { type: 'pm-history', messages: [], more: false });
           if (after === null) {
-            send(socket, { type: 'joined', room: 'general', topic: null, users: [frame.nick], history: [{ id: 10, ts: 1, room: 'general', nick: 'bob', text: 'ten' }], more: false });
+            sendFrame(socket, { type: 'joined', room: 'general', topic: null, users: [frame.nick], history: [{ id: 10, ts: 1, room: 'general', nick: 'bob', text: 'ten' }], more: false });
           } else {
             // Resumed after 10, but only the latest page (40, 41) fits: ids 11..39 are a gap.
-            send(socket, { type: 'joined', room: 'general', topic: null, users: [frame.nick], history: [40, 41].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })), more: true });
+            sendFrame(socket, { type: 'joined', room: 'general', topic: null, users: [frame.nick], history: [40, 41].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })), more: true });
           }
         } else if (frame.type === 'history') {
           expect(frame).toMatchObject({ room: 'general', after: 10, before: 40 });
-          send(socket, { type: 'history', room: 'general', messages: [11, 12].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })), more: false, ref: frame.ref });
+          sendFrame(socket, { type: 'history', room: 'general', messages: [11, 12].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })), more: false, ref: frame.ref });
         }
       },
     );
@@ -88,12 +94,12 @@ describe('ChatConnection sending', () => {
       () => {},
       (socket, frame, index) => {
         if (frame.type === 'hello') {
-          send(socket, welcome(frame.nick, []));
-          if (frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+          sendFrame(socket, welcome(frame.nick, []));
+          if (frame.pmAfter !== undefined) sendFrame(socket, { type: 'pm-history', messages: [], more: false });
         } else if (frame.type === 'msg') {
           msgs.push({ ...(frame.cid !== undefined ? { cid: frame.cid } : {}), text: frame.text, conn: index });
           if (index === 0) socket.destroy(); // dropped before the ack
-          else send(socket, { type: 'ack', ref: frame.ref, id: 7, ts: 1, cid: frame.cid });
+          else sendFrame(socket, { type: 'ack', ref: frame.ref!, id: 7, ts: 1, cid: frame.cid });
         }
       },
     );
@@ -124,8 +130,8 @@ describe('ChatConnection sending', () => {
         () => {},
         (socket, frame) => {
           if (frame.type !== 'hello') return;
-          send(socket, { ...welcome(frame.nick, []), token });
-          if (frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+          sendFrame(socket, { ...welcome(frame.nick, []), token });
+          if (frame.pmAfter !== undefined) sendFrame(socket, { type: 'pm-history', messages: [], more: false });
         },
       );
     const a = serve('tok-a');
@@ -167,8 +173,8 @@ describe('ChatConnection resume token', () => {
         if (frame.type !== 'hello') return;
         hellos.push({ nick: frame.nick, ...(frame.token !== undefined ? { token: frame.token } : {}) });
         // The server hands out a new token on the second connection (as after a rotation).
-        send(socket, { ...welcome(frame.nick, []), token: hellos.length === 1 ? 'tok-1' : 'tok-2' });
-        if (frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+        sendFrame(socket, { ...welcome(frame.nick, []), token: hellos.length === 1 ? 'tok-1' : 'tok-2' });
+        if (frame.pmAfter !== undefined) sendFrame(socket, { type: 'pm-history', messages: [], more: false });
       },
     );
     const port = await fake.listen();
@@ -195,9 +201,9 @@ describe('ChatConnection resume token', () => {
       (socket, frame) => {
         if (frame.type === 'hello') {
           hellos.push(frame.token);
-          send(socket, { ...welcome(frame.nick, []), token: 'tok-new', ref: frame.ref });
+          sendFrame(socket, { ...welcome(frame.nick, []), token: 'tok-new', ref: frame.ref });
         } else if (frame.type === 'nick') {
-          send(socket, { type: 'nick', old: 'alice', new: frame.nick, ts: 1, ref: frame.ref });
+          sendFrame(socket, { type: 'nick', old: 'alice', new: frame.nick, ts: 1, ref: frame.ref });
         }
       },
     );
@@ -226,8 +232,8 @@ describe('ChatConnection resume token', () => {
       (socket, frame) => {
         if (frame.type !== 'hello') return;
         hellos.push({ nick: frame.nick, ...(frame.token !== undefined ? { token: frame.token } : {}) });
-        if (frame.nick === '') send(socket, { type: 'error', code: 'TC_ERR_BAD_NICK', message: 'pick a nick', ref: frame.ref });
-        else send(socket, welcome(frame.nick, []));
+        if (frame.nick === '') sendFrame(socket, { type: 'error', code: 'TC_ERR_BAD_NICK', message: 'pick a nick', ref: frame.ref });
+        else sendFrame(socket, welcome(frame.nick, []));
       },
     );
     const port = await fake.listen();
@@ -250,7 +256,7 @@ describe('ChatConnection resume token', () => {
       (socket, frame) => {
         if (frame.type !== 'hello') return;
         hellos.push(frame.token);
-        send(socket, { ...welcome(frame.nick, []), token: 'tok-1' });
+        sendFrame(socket, { ...welcome(frame.nick, []), token: 'tok-1' });
       },
     );
     const port = await fake.listen();
@@ -333,8 +339,8 @@ describe('ChatConnection giving up', () => {
       () => void connections++,
       (socket, frame) => {
         if (frame.type !== 'hello') return;
-        send(socket, welcome(frame.nick, []));
-        if (frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+        sendFrame(socket, welcome(frame.nick, []));
+        if (frame.pmAfter !== undefined) sendFrame(socket, { type: 'pm-history', messages: [], more: false });
       },
     );
     const port = await fake.listen();

@@ -1,14 +1,14 @@
 import net from 'node:net';
-import type { ClientFrame } from '@teamchat/protocol';
+import { HISTORY_DEFAULT, HISTORY_MAX, MAX_LINE_BYTES, PROTOCOL_VERSION, type ClientFrame } from '@teamchat/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeServer } from '../../../../test/helpers/fake-ndjson-server.js';
+import { fakeServer, sendFrame } from '../../../../test/helpers/fake-ndjson-server.js';
+import { until } from '../../../../test/helpers/waits.js';
 import { ChatConnection } from '../connection/chat-connection.js';
 import { bindConnection } from './bind-connection.js';
 import { ChatStore } from './chat-store.js';
 import { initialChatState, type ChatState } from './chat-state.js';
 
-const limits = { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 };
-const send = (s: net.Socket, frame: object) => s.write(JSON.stringify(frame) + '\n');
+const limits = { maxLineBytes: MAX_LINE_BYTES, historyDefault: HISTORY_DEFAULT, historyMax: HISTORY_MAX };
 const msg = (id: number, text: string) => ({ id, ts: 1_000 * id, room: 'general', nick: 'bob', text });
 
 /** A scripted server: `onHello(socket, index)` answers the hello of the index-th connection. */
@@ -21,20 +21,22 @@ async function scriptedServer(onConnect: (socket: net.Socket, index: number) => 
   return { port: await fake.listen(), sockets: fake.sockets, close: fake.close };
 }
 
-async function until(store: ChatStore, check: (s: ChatState) => boolean, what: string): Promise<ChatState> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    store.flush();
-    const s = store.getState();
-    if (check(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits until the store's state (its pending frames applied) passes `check`; resolves with that state. */
+function stateWhen(store: ChatStore, check: (s: ChatState) => boolean, what: string): Promise<ChatState> {
+  return until(
+    () => {
+      store.flush();
+      const s = store.getState();
+      return check(s) ? s : undefined;
+    },
+    what,
+    { timeoutMs: 10_000, everyMs: 10 },
+  );
 }
 
 const lines = (s: ChatState, key: string) => s.windows.find((w) => w.key === key)!.scrollback.lines.map((l) => l.text);
 
-let cleanup: Array<() => Promise<void> | void> = [];
+const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
@@ -45,12 +47,12 @@ describe('bindConnection (a real connection against a scripted server)', () => {
       // Connections 1-3 are refused at once: failed reconnect attempts.
       (socket, index) => void (index >= 1 && index <= 3 && socket.destroy()),
       (socket, hello, index) => {
-        send(socket, { type: 'welcome', v: 1, nick: hello.nick, server: 'scripted', rooms: ['general'], limits });
+        sendFrame(socket, { type: 'welcome', v: PROTOCOL_VERSION, nick: hello.nick, server: 'scripted', rooms: ['general'], limits });
         if (index === 0) {
-          send(socket, { type: 'joined', room: 'general', topic: null, users: ['alice', 'bob'], history: [msg(1, 'before the drop')], more: false });
-          setTimeout(() => socket.destroy(), 50);
+          sendFrame(socket, { type: 'joined', room: 'general', topic: null, users: ['alice', 'bob'], history: [msg(1, 'before the drop')], more: false });
+          setTimeout(() => socket.destroy(), 50); // the scripted drop, shortly after the session is up (not a wait)
         } else {
-          send(socket, { type: 'joined', room: 'general', topic: null, users: ['alice', 'bob'], history: [msg(1, 'before the drop'), msg(2, 'while you were away')], more: false });
+          sendFrame(socket, { type: 'joined', room: 'general', topic: null, users: ['alice', 'bob'], history: [msg(1, 'before the drop'), msg(2, 'while you were away')], more: false });
         }
       },
     );
@@ -60,12 +62,12 @@ describe('bindConnection (a real connection against a scripted server)', () => {
     cleanup.push(() => connection.destroy(), unbind, () => store.close(), server.close);
     connection.start();
 
-    await until(store, (s) => s.outage !== null && s.outage.attempts >= 3, 'failed reconnect attempts');
+    await stateWhen(store, (s) => s.outage !== null && s.outage.attempts >= 3, 'failed reconnect attempts');
     const down = store.getState();
     expect(lines(down, '#general').filter((t) => t.startsWith('Disconnected'))).toHaveLength(1);
     expect(lines(down, '#general').find((t) => t.startsWith('Disconnected'))).toMatch(/^Disconnected \(.+\); reconnecting \(\d+ attempts? failed/);
 
-    const up = await until(store, (s) => s.connection.status === 'connected' && lines(s, '#general').includes('while you were away'), 'the reconnect');
+    const up = await stateWhen(store, (s) => s.connection.status === 'connected' && lines(s, '#general').includes('while you were away'), 'the reconnect');
     const general = lines(up, '#general');
     const gap = general.findIndex((t) => t.startsWith('Reconnected after'));
     expect(general.filter((t) => /^(Disconnected|Reconnected)/.test(t))).toHaveLength(1);
@@ -84,7 +86,7 @@ describe('bindConnection (a real connection against a scripted server)', () => {
     const unbind = bindConnection(connection, store);
     cleanup.push(() => connection.destroy(), unbind, () => store.close());
     connection.start();
-    const s = await until(store, (x) => (x.outage?.attempts ?? 0) >= 4, 'four failed attempts');
+    const s = await stateWhen(store, (x) => (x.outage?.attempts ?? 0) >= 4, 'four failed attempts');
     expect(lines(s, '*')).toEqual([`Cannot connect to 127.0.0.1:${port} (connection refused); retrying (${s.outage!.attempts} attempts failed)`]);
   });
 });

@@ -2,7 +2,7 @@
  * Flood control, input pausing and output gating in the connection layer, with a stand-in core
  * that records what reaches it. The clock is fake: it moves only when a test moves it.
  */
-import type { ClientFrame } from '@teamchat/protocol';
+import { encodeFrame, type ClientFrame } from '@teamchat/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatCore } from '../core/chat-core.js';
 import { Connection, type ConnectionHost } from './connection.js';
@@ -50,8 +50,9 @@ function setup(options: { busy?: () => boolean; ratePerSecond?: number; onHandle
   return { conn, link, handled };
 }
 
-const msg = (i: number) => Buffer.from(JSON.stringify({ type: 'msg', room: 'r', text: `m${i}`, ref: `r${i}` }));
-const line = (frame: object) => Buffer.from(JSON.stringify(frame));
+/** One received line as the framer hands it over: the encoded frame without its newline. */
+const line = (frame: ClientFrame) => Buffer.from(encodeFrame(frame).slice(0, -1));
+const msg = (i: number) => line({ type: 'msg', room: 'r', text: `m${i}`, ref: `r${i}` });
 
 /** Moves the fake clock on in small steps (waiting commands run on timers) until `check` holds. */
 async function until(check: () => boolean): Promise<void> {

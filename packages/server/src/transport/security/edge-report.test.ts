@@ -1,4 +1,4 @@
-import type { ClientFrame } from '@teamchat/protocol';
+import { encodeFrame, type ClientFrame } from '@teamchat/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ChatCore } from '../../core/chat-core.js';
 import { MetricsCounters } from '../../metrics/metrics-counters.js';
@@ -72,7 +72,8 @@ describe('EdgeReport', () => {
     const conn = new Connection('json', '10.0.0.9:4000', new NullLink(), host);
     conn.nick = 'alice';
     // Ten messages at once: two fit the burst, eight wait (one second each at 1/s).
-    for (let i = 0; i < 10; i++) conn.receive(Buffer.from(JSON.stringify({ type: 'msg', room: 'r', text: `m${i}`, ref: `r${i}` })));
+    // Each as the framer hands a line over: the encoded frame without its newline.
+    for (let i = 0; i < 10; i++) conn.receive(Buffer.from(encodeFrame({ type: 'msg', room: 'r', text: `m${i}`, ref: `r${i}` }).slice(0, -1)));
     expect(handled).toHaveLength(2);
     expect(lines).toEqual(['flood control: alice is sending faster than its budget; commands delayed (flood budget: burst 2, 1/s; see --flood-rate, --flood-burst)']);
     for (let i = 0; i < 20 && handled.length < 10; i++) await vi.advanceTimersByTimeAsync(1_000);
