@@ -1,8 +1,11 @@
-import type { ClientFrame } from '@teamchat/protocol';
+import { encodeFrame, type ClientFrame } from '@teamchat/protocol';
 import { describe, expect, it } from 'vitest';
 import type { ChatCore } from '../core/chat-core.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { Link } from './link.js';
+
+/** One input line as a Connection receives it (the framer has taken the newline off). */
+const line = (frame: ClientFrame) => Buffer.from(encodeFrame(frame).trimEnd());
 
 class MemoryLink implements Link {
   readonly written: string[] = [];
@@ -48,9 +51,9 @@ describe('Connection', () => {
     const other = new MemoryLink();
     const conn = new Connection('json', 'test', link, host);
     const bystander = new Connection('json', 'test2', other, host);
-    conn.receive(Buffer.from('{"type":"rooms"}'));
-    conn.receive(Buffer.from('{"type":"ping","ref":"after"}'));
-    bystander.receive(Buffer.from('{"type":"ping","ref":"fine"}'));
+    conn.receive(line({ type: 'rooms' }));
+    conn.receive(line({ type: 'ping', ref: 'after' }));
+    bystander.receive(line({ type: 'ping', ref: 'fine' }));
     expect(link.frames()).toEqual([
       expect.objectContaining({ type: 'error', code: 'TC_ERR_INTERNAL' }),
       { type: 'pong', ref: 'after' },
@@ -64,7 +67,7 @@ describe('Connection', () => {
     const link = new MemoryLink();
     const conn = new Connection('json', 'test', link, hostWithBuggyCore([]));
     conn.receiveError('TC_ERR_INPUT_OVERFLOW');
-    conn.receive(Buffer.from('{"type":"ping","ref":"x"}'));
+    conn.receive(line({ type: 'ping', ref: 'x' }));
     expect(link.frames()).toEqual([expect.objectContaining({ type: 'bye', code: 'TC_ERR_INPUT_OVERFLOW' })]);
     expect(link.ended).toBe(true);
   });

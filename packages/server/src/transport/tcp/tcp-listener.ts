@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import tls, { type TlsOptions } from 'node:tls';
-import { ERRORS, formatPlain, LineFramer, NICK_PROMPT, PLAIN_EOL, type FramerError } from '@teamchat/protocol';
+import { encodeFrame, ERRORS, formatPlain, LineFramer, NICK_PROMPT, PLAIN_EOL, type ByeFrame, type FramerError } from '@teamchat/protocol';
 import type { Dialect } from '../../core/session.js';
 import { Connection, type ConnectionHost } from '../connection.js';
 import type { Link } from '../link.js';
@@ -97,9 +97,9 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   if (limiter && !limiter.acquire(ip)) {
     options.connectionHost.connectionRefused?.(ip, limiter.max);
     // The dialect is not known yet: an NDJSON line is readable by programs and people alike.
-    const bye = { type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})` };
+    const bye: ByeFrame = { type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})` };
     socket.on('error', () => {});
-    socket.end(JSON.stringify(bye) + '\n');
+    socket.end(encodeFrame(bye));
     setTimeout(() => socket.destroy(), 2_000).unref();
     return;
   }
@@ -139,9 +139,9 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   const timeoutMs = options.connectionHost.security?.registrationTimeoutMs ?? 0;
   const registrationTimer = setTimeout(() => {
     if (connection || socket.destroyed) return;
-    const bye = { type: 'bye' as const, code: 'TC_ERR_REGISTRATION_TIMEOUT', reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message };
+    const bye: ByeFrame = { type: 'bye', code: 'TC_ERR_REGISTRATION_TIMEOUT', reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message };
     options.connectionHost.log(`closing ${remote}: TC_ERR_REGISTRATION_TIMEOUT`);
-    socket.end(prompted ? PLAIN_EOL + formatPlain(bye, '').join(PLAIN_EOL) + PLAIN_EOL : JSON.stringify(bye) + '\n');
+    socket.end(prompted ? PLAIN_EOL + formatPlain(bye, '').join(PLAIN_EOL) + PLAIN_EOL : encodeFrame(bye));
     setTimeout(() => socket.destroy(), 2_000).unref();
   }, timeoutMs || 2 ** 31 - 1);
   registrationTimer.unref();

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ERRORS, MAX_LINE_BYTES } from '@teamchat/protocol';
+import { encodeFrame, ERRORS, MAX_LINE_BYTES } from '@teamchat/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Connection, type ConnectionHost } from '../connection.js';
 import type { Link } from '../link.js';
@@ -72,7 +72,8 @@ export class WsListener {
       this.host.connectionRefused?.(ip, limiter.max);
       const reason = `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})`;
       ws.on('error', () => {});
-      ws.send(JSON.stringify({ type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason }));
+      // A WebSocket message is one frame: no newline.
+      ws.send(encodeFrame({ type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason }).trimEnd());
       ws.close(1008, 'too many connections');
       setTimeout(() => ws.terminate(), 2_000).unref();
       return;
