@@ -40,6 +40,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/**
+ * The worker's JavaScript allocates little (query results, which cross to the server's thread as
+ * messages): a small young generation saves ~10 MB of resident memory over V8's default.
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
 export class PGliteWorker implements PGliteLike {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
@@ -82,7 +88,7 @@ export class PGliteWorker implements PGliteLike {
   }
 
   static async #start(dataDir: string): Promise<PGliteWorker> {
-    const worker = new Worker(workerEntry(), { workerData: { dataDir } });
+    const worker = new Worker(workerEntry(), { workerData: { dataDir }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     const client = new PGliteWorker(worker);
     try {
       await new Promise((resolve, reject) => client.#pending.set(0, { resolve, reject }));
