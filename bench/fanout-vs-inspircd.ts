@@ -39,6 +39,8 @@ const FULL = { clients: 1000, rooms: 10, durationSec: 10, rates: [8, 12] };
 export interface BenchServer {
   pid: number;
   tcpPort: number;
+  /** Its IRC port (the bench starts teamchat with `--irc-port 0`). */
+  ircPort?: number;
   stop(): Promise<void>;
 }
 
@@ -51,7 +53,8 @@ export interface FanoutVsInspircdOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-type ServerName = 'inspircd' | 'teamchat-pglite' | 'teamchat-postgres';
+/** `-irc`: the same teamchat server, with chatload speaking IRC to its IRC gateway (issue 12: what the gateway costs). */
+type ServerName = 'inspircd' | 'teamchat-pglite' | 'teamchat-postgres' | 'teamchat-pglite-irc';
 
 /** chatload's one JSON line. */
 interface ChatloadResult {
@@ -212,11 +215,11 @@ function cpuSampler(read: () => number) {
   const timer = setInterval(() => samples.push([performance.now(), read()]), 250);
   const at = (t: number): number => {
     for (let i = 1; i < samples.length; i++) {
-      const [t1, c1] = samples[i]!;
-      const [t0, c0] = samples[i - 1]!;
+      const [t1, c1] = samples[i];
+      const [t0, c0] = samples[i - 1];
       if (t <= t1) return t <= t0 ? c0 : c0 + ((c1 - c0) * (t - t0)) / (t1 - t0);
     }
-    return samples[samples.length - 1]![1];
+    return samples[samples.length - 1][1];
   };
   return {
     stop: () => {
@@ -233,7 +236,7 @@ async function postmasterPid(url: string): Promise<number | null> {
   await client.connect();
   try {
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-    const stat = readFileSync(`/proc/${rows[0]!.pid}/stat`, 'utf8');
+    const stat = readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   } catch {
     return null;
@@ -262,8 +265,8 @@ async function startInspircd(bin: string, cpu: number | null): Promise<Ircd> {
   // taskset execs the program: the child's pid is InspIRCd's.
   const child = cpu === null ? spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('taskset', ['-c', String(cpu), bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-4000)));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-4000)));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-4000)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-4000)));
   const cleanup = async () => {
     await stopChild(child);
     rmSync(dir, { recursive: true, force: true });
@@ -294,13 +297,13 @@ async function runChatload(
   const args = [CHATLOAD, '--proto', proto, '--port', String(port), '--clients', String(shape.clients), '--rooms', String(shape.rooms), '--rate', String(rate), '--duration', String(shape.durationSec), '--prefix', prefix];
   const cmd = cpu === null ? [process.execPath, ...args] : ['taskset', '-c', String(cpu), process.execPath, ...args];
   const t0 = performance.now();
-  const child = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = cpuSampler(serverCpu);
   const generator = cpuSampler(() => cpuSec(child.pid!));
   let out = '';
   let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err = (err + d).slice(-4000)));
   // Connecting is slow on InspIRCd (a 1 s DNS timeout per batch of 50 in the shared conf): be generous.
   const limitMs = 120_000 + shape.clients * 100 + shape.durationSec * 1000;
   const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
@@ -334,7 +337,7 @@ async function runChatload(
 const loadavg = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
 async function inspircdCase(bin: string | undefined, shape: ReturnType<typeof shapeOf>, rate: number, cpus: Cpus): Promise<CaseResult> {
-  const base = { rate, server: 'inspircd' as const, loadStart: loadavg()[0]!, loadavg: loadavg() };
+  const base = { rate, server: 'inspircd' as const, loadStart: loadavg()[0], loadavg: loadavg() };
   if (!bin) return { ...base, skipped: 'InspIRCd not installed (apt install inspircd, or set INSPIRCD=/path/to/inspircd)' };
   let ircd: Ircd;
   try {
@@ -350,8 +353,9 @@ async function inspircdCase(bin: string | undefined, shape: ReturnType<typeof sh
   }
 }
 
-async function teamchatCase(options: FanoutVsInspircdOptions, store: 'pglite' | 'postgres', shape: ReturnType<typeof shapeOf>, rate: number, cpus: Cpus): Promise<CaseResult> {
-  const base = { rate, server: `teamchat-${store}` as const, loadStart: loadavg()[0]!, loadavg: loadavg() };
+async function teamchatCase(options: FanoutVsInspircdOptions, store: 'pglite' | 'postgres', shape: ReturnType<typeof shapeOf>, rate: number, cpus: Cpus, proto: 'teamchat' | 'irc' = 'teamchat'): Promise<CaseResult> {
+  const server_: ServerName = proto === 'irc' ? 'teamchat-pglite-irc' : `teamchat-${store}`;
+  const base = { rate, server: server_, loadStart: loadavg()[0], loadavg: loadavg() };
   const dir = mkdtempSync(path.join(os.tmpdir(), `teamchat-bench-vs-${store}-`));
   let pgHandle: Awaited<ReturnType<typeof startPostgres>> | undefined;
   let server: BenchServer | undefined;
@@ -373,7 +377,9 @@ async function teamchatCase(options: FanoutVsInspircdOptions, store: 'pglite' | 
     pin(server.pid, cpus.server);
     const pid = server.pid;
     const pm = postmaster;
-    const r = await runChatload('teamchat', server.tcpPort, shape, rate, `${store[1]}${rate}x`, cpus.generator, () => cpuSec(pid) + (pm === null ? 0 : cpuSec(pm, true)), () => existsSync(`/proc/${pid}`));
+    const port = proto === 'irc' ? server.ircPort : server.tcpPort;
+    if (port === undefined) return { ...base, error: 'the server reported no IRC port' };
+    const r = await runChatload(proto, port, shape, rate, `${proto === 'irc' ? 'r' : store[1]}${rate}x`, cpus.generator, () => cpuSec(pid) + (pm === null ? 0 : cpuSec(pm, true)), () => existsSync(`/proc/${pid}`));
     return { ...base, ...r, loadavg: loadavg() };
   } catch (e) {
     return { ...base, error: (e as Error).message.slice(0, 1000) };
@@ -409,7 +415,7 @@ function tableLines(results: CaseResult[]): string[] {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    const name = r.server === 'inspircd' ? 'InspIRCd 3' : r.server === 'teamchat-pglite' ? 'teamchat, PGlite' : 'teamchat, Postgres';
+    const name = { inspircd: 'InspIRCd 3', 'teamchat-pglite': 'teamchat, PGlite', 'teamchat-postgres': 'teamchat, Postgres', 'teamchat-pglite-irc': 'teamchat, PGlite, over IRC' }[r.server];
     if (!r.chatload) {
       lines.push(`| ${r.rate} | ${name} | ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | | | | | | | | | | | ${r.loadStart}, ${r.loadavg[0]} |`);
       continue;
@@ -439,7 +445,7 @@ function writeSection(results: CaseResult[], shape: ReturnType<typeof shapeOf>, 
     '_Generated by `npm run bench -- fanout-vs-inspircd` (bench/fanout-vs-inspircd.ts); rerun it to replace this section._',
     '',
     `${shape.clients} clients in ${shape.rooms} rooms of ${Math.round(shape.clients / shape.rooms)}, each sending the given msgs/s for ${shape.durationSec} s, driven by ` +
-      '`../shared/bench/chatload.mjs` (one Node process; IRC to InspIRCd, NDJSON to teamchat) against a fresh server per row: InspIRCd 3 with ' +
+      '`../shared/bench/chatload.mjs` (one Node process; IRC to InspIRCd, NDJSON to teamchat, and IRC to teamchat\'s IRC gateway in the "over IRC" rows) against a fresh server per row: InspIRCd 3 with ' +
       '`../shared/bench/inspircd.conf` (stores nothing), teamchat with flood control and the per-address limit off, storing every message before ' +
       'delivering it, in PGlite (the default) or in a throwaway Postgres cluster (fsync and synchronous_commit off, from ' +
       `test/helpers/postgres-cluster.ts). CPUs: ${cpus.note}. Measured ${date.slice(0, 16).replace('T', ' ')} UTC on ` +
@@ -488,6 +494,7 @@ export async function fanoutVsInspircd(options: FanoutVsInspircdOptions): Promis
       () => inspircdCase(bin, shape, rate, cpus),
       () => teamchatCase(options, 'pglite', shape, rate, cpus),
       () => teamchatCase(options, 'postgres', shape, rate, cpus),
+      () => teamchatCase(options, 'pglite', shape, rate, cpus, 'irc'),
     ];
     for (const run of cases) {
       const r = await run();

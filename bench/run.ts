@@ -72,6 +72,7 @@ interface ServerProcess {
   pid: number;
   tcpPort: number;
   httpPort: number;
+  ircPort?: number;
   stop(): Promise<void>;
 }
 
@@ -83,7 +84,8 @@ async function startServer(store: { dataDir?: string; databaseUrl?: string }, cp
   const server = await spawnServer({
     ...store,
     productionLimits: true,
-    args: limits,
+    // The IRC gateway on a free port: the fan-out comparison drives it with chatload too.
+    args: [...limits, '--irc-port', '0'],
     nodeFlags: cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [],
     // A load run logs every connection: keep the tail, enough to say why a server failed.
     maxOutputChars: 64 * 1024,
@@ -92,6 +94,7 @@ async function startServer(store: { dataDir?: string; databaseUrl?: string }, cp
     pid: server.process.pid!,
     tcpPort: server.tcpPort,
     httpPort: server.httpPort,
+    ...(server.ircPort !== undefined ? { ircPort: server.ircPort } : {}),
     stop: async () => void (await server.stop()),
   };
 }
@@ -274,7 +277,7 @@ async function loadRun(name: string, shape: { clients: number; rooms: number; ra
     if (profDir) {
       const fresh = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
       if (fresh.length) {
-        const file = path.join(profDir, fresh[0]!);
+        const file = path.join(profDir, fresh[0]);
         profile = summarizeProfile(file);
         console.log(`  profile: ${path.relative(ROOT, file)}`);
         for (const f of profile.top.slice(0, 15)) console.log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.name}`);
@@ -319,7 +322,7 @@ function summarizeProfile(file: string): { totalMs: number; top: Array<{ name: s
       : n.callFrame.functionName === '(garbage collector)' ? 'gc'
       : url.startsWith('packages/server/') ? url.split('/').slice(0, 4).join('/')
       : url.startsWith('packages/') ? url.split('/').slice(0, 2).join('/')
-      : url.includes('node_modules/') ? `node_modules/${url.split('node_modules/')[1]!.split('/')[0]}`
+      : url.includes('node_modules/') ? `node_modules/${url.split('node_modules/')[1].split('/')[0]}`
       : url.startsWith('wasm://') || n.callFrame.functionName.startsWith('wasm-') ? 'PGlite wasm'
       : !url && /^(writev|writeBuffer|writeUtf8String|writeLatin1String)$/.test(n.callFrame.functionName) ? 'socket writes (native)'
       : url.startsWith('node:') ? 'node internals'
@@ -438,8 +441,8 @@ async function seed(store: StoreConfig): Promise<number> {
     }
     await sql`ANALYZE messages`.execute(k);
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM messages`.execute(k);
-    console.log(`  seeded ${Number(rows[0]!.n).toLocaleString('en-US')} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    return Number(rows[0]!.n);
+    console.log(`  seeded ${Number(rows[0].n).toLocaleString('en-US')} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    return Number(rows[0].n);
   } finally {
     await db.close();
   }
