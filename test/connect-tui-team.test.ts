@@ -2,7 +2,8 @@
  * The team features in the real Ink UI, in tmux, against a real `teamchat serve`: search and a
  * jump to the result in context, an edit and a reaction by someone else shown live, a mention
  * that rings the bell and marks the hotlist, and unread counts cleared by another device of the
- * same account. `bin/teamchat` runs the build (vitest's global setup builds first).
+ * same account; after a jump, a read marker that goes no further than the screen and a gap filled
+ * as PgDn reaches it; `/history` in a thread window. `bin/teamchat` runs the build (vitest's global setup builds first).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -126,6 +127,58 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
     await t.type('/ids');
     await t.sendKeys('Enter');
     await t.waitFor((s) => new RegExp(`#${mine.id} <carol>`).test(s), 'message ids in the pane');
+
+    // The thread window: /history there pages back through its replies, or says there is nothing older.
+    await t.type(`/thread ${mine.id}`);
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => s.includes(`[~thread ${mine.id}]`) && /<bob2> agreed/.test(s), 'the thread window');
+    await t.type('/history');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => s.includes('Nothing older in this thread: this is the start of its history'), 'the answer to /history in the thread');
+  });
+
+  it('after a jump, marks read only what was on screen, and PgDn fills the gap up to the newest messages', async () => {
+    const password = 'dana password';
+    const phone = await client('dana', { register: true, password });
+    await phone.join('atrium');
+    await phone.join('vault');
+    phone.send({ type: 'nick', nick: 'dana_phone', ref: 'n' });
+    await phone.seen('nick', (n) => n.ref === 'n');
+    const bob = await client('bob3');
+    await bob.join('vault');
+    const target = await say(bob, 'vault', 'the needle-7731 is in the vault');
+    // More than a join brings (50) plus the page after the message (25): a gap between them.
+    const hay: number[] = [];
+    for (let i = 0; i < 90; i++) hay.push(await say(bob, 'vault', `hay ${i}`));
+
+    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick dana --room atrium --no-bell`, { TEAMCHAT_PASSWORD: password });
+    await t.waitFor((s) => s.includes('[connected]') && s.includes('[#atrium]') && /#vault/.test(s), 'connected in #atrium');
+    await t.type('/search in:vault needle-7731');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => /\[1\] #vault .*needle-7731/.test(s), 'the search result');
+    await t.sendKeys('Enter');
+    let screen = await t.waitFor((s) => s.includes('[#vault]') && /<bob3> the needle-7731 is in the vault/.test(s) && /more lines? below/.test(s), 'the message in context');
+
+    // The read marker goes as far as the screen shows, not to the newest message of the room.
+    const mark = await phone.seen('marker', (m) => m.room === 'vault');
+    expect(mark.id).toBeGreaterThanOrEqual(target);
+    expect(mark.id).toBeLessThan(hay[25]);
+
+    // PgDn reads on: the gap is filled as it is reached, every message comes, in order, up to the newest.
+    const shown = new Set<number>();
+    const hayOn = (s: string) => [...s.matchAll(/<bob3> hay (\d+)/g)].map((m) => Number(m[1]));
+    for (let i = 0; i < 15 && /more lines? below/.test(screen); i++) {
+      hayOn(screen).forEach((n) => shown.add(n));
+      const top = Math.max(-1, ...hayOn(screen));
+      await t.sendKeys('PageDown');
+      screen = await t.waitFor((s) => !s.includes('loading missing messages') && (Math.max(-1, ...hayOn(s)) > top || !/more lines? below/.test(s)), 'the next page');
+    }
+    hayOn(screen).forEach((n) => shown.add(n));
+    expect(screen).toMatch(/<bob3> hay 89/);
+    expect(screen).not.toMatch(/not loaded here/);
+    expect([...shown].sort((a, b) => a - b)).toEqual(hay.map((_, i) => i));
+    // Back at the newest: read up to it.
+    await phone.seen('marker', (m) => m.room === 'vault' && m.id === hay[89]);
   });
 
   async function startTui(args: string, env: Record<string, string> = {}): Promise<TmuxSession> {

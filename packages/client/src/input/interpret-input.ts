@@ -17,7 +17,7 @@ export interface InputWindow {
   kind: 'status' | 'room' | 'pm';
   /** Room name or peer nick. */
   name: string;
-  /** Oldest message id held there (the cursor for /history), or null. */
+  /** Oldest message id held there (the cursor for /history; in a thread window its oldest reply), or null. */
   oldestId: number | null;
   /** `last` in /edit, /delete, /react: your newest message there. */
   ownLastId?: number | null;
@@ -29,7 +29,7 @@ export interface InputWindow {
   results?: 'search' | 'mentions';
 }
 
-export type Request = Exclude<ClientFrame, MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' }>;
+export type Request = Exclude<ClientFrame, MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' } | { type: 'kick' }>;
 
 export type InputEffect =
   | { kind: 'send'; target: Target; text: string; action: boolean; replyTo?: number }
@@ -141,11 +141,11 @@ function teamCommand(word: string, rest: string, w: InputWindow): InputEffect[] 
         const f = /^(in|from):(\S+)\s*/.exec(q);
         if (!f) break;
         if (f[1] === 'in') {
-          const r = normalizeRoom(f[2]!);
+          const r = normalizeRoom(f[2]);
           if (!r) return bad(`invalid room name: ${f[2]}`);
           room = r;
         } else {
-          if (!isValidNick(f[2]!)) return bad(`invalid nick: ${f[2]}`);
+          if (!isValidNick(f[2])) return bad(`invalid nick: ${f[2]}`);
           from = f[2]!;
         }
         q = q.slice(f[0].length);
@@ -211,8 +211,8 @@ function teamCommand(word: string, rest: string, w: InputWindow): InputEffect[] 
 export function interpretInput(line: string, w: InputWindow, options: InterpretOptions = {}): InputEffect[] {
   const local = /^\/(\S+)\s*(.*)$/s.exec(line);
   if (local && !line.startsWith('//')) {
-    const word = local[1]!.toLowerCase();
-    const rest = local[2]!.trim();
+    const word = local[1].toLowerCase();
+    const rest = local[2].trim();
     const name = CLIENT_ALIASES.get(word);
     const pmOpen = (word === 'pm' || word === 'msg') && rest !== '' && !/\s/.test(rest);
     if (name === 'query' || pmOpen) {
@@ -274,7 +274,8 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
       return [{ kind: 'request', frame: { type: 'topic', room: w.name, ...(c.topic !== undefined ? { topic: c.topic } : {}) } }];
     }
     case 'history': {
-      if (w.kind === 'status') return [NO_TARGET];
+      // A thread window pages back through the thread's replies.
+      if (w.kind === 'status' && !w.thread) return [NO_TARGET];
       return [{ kind: 'older', count: Math.min(c.count ?? HISTORY_DEFAULT, HISTORY_MAX) }];
     }
     case 'help':
@@ -304,10 +305,14 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
   }
 }
 
-/** The frame that fetches `count` messages older than the window's oldest one. */
+/**
+ * The frame that fetches `count` messages older than the window's oldest one; in a thread
+ * window, older replies of the thread (`oldestId` is then its oldest reply held).
+ */
 export function olderRequest(w: InputWindow, count: number): Request | null {
   const before = w.oldestId ?? undefined;
   const limit = Math.max(1, Math.min(count, HISTORY_MAX));
+  if (w.thread) return { type: 'history', room: w.thread.room, thread: w.thread.id, limit, before: before ?? w.thread.id };
   if (w.kind === 'room') return { type: 'history', room: w.name, limit, ...(before !== undefined ? { before } : {}) };
   if (w.kind === 'pm') return { type: 'pm-history', with: w.name, limit, ...(before !== undefined ? { before } : {}) };
   return null;

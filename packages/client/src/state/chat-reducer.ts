@@ -27,6 +27,7 @@ import {
   type WindowKind,
 } from './chat-state.js';
 import { describeReason, outageEndText, outageText } from './connection-text.js';
+import { gapAt, gapPageArrived, type GapSide } from './history-gaps.js';
 import { mentionRanges, mentions } from './mentions.js';
 import { Scrollback, type Line } from './scrollback.js';
 
@@ -58,7 +59,13 @@ export type ChatAction =
   /** Open a message in its window, highlighted; `fetch` history pages were asked for around it. */
   | { type: 'jump'; key: string; id: number; fetch: Array<'before' | 'after'> }
   /** A thread was asked for (`history {room, thread}`). */
-  | { type: 'thread-requested'; room: string; id: number };
+  | { type: 'thread-requested'; room: string; id: number }
+  /** The window was scrolled: `seq` of the bottom line on screen, null back at the newest line. */
+  | { type: 'scrolled'; key: string; seq: number | null }
+  /** A page of the gap at line `seq` was asked for, from its `side`. */
+  | { type: 'gap-requested'; key: string; seq: number; side: GapSide }
+  /** A page of a gap got no history answer (refused, timed out): stop waiting for it. */
+  | { type: 'gap-failed'; key: string };
 
 /** Collects the window copies of one reduction, so each window is copied at most once. */
 class Draft {
@@ -103,7 +110,7 @@ class Draft {
     if (i < 0) return undefined;
     if (!this.#copied.has(key)) {
       this.#copied.add(key);
-      this.windows[i] = { ...this.windows[i]! };
+      this.windows[i] = { ...this.windows[i] };
     }
     return this.windows[i];
   }
@@ -121,7 +128,7 @@ class Draft {
     const i = this.windows.findIndex((w) => w.key === key);
     if (i <= 0) return; // the status window stays
     this.windows.splice(i, 1);
-    if (this.current === key) this.current = this.windows[Math.min(i, this.windows.length) - 1]!.key;
+    if (this.current === key) this.current = this.windows[Math.min(i, this.windows.length) - 1].key;
   }
 
   currentWindow(): ChatWindow {
@@ -211,7 +218,7 @@ function countAfter(w: ChatWindow, self: string): { unread: number; mentions: nu
   let first: Line | undefined;
   const lines = w.scrollback.lines;
   for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i]!;
+    const l = lines[i];
     if (l.id === undefined) continue;
     if (l.id <= w.marker) break;
     if (l.deleted || nickKey(l.nick ?? '') === nickKey(self)) continue;
@@ -266,13 +273,13 @@ export const NO_ROOM_HINT: readonly string[] = [
 ];
 
 /** An older page arrived: mark the start of the history; answer `/history` where the user looks. */
-function olderArrived(w: ChatWindow, added: number, more: boolean, label: string): void {
+function olderArrived(w: ChatWindow, added: number, more: boolean, label: string, startLine = true): void {
   const via = w.olderVia;
   w.hasOlder = more;
   w.loadingOlder = false;
   w.olderVia = null;
   const first = w.scrollback.lines[0];
-  if (!more && !(first?.kind === 'notice' && first.text === START_OF_HISTORY)) {
+  if (startLine && !more && !(first?.kind === 'notice' && first.text === START_OF_HISTORY)) {
     w.scrollback.add({ seq: (first?.seq ?? 0) - 0.5, ts: Date.now(), kind: 'notice', text: START_OF_HISTORY });
   }
   if (via !== 'command') return;
@@ -288,7 +295,7 @@ function olderArrived(w: ChatWindow, added: number, more: boolean, label: string
 const START_OF_HISTORY = 'Start of history';
 
 /** The gap a jump leaves between the page around a message and the newest lines. */
-export const GAP_TEXT = 'Newer messages up to the next line are not loaded here (PgDn goes on to the newest)';
+export const GAP_TEXT = 'Newer messages up to the next line are not loaded here yet: scroll on to load them';
 
 /** A page around a message we jumped to arrived. */
 function jumpPageArrived(w: ChatWindow, wait: HistoryWait, messages: ReadonlyArray<{ id: number }>, more: boolean, oldestBefore: number | null): void {
@@ -300,7 +307,7 @@ function jumpPageArrived(w: ChatWindow, wait: HistoryWait, messages: ReadonlyArr
     return;
   }
   // After the message: `more` says there are newer messages this page did not bring, before the lines held.
-  if (more && last) w.scrollback.add({ seq: last.id + 0.75, ts: Date.now(), kind: 'notice', text: GAP_TEXT });
+  if (more && last) w.scrollback.add({ seq: last.id + 0.75, ts: Date.now(), kind: 'notice', text: GAP_TEXT, gap: true });
 }
 
 /** An edit, deletion or reaction: the line changes where it is held (its room, the thread on screen). */
@@ -363,24 +370,48 @@ function showResults(d: Draft, w: ChatWindow): void {
   w.scrollback = sb;
 }
 
-/** A thread arrived: the thread window shows the root and its replies. */
-function showThread(d: Draft, room: string, id: number, messages: readonly RoomMessage[]): void {
+/** Adds a thread's messages to its window; returns how many were new. */
+function addThreadMessages(d: Draft, w: ChatWindow, id: number, messages: readonly RoomMessage[]): number {
+  let added = 0;
+  for (const m of messages) {
+    // Replies to the root need no quote of it here.
+    const { quote: _q, ...line } = roomLine(m, d.nick, d.words, w.scrollback);
+    if (w.scrollback.add(m.replyTo === id ? line : { ...line, ...(m.replyTo !== undefined ? { quote: quoteOf(w.scrollback, m.replyTo) } : {}) })) added++;
+  }
+  return added;
+}
+
+/** A thread arrived (its newest page): the thread window shows the root and its replies; `more`: older replies are not in it. */
+function showThread(d: Draft, room: string, id: number, messages: readonly RoomMessage[], more: boolean): void {
   const w = d.ensure(THREAD_KEY, 'thread', `thread ${id}`);
   w.name = `thread ${id}`;
   w.thread = { room, id };
   w.scrollback = new Scrollback(d.state.scrollbackCap);
+  w.scroll = null;
+  w.hasOlder = more;
+  w.loadingOlder = false;
+  w.olderVia = null;
+  const replies = messages.filter((m) => m.id !== id).length;
   w.scrollback.add({
     seq: 0,
     ts: Date.now(),
     kind: 'notice',
-    text: messages.length === 0 ? `No message ${id} in #${room}` : `Thread of message ${id} in #${room}: ${messages.length - 1} repl${messages.length === 2 ? 'y' : 'ies'} - what you type here replies to it`,
+    text:
+      messages.length === 0
+        ? `No message ${id} in #${room}`
+        : `Thread of message ${id} in #${room}: ${more ? 'the latest ' : ''}${replies} repl${replies === 1 ? 'y' : 'ies'}${more ? ' (/history or PgUp: older ones)' : ''} - what you type here replies to it`,
   });
-  for (const m of messages) {
-    // Replies to the root need no quote of it here.
-    const { quote: _q, ...line } = roomLine(m, d.nick, d.words, w.scrollback);
-    w.scrollback.add(m.replyTo === id ? line : { ...line, ...(m.replyTo !== undefined ? { quote: quoteOf(w.scrollback, m.replyTo) } : {}) });
-  }
+  addThreadMessages(d, w, id, messages);
   switchTo(d, THREAD_KEY);
+}
+
+/** An older page of the thread on screen arrived (`/history` or PgUp there). */
+function threadOlderArrived(d: Draft, room: string, id: number, messages: readonly RoomMessage[], more: boolean): void {
+  const held = d.state.windows.find((x) => x.key === THREAD_KEY);
+  if (!held || held.thread?.room !== room || held.thread.id !== id) return; // another thread is shown now
+  const w = d.find(THREAD_KEY)!;
+  const added = addThreadMessages(d, w, id, messages);
+  olderArrived(w, added, more, 'this thread', false);
 }
 
 function applyFrame(d: Draft, f: ServerFrame): void {
@@ -537,7 +568,7 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       } else {
         w.users = w.users.filter((u) => nickKey(u) !== nickKey(f.nick));
       }
-      w.scrollback.addNotice('notice', formatPlain(f, self)[0]!.replace(/^\* /, ''), f.ts);
+      w.scrollback.addNotice('notice', formatPlain(f, self)[0].replace(/^\* /, ''), f.ts);
       return;
     }
     case 'nick': {
@@ -592,12 +623,18 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       return;
     case 'history': {
       const wait = d.takeWait(roomKey(f.room));
-      if (wait?.purpose === 'thread') return showThread(d, f.room, wait.id ?? f.messages[0]?.id ?? 0, f.messages);
+      if (wait?.purpose === 'thread') return showThread(d, f.room, wait.id ?? f.messages[0]?.id ?? 0, f.messages, f.more);
+      if (wait?.purpose === 'thread-older') return threadOlderArrived(d, f.room, wait.id ?? 0, f.messages, f.more);
       const w = d.find(roomKey(f.room));
       if (!w) return;
       const oldest = w.scrollback.oldestId();
+      const gap = wait?.purpose === 'gap' ? gapAt(w.scrollback.lines, wait.id ?? -1) : null;
       const added = addRoomMessages(d, w, f.messages);
       if (wait?.purpose === 'jump') return jumpPageArrived(w, wait, f.messages, f.more, oldest);
+      if (wait?.purpose === 'gap') {
+        if (gap) gapPageArrived(w, gap, wait.part ?? 'after', f.messages, f.more);
+        return;
+      }
       olderArrived(w, added, f.more, `#${f.room}`);
       return;
     }
@@ -606,6 +643,7 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       let added = 0;
       const target = f.with !== undefined ? d.find(pmKey(f.with)) : undefined;
       const oldest = target?.scrollback.oldestId() ?? null;
+      const gap = target && wait?.purpose === 'gap' ? gapAt(target.scrollback.lines, wait.id ?? -1) : null;
       for (const m of f.messages) {
         const peer = nickKey(m.from) === nickKey(self) ? m.to : m.from;
         const w = d.ensure(pmKey(peer), 'pm', peer);
@@ -613,6 +651,10 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       }
       if (target && wait?.purpose === 'jump') {
         return jumpPageArrived(target, wait, f.messages, f.more, oldest);
+      }
+      if (wait?.purpose === 'gap') {
+        if (target && gap) gapPageArrived(target, gap, wait.part ?? 'after', f.messages, f.more);
+        return;
       }
       if (f.with !== undefined) {
         const w = d.find(pmKey(f.with));
@@ -706,7 +748,7 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
     case 'switch-relative': {
       const n = state.windows.length;
       const i = state.windows.findIndex((w) => w.key === state.current);
-      const next = state.windows[(((i + action.delta) % n) + n) % n]!;
+      const next = state.windows[(((i + action.delta) % n) + n) % n];
       return reduceChat(state, { type: 'switch', key: next.key });
     }
     case 'switch-index': {
@@ -742,7 +784,9 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       if (w) {
         w.loadingOlder = true;
         w.olderVia = action.via ?? 'scroll';
-        d.historyWaits = [...d.historyWaits, { key: action.key, purpose: 'older' }];
+        // A thread's page is answered as a page of its room.
+        const wait: HistoryWait = w.kind === 'thread' && w.thread ? { key: roomKey(w.thread.room), purpose: 'thread-older', id: w.thread.id } : { key: action.key, purpose: 'older' };
+        d.historyWaits = [...d.historyWaits, wait];
       }
       return d.finish();
     }
@@ -789,6 +833,8 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       if (!w) return state;
       switchTo(d, action.key);
       w.focusId = action.id;
+      // Scrolled to the message (the pane places it once it is held), not following the newest.
+      w.scroll = action.id;
       d.jump = { key: action.key, id: action.id, n: (state.jump?.n ?? 0) + 1 };
       d.historyWaits = [...d.historyWaits, ...action.fetch.map((part): HistoryWait => ({ key: action.key, purpose: 'jump', part, id: action.id }))];
       return d.finish();
@@ -797,6 +843,21 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       const d = new Draft(state);
       d.historyWaits = [...d.historyWaits, { key: roomKey(action.room), purpose: 'thread', id: action.id }];
       return d.finish();
+    }
+    case 'scrolled': {
+      const held = state.windows.find((w) => w.key === action.key);
+      if (!held || held.scroll === action.seq) return state;
+      const d = new Draft(state);
+      d.find(action.key)!.scroll = action.seq;
+      return d.finish();
+    }
+    case 'gap-requested': {
+      if (state.historyWaits.some((w) => w.key === action.key && w.purpose === 'gap')) return state;
+      return { ...state, historyWaits: [...state.historyWaits, { key: action.key, purpose: 'gap', part: action.side, id: action.seq }] };
+    }
+    case 'gap-failed': {
+      const i = state.historyWaits.findIndex((w) => w.key === action.key && w.purpose === 'gap');
+      return i < 0 ? state : { ...state, historyWaits: state.historyWaits.filter((_, k) => k !== i) };
     }
   }
 }

@@ -73,6 +73,11 @@ export interface ChatWindow {
   loadingOlder: boolean;
   /** Who asked for it: `/history` gets an answer at the bottom, where the user is looking. */
   olderVia: 'command' | 'scroll' | null;
+  /**
+   * Where the window is scrolled to: the seq of the bottom line on screen; null when it follows
+   * the newest line. The read marker does not move past the newest message on screen.
+   */
+  scroll: number | null;
 }
 
 /** A connection that is down (never up yet, or dropped), described by one line kept up to date. */
@@ -88,11 +93,15 @@ export interface Outage {
 
 /** A history answer the client is waiting for, and what it is for (answers come in the order asked). */
 export interface HistoryWait {
-  /** The window the page is for (`#room`, `@nick`). */
+  /** The window the page is for (`#room`, `@nick`; a thread's pages: its room's key, as the answer names the room). */
   key: string;
-  purpose: 'older' | 'jump' | 'thread';
-  /** `jump`: the page before the message (with it) or after it; `thread`: the root's id. */
+  purpose: 'older' | 'jump' | 'thread' | 'thread-older' | 'gap';
+  /**
+   * `jump`: the page before the message (with it) or after it; `gap`: the side the gap is filled
+   * from (`after` its older end, `before` its newer end).
+   */
   part?: 'before' | 'after';
+  /** `jump`: the message; `thread`, `thread-older`: the root's id; `gap`: the seq of the gap line. */
   id?: number;
 }
 
@@ -159,6 +168,7 @@ export function newWindow(key: string, kind: WindowKind, name: string, cap: numb
     hasOlder: false,
     loadingOlder: false,
     olderVia: null,
+    scroll: null,
   };
 }
 
@@ -198,6 +208,15 @@ export function initialChatState(connection: ConnectionState, scrollbackCap = SC
   };
 }
 
+/**
+ * The newest message on screen in a window: the newest one when it follows the newest line, else
+ * the newest at or above the bottom line on screen. The read marker goes no further.
+ */
+export function newestOnScreen(w: ChatWindow): number | undefined {
+  const scroll = w.scroll;
+  return (scroll === null ? w.scrollback.newest() : w.scrollback.newest((l) => l.seq <= scroll))?.id;
+}
+
 export function currentWindow(state: ChatState): ChatWindow {
-  return state.windows.find((w) => w.key === state.current) ?? state.windows[0]!;
+  return state.windows.find((w) => w.key === state.current) ?? state.windows[0];
 }

@@ -47,6 +47,11 @@ export interface Line {
   where?: string;
   target?: LineTarget;
   highlights?: ReadonlyArray<readonly [number, number]>;
+  /**
+   * A notice that stands for messages not held between the message before it and the one after
+   * it (left by a jump into older history); scrolling to it fetches them (state/history-gaps.ts).
+   */
+  gap?: true;
 }
 
 /** Lines kept per window by default; older ones are dropped and refetched on demand. */
@@ -112,7 +117,7 @@ export class Scrollback {
       let hi = lines.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (lines[mid]!.seq <= line.seq) lo = mid + 1;
+        if (lines[mid].seq <= line.seq) lo = mid + 1;
         else hi = mid;
       }
       lines.splice(lo, 0, line);
@@ -135,7 +140,7 @@ export class Scrollback {
    */
   replace(seq: number, kind: 'notice' | 'error', text: string): boolean {
     const i = this.#indexOfSeq(seq);
-    const old = i >= 0 ? this.#lines[i]! : undefined;
+    const old = i >= 0 ? this.#lines[i] : undefined;
     if (!old || old.seq !== seq || old.id !== undefined) return false;
     // A new object: the UI caches wrapped rows per line object.
     this.#lines[i] = { ...old, kind, text };
@@ -155,9 +160,9 @@ export class Scrollback {
   update(id: number, change: (line: Line) => Line): boolean {
     if (!this.#ids.has(id)) return false;
     let i = this.#indexOfSeq(id);
-    if (i < 0 || this.#lines[i]!.id !== id) i = this.#lines.findIndex((l) => l.id === id);
+    if (i < 0 || this.#lines[i].id !== id) i = this.#lines.findIndex((l) => l.id === id);
     if (i < 0) return false;
-    this.#lines[i] = { ...change(this.#lines[i]!), id, seq: this.#lines[i]!.seq };
+    this.#lines[i] = { ...change(this.#lines[i]), id, seq: this.#lines[i].seq };
     this.#rev++;
     return true;
   }
@@ -166,7 +171,7 @@ export class Scrollback {
   updateWhere(test: (line: Line) => boolean, change: (line: Line) => Line): number {
     let n = 0;
     for (let i = 0; i < this.#lines.length; i++) {
-      const line = this.#lines[i]!;
+      const line = this.#lines[i];
       if (!test(line)) continue;
       this.#lines[i] = { ...change(line), seq: line.seq, ...(line.id !== undefined ? { id: line.id } : {}) };
       n++;
@@ -184,10 +189,19 @@ export class Scrollback {
     return n;
   }
 
+  /** Removes the line at `seq` when it holds no message (a gap line, a notice); false when there is none. */
+  removeAt(seq: number): boolean {
+    const i = this.#indexOfSeq(seq);
+    if (i < 0 || this.#lines[i].seq !== seq || this.#lines[i].id !== undefined) return false;
+    this.#lines.splice(i, 1);
+    this.#rev++;
+    return true;
+  }
+
   /** The newest message line that passes `test`, scanning from the end. */
   newest(test: (line: Line) => boolean = () => true): Line | undefined {
     for (let i = this.#lines.length - 1; i >= 0; i--) {
-      const line = this.#lines[i]!;
+      const line = this.#lines[i];
       if (line.id !== undefined && test(line)) return line;
     }
     return undefined;
@@ -198,7 +212,7 @@ export class Scrollback {
     let hi = this.#lines.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#lines[mid]!.seq < seq) lo = mid + 1;
+      if (this.#lines[mid].seq < seq) lo = mid + 1;
       else hi = mid;
     }
     return lo < this.#lines.length ? lo : -1;
@@ -217,7 +231,7 @@ export class Scrollback {
     if (this.#lines.length <= this.cap + slack) return;
     const drop = this.#lines.length - this.cap;
     for (let i = 0; i < drop; i++) {
-      const id = this.#lines[i]!.id;
+      const id = this.#lines[i].id;
       if (id !== undefined) this.#ids.delete(id);
     }
     this.#lines.splice(0, drop);

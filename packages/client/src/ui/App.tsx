@@ -11,9 +11,10 @@ import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { ALL_COMMAND_NAMES } from '../input/interpret-input.js';
 import type { ChatStore } from '../state/chat-store.js';
 import { currentWindow, type ChatWindow } from '../state/chat-state.js';
+import { gapSide, type GapSide } from '../state/history-gaps.js';
 import type { Line } from '../state/scrollback.js';
 import { InputLine } from './InputLine.js';
-import { lineRows, pageDown, pageUp } from './layout-rows.js';
+import { lineRows, pageDown, pageUp, topIndex } from './layout-rows.js';
 import { MessagePane } from './MessagePane.js';
 import { Sidebar } from './Sidebar.js';
 import { StatusBar } from './StatusBar.js';
@@ -26,6 +27,8 @@ export interface ChatIntents {
   input: (line: string) => void;
   /** Fetch an older page for a window (scrolled past the top). */
   older: (key: string) => void;
+  /** Fetch a page of the gap at line `seq` (on screen): from its older end (`after`) or its newer end (`before`). */
+  gap?: (key: string, seq: number, side: GapSide) => void;
   quit: () => void;
   /** A new nick after the first one was refused. */
   nick: (nick: string) => void;
@@ -52,19 +55,22 @@ function indexOfSeq(lines: readonly Line[], seq: number): number {
   let hi = lines.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (lines[mid]!.seq <= seq) lo = mid + 1;
+    if (lines[mid].seq <= seq) lo = mid + 1;
     else hi = mid;
   }
   return lo - 1;
 }
 
-/** The bottom line that shows line `target` about a third of the way up the pane (null: the newest lines are on screen anyway). */
+/**
+ * The bottom line that shows line `target` about a third of the way up the pane (null: the newest
+ * lines are on screen anyway). It stops at a gap: what is below a gap is not what follows.
+ */
 function bottomFor(lines: readonly Line[], target: number, rows: number, width: number, self: string, ids: boolean): number | null {
   let used = 0;
   let i = target;
-  while (i < lines.length - 1 && used + lineRows(lines[i + 1]!, width, self, ids).length <= Math.floor(rows / 3)) {
+  while (i < lines.length - 1 && !lines[i].gap && used + lineRows(lines[i + 1], width, self, ids).length <= Math.floor(rows / 3)) {
     i++;
-    used += lineRows(lines[i]!, width, self, ids).length;
+    used += lineRows(lines[i], width, self, ids).length;
   }
   return i >= lines.length - 1 ? null : i;
 }
@@ -77,7 +83,6 @@ function activity(windows: readonly ChatWindow[]): Array<[number, boolean]> {
 export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const { columns, rows } = useTerminalSize();
-  const [anchors, setAnchors] = useState<ReadonlyMap<string, number>>(new Map());
   const [showUsers, setShowUsers] = useState(true);
 
   const win = currentWindow(state);
@@ -87,7 +92,7 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
   const usersWidth = showUsers && win.kind === 'room' && columns >= USERLIST_MIN_COLUMNS ? 18 : 0;
   const paneWidth = Math.max(10, columns - sidebarWidth - usersWidth);
   const lines = win.scrollback.lines;
-  const anchorSeq = anchors.get(win.key);
+  const anchorSeq = win.scroll ?? undefined;
   const ids = state.showIds;
   let bottom = anchorSeq === undefined ? null : Math.max(0, indexOfSeq(lines, anchorSeq));
   // A results window keeps its selected line on screen.
@@ -104,22 +109,26 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
     if (i < 0) return;
     jumped.current = jump.n;
     const b = bottomFor(lines, i, mainHeight, paneWidth, state.nick, ids);
-    setAnchors((prev) => {
-      const next = new Map(prev);
-      if (b === null) next.delete(win.key);
-      else next.set(win.key, lines[b]!.seq);
-      return next;
-    });
-  }, [jump, win.key, win.rev, lines, mainHeight, paneWidth, state.nick, ids]);
+    store.dispatch({ type: 'scrolled', key: win.key, seq: b === null ? null : lines[b].seq });
+  }, [jump, win.key, win.rev, lines, mainHeight, paneWidth, state.nick, ids, store]);
 
-  const setAnchor = (key: string, index: number | null) => {
-    setAnchors((prev) => {
-      const next = new Map(prev);
-      if (index === null) next.delete(key);
-      else next.set(key, lines[index]!.seq);
-      return next;
-    });
-  };
+  // A gap on screen (messages not loaded between a jump's context and the newer lines) is filled,
+  // a page at a time, from the side the user scrolls toward it from; one page at a time per window.
+  const gapIntent = intents.gap;
+  const gapPending = state.historyWaits.some((w) => w.key === win.key && w.purpose === 'gap');
+  useEffect(() => {
+    if (!gapIntent || gapPending || results || lines.length === 0) return;
+    const last = Math.min(bottom ?? lines.length - 1, lines.length - 1);
+    // The rows the pane has for lines (as MessagePane: less its "more below" and "loading" rows).
+    const extra = (last < lines.length - 1 ? 1 : 0) + (win.loadingOlder ? 1 : 0) + (gapPending ? 1 : 0);
+    const first = topIndex(lines, last, Math.max(1, mainHeight - extra), paneWidth, state.nick, ids);
+    for (let i = last; i >= first; i--) {
+      if (lines[i].gap) return gapIntent(win.key, lines[i].seq, gapSide(i, last));
+    }
+  }, [gapIntent, gapPending, results, win.key, win.rev, win.loadingOlder, lines, bottom, mainHeight, paneWidth, state.nick, ids]);
+
+  /** Scrolls the window so that line `index` is the bottom one (null: follow the newest line). */
+  const setAnchor = (key: string, index: number | null) => store.dispatch({ type: 'scrolled', key, seq: index === null ? null : lines[index].seq });
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return intents.quit();
@@ -140,7 +149,21 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
     }
     if (key.pageDown) {
       if (bottom === null) return;
-      setAnchor(win.key, pageDown(lines, bottom, Math.max(1, mainHeight - 2), paneWidth, state.nick, ids));
+      // At a gap whose messages are on their way: they come next.
+      if (lines[bottom]?.gap && gapPending) return;
+      let next = pageDown(lines, bottom, Math.max(1, mainHeight - 2), paneWidth, state.nick, ids);
+      // Down to a gap and no further: its messages are fetched and come next.
+      const end = next ?? lines.length - 1;
+      for (let i = bottom + 1; i <= end; i++) {
+        if (lines[i].gap) {
+          next = i >= lines.length - 1 ? null : i;
+          setAnchor(win.key, next);
+          // Asked for at once (not by the effect after the next render), so the next PgDn waits for it.
+          intents.gap?.(win.key, lines[i].seq, 'after');
+          return;
+        }
+      }
+      setAnchor(win.key, next);
       return;
     }
   });
@@ -161,6 +184,7 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
           height={mainHeight}
           bottom={bottom}
           loadingOlder={win.loadingOlder}
+          loadingGap={gapPending}
           ids={ids}
           markSeq={markSeq}
         />

@@ -25,6 +25,8 @@ export interface MessagePaneProps {
   /** Index of the bottom line on screen; null follows the newest line. */
   bottom: number | null;
   loadingOlder?: boolean;
+  /** Messages of a gap on screen are being fetched (shown at the bottom). */
+  loadingGap?: boolean;
   /** Show message ids (`/ids`). */
   ids?: boolean;
   /** The seq of the line shown marked (inverse): the selected result, the message jumped to. */
@@ -65,10 +67,10 @@ function RowText({ row }: { row: Row }) {
   return <Text wrap="truncate">{paintRow(row, theme)}</Text>;
 }
 
-function MessagePaneView({ lines, self, width, height, bottom, loadingOlder, ids = false, markSeq = null }: MessagePaneProps) {
+function MessagePaneView({ lines, self, width, height, bottom, loadingOlder, loadingGap, ids = false, markSeq = null }: MessagePaneProps) {
   const scrolled = bottom !== null && bottom < lines.length - 1;
   const below = scrolled ? lines.length - 1 - bottom : 0;
-  const extra = (scrolled ? 1 : 0) + (loadingOlder ? 1 : 0);
+  const extra = (scrolled ? 1 : 0) + (loadingOlder ? 1 : 0) + (loadingGap ? 1 : 0);
   const rows = visibleRows(lines, { width, height: Math.max(1, height - extra), bottom: bottom ?? lines.length - 1, self, ids, markSeq });
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
@@ -77,6 +79,7 @@ function MessagePaneView({ lines, self, width, height, bottom, loadingOlder, ids
       {rows.map((row, i) => (
         <RowText key={i} row={row} />
       ))}
+      {loadingGap ? <Text dimColor>-- loading missing messages --</Text> : null}
       {scrolled ? (
         <Text inverse bold wrap="truncate">
           {` -- ${below} more line${below === 1 ? '' : 's'} below (PgDn) -- `}

@@ -217,14 +217,26 @@ export function visibleRows(lines: readonly Line[], o: VisibleOptions): Row[] {
   const collected: Row[][] = [];
   let count = 0;
   for (let i = Math.min(o.bottom, lines.length - 1); i >= 0 && count < o.height; i--) {
-    const line = lines[i]!;
+    const line = lines[i];
     const rows = lineRows(line, o.width, o.self, o.ids);
     collected.push(o.markSeq !== undefined && o.markSeq !== null && line.seq === o.markSeq ? markedRows(rows) : rows);
     count += rows.length;
   }
   const out: Row[] = [];
-  for (let k = collected.length - 1; k >= 0; k--) out.push(...collected[k]!);
+  for (let k = collected.length - 1; k >= 0; k--) out.push(...collected[k]);
   return out.slice(Math.max(0, out.length - o.height));
+}
+
+/** The index of the top line on screen (shown at least in part) when line `bottom` is the bottom one of `rows` rows. */
+export function topIndex(lines: readonly Line[], bottom: number, rows: number, width: number, self: string, ids = false): number {
+  let i = Math.min(bottom, lines.length - 1);
+  let used = 0;
+  while (i >= 0) {
+    used += lineRows(lines[i], width, self, ids).length;
+    if (used >= rows || i === 0) break;
+    i--;
+  }
+  return Math.max(0, i);
 }
 
 /**
@@ -235,17 +247,17 @@ export function pageUp(lines: readonly Line[], bottom: number, rows: number, wid
   let i = Math.min(bottom, lines.length - 1);
   let used = 0;
   while (i > 0 && used < rows) {
-    used += lineRows(lines[i]!, width, self, ids).length;
+    used += lineRows(lines[i], width, self, ids).length;
     i--;
   }
   // Is the whole screen above i filled? If not, we are at the top.
   let above = 0;
-  for (let k = i; k >= 0 && above < rows; k--) above += lineRows(lines[k]!, width, self, ids).length;
+  for (let k = i; k >= 0 && above < rows; k--) above += lineRows(lines[k], width, self, ids).length;
   if (above < rows) {
     // Show the first page.
     let j = 0;
     let filled = 0;
-    while (j < lines.length && filled + lineRows(lines[j]!, width, self, ids).length <= rows) filled += lineRows(lines[j++]!, width, self, ids).length;
+    while (j < lines.length && filled + lineRows(lines[j], width, self, ids).length <= rows) filled += lineRows(lines[j++], width, self, ids).length;
     return { bottom: Math.max(0, Math.min(lines.length - 1, j - 1)), atTop: true };
   }
   return { bottom: Math.max(0, i), atTop: false };
@@ -257,7 +269,7 @@ export function pageDown(lines: readonly Line[], bottom: number, rows: number, w
   let used = 0;
   while (i < lines.length - 1 && used < rows) {
     i++;
-    used += lineRows(lines[i]!, width, self, ids).length;
+    used += lineRows(lines[i], width, self, ids).length;
   }
   return i >= lines.length - 1 ? null : i;
 }

@@ -19,7 +19,8 @@ import type { ChatConnection } from '../connection/chat-connection.js';
 import { interpretInput, olderRequest, type InputWindow } from '../input/interpret-input.js';
 import { bindConnection } from '../state/bind-connection.js';
 import { ChatStore } from '../state/chat-store.js';
-import { currentWindow, initialChatState, MENTIONS_KEY, pmKey, roomKey, SEARCH_KEY, type ChatWindow } from '../state/chat-state.js';
+import { currentWindow, initialChatState, MENTIONS_KEY, newestOnScreen, pmKey, roomKey, SEARCH_KEY, type ChatWindow } from '../state/chat-state.js';
+import { gapAt, gapRequest, type GapSide } from '../state/history-gaps.js';
 import type { LineTarget } from '../state/scrollback.js';
 import { BootScreen } from './boot-screen.js';
 import { resolveThemeName } from './theme.js';
@@ -59,8 +60,12 @@ function inputWindow(w: ChatWindow, self: string): InputWindow {
     case 'pm':
     case 'status':
       return { kind: w.kind, ...base };
-    case 'thread':
-      return { kind: 'status', ...base, ...(w.thread ? { thread: w.thread } : {}) };
+    case 'thread': {
+      // `/history` there pages back through the replies (the root is the oldest of the thread).
+      const root = w.thread?.id;
+      const oldestReply = w.scrollback.lines.find((l) => l.id !== undefined && l.id !== root)?.id ?? null;
+      return { kind: 'status', ...base, oldestId: oldestReply, ...(w.thread ? { thread: w.thread } : {}) };
+    }
     case 'search':
     case 'mentions':
       return { kind: 'status', ...base, results: w.kind };
@@ -86,8 +91,10 @@ export async function runTui(options: TuiOptions): Promise<number> {
 
   const unbind = bindConnection(connection, store, now);
 
-  // Read markers: the room (or conversation) on screen is marked read up to its newest message,
-  // a moment after it is shown (only forward; the server tells every device of the person).
+  // Read markers: the room (or conversation) on screen is marked read up to the newest message
+  // on screen, a moment after it is shown (only forward; the server tells every device of the
+  // person). Scrolled up, that is the bottom line on screen: what is below it, or beyond a gap
+  // not loaded yet, stays unread until the user scrolls down to it (PgDn) or back to the newest.
   const bell = options.bell ?? true;
   const markDelay = options.markDelayMs ?? 500;
   const marksSent = new Map<string, number>();
@@ -95,7 +102,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const toMark = (): { w: ChatWindow; id: number } | null => {
     const w = currentWindow(store.getState());
     if (w.kind !== 'room' && w.kind !== 'pm') return null;
-    const id = w.scrollback.newest()?.id;
+    const id = newestOnScreen(w);
     if (id === undefined || id <= Math.max(w.marker, marksSent.get(w.key) ?? 0)) return null;
     return { w, id };
   };
@@ -104,7 +111,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
     const m = toMark();
     if (!m || !connection.state.ready) return;
     marksSent.set(m.w.key, m.id);
-    connection.request(m.w.kind === 'room' ? { type: 'mark', room: m.w.name, id: m.id } : { type: 'mark', with: m.w.name, id: m.id });
+    void connection.request(m.w.kind === 'room' ? { type: 'mark', room: m.w.name, id: m.id } : { type: 'mark', with: m.w.name, id: m.id });
   };
   let bells = store.getState().bells;
   const unwatch = store.subscribe(() => {
@@ -123,6 +130,22 @@ export async function runTui(options: TuiOptions): Promise<number> {
     if (!w) return;
     const frame = olderRequest(inputWindow(w, store.getState().nick), count);
     if (frame && connection.request(frame) !== null) store.dispatch({ type: 'older-requested', key, via });
+  };
+
+  /** Fetches a page of the gap at line `seq` of a window, from `side` (the pane shows the gap). */
+  const gap = (key: string, seq: number, side: GapSide) => {
+    const state = store.getState();
+    const w = state.windows.find((x) => x.key === key);
+    if (!w || !connection.state.ready || state.historyWaits.some((x) => x.key === key && x.purpose === 'gap')) return;
+    const g = gapAt(w.scrollback.lines, seq);
+    const frame = g && gapRequest(w, g, side);
+    if (!frame) return;
+    const answer = connection.request(frame);
+    if (answer === null) return;
+    store.dispatch({ type: 'gap-requested', key, seq, side });
+    void answer.then((f) => {
+      if (f?.type !== 'history' && f?.type !== 'pm-history') store.dispatch({ type: 'gap-failed', key });
+    });
   };
 
   const quit = async (reason?: string) => {
@@ -236,7 +259,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
           store.dispatch({ type: 'toggle-ids' });
           break;
         case 'request':
-          connection.request(effect.frame);
+          void connection.request(effect.frame);
           break;
         case 'focus-room':
           store.dispatch({ type: 'focus-on-join', room: effect.room });
@@ -257,7 +280,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
           break;
         }
         case 'close':
-          if (w.kind === 'room') connection.request({ type: 'part', room: w.name });
+          if (w.kind === 'room') void connection.request({ type: 'part', room: w.name });
           else if (w.kind === 'pm') store.dispatch({ type: 'close-window', key: w.key });
           break;
         case 'older':
@@ -303,7 +326,7 @@ export async function runTui(options: TuiOptions): Promise<number> {
     const suggestedNick = options.suggestedNick ?? loginNick();
     instance = mountApp({
       store,
-      intents: { input, older: (key) => older(key, 'scroll'), quit: () => void quit(), nick, resultKey },
+      intents: { input, older: (key) => older(key, 'scroll'), gap, quit: () => void quit(), nick, resultKey },
       theme: makeTheme(options.noColor ?? false, resolveThemeName(options.theme)),
       queued: () => connection.pendingCount,
       ...(suggestedNick ? { suggestedNick } : {}),
