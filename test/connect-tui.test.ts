@@ -2,15 +2,18 @@
  * The real Ink UI in a real terminal: `teamchat connect` runs inside tmux against a real
  * `teamchat serve`; keys go in with send-keys, pastes with paste-buffer, and the screen is read
  * with capture-pane. `bin/teamchat` runs the build: `npm run build` (or `npm test`, which builds
- * first) after changing the sources.
+ * first) after changing the sources. The client runs from its esbuild bundle, as installed; the
+ * set-up remakes the bundle when the build changed since (scripts/bundle-tui.mjs, a second).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LatencyHistogram } from '@teamchat/stress';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bundleState } from '../packages/cli/src/commands/connect-client.js';
 import { JsonClient } from './helpers/chat-clients.js';
 import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
 import { TmuxSession } from './helpers/tmux.js';
@@ -23,6 +26,9 @@ const hasTmux = (() => {
     return false;
   }
 })();
+
+/** The client bundle's manifest: see packages/cli/src/commands/connect-client.ts. */
+const bundleManifest = pathToFileURL(path.join(REPO_ROOT, 'packages/client/dist/bundle/inputs.json'));
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -70,6 +76,7 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   }
 
   beforeAll(async () => {
+    if (bundleState(bundleManifest).kind !== 'fresh') execFileSync(process.execPath, ['scripts/bundle-tui.mjs'], { cwd: REPO_ROOT, stdio: 'pipe' });
     home = mkdtempSync(path.join(tmpdir(), 'teamchat-tui-home-'));
     server = await spawnServer();
   });
@@ -124,8 +131,10 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   });
 
   it('measures the time from process start to a connected screen', async () => {
+    // Unbundled (no esbuild), the full UI takes about twice as long: say which ran.
+    const bundled = bundleState(bundleManifest).kind === 'fresh';
     const figures: Array<{ connected: number; full: number }> = [];
-    for (let run = 0; run < 3; run++) {
+    for (let run = 0; run < 5; run++) {
       const t0 = Date.now();
       const t = await startTui(`127.0.0.1:${server.tcpPort} --nick timer${run} --room general`);
       // The status bar says connected (the boot frame paints it before Ink is loaded) ...
@@ -141,10 +150,12 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     const connected = median(figures.map((f) => f.connected));
     const full = median(figures.map((f) => f.full));
     console.log(
-      `TUI start-up (process start to screen, median of ${figures.length}): connected status ${connected} ms, full UI ${full} ms ` +
+      `TUI start-up (process start to screen, median of ${figures.length}, ${bundled ? 'bundled client' : 'unbundled client'}): ` +
+        `connected status ${connected} ms, full UI ${full} ms ` +
         `(runs: ${figures.map((f) => `${f.connected}/${f.full}`).join(', ')} ms)`,
     );
-    // The target is 0.5 s to the connected status; a loaded 2-core box is slower: fail only on a real regression.
+    // The target (issue #10) is 0.5 s to the connected status and to the full UI; a loaded 2-core
+    // box is slower: fail only on a real regression.
     expect(connected).toBeLessThan(5_000);
     expect(full).toBeLessThan(10_000);
   });
