@@ -123,7 +123,7 @@ describe('teamchat serve: framing edge cases', () => {
     const socket = net.connect({ port: server.tcpPort, host: '127.0.0.1' });
     open.push({ close: () => socket.destroy() });
     let received = '';
-    socket.on('data', (d) => (received += d));
+    socket.on('data', (d: Buffer) => (received += d.toString('utf8')));
     await new Promise<void>((r) => socket.once('connect', () => r()));
     socket.write('{' + 'y'.repeat(70 * 1024));
     await new Promise<void>((r) => socket.once('close', () => r()));

@@ -8,6 +8,7 @@ import { JsonClient } from './helpers/chat-clients.js';
 import { waitForSnapshots as waitForStoredSnapshots } from './helpers/metrics.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 import { until } from './helpers/waits.js';
+import { wsText } from './helpers/ws-text.js';
 
 let server: SpawnedServer;
 const clients: JsonClient[] = [];
@@ -198,7 +199,7 @@ describe('the live feed on /api/live', () => {
   it('pushes each new snapshot as it is taken, with the new room', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${server.httpPort}/api/live`);
     const messages: any[] = [];
-    ws.on('message', (data) => messages.push(JSON.parse(data.toString())));
+    ws.on('message', (data) => messages.push(JSON.parse(wsText(data))));
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);

@@ -17,6 +17,7 @@ import { migrate } from '../packages/server/src/store/migrator.js';
 import { JsonClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 import { until } from './helpers/waits.js';
+import { wsText } from './helpers/ws-text.js';
 
 const ROOMS = 2_000;
 const SPAMMERS = 4;
@@ -168,7 +169,7 @@ describe('metrics with many rooms', () => {
 
     liveSocket = new WebSocket(`ws://127.0.0.1:${server.httpPort}/api/live`);
     liveSocket.on('message', (data) => {
-      const raw = data.toString();
+      const raw = wsText(data);
       const msg = JSON.parse(raw) as { type: string; snapshot?: MetricSnapshot };
       live.push({ bytes: Buffer.byteLength(raw), raw, ...(msg.type === 'snapshot' ? { snapshot: msg.snapshot! } : {}) });
     });

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
 import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 import { until } from './helpers/waits.js';
+import { wsText } from './helpers/ws-text.js';
 
 const SECRET = 'the-vault-code-is-4711';
 const SECRET_ACTION = 'whispers-the-backup-plan';
@@ -25,7 +26,7 @@ let live: WebSocket;
 beforeAll(async () => {
   server = await spawnServer({ args: ['--metrics-interval', '200ms', '--no-flood-control'] });
   live = new WebSocket(`ws://127.0.0.1:${server.httpPort}/api/live`);
-  live.on('message', (data) => feed.push(data.toString()));
+  live.on('message', (data) => feed.push(wsText(data)));
   await new Promise((resolve, reject) => live.once('open', resolve).once('error', reject));
 
   alice = await JsonClient.connect(server.tcpPort);

@@ -14,6 +14,7 @@ import { JsonClient, PlainClient, WsClient } from './helpers/chat-clients.js';
 import { makeSelfSignedCert, type SelfSignedCert } from './helpers/security-fixtures.js';
 import { spawnServer, spawnTeamchat, type SpawnedServer } from './helpers/spawn-server.js';
 import { quietPeriod, until } from './helpers/waits.js';
+import { wsText } from './helpers/ws-text.js';
 
 const TOKEN = 'dash-token-0123456789';
 
@@ -131,7 +132,7 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
     expect(health.status).toBe(200);
     const ws = new WebSocket(`wss://127.0.0.1:${server.httpPort}/ws`, { ca: cert.certPem });
     const frames: string[] = [];
-    ws.on('message', (d) => frames.push(d.toString()));
+    ws.on('message', (d) => frames.push(wsText(d)));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     // A bare WebSocket (WsClient has no TLS options): one message is one frame, without the line's newline.
     ws.send(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'wssuser' }).slice(0, -1));
@@ -248,7 +249,7 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     const silent = new WebSocket(`ws://127.0.0.1:${server.httpPort}/ws`, { autoPong: false, localAddress: from });
     own({ close: () => silent.terminate() });
     const silentFrames: string[] = [];
-    silent.on('message', (d) => silentFrames.push(d.toString()));
+    silent.on('message', (d) => silentFrames.push(wsText(d)));
     await new Promise((resolve, reject) => silent.once('open', resolve).once('error', reject));
     // A bare WebSocket, so that it can refuse to answer pings (autoPong: false); one message is one frame.
     silent.send(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'wsdead' }).slice(0, -1));

@@ -12,6 +12,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { encodeFrame, LineFramer, PROTOCOL_VERSION, type ClientFrame, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
 import WebSocket from 'ws';
+import { wsText } from './ws-text.js';
 
 const DEFAULT_WAIT_MS = 15_000;
 /** Bounds what one server line may buffer here; far above any answer the server writes (it pages them). */
@@ -201,7 +202,7 @@ export class WsClient extends FrameClient {
     super();
     // One frame per message; split anyway, as client-core's WebSocket transport does.
     ws.on('message', (data) => {
-      for (const line of data.toString().split('\n')) this.receive(line);
+      for (const line of wsText(data).split('\n')) this.receive(line);
     });
     ws.on('error', () => {});
     ws.on('close', () => {

@@ -24,7 +24,7 @@ function waitEvent(conn: ChatConnection, match: (e: ConnectionEvent) => boolean)
   });
 }
 
-let cleanup: Array<() => Promise<void> | void> = [];
+const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
@@ -218,7 +218,7 @@ describe('ChatConnection resume token', () => {
     expect(tokens.get(`127.0.0.1:${port}`, 'alice')).toBe('tok-new');
 
     const renamed = waitEvent(conn, (e) => e.kind === 'frame' && e.frame.type === 'nick');
-    conn.request({ type: 'nick', nick: 'alice_away' });
+    void conn.request({ type: 'nick', nick: 'alice_away' });
     await renamed;
     // Next run, under either nick, is the same person; bob's token is bob's.
     expect(tokens.get(`127.0.0.1:${port}`, 'alice_away')).toBe('tok-new');

@@ -105,9 +105,8 @@ describe('Connection flood control', () => {
   });
 
   it('handles no further input while the client has not read its output', async () => {
-    let link!: MemoryLink;
-    const { conn, handled, link: l } = setup({ onHandle: () => (link.buffered += 200_000) });
-    link = l;
+    // onHandle runs on input, after setup has returned `link`.
+    const { conn, handled, link } = setup({ onHandle: () => (link.buffered += 200_000) });
     for (let i = 0; i < 3; i++) conn.receive(line({ type: 'rooms', ref: `q${i}` }));
     // 200 KB queued after the first two: over the soft limit (a quarter of 1 MiB) after the second.
     expect(handled).toHaveLength(2);
