@@ -102,7 +102,7 @@ async function runShape(nodes: SpawnedServer[], shape: Shape) {
       // Round robin: each room gets members from every node.
       const room = `cb-${run}-${(n * shape.clientsPerNode + i) % shape.rooms}`;
       membersPerRoom.set(room, (membersPerRoom.get(room) ?? 0) + 1);
-      clients.push(await connect(nodes[n]!, n, `c${run.slice(-4)}n${n}x${i}`, room, (line) => {
+      clients.push(await connect(nodes[n], n, `c${run.slice(-4)}n${n}x${i}`, room, (line) => {
         // Text: "<sender node> <sent at ms>"; only room messages are parsed.
         if (!line.includes('"type":"message"')) return;
         const m = /"text":"(\d+) (\d+(?:\.\d+)?)"/.exec(line);

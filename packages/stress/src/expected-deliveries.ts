@@ -15,7 +15,7 @@ function countAtMost(sorted: Float64Array, x: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= x) lo = mid + 1;
+    if (sorted[mid] <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -35,9 +35,9 @@ export function expectedDeliveries(ledgers: ShardLedger[], roomCount: number): n
   for (const l of ledgers) {
     expected += l.pmExpected;
     for (let i = 0; i + 2 < l.intervals.length; i += 3) {
-      const sends = byRoom[l.intervals[i]!];
+      const sends = byRoom[l.intervals[i]];
       if (!sends) continue;
-      expected += countAtMost(sends, l.intervals[i + 2]!) - countAtMost(sends, l.intervals[i + 1]!);
+      expected += countAtMost(sends, l.intervals[i + 2]) - countAtMost(sends, l.intervals[i + 1]);
     }
   }
   return expected;

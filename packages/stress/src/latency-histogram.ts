@@ -54,7 +54,7 @@ export class LatencyHistogram {
   constructor(counts?: Uint32Array, max = 0) {
     this.counts = counts ?? new Uint32Array(HISTOGRAM_BUCKETS);
     if (this.counts.length !== HISTOGRAM_BUCKETS) throw new RangeError(`a histogram has ${HISTOGRAM_BUCKETS} buckets`);
-    for (let i = 0; i < this.counts.length; i++) this.#total += this.counts[i]!;
+    for (let i = 0; i < this.counts.length; i++) this.#total += this.counts[i];
     this.#max = max;
   }
 
@@ -67,7 +67,7 @@ export class LatencyHistogram {
 
   /** Records one latency, in microseconds. */
   record(us: number): void {
-    this.counts[bucketOf(us)]!++;
+    this.counts[bucketOf(us)]++;
     this.#total++;
     if (us > this.#max) this.#max = us;
   }
@@ -88,7 +88,7 @@ export class LatencyHistogram {
 
   /** Adds another histogram's counts to this one. */
   merge(other: LatencyHistogram): this {
-    for (let i = 0; i < HISTOGRAM_BUCKETS; i++) this.counts[i]! += other.counts[i]!;
+    for (let i = 0; i < HISTOGRAM_BUCKETS; i++) this.counts[i] += other.counts[i];
     this.#total += other.count;
     if (other.max > this.#max) this.#max = other.max;
     return this;
@@ -103,7 +103,7 @@ export class LatencyHistogram {
     const rank = Math.max(1, Math.ceil(q * this.#total));
     let seen = 0;
     for (let i = 0; i < HISTOGRAM_BUCKETS; i++) {
-      seen += this.counts[i]!;
+      seen += this.counts[i];
       if (seen >= rank) {
         const [low, width] = bucketRange(i);
         return Math.min(width === 1 ? low : low + width / 2, this.#max);

@@ -23,7 +23,7 @@ export function readStamp(line: Uint8Array, at: number): number {
   let value = 0;
   let digits = 0;
   for (let i = at + 1; i < line.length && digits < 12; i++, digits++) {
-    const c = line[i]!;
+    const c = line[i];
     let d: number;
     if (c >= 0x30 && c <= 0x39) d = c - 0x30;
     else if (c >= 0x61 && c <= 0x7a) d = c - 0x61 + 10;
@@ -37,5 +37,5 @@ export function readStamp(line: Uint8Array, at: number): number {
 /** Reads the stamp from a decoded text (the --show path). */
 export function stampOf(text: string): { sendUs: number; words: string } | null {
   const m = /^~([0-9a-z]{1,12})~ ?(.*)$/s.exec(text);
-  return m ? { sendUs: parseInt(m[1]!, 36), words: m[2]! } : null;
+  return m ? { sendUs: parseInt(m[1], 36), words: m[2] } : null;
 }

@@ -17,6 +17,6 @@ const WORDS = (
 export function randomWords(random: () => number, min = 3, max = 10): string {
   const n = min + Math.floor(random() * (max - min + 1));
   const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(WORDS[Math.floor(random() * WORDS.length)]!);
+  for (let i = 0; i < n; i++) out.push(WORDS[Math.floor(random() * WORDS.length)]);
   return out.join(' ');
 }

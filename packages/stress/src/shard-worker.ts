@@ -15,7 +15,9 @@ export interface ShardRequest {
 
 const shard = new StressShard(workerData as ShardConfig);
 const port = parentPort!;
-port.on('message', async (req: ShardRequest) => {
+port.on('message', (req: ShardRequest) => void handle(req));
+
+async function handle(req: ShardRequest): Promise<void> {
   switch (req.op) {
     case 'start':
       shard.start(req.epochUs!);
@@ -32,5 +34,5 @@ port.on('message', async (req: ShardRequest) => {
       port.postMessage({ id: req.id, result: null });
       return port.close();
   }
-});
+}
 port.postMessage({ ready: true });

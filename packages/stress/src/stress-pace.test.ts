@@ -45,21 +45,21 @@ describe('diagnose', () => {
 
   it('names the per-address limit and its flags when clients were refused', () => {
     const [note] = diagnose(report({ byCode: { TC_ERR_TOO_MANY_CONNECTIONS: 34 } }));
-    expect(note!.code).toBe('connections-refused');
-    expect(note!.message).toMatch(/34 of 50 clients were refused.*TC_ERR_TOO_MANY_CONNECTIONS.*--no-exempt-loopback.*--max-connections-per-ip 0/);
+    expect(note.code).toBe('connections-refused');
+    expect(note.message).toMatch(/34 of 50 clients were refused.*TC_ERR_TOO_MANY_CONNECTIONS.*--no-exempt-loopback.*--max-connections-per-ip 0/);
   });
 
   it('names the flood flags for refused commands and the room flags for refused rooms', () => {
     const notes = diagnose(report({ byCode: { TC_ERR_RATE_LIMITED: 3, TC_ERR_ROOM_CREATION_LIMITED: 2 } }));
     expect(notes.map((n) => n.code)).toEqual(['rate-limited', 'room-creation-limited']);
-    expect(notes[0]!.message).toMatch(/--flood-rate, --flood-burst\) or --no-flood-control/);
-    expect(notes[1]!.message).toMatch(/--room-count.*--new-rooms-per-minute 0/);
+    expect(notes[0].message).toMatch(/--flood-rate, --flood-burst\) or --no-flood-control/);
+    expect(notes[1].message).toMatch(/--room-count.*--new-rooms-per-minute 0/);
   });
 
   it('blames flood control for a high p99 at a pace over the budget, and the server at a pace within it', () => {
     const flood = diagnose(report({ intervalMs: 500, p99: 2_000 }));
     expect(flood.map((n) => n.code)).toEqual(['flood-delayed']);
-    expect(flood[0]!.message).toMatch(/latency p99 2000 ms: each client spent 2\.05 flood tokens a second.*waited behind flood control.*--rate \(1\.5 or less.*--flood-rate 3.*--no-flood-control/);
+    expect(flood[0].message).toMatch(/latency p99 2000 ms: each client spent 2\.05 flood tokens a second.*waited behind flood control.*--rate \(1\.5 or less.*--flood-rate 3.*--no-flood-control/);
     expect(diagnose(report({ intervalMs: 500, p99: 5 })).map((n) => n.code)).toEqual(['over-budget']);
     expect(diagnose(report({ p99: 3_000 })).map((n) => n.code)).toEqual(['slow']);
   });

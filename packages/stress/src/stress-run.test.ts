@@ -131,7 +131,7 @@ describe('runStress', () => {
     expect(report.clients).toMatchObject({ requested: 6, connected: 4, failed: 2 });
     expect(report.errors.byCode).toEqual({ TC_ERR_TOO_MANY_CONNECTIONS: 2 });
     expect(report.notes.map((n) => n.code)).toContain('connections-refused');
-    expect(report.notes[0]!.message).toMatch(/2 of 6 clients were refused.*--max-connections-per-ip 0/);
+    expect(report.notes[0].message).toMatch(/2 of 6 clients were refused.*--max-connections-per-ip 0/);
   });
 
   it('rejects an unreachable server with a stable code', async () => {

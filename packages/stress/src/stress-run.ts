@@ -171,7 +171,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   const order = [...Array(options.clients).keys()];
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
+    [order[i], order[j]] = [order[j], order[i]];
   }
   const roomOf = new Array<number>(options.clients);
   order.forEach((client, i) => (roomOf[client] = i % options.rooms.length));
@@ -185,7 +185,7 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
       ...(options.moreAddresses?.length ? { moreAddresses: options.moreAddresses } : {}),
       nickPrefix,
       clients,
-      initialRooms: clients.map((i) => roomOf[i]!),
+      initialRooms: clients.map((i) => roomOf[i]),
       connectAtUs: clients.map((i) => (rampMs * 1000 * i) / options.clients),
       totalClients: options.clients,
       rooms: options.rooms,
@@ -254,7 +254,7 @@ async function drive(
       messagesPerSec: (messages - last.messages) / dt,
       deliveries: s.deliveries,
       deliveriesPerSec: (s.deliveries - last.deliveries) / dt,
-      rooms: options.rooms.map((room, i) => ({ room, joins: s.joins[i]! - last.joins[i]!, leaves: s.leaves[i]! - last.leaves[i]! })),
+      rooms: options.rooms.map((room, i) => ({ room, joins: s.joins[i] - last.joins[i], leaves: s.leaves[i] - last.leaves[i] })),
       p50Ms: hist.percentile(0.5) / 1000,
       p99Ms: hist.percentile(0.99) / 1000,
       errors: s.errors,
@@ -270,7 +270,10 @@ async function drive(
     const ticker = setInterval(() => {
       if (ticking) return;
       ticking = true;
-      tick().finally(() => (ticking = false));
+      // A progress tick that fails only misses a progress line: the run's final gather reports errors.
+      tick()
+        .catch(() => {})
+        .finally(() => (ticking = false));
     }, opts.tickMs);
     const rampTimer = setTimeout(() => {
       phase = 'run';
@@ -399,8 +402,8 @@ function sumStats(all: ShardStats[], roomCount: number): ShardStats {
       out[key] += s[key];
     }
     for (const [code, n] of Object.entries(s.errorCodes)) out.errorCodes[code] = (out.errorCodes[code] ?? 0) + n;
-    s.joins.forEach((n, i) => (out.joins[i]! += n));
-    s.leaves.forEach((n, i) => (out.leaves[i]! += n));
+    s.joins.forEach((n, i) => (out.joins[i] += n));
+    s.leaves.forEach((n, i) => (out.leaves[i] += n));
     hist.merge(new LatencyHistogram(s.latencyCounts, s.latencyMaxUs));
     out.failures.push(...s.failures.slice(0, Math.max(0, 20 - out.failures.length)));
   }

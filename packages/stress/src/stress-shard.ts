@@ -99,7 +99,7 @@ export class StressShard {
   constructor(config: ShardConfig) {
     this.#config = config;
     this.#online = new Uint8Array(config.online);
-    this.#clients = config.clients.map((index, i) => new StressClient(index, `${config.nickPrefix}${index}`, config.initialRooms[i]!));
+    this.#clients = config.clients.map((index, i) => new StressClient(index, `${config.nickPrefix}${index}`, config.initialRooms[i]));
     this.#sends = config.rooms.map(() => []);
     this.#rejectedSends = config.rooms.map(() => []);
     this.#stats = emptyCounters(config.rooms.length);
@@ -115,7 +115,7 @@ export class StressShard {
     this.#epochUs = epochUs;
     const nowRel = this.#now();
     this.#clients.forEach((client, i) => {
-      const delayMs = Math.max(0, (this.#config.connectAtUs[i]! - nowRel) / 1000);
+      const delayMs = Math.max(0, (this.#config.connectAtUs[i] - nowRel) / 1000);
       this.#startTimers.push(setTimeout(() => this.#connect(client), delayMs));
     });
   }
@@ -158,7 +158,7 @@ export class StressShard {
     const intervals: number[] = [];
     for (const c of this.#clients) for (const iv of c.intervals) intervals.push(iv.room, iv.joinUs, iv.endUs);
     const sends = this.#sends.map((list, room) => {
-      const rejected = this.#rejectedSends[room]!;
+      const rejected = this.#rejectedSends[room];
       if (rejected.length === 0) return list.slice();
       const drop = new Map<number, number>();
       for (const s of rejected) drop.set(s, (drop.get(s) ?? 0) + 1);
@@ -201,7 +201,7 @@ export class StressShard {
     if (this.#stopped || client.state !== 'idle') return;
     client.state = 'connecting';
     const addresses = [{ host: this.#config.host, port: this.#config.port }, ...(this.#config.moreAddresses ?? [])];
-    const address = addresses[client.index % addresses.length]!;
+    const address = addresses[client.index % addresses.length];
     const socket = net.connect(address);
     socket.setNoDelay(true);
     client.socket = socket;
@@ -211,7 +211,7 @@ export class StressShard {
       socket.destroy();
     }, this.#config.connectTimeoutMs);
     socket.on('connect', () => {
-      const room = this.#config.rooms[client.initialRoom]!;
+      const room = this.#config.rooms[client.initialRoom];
       socket.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: client.nick, client: 'teamchat-stress', rooms: { [room]: null } }));
     });
     const onLine = (line: Buffer): void => this.#onLine(client, line, nowRel);
@@ -290,7 +290,7 @@ export class StressShard {
   /** Was this delivery expected, under the ledger's rules? Counted only then. */
   #accountable(client: StressClient, line: Buffer, sendUs: number): boolean {
     for (let i = client.intervals.length - 1; i >= 0; i--) {
-      const iv = client.intervals[i]!;
+      const iv = client.intervals[i];
       if (sendUs > iv.joinUs && sendUs <= iv.endUs) return line.indexOf(iv.pattern) >= 0;
       if (sendUs > iv.endUs) return false;
     }
@@ -309,7 +309,7 @@ export class StressShard {
     client.state = 'in-room';
     client.leaving = false;
     client.intervals.push({ room, joinUs: nowRel, endUs: Infinity, pattern: roomPattern(roomName) });
-    this.#stats.joins[room]!++;
+    this.#stats.joins[room]++;
     if (!client.connected) {
       client.connected = true;
       this.#stats.connected++;
@@ -326,7 +326,7 @@ export class StressShard {
     if (sent && ref !== undefined) {
       client.pending.delete(ref);
       this.#stats.rejected++;
-      if (sent.room >= 0) this.#rejectedSends[sent.room]!.push(sent.sendUs);
+      if (sent.room >= 0) this.#rejectedSends[sent.room].push(sent.sendUs);
       else this.#pmExpected -= 2;
     }
     if (!client.connected) {
@@ -414,11 +414,11 @@ export class StressShard {
     const ref = (client.nextRef++).toString(36);
     const room = client.room;
     client.pending.set(ref, { room, sendUs });
-    this.#sends[room]!.push(sendUs);
+    this.#sends[room].push(sendUs);
     this.#stats.sent++;
     if (sendUs >= this.#config.windowStartUs) this.#stats.windowSent++;
     const text = stampText(sendUs, randomWords(Math.random));
-    client.socket!.write(encodeFrame({ type: 'msg', room: this.#config.rooms[room]!, text, ref }));
+    client.socket!.write(encodeFrame({ type: 'msg', room: this.#config.rooms[room], text, ref }));
   }
 
   /** Sends a private message to a random other online stress client; false when none was found. */
@@ -455,9 +455,9 @@ export class StressShard {
       if (this.#stopped || client.state !== 'in-room' || !client.socket?.writable) return;
       client.state = 'switching';
       client.wantRoom = to;
-      this.#stats.leaves[from]!++;
+      this.#stats.leaves[from]++;
       // One write for both, so the server reads them together.
-      client.socket.write(encodeFrame({ type: 'part', room: rooms[from]! }) + encodeFrame({ type: 'join', room: rooms[to]! }));
+      client.socket.write(encodeFrame({ type: 'part', room: rooms[from] }) + encodeFrame({ type: 'join', room: rooms[to] }));
     }, this.#config.leaveGuardMs).unref();
   }
 

@@ -64,7 +64,7 @@ export type ConnectionEvent =
   | { kind: 'closed'; reason: string; unreachable?: boolean };
 
 /** A command frame of the UI: anything but messages, `hello` and `quit`. */
-export type CommandFrame = Exclude<ClientFrame, MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' }>;
+export type CommandFrame = Exclude<ClientFrame, MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' } | { type: 'kick' }>;
 
 export interface ChatConnectionOptions {
   /** The server, or the nodes of a cluster (tried in turn when a connection is lost). */
@@ -188,6 +188,7 @@ export class ChatConnection {
    * Sends any other command frame; returns the promise of its answer (which is also passed on as
    * a frame; the promise resolves with undefined when there was none), or null when not connected
    * (a `join` is then remembered for the next connect; other commands are refused with a notice).
+   * The promise never rejects, so a caller that only sends may drop it.
    */
   request(frame: CommandFrame): Promise<ServerFrame | undefined> | null {
     if (frame.type === 'pong') return null; // the heartbeat is the client's business
@@ -207,7 +208,7 @@ export class ChatConnection {
       (answer): ServerFrame => answer,
       (err: unknown) => {
         // Refusals arrive as `error` frames; an answer after the timeout is still passed on.
-        if (!(err instanceof ClientError)) throw err;
+        if (!(err instanceof ClientError)) this.#notice('error', `/${frame.type} failed: ${(err as Error).message}`);
         return undefined;
       },
     );

@@ -14,7 +14,7 @@ export interface CompletionSources {
 /** The word being completed: from `start` to the cursor. */
 export function wordBefore(line: string, cursor: number): { start: number; word: string } {
   let start = cursor;
-  while (start > 0 && !/\s/.test(line[start - 1]!)) start--;
+  while (start > 0 && !/\s/.test(line[start - 1])) start--;
   return { start, word: line.slice(start, cursor) };
 }
 

@@ -31,14 +31,14 @@ export class InputHistory {
     if (this.index === 0) return { history: this, line: current };
     const draft = this.index === this.entries.length ? current : this.draft;
     const index = this.index - 1;
-    return { history: new InputHistory(this.entries, index, draft, this.max), line: this.entries[index]! };
+    return { history: new InputHistory(this.entries, index, draft, this.max), line: this.entries[index] };
   }
 
   /** One entry forward; past the newest, back to the draft. */
   down(current: string): { history: InputHistory; line: string } {
     if (this.index >= this.entries.length) return { history: this, line: current };
     const index = this.index + 1;
-    const line = index === this.entries.length ? this.draft : this.entries[index]!;
+    const line = index === this.entries.length ? this.draft : this.entries[index];
     return { history: new InputHistory(this.entries, index, this.draft, this.max), line };
   }
 }

@@ -45,7 +45,7 @@ export function applyPaste(editor: EditorState, text: string): PasteResult {
   const after = editor.line.slice(editor.cursor);
   const parts = text.split(LINE_END).map(cleanText);
   if (parts.length === 1) {
-    return { send: [], editor: { line: before + parts[0] + after, cursor: before.length + parts[0]!.length } };
+    return { send: [], editor: { line: before + parts[0] + after, cursor: before.length + parts[0].length } };
   }
   parts[0] = before + parts[0] + after;
   const last = parts.pop()!;

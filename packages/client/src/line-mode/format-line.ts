@@ -61,7 +61,7 @@ export function formatLine(frame: ServerFrame, self: string, resumed: boolean, o
     case 'history':
       if (options.thread) {
         if (frame.messages.length === 0) return [`* No such thread in ${frame.room}`];
-        return [`* --- thread of #${frame.messages[0]!.id} in ${frame.room} (${frame.messages.length - 1} replies) ---`, ...frame.messages.map((m) => roomMessageLine(m, true)), '* --- end of thread ---'];
+        return [`* --- thread of #${frame.messages[0].id} in ${frame.room} (${frame.messages.length - 1} replies) ---`, ...frame.messages.map((m) => roomMessageLine(m, true)), '* --- end of thread ---'];
       }
       if (frame.messages.length === 0) return [`* No older messages in ${frame.room}`];
       return [

@@ -106,20 +106,20 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         return;
       case 'search': {
         lastSearch = { q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}), more: false };
-        connection.request({ type: 'search', q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}) });
+        void connection.request({ type: 'search', q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}) });
         return;
       }
       case 'more': {
         if (!lastSearch?.more || lastSearch.next === undefined) return print('* No more results');
         const { q, room, from, next } = lastSearch;
-        connection.request({ type: 'search', q, before: next, ...(room ? { room } : {}), ...(from ? { from } : {}) });
+        void connection.request({ type: 'search', q, before: next, ...(room ? { room } : {}), ...(from ? { from } : {}) });
         return;
       }
       case 'goto':
         print('! /goto opens a result in the full-screen client; here, /thread <id> or /history show messages [TC_ERR_BAD_ARGUMENT]');
         return;
       case 'mentions':
-        connection.request({ type: 'mentions' });
+        void connection.request({ type: 'mentions' });
         return;
       case 'thread':
         if (connection.request({ type: 'history', room: effect.room, thread: effect.id, limit: 500 }) !== null) historyFor.push('thread');
@@ -129,7 +129,7 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         print(showIds ? '* Message ids shown: [room] #id nick: text' : '* Message ids hidden');
         return;
       case 'request':
-        connection.request(effect.frame);
+        void connection.request(effect.frame);
         return;
       case 'focus-room':
         setCurrent({ kind: 'room', name: effect.room }, false);
@@ -145,7 +145,7 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         return;
       }
       case 'close':
-        if (current.kind === 'room') connection.request({ type: 'part', room: current.name });
+        if (current.kind === 'room') void connection.request({ type: 'part', room: current.name });
         setCurrent({ kind: 'status', name: '' }, false);
         return;
       case 'older': {

@@ -188,7 +188,7 @@ describe('reduceChat', () => {
     s = frames(s, welcome);
     expect(win(s, '*').scrollback.lines.filter((l) => l.text.includes('/join <room>'))).toHaveLength(1);
     // Nor when rooms were joined.
-    expect(start().windows[0]!.scrollback.lines.some((l) => l.text.includes('/join <room>'))).toBe(false);
+    expect(start().windows[0].scrollback.lines.some((l) => l.text.includes('/join <room>'))).toBe(false);
   });
 
   it('answers /history at the bottom of the window: nothing older, or how many were loaded', () => {
@@ -196,7 +196,7 @@ describe('reduceChat', () => {
     s = reduceChat(s, { type: 'older-requested', key: '#general', via: 'command' });
     s = frames(s, { type: 'history', room: 'general', messages: [], more: false });
     expect(win(s, '#general').scrollback.lines.at(-1)!.text).toBe('Nothing older in #general: this is the start of its history');
-    expect(win(s, '#general').scrollback.lines[0]!.text).toBe('Start of history');
+    expect(win(s, '#general').scrollback.lines[0].text).toBe('Start of history');
     s = reduceChat(s, { type: 'older-requested', key: '#general', via: 'command' });
     s = frames(s, { type: 'history', room: 'general', messages: [], more: false });
     expect(win(s, '#general').scrollback.lines.filter((l) => l.text === 'Start of history')).toHaveLength(1);
@@ -210,7 +210,7 @@ describe('reduceChat', () => {
     t = reduceChat(t, { type: 'older-requested', key: '#dev', via: 'scroll' });
     t = frames(t, { type: 'history', room: 'dev', messages: [msg(5, 'bob', 'five', 'dev')], more: false });
     expect(win(t, '#dev').scrollback.lines.at(-1)!.text).toBe('Loaded 2 older messages above (PgUp to read)');
-    expect(win(t, '#dev').scrollback.lines[0]!.text).toBe('Start of history');
+    expect(win(t, '#dev').scrollback.lines[0].text).toBe('Start of history');
   });
 
   it('asks for a nick first when none was given, and stops asking once one is chosen', () => {

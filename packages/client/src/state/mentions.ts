@@ -46,8 +46,8 @@ export function mentionRanges(text: string, nick: string, words: readonly string
   re.lastIndex = 0;
   const out: Array<[number, number]> = [];
   for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = m.index + m[1]!.length;
-    out.push([start, start + m[2]!.length]);
+    const start = m.index + m[1].length;
+    out.push([start, start + m[2].length]);
     if (m[0].length === 0) re.lastIndex++;
   }
   return out;

@@ -32,6 +32,6 @@ describe('Scrollback', () => {
     expect(sb.trimmed).toBe(true);
     expect(sb.has(1)).toBe(false);
     expect(sb.has(500)).toBe(true);
-    expect(sb.oldestId()).toBe(sb.lines[0]!.id);
+    expect(sb.oldestId()).toBe(sb.lines[0].id);
   });
 });

@@ -51,12 +51,12 @@ describe('reduceChat: edits, deletes, replies, reactions', () => {
 
   it('quotes the parent above a reply, and keeps the quote up to date', () => {
     let s = frames(start(), { type: 'message', ...msg(3, 'bob', 'sure thing', 'general', { replyTo: 2 }) });
-    expect(rowsText(s, '#general', 3)[0]!.trim()).toBe('↳ alice: mine');
+    expect(rowsText(s, '#general', 3)[0].trim()).toBe('↳ alice: mine');
     s = frames(s, { type: 'edited', id: 2, room: 'general', text: 'mine, edited', edited: 9, by: 'alice' });
-    expect(rowsText(s, '#general', 3)[0]!.trim()).toBe('↳ alice: mine, edited');
+    expect(rowsText(s, '#general', 3)[0].trim()).toBe('↳ alice: mine, edited');
     // A parent that is not held: the reply says what it answers.
     s = frames(s, { type: 'message', ...msg(4, 'bob', 'late', 'general', { replyTo: 99 }) });
-    expect(rowsText(s, '#general', 4)[0]!.trim()).toBe('↳ reply to #99');
+    expect(rowsText(s, '#general', 4)[0].trim()).toBe('↳ reply to #99');
   });
 
   it('reads edits, tombstones and reactions from history', () => {
@@ -107,7 +107,7 @@ describe('reduceChat: read markers and unread counts', () => {
     s = reduceChat(s, { type: 'switch', key: '#random' });
     const lines = win(s, '#random').scrollback.lines.filter((l) => l.kind !== 'notice');
     expect(lines.map((l) => (l.kind === 'marker' ? '---' : l.text))).toEqual(['read', '---', 'new one', 'new two']);
-    expect(lines[1]!.text).toBe('2 new since you last read');
+    expect(lines[1].text).toBe('2 new since you last read');
   });
 });
 
@@ -129,7 +129,7 @@ describe('reduceChat: mentions', () => {
       [1, '#random', 'alice?'],
       [2, '#general', 'hi alice'],
     ]);
-    expect(hits[1]!.highlights).toEqual([[3, 8]]);
+    expect(hits[1].highlights).toEqual([[3, 8]]);
   });
 
   it('finds mentions as whole words only', () => {
@@ -149,7 +149,7 @@ describe('reduceChat: search', () => {
   it('opens a results window, pages with more, and selects with Up/Down', () => {
     let s = reduceChat(start(), { type: 'search-started', q: 'deploy', page: false });
     expect(s.current).toBe(SEARCH_KEY);
-    expect(win(s, SEARCH_KEY).scrollback.lines[0]!.text).toMatch(/Search "deploy": searching/);
+    expect(win(s, SEARCH_KEY).scrollback.lines[0].text).toMatch(/Search "deploy": searching/);
     s = frames(s, { type: 'search-results', q: 'deploy', results: [hit(40, 'deploy one'), hit(30, 'deploy two')], more: true, next: 30 });
     expect(win(s, SEARCH_KEY).results).toMatchObject({ more: true, next: 30, selected: 0 });
     s = reduceChat(s, { type: 'select-result', delta: 1 });
@@ -159,11 +159,11 @@ describe('reduceChat: search', () => {
     s = frames(s, { type: 'search-results', q: 'deploy', results: [hit(20, 'deploy three', null)], more: false });
     const hits = win(s, SEARCH_KEY).scrollback.lines.filter((l) => l.kind === 'hit');
     expect(hits.map((h) => h.index)).toEqual([1, 2, 3]);
-    expect(hits[2]!.where).toBe('PM bob');
-    expect(hits[0]!.target).toEqual({ id: 40, room: 'general' });
-    const rows = lineRows(hits[0]!, 80, 'alice').map((r) => r.map((x) => x.text).join(''));
+    expect(hits[2].where).toBe('PM bob');
+    expect(hits[0].target).toEqual({ id: 40, room: 'general' });
+    const rows = lineRows(hits[0], 80, 'alice').map((r) => r.map((x) => x.text).join(''));
     expect(rows[0]).toMatch(/^\[1\] #general \d\d:\d\d <bob> deploy one$/);
-    expect(lineRows(hits[0]!, 80, 'alice')[0]!.find((x) => x.text === 'deploy')).toMatchObject({ inverse: true });
+    expect(lineRows(hits[0], 80, 'alice')[0].find((x) => x.text === 'deploy')).toMatchObject({ inverse: true });
   });
 
   it('jumps to a result: fetches the page around it into the room, marks it, and notes the gap after it', () => {
@@ -189,6 +189,6 @@ describe('reduceChat: /ids', () => {
   it('shows message ids before the nick', () => {
     const s = reduceChat(start(), { type: 'toggle-ids' });
     expect(s.showIds).toBe(true);
-    expect(lineRows(line(s, '#general', 1), 80, 'alice', true)[0]!.map((x) => x.text).join('')).toMatch(/#1 <bob> old$/);
+    expect(lineRows(line(s, '#general', 1), 80, 'alice', true)[0].map((x) => x.text).join('')).toMatch(/#1 <bob> old$/);
   });
 });

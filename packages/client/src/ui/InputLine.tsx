@@ -191,7 +191,7 @@ export function InputLine({ prompt, width, nicks, commands, onSubmit, active = t
         c = cycle.current = { matches, index: -1, base: ed };
       }
       c.index = (c.index + 1) % c.matches.length;
-      setEd(applyCompletion(c.base.line, c.base.cursor, c.matches[c.index]!));
+      setEd(applyCompletion(c.base.line, c.base.cursor, c.matches[c.index]));
       return;
     }
     cycle.current = null;

@@ -95,7 +95,7 @@ describe('MessagePane', () => {
     const ui = renderUi(<MessagePane lines={long.lines} rev={long.rev} self="alice" width={40} height={10} bottom={null} />);
     const rows = ui.text().split('\n').filter((r) => r.includes('word'));
     expect(rows.length).toBeGreaterThan(2);
-    expect(rows[1]!.startsWith(' '.repeat(6))).toBe(true);
+    expect(rows[1].startsWith(' '.repeat(6))).toBe(true);
     expect(rows.every((r) => r.trimEnd().length <= 40)).toBe(true);
   });
 

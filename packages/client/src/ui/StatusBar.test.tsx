@@ -44,7 +44,7 @@ describe('StatusBar', () => {
       <StatusBar connection={{ ...connected, status: 'reconnecting', retryAt: 5_000, ready: false }} nick="alice" title="2:#general" topic="a long topic" width={40} compact activity={activity} now={0} />,
       { columns: 40 },
     );
-    const row = ui.text().split('\n')[0]!;
+    const row = ui.text().split('\n')[0];
     expect(row.startsWith(' [act: 3,4!]')).toBe(true);
     expect(row.length).toBeLessThanOrEqual(40);
     // The mention mark is bold, not only coloured.

@@ -174,7 +174,6 @@ async function inAct(work: () => void | Promise<void>): Promise<void> {
 }
 
 /** A chunk that ends with ESC or an unfinished escape sequence (`ESC`, `ESC [`, `ESC [ 1 ;`). */
-// eslint-disable-next-line no-control-regex -- ESC is what it looks for
 const ESCAPE_AT_END = /\x1b(?:\[[0-9;]*|O)?$/;
 
 export function stripAnsi(s: string): string {

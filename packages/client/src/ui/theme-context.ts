@@ -22,7 +22,7 @@ const ROLES = new Set(['ok', 'warn', 'error', 'pm']);
 
 /** Resolves a colour token against a palette (without looking at noColor). */
 export function resolveColor(palette: Palette, token: string): string {
-  if (token.startsWith('nick:')) return palette.nicks[Number(token.slice(5)) % palette.nicks.length]!;
+  if (token.startsWith('nick:')) return palette.nicks[Number(token.slice(5)) % palette.nicks.length];
   if (ROLES.has(token)) return palette[token as 'ok' | 'warn' | 'error' | 'pm'];
   return token;
 }

@@ -6,7 +6,7 @@ import { PALETTES, resolveThemeName, themeFromColorFgBg, type Palette } from './
 function cubeRgb(n: number): [number, number, number] {
   const levels = [0, 95, 135, 175, 215, 255];
   const i = n - 16;
-  return [levels[Math.floor(i / 36)]!, levels[Math.floor(i / 6) % 6]!, levels[i % 6]!];
+  return [levels[Math.floor(i / 36)], levels[Math.floor(i / 6) % 6], levels[i % 6]];
 }
 
 /** WCAG relative luminance and contrast ratio. */

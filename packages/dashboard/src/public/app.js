@@ -127,7 +127,7 @@ function niceStep(span) {
 // ---------- charts ----------
 
 Chart.defaults.color = TICK;
-Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+Chart.defaults.font.family = window.getComputedStyle(document.body).fontFamily;
 
 function onViewChanged() {
   render();

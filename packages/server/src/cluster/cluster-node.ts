@@ -17,7 +17,7 @@ export interface ClusterNodeOptions<S extends Session> {
   store: ClusterStore;
   core: ChatCore<S>;
   stream: OrderedStream;
-  log(line: string): void;
+  log: (line: string) => void;
   /** Heartbeat and liveness check period (default 1 s). */
   intervalMs?: number;
 }

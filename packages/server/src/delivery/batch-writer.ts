@@ -41,7 +41,7 @@ export interface CommittedBatch {
   /** The batch's place in the cluster order; null on a single node (and for a failed batch). */
   number: number | null;
   /** Runs the batch's callbacks (deliveries, acknowledgements, notices) in queue order. */
-  runLocal(): void;
+  runLocal: () => void;
   /** What the other nodes need to deliver the same things in the same order. */
   entries: StreamEntry[];
 }
@@ -184,7 +184,7 @@ export class BatchWriter {
       return true;
     }
     if (this.#idsLeft === 0) return false;
-    const id = this.#ids[this.#idHead++]!;
+    const id = this.#ids[this.#idHead++];
     if (this.#idHead > 4096 && this.#idHead * 2 > this.#ids.length) {
       this.#ids = this.#ids.slice(this.#idHead);
       this.#idHead = 0;
@@ -273,7 +273,7 @@ export class BatchWriter {
     const batch: Item[] = [];
     const messages: NewMessage[] = [];
     while (this.#head < this.#items.length && messages.length < this.#maxBatch) {
-      const item = this.#items[this.#head++]!;
+      const item = this.#items[this.#head++];
       batch.push(item);
       if (item.message) messages.push(item.message);
     }
@@ -339,7 +339,7 @@ export class BatchWriter {
     try {
       this.#sink.committed({ number, runLocal, entries });
     } catch (err) {
-      process.emitWarning(`teamchat: commit sink failed: ${(err as Error).stack ?? err}`);
+      process.emitWarning(`teamchat: commit sink failed: ${(err as Error).stack ?? String(err)}`);
     }
     this.#settleIdle();
   }
@@ -358,8 +358,8 @@ export class BatchWriter {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.#store.writeBatch({ messages, state }, this.#ordered ? { ordered: true } : {});
-        for (let i = 0; i < messages.length; i++) messages[i]!.id = result.ids[i]!;
-        for (const i of result.repeated) this.#markRepeated(messages[i]!);
+        for (let i = 0; i < messages.length; i++) messages[i].id = result.ids[i]!;
+        for (const i of result.repeated) this.#markRepeated(messages[i]);
         if (this.#failing) {
           this.#failing = false;
           if (this.#degraded) {
@@ -389,7 +389,7 @@ export class BatchWriter {
   /** The message's owner had already sent its client id: it is not delivered again. */
   #markRepeated(message: NewMessage): void {
     for (const list of this.#inFlight) {
-      for (const item of list) if (item.message === message) (item as MessageItem).repeated = true;
+      for (const item of list) if (item.message === message) (item).repeated = true;
     }
   }
 
@@ -429,7 +429,7 @@ function safely(fn: () => void): void {
     fn();
   } catch (err) {
     // One failing delivery must not stop the writer or the deliveries after it.
-    process.emitWarning(`teamchat: delivery callback failed: ${(err as Error).stack ?? err}`);
+    process.emitWarning(`teamchat: delivery callback failed: ${(err as Error).stack ?? String(err)}`);
   }
 }
 

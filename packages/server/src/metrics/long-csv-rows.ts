@@ -58,7 +58,7 @@ type Cell = string | number | undefined;
 export function longCsvRows(snapshot: MetricSnapshot): string {
   const ts = new Date(snapshot.ts).toISOString();
   let out = '';
-  for (const room of roomOrder(Object.keys(snapshot.rooms))) out += roomRow(ts, room, snapshot.rooms[room]!);
+  for (const room of roomOrder(Object.keys(snapshot.rooms))) out += roomRow(ts, room, snapshot.rooms[room]);
   const t = snapshot.totals;
   out += line([
     ts,

@@ -94,7 +94,7 @@ export class SnapshotFolder {
   take(): MetricSnapshot {
     const run = this.#run;
     if (run.length === 0) throw new RangeError('SnapshotFolder.take needs at least one snapshot');
-    const last = run[run.length - 1]!;
+    const last = run[run.length - 1];
     const intervalMs = run.reduce((sum, s) => sum + s.intervalMs, 0);
     const rooms: Record<string, RoomSnapshot> = {};
     for (const label of orderLabels(this.#labels.keys())) {
@@ -163,7 +163,7 @@ function round3(value: number): number {
  */
 export function mergeSnapshots(run: readonly MetricSnapshot[]): MetricSnapshot {
   if (run.length === 0) throw new RangeError('mergeSnapshots needs at least one snapshot');
-  if (run.length === 1) return run[0]!;
+  if (run.length === 1) return run[0];
   const folder = new SnapshotFolder((room) => room);
   for (const s of run) folder.add(s);
   return folder.take();

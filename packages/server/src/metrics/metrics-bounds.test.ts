@@ -67,7 +67,7 @@ for (const backend of backends) {
         now += 2000;
         stored.push(await metrics.tick());
       }
-      const first = stored[0]!;
+      const first = stored[0];
       const sizes = stored.map(bytes);
       console.log(`${backend.name}: snapshot with ${ROOMS} rooms active: ${sizes[0]} bytes; quiet afterwards: ${sizes[sizes.length - 1]} bytes`);
       expect(Object.keys(first.rooms)).toHaveLength(DEFAULT_MAX_ROOMS + 2);
@@ -84,11 +84,11 @@ for (const backend of backends) {
       // 20 rooms by default: the three busy ones first, and the rest summed.
       for (const s of answer.snapshots) expect(Object.keys(s.rooms).length).toBeLessThanOrEqual(22);
       // 20 s after they were made, the quiet rooms are gone; the keyed one was active 18 s ago.
-      expect(Object.keys(stored[stored.length - 1]!.rooms)).toEqual(['dev', 'general', 'random', PRIVATE_ROOMS]);
-      expect(Object.keys(answer.snapshots[answer.snapshots.length - 1]!.rooms)).toEqual(['dev', 'general', 'random', PRIVATE_ROOMS]);
+      expect(Object.keys(stored[stored.length - 1].rooms)).toEqual(['dev', 'general', 'random', PRIVATE_ROOMS]);
+      expect(Object.keys(answer.snapshots[answer.snapshots.length - 1].rooms)).toEqual(['dev', 'general', 'random', PRIVATE_ROOMS]);
       // The first snapshot named 200 of the new rooms (2 joins and leaves each beat 1 message): the
       // busy three were inside its (other), and stay there in this point.
-      expect(answer.snapshots[0]!.rooms[OTHER_ROOMS]).toMatchObject({ joins: ROOMS - 50 - 17, rooms: ROOMS - 50 - 17 + 3 });
+      expect(answer.snapshots[0].rooms[OTHER_ROOMS]).toMatchObject({ joins: ROOMS - 50 - 17, rooms: ROOMS - 50 - 17 + 3 });
       expect(JSON.stringify(answer)).not.toMatch(/keyed-/);
       // Counts are never lost: per point, rooms and aggregates add up to the totals.
       for (const s of answer.snapshots) {
@@ -98,7 +98,7 @@ for (const backend of backends) {
       const merged = await metrics.query({ from: T0, to: now, limit: 4, rooms: 1 });
       expect(merged.snapshots).toHaveLength(4);
       expect(merged.snapshots.reduce((n, s) => n + s.totals.messages, 0)).toBe(stored.reduce((n, s) => n + s.totals.messages, 0));
-      expect(Object.keys(merged.snapshots[3]!.rooms)).toEqual(expect.arrayContaining([OTHER_ROOMS, PRIVATE_ROOMS]));
+      expect(Object.keys(merged.snapshots[3].rooms)).toEqual(expect.arrayContaining([OTHER_ROOMS, PRIVATE_ROOMS]));
 
       let csv = '';
       for await (const chunk of metrics.csv({ from: T0, to: now })) csv += chunk;

@@ -33,7 +33,7 @@ describe('MetricsCounters', () => {
     for (const n of perInterval) {
       repeat(n, () => counters.message('general'));
       now += 1_000;
-      averages.push(counters.close(now, stats({ general: 1 })).rooms.general!.avgMps);
+      averages.push(counters.close(now, stats({ general: 1 })).rooms.general.avgMps);
     }
     // While fewer than 3 intervals exist, the average covers those there are.
     expect(averages).toEqual([2, 3, 4, 6, 8]);
@@ -45,8 +45,8 @@ describe('MetricsCounters', () => {
     counters.close(1_000, stats()); // 10 messages in 1 s
     repeat(2, () => counters.message('general'));
     const snapshot = counters.close(4_000, stats()); // 2 messages in 3 s
-    expect(snapshot.rooms.general!.mps).toBe(0.667);
-    expect(snapshot.rooms.general!.avgMps).toBe(3); // 12 messages in 4 s
+    expect(snapshot.rooms.general.mps).toBe(0.667);
+    expect(snapshot.rooms.general.avgMps).toBe(3); // 12 messages in 4 s
     expect(snapshot.totals.avgMps).toBe(3);
   });
 
@@ -93,8 +93,8 @@ describe('MetricsCounters', () => {
     const counters = new MetricsCounters({ window: 2, startedAt: 0 });
     repeat(8, () => counters.message('general'));
     counters.close(2_000, stats({ general: 1 }));
-    expect(counters.close(4_000, stats({ general: 1 })).rooms.general!.avgMps).toBe(2);
-    expect(counters.close(6_000, stats({ general: 1 })).rooms.general!.avgMps).toBe(0);
+    expect(counters.close(4_000, stats({ general: 1 })).rooms.general.avgMps).toBe(2);
+    expect(counters.close(6_000, stats({ general: 1 })).rooms.general.avgMps).toBe(0);
   });
 
   it('keeps a room the runtime no longer lists until it leaves the moving average (no active window)', () => {
@@ -166,7 +166,7 @@ describe('MetricsCounters', () => {
     expect(rate(3, 0)).toBe(0);
     const counters = new MetricsCounters({ window: 5, startedAt: 5_000 });
     counters.message('general');
-    expect(counters.close(5_000, stats()).rooms.general!.mps).toBe(0);
+    expect(counters.close(5_000, stats()).rooms.general.mps).toBe(0);
   });
 });
 

@@ -54,7 +54,7 @@ const rowsOf = (text: string) =>
     .trimEnd()
     .split('\n')
     .slice(1)
-    .map((line) => Object.fromEntries(line.split(',').map((cell, i) => [LONG_CSV_COLUMNS[i]!, cell])));
+    .map((line) => Object.fromEntries(line.split(',').map((cell, i) => [LONG_CSV_COLUMNS[i], cell])));
 
 for (const backend of backends) {
   describe.skipIf(backend.skip !== undefined)(`csvChunks on ${backend.name}`, () => {

@@ -48,7 +48,7 @@ for (const backend of backends) {
         clock.advance(2000);
         await metricsB.tick();
       }
-      expect(seen.map((s) => s.rooms.general!.mps)).toEqual([1, 2, 3, 4, 5]);
+      expect(seen.map((s) => s.rooms.general.mps)).toEqual([1, 2, 3, 4, 5]);
 
       const result = await metricsB.query({ from: T0 + 1, to: T0 + 10_000, limit: 100 });
       expect(result.count).toBe(5);
@@ -76,8 +76,8 @@ for (const backend of backends) {
       expect(result.step).toBe(3);
       expect(result.snapshots).toHaveLength(3);
       expect(result.snapshots.map((s) => s.totals.messages)).toEqual([3, 3, 3]);
-      expect(result.snapshots.map((s) => s.rooms.general!.joins)).toEqual([3, 3, 3]);
-      expect(result.snapshots.every((s) => s.rooms.general!.mps === 1 && s.merged === 3)).toBe(true);
+      expect(result.snapshots.map((s) => s.rooms.general.joins)).toEqual([3, 3, 3]);
+      expect(result.snapshots.every((s) => s.rooms.general.mps === 1 && s.merged === 3)).toBe(true);
     });
 
     it('writes a range as CSV with the header and one row per snapshot', async () => {
@@ -117,7 +117,7 @@ for (const backend of backends) {
       clock.advance(2000);
       const snapshot = await second.tick();
       expect(snapshot.totals.messagesTotal).toBe(before + 3);
-      expect(snapshot.rooms.general!.messagesTotal).toBeGreaterThanOrEqual(3);
+      expect(snapshot.rooms.general.messagesTotal).toBeGreaterThanOrEqual(3);
       await second.stop();
     });
 
@@ -146,7 +146,7 @@ for (const backend of backends) {
       metrics.message('general');
       clock.advance(2000);
       const snapshot = await metrics.tick();
-      expect(snapshot.rooms.general!.messages).toBe(1);
+      expect(snapshot.rooms.general.messages).toBe(1);
       expect(metrics.storeHealthy).toBe(false);
       expect(lines.some((l) => l.startsWith('error: storing a metrics snapshot failed'))).toBe(true);
     });

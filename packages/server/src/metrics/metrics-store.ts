@@ -124,7 +124,7 @@ export class MetricsStore {
           ELSE pg_column_size(data) END), 0) AS bytes
       FROM metric_snapshots
       WHERE ts >= ${new Date(range.from)} AND ts <= ${new Date(range.to)}`.execute(this.#db);
-    const row = result.rows[0]!;
+    const row = result.rows[0];
     const measure: RangeMeasure = { count: Number(row.n), estimatedBytes: Number(row.bytes) };
     if (row.newest !== null) measure.newest = toDate(row.newest).getTime();
     return measure;
@@ -175,7 +175,7 @@ export class MetricsStore {
       if (rows.length === 0) return;
       yield rows.map(toSnapshot);
       if (rows.length < pageSize) return;
-      const last = rows[rows.length - 1]!;
+      const last = rows[rows.length - 1];
       after = { ts: toDate(last.ts), id: Number(last.id) };
     }
   }

@@ -7,21 +7,21 @@
  * sumNodes([fromA, fromB]) // totals.messages = a + b, totals.connections = a + b, nodes: 2
  * for await (const page of combineNodes(store.scan(range))) ...
  */
-import type { MetricSnapshot, RoomSnapshot, TotalsSnapshot } from './metric-snapshot.js';
+import type { MetricSnapshot, RoomSnapshot } from './metric-snapshot.js';
 
 /** One snapshot for several nodes' snapshots of one interval. */
 export function sumNodes(snapshots: readonly MetricSnapshot[]): MetricSnapshot {
   if (snapshots.length === 0) throw new RangeError('sumNodes needs at least one snapshot');
-  if (snapshots.length === 1) return snapshots[0]!;
+  if (snapshots.length === 1) return snapshots[0];
   const rooms: Record<string, RoomSnapshot> = {};
   for (const s of snapshots) {
     for (const [name, room] of Object.entries(s.rooms)) rooms[name] = rooms[name] ? addNumbers(rooms[name], room) : { ...room };
   }
-  let totals = { ...snapshots[0]!.totals };
+  let totals = { ...snapshots[0].totals };
   for (const s of snapshots.slice(1)) totals = addNumbers(totals, s.totals);
   // A room in use on two nodes is one room: the count is the largest any node saw, not the sum.
   totals.rooms = Math.max(...snapshots.map((s) => s.totals.rooms), Object.keys(rooms).length);
-  const first = snapshots[0]!;
+  const first = snapshots[0];
   return {
     ts: Math.max(...snapshots.map((s) => s.ts)),
     intervalMs: first.intervalMs,
@@ -29,7 +29,7 @@ export function sumNodes(snapshots: readonly MetricSnapshot[]): MetricSnapshot {
     ...(snapshots.some((s) => s.roomsOmitted) ? { roomsOmitted: true as const } : {}),
     nodes: snapshots.reduce((n, s) => n + (s.nodes ?? 1), 0),
     rooms,
-    totals: totals as TotalsSnapshot,
+    totals: totals,
   };
 }
 

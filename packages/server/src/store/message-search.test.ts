@@ -45,7 +45,7 @@ describe('snippet', () => {
     expect(s.text.startsWith('…')).toBe(true);
     expect(s.text.endsWith('…')).toBe(true);
     expect(s.highlights).toHaveLength(1);
-    const [start, end] = s.highlights[0]!;
+    const [start, end] = s.highlights[0];
     expect(s.text.slice(start, end)).toBe('NEEDLE');
     // It starts at a word, not in the middle of one.
     expect(s.text.slice(1)).toMatch(/^(lorem|ipsum|the) /);
@@ -59,7 +59,7 @@ describe('snippet', () => {
       expect(s.text.length).toBeLessThanOrEqual(SEARCH_SNIPPET_MAX);
       // A lone surrogate would not survive a round trip through UTF-8.
       expect(Buffer.from(s.text, 'utf8').toString('utf8')).toBe(s.text);
-      const [a, b] = s.highlights[0]!;
+      const [a, b] = s.highlights[0];
       expect(s.text.slice(a, b)).toBe('needle');
     }
   });
@@ -109,7 +109,7 @@ for (const backend of backends) {
       stepwise = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2 } });
       stepwiseByRow = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2, indexedScopeMax: 0 } });
       const folded = await sql<{ ok: boolean }>`SELECT lower('É') = 'é' AS ok`.execute(database.kysely);
-      foldsUnicode = folded.rows[0]!.ok;
+      foldsUnicode = folded.rows[0].ok;
     });
     afterAll(async () => {
       await database?.close();
@@ -180,7 +180,7 @@ for (const backend of backends) {
       expect((await find(['w-code'], 'getUserById')).results.map((h) => h.id)).toEqual([ids[0]]);
       const byPart = await find(['w-code'], 'UserBy');
       expect(byPart.results.map((h) => h.id)).toEqual([ids[0]]);
-      expect(marked(byPart.results[0]!)).toEqual(['UserBy']);
+      expect(marked(byPart.results[0])).toEqual(['UserBy']);
       expect((await find(['w-code'], 'deploy-2026')).results.map((h) => h.id)).toEqual([ids[1]]);
       // `2026` as a word first, then inside `deploy-2026`.
       expect((await find(['w-code'], '2026')).results.map((h) => h.id)).toEqual([ids[2], ids[1]]);
@@ -198,7 +198,7 @@ for (const backend of backends) {
       expect((await find(['w-uni'], 'café')).results.map((h) => h.id)).toEqual([ids[0]]);
       const japanese = await find(['w-uni'], '日本語');
       expect(japanese.results.map((h) => h.id)).toEqual([ids[1]]);
-      expect(marked(japanese.results[0]!)).toEqual(['日本語']);
+      expect(marked(japanese.results[0])).toEqual(['日本語']);
       expect((await find(['w-uni'], 'привет')).results.map((h) => h.id)).toEqual(foldsUnicode ? [ids[2]] : []);
       expect((await find(['w-uni'], 'Привет')).results.map((h) => h.id)).toEqual([ids[2]]);
       if (foldsUnicode) expect((await find(['w-uni'], 'CAFÉ')).results.map((h) => h.id)).toEqual([ids[0]]);
@@ -290,7 +290,7 @@ for (const backend of backends) {
       }
       // A cursor in the parts-of-words rank continues there.
       const first = await search.search({ owner: 'ann', rooms: ['w-page'], q: 'alpha', limit: 13 });
-      expect(first.next).toBe(SEARCH_PARTIAL_CURSOR + parts[1]!);
+      expect(first.next).toBe(SEARCH_PARTIAL_CURSOR + parts[1]);
     });
 
     it('finds the newest matches first across blocks of ids, and pages through them all', async () => {
@@ -325,11 +325,11 @@ for (const backend of backends) {
       // Changed after the indexer copied them, and before.
       const indexed = await write([say('w-edit', 'Bob', 'the password is hunter2', T0 + 1), say('w-edit', 'Bob', 'typo in teh text', T0 + 2)]);
       await indexer.catchUp();
-      await remove(indexed[0]!);
-      await edit(indexed[1]!, 'typo in the text');
+      await remove(indexed[0]);
+      await edit(indexed[1], 'typo in the text');
       const fresh = await write([say('w-edit2', 'Bob', 'the password is hunter3', T0 + 1), say('w-edit2', 'Bob', 'more teh typos', T0 + 2)]);
-      await remove(fresh[0]!);
-      await edit(fresh[1]!, 'more the typos');
+      await remove(fresh[0]);
+      await edit(fresh[1], 'more the typos');
       for (const [room, typo] of [['w-edit', 'typo in the text'], ['w-edit2', 'more the typos']] as const) {
         expect((await find([room], 'hunter2')).results).toEqual([]);
         expect((await find([room], 'unter')).results).toEqual([]);
@@ -339,7 +339,7 @@ for (const backend of backends) {
       }
       // The index holds no copy of a deleted text.
       const copies = await sql<{ n: number }>`SELECT count(*)::int AS n FROM message_search WHERE text LIKE '%hunter%'`.execute(database.kysely);
-      expect(copies.rows[0]!.n).toBe(0);
+      expect(copies.rows[0].n).toBe(0);
     });
 
     it('walks the newest messages above the index mark, at most SEARCH_BACKLOG_WALK_MAX ids of them', async () => {
@@ -359,9 +359,9 @@ for (const backend of backends) {
       const long = `${'filler words go here '.repeat(20)}the incident was resolved ${'more filler text '.repeat(20)}`;
       await write([say('w-long', 'Bob', long, T0 + 1)]);
       const [hit] = (await find(['w-long'], 'incident')).results;
-      expect(hit!.text.length).toBeLessThanOrEqual(SEARCH_SNIPPET_MAX);
-      expect(hit!.text).toContain('the incident was resolved');
-      expect(marked(hit!)).toEqual(['incident']);
+      expect(hit.text.length).toBeLessThanOrEqual(SEARCH_SNIPPET_MAX);
+      expect(hit.text).toContain('the incident was resolved');
+      expect(marked(hit)).toEqual(['incident']);
     });
 
     it('finds short words whole only (parts need three letters or digits)', async () => {

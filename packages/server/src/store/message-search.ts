@@ -160,7 +160,7 @@ export class MessageSearch {
     const page = hits.slice(0, q.limit);
     const results = page.map(({ row, rank }) => toHit(row, words, rank));
     if (!more) return { results, more };
-    const last = page[page.length - 1]!;
+    const last = page[page.length - 1];
     // A full page of whole words with parts of words still to come: continue below the last word hit.
     const next = last.rank === 'words' ? Number(last.row.id) : SEARCH_PARTIAL_CURSOR + Number(last.row.id);
     return { results, more, next };
@@ -386,7 +386,7 @@ function occurrences(text: string, word: string, wholeWords: boolean): [number, 
   const all: [number, number][] = [];
   const pattern = new RegExp(word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'giu');
   for (const m of text.matchAll(pattern)) {
-    if (m[0].length > 0) all.push([m.index!, m.index! + m[0].length]);
+    if (m[0].length > 0) all.push([m.index, m.index + m[0].length]);
   }
   if (!wholeWords) return all;
   const standalone = all.filter(([s, e]) => !(s > 0 && WORD_CHAR.test(charBefore(text, s))) && !(e < text.length && WORD_CHAR.test(charAt(text, e))));

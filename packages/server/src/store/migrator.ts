@@ -19,7 +19,7 @@ export const MIGRATIONS_DIR = findMigrations();
 
 function findMigrations(): string {
   const candidates = ['../../../../migrations/', '../../../../../migrations/'].map((up) => fileURLToPath(new URL(up, import.meta.url)));
-  return candidates.find((dir) => existsSync(join(dir, '001_chat.sql'))) ?? candidates[0]!;
+  return candidates.find((dir) => existsSync(join(dir, '001_chat.sql'))) ?? candidates[0];
 }
 
 const MIGRATION_FILE = /^(\d{3})_[a-z0-9_-]+\.sql$/i;
@@ -80,7 +80,7 @@ async function listMigrations(dir: string): Promise<string[]> {
     if (!match) {
       throw new StoreError('TC_STORE_MIGRATION_FAILED', `migration file name ${file} does not match NNN_name.sql`);
     }
-    const number = match[1]!;
+    const number = match[1];
     const other = seen.get(number);
     if (other) throw new StoreError('TC_STORE_MIGRATION_FAILED', `migrations ${other} and ${file} share the number ${number}`);
     seen.set(number, file);

@@ -39,7 +39,7 @@ for (const backend of backends) {
       const result = await sql<{ id: string; keys: string[]; text: string }>`SELECT id::text, keys, text FROM message_search ORDER BY id`.execute(database.kysely);
       return result.rows.map((r) => ({ id: Number(r.id), keys: r.keys, text: r.text }));
     };
-    const mark = async () => Number((await sql<{ upto: string }>`SELECT indexed_upto::text AS upto FROM search_state`.execute(database.kysely)).rows[0]!.upto);
+    const mark = async () => Number((await sql<{ upto: string }>`SELECT indexed_upto::text AS upto FROM search_state`.execute(database.kysely)).rows[0].upto);
 
     it('copies at most a chunk per step, in id order, with the scope keys, and moves the mark', async () => {
       const indexer = new SearchIndexer(database, { chunk: 2 });
@@ -54,14 +54,14 @@ for (const backend of backends) {
       expect(await indexer.step()).toBe(0);
       const rows = (await copies()).slice(before);
       expect(rows.map((r) => r.text)).toEqual(['one', 'two', 'three']);
-      expect(rows[2]!.keys).toEqual(['#ix-b', '!bob', `^${ids[2]! >> 16}`]);
+      expect(rows[2].keys).toEqual(['#ix-b', '!bob', `^${ids[2] >> 16}`]);
     });
 
     it('skips deleted and empty messages, and never copies one twice', async () => {
       const indexer = new SearchIndexer(database);
       await indexer.catchUp();
       const ids = await write([say('ix-c', 'keep me'), say('ix-c', 'delete me')]);
-      await store.writeBatch({ messages: [], state: [{ op: 'delete', id: ids[1]!, ts: Date.now() }] });
+      await store.writeBatch({ messages: [], state: [{ op: 'delete', id: ids[1], ts: Date.now() }] });
       // Two indexers (two cluster nodes) at once: one holds the mark, the other skips its turn.
       const other = new SearchIndexer(database);
       await Promise.all([indexer.catchUp(), other.catchUp()]);

@@ -164,7 +164,7 @@ export class SearchIndexer {
       // Another node indexing right now holds the row: skip this turn rather than wait.
       const mark = await sql<{ upto: string }>`SELECT indexed_upto AS upto FROM search_state FOR UPDATE SKIP LOCKED`.execute(trx);
       if (mark.rows.length === 0) return 0;
-      const upto = Number(mark.rows[0]!.upto);
+      const upto = Number(mark.rows[0].upto);
       // Read after the lock, in a new snapshot: every commit below the mark is visible.
       const result = await sql<{ read: number; last: string | null; backlog: number | null }>`
         WITH batch AS (

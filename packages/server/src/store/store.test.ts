@@ -125,7 +125,7 @@ for (const backend of backends) {
       );
       const { ids: ids } = await store.writeBatch({ messages, state: [] });
       expect(ids).toHaveLength(n);
-      for (let i = 1; i < n; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
+      for (let i = 1; i < n; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
 
       const byId = new Map<number, string>();
       for (const room of ['order-0', 'order-1', 'order-2']) {
@@ -137,7 +137,7 @@ for (const backend of backends) {
       ids.forEach((id, i) => expect(byId.get(id)).toBe(`order ${i}`));
 
       const { ids: more } = await store.writeBatch({ messages: [roomMsg('order-0', 'ann', 'later')], state: [] });
-      expect(more[0]!).toBeGreaterThan(ids[n - 1]!);
+      expect(more[0]).toBeGreaterThan(ids[n - 1]);
     });
 
     it('pages through room history by id with no gaps or duplicates', async () => {
@@ -147,7 +147,7 @@ for (const backend of backends) {
         if (i % 3 === 0) messages.push(roomMsg('paging-other', 'bob', `o${i}`, T0 + i));
       }
       const { ids: ids } = await store.writeBatch({ messages, state: [] });
-      const expected = ids.filter((_, i) => messages[i]!.kind === 'room' && (messages[i] as { room: string }).room === 'paging');
+      const expected = ids.filter((_, i) => messages[i].kind === 'room' && (messages[i] as { room: string }).room === 'paging');
       expect(expected).toHaveLength(120);
 
       const latest = await store.roomHistory('paging', { limit: 25 });
@@ -160,7 +160,7 @@ for (const backend of backends) {
         if (page.length === 0) break;
         expect(page.map((m) => m.id)).toEqual([...page.map((m) => m.id)].sort((a, b) => a - b));
         backwards.unshift(...page.map((m) => m.id));
-        before = page[0]!.id;
+        before = page[0].id;
       }
       expect(backwards).toEqual(expected);
 
@@ -170,14 +170,25 @@ for (const backend of backends) {
         const page = await store.roomHistory('paging', { limit: 25, after });
         if (page.length === 0) break;
         forwards.push(...page.map((m) => m.id));
-        after = page[page.length - 1]!.id;
+        after = page[page.length - 1].id;
       }
       expect(forwards).toEqual(expected);
 
-      const window = await store.roomHistory('paging', { after: expected[10]!, before: expected[20]!, limit: 100 });
+      const window = await store.roomHistory('paging', { after: expected[10], before: expected[20], limit: 100 });
       expect(window.map((m) => m.id)).toEqual(expected.slice(11, 20));
       expect(await store.roomHistory('paging', { limit: 0 })).toEqual([]);
       expect(await store.roomHistory('no-such-room', { limit: 10 })).toEqual([]);
+    });
+
+    it('pages room history by time: before, after and between two times, exclusive', async () => {
+      const messages: NewMessage[] = [];
+      for (let i = 0; i < 10; i++) messages.push(roomMsg('by-time', 'ann', `t${i}`, T0 + i * 1000));
+      const { ids } = await store.writeBatch({ messages, state: [] });
+      const at = (i: number) => T0 + i * 1000;
+      expect((await store.roomHistory('by-time', { beforeTs: at(6), limit: 2 })).map((m) => m.id)).toEqual(ids.slice(4, 6));
+      expect((await store.roomHistory('by-time', { afterTs: at(3), limit: 3 })).map((m) => m.id)).toEqual(ids.slice(4, 7));
+      expect((await store.roomHistory('by-time', { afterTs: at(0), beforeTs: at(9), limit: 50 })).map((m) => m.id)).toEqual(ids.slice(1, 9));
+      expect(await store.roomHistory('by-time', { beforeTs: at(0), limit: 5 })).toEqual([]);
     });
 
     it("keeps private messages private: a nick sees only its own conversations", async () => {
@@ -204,8 +215,8 @@ for (const backend of backends) {
 
       // Paging both ways over the union of sent and received.
       expect((await store.privateHistory('alice', { limit: 2 })).map((m) => m.text)).toEqual(['a->c', 'note to self']);
-      expect((await store.privateHistory('alice', { limit: 2, before: ids[3]! })).map((m) => m.text)).toEqual(['a->b 1', 'b->a']);
-      expect((await store.privateHistory('alice', { limit: 2, after: ids[0]! })).map((m) => m.text)).toEqual(['b->a', 'a->c']);
+      expect((await store.privateHistory('alice', { limit: 2, before: ids[3] })).map((m) => m.text)).toEqual(['a->b 1', 'b->a']);
+      expect((await store.privateHistory('alice', { limit: 2, after: ids[0] })).map((m) => m.text)).toEqual(['b->a', 'a->c']);
     });
 
     it('returns the latest n messages of every room in the snapshot, oldest first', async () => {
@@ -311,19 +322,19 @@ for (const backend of backends) {
 
     it('reserves blocks of consecutive ids that never overlap, even when asked for at the same time', async () => {
       const blocks = await Promise.all([store.reserveIds(5_000), store.reserveIds(3), store.reserveIds(20_000)]);
-      for (const block of blocks) expect(block).toEqual(Array.from({ length: block.length }, (_, i) => block[0]! + i));
+      for (const block of blocks) expect(block).toEqual(Array.from({ length: block.length }, (_, i) => block[0] + i));
       const all = blocks.flat().sort((a, b) => a - b);
       expect(new Set(all).size).toBe(all.length);
       // A later block starts above every id handed out before.
       const next = await store.reserveIds(1);
-      expect(next[0]!).toBeGreaterThan(all.at(-1)!);
+      expect(next[0]).toBeGreaterThan(all.at(-1)!);
     });
 
     it('numbers ordered (cluster) batches without gaps, ids in commit order even when writers race', async () => {
       const write = (text: string) => store.writeBatch({ messages: [roomMsg('ordered', 'ann', text), roomMsg('ordered', 'bob', `${text}'`)], state: [] }, { ordered: true });
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => write(`w${i}`)));
       const byBatch = [...results].sort((a, b) => a.batch! - b.batch!);
-      const first = byBatch[0]!.batch!;
+      const first = byBatch[0].batch!;
       expect(byBatch.map((r) => r.batch)).toEqual(Array.from({ length: 8 }, (_, i) => first + i));
       // A later batch holds only higher ids: the id order is the commit order.
       const ids = byBatch.flatMap((r) => r.ids);
@@ -332,7 +343,7 @@ for (const backend of backends) {
       expect(await cluster.streamHead()).toBe(byBatch.at(-1)!.batch);
       const read = await cluster.batches(first, first + 1);
       expect([...read.keys()]).toEqual([first, first + 1]);
-      expect(read.get(first)!.map((e) => ('message' in e ? e.message.message.id : 0))).toEqual(byBatch[0]!.ids);
+      expect(read.get(first)!.map((e) => ('message' in e ? e.message.message.id : 0))).toEqual(byBatch[0].ids);
     });
 
     it('stores a client id once per owner and answers a repeat with the stored id', async () => {
@@ -369,13 +380,13 @@ for (const backend of backends) {
       await store.writeBatch({
         messages: [],
         state: [
-          { op: 'edit', id: root!, text: 'root, edited', ts: T0 + 1 },
-          { op: 'react', id: root!, emoji: '👍', owner: 'bob', nick: 'bob', add: true, ts: T0 + 2 },
-          { op: 'react', id: root!, emoji: '👍', owner: 'cat', nick: 'cat', add: true, ts: T0 + 3 },
-          { op: 'react', id: root!, emoji: '👍', owner: 'cat', nick: 'cat', add: true, ts: T0 + 4 },
-          { op: 'react', id: root!, emoji: '🎉', owner: 'bob', nick: 'bob', add: true, ts: T0 + 5 },
-          { op: 'react', id: root!, emoji: '🎉', owner: 'bob', nick: 'bob', add: false, ts: T0 + 6 },
-          { op: 'delete', id: secret!, ts: T0 + 7 },
+          { op: 'edit', id: root, text: 'root, edited', ts: T0 + 1 },
+          { op: 'react', id: root, emoji: '👍', owner: 'bob', nick: 'bob', add: true, ts: T0 + 2 },
+          { op: 'react', id: root, emoji: '👍', owner: 'cat', nick: 'cat', add: true, ts: T0 + 3 },
+          { op: 'react', id: root, emoji: '👍', owner: 'cat', nick: 'cat', add: true, ts: T0 + 4 },
+          { op: 'react', id: root, emoji: '🎉', owner: 'bob', nick: 'bob', add: true, ts: T0 + 5 },
+          { op: 'react', id: root, emoji: '🎉', owner: 'bob', nick: 'bob', add: false, ts: T0 + 6 },
+          { op: 'delete', id: secret, ts: T0 + 7 },
         ],
       });
       const page = await store.roomHistory('tf', { limit: 10 });
@@ -384,10 +395,10 @@ for (const backend of backends) {
         { id: reply, ts: T0, room: 'tf', nick: 'bob', text: 'a reply', replyTo: root },
         { id: secret, ts: T0, room: 'tf', nick: 'ann', text: '', deleted: true },
       ]);
-      expect((await store.roomHistory('tf', { limit: 10, thread: root! })).map((m) => m.id)).toEqual([root, reply]);
-      const info = await store.messageInfo(root!);
+      expect((await store.roomHistory('tf', { limit: 10, thread: root })).map((m) => m.id)).toEqual([root, reply]);
+      const info = await store.messageInfo(root);
       expect(info).toMatchObject({ room: 'tf', owner: 'ann', deleted: false, reactions: { '👍': ['bob', 'cat'] } });
-      expect((await store.messageInfo(secret!))?.deleted).toBe(true);
+      expect((await store.messageInfo(secret))?.deleted).toBe(true);
     });
 
     it('moves read markers only forward and counts unread and mentions after them', async () => {
@@ -397,11 +408,11 @@ for (const backend of backends) {
         marks: { unread: 5, mentions: 2, marker: 0 },
         'empty-room': { unread: 0, mentions: 0, marker: 0 },
       });
-      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[1]!, ts: T0 }] });
-      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[0]!, ts: T0 }] });
+      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[1], ts: T0 }] });
+      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[0], ts: T0 }] });
       expect((await store.unreadCounts('kim', 'kim', ['marks'])).marks).toEqual({ unread: 3, mentions: 1, marker: ids[1] });
       // The owner's own messages are never unread, and never mention them.
-      expect((await store.unreadCounts('zed', 'zed', ['marks'])).marks!.unread).toBe(0);
+      expect((await store.unreadCounts('zed', 'zed', ['marks'])).marks.unread).toBe(0);
       expect((await store.mentions('kim', 'kim', ['marks'], undefined, 10)).map((m) => m.text)).toEqual(['Kim: look', '@room standup']);
     });
 
@@ -495,7 +506,7 @@ describe.skipIf('skip' in postgres)('KyselyMessageStore on a Postgres server tha
       }
 
       const { ids: [after] } = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'after')], state: [] });
-      expect(after!).toBeGreaterThan(before!);
+      expect(after).toBeGreaterThan(before);
       expect((await store.roomHistory('outage', { limit: 10 })).map((m) => m.text)).toEqual(['before', 'after']);
     } finally {
       await database.close();

@@ -9,7 +9,7 @@
 import { openPGlite } from './open-pglite.js';
 
 try {
-  const opened = await openPGlite(process.argv[2]!);
+  const opened = await openPGlite(process.argv[2]);
   await opened.pglite.close();
   opened.unlock();
 } catch (err) {

@@ -39,7 +39,7 @@ export function guardDashboard(app: HttpApp, options: DashboardGuardOptions): Ht
       const fromQuery = url.searchParams.get('token');
       if (fromQuery !== null && matches(fromQuery)) {
         url.searchParams.delete('token');
-        const clean = url.pathname + (url.searchParams.size > 0 ? `?${url.searchParams}` : '');
+        const clean = url.pathname + (url.searchParams.size > 0 ? `?${url.searchParams.toString()}` : '');
         const cookie = `${DASHBOARD_COOKIE}=${encodeURIComponent(options.token)}; HttpOnly; SameSite=Strict; Path=/${options.secure ? '; Secure' : ''}`;
         res.writeHead(303, { location: clean, 'set-cookie': cookie, 'cache-control': 'no-store', 'content-length': 0 });
         res.end();
