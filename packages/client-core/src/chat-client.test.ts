@@ -98,7 +98,7 @@ async function rejection(p: Promise<unknown>): Promise<ClientError> {
   throw new Error('expected a rejection');
 }
 
-let cleanup: Array<() => Promise<void> | void> = [];
+const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
@@ -118,7 +118,7 @@ describe('ChatClient requests', () => {
     const [page, users] = await Promise.all([c.history('general', { limit: 5 }), c.users('general')]);
     expect(page).toMatchObject({ type: 'history', messages: [message(7)] });
     expect(users.users).toEqual(['alice', 'bob']);
-    expect(server.received[0]!.find((f) => f.type === 'history')).toMatchObject({ room: 'general', limit: 5 });
+    expect(server.received[0].find((f) => f.type === 'history')).toMatchObject({ room: 'general', limit: 5 });
     expect(c.pendingRequests).toBe(0);
   });
 
@@ -177,7 +177,7 @@ describe('ChatClient requests', () => {
     const c = client({ addresses: [server.address] });
     c.start();
     await until(() => server.received[0]?.some((f) => f.type === 'pong') === true, 'the pong');
-    expect(server.received[0]!.find((f) => f.type === 'pong')).toEqual({ type: 'pong', ts: 42 });
+    expect(server.received[0].find((f) => f.type === 'pong')).toEqual({ type: 'pong', ts: 42 });
   });
 });
 
@@ -196,7 +196,7 @@ describe('ChatClient sessions', () => {
     expect(w.nick).toBe('alice2');
     await c.whenReady();
     expect(c.nick).toBe('alice2');
-    expect(server.received[0]!.filter((f) => f.type === 'hello').map((f) => (f as Hello).nick)).toEqual(['taken', 'alice2']);
+    expect(server.received[0].filter((f) => f.type === 'hello').map((f) => (f).nick)).toEqual(['taken', 'alice2']);
   });
 
   it('ChatClient.connect rejects with the refusal when the nick is taken', async () => {
@@ -230,7 +230,7 @@ describe('ChatClient sessions', () => {
     const joining = c.join('General');
     c.start();
     expect(await joining).toMatchObject({ type: 'joined', room: 'general' });
-    expect(server.hellos()[0]!.rooms).toEqual({ general: null });
+    expect(server.hellos()[0].rooms).toEqual({ general: null });
     expect(c.rooms).toEqual(['general']);
   });
 
@@ -339,7 +339,7 @@ describe('ChatClient reconnect and resume', () => {
     const back = nextEvent(c, 'ready');
     server.drop();
     await back;
-    expect(server.hellos()[1]!.rooms).toEqual({ general: 3 });
+    expect(server.hellos()[1].rooms).toEqual({ general: 3 });
     expect(events).toEqual([
       { ids: [1, 2], resumed: false },
       { ids: [3], resumed: false },
@@ -369,7 +369,7 @@ describe('ChatClient reconnect and resume', () => {
     server.drop();
     await back;
     expect(pages).toEqual([[10], [11, 12, 13, 40, 41]]);
-    expect(server.received[1]!.filter((f) => f.type === 'history')).toEqual([
+    expect(server.received[1].filter((f) => f.type === 'history')).toEqual([
       expect.objectContaining({ room: 'general', after: 10, before: 40 }),
       expect.objectContaining({ room: 'general', after: 12, before: 40 }),
     ]);
@@ -398,7 +398,7 @@ describe('ChatClient reconnect and resume', () => {
     const back = nextEvent(c, 'ready');
     server.drop();
     await back;
-    expect(server.hellos()[1]!.pmAfter).toBe(5);
+    expect(server.hellos()[1].pmAfter).toBe(5);
     expect(pms).toEqual([5, 6, 7]);
   });
 });
@@ -413,7 +413,7 @@ describe('ChatClient sends (exactly once, by cid)', () => {
     cleanup.push(() => c.destroy());
     expect(await c.say('general', 'hi')).toMatchObject({ id: 1 });
     expect(await c.pm('bob', 'psst', { action: true, cid: 'my-own-id_1' })).toMatchObject({ id: 2 });
-    const [m, p] = server.received[0]!.slice(1) as [Extract<ClientFrame, { type: 'msg' }>, Extract<ClientFrame, { type: 'pm' }>];
+    const [m, p] = server.received[0].slice(1) as [Extract<ClientFrame, { type: 'msg' }>, Extract<ClientFrame, { type: 'pm' }>];
     expect(m).toMatchObject({ type: 'msg', room: 'general', text: 'hi', cid: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/) });
     expect(p).toMatchObject({ type: 'pm', to: 'bob', text: 'psst', action: true, cid: 'my-own-id_1' });
     expect(c.outboxSize).toBe(0);
@@ -442,11 +442,11 @@ describe('ChatClient sends (exactly once, by cid)', () => {
     expect(await ack).toMatchObject({ id: 100 });
     const sent = server.received.flat().filter((f) => f.type === 'msg') as Array<Extract<ClientFrame, { type: 'msg' }>>;
     expect(sent).toHaveLength(2);
-    expect(sent[1]!.cid).toBe(sent[0]!.cid);
-    expect(sent[1]!.ref).not.toBe(sent[0]!.ref);
+    expect(sent[1].cid).toBe(sent[0].cid);
+    expect(sent[1].ref).not.toBe(sent[0].ref);
     expect(stored.size).toBe(1);
     // Resent once the room is resumed: after the hello.
-    expect(server.received[1]!.map((f) => f.type)).toEqual(['hello', 'msg']);
+    expect(server.received[1].map((f) => f.type)).toEqual(['hello', 'msg']);
     expect(c.outboxSize).toBe(0);
   });
 
@@ -460,7 +460,7 @@ describe('ChatClient sends (exactly once, by cid)', () => {
     expect(c.outboxSize).toBe(3);
     c.start();
     expect((await Promise.all(acks)).map((a) => a.id)).toEqual([1, 2, 3]);
-    expect(server.received[0]!.filter((f) => f.type === 'msg').map((f) => (f as { text: string }).text)).toEqual(['1', '2', '3']);
+    expect(server.received[0].filter((f) => f.type === 'msg').map((f) => (f as { text: string }).text)).toEqual(['1', '2', '3']);
   });
 
   it('settles a message by the cid of its ack', async () => {
@@ -511,6 +511,6 @@ describe('ChatClient sends (exactly once, by cid)', () => {
     await c.quit('bye');
     expect((await rejection(unacked)).code).toBe('TC_CLIENT_CLOSED');
     expect(c.isClosed).toBe(true);
-    expect(server.received[0]!.at(-1)).toEqual({ type: 'quit', reason: 'bye' });
+    expect(server.received[0].at(-1)).toEqual({ type: 'quit', reason: 'bye' });
   });
 });

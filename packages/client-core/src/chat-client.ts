@@ -304,7 +304,7 @@ export class ChatClient {
       const room = normalizeRoom(raw);
       if (room) this.#wanted.add(room);
     }
-    this.#state = { status: 'connecting', server: formatAddress(this.#addresses[0]!), nick: options.nick, retryAt: null, reason: null, ready: false };
+    this.#state = { status: 'connecting', server: formatAddress(this.#addresses[0]), nick: options.nick, retryAt: null, reason: null, ready: false };
   }
 
   /**
@@ -565,7 +565,7 @@ export class ChatClient {
 
   #open(): void {
     this.#retryTimer = null;
-    const address = this.#addresses[this.#addressIndex]!;
+    const address = this.#addresses[this.#addressIndex];
     this.#setState({ status: 'connecting', server: formatAddress(address), retryAt: null });
     this.#registered = false;
     this.#ready = false;
@@ -785,7 +785,12 @@ export class ChatClient {
         return this.#onJoined(frame);
       case 'history': {
         const seen = this.#rooms.get(frame.room);
-        if (seen) for (const m of frame.messages) this.#noteId(m.id), seen.add(m.id);
+        if (seen) {
+          for (const m of frame.messages) {
+            this.#noteId(m.id);
+            seen.add(m.id);
+          }
+        }
         return this.#emitFrame(frame);
       }
       case 'message': {
@@ -797,7 +802,10 @@ export class ChatClient {
         return this.#onPm(frame);
       case 'pm-history':
         if (frame.ref === undefined && this.#pmResumePending && !this.#pmResumeStarted) return void this.#resumePms(frame);
-        for (const m of frame.messages) this.#noteId(m.id), this.#pmSeen.add(m.id);
+        for (const m of frame.messages) {
+          this.#noteId(m.id);
+          this.#pmSeen.add(m.id);
+        }
         return this.#emitFrame(frame);
       case 'ack': {
         this.#noteId(frame.id);
@@ -873,7 +881,7 @@ export class ChatClient {
   /** Pages `history` between the cursor and a resumed `joined`, then passes the `joined` on with it. */
   async #fillGap(held: JoinedFrame, after: number): Promise<void> {
     const attempt = this.#attempt;
-    const before = held.history[0]!.id;
+    const before = held.history[0].id;
     const messages: RoomMessage[] = [];
     let more = true;
     try {
@@ -1013,7 +1021,7 @@ export class ChatClient {
         if (this.#outbox.remove(item)) item.reject(error);
       },
     });
-    this.#write({ ...item.frame, ref } as ClientFrame);
+    this.#write({ ...item.frame, ref });
   }
 
   #settleSent(item: OutboxItem, ack: AckFrame): void {

@@ -30,7 +30,7 @@ export class SeenIds {
     this.#order.push(id);
     if (id > this.#max) this.#max = id;
     if (this.#order.length - this.#head > this.capacity) {
-      this.#ids.delete(this.#order[this.#head]!);
+      this.#ids.delete(this.#order[this.#head]);
       this.#head++;
       if (this.#head > 4096) {
         this.#order.splice(0, this.#head);
