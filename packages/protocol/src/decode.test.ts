@@ -27,10 +27,30 @@ describe('decodeClientFrame', () => {
     ['{"type":"mode","room":"r","key":1}', 'TC_ERR_BAD_FIELD'],
     ['{"type":"mode","room":"r","inviteOnly":"on"}', 'TC_ERR_BAD_FIELD'],
     ['{"type":"invite","nick":"b"}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"kick","room":"r"}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"kick","room":"r","nick":"b","reason":5}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"part","room":"r","reason":false}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"msg","room":"r","text":"x","notice":"yes"}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"mode","room":"r","limit":-1}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"mode","room":"r","members":{"nick":"b"}}', 'TC_ERR_BAD_FIELD'],
+    ['{"type":"history","room":"r","beforeTs":"yesterday"}', 'TC_ERR_BAD_FIELD'],
   ])('answers %s with %s', (line, code) => {
     const r = decodeClientFrame(Buffer.from(line));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.code).toBe(code);
+  });
+
+  it('decodes kicks, part reasons, notices, time-bounded history and the wider room modes', () => {
+    for (const line of [
+      '{"type":"kick","room":"r","nick":"b","reason":"spam"}',
+      '{"type":"part","room":"r","reason":"lunch"}',
+      '{"type":"msg","room":"r","text":"x","notice":true}',
+      '{"type":"pm","to":"b","text":"x","notice":true}',
+      '{"type":"history","room":"r","beforeTs":1795489343146,"afterTs":1795489300000}',
+      '{"type":"mode","room":"r","topicLock":true,"limit":null,"members":[{"nick":"b","role":"op","add":true}],"lists":[{"list":"ban","mask":"x!*@*","add":true}]}',
+    ]) {
+      expect(decodeClientFrame(Buffer.from(line)).ok).toBe(true);
+    }
   });
 
   it('decodes the account, room-mode and heartbeat frames', () => {

@@ -19,6 +19,7 @@ type Kind =
   | 'number'
   | 'boolean'
   | 'string|null'
+  | 'int|null'
   | 'string[]'
   | 'rooms' // Record<string, int | null>
   | 'cid' // client message id: CID_PATTERN
@@ -31,19 +32,32 @@ type Spec = Record<string, `${Kind}` | `${Kind}?`>;
 const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
   hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?', password: 'string?', register: 'boolean?', token: 'string?' },
   join: { room: 'string', after: 'int?', key: 'string?' },
-  part: { room: 'string' },
-  msg: { room: 'string', text: 'string', action: 'boolean?', cid: 'cid?', replyTo: 'int?' },
-  pm: { to: 'string', text: 'string', action: 'boolean?', cid: 'cid?' },
+  part: { room: 'string', reason: 'string?' },
+  kick: { room: 'string', nick: 'string', reason: 'string?' },
+  msg: { room: 'string', text: 'string', action: 'boolean?', cid: 'cid?', replyTo: 'int?', notice: 'boolean?' },
+  pm: { to: 'string', text: 'string', action: 'boolean?', cid: 'cid?', notice: 'boolean?' },
   users: { room: 'string', after: 'string?' },
   rooms: { after: 'string?' },
   nick: { nick: 'string' },
   topic: { room: 'string', topic: 'string?' },
-  history: { room: 'string', before: 'int?', after: 'int?', limit: 'limit?', thread: 'int?' },
-  'pm-history': { with: 'string?', before: 'int?', after: 'int?', limit: 'limit?' },
+  history: { room: 'string', before: 'int?', after: 'int?', limit: 'limit?', thread: 'int?', beforeTs: 'int?', afterTs: 'int?' },
+  'pm-history': { with: 'string?', before: 'int?', after: 'int?', limit: 'limit?', beforeTs: 'int?', afterTs: 'int?' },
   quit: { reason: 'string?' },
   ping: { ts: 'number?' },
   register: { password: 'string' },
-  mode: { room: 'string', key: 'string|null?', inviteOnly: 'boolean?' },
+  mode: {
+    room: 'string',
+    key: 'string|null?',
+    inviteOnly: 'boolean?',
+    topicLock: 'boolean?',
+    noExternal: 'boolean?',
+    moderated: 'boolean?',
+    secret: 'boolean?',
+    limit: 'int|null?',
+    // Entries are checked by the core (shape, count): MODE_CHANGES_MAX.
+    members: 'object[]?',
+    lists: 'object[]?',
+  },
   invite: { nick: 'string', room: 'string' },
   pong: { ts: 'number?' },
   edit: { id: 'int', text: 'string' },
@@ -57,12 +71,12 @@ const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
 
 const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   welcome: { v: 'int', nick: 'string', server: 'string', rooms: 'string[]', limits: 'object', account: 'boolean?', token: 'string?' },
-  joined: { room: 'string', topic: 'string|null', users: 'string[]', usersTotal: 'int?', history: 'object[]', more: 'boolean' },
-  parted: { room: 'string' },
+  joined: { room: 'string', topic: 'string|null', topicBy: 'string?', topicAt: 'number?', users: 'string[]', usersTotal: 'int?', history: 'object[]', more: 'boolean' },
+  parted: { room: 'string', by: 'string?', reason: 'string?' },
   message: { id: 'int', ts: 'number', room: 'string', nick: 'string', text: 'string', action: 'boolean?' },
   pm: { id: 'int', ts: 'number', from: 'string', to: 'string', text: 'string', action: 'boolean?' },
   ack: { ref: 'string', id: 'int', ts: 'number', cid: 'string?' },
-  presence: { room: 'string', nick: 'string', event: 'string', ts: 'number', reason: 'string?' },
+  presence: { room: 'string', nick: 'string', event: 'string', ts: 'number', reason: 'string?', by: 'string?' },
   nick: { room: 'string?', old: 'string', new: 'string', ts: 'number' },
   topic: { room: 'string', topic: 'string|null', by: 'string?', ts: 'number' },
   users: { room: 'string', users: 'string[]', more: 'boolean?' },
@@ -74,7 +88,7 @@ const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   bye: { code: 'string?', reason: 'string' },
   pong: { ts: 'number?' },
   registered: { nick: 'string' },
-  mode: { room: 'string', key: 'boolean', inviteOnly: 'boolean', creator: 'string|null', by: 'string?', ts: 'number' },
+  mode: { room: 'string', key: 'boolean', inviteOnly: 'boolean', creator: 'string|null', by: 'string?', ts: 'number', limit: 'int?', changes: 'object[]?' },
   invite: { room: 'string', nick: 'string', by: 'string', ts: 'number' },
   ping: { ts: 'number' },
   edited: { id: 'int', room: 'string', text: 'string', edited: 'number', by: 'string' },
@@ -110,6 +124,8 @@ function checkKind(kind: Kind, value: unknown): boolean {
       return typeof value === 'boolean';
     case 'string|null':
       return value === null || typeof value === 'string';
+    case 'int|null':
+      return value === null || (Number.isSafeInteger(value) && (value as number) >= 0);
     case 'string[]':
       return Array.isArray(value) && value.every((v) => typeof v === 'string');
     case 'rooms':
@@ -194,7 +210,7 @@ function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>, 
     if (refBroken) return { ok: false, error: codedError('TC_ERR_BAD_TEXT', '"ref"') };
     return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"ref" must be a string of at most ${REF_MAX_LENGTH} characters`) };
   }
-  const spec = specs[type]!;
+  const spec = specs[type];
   if (checkText) {
     const field = fieldWithUnpairedSurrogate(obj, spec);
     if (field !== undefined) return { ok: false, error: codedError('TC_ERR_BAD_TEXT', field), ref };

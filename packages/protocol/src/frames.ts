@@ -26,6 +26,8 @@ export interface RoomMessage {
   deleted?: true;
   /** Reactions: emoji -> nicks that reacted with it, in order. Absent when none. */
   reactions?: Record<string, string[]>;
+  /** Sent as a notice (IRC NOTICE): shown, never answered automatically. Not kept in history. */
+  notice?: true;
 }
 
 /** A stored private message. Ids share the sequence of room messages. */
@@ -36,6 +38,8 @@ export interface PrivateMessage {
   to: string;
   text: string;
   action?: boolean;
+  /** Sent as a notice, as in RoomMessage. */
+  notice?: true;
 }
 
 export interface RoomSummary {
@@ -44,7 +48,8 @@ export interface RoomSummary {
   topic: string | null;
 }
 
-export type PresenceEvent = 'join' | 'part' | 'quit' | 'disconnect';
+/** `kick`: an operator put `nick` out of the room (`by`, with `reason`). */
+export type PresenceEvent = 'join' | 'part' | 'quit' | 'disconnect' | 'kick';
 
 // ---------- client -> server ----------
 
@@ -91,6 +96,20 @@ export interface JoinFrame {
 export interface PartFrame {
   type: 'part';
   room: string;
+  /** Shown to the room with the leave (at most REASON_MAX_LENGTH characters). */
+  reason?: string;
+  ref?: string;
+}
+
+/**
+ * Puts `nick` out of `room` (an operator of the room only). The kicked member gets `parted` with
+ * `by` and `reason`; the room sees `presence` with event `kick`. Kicked, one may join again.
+ */
+export interface KickFrame {
+  type: 'kick';
+  room: string;
+  nick: string;
+  reason?: string;
   ref?: string;
 }
 
@@ -108,6 +127,8 @@ export interface MsgFrame {
   cid?: string;
   /** Replies to the message with this id (same room). */
   replyTo?: number;
+  /** A notice: relayed as such (IRC NOTICE), never answered automatically by bots. */
+  notice?: boolean;
   ref?: string;
 }
 
@@ -118,6 +139,8 @@ export interface PmFrame {
   action?: boolean;
   /** Client message id, as in `msg`. */
   cid?: string;
+  /** A notice, as in `msg`. */
+  notice?: boolean;
   ref?: string;
 }
 
@@ -226,6 +249,10 @@ export interface HistoryFrame {
   limit?: number;
   /** A thread: the message with this id and every reply to it (oldest first; before/after page it). */
   thread?: number;
+  /** Only messages sent before this time (epoch ms); combined with the id bounds. */
+  beforeTs?: number;
+  /** Only messages sent after this time (epoch ms); with it the page is the oldest first, as `after`. */
+  afterTs?: number;
   ref?: string;
 }
 
@@ -236,6 +263,9 @@ export interface PmHistoryFrame {
   before?: number;
   after?: number;
   limit?: number;
+  /** Time bounds (epoch ms), as in `history`. */
+  beforeTs?: number;
+  afterTs?: number;
   ref?: string;
 }
 
@@ -259,15 +289,56 @@ export interface RegisterFrame {
 }
 
 /**
- * Asks for (no other field) or changes (creator only) a room's modes: `key` a string sets the
- * key (+k), null removes it (-k); `inviteOnly` sets +i / -i. Answered and announced with `mode`.
+ * Asks for (no other field) or changes (an operator of the room) a room's modes: `key` a string
+ * sets the key (+k), null removes it (-k); `inviteOnly` sets +i / -i; the other flags as named
+ * (IRC's +t +n +m +s); `limit` a number caps the members (+l), null removes the cap. `members`
+ * grants or takes operator (+o) or voice (+v); `lists` adds or removes masks (`nick!user@host`,
+ * `*` and `?` wildcards) of the ban (+b), ban-exception (+e) and invite-exception (+I) lists.
+ * At most MODE_CHANGES_MAX changes a frame. Answered and announced with `mode` (`changes`).
  */
 export interface ModeFrame {
   type: 'mode';
   room: string;
   key?: string | null;
   inviteOnly?: boolean;
+  /** Only operators may set the topic (+t). */
+  topicLock?: boolean;
+  /** Only members may send to the room (+n; on for every new room). */
+  noExternal?: boolean;
+  /** Only operators and voiced members may send (+m). */
+  moderated?: boolean;
+  /** Not listed in `rooms` for non-members (+s). */
+  secret?: boolean;
+  limit?: number | null;
+  members?: MemberModeChange[];
+  lists?: ListModeChange[];
   ref?: string;
+}
+
+export interface MemberModeChange {
+  nick: string;
+  role: 'op' | 'voice';
+  add: boolean;
+}
+
+export interface ListModeChange {
+  list: 'ban' | 'except' | 'invex';
+  mask: string;
+  add: boolean;
+}
+
+/** One entry of a room's ban, exception or invite-exception list. */
+export interface MaskEntry {
+  mask: string;
+  by: string;
+  ts: number;
+}
+
+/** One applied change, in IRC's letters (`o`, `v`, `b`, `e`, `I`, `k`, `l`, `i`, `t`, `n`, `m`, `s`). */
+export interface ModeChangeNote {
+  mode: string;
+  add: boolean;
+  arg?: string;
 }
 
 /** Invites a nick into a room (creator or member of the room); answered with `invite`. */
@@ -302,6 +373,7 @@ export type ClientFrame =
   | RegisterFrame
   | ModeFrame
   | InviteFrame
+  | KickFrame
   | ClientPongFrame
   | EditFrame
   | DeleteFrame
@@ -339,6 +411,9 @@ export interface JoinedFrame {
   type: 'joined';
   room: string;
   topic: string | null;
+  /** Who set the topic, and when (epoch ms), when known. */
+  topicBy?: string;
+  topicAt?: number;
   /** Members' nicks, sorted; at most USERS_PAGE_MAX of them (see `usersTotal`). */
   users: string[];
   /** Present when `users` is truncated: how many members the room has. Ask `users` to page them. */
@@ -356,6 +431,9 @@ export interface JoinedFrame {
 export interface PartedFrame {
   type: 'parted';
   room: string;
+  /** Kicked out by this operator (absent: one's own part). */
+  by?: string;
+  reason?: string;
   ref?: string;
 }
 
@@ -384,6 +462,10 @@ export interface PresenceFrame {
   event: PresenceEvent;
   ts: number;
   reason?: string;
+  /** Who kicked (event `kick`). */
+  by?: string;
+  /** The kicker's copy of its kick answers its `kick` frame. */
+  ref?: string;
 }
 
 /**
@@ -493,8 +575,22 @@ export interface RoomModeFrame {
   key: boolean;
   /** Only invited nicks may join (+i). */
   inviteOnly: boolean;
-  /** Nick (case-folded) of the room's creator, who alone may change its modes; null when unknown. */
+  /** Nick (case-folded) of the room's creator (an account; always an operator); null when unknown or a guest. */
   creator: string | null;
+  topicLock?: boolean;
+  noExternal?: boolean;
+  moderated?: boolean;
+  secret?: boolean;
+  /** Members at most (+l); absent: no cap. */
+  limit?: number;
+  /** When the room was created (epoch ms). */
+  createdAt?: number;
+  /** The mask lists, in the answer to a question (members only). */
+  bans?: MaskEntry[];
+  excepts?: MaskEntry[];
+  invexes?: MaskEntry[];
+  /** What changed, when announcing a change (`by`). */
+  changes?: ModeChangeNote[];
   by?: string;
   ts: number;
   ref?: string;

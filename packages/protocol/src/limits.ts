@@ -46,9 +46,15 @@ export const ROOM_MAX_LENGTH = 32;
 export const TOPIC_MAX_LENGTH = 300;
 export const REF_MAX_LENGTH = 64;
 export const REASON_MAX_LENGTH = 200;
-/** Passwords of registered nicks: 8 to 128 characters (the cap bounds the cost of hashing). */
+/** Passwords of registered nicks: 8 (by default: `--min-password-length`) to 128 characters (the cap bounds the cost of hashing). */
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 128;
+/** Mode changes in one `mode` frame (IRC's MODES); entries of one mask list (MAXLIST). */
+export const MODE_CHANGES_MAX = 6;
+export const MASK_LIST_MAX = 50;
+/** A ban mask: `nick!user@host` with `*` and `?`, at most this long. */
+export const MASK_MAX_LENGTH = 100;
+
 /** Room keys (mode +k): 1 to 64 characters without spaces (`/join <room> <key>`). */
 export const ROOM_KEY_PATTERN = /^\S{1,64}$/;
 

@@ -98,7 +98,7 @@ describe('plain-text errors', () => {
     [codedError('TC_ERR_INVITE_ONLY', 'vault'), 'The room vault is invite-only: ask its creator for an /invite'],
     [codedError('TC_ERR_TOO_MANY_ROOMS', 'at most 100'), 'You are in too many rooms (at most 100): /part one first'],
     [codedError('TC_ERR_NOT_REGISTERED_NICK', 'room modes need a registered nick'), 'Room modes need a registered nick: /register <password> first'],
-    [codedError('TC_ERR_NOT_ROOM_CREATOR', 'vault was created by alice'), 'Only the creator of a room may change its modes: vault was created by alice'],
+    [codedError('TC_ERR_NOT_ROOM_CREATOR', 'vault was created by alice'), 'Only the creator of a room or its operators may change its modes: vault was created by alice'],
     [codedError('TC_ERR_STORE_FAILED', 'the topic could not be saved'), 'The topic could not be saved: try again later'],
     [codedError('TC_ERR_LOCKED_OUT', 'account alice is locked; try again in 57 s'), 'Too many wrong attempts: account alice is locked; try again in 57 s'],
     [codedError('TC_ERR_BAD_ARGUMENT', 'you are logged in to the account bob: /nick bob to change its password'), 'You are logged in to the account bob: /nick bob to change its password'],

@@ -85,9 +85,9 @@ export function parseUserInput(line: string): UserInput {
   if (!line.startsWith('/')) return { kind: 'text', text: line };
   if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
   const match = /^\/(\S*)\s*(.*)$/s.exec(line)!;
-  const word = match[1]!.toLowerCase();
+  const word = match[1].toLowerCase();
   if (word === '') return { kind: 'error', error: codedError('TC_ERR_UNKNOWN_COMMAND', 'a command name must follow "/" (send "//" for a literal slash)') };
-  const rest = match[2]!.trim();
+  const rest = match[2].trim();
   const name = ALIASES.get(word);
   if (!name) return { kind: 'error', error: codedError('TC_ERR_UNKNOWN_COMMAND', `/${word}`) };
   const [first = '', ...others] = rest === '' ? [] : rest.split(/\s+/);
@@ -104,7 +104,7 @@ export function parseUserInput(line: string): UserInput {
         if (!first) return usage(name);
         if (others.length === 0) return { name, room: first };
         const [flag, ...args] = others;
-        if (flag === '+k' && args.length === 1) return { name, room: first, change: { mode: '+k', key: args[0]! } };
+        if (flag === '+k' && args.length === 1) return { name, room: first, change: { mode: '+k', key: args[0] } };
         if ((flag === '-k' || flag === '+i' || flag === '-i') && args.length === 0) return { name, room: first, change: { mode: flag } };
         return usage(name);
       }
@@ -179,6 +179,8 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
           return [`* ${frame.nick} has quit${why}`];
         case 'disconnect':
           return [`* ${frame.nick} has disconnected`];
+        case 'kick':
+          return [`* ${frame.nick} was kicked from ${frame.room} by ${frame.by ?? 'an operator'}${why}`];
       }
       return [];
     }
@@ -216,8 +218,9 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
         '* --- end of history ---',
       ];
     case 'pm-history':
-      return frame.messages.map((m) => formatPlain({ type: 'pm', ...m }, self)[0]!);
+      return frame.messages.map((m) => formatPlain({ type: 'pm', ...m }, self)[0]);
     case 'parted':
+      if (frame.by !== undefined) return [`* You were kicked from ${frame.room} by ${frame.by}${frame.reason ? ` (${frame.reason})` : ''}`];
       return [`* You left ${frame.room}`];
     case 'error':
       return [plainErrorLine(frame)];
@@ -251,7 +254,11 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
     case 'registered':
       return [`* Your nick ${frame.nick} is registered: from now on it needs its password`];
     case 'mode': {
-      const modes = [frame.key ? '+k' : '', frame.inviteOnly ? '+i' : ''].join('') || 'none';
+      // +n is on for every room: shown only by its absence from nothing (it never limits members).
+      const flags = [frame.key ? '+k' : '', frame.inviteOnly ? '+i' : '', frame.topicLock ? '+t' : '', frame.moderated ? '+m' : '', frame.secret ? '+s' : '', frame.limit !== undefined ? `+l ${frame.limit}` : ''];
+      const modes = flags.join('') || 'none';
+      const roles = (frame.changes ?? []).filter((c) => c.mode === 'o' || c.mode === 'v' || c.mode === 'b' || c.mode === 'e' || c.mode === 'I');
+      if (frame.by && roles.length > 0) return roles.map((c) => `* ${frame.by} set ${c.add ? '+' : '-'}${c.mode} ${c.arg ?? ''} in ${frame.room}`);
       return frame.by ? [`* ${frame.by} set the modes of ${frame.room} to: ${modes}`] : [`* Modes of ${frame.room}: ${modes}`];
     }
     case 'invite':
@@ -320,11 +327,11 @@ function nameProblem(name: string, max: number, allowed: RegExp, start: RegExp, 
   }
   const named = [...(spaces ? ['spaces'] : []), ...[...refused].slice(0, 5).map((c) => JSON.stringify(c))];
   if (named.length > 0) {
-    const list = named.length === 1 ? named[0]! : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+    const list = named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
     problems.push(`${list} ${named.length === 1 && !spaces ? 'is' : 'are'} not allowed`);
   }
   if ([...name].length > max) problems.push(`it is longer than ${max} characters`);
-  if (!start.test(name) && !/^\s/u.test(name) && !refused.has([...name][0]!)) problems.push(`it must start with ${startWith}`);
+  if (!start.test(name) && !/^\s/u.test(name) && !refused.has([...name][0])) problems.push(`it must start with ${startWith}`);
   return problems.join('; ') || 'it is not allowed';
 }
 

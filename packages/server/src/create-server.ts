@@ -62,6 +62,15 @@ export interface ServerOptions {
   cluster?: ClusterOptions;
   /** The IRC gateway's ports and settings (teamchat serve --irc-port); absent: no IRC port. */
   irc?: IrcServerOptions;
+  /** Chat rules (teamchat serve --min-password-length, --guest-room-modes). */
+  chat?: ChatRules;
+}
+
+export interface ChatRules {
+  /** Shortest account password (default 8). */
+  minPasswordLength?: number;
+  /** Room operators without an account may change room modes (default off). */
+  guestRoomModes?: boolean;
 }
 
 export interface ClusterOptions {
@@ -288,6 +297,8 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     requireAccounts: security.policy.requireAccounts,
     ...(roomLimits.maxPerConnection !== undefined ? { maxRoomsPerSession: roomLimits.maxPerConnection } : {}),
     roomIdleMs: roomLimits.idleMs,
+    ...(options.chat?.minPasswordLength !== undefined ? { minPasswordLength: options.chat.minPasswordLength } : {}),
+    ...(options.chat?.guestRoomModes ? { guestRoomModes: true } : {}),
   });
   if (clusterStore) {
     clusterNode = new ClusterNode({ store: clusterStore, core, stream, log });

@@ -29,6 +29,8 @@ interface ServeFlags {
   metricsMaxRooms: number;
   maxSendQueue: number;
   requireAccounts?: boolean;
+  minPasswordLength: number;
+  guestRoomModes?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   allowOrigin: string[];
@@ -79,6 +81,8 @@ export function serveCommand(): Command {
     .addOption(new Option('--metrics-max-rooms <n>', 'rooms named in a snapshot (the busiest); the rest are summed as (other)').default(200).argParser(parsePositiveInt))
     .addOption(new Option('--max-send-queue <bytes>', 'output queued for one client before it is disconnected as a slow consumer').default(1024 * 1024, '1 MiB').argParser(parsePositiveInt))
     .addOption(new Option('--max-pending-writes <n>', 'messages accepted but not yet stored (e.g. during a database outage) before new ones are refused with TC_ERR_STORE_BUSY').default(20_000).argParser(parsePositiveInt))
+    .addOption(new Option('--min-password-length <n>', 'shortest password an account may have').default(8).argParser(parseMinPassword))
+    .addOption(new Option('--guest-room-modes', 'room operators without an account may change room modes (+k, +i, +t, ...)'))
     .addOption(new Option('--require-accounts', 'every nick must be registered (new users register in their hello, or at the plain-text password prompt)'))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: TLS on the TCP port, HTTPS/WSS on the HTTP port (with --tls-key)'))
     .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert'))
@@ -150,6 +154,7 @@ export function serveCommand(): Command {
           creationPerConnection: flags.newRoomsPerMinute,
           creationPerAddress: flags.newRoomsPerMinutePerIp,
         },
+        chat: { minPasswordLength: flags.minPasswordLength, guestRoomModes: flags.guestRoomModes === true },
         security: {
           requireAccounts: flags.requireAccounts === true,
           ...(flags.tlsCert || flags.tlsKey ? { tls: readTls(flags.tlsCert, flags.tlsKey) } : {}),
@@ -248,6 +253,13 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** A whole number, 0 allowed. */
+/** 1 to 128 (PASSWORD_MAX_LENGTH): a password of 0 characters is no password. */
+function parseMinPassword(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 128) throw new InvalidArgumentError('must be a whole number from 1 to 128');
+  return n;
+}
+
 function parseCount(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number (0 or more)');

@@ -82,7 +82,7 @@ class TestWorld implements CoreEffects<TestSession> {
   #identities = 0;
   async checkIdentity(token: string) {
     const [id, secret] = token.split('.');
-    return this.identities.get(id!) === secret ? id! : null;
+    return this.identities.get(id) === secret ? id : null;
   }
   newIdentity() {
     const id = (++this.#identities).toString(16).padStart(16, '0');
@@ -174,7 +174,7 @@ describe('ChatCore', () => {
   it('refuses commands before a nick is chosen, and lets the client retry', async () => {
     const s = await connect();
     core.handle(s, { type: 'join', room: 'general' });
-    expect(s.of('error')[0]!.code).toBe('TC_ERR_NOT_REGISTERED');
+    expect(s.of('error')[0].code).toBe('TC_ERR_NOT_REGISTERED');
     core.handle(s, { type: 'hello', v: 1, nick: 'ok_nick' });
     await settle();
     expect(s.of('welcome')).toHaveLength(1);
@@ -194,7 +194,7 @@ describe('ChatCore', () => {
   it('closes a client speaking another protocol version', async () => {
     const s = await connect();
     core.handle(s, { type: 'hello', v: 99, nick: 'x' });
-    expect(s.of('error')[0]!.code).toBe('TC_ERR_VERSION');
+    expect(s.of('error')[0].code).toBe('TC_ERR_VERSION');
     expect(s.closedWith).toMatchObject({ type: 'bye', code: 'TC_ERR_VERSION' });
   });
 
@@ -223,12 +223,12 @@ describe('ChatCore', () => {
     world.commit();
     const bob = await connect('bob');
     core.handle(bob, { type: 'join', room: '#General' });
-    const joined = bob.of('joined')[0]!;
+    const joined = bob.of('joined')[0];
     expect(joined.room).toBe('general');
     expect(joined.users).toEqual(['alice', 'bob']);
     expect(joined.history).toHaveLength(50);
-    expect(joined.history[0]!.text).toBe('m10');
-    expect(joined.history[49]!.text).toBe('m59');
+    expect(joined.history[0].text).toBe('m10');
+    expect(joined.history[49].text).toBe('m59');
     expect(joined.more).toBe(true);
     expect(alice.of('presence')).toEqual([{ type: 'presence', room: 'general', nick: 'bob', event: 'join', ts: 1_000 }]);
     expect(bob.of('presence')).toEqual([]);
@@ -241,7 +241,7 @@ describe('ChatCore', () => {
     world.commit();
     const bob = await connect('bob');
     core.handle(bob, { type: 'join', room: 'general', after: 7 });
-    const joined = bob.of('joined')[0]!;
+    const joined = bob.of('joined')[0];
     expect(joined.history.map((m) => m.id)).toEqual([8, 9, 10]);
     expect(joined.more).toBe(false);
   });
@@ -254,8 +254,8 @@ describe('ChatCore', () => {
     world.commit();
     const bob = await connect('bob');
     core.handle(bob, { type: 'join', room: 'general', after: 5 });
-    const joined = bob.of('joined')[0]!;
-    expect(joined.history[0]!.id).toBe(71);
+    const joined = bob.of('joined')[0];
+    expect(joined.history[0].id).toBe(71);
     expect(joined.more).toBe(true);
   });
 
@@ -267,7 +267,7 @@ describe('ChatCore', () => {
     world.commit();
     core.handle(alice, { type: 'history', room: 'general', before: 71, limit: 30 });
     await new Promise((r) => setImmediate(r));
-    const page = alice.of('history')[0]!;
+    const page = alice.of('history')[0];
     expect(page.messages.map((m) => m.id)).toEqual(Array.from({ length: 30 }, (_, i) => 41 + i));
     expect(page.more).toBe(true);
     core.handle(alice, { type: 'history', room: 'general', before: 3, limit: 30 });
@@ -285,11 +285,11 @@ describe('ChatCore', () => {
     core.handle(alice, { type: 'rooms' });
     core.handle(alice, { type: 'users', room: 'nowhere' });
     expect(alice.of('users')).toEqual([{ type: 'users', room: 'general', users: ['alice', 'bob'], ref: 'u' }]);
-    expect(alice.of('rooms')[0]!.rooms).toEqual([
+    expect(alice.of('rooms')[0].rooms).toEqual([
       { name: 'general', members: 2, topic: null },
       { name: 'random', members: 1, topic: null },
     ]);
-    expect(alice.of('error')[0]!.code).toBe('TC_ERR_NO_SUCH_ROOM');
+    expect(alice.of('error')[0].code).toBe('TC_ERR_NO_SUCH_ROOM');
   });
 
   it('delivers a private message to its recipient and sender only, wherever they are', async () => {
@@ -310,7 +310,7 @@ describe('ChatCore', () => {
   it('refuses a private message to an unknown or offline user', async () => {
     const alice = await connect('alice');
     core.handle(alice, { type: 'pm', to: 'ghost', text: 'boo' });
-    expect(alice.of('error')[0]!.code).toBe('TC_ERR_NO_SUCH_USER');
+    expect(alice.of('error')[0].code).toBe('TC_ERR_NO_SUCH_USER');
     expect(world.queue).toHaveLength(0);
   });
 
@@ -320,14 +320,14 @@ describe('ChatCore', () => {
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'join', room: 'general' });
     core.handle(alice, { type: 'nick', nick: 'bob' });
-    expect(alice.of('error')[0]!.code).toBe('TC_ERR_NICK_IN_USE');
+    expect(alice.of('error')[0].code).toBe('TC_ERR_NICK_IN_USE');
     core.handle(alice, { type: 'nick', nick: 'alicia' });
     await settle();
     expect(alice.nick).toBe('alicia');
     expect(alice.of('nick').find((f) => f.room === undefined)).toMatchObject({ old: 'alice', new: 'alicia' });
     expect(bob.of('nick')).toEqual([{ type: 'nick', room: 'general', old: 'alice', new: 'alicia', ts: 1_000 }]);
     expect(core.isOnline('alice')).toBe(false);
-    const token = alice.of('welcome')[0]!.token!;
+    const token = alice.of('welcome')[0].token!;
     core.disconnect(alice);
     // A stranger taking the old nick gets nothing; the person (by token) gets the room back.
     const stranger = await connect('alice');
@@ -342,12 +342,12 @@ describe('ChatCore', () => {
     const bob = await connect('bob');
     core.handle(alice, { type: 'join', room: 'general' });
     core.handle(bob, { type: 'topic', room: 'general', topic: 'hijack' });
-    expect(bob.of('error')[0]!.code).toBe('TC_ERR_NOT_IN_ROOM');
+    expect(bob.of('error')[0].code).toBe('TC_ERR_NOT_IN_ROOM');
     core.handle(alice, { type: 'topic', room: 'general', topic: 'Release day' });
     core.handle(bob, { type: 'topic', room: 'general' });
     expect(alice.of('topic')[0]).toMatchObject({ topic: 'Release day', by: 'alice' });
     expect(bob.of('topic')[0]).toMatchObject({ topic: 'Release day' });
-    expect(bob.of('topic')[0]!.by).toBeUndefined();
+    expect(bob.of('topic')[0].by).toBeUndefined();
   });
 
   it('announces a part and a disconnect, and keeps memberships for the next connection', async () => {
@@ -360,9 +360,9 @@ describe('ChatCore', () => {
     expect(alice.of('parted')).toEqual([{ type: 'parted', room: 'random' }]);
     core.disconnect(alice);
     expect(bob.of('presence').map((p) => p.event)).toEqual(['disconnect']);
-    const again = await connect('alice', alice.of('welcome')[0]!.token);
+    const again = await connect('alice', alice.of('welcome')[0].token);
     await settle();
-    expect(again.of('welcome')[0]!.rooms).toEqual(['general']);
+    expect(again.of('welcome')[0].rooms).toEqual(['general']);
     expect(again.of('joined').map((j) => j.room)).toEqual(['general']);
     expect(world.counts).toMatchObject({ join: 4, leave: 2 });
   });
@@ -412,8 +412,8 @@ describe('ChatCore', () => {
     say(alice, 'general', 'a\u0000b\u001b[31mc\nd');
     say(alice, 'general', '  \n ');
     world.commit();
-    expect(alice.of('message')[0]!.text).toBe('a b [31mc d');
-    expect(alice.of('error')[0]!.code).toBe('TC_ERR_EMPTY_TEXT');
+    expect(alice.of('message')[0].text).toBe('a b [31mc d');
+    expect(alice.of('error')[0].code).toBe('TC_ERR_EMPTY_TEXT');
   });
 
   it('restores memberships from a snapshot, reading the room back from the store on the way in', async () => {
@@ -454,7 +454,7 @@ describe('ChatCore', () => {
     core.connect(bob);
     core.handle(bob, { type: 'hello', v: 1, nick: 'bob', rooms: { x: null, y: null, z: null } });
     await settle();
-    expect(bob.of('welcome')[0]!.rooms).toEqual(['x', 'y']);
+    expect(bob.of('welcome')[0].rooms).toEqual(['x', 'y']);
     expect(bob.of('error')[0]).toMatchObject({ code: 'TC_ERR_TOO_MANY_ROOMS' });
   });
 
@@ -472,11 +472,11 @@ describe('ChatCore', () => {
   it('pages the room list and the user list', async () => {
     const people = await Promise.all(Array.from({ length: 3 }, (_, i) => connect(`user${i}`)));
     for (const [i, p] of people.entries()) core.handle(p, { type: 'join', room: `room${i}` });
-    core.handle(people[0]!, { type: 'join', room: 'room1' });
-    core.handle(people[0]!, { type: 'rooms', after: 'room0', ref: 'r' });
-    expect(people[0]!.of('rooms')[0]).toMatchObject({ rooms: [{ name: 'room1', members: 2 }, { name: 'room2', members: 1 }], ref: 'r' });
-    core.handle(people[0]!, { type: 'users', room: 'room1', after: 'user0', ref: 'u' });
-    expect(people[0]!.of('users')[0]).toMatchObject({ users: ['user1'], ref: 'u' });
+    core.handle(people[0], { type: 'join', room: 'room1' });
+    core.handle(people[0], { type: 'rooms', after: 'room0', ref: 'r' });
+    expect(people[0].of('rooms')[0]).toMatchObject({ rooms: [{ name: 'room1', members: 2 }, { name: 'room2', members: 1 }], ref: 'r' });
+    core.handle(people[0], { type: 'users', room: 'room1', after: 'user0', ref: 'u' });
+    expect(people[0].of('users')[0]).toMatchObject({ users: ['user1'], ref: 'u' });
   });
 
   it('counts connections in and out once each', async () => {
@@ -496,7 +496,7 @@ describe('ChatCore', () => {
       core.handle(bob, { type: 'join', room: 'general' });
       say(alice, 'general', text, 'm');
       world.commit();
-      const id = alice.of('ack')[0]!.id;
+      const id = alice.of('ack')[0].id;
       return { alice, bob, id };
     };
 
@@ -513,7 +513,7 @@ describe('ChatCore', () => {
       expect(world.state).toContainEqual(expect.objectContaining({ op: 'edit', id, text: 'final text' }));
       const carol = await connect('carol');
       core.handle(carol, { type: 'join', room: 'general' });
-      expect(carol.of('joined')[0]!.history.at(-1)).toMatchObject({ id, text: 'final text', edited: 1_000 });
+      expect(carol.of('joined')[0].history.at(-1)).toMatchObject({ id, text: 'final text', edited: 1_000 });
     });
 
     it('deletes for the author or the room creator, leaving a tombstone without the text', async () => {
@@ -526,7 +526,7 @@ describe('ChatCore', () => {
       world.commit();
       expect(bob.of('deleted')[0]).toMatchObject({ id, by: 'alice' });
       core.handle(bob, { type: 'history', room: 'general', ref: 'h' });
-      const page = bob.of('history')[0]!;
+      const page = bob.of('history')[0];
       expect(page.messages.find((m) => m.id === id)).toEqual({ id, ts: 1_000, room: 'general', nick: 'alice', text: '', deleted: true });
       core.handle(alice, { type: 'edit', id, text: 'back', ref: 'e' });
       await settle();
@@ -559,7 +559,7 @@ describe('ChatCore', () => {
 
     it('tells every connection of the same person its new read marker', async () => {
       const first = await connect('alice');
-      const token = first.of('welcome')[0]!.token!;
+      const token = first.of('welcome')[0].token!;
       core.handle(first, { type: 'nick', nick: 'alice_phone' });
       await settle();
       const second = await connect('alice', token);
@@ -583,3 +583,213 @@ describe('ChatCore', () => {
   });
 });
 
+
+describe('ChatCore room operators, modes, kicks and notices', () => {
+  let world: TestWorld;
+  let core: ChatCore<TestSession>;
+  let ids = 100;
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  const connect = async (nick: string, dialect: 'json' | 'plain' = 'json') => {
+    const s = new TestSession(++ids, dialect);
+    core.connect(s);
+    core.handle(s, { type: 'hello', v: 1, nick });
+    await settle();
+    return s;
+  };
+  const joinAll = async (room: string, ...who: TestSession[]) => {
+    for (const s of who) core.handle(s, { type: 'join', room });
+    await settle();
+  };
+
+  beforeEach(() => {
+    world = new TestWorld();
+    core = new ChatCore(world, EMPTY, { guestRoomModes: true, minPasswordLength: 3 });
+  });
+
+  it('makes the creator an operator, who may grant operator to another member', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await joinAll('ops', alice, bob);
+    expect(core.isOperator('ops', 'alice')).toBe(true);
+    expect(core.isOperator('ops', 'bob')).toBe(false);
+    core.handle(bob, { type: 'mode', room: 'ops', members: [{ nick: 'bob', role: 'op', add: true }], ref: 'no' });
+    expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_ROOM_CREATOR', ref: 'no' });
+    core.handle(alice, { type: 'mode', room: 'ops', members: [{ nick: 'bob', role: 'op', add: true }], ref: 'op' });
+    world.commit();
+    expect(core.isOperator('ops', 'bob')).toBe(true);
+    expect(bob.of('mode').at(-1)).toMatchObject({ by: 'alice', changes: [{ mode: 'o', add: true, arg: 'bob' }] });
+    expect(alice.of('mode').at(-1)).toMatchObject({ ref: 'op' });
+  });
+
+  it('refuses member modes for someone who is not in the room, with a code of its own', async () => {
+    const alice = await connect('alice');
+    await connect('carol');
+    await joinAll('ops', alice);
+    core.handle(alice, { type: 'mode', room: 'ops', members: [{ nick: 'carol', role: 'op', add: true }], ref: 'a' });
+    core.handle(alice, { type: 'mode', room: 'ops', members: [{ nick: 'nobody', role: 'op', add: true }], ref: 'b' });
+    expect(alice.of('error').map((e) => e.code)).toEqual(['TC_ERR_USER_NOT_IN_ROOM', 'TC_ERR_NO_SUCH_USER']);
+  });
+
+  it('locks the topic to operators with +t', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await joinAll('news', alice, bob);
+    core.handle(alice, { type: 'mode', room: 'news', topicLock: true });
+    world.commit();
+    core.handle(bob, { type: 'topic', room: 'news', topic: 'mine now', ref: 't' });
+    expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_OPERATOR', ref: 't' });
+    core.handle(alice, { type: 'topic', room: 'news', topic: 'the news' });
+    world.commit();
+    expect(bob.of('topic').at(-1)).toMatchObject({ topic: 'the news', by: 'alice' });
+  });
+
+  it('lets only operators and voiced members speak in a moderated room', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await joinAll('stage', alice, bob);
+    core.handle(alice, { type: 'mode', room: 'stage', moderated: true });
+    world.commit();
+    core.handle(bob, { type: 'msg', room: 'stage', text: 'hello?', ref: 'm' });
+    expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_MODERATED', ref: 'm' });
+    core.handle(alice, { type: 'mode', room: 'stage', members: [{ nick: 'bob', role: 'voice', add: true }] });
+    world.commit();
+    core.handle(bob, { type: 'msg', room: 'stage', text: 'now I may' });
+    world.commit();
+    expect(alice.of('message').at(-1)).toMatchObject({ nick: 'bob', text: 'now I may' });
+    expect(core.isVoiced('stage', 'bob')).toBe(true);
+  });
+
+  it('keeps banned masks out unless an exception matches, and caps members with +l unless invited', async () => {
+    const alice = await connect('alice');
+    await joinAll('club', alice);
+    core.handle(alice, { type: 'mode', room: 'club', lists: [{ list: 'ban', mask: 'bob', add: true }], limit: 2 });
+    world.commit();
+    expect(alice.of('mode').at(-1)!.changes).toEqual([
+      { mode: 'l', add: true, arg: '2' },
+      { mode: 'b', add: true, arg: 'bob!*@*' },
+    ]);
+    const bob = await connect('Bob');
+    core.handle(bob, { type: 'join', room: 'club', ref: 'j' });
+    expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_BANNED', ref: 'j' });
+    core.handle(alice, { type: 'mode', room: 'club', lists: [{ list: 'except', mask: 'bob!*@teamchat', add: true }] });
+    world.commit();
+    core.handle(bob, { type: 'join', room: 'club' });
+    await settle();
+    expect(bob.of('joined')).toHaveLength(1);
+    const carol = await connect('carol');
+    core.handle(carol, { type: 'join', room: 'club', ref: 'full' });
+    expect(carol.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_ROOM_FULL' });
+    core.handle(alice, { type: 'invite', room: 'club', nick: 'carol' });
+    await settle();
+    world.commit();
+    core.handle(carol, { type: 'join', room: 'club' });
+    await settle();
+    expect(carol.of('joined')).toHaveLength(1);
+    core.handle(alice, { type: 'mode', room: 'club', ref: 'q' });
+    expect(alice.of('mode').at(-1)).toMatchObject({ limit: 2, bans: [{ mask: 'bob!*@*', by: 'alice' }] });
+  });
+
+  it('hides a secret room from the room list of non-members', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await joinAll('hush', alice);
+    core.handle(alice, { type: 'mode', room: 'hush', secret: true });
+    world.commit();
+    core.handle(bob, { type: 'rooms' });
+    expect(bob.of('rooms').at(-1)!.rooms).toEqual([]);
+    core.handle(alice, { type: 'rooms' });
+    expect(alice.of('rooms').at(-1)!.rooms.map((r) => r.name)).toEqual(['hush']);
+  });
+
+  it('kicks a member: it leaves with who and why, the room sees the kick, only operators may', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const carol = await connect('carol', 'plain');
+    await joinAll('den', alice, bob, carol);
+    core.handle(bob, { type: 'kick', room: 'den', nick: 'carol', ref: 'x' });
+    expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_OPERATOR', ref: 'x' });
+    core.handle(alice, { type: 'kick', room: 'den', nick: 'bob', reason: 'spam', ref: 'k' });
+    world.commit();
+    expect(bob.of('parted').at(-1)).toEqual({ type: 'parted', room: 'den', by: 'alice', reason: 'spam' });
+    expect(carol.of('presence').at(-1)).toMatchObject({ event: 'kick', nick: 'bob', by: 'alice', reason: 'spam' });
+    expect(alice.of('presence').at(-1)).toMatchObject({ event: 'kick', nick: 'bob', ref: 'k' });
+    expect(bob.rooms.size).toBe(0);
+    expect(world.state).toContainEqual({ op: 'membership-remove', nick: bob.owner, room: 'den' });
+    core.handle(alice, { type: 'kick', room: 'den', nick: 'bob' });
+    expect(alice.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_USER_NOT_IN_ROOM' });
+  });
+
+  it('carries a part reason to the room', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await joinAll('den', alice, bob);
+    core.handle(bob, { type: 'part', room: 'den', reason: 'lunch\u0007' });
+    world.commit();
+    expect(alice.of('presence').at(-1)).toMatchObject({ event: 'part', nick: 'bob', reason: 'lunch' });
+  });
+
+  it('relays a notice as a notice, and keeps it out of the recent history as a flag', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await joinAll('den', alice, bob);
+    core.handle(alice, { type: 'msg', room: 'den', text: 'heads up', notice: true });
+    core.handle(alice, { type: 'pm', to: 'bob', text: 'psst', notice: true });
+    world.commit();
+    expect(bob.of('message').at(-1)).toMatchObject({ text: 'heads up', notice: true });
+    expect(bob.of('pm').at(-1)).toMatchObject({ text: 'psst', notice: true });
+    core.handle(bob, { type: 'history', room: 'den' });
+    expect(bob.of('history').at(-1)!.messages.at(-1)).not.toHaveProperty('notice');
+  });
+
+  it('lets non-members send when an operator lifts +n', async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    await joinAll('open', alice);
+    core.handle(bob, { type: 'msg', room: 'open', text: 'from outside', ref: 'o' });
+    expect(bob.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_IN_ROOM' });
+    core.handle(alice, { type: 'mode', room: 'open', noExternal: false });
+    world.commit();
+    core.handle(bob, { type: 'msg', room: 'open', text: 'from outside' });
+    world.commit();
+    expect(alice.of('message').at(-1)).toMatchObject({ nick: 'bob', text: 'from outside' });
+  });
+
+  it('keeps room modes to registered operators unless guest room modes are on', async () => {
+    const strict = new ChatCore(world, EMPTY);
+    const s = new TestSession(++ids);
+    strict.connect(s);
+    strict.handle(s, { type: 'hello', v: 1, nick: 'guest' });
+    await settle();
+    strict.handle(s, { type: 'join', room: 'g' });
+    strict.handle(s, { type: 'mode', room: 'g', topicLock: true });
+    expect(s.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NOT_REGISTERED_NICK' });
+  });
+
+  it('checks an account password without logging in, and never takes an unknown name as a guest', async () => {
+    const s = new TestSession(++ids, 'json');
+    core.connect(s);
+    const alice = await connect('alice');
+    core.handle(alice, { type: 'register', password: 'abc' });
+    await settle();
+    world.commit();
+    const results: (string | null)[] = [];
+    core.checkAccount(s, 'alice', 'abc', (e) => results.push(e?.code ?? null));
+    core.checkAccount(s, 'alice', 'nope', (e) => results.push(e?.code ?? null));
+    core.checkAccount(s, 'stranger', 'abc', (e) => results.push(e?.code ?? null));
+    await settle();
+    await settle();
+    expect(results.sort()).toEqual([null, 'TC_ERR_BAD_PASSWORD', 'TC_ERR_BAD_PASSWORD'].sort());
+    expect(s.nick).toBeNull();
+    let refused: string | undefined;
+    core.login(s, { nick: 'stranger', password: 'whatever', restore: false, accountOnly: true }, (e) => (refused = e?.code));
+    await settle();
+    expect(refused).toBe('TC_ERR_BAD_PASSWORD');
+    expect(s.nick).toBeNull();
+  });
+
+  it('refuses a password shorter than the configured minimum', async () => {
+    const alice = await connect('alice');
+    core.handle(alice, { type: 'register', password: 'ab', ref: 'r' });
+    expect(alice.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_WEAK_PASSWORD', ref: 'r' });
+  });
+});

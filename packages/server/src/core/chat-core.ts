@@ -36,6 +36,8 @@ import {
   type CodedError,
   type ErrorCode,
   type HelloFrame,
+  type KickFrame,
+  type ModeChangeNote,
   type ModeFrame,
   type PresenceEvent,
   type RoomMessage,
@@ -46,6 +48,7 @@ import type { CoreEffects, PersistResult } from './core-effects.js';
 import { Directory, type RemoteUser } from './directory.js';
 import { identityOwner, isIdentityOwner, parseToken } from './identity.js';
 import { RecentMessages } from './recent-messages.js';
+import { applyListChange, checkListChanges, checkMemberChanges, listLetter, listOf, matchesAny, tooManyChanges } from './room-modes.js';
 import type { ClusterEvent, LoadedRoom, RoomAccess, StateWrite, StoredMessage, StoreSnapshot } from './records.js';
 import { Room } from './room.js';
 import { TeamFeatures } from './team-features.js';
@@ -65,6 +68,13 @@ export interface ChatCoreOptions {
   maxRoomsPerSession?: number;
   /** How long a room with nobody in it stays in memory before `sweep` lets it go (default 60 s). */
   roomIdleMs?: number;
+  /** Shortest password an account may have (default PASSWORD_MIN_LENGTH, 8). */
+  minPasswordLength?: number;
+  /**
+   * Let operators without an account change room modes (default off: a guest's rights end with
+   * its identity, so by default modes need a registered nick). Conformance suites turn it on.
+   */
+  guestRoomModes?: boolean;
 }
 
 /** Messages kept in memory per room by default: joins and most resumes never read the database. */
@@ -87,6 +97,8 @@ export interface LoginRequest {
   register?: boolean | 'when-required';
   /** A resume token from an earlier `welcome`. */
   token?: string;
+  /** Only an existing account logs in (SASL): an unregistered nick is refused, not taken as a guest. */
+  accountOnly?: boolean;
 }
 
 /**
@@ -126,6 +138,8 @@ export class ChatCore<S extends Session> {
   readonly #busy = new WeakMap<S, number>();
   /** Edits, deletes, reactions, read markers, mentions and search (team-features.ts). */
   readonly #team: TeamFeatures<S>;
+  readonly #minPassword: number;
+  readonly #guestRoomModes: boolean;
 
   constructor(effects: CoreEffects<S>, snapshot: StoreSnapshot, options: ChatCoreOptions = {}) {
     this.#fx = effects;
@@ -144,6 +158,8 @@ export class ChatCore<S extends Session> {
     this.#requireAccounts = options.requireAccounts ?? false;
     this.#maxRooms = options.maxRoomsPerSession ?? MAX_ROOMS_PER_CONNECTION;
     this.#roomIdleMs = options.roomIdleMs ?? DEFAULT_ROOM_IDLE_MS;
+    this.#minPassword = Math.max(1, Math.min(options.minPasswordLength ?? PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH));
+    this.#guestRoomModes = options.guestRoomModes ?? false;
     // Rooms are read back when someone joins them: only their names are kept from the start.
     // Accounts, memberships and room modes are read from the store when they are needed: in a
     // cluster, another node may have changed them a moment ago.
@@ -179,6 +195,65 @@ export class ChatCore<S extends Session> {
 
   isOnline(nick: string): boolean {
     return this.#directory.isOnline(nickKey(nick));
+  }
+
+  /** The room holds message `id` in memory (its recent messages): a reply to it needs no store read. */
+  recentMessage(room: string, id: number): boolean {
+    return this.#rooms.get(room)?.recent.query({ after: id - 1, limit: 1 })?.messages[0]?.id === id;
+  }
+
+  /** A room exists (in memory, or created once and stored). */
+  hasRoom(name: string): boolean {
+    return this.#rooms.has(name) || this.#known.has(name);
+  }
+
+  /** The session on this node holding `nick` (any dialect): what WHO and WHOIS show of it. */
+  localSession(nick: string): S | undefined {
+    return this.#directory.local(nickKey(nick));
+  }
+
+  /**
+   * Sessions on this node whose nick `matches`, at most `limit` (IRC WHO with a mask): the caller
+   * bounds the answer, the scan stops at the bound.
+   */
+  findSessions(matches: (nick: string) => boolean, limit: number): S[] {
+    const out: S[] = [];
+    for (const s of this.#directory.locals()) {
+      if (out.length >= limit) break;
+      if (s.nick !== null && matches(s.nick)) out.push(s);
+    }
+    return out;
+  }
+
+  /** Is the member `nick` an operator (+o, the creator included) of `room`? False when unknown. */
+  isOperator(room: string, nick: string): boolean {
+    const r = this.#rooms.get(room);
+    const s = this.#directory.local(nickKey(nick));
+    return r !== undefined && s !== undefined && r.isOperator(s.owner);
+  }
+
+  /** Is the member `nick` voiced (+v) in `room`? */
+  isVoiced(room: string, nick: string): boolean {
+    const r = this.#rooms.get(room);
+    const s = this.#directory.local(nickKey(nick));
+    return r !== undefined && s !== undefined && s.owner !== null && r.voiced.has(s.owner);
+  }
+
+  /**
+   * Checks an account's password without logging in (SASL before registration): `done` gets null
+   * when `nick` is an account and the password is its own, else the refusal. Nothing else
+   * changes: a wrong guess counts against the account and the address, as at login.
+   */
+  checkAccount(session: S, nick: string, password: string, done: (error: CodedError | null) => void): void {
+    if (!isValidNick(nick)) return done(codedError('TC_ERR_BAD_NICK', JSON.stringify(nick)));
+    const key = nickKey(nick);
+    this.#await(session, this.#fx.accountHash(key), undefined, (hash) => {
+      if (hash === null) return done(codedError('TC_ERR_BAD_PASSWORD', `${nick} is not an account`));
+      this.#await(session, this.#fx.verifySecret(session, password, hash, { kind: 'account', name: key }), undefined, (result) => {
+        if (typeof result === 'object') return done(result);
+        done(result ? null : codedError('TC_ERR_BAD_PASSWORD'));
+      });
+    });
   }
 
   /** How a nick with (or without) a stored password hash may log in (see AccountState). */
@@ -271,9 +346,11 @@ export class ChatCore<S extends Session> {
         return this.join(session, name, frame.after, ref, frame.key);
       }
       case 'part':
-        return this.#part(session, frame.room, ref);
+        return this.#part(session, frame.room, ref, frame.reason);
+      case 'kick':
+        return this.#kick(session, frame, ref);
       case 'msg':
-        return this.#say(session, frame.room, frame.text, frame.action === true, ref, frame.cid, frame.replyTo);
+        return this.#say(session, frame.room, frame.text, frame.action === true, ref, frame.cid, frame.replyTo, frame.notice === true);
       case 'edit':
         return this.#team.edit(session, frame);
       case 'delete':
@@ -289,10 +366,10 @@ export class ChatCore<S extends Session> {
       case 'search':
         return this.#readable(session, ref, (rooms) => this.#team.search(session, frame, rooms));
       case 'pm':
-        return this.#pm(session, frame.to, frame.text, frame.action === true, ref, frame.cid);
+        return this.#pm(session, frame.to, frame.text, frame.action === true, ref, frame.cid, frame.notice === true);
       case 'users':
         return this.#withRoom(session, frame.room, ref, (room) => {
-          if (room.restricted && !room.members.has(session)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+          if ((room.restricted || room.secret) && !room.members.has(session)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
           const users = this.#roomNicks(room, USERS_PAGE_MAX + 1, frame.after);
           const more = users.length > USERS_PAGE_MAX;
           this.#fx.send(session, { type: 'users', room: room.name, users: more ? users.slice(0, USERS_PAGE_MAX) : users, ...(more ? { more } : {}), ...(ref ? { ref } : {}) });
@@ -312,9 +389,9 @@ export class ChatCore<S extends Session> {
       case 'topic':
         return this.#topic(session, frame.room, frame.topic, ref);
       case 'history':
-        return this.#history(session, frame.room, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref, frame.thread);
+        return this.#history(session, frame.room, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref, frame.thread, times(frame));
       case 'pm-history':
-        return this.#pmHistory(session, frame.with, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref);
+        return this.#pmHistory(session, frame.with, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref, times(frame));
     }
   }
 
@@ -335,6 +412,7 @@ export class ChatCore<S extends Session> {
       const fail = (error: CodedError) => done(error, state);
       const password = request.password;
       const register = request.register === 'when-required' ? state === 'register' : request.register === true;
+      if (request.accountOnly && state !== 'password') return fail(codedError('TC_ERR_BAD_PASSWORD', `${nick} is not an account`));
       if (state === 'open' && !(register && password !== undefined)) return this.#resumeIdentity(session, request, done);
       if (password === undefined) return fail(this.#authRequired(nick, state));
       if (state !== 'password' && !register) return fail(this.#authRequired(nick, state));
@@ -350,7 +428,7 @@ export class ChatCore<S extends Session> {
           this.#admit(session, request, { owner: key, account: true }, done);
         });
       }
-      const weak = checkPassword(password);
+      const weak = this.#checkPassword(password);
       if (weak) return fail(weak);
       this.#await(session, this.#fx.hashSecret(password), undefined, (hashed) => {
         const again = this.#checkNick(session, nick);
@@ -505,6 +583,8 @@ export class ChatCore<S extends Session> {
       return this.#enter(session, this.#create(session, name), after, ref);
     }
     if (!this.#rooms.has(name)) this.#rooms.set(name, existing);
+    const barred = this.#barred(session, existing, existing.invited.has(session.owner!));
+    if (barred) return this.#sendError(session, barred, ref);
     // On a single node the room in memory is the truth: an open room needs no store read.
     if (!this.#fx.clustered && !existing.restricted) return this.#enter(session, existing, after, ref);
     const owner = session.owner!;
@@ -516,7 +596,11 @@ export class ChatCore<S extends Session> {
       if (access) this.#refreshAccess(room, access, owner);
       if (room.members.has(session)) return this.#enter(session, room, after, ref);
       if (session.rooms.size >= this.#maxRooms) return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
-      if (!room.restricted || room.creator === owner || access?.invited || access?.member) return this.#enter(session, room, after, ref);
+      const invited = access?.invited === true || room.invited.has(owner);
+      const refused = this.#barred(session, room, invited);
+      if (refused) return this.#sendError(session, refused, ref);
+      const invex = room.inviteOnly && matchesAny(room.invexes, this.#maskOf(session));
+      if (!room.restricted || room.creator === owner || invited || access?.member || (invex && room.keyHash === null)) return this.#enter(session, room, after, ref);
       if (room.inviteOnly) return this.#error(session, 'TC_ERR_INVITE_ONLY', ref, name);
       if (key === undefined) return this.#error(session, 'TC_ERR_BAD_KEY', ref, name);
       const check = this.#fx.verifySecret(session, key, room.keyHash!, { kind: 'room-key', name });
@@ -532,10 +616,25 @@ export class ChatCore<S extends Session> {
     });
   }
 
+  /** `nick!user@host` of a session, as ban masks see it. */
+  #maskOf(session: S): string {
+    return `${session.nick}!${session.userhost ?? `${session.key}@teamchat`}`;
+  }
+
+  /** A ban (+b, unless an exception +e matches) or the member cap (+l) keeps a joiner out; an invitation lets it in. */
+  #barred(session: S, room: Room<S>, invited: boolean): CodedError | null {
+    if (invited || room.isOperator(session.owner)) return null;
+    const mask = this.#maskOf(session);
+    if (matchesAny(room.bans, mask) && !matchesAny(room.excepts, mask)) return codedError('TC_ERR_BANNED', room.name);
+    if (room.limit !== null && this.#memberCount(room) >= room.limit) return codedError('TC_ERR_ROOM_FULL', room.name);
+    return null;
+  }
+
   /** The room's access as stored (the one truth, whatever this node saw of it). */
   #refreshAccess(room: Room<S>, access: RoomAccess, owner: string): void {
     room.keyHash = access.keyHash;
     room.inviteOnly = access.inviteOnly;
+    if (access.creator !== null && room.creator !== access.creator) room.operators.add(access.creator);
     room.creator = access.creator;
     if (access.invited) room.invited.add(owner);
     else room.invited.delete(owner);
@@ -545,6 +644,7 @@ export class ChatCore<S extends Session> {
     const now = this.#fx.now();
     const room = new Room<S>(name, new RecentMessages(this.#recentCapacity, [], true), now);
     room.creator = session.owner;
+    room.operators.add(session.owner!);
     this.#rooms.set(name, room);
     this.#known.add(name);
     this.#fx.persistState({ op: 'room', room: name, ts: now, creator: session.owner! });
@@ -580,7 +680,9 @@ export class ChatCore<S extends Session> {
     const room = new Room<S>(r.name, new RecentMessages(this.#recentCapacity, recent, recent.length < this.#historyOnJoin), this.#fx.now());
     room.topic = r.topic;
     room.topicBy = r.topicBy;
+    room.createdAt = r.createdAt;
     room.creator = r.creator ?? null;
+    if (room.creator !== null) room.operators.add(room.creator);
     room.keyHash = r.keyHash ?? null;
     room.inviteOnly = r.inviteOnly ?? false;
     for (const owner of invites) room.invited.add(owner);
@@ -629,6 +731,8 @@ export class ChatCore<S extends Session> {
       type: 'joined',
       room: name,
       topic: room.topic,
+      ...(room.topic !== null && room.topicBy !== null ? { topicBy: room.topicBy } : {}),
+      ...(room.topic !== null && room.topicAt !== null ? { topicAt: room.topicAt } : {}),
       users,
       ...(total > users.length ? { usersTotal: total } : {}),
       history: page,
@@ -692,9 +796,11 @@ export class ChatCore<S extends Session> {
     if (room.members.size === 0) room.emptySince = now;
   }
 
-  #part(session: S, raw: string, ref: string | undefined): void {
+  #part(session: S, raw: string, ref: string | undefined, rawReason?: string): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
+    const reason = rawReason === undefined ? '' : sanitizeText(rawReason).trim().slice(0, REASON_MAX_LENGTH);
+    const why = reason !== '' ? { reason } : {};
     const now = this.#fx.now();
     const key = session.key!;
     const nick = session.nick!;
@@ -705,7 +811,7 @@ export class ChatCore<S extends Session> {
     this.#fx.events.leave(room.name);
     this.#fx.log(`part: ${nick} <- ${room.name}`);
     this.#fx.send(session, { type: 'parted', room: room.name, ...(ref ? { ref } : {}) });
-    this.#announce(room, { type: 'presence', room: room.name, nick, event: 'part', ts: now }, undefined, {
+    this.#announce(room, { type: 'presence', room: room.name, nick, event: 'part', ts: now, ...why }, undefined, {
       kind: 'presence',
       room: room.name,
       key,
@@ -713,36 +819,91 @@ export class ChatCore<S extends Session> {
       event: 'part',
       ts: now,
       instance: this.#fx.instance,
+      ...why,
     });
   }
 
-  #say(session: S, raw: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo?: number): void {
-    const room = this.#joinedRoom(session, raw, ref);
+  /**
+   * An operator puts a member out of the room: it leaves for good (as a part), gets `parted` with
+   * who and why, and the room sees `presence` `kick`. The kicker's copy carries its `ref`.
+   */
+  #kick(session: S, frame: KickFrame, ref: string | undefined): void {
+    const room = this.#joinedRoom(session, frame.room, ref);
+    if (!room) return;
+    if (!room.isOperator(session.owner)) return this.#error(session, 'TC_ERR_NOT_OPERATOR', ref, room.name);
+    if (!isValidNick(frame.nick)) return this.#error(session, 'TC_ERR_NO_SUCH_USER', ref, JSON.stringify(frame.nick));
+    const victim = this.#directory.local(nickKey(frame.nick));
+    if (!victim || !room.members.has(victim)) {
+      // Members on other nodes of a cluster are not kicked from here (their node owns their session).
+      if (this.isOnline(frame.nick)) return this.#error(session, 'TC_ERR_USER_NOT_IN_ROOM', ref, `${frame.nick} in ${room.name}`);
+      return this.#error(session, 'TC_ERR_NO_SUCH_USER', ref, frame.nick);
+    }
+    const by = session.nick!;
+    const cleaned = sanitizeText(frame.reason ?? '').trim().slice(0, REASON_MAX_LENGTH);
+    const reason = cleaned === '' ? by : cleaned;
+    const now = this.#fx.now();
+    const nick = victim.nick!;
+    const key = victim.key!;
+    this.#removeMember(room, victim, now);
+    victim.rooms.delete(room);
+    if (!this.#ephemeral(victim)) this.#fx.persistState({ op: 'membership-remove', nick: victim.owner!, room: room.name });
+    if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key });
+    this.#fx.events.leave(room.name);
+    this.#fx.log(`kick: ${nick} <- ${room.name} by ${by}`);
+    const notice: ServerFrame = { type: 'presence', room: room.name, nick, event: 'kick', by, reason, ts: now };
+    const others = [...room.members].filter((m) => m !== session);
+    this.#fx.inOrder(
+      () => {
+        this.#fx.send(victim, { type: 'parted', room: room.name, by, reason });
+        this.#fx.broadcast(others, notice);
+        this.#fx.send(session, { ...notice, ...(ref ? { ref } : {}) });
+      },
+      this.#fx.clustered ? { kind: 'presence', room: room.name, key, nick, event: 'kick', reason, by, ts: now, instance: this.#fx.instance } : undefined,
+    );
+  }
+
+  #say(session: S, raw: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo: number | undefined, notice: boolean): void {
+    const room = this.#speakable(session, raw, ref);
     if (!room) return;
     const clean = sanitizeText(text);
     if (clean.trim() === '') return this.#error(session, 'TC_ERR_EMPTY_TEXT', ref);
     if (replyTo !== undefined) {
       // A reply answers a message of the same room: checked in the store when memory does not hold it.
       const inRing = room.recent.query({ after: replyTo - 1, limit: 1 })?.messages[0];
-      if (inRing?.id === replyTo) return this.#sayChecked(session, room, clean, action, ref, cid, replyTo);
+      if (inRing?.id === replyTo) return this.#sayChecked(session, room, clean, action, ref, cid, replyTo, notice);
       return this.#await(session, this.#fx.messageInfo(replyTo), ref, (info) => {
         if (!info || info.room !== room.name) return this.#error(session, 'TC_ERR_NO_SUCH_MESSAGE', ref, `${replyTo} (a reply answers a message of the same room)`);
-        this.#sayChecked(session, room, clean, action, ref, cid, replyTo);
+        this.#sayChecked(session, room, clean, action, ref, cid, replyTo, notice);
       });
     }
-    this.#sayChecked(session, room, clean, action, ref, cid, undefined);
+    this.#sayChecked(session, room, clean, action, ref, cid, undefined, notice);
   }
 
-  #sayChecked(session: S, room: Room<S>, clean: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo: number | undefined): void {
-    if (!room.members.has(session)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+  /**
+   * The room a session may send to: one it is in, or (when an operator lifted +n) an open room
+   * it is not in; and in a moderated room (+m) only as an operator or voiced member.
+   */
+  #speakable(session: S, raw: string, ref: string | undefined): Room<S> | undefined {
+    const name = normalizeRoom(raw);
+    if (!name) return void this.#error(session, 'TC_ERR_BAD_ROOM', ref, raw);
+    const room = this.#rooms.get(name);
+    if (!room || (!room.members.has(session) && (room.noExternal || room.restricted))) return void this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, name);
+    if (!room.maySpeak(session.owner)) return void this.#error(session, 'TC_ERR_MODERATED', ref, name);
+    return room;
+  }
+
+  #sayChecked(session: S, room: Room<S>, clean: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo: number | undefined, notice: boolean): void {
+    if (!room.members.has(session) && (room.noExternal || room.restricted)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
     const nick = session.nick!;
     const ts = this.#fx.now();
     const reply = replyTo !== undefined ? { replyTo } : {};
+    // A notice is a flag of the delivery only: stored and paged back as a message.
+    const flag = notice ? { notice: true as const } : {};
     const accepted = this.#fx.persist(
       { kind: 'room', room: room.name, nick, owner: session.owner!, ...(cid !== undefined ? { cid } : {}), ...reply, text: clean, action, ts },
       {
         deliver: (id) => {
-          this.#deliverRoomMessage(room, { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}), ...reply });
+          this.#deliverRoomMessage(room, { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}), ...reply, ...flag });
           this.#fx.events.message(room.name);
         },
         committed: (result) => this.#acknowledge(session, result, ts, ref, cid),
@@ -752,11 +913,12 @@ export class ChatCore<S extends Session> {
   }
 
   #deliverRoomMessage(room: Room<S>, message: RoomMessage): void {
-    room.recent.push(message);
+    const { notice: _notice, ...stored } = message;
+    room.recent.push(stored);
     this.#fx.broadcast(room.members, { type: 'message', ...message });
   }
 
-  #pm(session: S, to: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined): void {
+  #pm(session: S, to: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined, notice = false): void {
     const toKey = nickKey(to);
     const local = this.#directory.local(toKey);
     const target = local ? { nick: local.nick!, owner: local.owner! } : this.#directory.remote(toKey);
@@ -771,7 +933,7 @@ export class ChatCore<S extends Session> {
       { kind: 'pm', from, to: toNick, fromOwner: session.owner!, toOwner, ...(cid !== undefined ? { cid } : {}), text: clean, action, ts },
       {
         deliver: (id) => {
-          const frame: ServerFrame = { type: 'pm', id, ts, from, to: toNick, text: clean, ...(action ? { action } : {}) };
+          const frame: ServerFrame = { type: 'pm', id, ts, from, to: toNick, text: clean, ...(action ? { action } : {}), ...(notice ? { notice: true as const } : {}) };
           // The recipient may have reconnected meanwhile: deliver to the same person holding the nick now.
           const recipient = this.#directory.local(toKey);
           if (recipient && recipient !== session && recipient.owner === toOwner) this.#fx.send(recipient, frame);
@@ -851,6 +1013,7 @@ export class ChatCore<S extends Session> {
     }
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
+    if (room.topicLock && !room.isOperator(session.owner)) return this.#error(session, 'TC_ERR_NOT_OPERATOR', ref, `${room.name} is +t: only its operators set the topic`);
     const clean = sanitizeText(topic).trim();
     if (clean.length > TOPIC_MAX_LENGTH) return this.#error(session, 'TC_ERR_TOPIC_TOO_LONG', ref);
     const by = session.nick!;
@@ -858,6 +1021,7 @@ export class ChatCore<S extends Session> {
     const ts = this.#fx.now();
     room.topic = value;
     room.topicBy = by;
+    room.topicAt = ts;
     this.#fx.log(`topic: ${room.name} by ${by}`);
     // Announced (and so confirmed to the setter) once stored.
     this.#fx.persistState({ op: 'topic', room: room.name, topic: value, by, ts }, (ok) => {
@@ -867,31 +1031,33 @@ export class ChatCore<S extends Session> {
     if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'topic', room: room.name, topic: value, by, ts });
   }
 
-  #history(session: S, raw: string, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined, thread?: number): void {
+  #history(session: S, raw: string, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined, thread?: number, ts?: { beforeTs?: number; afterTs?: number }): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
-    const query = { before, after, limit, ...(thread !== undefined ? { thread } : {}) };
-    // A thread is a few messages among many: always the store (an index on reply_to).
-    const cached = thread === undefined ? room.recent.query(query) : null;
+    const query = { before, after, limit, ...(thread !== undefined ? { thread } : {}), ...ts };
+    // A thread is a few messages among many, and times are not what the ring is ordered by: the store.
+    const cached = thread === undefined && ts === undefined ? room.recent.query(query) : null;
     if (cached) {
       this.#fx.send(session, { type: 'history', room: room.name, ...cached, ...(ref ? { ref } : {}) });
       return;
     }
     this.#await(session, this.#fx.roomHistory(room.name, { ...query, limit: limit + 1 }), ref, (rows) => {
       const more = rows.length > limit;
-      const messages = !more ? rows : after !== undefined ? rows.slice(0, limit) : rows.slice(rows.length - limit);
+      const ascending = after !== undefined || ts?.afterTs !== undefined;
+      const messages = !more ? rows : ascending ? rows.slice(0, limit) : rows.slice(rows.length - limit);
       this.#fx.send(session, { type: 'history', room: room.name, messages, more, ...(ref ? { ref } : {}) });
     });
   }
 
-  #pmHistory(session: S, peer: string | undefined, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined): void {
+  #pmHistory(session: S, peer: string | undefined, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined, ts?: { beforeTs?: number; afterTs?: number }): void {
     if (peer !== undefined && !isValidNick(peer)) return this.#error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(peer));
     const owner = session.owner!;
-    const read = this.#fx.privateHistory(owner, { before, after, limit: limit + 1, ...(peer ? { peer: nickKey(peer) } : {}) });
+    const read = this.#fx.privateHistory(owner, { before, after, limit: limit + 1, ...(peer ? { peer: nickKey(peer) } : {}), ...ts });
     this.#await(session, read, ref, (rows) => {
       if (session.owner !== owner) return;
       const more = rows.length > limit;
-      const messages = !more ? rows : after !== undefined ? rows.slice(0, limit) : rows.slice(rows.length - limit);
+      const ascending = after !== undefined || ts?.afterTs !== undefined;
+      const messages = !more ? rows : ascending ? rows.slice(0, limit) : rows.slice(rows.length - limit);
       this.#fx.send(session, { type: 'pm-history', ...(peer ? { with: peer } : {}), messages, more, ...(ref ? { ref } : {}) });
     });
   }
@@ -899,8 +1065,10 @@ export class ChatCore<S extends Session> {
   /** One page of the rooms people are in, by name. Restricted rooms show no topic to outsiders. */
   #roomList(session: S, after: string | undefined): { rooms: RoomSummary[]; more: boolean } {
     const names = new Set<string>();
-    for (const [name, room] of this.#rooms) if (room.members.size > 0 && (after === undefined || name > after)) names.add(name);
-    for (const name of this.#directory.remoteRoomNames()) if (after === undefined || name > after) names.add(name);
+    for (const [name, room] of this.#rooms) {
+      if (room.members.size > 0 && (after === undefined || name > after) && (!room.secret || room.members.has(session))) names.add(name);
+    }
+    for (const name of this.#directory.remoteRoomNames()) if ((after === undefined || name > after) && !this.#rooms.get(name)?.secret) names.add(name);
     const sorted = [...names].sort();
     const page = sorted.slice(0, ROOMS_PAGE_MAX).map((name) => {
       const r = this.#rooms.get(name);
@@ -966,7 +1134,7 @@ export class ChatCore<S extends Session> {
         const room = this.#rooms.get(event.room);
         if (!room) return;
         if (event.event !== 'join' && room.members.size === 0) room.emptySince = this.#fx.now();
-        this.#fx.broadcast(room.members, { type: 'presence', room: event.room, nick: event.nick, event: event.event, ts: event.ts, ...(event.reason ? { reason: event.reason } : {}) });
+        this.#fx.broadcast(room.members, { type: 'presence', room: event.room, nick: event.nick, event: event.event, ts: event.ts, ...(event.reason ? { reason: event.reason } : {}), ...(event.by ? { by: event.by } : {}) });
         return;
       }
       case 'nick': {
@@ -989,6 +1157,7 @@ export class ChatCore<S extends Session> {
         if (!room) return;
         room.topic = event.topic;
         room.topicBy = event.by;
+        room.topicAt = event.ts;
         this.#fx.broadcast(room.members, { type: 'topic', room: event.room, topic: event.topic, by: event.by, ts: event.ts });
         return;
       }
@@ -1071,7 +1240,7 @@ export class ChatCore<S extends Session> {
    * to the account. Confirmed once stored.
    */
   #registerPassword(session: S, password: string, ref: string | undefined): void {
-    const weak = checkPassword(password);
+    const weak = this.#checkPassword(password);
     if (weak) return this.#sendError(session, weak, ref);
     const owner = session.owner!;
     const key = session.key!;
@@ -1105,10 +1274,12 @@ export class ChatCore<S extends Session> {
     for (const room of this.#rooms.values()) {
       if (room.creator === from) room.creator = to;
       if (room.invited.delete(from)) room.invited.add(to);
+      if (room.operators.delete(from)) room.operators.add(to);
+      if (room.voiced.delete(from)) room.voiced.add(to);
     }
   }
 
-  #modeFrame(room: Room<S>, by: string | undefined, ref: string | undefined): ServerFrame {
+  #modeFrame(room: Room<S>, by: string | undefined, ref: string | undefined, changes?: ModeChangeNote[], lists = false): ServerFrame {
     return {
       type: 'mode',
       room: room.name,
@@ -1116,36 +1287,96 @@ export class ChatCore<S extends Session> {
       inviteOnly: room.inviteOnly,
       // Only an account is shown: an identity's id is nobody else's business.
       creator: room.creator !== null && !isIdentityOwner(room.creator) ? room.creator : null,
+      topicLock: room.topicLock,
+      noExternal: room.noExternal,
+      moderated: room.moderated,
+      secret: room.secret,
+      ...(room.limit !== null ? { limit: room.limit } : {}),
+      createdAt: room.createdAt,
+      ...(lists ? { bans: [...room.bans], excepts: [...room.excepts], invexes: [...room.invexes] } : {}),
+      ...(changes ? { changes } : {}),
       ...(by ? { by } : {}),
       ts: this.#fx.now(),
       ...(ref ? { ref } : {}),
     };
   }
 
-  /** Shows a room's modes, or (its creator, logged in to an account) changes them; confirmed once stored. */
+  /**
+   * Shows a room's modes (the mask lists to members only), or (an operator) changes them. The key
+   * and +i are stored and confirmed once stored; the other modes live with the room in memory and
+   * are announced in order with the messages around them. Every change is checked before any is
+   * applied: a frame is applied whole or refused.
+   */
   #mode(session: S, room: Room<S>, frame: ModeFrame, ref: string | undefined): void {
-    if (frame.key === undefined && frame.inviteOnly === undefined) return this.#fx.send(session, this.#modeFrame(room, undefined, ref));
+    const member = room.members.has(session);
+    const question = Object.keys(frame).every((k) => k === 'type' || k === 'room' || k === 'ref');
+    if (question) return this.#fx.send(session, this.#modeFrame(room, undefined, ref, undefined, member || !(room.restricted || room.secret)));
     const owner = session.owner!;
-    if (room.creator !== owner) {
+    if (!room.isOperator(owner)) {
       const creator = room.creator === null ? 'nobody known' : isIdentityOwner(room.creator) ? 'someone else' : room.creator;
       return this.#error(session, 'TC_ERR_NOT_ROOM_CREATOR', ref, `${room.name} was created by ${creator}`);
     }
-    if (isIdentityOwner(owner)) return this.#error(session, 'TC_ERR_NOT_REGISTERED_NICK', ref, 'room modes need a registered nick');
+    if (isIdentityOwner(owner) && !this.#guestRoomModes) return this.#error(session, 'TC_ERR_NOT_REGISTERED_NICK', ref, 'room modes need a registered nick');
+    const tooMany = tooManyChanges(frame);
+    if (tooMany) return this.#sendError(session, tooMany, ref);
     if (typeof frame.key === 'string' && !ROOM_KEY_PATTERN.test(frame.key)) return this.#error(session, 'TC_ERR_BAD_ARGUMENT', ref, 'a room key is 1-64 characters without spaces');
+    if (frame.limit !== undefined && frame.limit !== null && (frame.limit < 1 || frame.limit > 100_000)) return this.#error(session, 'TC_ERR_BAD_MODE', ref, 'a member limit is 1 to 100000');
+    const members = checkMemberChanges(frame.members);
+    if (!Array.isArray(members)) return this.#sendError(session, members, ref);
+    const lists = checkListChanges(frame.lists);
+    if (!Array.isArray(lists)) return this.#sendError(session, lists, ref);
+    const targets: { session: S; role: 'op' | 'voice'; add: boolean }[] = [];
+    for (const m of members) {
+      const target = isValidNick(m.nick) ? this.#directory.local(nickKey(m.nick)) : undefined;
+      if (!target) return this.#error(session, this.isOnline(m.nick) ? 'TC_ERR_USER_NOT_IN_ROOM' : 'TC_ERR_NO_SUCH_USER', ref, m.nick);
+      if (!room.members.has(target)) return this.#error(session, 'TC_ERR_USER_NOT_IN_ROOM', ref, `${target.nick} in ${room.name}`);
+      targets.push({ session: target, role: m.role, add: m.add });
+    }
     const apply = (keyHash: string | null | undefined) => {
       if (session.owner !== owner) return;
-      if (keyHash !== undefined) room.keyHash = keyHash;
-      if (frame.inviteOnly !== undefined) room.inviteOnly = frame.inviteOnly;
-      if (!room.inviteOnly) room.invited.clear();
-      this.#fx.log(`mode: ${room.name} ${room.keyHash ? '+k' : '-k'} ${room.inviteOnly ? '+i' : '-i'} by ${session.nick}`);
-      // In force at once; confirmed (to the setter, announced to the room) once stored.
+      const changes: ModeChangeNote[] = [];
+      const flag = (mode: string, now: boolean, wanted: boolean | undefined, set: (v: boolean) => void) => {
+        if (wanted === undefined || wanted === now) return;
+        set(wanted);
+        changes.push({ mode, add: wanted });
+      };
+      const stored = { keyHash: room.keyHash, inviteOnly: room.inviteOnly };
+      flag('i', room.inviteOnly, frame.inviteOnly, (v) => (room.inviteOnly = v));
+      if (keyHash !== undefined && (keyHash !== null || room.keyHash !== null)) {
+        room.keyHash = keyHash;
+        changes.push(keyHash !== null ? { mode: 'k', add: true, arg: frame.key as string } : { mode: 'k', add: false, arg: '*' });
+      }
+      flag('t', room.topicLock, frame.topicLock, (v) => (room.topicLock = v));
+      flag('n', room.noExternal, frame.noExternal, (v) => (room.noExternal = v));
+      flag('m', room.moderated, frame.moderated, (v) => (room.moderated = v));
+      flag('s', room.secret, frame.secret, (v) => (room.secret = v));
+      if (frame.limit !== undefined && frame.limit !== room.limit) {
+        if (frame.limit !== null || room.limit !== null) changes.push(frame.limit !== null ? { mode: 'l', add: true, arg: String(frame.limit) } : { mode: 'l', add: false });
+        room.limit = frame.limit;
+      }
+      for (const t of targets) {
+        const set = t.role === 'op' ? room.operators : room.voiced;
+        const who = t.session.owner!;
+        if (t.add) set.add(who);
+        else set.delete(who);
+        changes.push({ mode: t.role === 'op' ? 'o' : 'v', add: t.add, arg: t.session.nick! });
+      }
+      for (const l of lists) if (applyListChange(listOf(room, l.list), l, session.nick!, this.#fx.now())) changes.push({ mode: listLetter(l.list), add: l.add, arg: l.mask });
+      if (!room.inviteOnly && stored.inviteOnly) room.invited.clear();
+      const by = session.nick!;
+      if (changes.length === 0) return this.#fx.send(session, this.#modeFrame(room, undefined, ref));
+      this.#fx.log(`mode: ${room.name} ${changes.map((c) => (c.add ? '+' : '-') + c.mode).join('')} by ${by}`);
+      const announce = () => {
+        if (!room.members.has(session)) this.#fx.send(session, this.#modeFrame(room, by, ref, changes));
+        this.#fx.broadcast(without(room.members, session), this.#modeFrame(room, by, undefined, changes));
+        if (room.members.has(session)) this.#fx.send(session, this.#modeFrame(room, by, ref, changes));
+      };
+      if (room.keyHash === stored.keyHash && room.inviteOnly === stored.inviteOnly) return this.#fx.inOrder(announce);
+      // The key and +i are in force at once; confirmed (to the setter, announced to the room) once stored.
       this.#fx.persistState({ op: 'room-mode', room: room.name, keyHash: room.keyHash, inviteOnly: room.inviteOnly }, (ok) => {
         if (!ok) return this.#error(session, 'TC_ERR_STORE_FAILED', ref, 'the mode could not be saved');
-        if (!room.members.has(session)) this.#fx.send(session, this.#modeFrame(room, session.nick!, ref));
-        this.#fx.broadcast(without(room.members, session), this.#modeFrame(room, session.nick!, undefined));
-        if (room.members.has(session)) this.#fx.send(session, this.#modeFrame(room, session.nick!, ref));
+        announce();
       });
-      const by = session.nick!;
       if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'mode', room: room.name, keyHash: room.keyHash, inviteOnly: room.inviteOnly, by, ts: this.#fx.now() });
     };
     if (typeof frame.key === 'string') this.#await(session, this.#fx.hashSecret(frame.key), ref, apply);
@@ -1159,6 +1390,8 @@ export class ChatCore<S extends Session> {
    */
   #invite(session: S, rawNick: string, room: Room<S>, ref: string | undefined): void {
     if (!room.members.has(session) && room.creator !== session.owner) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+    // Into an invite-only room only its operators invite (RFC 2812 3.2.7).
+    if (room.inviteOnly && !room.isOperator(session.owner)) return this.#error(session, 'TC_ERR_NOT_OPERATOR', ref, `${room.name} is invite-only`);
     const nick = rawNick.trim();
     if (!isValidNick(nick)) return this.#error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(nick));
     const key = nickKey(nick);
@@ -1199,6 +1432,11 @@ export class ChatCore<S extends Session> {
   }
 
 
+  #checkPassword(password: string): CodedError | null {
+    const length = [...password].length;
+    return length < this.#minPassword || length > PASSWORD_MAX_LENGTH ? codedError('TC_ERR_WEAK_PASSWORD', `${this.#minPassword} to ${PASSWORD_MAX_LENGTH} characters`) : null;
+  }
+
   #error(session: S, code: ErrorCode, ref: string | undefined, detail?: string): void {
     this.#sendError(session, codedError(code, detail), ref);
   }
@@ -1212,7 +1450,8 @@ function* without<T>(set: Set<T>, skip: T): Iterable<T> {
   for (const item of set) if (item !== skip) yield item;
 }
 
-function checkPassword(password: string): CodedError | null {
-  const length = [...password].length;
-  return length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH ? codedError('TC_ERR_WEAK_PASSWORD') : null;
+/** The time bounds of a history question, when it has any. */
+function times(frame: { beforeTs?: number; afterTs?: number }): { beforeTs?: number; afterTs?: number } | undefined {
+  if (frame.beforeTs === undefined && frame.afterTs === undefined) return undefined;
+  return { ...(frame.beforeTs !== undefined ? { beforeTs: frame.beforeTs } : {}), ...(frame.afterTs !== undefined ? { afterTs: frame.afterTs } : {}) };
 }

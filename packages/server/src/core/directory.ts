@@ -48,6 +48,11 @@ export class Directory<S extends Session> {
     return this.#local.get(key);
   }
 
+  /** Sessions on this node (WHO masks): a view, to iterate with a bound. */
+  locals(): IterableIterator<S> {
+    return this.#local.values();
+  }
+
   remote(key: string): RemoteUser | undefined {
     return this.#remote.get(key);
   }
@@ -108,7 +113,7 @@ export class Directory<S extends Session> {
 
   remoteJoin(room: string, key: string, member: RemoteMember): void {
     let members = this.#remoteRooms.get(room);
-    if (!members) this.#remoteRooms.set(room, (members = new Map()));
+    if (!members) this.#remoteRooms.set(room, (members = new Map<string, RemoteMember>()));
     members.set(key, member);
   }
 

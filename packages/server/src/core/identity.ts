@@ -24,7 +24,7 @@ export function identityOwner(id: string): string {
 /** A token is `<id>.<secret>`: the id names the identity, the secret proves it. */
 export function parseToken(token: string): { id: string; secret: string } | null {
   const m = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{16,64})$/.exec(token);
-  return m ? { id: m[1]!, secret: m[2]! } : null;
+  return m ? { id: m[1], secret: m[2] } : null;
 }
 
 /** A new identity, as made by the runtime (randomness and hashing are I/O to the core). */

@@ -16,7 +16,7 @@ export class RecentMessages {
     initial: RoomMessage[] = [],
     complete = initial.length < capacity,
   ) {
-    this.#ring = new Array(capacity);
+    this.#ring = new Array<RoomMessage | undefined>(capacity);
     this.#complete = complete;
     for (const m of initial.slice(-capacity)) this.push(m);
   }

@@ -127,6 +127,9 @@ export interface HistoryQuery {
   limit: number;
   /** Only this message and the replies to it. */
   thread?: number;
+  /** Only messages sent before / after this time (epoch ms); with `afterTs` the page is the oldest first. */
+  beforeTs?: number;
+  afterTs?: number;
 }
 
 
@@ -187,7 +190,7 @@ export interface RoomAccess {
 export type ClusterEvent =
   | { kind: 'online'; key: string; nick: string; owner: string; instance: string }
   | { kind: 'offline'; key: string; instance: string }
-  | { kind: 'presence'; room: string; key: string; nick: string; event: PresenceEvent; reason?: string; ts: number; instance: string }
+  | { kind: 'presence'; room: string; key: string; nick: string; event: PresenceEvent; reason?: string; by?: string; ts: number; instance: string }
   | { kind: 'nick'; oldKey: string; old: string; new: string; rooms: string[]; ts: number; instance: string }
   | { kind: 'topic'; room: string; topic: string | null; by: string; ts: number }
   | { kind: 'mode'; room: string; keyHash: string | null; inviteOnly: boolean; by: string; ts: number }

@@ -22,6 +22,11 @@ export interface Session {
    * rooms, invites, room-creator rights and private history belong to the owner, not to the nick.
    */
   owner: string | null;
+  /**
+   * `user@host` as IRC shows it, for ban masks (`nick!user@host`); absent for the other dialects,
+   * which match as `nick!<nick key>@teamchat`.
+   */
+  userhost?: string;
   /** Rooms this session is in right now. */
   readonly rooms: Set<Room>;
   /** Called when a command that waited for the database or a password check has finished. */

@@ -143,7 +143,7 @@ export class TeamFeatures<S extends Session> {
   #announce(room: Room<S>, frame: ServerFrame, session: S | undefined, ref: string | undefined): void {
     const others = session ? [...room.members].filter((m) => m !== session) : [...room.members];
     this.#c.fx.broadcast(others, frame);
-    if (session) this.#c.fx.send(session, { ...frame, ...(ref ? { ref } : {}) } as ServerFrame);
+    if (session) this.#c.fx.send(session, { ...frame, ...(ref ? { ref } : {}) });
   }
 
   // ---------- read markers, unread counts, mentions ----------

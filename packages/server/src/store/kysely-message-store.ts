@@ -171,16 +171,21 @@ export class KyselyMessageStore implements MessageStore {
 
   async roomHistory(room: string, query: HistoryQuery): Promise<RoomMessage[]> {
     checkText(room, 'room');
-    const { before, after, limit } = checkQuery(query);
+    const { before, after, limit, beforeTs, afterTs } = checkQuery(query);
     if (limit === 0) return [];
     let q = this.#db.selectFrom('messages').select(MESSAGE_COLUMNS).where('room', '=', room);
     if (before !== undefined) q = q.where('id', '<', before);
+    // Time bounds (IRC CHATHISTORY timestamp=): ids follow commit order, so times follow ids closely;
+    // the (room, id) index is walked from the near end and the time filters it.
+    if (beforeTs !== undefined) q = q.where('created_at', '<', beforeTs);
+    if (afterTs !== undefined) q = q.where('created_at', '>', afterTs);
     if (query.thread !== undefined) {
       const root = checkLimit(query.thread, 'thread');
       q = q.where((eb) => eb.or([eb('id', '=', root), eb('reply_to', '=', root)]));
     }
-    if (after !== undefined) {
-      const rows = await q.where('id', '>', after).orderBy('id', 'asc').limit(limit).execute();
+    if (after !== undefined || afterTs !== undefined) {
+      if (after !== undefined) q = q.where('id', '>', after);
+      const rows = await q.orderBy('id', 'asc').limit(limit).execute();
       return this.#withReactions(rows.map(toRoomMessage));
     }
     const rows = await q.orderBy('id', 'desc').limit(limit).execute();
@@ -201,10 +206,10 @@ export class KyselyMessageStore implements MessageStore {
   async privateHistory(owner: string, query: HistoryQuery & { peer?: string }): Promise<PrivateMessage[]> {
     checkText(owner, 'owner');
     if (query.peer !== undefined) checkText(query.peer, 'peer');
-    const { before, after, limit } = checkQuery(query);
+    const { before, after, limit, beforeTs, afterTs } = checkQuery(query);
     if (limit === 0) return [];
     const peer = query.peer === undefined ? undefined : nickKey(query.peer);
-    const ascending = after !== undefined;
+    const ascending = after !== undefined || afterTs !== undefined;
     const direction = ascending ? 'asc' : 'desc';
 
     // Each branch is an index scan by id on one of the partial owner indexes; the outer query merges.
@@ -220,6 +225,8 @@ export class KyselyMessageStore implements MessageStore {
       }
       if (before !== undefined) q = q.where('id', '<', before);
       if (after !== undefined) q = q.where('id', '>', after);
+      if (beforeTs !== undefined) q = q.where('created_at', '<', beforeTs);
+      if (afterTs !== undefined) q = q.where('created_at', '>', afterTs);
       return q.orderBy('id', direction).limit(limit);
     };
 
@@ -780,10 +787,12 @@ function checkLimit(value: unknown, field: string): number {
   return value;
 }
 
-function checkQuery(query: HistoryQuery): { before?: number; after?: number; limit: number } {
+function checkQuery(query: HistoryQuery): { before?: number; after?: number; limit: number; beforeTs?: Date; afterTs?: Date } {
   const limit = checkLimit(query?.limit, 'limit');
-  const out: { before?: number; after?: number; limit: number } = { limit };
+  const out: { before?: number; after?: number; limit: number; beforeTs?: Date; afterTs?: Date } = { limit };
   if (query.before !== undefined && query.before !== null) out.before = checkLimit(query.before, 'before');
   if (query.after !== undefined && query.after !== null) out.after = checkLimit(query.after, 'after');
+  if (query.beforeTs !== undefined && query.beforeTs !== null) out.beforeTs = new Date(checkLimit(query.beforeTs, 'beforeTs'));
+  if (query.afterTs !== undefined && query.afterTs !== null) out.afterTs = new Date(checkLimit(query.afterTs, 'afterTs'));
   return out;
 }

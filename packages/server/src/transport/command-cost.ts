@@ -32,13 +32,15 @@ export function costOf(frame: ClientFrame): number {
     case 'topic':
       return frame.topic === undefined ? 0.25 : 1;
     case 'mode':
-      return frame.key === undefined && frame.inviteOnly === undefined ? 0.25 : 1;
+      // A question is cheap; a change is stored or announced (several changes: still one frame).
+      return Object.keys(frame).every((k) => k === 'type' || k === 'room' || k === 'ref') ? 0.25 : 1;
     case 'part':
       return 0.5;
     case 'msg':
     case 'pm':
     case 'join':
     case 'invite':
+    case 'kick':
     case 'history':
     case 'pm-history':
       return 1;

@@ -81,6 +81,8 @@ export class Connection implements Session {
   nick: string | null = null;
   key: string | null = null;
   owner: string | null = null;
+  /** Set by the IRC dialect (USER): what ban masks match. */
+  userhost?: string;
   readonly rooms = new Set<Room>();
   readonly #host: ConnectionHost;
   readonly #link: Link;
