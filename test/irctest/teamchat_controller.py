@@ -7,6 +7,8 @@ test/irctest/run.sh. Each test gets a fresh server with a fresh embedded databas
 import os
 from pathlib import Path
 import shutil
+import signal
+import time
 from typing import Optional, Set, Type
 
 from irctest import cases
@@ -47,9 +49,9 @@ class TeamchatController(BaseServerController, DirectoryBasedController):
 
     isupport = {
         "CASEMAPPING": "ascii",
-        "PREFIX": "(o)@",
+        "PREFIX": "(ov)@+",
         "UTF8ONLY": None,
-        "MSGREFTYPES": "msgid",
+        "MSGREFTYPES": "msgid,timestamp",
     }
 
     def run(
@@ -96,12 +98,42 @@ class TeamchatController(BaseServerController, DirectoryBasedController):
             "--auth-lockout", "0",
             "--max-auth-checks-per-ip", "0",
             "--metrics-interval", "60s",
+            # The suite registers accounts with short passwords ("sesame", "bar") and lets guests
+            # (no account) operate the channels they create.
+            "--min-password-length", "1",
+            "--guest-room-modes",
         ]
         if password is not None:
             args += ["--irc-password", password]
         if os.environ.get("TEAMCHAT_IRCTEST_EXTRA"):
             args += os.environ["TEAMCHAT_IRCTEST_EXTRA"].split()
         self.proc = self.execute([*faketime_cmd, "node", str(TEAMCHAT_BIN), *args], proc_name="teamchat")
+
+    def kill_proc(self) -> None:
+        """Stops the server, and waits until its whole process group is gone.
+
+        Under faketime the group leader (faketime) exits before the node server it runs, which is
+        still shutting down (removing its data folder's lock) when irctest removes the folder:
+        wait for the group, and kill what is left after 5 s.
+        """
+        pgid = self.proc.pid if self.proc else None
+        super().kill_proc()
+        if pgid is None:
+            return
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.02)
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def wait_for_services(self) -> None:
+        """Accounts and history are built into teamchat: there are no services to wait for."""
 
     def registerUser(
         self,

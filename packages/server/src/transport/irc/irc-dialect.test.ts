@@ -1,4 +1,4 @@
-import { codedError, type PrivateMessage, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
+import { codedError, type PrivateMessage, type RoomMessage } from '@teamchat/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatCore } from '../../core/chat-core.js';
 import type { CoreEffects, PersistCallbacks } from '../../core/core-effects.js';
@@ -38,10 +38,11 @@ afterEach(() => {
 });
 
 /** A core with in-memory effects: messages are "committed" on the next turn, in order. */
-function world(accounts: Record<string, string> = {}) {
+function world(accounts: Record<string, string> = {}, options: { guestRoomModes?: boolean } = {}) {
   const state: StateWrite[] = [];
   const queue: ({ message: NewMessage & { id: number }; callbacks: PersistCallbacks } | { run: () => void })[] = [];
   let nextId = 100;
+  let identities = 0;
   let scheduled = false;
   const flush = () => {
     scheduled = false;
@@ -80,7 +81,8 @@ function world(accounts: Record<string, string> = {}) {
     },
     loadRoom: async () => null,
     checkIdentity: async () => null,
-    newIdentity: () => ({ id: String(nextId), token: `${nextId}.x`, secretHash: 'h' }),
+    // A fresh identity each time: owners (and so room operators) are told apart by it.
+    newIdentity: () => ({ id: `i${++identities}`, token: `i${identities}.x`, secretHash: 'h' }),
     allowRoomCreation: () => null,
     whenWritable: async () => {},
     close: (s, bye) => s.close(bye),
@@ -92,7 +94,7 @@ function world(accounts: Record<string, string> = {}) {
     now: () => 1_700_000_000_000,
     log: () => {},
   };
-  const core = new ChatCore(effects, { rooms: [], memberships: [], recent: [] });
+  const core = new ChatCore(effects, { rooms: [], memberships: [], recent: [] }, options);
   let id = 0;
   const host: ConnectionHost = { core, maxSendQueueBytes: 1 << 20, accepting: true, log: () => {}, nextId: () => ++id, adopt() {}, forget() {} };
   const gateway = new IrcGateway({ serverName: 'irc.test', version: '0.0.0', startedAt: 0, inOrder, opers: [{ name: 'operuser', password: 'operpassword' }] });
@@ -141,7 +143,7 @@ describe('IrcDialect', () => {
     const lines = c.lines();
     expect(lines[0]).toBe(':irc.test CAP * ACK :echo-message server-time');
     expect(commands(lines.slice(1))).toEqual(['001', '002', '003', '004', '005', '005', '251', '255', '422']);
-    expect(lines.join('\n')).toMatch(/005 alice .*CHANTYPES=# .*PREFIX=\(o\)@/s);
+    expect(lines.join('\n')).toMatch(/005 alice .*CHANMODES=beI,k,l,imnst .*CHANTYPES=# .*PREFIX=\(ov\)@\+/s);
   });
 
   it('answers commands before registration with 451, and NAKs unknown capabilities', async () => {
@@ -168,7 +170,8 @@ describe('IrcDialect', () => {
       ':alice!alice@127.0.0.1 JOIN #general',
       ':irc.test 353 alice = #general @alice',
       ':irc.test 366 alice #general :End of /NAMES list',
-      ':irc.test 324 alice #general +',
+      ':irc.test 324 alice #general +n',
+      ':irc.test 329 alice #general 1700000000',
       ':irc.test 368 alice #general :End of channel ban list',
       ':irc.test 352 alice #general alice 127.0.0.1 irc.test alice H@ :0 alice real',
       ':irc.test 315 alice #general :End of WHO list',
@@ -241,7 +244,7 @@ describe('IrcDialect', () => {
     await a.send('@label=j1 JOIN #x');
     const lines = a.lines();
     expect(lines[0]).toMatch(/^@label=j1 :irc\.test BATCH \+(\S+) labeled-response$/);
-    const id = /BATCH \+(\S+)/.exec(lines[0]!)![1];
+    const id = /BATCH \+(\S+)/.exec(lines[0])![1];
     expect(lines.slice(1, -1).every((l) => l.startsWith(`@batch=${id} `))).toBe(true);
     expect(lines.at(-1)).toBe(`:irc.test BATCH -${id}`);
     await a.send('@label=m1 PRIVMSG #x :no echo asked');
@@ -266,8 +269,112 @@ describe('IrcDialect', () => {
   it('tells a teamchat frame it cannot map as a NOTICE with its code', () => {
     const w = world();
     const c = w.client();
-    c.conn.send({ type: 'error', code: 'TC_ERR_STORE_BUSY', message: 'busy' } as ServerFrame);
+    c.conn.send({ type: 'error', code: 'TC_ERR_STORE_BUSY', message: 'busy' });
     expect(c.link.text).toBe(':irc.test NOTICE * :busy [TC_ERR_STORE_BUSY]\r\n');
     void codedError;
+  });
+
+  it('maps channel modes to the core: +o, +v, +b with its list, +l, and 696 for a bad parameter', async () => {
+    const w = world({}, { guestRoomModes: true });
+    const a = w.client();
+    const b = w.client();
+    await a.register('alice', ['multi-prefix']);
+    await b.register('bob');
+    await a.send('JOIN #m');
+    await b.send('JOIN #m');
+    a.lines();
+    b.lines();
+    await b.send('MODE #m +o bob');
+    expect(b.lines()).toEqual([expect.stringMatching(/^:irc\.test 482 bob #m /)]);
+    await a.send('MODE #m +ov bob bob', 'MODE #m +o nobody', 'MODE #m +l 0', 'MODE #m +b evil!*@*', 'MODE #m +b');
+    expect(a.lines()).toEqual([
+      ':alice!alice@127.0.0.1 MODE #m +ov bob bob',
+      ':irc.test 401 alice nobody :No such nick/channel',
+      ':irc.test 696 alice #m l 0 :A member limit is a number from 1 to 100000',
+      ':alice!alice@127.0.0.1 MODE #m +b evil!*@*',
+      ':irc.test 367 alice #m evil!*@* alice 1700000000',
+      ':irc.test 368 alice #m :End of channel ban list',
+    ]);
+    expect(b.lines()).toEqual([':alice!alice@127.0.0.1 MODE #m +ov bob bob', ':alice!alice@127.0.0.1 MODE #m +b evil!*@*']);
+    await a.send('NAMES #m');
+    expect(a.lines()[0]).toBe(':irc.test 353 alice = #m :@alice @+bob');
+  });
+
+  it('kicks through the core: the kicked IRC user sees KICK, and so does the room', async () => {
+    const w = world();
+    const a = w.client();
+    const b = w.client();
+    await a.register('alice');
+    await b.register('bob');
+    await a.send('JOIN #k');
+    await b.send('JOIN #k');
+    a.lines();
+    b.lines();
+    await b.send('KICK #k alice');
+    expect(b.lines()).toEqual([expect.stringMatching(/^:irc\.test 482 bob #k /)]);
+    await a.send('KICK #k bob :bye now', 'KICK #k carol', 'KICK #nowhere bob');
+    expect(a.lines()).toEqual([
+      ':alice!alice@127.0.0.1 KICK #k bob :bye now',
+      ':irc.test 401 alice carol :No such nick/channel',
+      ':irc.test 403 alice #nowhere :No such channel',
+    ]);
+    expect(b.lines()).toEqual([':alice!alice@127.0.0.1 KICK #k bob :bye now']);
+    expect([...b.conn.rooms]).toEqual([]);
+  });
+
+  it('answers WHO with a mask, and WHOX with the fields asked for', async () => {
+    const w = world();
+    const a = w.client();
+    const b = w.client();
+    await a.register('alice');
+    await b.register('bobby');
+    await a.send('WHO bob*', 'WHO bobby %tna,42');
+    expect(a.lines()).toEqual([
+      ':irc.test 352 alice * bobby 127.0.0.1 irc.test bobby H :0 bobby real',
+      ':irc.test 315 alice bob* :End of WHO list',
+      ':irc.test 354 alice 42 bobby 0',
+      ':irc.test 315 alice bobby :End of WHO list',
+    ]);
+  });
+
+  it('relays TAGMSG with client-only tags to IRC users who asked for message-tags, and keeps read markers', async () => {
+    const w = world();
+    const a = w.client();
+    const b = w.client();
+    await a.register('alice', ['message-tags', 'draft/read-marker']);
+    await b.register('bob', ['message-tags']);
+    await a.send('JOIN #t');
+    await b.send('JOIN #t');
+    a.lines();
+    b.lines();
+    await a.send('@+typing=active;secret=no TAGMSG #t');
+    expect(a.lines()).toEqual([]);
+    expect(b.lines()).toEqual([expect.stringMatching(/^@\+typing=active;msgid=t\S+ :alice!alice@127\.0\.0\.1 TAGMSG #t$/)]);
+    await a.send('MARKREAD #t timestamp=2024-01-02T03:04:05.678Z', 'MARKREAD #t timestamp=2023-01-01T00:00:00.000Z', 'MARKREAD #t', 'MARKREAD #t *');
+    expect(a.lines()).toEqual([
+      ':irc.test MARKREAD #t timestamp=2024-01-02T03:04:05.678Z',
+      ':irc.test MARKREAD #t timestamp=2024-01-02T03:04:05.678Z',
+      ':irc.test MARKREAD #t timestamp=2024-01-02T03:04:05.678Z',
+      ':irc.test FAIL MARKREAD INVALID_PARAMS #t * :The marker is timestamp=<ISO 8601 time>',
+    ]);
+  });
+
+  it('answers CHATHISTORY AROUND and a backwards BETWEEN by message id, oldest first', async () => {
+    const w = world();
+    const a = w.client();
+    await a.register('alice', ['draft/chathistory', 'batch', 'message-tags']);
+    await a.send('JOIN #h');
+    for (let i = 0; i < 6; i++) await a.send(`PRIVMSG #h :m${i}`);
+    a.lines();
+    const texts = (lines: string[]) => lines.filter((l) => l.includes(' PRIVMSG ')).map((l) => l.split(' ').at(-1));
+    // Ids 100..105 hold m0..m5.
+    await a.send('CHATHISTORY AROUND #h msgid=102 3');
+    expect(texts(a.lines())).toEqual(['m1', 'm2', 'm3']);
+    await a.send('CHATHISTORY BETWEEN #h msgid=105 msgid=100 2');
+    expect(texts(a.lines())).toEqual(['m3', 'm4']);
+    await a.send('CHATHISTORY LATEST #h msgid=103 10');
+    expect(texts(a.lines())).toEqual(['m4', 'm5']);
+    await a.send('CHATHISTORY BEFORE #h timestamp=nonsense 10');
+    expect(a.lines()).toEqual([':irc.test FAIL CHATHISTORY INVALID_PARAMS BEFORE #h :A reference is *, msgid=<id> or timestamp=<ISO time>']);
   });
 });

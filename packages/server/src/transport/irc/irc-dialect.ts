@@ -31,6 +31,8 @@ import { ERR, numericForError, RPL, type ErrorContext } from './irc-numerics.js'
 import { formatIrcLine, IRC_CLIENT_TAG_BYTES, IRC_LINE_BYTES, parseIrcLine, truncateUtf8, type IrcMessage, type OutgoingIrcMessage } from './irc-message.js';
 import type { IrcGateway } from './irc-gateway.js';
 import { capabilities, isupportTokens } from './isupport.js';
+import { formatChanges, modeString, parseChannelModes } from './irc-modes.js';
+import { maskMatches } from '../../core/room-modes.js';
 
 const EMPTY = Buffer.alloc(0);
 const CRLF = '\r\n';
@@ -55,13 +57,17 @@ interface Pending {
     | 'list'
     | 'mode'
     | 'mode-set'
-    | 'mode-init'
+    | 'mode-list'
     | 'invite'
     | 'nick'
     | 'register'
     | 'history'
     | 'pm-history'
-    | 'kick-part';
+    | 'kick'
+    | 'redact'
+    | 'react'
+    | 'marker-sync'
+    | 'targets';
   /** The channel or nick as the client typed it. */
   target: string;
   /** Whether the connection waits for this answer. */
@@ -70,12 +76,66 @@ interface Pending {
   /** Mode changes asked for, as the client wrote them (echoed back). */
   modes?: string[];
   /** LIST: only these rooms. */
-  only?: Set<string>;
-  notice?: string;
+  only?: (room: { name: string; members: number }) => boolean;
   batchType?: string;
   label?: string;
   /** Lines collected so far for a multi-page answer. */
   lines?: string[];
+  /** WHO with WHOX fields. */
+  whox?: Whox;
+  /** CHATHISTORY TARGETS: pages still to read, the latest time per target so far. */
+  targets?: { queue: ClientFrame[]; latest: Map<string, number>; from: number; to: number; limit: number };
+  /** CHATHISTORY: what to keep of a page, a second page to read (AROUND), what was read so far. */
+  history?: { keep?: (m: RoomMessage | PrivateMessage) => boolean; second?: HistoryBounds; collected: (RoomMessage | PrivateMessage)[] };
+}
+
+/** The bounds of one history page, as the core's `history` frame takes them. */
+interface HistoryBounds {
+  before?: number;
+  after?: number;
+  beforeTs?: number;
+  afterTs?: number;
+  limit: number;
+}
+
+type HistoryRef = { kind: 'id' | 'ts'; value: number };
+
+/** `*`, `msgid=<id>` or `timestamp=<ISO 8601>`; null when it is none of them. */
+function historyRef(s: string | undefined): HistoryRef | '*' | null {
+  if (s === '*') return '*';
+  const id = /^msgid=(\d{1,15})$/.exec(s ?? '');
+  if (id) return { kind: 'id', value: Number(id[1]) };
+  const ts = /^timestamp=(.+)$/.exec(s ?? '');
+  if (!ts) return null;
+  const ms = Date.parse(ts[1]);
+  return Number.isFinite(ms) && ms >= 0 ? { kind: 'ts', value: ms } : null;
+}
+
+function below(r: HistoryRef): { before: number } | { beforeTs: number } {
+  return r.kind === 'id' ? { before: r.value } : { beforeTs: r.value };
+}
+
+function over(r: HistoryRef): { after: number } | { afterTs: number } {
+  return r.kind === 'id' ? { after: r.value } : { afterTs: r.value };
+}
+
+function above(m: { id: number; ts: number }, r: HistoryRef): boolean {
+  return r.kind === 'id' ? m.id > r.value : m.ts > r.value;
+}
+
+/** WHOX: the fields asked for (letters of `tcuihsnfdlaor`) and the token echoed with `t`. */
+interface Whox {
+  fields: string;
+  token: string;
+}
+
+/** Users listed for one WHO mask, at most. */
+const WHO_MAX = 200;
+
+function parseWhox(arg: string | undefined): Whox | undefined {
+  if (arg === undefined || !arg.startsWith('%')) return undefined;
+  const [fields = '', token = '0'] = arg.slice(1).split(',');
+  return { fields, token: token.slice(0, 3) || '0' };
 }
 
 /** A message this client sent, waiting for its echo and acknowledgement. */
@@ -84,7 +144,6 @@ interface Sent {
   ref: string;
   label?: string;
   tags?: Map<string, string>;
-  notice?: string;
   echoed: boolean;
 }
 
@@ -125,8 +184,6 @@ export class IrcDialect implements LineDialect {
   #labeled: { label: string; lines: string[] } | null = null;
   /** Output of the frame being rendered. */
   #sink: string[] | null = null;
-  /** Room modes last seen, to tell changes as +k/-i. */
-  readonly #modes = new Map<string, { key: boolean; inviteOnly: boolean }>();
   /** Quits and renames of others are told once, however many rooms we share. */
   readonly #seen: string[] = [];
   #batchId = 0;
@@ -169,6 +226,11 @@ export class IrcDialect implements LineDialect {
 
   get away(): string | null {
     return this.#away;
+  }
+
+  /** User mode +i: hidden from WHO masks of users who share no room with it. */
+  get invisible(): boolean {
+    return this.#userModes.has('i');
   }
 
   get isOper(): boolean {
@@ -248,6 +310,10 @@ export class IrcDialect implements LineDialect {
         return costOf({ type: 'users', room: '' });
       case 'CHATHISTORY':
         return costOf({ type: 'history', room: '' });
+      case 'REDACT':
+        return costOf({ type: 'delete', id: 0 });
+      case 'MARKREAD':
+        return costOf({ type: 'mark', id: 0 });
       case 'INVITE':
       case 'KICK':
         return 1;
@@ -258,7 +324,8 @@ export class IrcDialect implements LineDialect {
 
   #run(m: IrcMessage): void {
     const label = this.#caps.has('labeled-response') ? m.tags.get('label') : undefined;
-    if (label !== undefined && m.command !== 'PING' && m.command !== 'PONG') this.#labeled = { label, lines: [] };
+    // PING carries its label on its PONG; every other labeled command (PONG too) gets an answer or ACK.
+    if (label !== undefined && m.command !== 'PING') this.#labeled = { label, lines: [] };
     try {
       this.#dispatch(m);
     } finally {
@@ -273,7 +340,7 @@ export class IrcDialect implements LineDialect {
         return this.#cap(p);
       case 'PING':
         if (p.length === 0) return this.#numeric(ERR.NOORIGIN, 'No origin specified');
-        return this.#pong(p[0]!, m.tags.get('label'));
+        return this.#pong(p[0], m.tags.get('label'));
       case 'PONG':
         return;
       case 'QUIT':
@@ -288,7 +355,9 @@ export class IrcDialect implements LineDialect {
       case 'USER':
         if (this.#registered) return this.#numeric(ERR.ALREADYREGISTERED, 'You may not reregister');
         if (p.length < 4 || p[3] === '') return this.#needMore('USER');
-        this.#user = { ident: (p[0]!.replace(/[^A-Za-z0-9._~-]/g, '') || 'user').slice(0, 16), realname: p[3]! };
+        this.#user = { ident: (p[0].replace(/[^A-Za-z0-9._~-]/g, '') || 'user').slice(0, 16), realname: p[3] };
+        // What ban masks (nick!user@host) match in the core.
+        this.connection.userhost = `${this.#user.ident}@${this.#host}`;
         return this.#tryRegister();
       case 'AUTHENTICATE':
         return this.#authenticate(p);
@@ -311,7 +380,11 @@ export class IrcDialect implements LineDialect {
       case 'NOTICE':
         return this.#privmsg(m);
       case 'TAGMSG':
-        return; // client-only tags without text: teamchat messages always have text
+        return this.#tagmsg(m);
+      case 'REDACT':
+        return this.#redact(p);
+      case 'MARKREAD':
+        return this.#markread(p);
       case 'TOPIC':
         return this.#topic(p);
       case 'NAMES':
@@ -368,7 +441,12 @@ export class IrcDialect implements LineDialect {
         const asked = (p[1] ?? '').split(' ').filter(Boolean);
         const ok = asked.length > 0 && asked.every((c) => caps.has(c.replace(/^-/, '')) && !(c === '-cap-notify' && this.#capVersion >= 302));
         this.#emit({ source: this.#server, command: 'CAP', params: [this.#nick, ok ? 'ACK' : 'NAK', p[1] ?? ''] });
-        if (ok) for (const c of asked) c.startsWith('-') ? this.#caps.delete(c.slice(1)) : this.#caps.add(c);
+        if (ok) {
+          for (const c of asked) {
+            if (c.startsWith('-')) this.#caps.delete(c.slice(1));
+            else this.#caps.add(c);
+          }
+        }
         return;
       }
       case 'END':
@@ -467,7 +545,7 @@ export class IrcDialect implements LineDialect {
     this.#numeric(RPL.WELCOME, `Welcome to the teamchat IRC gateway, ${nick}!${this.ident}@${this.#host}`);
     this.#numeric(RPL.YOURHOST, `Your host is ${this.#server}, running teamchat-${o.version}`);
     this.#numeric(RPL.CREATED, `This server was created ${new Date(o.startedAt).toUTCString()}`);
-    this.#numeric(RPL.MYINFO, this.#server, `teamchat-${o.version}`, 'iow', 'ik', 'k');
+    this.#numeric(RPL.MYINFO, this.#server, `teamchat-${o.version}`, 'iow', 'beIiklmnostv', 'beIklov');
     const tokens = isupportTokens({ network: o.network ?? 'teamchat', ...(o.maxRooms !== undefined ? { maxRooms: o.maxRooms } : {}) });
     for (let i = 0; i < tokens.length; i += 12) this.#numeric(RPL.ISUPPORT, ...tokens.slice(i, i + 12), 'are supported by this server');
     this.#lusers();
@@ -499,14 +577,22 @@ export class IrcDialect implements LineDialect {
       return this.#numeric(ERR.SASLABORTED, 'SASL authentication aborted');
     }
     if (this.#sasl === null) {
-      if (arg.toUpperCase() !== 'PLAIN') return this.#numeric(RPL.SASLMECHS, 'PLAIN', 'are available SASL mechanisms');
+      if (arg.toUpperCase() !== 'PLAIN') {
+        this.#numeric(RPL.SASLMECHS, 'PLAIN', 'are available SASL mechanisms');
+        return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed: only PLAIN is available');
+      }
       this.#sasl = { buffer: '' };
       return this.#emit({ command: 'AUTHENTICATE', params: ['+'] });
+    }
+    // One chunk is at most 400 bytes (905); a response of many chunks past SASL_MAX_BYTES fails (904).
+    if (arg.length > 400) {
+      this.#sasl = null;
+      return this.#numeric(ERR.SASLTOOLONG, 'SASL message too long');
     }
     if (arg !== '+') this.#sasl.buffer += arg;
     if (this.#sasl.buffer.length > SASL_MAX_BYTES) {
       this.#sasl = null;
-      return this.#numeric(ERR.SASLTOOLONG, 'SASL message too long');
+      return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed: the response is too long');
     }
     if (arg.length === 400) return; // more chunks follow
     const [, authcid, password] = Buffer.from(this.#sasl.buffer, 'base64').toString('utf8').split('\0');
@@ -514,12 +600,10 @@ export class IrcDialect implements LineDialect {
     if (authcid === undefined || password === undefined || !isValidNick(authcid)) return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed');
     if (this.connection.nick !== null) return this.#numeric(ERR.SASLALREADY, 'You have already authenticated');
     this.#hold('sasl');
-    this.#core.login(this.connection, { nick: authcid, password, restore: false }, (error) => {
+    // accountOnly: an unknown account or a wrong password is refused without logging anyone in.
+    this.#core.login(this.connection, { nick: authcid, password, restore: false, accountOnly: true }, (error) => {
       this.#release('sasl');
-      if (error || !this.#lastWelcomeAccount) {
-        // Not an account: the core logged the nick in as a guest; registration goes on as one.
-        return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed');
-      }
+      if (error || !this.#lastWelcomeAccount) return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed');
       this.#account = this.connection.nick!;
       this.#numeric(RPL.LOGGEDIN, `${this.connection.nick ?? "*"}!${this.ident}@${this.#host}`, this.#account, `You are now logged in as ${this.#account}`);
       this.#numeric(RPL.SASLSUCCESS, 'SASL authentication successful');
@@ -529,8 +613,8 @@ export class IrcDialect implements LineDialect {
   /** draft/account-registration: `REGISTER <account> <email> <password>`. */
   #registerAccount(p: string[]): void {
     if (p.length < 3) return this.#fail('REGISTER', 'NEED_MORE_PARAMS', 'Not enough parameters');
-    const account = p[0] === '*' ? (this.connection.nick ?? this.#wantedNick) : p[0]!;
-    const password = p[2]!;
+    const account = p[0] === '*' ? (this.connection.nick ?? this.#wantedNick) : p[0];
+    const password = p[2];
     if (account === null || !isValidNick(account)) return this.#fail('REGISTER', 'BAD_ACCOUNT_NAME', 'Choose a nick first', account ?? '*');
     if (this.connection.nick !== null) {
       if (nickKey(account) !== this.connection.key) return this.#fail('REGISTER', 'ACCOUNT_NAME_MUST_BE_NICK', 'You can only register your current nick', account);
@@ -559,7 +643,7 @@ export class IrcDialect implements LineDialect {
       return this.#nextStep();
     }
     const keys = (p[1] ?? '').split(',');
-    p[0]!.split(',').forEach((target, i) => {
+    p[0].split(',').forEach((target, i) => {
       const key = keys[i];
       this.#step(() => {
         const room = this.#room(target);
@@ -573,11 +657,11 @@ export class IrcDialect implements LineDialect {
   #part(p: string[]): void {
     if (p.length === 0 || p[0] === '') return this.#needMore('PART');
     const reason = p[1];
-    for (const target of p[0]!.split(',')) {
+    for (const target of p[0].split(',')) {
       this.#step(() => {
         const room = this.#room(target);
         if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
-        this.#request({ type: 'part', room }, { kind: 'part', target, holds: true, ...(reason ? { reason } : {}) });
+        this.#request({ type: 'part', room, ...(reason ? { reason } : {}) }, { kind: 'part', target, holds: true, ...(reason ? { reason } : {}) });
       });
     }
     this.#nextStep();
@@ -612,15 +696,100 @@ export class IrcDialect implements LineDialect {
         const away = this.#gw.session(nickKey(target))?.away;
         if (away) this.#numeric(RPL.AWAY, this.#gw.session(nickKey(target))!.connection.nick ?? target, away);
       }
-      const frame: ClientFrame = room ? { type: 'msg', room, text: body, ...(action ? { action } : {}) } : { type: 'pm', to: target, text: body, ...(action ? { action } : {}) };
+      const flags = { ...(action ? { action } : {}), ...(notice ? { notice } : {}) };
+      // +draft/reply on a room message is the core's reply (shown as such to teamchat clients).
+      // Only a message the room still holds in memory: a reply to anything else stays a tag (an
+      // unknown id must not cost the message itself).
+      const replyId = Number(tags.get('+draft/reply') ?? NaN);
+      const replyTo = room && Number.isSafeInteger(replyId) && this.#core.recentMessage(room, replyId) ? { replyTo: replyId } : {};
+      const frame: ClientFrame = room ? { type: 'msg', room, text: body, ...flags, ...replyTo } : { type: 'pm', to: target, text: body, ...flags };
       const where = room ? '#' + room : nickKey(target);
-      const mark = notice ? this.#gw.markNotice(where, this.connection.nick!, body) : undefined;
+      if (tags.size > 0) this.#gw.markTags(where, this.connection.nick!, body, tags);
       const label = this.#labeled?.label;
       // Messages do not hold the connection (their delivery waits for the database's commit);
       // a labeled one does, so its echo or ACK is the answer to its label.
-      const ref = this.#request(frame, { kind: notice ? 'notice' : 'privmsg', target, holds: label !== undefined, ...(mark ? { notice: mark } : {}) });
-      this.#sent.push({ where, ref, ...(label !== undefined ? { label } : {}), ...(tags.size > 0 ? { tags } : {}), ...(mark ? { notice: mark } : {}), echoed: false });
+      const ref = this.#request(frame, { kind: notice ? 'notice' : 'privmsg', target, holds: label !== undefined });
+      this.#sent.push({ where, ref, ...(label !== undefined ? { label } : {}), ...(tags.size > 0 ? { tags } : {}), echoed: false });
     }
+  }
+
+  /**
+   * TAGMSG: client-only tags with no text. `+draft/react` on a room message is the core's
+   * reaction (every client sees it); other tags go to the IRC users of the room or the nick that
+   * understand message-tags, under a msgid of their own (teamchat stores no TAGMSG).
+   */
+  #tagmsg(m: IrcMessage): void {
+    const target = m.params[0];
+    if (target === undefined || target === '') return this.#needMore('TAGMSG');
+    const tags = clientTags(m.tags);
+    const room = target.startsWith('#') ? this.#room(target) : null;
+    const react = tags.get('+draft/react');
+    const reply = tags.get('+draft/reply');
+    if (room && react !== undefined && reply !== undefined && /^\d{1,15}$/.test(reply)) {
+      return void this.#request({ type: 'react', id: Number(reply), emoji: react }, { kind: 'react', target, holds: true });
+    }
+    let receivers: IrcDialect[];
+    if (room) {
+      const joined = [...this.connection.rooms].find((r) => r.name === room);
+      if (!joined) return this.#numeric(ERR.CANNOTSENDTOCHAN, target, 'Cannot send to channel');
+      receivers = [...joined.members].map((c) => (c.key ? this.#gw.session(c.key) : undefined)).filter((d): d is IrcDialect => d !== undefined && d !== this);
+    } else {
+      if (!this.#online(target)) return this.#numeric(ERR.NOSUCHNICK, target, 'No such nick/channel');
+      const to = this.#gw.session(nickKey(target));
+      // To oneself: the copy as recipient, then the echo (which carries the label).
+      receivers = to ? [to] : [];
+    }
+    const msgid = this.#gw.nextTagId();
+    const time = new Date().toISOString();
+    const base = { source: this.#mask(this.connection.nick!), command: 'TAGMSG', params: [target] };
+    for (const r of receivers) if (r.hasCap('message-tags')) r.tell(formatIrcLine({ ...base, tags: { ...Object.fromEntries(tags), msgid, ...(r.hasCap('server-time') ? { time } : {}) } }));
+    if (this.#caps.has('echo-message')) this.#respond({ ...base, tags: { ...Object.fromEntries(tags), msgid, ...(this.#caps.has('server-time') ? { time } : {}) } });
+  }
+
+  /**
+   * draft/read-marker: `MARKREAD <target> [timestamp=<time>]`. The marker is a time that only moves
+   * forward, kept per owner by the gateway (IRC clients set times between messages); the core's
+   * read marker, by message id, follows it: the newest message at or before that time is marked
+   * read, so the owner's teamchat clients see the same unread counts.
+   */
+  #markread(p: string[]): void {
+    const target = p[0];
+    if (target === undefined || target === '') return this.#fail('MARKREAD', 'NEED_MORE_PARAMS', 'Not enough parameters');
+    if (p.length < 2) return this.#respond(this.#markreadLine(target));
+    const m = /^timestamp=(.+)$/.exec(p[1]);
+    const ms = m ? Date.parse(m[1]) : NaN;
+    if (!Number.isFinite(ms)) return this.#fail('MARKREAD', 'INVALID_PARAMS', 'The marker is timestamp=<ISO 8601 time>', target, p[1]);
+    const owner = this.connection.owner!;
+    this.#gw.setMarker(owner, target, ms);
+    // Every connection of the same owner that understands markers hears of it.
+    const line = this.#markreadLine(target);
+    for (const other of this.#gw.sessionsOf(owner)) if (other !== this && other.hasCap('draft/read-marker')) other.tell(formatIrcLine(line));
+    this.#respond(line);
+    const room = this.#room(target);
+    const stamp = this.#gw.marker(owner, target)!;
+    if (room && [...this.connection.rooms].some((r) => r.name === room)) this.#syncMarker({ type: 'history', room, beforeTs: stamp + 1, limit: 1 }, target);
+    else if (!room && isValidNick(target)) this.#syncMarker({ type: 'pm-history', with: target, beforeTs: stamp + 1, limit: 1 }, target);
+  }
+
+  /** Reads the newest message at or before the marker, and moves the core's marker to it. */
+  #syncMarker(frame: ClientFrame, target: string): void {
+    const ref = `irc${this.connection.id}.${this.#nextRef++}`;
+    this.#pending.set(ref, { kind: 'marker-sync', target, holds: false });
+    this.connection.dispatch({ ...frame, ref });
+  }
+
+  #markreadLine(target: string): OutgoingIrcMessage {
+    const at = this.connection.owner ? this.#gw.marker(this.connection.owner, target) : undefined;
+    return { source: this.#server, command: 'MARKREAD', params: [target, at === undefined ? '*' : `timestamp=${new Date(at).toISOString()}`] };
+  }
+
+  /** draft/message-redaction: `REDACT <target> <msgid> [:reason]` is the core's delete. */
+  #redact(p: string[]): void {
+    if (p.length < 2) return this.#fail('REDACT', 'NEED_MORE_PARAMS', 'Not enough parameters');
+    const [target, msgid] = p as [string, string];
+    if (!/^\d{1,15}$/.test(msgid)) return this.#fail('REDACT', 'UNKNOWN_MSGID', 'No such message', target, msgid);
+    const reason = p[2];
+    this.#request({ type: 'delete', id: Number(msgid) }, { kind: 'redact', target, holds: true, reason: `${msgid}${reason ? '\0' + reason : ''}` });
   }
 
   #topic(p: string[]): void {
@@ -629,35 +798,63 @@ export class IrcDialect implements LineDialect {
     const room = this.#room(target);
     if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
     if (p.length < 2) return void this.#request({ type: 'topic', room }, { kind: 'topic', target, holds: true });
-    this.#request({ type: 'topic', room, topic: p[1]! }, { kind: 'topic-set', target, holds: true });
+    this.#request({ type: 'topic', room, topic: p[1] }, { kind: 'topic-set', target, holds: true });
   }
 
   #names(p: string[]): void {
     const target = p[0];
     if (!target) return this.#numeric(RPL.ENDOFNAMES, '*', 'End of /NAMES list');
-    const room = this.#room(target.split(',')[0]!);
+    const room = this.#room(target.split(',')[0]);
     if (!room) return this.#numeric(RPL.ENDOFNAMES, target, 'End of /NAMES list');
     this.#request({ type: 'users', room }, { kind: 'names', target: '#' + room, holds: true, lines: [] });
   }
 
+  /**
+   * WHO #room | nick | mask [%fields[,token]] (WHOX). A mask (`*`, `?`) lists at most WHO_MAX
+   * users, skipping invisible (+i) ones that share no room with the asker.
+   */
   #who(p: string[]): void {
     const mask = p[0] ?? '*';
+    const whox = parseWhox(p[1]);
     const room = mask.startsWith('#') ? this.#room(mask) : null;
-    if (room) return void this.#request({ type: 'users', room }, { kind: 'who', target: mask, holds: true, lines: [] });
-    if (!mask.startsWith('#') && isValidNick(mask) && this.#online(mask)) this.#whoReply('*', this.#displayNick(mask));
+    if (room) return void this.#request({ type: 'users', room }, { kind: 'who', target: mask, holds: true, lines: [], ...(whox ? { whox } : {}) });
+    if (/[*?]/.test(mask)) {
+      const mine = new Set([...this.connection.rooms].map((r) => r.name));
+      const found = this.#core.findSessions((nick) => maskMatches(mask, nick), WHO_MAX * 4);
+      let shown = 0;
+      for (const s of found) {
+        if (shown >= WHO_MAX) break;
+        const irc = s.key ? this.#gw.session(s.key) : undefined;
+        if (irc?.invisible && irc !== this && ![...s.rooms].some((r) => mine.has(r.name))) continue;
+        this.#whoReply('*', s.nick!, undefined, whox);
+        shown++;
+      }
+    } else if (isValidNick(mask) && this.#online(mask)) this.#whoReply('*', this.#displayNick(mask), undefined, whox);
     this.#numeric(RPL.ENDOFWHO, mask, 'End of WHO list');
   }
 
-  #whoReply(channel: string, nick: string, room?: string): void {
+  #whoReply(channel: string, nick: string, room?: string, whox?: Whox): void {
+    const who = this.#who_(nick);
+    const flags = (who.away ? 'G' : 'H') + (who.oper ? '*' : '') + (room ? this.#prefix(room, nick) : '');
+    if (!whox) return this.#numeric(RPL.WHOREPLY, channel, who.ident, who.host, this.#server, nick, flags, `0 ${who.realname}`);
+    const fields: Record<string, string> = { t: whox.token, c: channel, u: who.ident, i: who.ip, h: who.host, s: this.#server, n: nick, f: flags, d: '0', l: '0', a: who.account ?? '0', o: 'n/a', r: who.realname };
+    const params = [...'tcuihsnfdlaor'].filter((c) => whox.fields.includes(c)).map((c) => fields[c]);
+    this.#numeric(RPL.WHOSPCRPL, ...params);
+  }
+
+  /** What WHO and WHOIS show of someone: an IRC user's details, or a teamchat client's (any other dialect). */
+  #who_(nick: string): { ident: string; host: string; ip: string; realname: string; account: string | null; away: string | null; oper: boolean } {
     const irc = this.#gw.session(nickKey(nick));
-    const flags = (irc?.away ? 'G' : 'H') + (irc?.isOper ? '*' : '') + (room && this.#gw.isOperator(room, nickKey(nick)) ? '@' : '');
-    this.#numeric(RPL.WHOREPLY, channel, irc?.ident ?? nickKey(nick), irc?.host ?? 'teamchat', this.#server, nick, flags, `0 ${irc?.realname ?? 'teamchat user'}`);
+    if (irc) return { ident: irc.ident, host: irc.host, ip: irc.host, realname: irc.realname, account: irc.account, away: irc.away, oper: irc.isOper };
+    const session = this.#core.localSession(nick);
+    const owner = session?.owner ?? null;
+    return { ident: nickKey(nick), host: 'teamchat', ip: '255.255.255.255', realname: 'teamchat user', account: owner !== null && !owner.startsWith('~') ? owner : null, away: null, oper: false };
   }
 
   #whois(p: string[]): void {
-    const target = p.length > 1 ? p[1]! : p[0];
+    const target = p.length > 1 ? p[1] : p[0];
     if (!target) return this.#numeric(ERR.NONICKNAMEGIVEN, 'No nickname given');
-    const nick = target.split(',')[0]!;
+    const nick = target.split(',')[0];
     if (!isValidNick(nick) || !this.#online(nick)) {
       this.#numeric(ERR.NOSUCHNICK, nick, 'No such nick/channel');
       return this.#numeric(RPL.ENDOFWHOIS, nick, 'End of /WHOIS list');
@@ -666,7 +863,7 @@ export class IrcDialect implements LineDialect {
     const shown = this.#displayNick(nick);
     if (irc) {
       this.#numeric(RPL.WHOISUSER, shown, irc.ident, irc.host, '*', irc.realname);
-      const rooms = [...irc.connection.rooms].map((r) => (this.#gw.isOperator(r.name, nickKey(shown)) ? '@#' : '#') + r.name);
+      const rooms = [...irc.connection.rooms].map((r) => this.#prefix(r.name, shown) + '#' + r.name);
       if (rooms.length > 0) this.#numeric(RPL.WHOISCHANNELS, shown, rooms.join(' '));
       this.#numeric(RPL.WHOISSERVER, shown, this.#server, 'teamchat IRC gateway');
       if (irc.isOper) this.#numeric(RPL.WHOISOPERATOR, shown, 'is an IRC operator');
@@ -674,17 +871,43 @@ export class IrcDialect implements LineDialect {
       if (irc.away) this.#numeric(RPL.AWAY, shown, irc.away);
       if (irc === this) this.#numeric(RPL.WHOISACTUALLY, shown, irc.host, 'Actual user@host, Actual IP');
     } else {
-      // A teamchat client (NDJSON, WebSocket or plain text): the core does not share more about it.
-      this.#numeric(RPL.WHOISUSER, shown, nickKey(shown), 'teamchat', '*', 'teamchat user');
+      // A teamchat client (NDJSON, WebSocket or plain text): its rooms and account, from the core.
+      const session = this.#core.localSession(nick);
+      const who = this.#who_(nick);
+      this.#numeric(RPL.WHOISUSER, shown, who.ident, who.host, '*', who.realname);
+      const rooms = session ? [...session.rooms].filter((r) => !(r.secret || r.restricted) || this.connection.rooms.has(r)).map((r) => this.#prefix(r.name, shown) + '#' + r.name) : [];
+      if (rooms.length > 0) this.#numeric(RPL.WHOISCHANNELS, shown, rooms.slice(0, 50).join(' '));
       this.#numeric(RPL.WHOISSERVER, shown, this.#server, 'teamchat');
+      if (who.account) this.#numeric(RPL.WHOISACCOUNT, shown, who.account, 'is logged in as');
     }
     this.#numeric(RPL.ENDOFWHOIS, shown, 'End of /WHOIS list');
   }
 
+  /**
+   * LIST [#a,#b | ELIST terms]: names, masks (`*an1`, ELIST M), negated masks (`!*an1`, N) and
+   * member counts (`>2`, `<10`, U); a room is listed when it passes every term (names: any).
+   */
   #list(p: string[]): void {
-    const only = p[0] ? new Set(p[0].split(',').map((t) => this.#room(t)).filter((r): r is string => r !== null)) : undefined;
+    const terms = (p[0] ?? '').split(',').filter(Boolean).slice(0, 10);
+    const names = new Set<string>();
+    const filters: ((r: { name: string; members: number }) => boolean)[] = [];
+    for (const t of terms) {
+      const count = /^([<>])(\d{1,9})$/.exec(t);
+      if (count) {
+        const n = Number(count[2]);
+        filters.push(count[1] === '>' ? (r) => r.members > n : (r) => r.members < n);
+      } else if (t.startsWith('!')) filters.push((r) => !maskMatches(t.slice(1), '#' + r.name));
+      else if (/[*?]/.test(t)) filters.push((r) => maskMatches(t, '#' + r.name));
+      else {
+        const room = this.#room(t);
+        if (room) names.add(room);
+      }
+    }
+    if (names.size > 0) filters.push((r) => names.has(r.name));
+    // Only names asked for, none valid: nothing to list.
+    if (terms.length > 0 && filters.length === 0) filters.push(() => false);
     this.#numeric(RPL.LISTSTART, 'Channel', 'Users  Name');
-    this.#request({ type: 'rooms' }, { kind: 'list', target: '*', holds: true, ...(only ? { only } : {}) });
+    this.#request({ type: 'rooms' }, { kind: 'list', target: '*', holds: true, ...(filters.length > 0 ? { only: (r) => filters.every((f) => f(r)) } : {}) });
   }
 
   #mode(p: string[]): void {
@@ -694,57 +917,22 @@ export class IrcDialect implements LineDialect {
     const room = this.#room(target);
     if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
     if (p.length < 2) return void this.#request({ type: 'mode', room }, { kind: 'mode', target, holds: true });
-    const modes = p[1]!;
-    const args = p.slice(2);
-    let sign = '+';
-    let key: string | null | undefined;
-    let inviteOnly: boolean | undefined;
-    const applied: string[] = [];
-    const appliedArgs: string[] = [];
-    for (const c of modes) {
-      if (c === '+' || c === '-') {
-        sign = c;
-        continue;
-      }
-      switch (c) {
-        case 'b':
-        case 'e':
-        case 'I': {
-          // Lists teamchat does not have: shown empty; setting one is not possible.
-          if (sign === '+' && args.length > 0 && !/^[+-]?[beI]+$/.test(modes)) continue;
-          const end = c === 'b' ? RPL.ENDOFBANLIST : c === 'e' ? RPL.ENDOFEXCEPTLIST : RPL.ENDOFINVITELIST;
-          const what = c === 'b' ? 'ban' : c === 'e' ? 'exception' : 'invite exception';
-          if (args.length > 0) this.#numeric(ERR.CHANOPRIVSNEEDED, target, `teamchat rooms have no ${what} list`);
-          else this.#numeric(end, target, `End of channel ${what} list`);
-          continue;
-        }
-        case 'k':
-          if (sign === '+') {
-            const k = args.shift();
-            if (!k) {
-              this.#numeric(ERR.NEEDMOREPARAMS, 'MODE', 'Not enough parameters');
-              continue;
-            }
-            key = k;
-            applied.push('+k');
-            appliedArgs.push(k);
-          } else {
-            args.shift();
-            key = null;
-            applied.push('-k');
-            appliedArgs.push('*');
-          }
-          continue;
-        case 'i':
-          inviteOnly = sign === '+';
-          applied.push(sign + 'i');
-          continue;
-        default:
-          this.#numeric(ERR.UNKNOWNMODE, c, 'is not a mode teamchat rooms have (+k, +i)');
-      }
+    const change = parseChannelModes(p[1], p.slice(2));
+    for (const bad of change.unknown) this.#numeric(ERR.UNKNOWNMODE, bad, 'is not a mode teamchat rooms have');
+    for (const [mode, arg, why] of change.invalid) this.#numeric(ERR.INVALIDMODEPARAM, target, mode, arg, why);
+    if (change.missing.length > 0) this.#needMore('MODE');
+    const frame = change.frame;
+    // Member modes of an operator: a target that is not here gets its own numeric, the rest apply.
+    if (frame.members && this.#core.isOperator(room, this.connection.nick!)) {
+      frame.members = frame.members.filter((m) => this.#targetHere(m.nick, room, target));
+      if (frame.members.length === 0) delete frame.members;
     }
-    if (key === undefined && inviteOnly === undefined) return;
-    this.#request({ type: 'mode', room, ...(key !== undefined ? { key } : {}), ...(inviteOnly !== undefined ? { inviteOnly } : {}) }, { kind: 'mode-set', target, holds: true, modes: [compactModes(applied), ...appliedArgs.filter((a) => a !== '*' || applied.includes('-k'))] });
+    if (Object.keys(frame).length > 0) {
+      this.#request({ type: 'mode', room, ...frame }, { kind: 'mode-set', target, holds: true });
+      return;
+    }
+    // Only list questions (`MODE #chan +b`): the lists come with the modes.
+    if (change.lists.length > 0) this.#request({ type: 'mode', room }, { kind: 'mode-list', target, holds: true, modes: change.lists });
   }
 
   #userMode(target: string, p: string[]): void {
@@ -755,7 +943,7 @@ export class IrcDialect implements LineDialect {
     if (p.length === 0) return this.#numeric(RPL.UMODEIS, '+' + [...this.#userModes, ...(this.#oper ? ['o'] : [])].join(''));
     let sign = '+';
     const changed: string[] = [];
-    for (const c of p[0]!) {
+    for (const c of p[0]) {
       if (c === '+' || c === '-') {
         sign = c;
         continue;
@@ -787,36 +975,43 @@ export class IrcDialect implements LineDialect {
     this.#request({ type: 'invite', nick, room }, { kind: 'invite', target, holds: true });
   }
 
-  /**
-   * KICK: the core has no kick, so the gateway asks the kicked IRC session's connection to part,
-   * and IRC clients see that part as the kick. Only the room's operator (see IrcGateway) may kick,
-   * and only IRC users can be kicked.
-   */
-  #kick(p: string[]): void {
-    if (p.length < 2) return this.#needMore('KICK');
-    const [target, who] = p as [string, string];
-    const room = this.#room(target);
-    if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
-    if (![...this.connection.rooms].some((r) => r.name === room)) return this.#numeric(ERR.NOTONCHANNEL, target, "You're not on that channel");
-    const nick = who.split(',')[0]!;
-    const victim = isValidNick(nick) ? this.#gw.session(nickKey(nick)) : undefined;
-    if (!this.#gw.isOperator(room, this.connection.key!)) return this.#numeric(ERR.CHANOPRIVSNEEDED, target, "You're not channel operator");
-    if (!victim || ![...victim.connection.rooms].some((r) => r.name === room)) {
-      if (this.#online(nick) && !victim) return this.#numeric(ERR.CHANOPRIVSNEEDED, target, 'Only IRC users can be kicked');
-      return this.#numeric(ERR.USERNOTINCHANNEL, nick, target, "They aren't on that channel");
+  /** True when `nick` is in `room`; else tells why (401 or 441). */
+  #targetHere(nick: string, room: string, channel: string): boolean {
+    const session = isValidNick(nick) ? this.#core.localSession(nick) : undefined;
+    if (!session) {
+      this.#numeric(ERR.NOSUCHNICK, nick, 'No such nick/channel');
+      return false;
     }
-    const reason = (p[2] ?? this.connection.nick!).slice(0, REASON_MAX_LENGTH);
-    victim.kicked(room, this.connection.nick!, reason);
+    if (![...session.rooms].some((r) => r.name === room)) {
+      this.#numeric(ERR.USERNOTINCHANNEL, session.nick ?? nick, channel, "They aren't on that channel");
+      return false;
+    }
+    return true;
   }
 
-  /** This session is kicked out of `room`: it parts, and IRC clients see a KICK. */
-  kicked(room: string, by: string, reason: string): void {
-    this.#gw.markKick(room, this.connection.key!, by, reason);
-    const ref = `irc${this.connection.id}.${this.#nextRef++}`;
-    this.#pending.set(ref, { kind: 'kick-part', target: '#' + room, holds: false, reason: `${by}\0${reason}` });
-    this.connection.dispatch({ type: 'part', room, ref });
-    const key = this.connection.key!;
-    this.#gw.options.inOrder(() => this.#gw.unmarkKick(room, key));
+  /** KICK #room nick[,nick] [:reason]: the core's kick, one nick after the other. */
+  #kick(p: string[]): void {
+    if (p.length < 2) return this.#needMore('KICK');
+    const channels = p[0].split(',');
+    const nicks = p[1].split(',').slice(0, 4);
+    const reason = p[2] !== undefined && p[2] !== '' ? p[2].slice(0, REASON_MAX_LENGTH) : undefined;
+    // `KICK #a,#b x,y` pairs them; one channel applies to every nick.
+    nicks.forEach((nick, i) => {
+      const target = channels.length === nicks.length ? channels[i] : channels[0];
+      this.#step(() => {
+        const room = this.#room(target);
+        if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
+        // The kicker's own standing first (442, 482), then the target's (401, 441); the core checks again.
+        if (![...this.connection.rooms].some((r) => r.name === room)) {
+          if (!this.#core.hasRoom(room)) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
+          return this.#numeric(ERR.NOTONCHANNEL, target, "You're not on that channel");
+        }
+        if (!this.#core.isOperator(room, this.connection.nick!)) return this.#numeric(ERR.CHANOPRIVSNEEDED, target, "You're not channel operator");
+        if (!this.#targetHere(nick, room, target)) return;
+        this.#request({ type: 'kick', room, nick, ...(reason !== undefined ? { reason } : {}) }, { kind: 'kick', target, holds: true });
+      });
+    });
+    this.#nextStep();
   }
 
   #setAway(message: string | undefined): void {
@@ -863,59 +1058,115 @@ export class IrcDialect implements LineDialect {
     this.#numeric(RPL.USERHOST, out.join(' '));
   }
 
-  /** draft/chathistory: LATEST, BEFORE, AFTER, BETWEEN, AROUND with `msgid=` references (message ids). */
+  /**
+   * draft/chathistory: LATEST, BEFORE, AFTER, BETWEEN, AROUND with `msgid=` (message ids) and
+   * `timestamp=` references. Each is one or two core `history` (or `pm-history`) pages: AROUND
+   * reads up to the message and after it; a backwards BETWEEN reads the latest page below its
+   * first bound and keeps what is above the second.
+   */
   #chathistory(p: string[]): void {
     const [sub, target] = [(p[0] ?? '').toUpperCase(), p[1]];
-    if (sub === 'TARGETS') return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'TARGETS is not supported', sub);
+    if (sub === 'TARGETS') return this.#chathistoryTargets(p);
     if (!target || p.length < 4) return this.#fail('CHATHISTORY', 'NEED_MORE_PARAMS', 'Not enough parameters', sub || '*');
-    const ref = (s: string | undefined): number | '*' | null => {
-      if (s === '*') return '*';
-      const m = /^msgid=(\d+)$/.exec(s ?? '');
-      return m ? Number(m[1]) : null;
-    };
     const limitArg = Number(p[p.length - 1]);
     if (!Number.isInteger(limitArg) || limitArg < 0) return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Bad limit', sub, target);
     const limit = Math.min(limitArg || HISTORY_MAX, HISTORY_MAX);
-    let before: number | undefined;
-    let after: number | undefined;
-    const a = ref(p[2]);
-    const b = ref(p[3]);
+    const a = historyRef(p[2]);
+    const b = historyRef(p[3]);
+    const bad = () => this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'A reference is *, msgid=<id> or timestamp=<ISO time>', sub, target);
+    let first: HistoryBounds;
+    let second: HistoryBounds | undefined;
+    let keep: ((m: RoomMessage | PrivateMessage) => boolean) | undefined;
     switch (sub) {
       case 'LATEST':
-        if (a === null) return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Only msgid= references are supported', sub, target);
-        if (a !== '*') after = a;
+        if (a === null) return bad();
+        first = { limit };
+        if (a !== '*') keep = (m) => above(m, a);
         break;
       case 'BEFORE':
-        if (typeof a !== 'number') return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Only msgid= references are supported', sub, target);
-        before = a;
+        if (a === null || a === '*') return bad();
+        first = { ...below(a), limit };
         break;
       case 'AFTER':
-        if (typeof a !== 'number') return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Only msgid= references are supported', sub, target);
-        after = a;
+        if (a === null || a === '*') return bad();
+        first = { ...over(a), limit };
         break;
-      case 'BETWEEN':
-        if (typeof a !== 'number' || typeof b !== 'number' || p.length < 5) return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Only msgid= references are supported', sub, target);
-        [after, before] = a < b ? [a, b] : [b, a];
+      case 'BETWEEN': {
+        if (a === null || b === null || a === '*' || b === '*' || p.length < 5) return bad();
+        const backwards = a.kind === b.kind && a.value > b.value;
+        if (backwards) {
+          first = { ...below(a), limit };
+          keep = (m) => above(m, b);
+        } else first = { ...over(a), ...below(b), limit };
         break;
-      case 'AROUND':
-        if (typeof a !== 'number') return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Only msgid= references are supported', sub, target);
-        before = a + Math.ceil(limit / 2) * 1_000_000; // ids are sparse: an approximation, bounded below
-        after = Math.max(0, a - 1);
+      }
+      case 'AROUND': {
+        if (a === null || a === '*') return bad();
+        const upTo = Math.ceil(limit / 2);
+        first = { ...below({ kind: a.kind, value: a.value + 1 }), limit: upTo };
+        if (limit - upTo > 0) second = { ...over(a), limit: limit - upTo };
         break;
+      }
       default:
         return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Unknown subcommand', sub);
     }
-    const reverse = sub === 'BETWEEN' && typeof a === 'number' && typeof b === 'number' && a > b;
+    const plan = { ...(keep ? { keep } : {}), ...(second ? { second } : {}), collected: [] };
     if (target.startsWith('#')) {
       const room = this.#room(target);
       if (!room) return this.#fail('CHATHISTORY', 'INVALID_TARGET', 'No such channel', sub, target);
-      const frame: ClientFrame = { type: 'history', room, limit, ...(before !== undefined ? { before } : {}), ...(after !== undefined && sub !== 'LATEST' ? { after } : {}) };
-      this.#request(frame, { kind: 'history', target, holds: true, reason: `${sub}${reverse ? ' reverse' : ''}${sub === 'LATEST' && after !== undefined ? ` after=${after}` : ''}` });
+      this.#request({ type: 'history', room, ...first }, { kind: 'history', target, holds: true, reason: sub, history: plan });
     } else {
       if (!isValidNick(target)) return this.#fail('CHATHISTORY', 'INVALID_TARGET', 'No such nick', sub, target);
-      const frame: ClientFrame = { type: 'pm-history', with: target, limit, ...(before !== undefined ? { before } : {}), ...(after !== undefined && sub !== 'LATEST' ? { after } : {}) };
-      this.#request(frame, { kind: 'pm-history', target, holds: true, reason: `${sub}${reverse ? ' reverse' : ''}${sub === 'LATEST' && after !== undefined ? ` after=${after}` : ''}` });
+      this.#request({ type: 'pm-history', with: target, ...first }, { kind: 'pm-history', target, holds: true, reason: sub, history: plan });
     }
+  }
+
+  /**
+   * CHATHISTORY TARGETS <from> <to> <limit>: the rooms this session is in and the nicks it has
+   * private messages with, whose latest message falls between the two times, oldest first. One
+   * `history` page of one message per room (at most the session's room limit) and one
+   * `pm-history` page (HISTORY_MAX messages: peers further back are not listed).
+   */
+  #chathistoryTargets(p: string[]): void {
+    const a = historyRef(p[1]);
+    const b = historyRef(p[2]);
+    const limitArg = Number(p[3]);
+    if (a === null || b === null || a === '*' || b === '*' || a.kind !== 'ts' || b.kind !== 'ts' || !Number.isInteger(limitArg) || limitArg < 0) {
+      return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'TARGETS takes two timestamp= references and a limit', 'TARGETS');
+    }
+    const queue: ClientFrame[] = [...this.connection.rooms].map((r) => ({ type: 'history', room: r.name, limit: 1 }));
+    queue.push({ type: 'pm-history', limit: HISTORY_MAX });
+    const first = queue.shift()!;
+    const targets = { queue, latest: new Map<string, number>(), from: Math.min(a.value, b.value), to: Math.max(a.value, b.value), limit: Math.min(limitArg || HISTORY_MAX, HISTORY_MAX) };
+    this.#request(first, { kind: 'targets', target: '*', holds: true, targets });
+  }
+
+  /** One page of CHATHISTORY TARGETS is in: note its latest times; ask the next, or answer. */
+  #targetsPage(frame: Extract<ServerFrame, { type: 'history' | 'pm-history' }>, pending: Pending): void {
+    const t = pending.targets!;
+    const me = this.connection.key;
+    if (frame.type === 'history') {
+      const last = frame.messages.at(-1);
+      if (last) t.latest.set('#' + frame.room, last.ts);
+    } else {
+      for (const m of frame.messages) {
+        const peer = nickKey(m.from) === me ? m.to : m.from;
+        t.latest.set(peer, Math.max(t.latest.get(peer) ?? 0, m.ts));
+      }
+    }
+    const next = t.queue.shift();
+    if (next) {
+      const ref = `irc${this.connection.id}.${this.#nextRef++}`;
+      this.#pending.set(ref, pending);
+      this.#hold(ref);
+      queueMicrotask(() => this.connection.dispatch({ ...next, ref }));
+      return;
+    }
+    const list = [...t.latest].filter(([, ts]) => ts > t.from && ts < t.to).sort((x, y) => x[1] - y[1]).slice(0, t.limit);
+    const id = this.#newBatchId();
+    this.#emit({ source: this.#server, command: 'BATCH', params: ['+' + id, 'draft/chathistory-targets'] });
+    for (const [target, ts] of list) this.#emit({ tags: { batch: id }, source: this.#server, command: 'CHATHISTORY', params: ['TARGETS', target, new Date(ts).toISOString()] });
+    this.#emit({ source: this.#server, command: 'BATCH', params: ['-' + id] });
   }
 
   #pong(token: string, label: string | undefined): void {
@@ -935,7 +1186,7 @@ export class IrcDialect implements LineDialect {
     if (this.#labeled && pending.holds) pending.label = this.#labeled.label;
     this.#pending.set(ref, pending);
     if (pending.holds) this.#hold(ref);
-    this.#core.handle(this.connection, { ...frame, ref } as ClientFrame);
+    this.#core.handle(this.connection, { ...frame, ref });
     return ref;
   }
 
@@ -980,7 +1231,7 @@ export class IrcDialect implements LineDialect {
     const { label, lines } = labeled;
     let out: string[];
     if (lines.length === 0) out = [formatIrcLine({ tags: { label }, source: this.#server, command: 'ACK' })];
-    else if (lines.length === 1) out = [withTags(lines[0]!, `label=${escapeTag(label)}`)];
+    else if (lines.length === 1) out = [withTags(lines[0], `label=${escapeTag(label)}`)];
     else {
       const id = this.#newBatchId();
       out = [formatIrcLine({ tags: { label }, source: this.#server, command: 'BATCH', params: ['+' + id, 'labeled-response'] }), ...lines.map((l) => withTags(l, `batch=${id}`)), formatIrcLine({ source: this.#server, command: 'BATCH', params: ['-' + id] })];
@@ -1025,20 +1276,18 @@ export class IrcDialect implements LineDialect {
 
   /** The answer to one of this dialect's requests. */
   #answer(frame: ServerFrame, pending: Pending, ref: string): void {
-    const label = pending.label;
     if (frame.type === 'error') return this.#error(frame.code, frame.message, pending, ref);
     switch (frame.type) {
       case 'joined': {
         this.#joinedRoom(frame);
         return;
       }
-      case 'parted': {
-        if (pending.kind === 'kick-part') {
-          const [by, reason] = (pending.reason ?? '').split('\0');
-          return this.#emitEvent({ source: this.#mask(by!), command: 'KICK', params: ['#' + frame.room, this.connection.nick!, reason ?? ''] });
-        }
+      case 'parted':
         return this.#emitEvent({ source: this.#mask(this.connection.nick!), command: 'PART', params: ['#' + frame.room, ...(pending.reason ? [pending.reason] : [])] });
-      }
+      case 'presence':
+        // The kicker's own copy of its kick.
+        if (frame.event === 'kick') return this.#emitEvent({ source: this.#mask(frame.by ?? this.connection.nick!), command: 'KICK', params: ['#' + frame.room, frame.nick, frame.reason ?? ''] });
+        return this.#event({ ...frame, ref: undefined });
       case 'topic':
         if (pending.kind === 'topic-set' || frame.by !== undefined) return this.#respond({ source: frame.by ? this.#mask(frame.by) : this.#server, command: 'TOPIC', params: ['#' + frame.room, frame.topic ?? ''] });
         if (frame.topic === null) return this.#numeric(RPL.NOTOPIC, '#' + frame.room, 'No topic is set');
@@ -1049,53 +1298,66 @@ export class IrcDialect implements LineDialect {
           const names = frame.users.map((n) => this.#nameEntry(room, n));
           for (const chunk of chunkWords(names, 400)) pending.lines!.push(chunk);
         } else {
-          for (const nick of frame.users) this.#whoReply('#' + room, nick, room);
+          for (const nick of frame.users) this.#whoReply('#' + room, nick, room, pending.whox);
         }
         if (frame.more && frame.users.length > 0) {
           const next = `irc${this.connection.id}.${this.#nextRef++}`;
           this.#pending.set(next, pending);
           this.#hold(next);
-          queueMicrotask(() => this.connection.dispatch({ type: 'users', room, after: frame.users[frame.users.length - 1]!, ref: next }));
+          queueMicrotask(() => this.connection.dispatch({ type: 'users', room, after: frame.users[frame.users.length - 1], ref: next }));
           return;
         }
         if (pending.kind === 'names') {
-          for (const chunk of pending.lines!) this.#numeric(RPL.NAMREPLY, '=', '#' + room, chunk);
+          for (const chunk of pending.lines!) this.#numeric(RPL.NAMREPLY, this.#symbol(room), '#' + room, chunk);
           return this.#numeric(RPL.ENDOFNAMES, '#' + room, 'End of /NAMES list');
         }
         return this.#numeric(RPL.ENDOFWHO, pending.target, 'End of WHO list');
       }
       case 'rooms': {
         for (const r of frame.rooms) {
-          if (pending.only && !pending.only.has(r.name)) continue;
+          if (pending.only && !pending.only(r)) continue;
           this.#numeric(RPL.LIST, '#' + r.name, String(r.members), r.topic ?? '');
         }
         if (frame.more && frame.rooms.length > 0) {
           const next = `irc${this.connection.id}.${this.#nextRef++}`;
           this.#pending.set(next, pending);
           this.#hold(next);
-          queueMicrotask(() => this.connection.dispatch({ type: 'rooms', after: frame.rooms[frame.rooms.length - 1]!.name, ref: next }));
+          queueMicrotask(() => this.connection.dispatch({ type: 'rooms', after: frame.rooms[frame.rooms.length - 1].name, ref: next }));
           return;
         }
         return this.#numeric(RPL.LISTEND, 'End of /LIST');
       }
       case 'mode': {
-        this.#gw.noteCreator(frame.room, frame.creator);
-        if (pending.kind === 'mode-init') {
-          this.#modes.set(frame.room, { key: frame.key, inviteOnly: frame.inviteOnly });
+        const channel = '#' + frame.room;
+        if (pending.kind === 'mode-list') {
+          for (const letter of pending.modes ?? []) {
+            const [entries, item, end, what] =
+              letter === 'b' ? [frame.bans, RPL.BANLIST, RPL.ENDOFBANLIST, 'ban'] : letter === 'e' ? [frame.excepts, RPL.EXCEPTLIST, RPL.ENDOFEXCEPTLIST, 'exception'] : [frame.invexes, RPL.INVITELIST, RPL.ENDOFINVITELIST, 'invite exception'];
+            for (const e of entries ?? []) this.#numeric(item, channel, e.mask, e.by, String(Math.floor(e.ts / 1000)));
+            this.#numeric(end, channel, `End of channel ${what} list`);
+          }
           return;
         }
         if (pending.kind === 'mode') {
-          this.#modes.set(frame.room, { key: frame.key, inviteOnly: frame.inviteOnly });
-          const flags = (frame.inviteOnly ? 'i' : '') + (frame.key ? 'k' : '');
-          const member = [...this.connection.rooms].some((r) => r.name === frame.room);
-          return this.#numeric(RPL.CHANNELMODEIS, '#' + frame.room, '+' + flags, ...(frame.key ? [member ? '*' : '*'] : []));
+          this.#numeric(RPL.CHANNELMODEIS, channel, ...modeString(frame));
+          if (frame.createdAt !== undefined) this.#numeric(RPL.CREATIONTIME, channel, String(Math.floor(frame.createdAt / 1000)));
+          return;
         }
-        // mode-set: the change asked for, as asked.
-        this.#modes.set(frame.room, { key: frame.key, inviteOnly: frame.inviteOnly });
-        return this.#emitEvent({ source: this.#mask(this.connection.nick!), command: 'MODE', params: ['#' + frame.room, ...(pending.modes ?? [])] });
+        // mode-set: what was applied (nothing: no line).
+        if (!frame.changes || frame.changes.length === 0) return;
+        return this.#emitEvent({ source: this.#mask(this.connection.nick!), command: 'MODE', params: [channel, ...formatChanges(frame.changes)] });
       }
       case 'invite':
         return this.#numeric(RPL.INVITING, frame.nick, '#' + frame.room);
+      case 'deleted': {
+        const why = pending.reason?.split('\0')[1];
+        return this.#respond({ source: this.#mask(this.connection.nick!), command: 'REDACT', params: [pending.target, String(frame.id), ...(why ? [why] : [])] });
+      }
+      case 'reaction': {
+        // The reactor's echo, when it asked for echoes: the answer to its (labeled) TAGMSG.
+        const line = this.#caps.has('echo-message') ? this.#reactionLine(frame) : null;
+        return line ? this.#respond(line) : undefined;
+      }
       case 'nick':
         if (frame.room !== undefined) return;
         return this.#selfRenamed(frame.old, frame.new);
@@ -1104,17 +1366,34 @@ export class IrcDialect implements LineDialect {
         this.#emit({ source: this.#server, command: 'REGISTER', params: ['SUCCESS', frame.nick, 'Account created'] });
         return this.#numeric(RPL.LOGGEDIN, `${this.connection.nick ?? "*"}!${this.ident}@${this.#host}`, frame.nick, `You are now logged in as ${frame.nick}`);
       case 'history':
-        return this.#historyBatch('#' + frame.room, frame.messages, pending, label);
-      case 'pm-history':
-        return this.#historyBatch(pending.target, frame.messages, pending, label);
+      case 'pm-history': {
+        if (pending.kind === 'targets') return this.#targetsPage(frame, pending);
+        if (pending.kind === 'marker-sync') {
+          const last = frame.messages.at(-1);
+          if (last) this.connection.dispatch(frame.type === 'history' ? { type: 'mark', room: frame.room, id: last.id } : { type: 'mark', with: pending.target, id: last.id });
+          return;
+        }
+        const plan = pending.history;
+        if (plan?.second) {
+          // AROUND: the page up to the message is in; read the one after it.
+          plan.collected.push(...frame.messages);
+          const bounds = plan.second;
+          delete plan.second;
+          const next = `irc${this.connection.id}.${this.#nextRef++}`;
+          this.#pending.set(next, pending);
+          this.#hold(next);
+          const ask: ClientFrame = frame.type === 'history' ? { type: 'history', room: frame.room, ...bounds, ref: next } : { type: 'pm-history', with: pending.target, ...bounds, ref: next };
+          queueMicrotask(() => this.connection.dispatch(ask));
+          return;
+        }
+        let list = [...(plan?.collected ?? []), ...frame.messages];
+        if (plan?.keep) list = list.filter(plan.keep);
+        return this.#historyBatch(frame.type === 'history' ? '#' + frame.room : pending.target, list);
+      }
       case 'ack': {
         // A message whose echo was not asked for: a labeled one is acknowledged with ACK.
         const sent = this.#sent.findIndex((s) => s.ref === ref);
-        if (sent !== -1) {
-          const s = this.#sent[sent]!;
-          this.#sent.splice(sent, 1);
-          if (s.notice) this.#gw.unmarkNotice(s.notice);
-        }
+        if (sent !== -1) this.#sent.splice(sent, 1);
         return;
       }
       default:
@@ -1137,9 +1416,13 @@ export class IrcDialect implements LineDialect {
               : (pending.kind as ErrorContext);
     const sent = this.#sent.findIndex((s) => s.ref === ref);
     if (sent !== -1) this.#sent.splice(sent, 1);
-    if (pending.kind === 'mode-init' || pending.kind === 'kick-part') return;
     if (pending.kind === 'history' || pending.kind === 'pm-history') return this.#fail('CHATHISTORY', code === 'TC_ERR_NOT_IN_ROOM' ? 'INVALID_TARGET' : 'MESSAGE_ERROR', message, pending.reason?.split(' ')[0] ?? '*', pending.target);
+    if (pending.kind === 'marker-sync') return;
+    // A room TARGETS could not read (left meanwhile): as if it had nothing.
+    if (pending.kind === 'targets') return this.#targetsPage({ type: 'history', room: '', messages: [], more: false }, pending);
     if (pending.kind === 'names') return this.#numeric(RPL.ENDOFNAMES, pending.target, 'End of /NAMES list');
+    if (pending.kind === 'redact') return this.#fail('REDACT', code === 'TC_ERR_NOT_AUTHOR' ? 'REDACT_FORBIDDEN' : 'UNKNOWN_MSGID', message, pending.target, pending.reason?.split('\0')[0] ?? '*');
+    if (pending.kind === 'react') return this.#fail('TAGMSG', 'INVALID_PARAMS', message, pending.target);
     if (pending.kind === 'who') return this.#numeric(RPL.ENDOFWHO, pending.target, 'End of WHO list');
     if (pending.kind === 'register') return this.#fail('REGISTER', code === 'TC_ERR_WEAK_PASSWORD' ? 'WEAK_PASSWORD' : 'UNACCEPTABLE_PASSWORD', message, pending.target);
     if (pending.kind === 'notice') return; // never answered with an error (RFC 2812)
@@ -1152,6 +1435,8 @@ export class IrcDialect implements LineDialect {
       case ERR.NOTONCHANNEL:
       case ERR.BADCHANNELKEY:
       case ERR.INVITEONLYCHAN:
+      case ERR.BANNEDFROMCHAN:
+      case ERR.CHANNELISFULL:
       case ERR.CHANOPRIVSNEEDED:
       case ERR.BADCHANMASK:
       case ERR.TOOMANYCHANNELS:
@@ -1168,11 +1453,15 @@ export class IrcDialect implements LineDialect {
     const room = frame.room;
     const channel = '#' + room;
     const self = this.connection.nick!;
-    if (frame.users.length === 1 && nickKey(frame.users[0]!) === this.connection.key) this.#gw.noteFirstIn(room, this.connection.key!);
     this.#emitEvent({ source: this.#mask(self), command: 'JOIN', params: [channel] });
-    if (frame.topic !== null) this.#numeric(RPL.TOPIC, channel, frame.topic);
+    if (frame.topic !== null) {
+      this.#numeric(RPL.TOPIC, channel, frame.topic);
+      if (frame.topicBy !== undefined && frame.topicAt !== undefined) this.#numeric(RPL.TOPICWHOTIME, channel, frame.topicBy, String(Math.floor(frame.topicAt / 1000)));
+    }
     const names = frame.users.map((n) => this.#nameEntry(room, n));
-    for (const chunk of chunkWords(names, 400)) this.#numeric(RPL.NAMREPLY, '=', channel, chunk);
+    for (const chunk of chunkWords(names, 400)) this.#numeric(RPL.NAMREPLY, this.#symbol(room), channel, chunk);
+    // draft/read-marker: the marker comes before the end of NAMES.
+    if (this.#caps.has('draft/read-marker')) this.#emitEvent(this.#markreadLine(channel));
     this.#numeric(RPL.ENDOFNAMES, channel, 'End of /NAMES list');
     const replay = this.#gw.options.historyOnJoin ?? 0;
     if (replay > 0 && frame.history.length > 0 && !this.#caps.has('draft/chathistory')) {
@@ -1186,23 +1475,27 @@ export class IrcDialect implements LineDialect {
         for (const m of messages) this.#emit(this.#roomMessage(m, {}, true));
       }
     }
-    // Learn the room's modes (creator, +k, +i) for NAMES prefixes and MODE changes; not shown.
-    const ref = `irc${this.connection.id}.${this.#nextRef++}`;
-    this.#pending.set(ref, { kind: 'mode-init', target: channel, holds: false });
-    queueMicrotask(() => this.connection.dispatch({ type: 'mode', room, ref }));
   }
 
   #nameEntry(room: string, nick: string): string {
-    const op = this.#gw.isOperator(room, nickKey(nick)) ? '@' : '';
-    if (!this.#caps.has('userhost-in-names')) return op + nick;
-    return op + this.#mask(nick);
+    const prefix = this.#prefix(room, nick);
+    if (!this.#caps.has('userhost-in-names')) return prefix + nick;
+    return prefix + this.#mask(nick);
   }
 
-  #historyBatch(target: string, messages: (RoomMessage | PrivateMessage)[], pending: Pending, _label: string | undefined): void {
-    const [, mode, after] = /^(\S+)(?: (reverse))?(?: after=(\d+))?$/.exec(pending.reason ?? 'LATEST') ?? [];
-    let list = messages;
-    if (after !== undefined) list = list.filter((m) => m.id > Number(after));
-    if (mode === 'reverse') list = [...list].reverse();
+  /** RPL_NAMREPLY's channel type: `@` secret (+s), `=` public. */
+  #symbol(room: string): string {
+    return [...this.connection.rooms].find((r) => r.name === room)?.secret ? '@' : '=';
+  }
+
+  /** `@` for an operator, `+` for a voiced member; both with multi-prefix. */
+  #prefix(room: string, nick: string): string {
+    const op = this.#core.isOperator(room, nick) ? '@' : '';
+    const voice = this.#core.isVoiced(room, nick) ? '+' : '';
+    return this.#caps.has('multi-prefix') ? op + voice : op || voice;
+  }
+
+  #historyBatch(target: string, list: (RoomMessage | PrivateMessage)[]): void {
     const id = this.#newBatchId();
     const batched = this.#caps.has('batch');
     if (batched) this.#emit({ source: this.#server, command: 'BATCH', params: ['+' + id, 'chathistory', target] });
@@ -1228,27 +1521,42 @@ export class IrcDialect implements LineDialect {
         if (own && !this.#caps.has('echo-message')) return;
         const tags: Record<string, string | undefined> = {};
         if (sent?.label !== undefined && this.#labeled?.label !== sent.label) tags['label'] = sent.label;
-        if (sent?.tags) for (const [k, v] of sent.tags) tags[k] = v;
-        const line = this.#roomMessage(frame, tags, false, sent?.notice !== undefined || this.#gw.isNotice('#' + frame.room, frame.nick, frame.text));
+        const relayed = sent?.tags ?? this.#gw.tagsOf('#' + frame.room, frame.nick, frame.text);
+        if (relayed) for (const [k, v] of relayed) tags[k] = v;
+        if (frame.replyTo !== undefined) tags['+draft/reply'] = String(frame.replyTo);
+        const line = this.#roomMessage(frame, tags, false, frame.notice === true);
         return own && sent?.label !== undefined && this.#labeled?.label === sent.label ? this.#respond(line) : this.#emit(line);
       }
       case 'pm': {
+        if (frame.from === self && nickKey(frame.to) === this.connection.key) {
+          // To oneself: the copy as recipient, then (echo-message) the echo, which answers the label.
+          this.#emit(this.#privateMessage(frame, {}, false, frame.notice === true));
+          const sent = this.#takeSent(nickKey(frame.to));
+          if (!this.#caps.has('echo-message')) return;
+          const echo = this.#privateMessage(frame, sent?.tags ? Object.fromEntries(sent.tags) : {}, false, frame.notice === true);
+          if (sent?.label !== undefined && this.#labeled?.label === sent.label) return this.#respond(echo);
+          return this.#emit(sent?.label !== undefined ? { ...echo, tags: { ...echo.tags, label: sent.label } } : echo);
+        }
         const own = frame.from === self && nickKey(frame.to) !== this.connection.key;
         const sent = own ? this.#takeSent(nickKey(frame.to)) : undefined;
         if (own && !this.#caps.has('echo-message')) return;
         const tags: Record<string, string | undefined> = {};
-        if (sent?.tags) for (const [k, v] of sent.tags) tags[k] = v;
-        const line = this.#privateMessage(frame, tags, false, sent?.notice !== undefined || this.#gw.isNotice(nickKey(frame.to), frame.from, frame.text));
+        const relayed = sent?.tags ?? (own ? undefined : this.#gw.tagsOf(nickKey(frame.to), frame.from, frame.text));
+        if (relayed) for (const [k, v] of relayed) tags[k] = v;
+        const line = this.#privateMessage(frame, tags, false, frame.notice === true);
         return own && sent?.label !== undefined && this.#labeled?.label === sent.label ? this.#respond(line) : this.#emit(line);
       }
       case 'presence': {
         const channel = '#' + frame.room;
-        if (frame.event === 'join') return this.#emit({ source: this.#mask(frame.nick), command: 'JOIN', params: [channel] });
-        if (frame.event === 'part') {
-          const kick = this.#gw.kick(frame.room, nickKey(frame.nick));
-          if (kick) return this.#emit({ source: this.#mask(kick.by), command: 'KICK', params: [channel, frame.nick, kick.reason] });
-          return this.#emit({ source: this.#mask(frame.nick), command: 'PART', params: [channel, ...(frame.reason ? [frame.reason] : [])] });
+        if (frame.event === 'join') {
+          this.#emit({ source: this.#mask(frame.nick), command: 'JOIN', params: [channel] });
+          // away-notify: someone away who joins is announced as away too.
+          const away = this.#caps.has('away-notify') ? this.#gw.session(nickKey(frame.nick))?.away : null;
+          if (away) this.#emit({ source: this.#mask(frame.nick), command: 'AWAY', params: [away] });
+          return;
         }
+        if (frame.event === 'part') return this.#emit({ source: this.#mask(frame.nick), command: 'PART', params: [channel, ...(frame.reason ? [frame.reason] : [])] });
+        if (frame.event === 'kick') return this.#emit({ source: this.#mask(frame.by ?? frame.nick), command: 'KICK', params: [channel, frame.nick, frame.reason ?? ''] });
         if (this.#once(`quit\0${frame.nick}\0${frame.ts}`)) return;
         const reason = frame.event === 'quit' ? `Quit: ${frame.reason ?? ''}`.replace(/: $/, '') : frame.reason ? `Connection closed: ${frame.reason}` : 'Connection closed';
         return this.#emit({ source: this.#mask(frame.nick), command: 'QUIT', params: [reason] });
@@ -1259,21 +1567,9 @@ export class IrcDialect implements LineDialect {
         return this.#emit({ source: this.#mask(frame.old, frame.new), command: 'NICK', params: [frame.new] });
       case 'topic':
         return this.#emit({ source: frame.by ? this.#mask(frame.by) : this.#server, command: 'TOPIC', params: ['#' + frame.room, frame.topic ?? ''] }, frame.ts);
-      case 'mode': {
-        this.#gw.noteCreator(frame.room, frame.creator);
-        const before = this.#modes.get(frame.room) ?? { key: false, inviteOnly: false };
-        this.#modes.set(frame.room, { key: frame.key, inviteOnly: frame.inviteOnly });
-        if (!frame.by) return;
-        const changes: string[] = [];
-        const args: string[] = [];
-        if (frame.inviteOnly !== before.inviteOnly) changes.push(frame.inviteOnly ? '+i' : '-i');
-        if (frame.key !== before.key) {
-          changes.push(frame.key ? '+k' : '-k');
-          args.push('*');
-        }
-        if (changes.length === 0) return;
-        return this.#emit({ source: this.#mask(frame.by), command: 'MODE', params: ['#' + frame.room, compactModes(changes), ...args] });
-      }
+      case 'mode':
+        if (!frame.by || !frame.changes || frame.changes.length === 0) return;
+        return this.#emit({ source: this.#mask(frame.by), command: 'MODE', params: ['#' + frame.room, ...formatChanges(frame.changes)] });
       case 'invite':
         if (nickKey(frame.nick) !== this.connection.key) return;
         return this.#emit({ source: this.#mask(frame.by), command: 'INVITE', params: [frame.nick, '#' + frame.room] });
@@ -1292,21 +1588,47 @@ export class IrcDialect implements LineDialect {
       case 'registered':
         this.#account = frame.nick;
         return;
+      case 'edited':
+        // IRC has no edit: the new text comes as a new message, marked "(edited)" in front and
+        // pointing at the original with +draft/reply for clients that show replies.
+        if (frame.by === self) return;
+        return this.#emit({ tags: this.#messageTags(frame.id, frame.edited, { '+draft/reply': String(frame.id) }, false), source: this.#mask(frame.by), command: 'PRIVMSG', params: ['#' + frame.room, `(edited) ${frame.text}`] });
+      case 'deleted':
+        if (this.#caps.has('draft/message-redaction')) return this.#emit({ source: this.#mask(frame.by), command: 'REDACT', params: ['#' + frame.room, String(frame.id)] });
+        return this.#emit({ source: this.#server, command: 'NOTICE', params: ['#' + frame.room, `${frame.by} deleted message ${frame.id}`] });
+      case 'reaction': {
+        if (frame.nick === self && !this.#caps.has('echo-message')) return;
+        const line = this.#reactionLine(frame);
+        return line ? this.#emit(line) : undefined;
+      }
       case 'ack':
       case 'pong':
       case 'users':
       case 'rooms':
       case 'history':
       case 'pm-history':
+        return;
       case 'parted':
+        // Kicked out (one's own part is an answer).
+        if (frame.by !== undefined) return this.#emit({ source: this.#mask(frame.by), command: 'KICK', params: ['#' + frame.room, this.connection.nick!, frame.reason ?? frame.by] });
         return;
     }
+  }
+
+  /** A reaction: TAGMSG +draft/react for clients with message-tags, else a NOTICE (added ones only). */
+  #reactionLine(frame: Extract<ServerFrame, { type: 'reaction' }>): OutgoingIrcMessage | null {
+    if (this.#caps.has('message-tags')) {
+      const tags = { [frame.added ? '+draft/react' : '+draft/unreact']: frame.emoji, '+draft/reply': String(frame.id), msgid: this.#gw.nextTagId(), ...(this.#caps.has('server-time') ? { time: new Date(frame.ts).toISOString() } : {}) };
+      return { tags, source: this.#mask(frame.nick), command: 'TAGMSG', params: ['#' + frame.room] };
+    }
+    if (!frame.added) return null;
+    return { source: this.#server, command: 'NOTICE', params: ['#' + frame.room, `${frame.nick} reacted ${frame.emoji} to message ${frame.id}`] };
   }
 
   #takeSent(where: string): Sent | undefined {
     const i = this.#sent.findIndex((s) => s.where === where && !s.echoed);
     if (i === -1) return undefined;
-    const s = this.#sent[i]!;
+    const s = this.#sent[i];
     s.echoed = true;
     return s;
   }

@@ -1,6 +1,7 @@
 /**
- * What the IRC connections of one server share: the gateway's options and a directory of the IRC
- * sessions online (their user name, host, real name, away message), which the core does not keep.
+ * What the IRC connections of one server share: the gateway's options, a directory of the IRC
+ * sessions online (their user name, host, real name, away message) and the client-only tags of
+ * messages in flight, which the core does not keep.
  * The core stays the truth for nicks, rooms and messages; this only adds IRC's details.
  */
 import type { Connection } from '../connection.js';
@@ -42,24 +43,24 @@ interface Mark {
   expires: number;
 }
 
-export interface KickMark extends Mark {
-  by: string;
-  reason: string;
+interface TagMark extends Mark {
+  tags: Map<string, string>;
 }
 
 const MARK_MS = 10_000;
+/** Read markers kept by the gateway, at most. */
+const MARKERS_MAX = 50_000;
 
 export class IrcGateway {
   /** IRC sessions by case-folded nick. */
   readonly #sessions = new Map<string, IrcDialect>();
-  /** Rooms an IRC session entered first (nobody else in it): shown as its operator (@). */
-  readonly #firstIn = new Map<string, string>();
-  /** Room creators known to be accounts (from the core's mode frames). */
-  readonly #creators = new Map<string, string | null>();
-  /** NOTICEs in flight: `room-or-nick \0 nick \0 text`. Receivers render those messages as NOTICE. */
-  readonly #notices = new Map<string, Mark>();
-  /** Parts that are kicks: `room \0 nick-key`. */
-  readonly #kicks = new Map<string, KickMark>();
+  /**
+   * Client-only tags (`+tag`) of messages in flight: `room-or-nick \0 nick \0 text`. The core
+   * carries no tags; IRC receivers of the message read them here (IRCv3 message-tags).
+   */
+  readonly #tags = new Map<string, TagMark>();
+  readonly #markers = new Map<string, number>();
+  #tagId = 0;
 
   constructor(readonly options: IrcGatewayOptions) {}
 
@@ -84,60 +85,57 @@ export class IrcGateway {
     return this.#sessions.get(key)?.connection;
   }
 
-  noteFirstIn(room: string, key: string): void {
-    this.#firstIn.set(room, key);
-  }
-
-  noteCreator(room: string, creator: string | null): void {
-    this.#creators.set(room, creator);
-  }
-
   renamed(oldKey: string, newKey: string, dialect: IrcDialect): void {
     this.remove(oldKey, dialect);
     this.add(newKey, dialect);
-    for (const [room, key] of this.#firstIn) if (key === oldKey) this.#firstIn.set(room, newKey);
   }
 
-  /** Shown with @ in the room: its creator (an account), or the IRC session that entered it first. */
-  isOperator(room: string, key: string): boolean {
-    const creator = this.#creators.get(room);
-    if (creator) return creator === key;
-    return this.#firstIn.get(room) === key;
+  /** The IRC sessions of one owner (several connections of the same account). */
+  *sessionsOf(owner: string): Iterable<IrcDialect> {
+    for (const d of this.#sessions.values()) if (d.connection.owner === owner) yield d;
   }
 
-  markNotice(where: string, nick: string, text: string): string {
-    const id = `${where.toLowerCase()}\0${nick.toLowerCase()}\0${text}`;
-    this.#notices.set(id, { expires: Date.now() + MARK_MS });
-    this.#sweep(this.#notices);
-    return id;
+  /** Read markers (draft/read-marker): the time read up to, per owner and target; only forward. */
+  setMarker(owner: string, target: string, ms: number): void {
+    const key = `${owner}\0${target.toLowerCase()}`;
+    const now = this.#markers.get(key);
+    if (now !== undefined && now >= ms) return;
+    this.#markers.delete(key);
+    this.#markers.set(key, ms);
+    // Bounded: the oldest set go first (the core keeps the markers that matter, by message id).
+    for (const k of this.#markers.keys()) {
+      if (this.#markers.size <= MARKERS_MAX) break;
+      this.#markers.delete(k);
+    }
   }
 
-  isNotice(where: string, nick: string, text: string): boolean {
-    const mark = this.#notices.get(`${where.toLowerCase()}\0${nick.toLowerCase()}\0${text}`);
-    return mark !== undefined && mark.expires > Date.now();
+  marker(owner: string, target: string): number | undefined {
+    return this.#markers.get(`${owner}\0${target.toLowerCase()}`);
   }
 
-  unmarkNotice(id: string): void {
-    this.#notices.delete(id);
+  /** A msgid for what the core does not store (TAGMSG): never a number, so never a message id. */
+  nextTagId(): string {
+    return `t${Date.now().toString(36)}${(++this.#tagId).toString(36)}`;
   }
 
-  markKick(room: string, key: string, by: string, reason: string): void {
-    this.#kicks.set(`${room}\0${key}`, { by, reason, expires: Date.now() + MARK_MS });
-    this.#sweep(this.#kicks);
+  markTags(where: string, nick: string, text: string, tags: Map<string, string>): void {
+    this.#tags.set(`${where.toLowerCase()}\0${nick.toLowerCase()}\0${text}`, { tags, expires: Date.now() + MARK_MS });
+    this.#sweep(this.#tags);
   }
 
-  kick(room: string, key: string): KickMark | undefined {
-    const mark = this.#kicks.get(`${room}\0${key}`);
-    return mark && mark.expires > Date.now() ? mark : undefined;
-  }
-
-  unmarkKick(room: string, key: string): void {
-    this.#kicks.delete(`${room}\0${key}`);
+  tagsOf(where: string, nick: string, text: string): Map<string, string> | undefined {
+    const mark = this.#tags.get(`${where.toLowerCase()}\0${nick.toLowerCase()}\0${text}`);
+    return mark && mark.expires > Date.now() ? mark.tags : undefined;
   }
 
   #sweep(marks: Map<string, Mark>): void {
     if (marks.size < 256) return;
     const now = Date.now();
     for (const [id, mark] of marks) if (mark.expires <= now) marks.delete(id);
+    // Still too many live marks (a flood of tagged messages): the oldest go.
+    for (const id of marks.keys()) {
+      if (marks.size <= 4096) break;
+      marks.delete(id);
+    }
   }
 }

@@ -69,7 +69,7 @@ function accept(socket: net.Socket, options: IrcListenerOptions): void {
     ),
   );
   socket.on('close', () => {
-    (dialect as IrcDialect | null)?.closed();
+    (dialect)?.closed();
     connection.closed();
   });
 }

@@ -102,10 +102,11 @@ export const ERR = {
   SASLTOOLONG: '905',
   SASLABORTED: '906',
   SASLALREADY: '907',
+  INVALIDMODEPARAM: '696',
 } as const;
 
 /** What the IRC command was about, for numerics whose meaning depends on it. */
-export type ErrorContext = 'join' | 'part' | 'privmsg' | 'notice' | 'topic' | 'mode' | 'invite' | 'names' | 'who' | 'nick' | 'register' | 'login' | 'other';
+export type ErrorContext = 'join' | 'part' | 'privmsg' | 'notice' | 'topic' | 'mode' | 'invite' | 'names' | 'who' | 'nick' | 'register' | 'login' | 'kick' | 'other';
 
 /**
  * The numeric for a coded error, or null when it reads best as a NOTICE or FAIL (store errors,
@@ -139,7 +140,18 @@ export function numericForError(code: string, context: ErrorContext): string | n
       return context === 'nick' ? ERR.NICKNAMEINUSE : ERR.PASSWDMISMATCH;
     case 'TC_ERR_NOT_ROOM_CREATOR':
     case 'TC_ERR_NOT_REGISTERED_NICK':
+    case 'TC_ERR_NOT_OPERATOR':
       return ERR.CHANOPRIVSNEEDED;
+    case 'TC_ERR_USER_NOT_IN_ROOM':
+      return ERR.USERNOTINCHANNEL;
+    case 'TC_ERR_BANNED':
+      return ERR.BANNEDFROMCHAN;
+    case 'TC_ERR_ROOM_FULL':
+      return ERR.CHANNELISFULL;
+    case 'TC_ERR_MODERATED':
+      return ERR.CANNOTSENDTOCHAN;
+    case 'TC_ERR_BAD_MODE':
+      return ERR.UNKNOWNMODE;
     case 'TC_ERR_BAD_KEY':
       return ERR.BADCHANNELKEY;
     case 'TC_ERR_INVITE_ONLY':

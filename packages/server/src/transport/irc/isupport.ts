@@ -3,7 +3,7 @@
  * capabilities. Honest: every token describes what teamchat enforces (nick and room rules from
  * @teamchat/protocol), and only capabilities the gateway implements are offered.
  */
-import { HISTORY_MAX, MAX_ROOMS_PER_CONNECTION, NICK_MAX_LENGTH, REASON_MAX_LENGTH, ROOM_MAX_LENGTH, TOPIC_MAX_LENGTH } from '@teamchat/protocol';
+import { HISTORY_MAX, MASK_LIST_MAX, MAX_ROOMS_PER_CONNECTION, MODE_CHANGES_MAX, NICK_MAX_LENGTH, REASON_MAX_LENGTH, ROOM_MAX_LENGTH, TOPIC_MAX_LENGTH } from '@teamchat/protocol';
 import { IRC_LINE_BYTES } from './irc-message.js';
 
 export interface IsupportOptions {
@@ -18,24 +18,29 @@ export function isupportTokens(options: IsupportOptions): string[] {
     // teamchat nicks are ASCII and compared lower-cased; rooms are stored lower-case.
     'CASEMAPPING=ascii',
     `CHANLIMIT=#:${options.maxRooms ?? MAX_ROOMS_PER_CONNECTION}`,
-    // No list modes; +k takes a parameter when set; +i is a flag.
-    'CHANMODES=,k,,i',
+    // Lists (ban, exception, invite exception); +k always takes a parameter; +l when set; flags.
+    'CHANMODES=beI,k,l,imnst',
     // `#` plus a room name (ROOM_PATTERN).
     `CHANNELLEN=${ROOM_MAX_LENGTH + 1}`,
     'CHANTYPES=#',
     `CHATHISTORY=${HISTORY_MAX}`,
-    'ELIST=',
+    // LIST filters: masks (M), negated masks (N), member counts (U).
+    'ELIST=MNU',
+    'EXCEPTS=e',
+    'INVEX=I',
     'KICKLEN=' + REASON_MAX_LENGTH,
     `LINELEN=${IRC_LINE_BYTES}`,
+    `MAXLIST=beI:${MASK_LIST_MAX}`,
     'MAXTARGETS=4',
-    'MODES=2',
-    'MSGREFTYPES=msgid',
+    `MODES=${MODE_CHANGES_MAX}`,
+    'MSGREFTYPES=msgid,timestamp',
     `NETWORK=${options.network}`,
     `NICKLEN=${NICK_MAX_LENGTH}`,
-    'PREFIX=(o)@',
-    'TARGMAX=JOIN:,PART:,PRIVMSG:4,NOTICE:4,NAMES:1,WHOIS:1,KICK:1,LIST:',
+    'PREFIX=(ov)@+',
+    'TARGMAX=JOIN:,PART:,PRIVMSG:4,NOTICE:4,NAMES:1,WHOIS:1,KICK:4,LIST:',
     `TOPICLEN=${TOPIC_MAX_LENGTH}`,
     'UTF8ONLY',
+    'WHOX',
   ];
 }
 
@@ -47,6 +52,8 @@ export function capabilities(): Map<string, string> {
     ['cap-notify', ''],
     ['draft/account-registration', 'before-connect'],
     ['draft/chathistory', ''],
+    ['draft/message-redaction', ''],
+    ['draft/read-marker', ''],
     ['echo-message', ''],
     ['labeled-response', ''],
     ['message-tags', ''],
