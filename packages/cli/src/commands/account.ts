@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { decodeServerFrame, isValidNick, LineFramer, PROTOCOL_VERSION, type ServerFrame } from '@teamchat/protocol';
+import { decodeServerFrame, encodeFrame, isValidNick, LineFramer, PROTOCOL_VERSION, type ServerFrame } from '@teamchat/protocol';
 
 /** How long to wait for the server's answer. */
 const ANSWER_TIMEOUT_MS = 15_000;
@@ -52,13 +52,13 @@ function register(server: { host: string; port: number }, nick: string, password
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.end(JSON.stringify({ type: 'quit' }) + '\n');
+      socket.end(encodeFrame({ type: 'quit' }));
       socket.destroy();
       if (err) reject(err);
       else resolve();
     };
     const timer = setTimeout(() => done(new AccountError(`no answer from ${server.host}:${server.port} within ${ANSWER_TIMEOUT_MS / 1000}s`)), ANSWER_TIMEOUT_MS);
-    socket.on('connect', () => socket.write(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, nick, password, register: true, client: 'teamchat-account' }) + '\n'));
+    socket.on('connect', () => socket.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick, password, register: true, client: 'teamchat-account' })));
     socket.on('error', (err) => done(new AccountError(`cannot reach ${server.host}:${server.port}: ${err.message}`)));
     socket.on('close', () => done(new AccountError('the server closed the connection')));
     const onLine = (line: Buffer) => {
