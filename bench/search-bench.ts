@@ -114,7 +114,7 @@ export function makeCorpus(): Corpus {
 }
 
 function identifier(r: () => number): string {
-  const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)]!;
+  const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)];
   switch (Math.floor(r() * 4)) {
     case 0:
       return `${pick(VERBS)}${pick(NOUNS)}By${pick(FIELDS)}`;
@@ -138,14 +138,14 @@ interface Generated {
 export function generator(corpus: Corpus, seed: number) {
   const r = rng(seed);
   const lnV = Math.log(corpus.vocab.length + 1);
-  const word = () => corpus.vocab[Math.min(corpus.vocab.length - 1, Math.floor(Math.exp(r() * lnV)) - 1)]!;
+  const word = () => corpus.vocab[Math.min(corpus.vocab.length - 1, Math.floor(Math.exp(r() * lnV)) - 1)];
   return (record: boolean): Generated => {
     const length = 3 + Math.floor(r() * r() * 23);
     const words: string[] = [];
     for (let i = 0; i < length; i++) words.push(word());
     if (r() < 0.03) words.splice(Math.floor(r() * words.length), 0, identifier(r));
-    if (r() < 0.01) words.splice(Math.floor(r() * words.length), 0, UNICODE[Math.floor(r() * UNICODE.length)]!);
-    if (r() < 0.3) words[0] = words[0]!.charAt(0).toUpperCase() + words[0]!.slice(1);
+    if (r() < 0.01) words.splice(Math.floor(r() * words.length), 0, UNICODE[Math.floor(r() * UNICODE.length)]);
+    if (r() < 0.3) words[0] = words[0].charAt(0).toUpperCase() + words[0].slice(1);
     const text = words.join(' ');
     if (record) {
       for (const w of new Set(words.map((w) => w.toLowerCase()))) corpus.df.set(w, (corpus.df.get(w) ?? 0) + 1);
@@ -316,7 +316,7 @@ interface BenchQuery {
 
 export function querySet(corpus: Corpus, rows: number): BenchQuery[] {
   const r = rng(99);
-  const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)]!;
+  const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)];
   const byDf = (lo: number, hi: number) => [...corpus.df].filter(([w, n]) => n >= lo * rows && n <= hi * rows && /^[a-z]+$/.test(w)).map(([w]) => w);
   const common = byDf(0.02, 0.5);
   const rare = [...corpus.df].filter(([w, n]) => n >= 5 && n <= 100 && /^[a-z]+$/.test(w)).map(([w]) => w);
@@ -336,7 +336,7 @@ export function querySet(corpus: Corpus, rows: number): BenchQuery[] {
     const at = 1 + Math.floor(r() * (w.length - len - 1));
     out.push({ category: 'part of a word', q: w.slice(at, at + len) });
   }
-  for (let i = 0; i < 40; i++) out.push({ category: 'identifier', q: identifiers[i % identifiers.length]! });
+  for (let i = 0; i < 40; i++) out.push({ category: 'identifier', q: identifiers[i % identifiers.length] });
   for (let i = 0; i < 40; i++) out.push({ category: 'two words', q: pick(corpus.pairs) });
   return out;
 }
@@ -494,7 +494,7 @@ async function benchStore(kind: StoreConfig['kind'], sizes: number[], quick: boo
       sizeResult.searchTableMb = relations.rows.find((r) => r.name === 'message_search')?.mb ?? 0;
       sizeResult.indexMb = Object.fromEntries(relations.rows.filter((r) => SEARCH_INDEXES.includes(r.name)).map((r) => [r.name, r.mb]));
       // Word frequencies were counted over the first fill.
-      const queries = querySet(corpus, sizes[0]!);
+      const queries = querySet(corpus, sizes[0]);
       sizeResult.search = [];
       for (const searcher of SEARCHERS) {
         const figures = await measureSearch(database, queries, searcher);

@@ -156,5 +156,5 @@ async function run(kind: 'pglite' | 'postgres'): Promise<void> {
   }
 }
 
-const which = process.argv.slice(2).filter((a) => a === 'pglite' || a === 'postgres') as ('pglite' | 'postgres')[];
+const which = process.argv.slice(2).filter((a): a is 'pglite' | 'postgres' => a === 'pglite' || a === 'postgres');
 for (const kind of which.length ? which : (['pglite', 'postgres'] as const)) await run(kind);

@@ -19,7 +19,7 @@ const nodes = 'nodes' in cluster ? cluster.nodes : [];
 
 const clients: JsonClient[] = [];
 async function client(node: number, nick: string, extra: Record<string, unknown> = {}): Promise<JsonClient> {
-  const c = await JsonClient.connect(nodes[node]!.tcpPort);
+  const c = await JsonClient.connect(nodes[node].tcpPort);
   clients.push(c);
   await c.hello(nick, extra);
   return c;
@@ -78,7 +78,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     const from = new Date(Date.now() - 120_000).toISOString();
     const summed = await until(
       async () => {
-        const res = await fetch(`${nodes[0]!.url}/api/metrics?from=${encodeURIComponent(from)}&limit=1000`);
+        const res = await fetch(`${nodes[0].url}/api/metrics?from=${encodeURIComponent(from)}&limit=1000`);
         expect(res.status).toBe(200);
         const body = (await res.json()) as { snapshots: { nodes?: number; totals: { connections: number } }[] };
         return body.snapshots.find((s) => s.nodes === 3 && s.totals.connections >= 3);
@@ -103,18 +103,18 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     const sequences = readers.map((r) => messagesOf(r, 'order').map((m) => m.id));
     expect(sequences[1]).toEqual(sequences[0]);
     expect(sequences[2]).toEqual(sequences[0]);
-    const ids = sequences[0]!;
+    const ids = sequences[0];
     expect(new Set(ids).size).toBe(total);
-    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]!);
-    const history = await readers[1]!.allHistory('order');
+    for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
+    const history = await readers[1].allHistory('order');
     expect(history.map((m) => m.id)).toEqual(ids);
   });
 
   it('never admits one nick on two nodes, even when both ask at the same moment', async () => {
     for (let round = 0; round < 5; round++) {
       const nick = `race${round}`;
-      const a = await JsonClient.connect(nodes[0]!.tcpPort);
-      const b = await JsonClient.connect(nodes[1]!.tcpPort);
+      const a = await JsonClient.connect(nodes[0].tcpPort);
+      const b = await JsonClient.connect(nodes[1].tcpPort);
       clients.push(a, b);
       a.send({ type: 'hello', v: 1, nick, ref: 'h' });
       b.send({ type: 'hello', v: 1, nick, ref: 'h' });
@@ -128,12 +128,12 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
   });
 
   it('requires a password registered on node 1 on node 2 at once', async () => {
-    const owner = await JsonClient.connect(nodes[0]!.tcpPort);
+    const owner = await JsonClient.connect(nodes[0].tcpPort);
     clients.push(owner);
     const welcome = await owner.hello('dora', { register: true, password: 'correct horse' });
     expect(welcome.account).toBe(true);
     owner.close();
-    const intruder = await JsonClient.connect(nodes[1]!.tcpPort);
+    const intruder = await JsonClient.connect(nodes[1].tcpPort);
     clients.push(intruder);
     intruder.send({ type: 'hello', v: 1, nick: 'dora', ref: 'h' });
     expect(await intruder.seen('error', (e) => e.ref === 'h')).toMatchObject({ code: 'TC_ERR_AUTH_REQUIRED' });
@@ -180,7 +180,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
   }, 60_000);
 
   it('survives kill -9 of a node under load: its clients resume on another node, 0 lost, 0 duplicated, 0 skipped', async () => {
-    const victim = nodes[2]!;
+    const victim = nodes[2];
     const watcher = await client(0, 'watcher');
     await watcher.join('failover');
     const ghost = await client(2, 'ghost');
@@ -210,7 +210,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     const lastSeen = Math.max(0, ...messagesOf(writer, 'failover').map((m) => m.id));
 
     // Back on node 1 with its token and cursor: unacknowledged messages go again with their cids.
-    const back = await JsonClient.connect(nodes[0]!.tcpPort);
+    const back = await JsonClient.connect(nodes[0].tcpPort);
     clients.push(back);
     await back.hello('writer', { token: welcome.token!, rooms: { failover: lastSeen } });
     await back.seen('joined', (j) => j.room === 'failover');

@@ -353,16 +353,16 @@ describe('teamchat connect and the resume token', () => {
     const server = await tokenServer((hello) => hello.token ?? 'tok-alice');
     try {
       expect((await runOnce(server.port, 'alice')).code).toBe(0);
-      expect(server.hellos[0]!.token).toBeUndefined();
+      expect(server.hellos[0].token).toBeUndefined();
       const saved = JSON.parse(readFileSync(tokensFile(), 'utf8'));
       expect(saved).toEqual({ version: 1, servers: { [`127.0.0.1:${server.port}`]: { alice: 'tok-alice' } } });
       if (process.platform !== 'win32') expect(statSync(tokensFile()).mode & 0o777).toBe(0o600);
 
       expect((await runOnce(server.port, 'Alice')).code).toBe(0);
-      expect(server.hellos[1]!.token).toBe('tok-alice');
+      expect(server.hellos[1].token).toBe('tok-alice');
       // Another nick on the same machine is another person.
       expect((await runOnce(server.port, 'bob')).code).toBe(0);
-      expect(server.hellos[2]!.token).toBeUndefined();
+      expect(server.hellos[2].token).toBeUndefined();
     } finally {
       await server.close();
     }
@@ -388,7 +388,7 @@ describe('teamchat connect and the resume token', () => {
       const run = await runOnce(server.port, 'dave');
       expect(run.code).toBe(0);
       expect(run.lines.some((l) => /^! resume token: ignoring .*tokens\.json: it is not valid JSON; connecting as a new identity$/.test(l))).toBe(true);
-      expect(server.hellos[0]!.token).toBeUndefined();
+      expect(server.hellos[0].token).toBeUndefined();
       expect(JSON.parse(readFileSync(tokensFile(), 'utf8')).servers[`127.0.0.1:${server.port}`]).toEqual({ dave: 'tok-dave' });
     } finally {
       await server.close();

@@ -72,7 +72,7 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   async function quit(t: TmuxSession): Promise<string> {
     await t.sendKeys('C-c');
     const after = await t.waitFor((s) => /EXIT=\d+/.test(s), 'the client to exit');
-    return /EXIT=(\d+)/.exec(after)![1]!;
+    return /EXIT=(\d+)/.exec(after)![1];
   }
 
   beforeAll(async () => {

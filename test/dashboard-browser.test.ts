@@ -152,7 +152,7 @@ describe('the dashboard in Chromium', () => {
     expect(download.suggestedFilename()).toMatch(/^teamchat-metrics-.*\.csv$/);
     const file = await download.path();
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-    const header = lines[0]!.split(',');
+    const header = lines[0].split(',');
     expect(header[0]).toBe('timestamp');
     expect(header.slice(-4)).toEqual(['total_mps', 'total_avg_mps', 'total_messages', 'connections']);
     for (const room of ['dev', 'general', 'late-room', 'random']) {
@@ -165,7 +165,7 @@ describe('the dashboard in Chromium', () => {
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines.slice(1)) expect(line.split(',')).toHaveLength(header.length);
     // The same header as the server's CSV of the same snapshots.
-    const serverCsv = await (await fetch(`${server.url}/api/metrics.csv?from=${Date.parse(lines[1]!.split(',')[0]!)}`)).text();
+    const serverCsv = await (await fetch(`${server.url}/api/metrics.csv?from=${Date.parse(lines[1].split(',')[0])}`)).text();
     expect(serverCsv.split('\n')[0]).toBe(lines[0]);
   });
 

@@ -24,7 +24,7 @@ const runDemo = (args: string[], onStdout?: (stdout: string) => void) => runTeam
 function csvPathOf(stdout: string): string {
   const m = /teamchat demo: done; metrics CSV: (.+)$/m.exec(stdout);
   if (!m) throw new Error(`no CSV path in the demo's output:\n${stdout}`);
-  return m[1]!;
+  return m[1];
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'teamchat-demo-test-'));
@@ -54,7 +54,7 @@ describe('teamchat demo', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(command).toMatch(/^(npx )?teamchat connect 127\.0\.0\.1:\d+ --nick [A-Za-z][\w-]* --room room1$/);
     expect(command).not.toContain('--host');
-    const nick = /--nick (\S+)/.exec(command)![1]!;
+    const nick = /--nick (\S+)/.exec(command)![1];
     const client = await joined!;
     expect(client.code, client.out).toBe(0);
     expect(client.out).toContain(`[room1] ${nick}: hello from the join command`);
@@ -103,7 +103,7 @@ describe('teamchat demo', () => {
     expect(csvPathOf(run.stdout)).toBe(csv);
     expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe(LONG_HEADER);
     // The run's folder held only the temporary database: it is gone.
-    const database = /\(database: (.+), removed at the end\)/.exec(run.stdout)![1]!;
+    const database = /\(database: (.+), removed at the end\)/.exec(run.stdout)![1];
     expect(path.basename(path.dirname(database))).toMatch(/^teamchat-demo-\d{8}-\d{6}(-\w+)?$/);
     expect(existsSync(path.dirname(database))).toBe(false);
   });

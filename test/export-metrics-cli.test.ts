@@ -37,7 +37,7 @@ const LONG_HEADER = LONG_COLUMNS.join(',');
 
 /** The data rows of a long CSV, as objects keyed by column. */
 function longRows(lines: string[]): Record<string, string>[] {
-  return lines.slice(1).map((line) => Object.fromEntries(line.split(',').map((cell, i) => [LONG_COLUMNS[i]!, cell])));
+  return lines.slice(1).map((line) => Object.fromEntries(line.split(',').map((cell, i) => [LONG_COLUMNS[i], cell])));
 }
 
 let server: SpawnedServer;
@@ -108,7 +108,7 @@ describe('teamchat export-metrics with a running server', () => {
     expect([Number(said![1]), Number(said![2])]).toEqual([totals.length, rows.length]);
     // Every snapshot ends with its (total) row, after its rooms.
     expect(new Set(totals.map((r) => r.ts)).size).toBe(totals.length);
-    expect(rows[rows.length - 1]!.room).toBe('(total)');
+    expect(rows[rows.length - 1].room).toBe('(total)');
     // The room's figures, and the totals with the private message.
     expect(rows.some((r) => r.room === 'general' && r.messages_total === '4' && r.joins_total === '1')).toBe(true);
     expect(totals.some((r) => r.messages_total === '4' && r.private_messages_total === '1' && r.rooms_omitted === '0')).toBe(true);

@@ -57,7 +57,7 @@ describe.skipIf('skip' in postgres)('teamchat export-metrics on Postgres', () =>
     expect(after.code).toBe(0);
     const lines = readFileSync(path.join(outDir, 'after.csv'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe(header);
-    expect(lines[lines.length - 1]!.split(',')[8]).toBe('1'); // total_messages
+    expect(lines[lines.length - 1].split(',')[8]).toBe('1'); // total_messages
     // The password never shows in what the command prints.
     expect(after.stderr).not.toMatch(/:[^:@/]+@/);
   });

@@ -31,7 +31,7 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       for (let u = 0; u < 6; u++) {
         const c = await JsonClient.connect(server.tcpPort);
         tokens.push((await c.hello(`user${u}`)).token!);
-        await c.join(rooms[u % 2]!);
+        await c.join(rooms[u % 2]);
         if (u === 0) await c.join('crash-b');
         users.push(c);
       }
@@ -40,7 +40,7 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       let n = 0;
       let acks = 0;
       const pumps = users.map(async (c, u) => {
-        const room = rooms[u % 2]!;
+        const room = rooms[u % 2];
         let inFlight = 0;
         c.socket.on('data', () => {});
         while (!stop && !c.closed) {
@@ -71,7 +71,7 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       for (const c of users) for (const f of c.frames) if (f.type === 'ack') acked.set(f.ref, f.id);
       expect(acked.size).toBeGreaterThan(50);
       // What user1 (in crash-b) saw last before the crash: the resume cursor.
-      const lastSeen = users[1]!.frames.filter((f) => f.type === 'message').at(-1)!;
+      const lastSeen = users[1].frames.filter((f) => f.type === 'message').at(-1)!;
 
       await server.restart();
       const check = await JsonClient.connect(server.tcpPort);
@@ -94,15 +94,15 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       // Memberships survived: each user is put back into its rooms.
       for (let u = 0; u < 6; u++) {
         const c = await JsonClient.connect(server.tcpPort);
-        const welcome = await c.hello(`user${u}`, { token: tokens[u]!, ...(u === 1 ? { rooms: { 'crash-b': lastSeen.id } } : {}) });
-        expect(welcome.rooms.sort()).toEqual(u === 0 ? ['crash-a', 'crash-b'] : [rooms[u % 2]!]);
+        const welcome = await c.hello(`user${u}`, { token: tokens[u], ...(u === 1 ? { rooms: { 'crash-b': lastSeen.id } } : {}) });
+        expect(welcome.rooms.sort()).toEqual(u === 0 ? ['crash-a', 'crash-b'] : [rooms[u % 2]]);
         if (u === 1) {
           // Resume: exactly the stored messages after the last one seen, no gap, no duplicate.
           const joined = await c.next('joined', (j) => j.room === 'crash-b');
           const after = (await check.allHistory('crash-b')).filter((m) => m.id > lastSeen.id);
           let got = joined.history.map((m) => m.id);
           if (joined.more) {
-            c.send({ type: 'history', room: 'crash-b', after: lastSeen.id, before: joined.history[0]!.id, limit: 500, ref: 'gap' });
+            c.send({ type: 'history', room: 'crash-b', after: lastSeen.id, before: joined.history[0].id, limit: 500, ref: 'gap' });
             got = [...(await c.next('history', (h) => h.ref === 'gap')).messages.map((m) => m.id), ...got];
           }
           expect(got).toEqual(after.map((m) => m.id));

@@ -31,7 +31,7 @@ class Chatters {
       await c.join('busy');
       this.clients.push(c);
     }
-    const observer = this.clients[0]!;
+    const observer = this.clients[0];
     observer.socket.on('data', () => {
       for (const f of observer.frames.splice(0)) {
         if (f.type === 'message') this.latencies.push(Date.now() - Number(f.text.slice(0, 13)));

@@ -52,7 +52,7 @@ afterAll(async () => {
 describe('GET /api/metrics', () => {
   it('returns stored snapshots with per-room counts of the messages sent over TCP', async () => {
     const snapshots = await waitForSnapshots((s) => s.some((x) => x.totals.messagesTotal >= 7));
-    const latest = snapshots[snapshots.length - 1]!;
+    const latest = snapshots[snapshots.length - 1];
     expect(latest.rooms.general).toMatchObject({ messagesTotal: 6, joinsTotal: 2, members: 2 });
     expect(latest.rooms.ops).toMatchObject({ messagesTotal: 1, joinsTotal: 1, members: 1 });
     expect(latest.totals).toMatchObject({ messagesTotal: 7, connections: 2, rooms: 2 });
@@ -60,10 +60,10 @@ describe('GET /api/metrics', () => {
     const sent = snapshots.reduce((sum, s) => sum + (s.rooms.general?.messages ?? 0), 0);
     expect(sent).toBe(6);
     const burst = snapshots.find((s) => (s.rooms.general?.messages ?? 0) > 0)!;
-    expect(burst.rooms.general!.mps).toBeCloseTo((burst.rooms.general!.messages * 1000) / burst.intervalMs, 2);
+    expect(burst.rooms.general.mps).toBeCloseTo((burst.rooms.general.messages * 1000) / burst.intervalMs, 2);
     expect(snapshots.reduce((sum, s) => sum + s.totals.privateMessages, 0)).toBe(1);
     // Oldest first, one snapshot per interval.
-    for (let i = 1; i < snapshots.length; i++) expect(snapshots[i]!.ts).toBeGreaterThan(snapshots[i - 1]!.ts);
+    for (let i = 1; i < snapshots.length; i++) expect(snapshots[i].ts).toBeGreaterThan(snapshots[i - 1].ts);
   });
 
   it('never stores message text', async () => {
@@ -76,11 +76,11 @@ describe('GET /api/metrics', () => {
 
   it('limits the answer to a time range and a number of points', async () => {
     const all = await waitForSnapshots((s) => s.length >= 6);
-    const middle = all[Math.floor(all.length / 2)]!;
+    const middle = all[Math.floor(all.length / 2)];
     const { body } = await getJson(`/api/metrics?from=${new Date(middle.ts).toISOString()}&to=${middle.ts}`);
     expect(body.snapshots.map((s: Snapshot) => s.ts)).toEqual([middle.ts]);
 
-    const limited = await getJson(`/api/metrics?limit=2&to=${all[all.length - 1]!.ts}`);
+    const limited = await getJson(`/api/metrics?limit=2&to=${all[all.length - 1].ts}`);
     expect(limited.status).toBe(200);
     expect(limited.body.snapshots).toHaveLength(2);
     expect(limited.body.step).toBeGreaterThan(1);
@@ -118,7 +118,7 @@ describe('GET /api/metrics.csv', () => {
       'timestamp,general_mps,general_avg_mps,general_joins,general_leaves,general_members,ops_mps,ops_avg_mps,ops_joins,ops_leaves,ops_members,total_mps,total_avg_mps,total_messages,connections',
     );
     expect(lines.length).toBeGreaterThan(2);
-    const last = lines[lines.length - 1]!.split(',');
+    const last = lines[lines.length - 1].split(',');
     expect(last[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(last[5]).toBe('2'); // general_members
     expect(last[13]).toBe('7'); // total_messages
@@ -219,7 +219,7 @@ describe('the live feed on /api/live', () => {
       });
       const snapshots = messages.filter((m) => m.type === 'snapshot').map((m) => m.snapshot as Snapshot);
       expect(snapshots.length).toBeGreaterThan(0);
-      for (let i = 1; i < snapshots.length; i++) expect(snapshots[i]!.ts).toBeGreaterThan(snapshots[i - 1]!.ts);
+      for (let i = 1; i < snapshots.length; i++) expect(snapshots[i].ts).toBeGreaterThan(snapshots[i - 1].ts);
     } finally {
       ws.close();
     }
@@ -238,7 +238,7 @@ describe('the live feed on /api/live', () => {
 describe('across a restart', () => {
   it('keeps the stored snapshots and continues the totals', async () => {
     const before = await waitForSnapshots((s) => s.some((x) => x.rooms['live-room'] !== undefined));
-    const lastBefore = before[before.length - 1]!;
+    const lastBefore = before[before.length - 1];
     for (const c of clients.splice(0)) c.close();
     await server.restart();
     const dave = await JsonClient.connect(server.tcpPort);
@@ -249,6 +249,6 @@ describe('across a restart', () => {
     await dave.next('ack', (f) => f.ref === 'd1');
     const after = await waitForSnapshots((s) => s.some((x) => x.ts > lastBefore.ts && x.rooms.general?.messagesTotal === 7));
     expect(after.some((s) => s.ts === lastBefore.ts)).toBe(true);
-    expect(after[after.length - 1]!.totals.messagesTotal).toBe(9); // 7 + live-room's 1 + dave's 1
+    expect(after[after.length - 1].totals.messagesTotal).toBe(9); // 7 + live-room's 1 + dave's 1
   });
 });

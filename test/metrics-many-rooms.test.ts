@@ -120,7 +120,7 @@ beforeAll(async () => {
       database.kysely,
     );
     figure(
-      `seeded an old database: ${size.rows[0]!.n} snapshots, ${Math.round(Number(size.rows[0]!.bytes) / 1e6)} MB stored, 450 of them with ${OLD_ROOMS} rooms (${Math.round(performance.now() - started)} ms)`,
+      `seeded an old database: ${size.rows[0].n} snapshots, ${Math.round(Number(size.rows[0].bytes) / 1e6)} MB stored, 450 of them with ${OLD_ROOMS} rooms (${Math.round(performance.now() - started)} ms)`,
     );
   } finally {
     await database.close();
@@ -212,7 +212,7 @@ describe('metrics with many rooms', () => {
     );
     expect(largest).toBeLessThan(64 * 1024);
     for (const m of snapshots) expect(Object.keys(m.snapshot!.rooms).length).toBeLessThanOrEqual(202);
-    expect(busiest.snapshot!.rooms['(other)']!.rooms).toBeGreaterThanOrEqual(ROOMS - 200);
+    expect(busiest.snapshot!.rooms['(other)'].rooms).toBeGreaterThanOrEqual(ROOMS - 200);
     for (const m of live) expect(m.raw.includes(KEYED)).toBe(false);
     // The keyed room is counted: its 5 messages and its owner are in (private).
     expect(busiest.snapshot!.rooms['(private)']).toMatchObject({ members: 1, messagesTotal: 5 });
@@ -223,7 +223,7 @@ describe('metrics with many rooms', () => {
     // message is acknowledged once stored, with every state write queued before it. The dashboard's
     // request is measured after them, not behind them.
     const settle = performance.now();
-    const chatter = clients[clients.length - 1]!;
+    const chatter = clients[clients.length - 1];
     await chatter.join('lobby');
     chatter.send({ type: 'msg', room: 'lobby', text: 'hello', ref: 'settle' });
     await chatter.next('ack', (f) => f.ref === 'settle', 60_000);

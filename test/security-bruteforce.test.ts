@@ -110,7 +110,7 @@ async function hammer(options: {
   const guessers: Guesser[] = [];
   await Promise.all(
     Array.from({ length: options.connections }, async (_, c) => {
-      const address = options.addresses[c % options.addresses.length]!;
+      const address = options.addresses[c % options.addresses.length];
       let g = await options.open(address);
       guessers.push(g);
       for (let n = 0; performance.now() < deadline; n++) {
@@ -250,7 +250,7 @@ describe('guessing passwords and room keys with the default lockouts', () => {
       addresses: ['127.0.0.7'],
       durationMs: 5_000,
       open: (address) => Guesser.connect(port, address),
-      guess: (c, n) => ({ type: 'hello', v: 1, nick: accounts[(c + n * 16) % accounts.length]!, password: `spray-${c}-${n}` }),
+      guess: (c, n) => ({ type: 'hello', v: 1, nick: accounts[(c + n * 16) % accounts.length], password: `spray-${c}-${n}` }),
     });
     const checked = count(spray.tally, 'TC_ERR_BAD_PASSWORD');
     console.log(`spraying 25 accounts from one address: ${checked} guesses checked in ${spray.seconds.toFixed(1)} s; answers: ${describeTally(spray.tally)}`);

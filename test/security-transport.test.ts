@@ -161,7 +161,7 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/Secure/);
-    const pair = cookie.split(';')[0]!;
+    const pair = cookie.split(';')[0];
     expect((await httpsGet(`${base}/api/metrics`, cert.certPem, { cookie: pair })).status).toBe(200);
     expect((await httpsGet(`${base}/?token=wrong`, cert.certPem)).status).toBe(401);
 
@@ -276,7 +276,7 @@ describe('teamchat serve limits: connections per address, registration timeout, 
 
     // The slot is freed once the server has seen the close, which no frame tells this side: try
     // again until a connection from the same address is welcomed (each refused try frees itself).
-    held[0]!.close();
+    held[0].close();
     await until(
       async () => {
         const again = own(await JsonClient.connectFrom(server.tcpPort, from));

@@ -150,7 +150,7 @@ describe('teamchat serve: bad input', () => {
     await arrived(/"type":"welcome"/);
     const lines = received.split('\n');
     expect(lines[0]).toBe('Enter nickname: ');
-    expect(JSON.parse(lines[1]!)).toMatchObject({ type: 'welcome', nick: 'latecomer' });
+    expect(JSON.parse(lines[1])).toMatchObject({ type: 'welcome', nick: 'latecomer' });
   });
 
   it('answers bad frames over WebSocket the same way', async () => {

@@ -136,7 +136,7 @@ describe('teamchat serve: chatting', () => {
     const joined = await b.join('hist6');
     expect(joined.history.map((m) => m.text)).toEqual(Array.from({ length: 50 }, (_, i) => `n${i + 11}`));
     expect(joined.more).toBe(true);
-    b.send({ type: 'history', room: 'hist6', before: joined.history[0]!.id, limit: 20, ref: 'older' });
+    b.send({ type: 'history', room: 'hist6', before: joined.history[0].id, limit: 20, ref: 'older' });
     const page = await b.next('history', (h) => h.ref === 'older');
     expect(page.messages.map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `n${i + 1}`));
     expect(page.more).toBe(false);

@@ -61,7 +61,7 @@ describe('team features', () => {
     other.send({ type: 'mark', room: 'standup', id: 1, ref: 'back' });
     await other.seen('marker', (m) => m.ref === 'back');
     other.send({ type: 'unread', ref: 'u2' });
-    expect((await other.seen('unread', (u) => u.ref === 'u2')).rooms.standup!.marker).toBe(id2);
+    expect((await other.seen('unread', (u) => u.ref === 'u2')).rooms.standup.marker).toBe(id2);
   });
 
   it('edits, deletes (text gone from history and search), replies, threads and reactions', async () => {

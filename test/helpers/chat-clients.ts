@@ -74,7 +74,7 @@ abstract class FrameClient {
     return this.waiters.until(
       () => {
         for (let i = this.#cursor; i < this.frames.length; i++) {
-          const f = this.frames[i]!;
+          const f = this.frames[i];
           if (f.type === type && match(f as Extract<ServerFrame, { type: T }>)) {
             this.#cursor = i + 1;
             return f as Extract<ServerFrame, { type: T }>;
@@ -123,7 +123,7 @@ abstract class FrameClient {
       const reply = await this.seen('history', (h) => h.ref === ref);
       out.unshift(...reply.messages);
       if (!reply.more || reply.messages.length === 0) return out;
-      before = reply.messages[0]!.id;
+      before = reply.messages[0].id;
     }
   }
 

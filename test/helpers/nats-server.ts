@@ -106,7 +106,7 @@ export async function startNatsServer(): Promise<NatsServerStart> {
     );
     child = proc;
     let early = '';
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (early = (early + d).slice(-4000)));
+    proc.stderr.setEncoding('utf8').on('data', (d: string) => (early = (early + d).slice(-4000)));
     exited = new Promise((resolve) => {
       if (proc.exitCode !== null || proc.signalCode !== null) resolve();
       else {
@@ -211,7 +211,7 @@ export function readInfo(port: number, timeoutMs = 2_000, host = '127.0.0.1'): P
       const match = /^INFO\s+(\{.*\})$/.exec(line);
       if (!match) return done(new Error(`expected INFO from ${host}:${port}, got ${JSON.stringify(line.slice(0, 200))}`));
       try {
-        done(undefined, JSON.parse(match[1]!) as NatsInfo);
+        done(undefined, JSON.parse(match[1]) as NatsInfo);
       } catch (err) {
         done(err as Error);
       }

@@ -28,7 +28,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
 export function parseDuration(value: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError('must be a duration like 500ms, 2s, 10m, 1h or 7d');
-  const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
+  const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']);
   if (!(ms > 0)) throw new InvalidArgumentError('must be at least 1ms');
   return ms;
 }

@@ -11,6 +11,7 @@ import { fakeServer, sendFrame as send } from '../../../test/helpers/fake-ndjson
 import { until } from '../../../test/helpers/waits.js';
 import { ChatClient, type ChatClientOptions, type ClientEvent } from './chat-client.js';
 import { ClientError } from './client-error.js';
+import { wsText } from '../../../test/helpers/ws-text.js';
 
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 
@@ -241,7 +242,7 @@ describe('ChatClient sessions', () => {
     const received: ClientFrame[] = [];
     wss.on('connection', (ws) => {
       ws.on('message', (data) => {
-        const frame = JSON.parse(String(data)) as ClientFrame;
+        const frame = JSON.parse(wsText(data)) as ClientFrame;
         received.push(frame);
         const reply = (f: ServerFrame) => ws.send(encodeFrame(f).trimEnd());
         if (frame.type === 'hello') reply(welcome(frame));
@@ -440,7 +441,7 @@ describe('ChatClient sends (exactly once, by cid)', () => {
     const ack = c.say('general', 'on the wire when it dropped');
     expect(await back).toMatchObject({ first: false, resent: 1 });
     expect(await ack).toMatchObject({ id: 100 });
-    const sent = server.received.flat().filter((f) => f.type === 'msg') as Array<Extract<ClientFrame, { type: 'msg' }>>;
+    const sent = server.received.flat().filter((f): f is Extract<ClientFrame, { type: 'msg' }> => f.type === 'msg');
     expect(sent).toHaveLength(2);
     expect(sent[1].cid).toBe(sent[0].cid);
     expect(sent[1].ref).not.toBe(sent[0].ref);

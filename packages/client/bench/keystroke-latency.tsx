@@ -87,7 +87,7 @@ try {
       typed = '';
       await pace(INTERVAL, 'keys arrive at a typing rate, not all at once');
     }
-    const ch = alphabet[i % alphabet.length]!;
+    const ch = alphabet[i % alphabet.length];
     typed += ch;
     const want = `[#general] ${typed}`;
     const shown = new Promise<number>((resolve) => {

@@ -153,6 +153,7 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
   const instance = clusterOptions ? `${clusterOptions.nodeId}:${randomBytes(4).toString('hex')}` : 'local';
   const clusterStore = clusterOptions ? new ClusterStore(database, instance, clusterOptions.nodeId) : null;
   // The core is built below; the stream and the bus reach it lazily.
+  // eslint-disable-next-line prefer-const -- assigned once below, read by closures made before that
   let core!: ChatCore<Connection>;
   let clusterNode: ClusterNode<Connection> | null = null;
   let bus: NatsBus | null = null;
@@ -430,10 +431,12 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
 function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
-    promise.then(() => {
+    const settled = () => {
       clearTimeout(timer);
       resolve(true);
-    });
+    };
+    // Settled either way: a drain that failed has still finished.
+    promise.then(settled, settled);
   });
 }
 

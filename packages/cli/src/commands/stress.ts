@@ -49,7 +49,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
 export function parseDurationMs(value: string, allowZero = false): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError('must be a duration like 500ms, 2s, 10m or 1h');
-  const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 's']!);
+  const ms = Math.round(Number(m[1]) * UNITS[m[2] ?? 's']);
   if (ms < 0 || (!allowZero && ms === 0)) throw new InvalidArgumentError('must be greater than zero');
   return ms;
 }
@@ -96,7 +96,7 @@ const PALETTE = [chalk.cyan, chalk.green, chalk.magenta, chalk.yellow, chalk.blu
 
 /** Formats a received message for `--show`, coloured by the receiving client. */
 export function formatShow(e: ShowEvent): string {
-  const colour = PALETTE[e.client % PALETTE.length]!;
+  const colour = PALETTE[e.client % PALETTE.length];
   const where = e.kind === 'message' ? `${e.room} <${e.from}>` : `[PM ${e.from} -> ${e.to}]`;
   return `${colour(`[${e.nick}]`)} ${where} ${e.text} ${chalk.dim(`(${(e.latencyUs / 1000).toFixed(1)} ms)`)}`;
 }
@@ -174,8 +174,8 @@ export function stressCommand(): Command {
       try {
         const report = await runStress(
           {
-            host: flags.host[0]!.host,
-            port: flags.host[0]!.port,
+            host: flags.host[0].host,
+            port: flags.host[0].port,
             ...(flags.host.length > 1 ? { moreAddresses: flags.host.slice(1) } : {}),
             clients: flags.clients,
             rooms,

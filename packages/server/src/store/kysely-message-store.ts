@@ -100,14 +100,14 @@ export class KyselyMessageStore implements MessageStore {
     const steps = planStateWrites(batch.state);
     if (!options.ordered && (steps.length === 0 || (steps.length === 1 && !columns))) {
       // A single statement is its own transaction: skip BEGIN/COMMIT round trips on the hot path.
-      if (steps.length === 1) await steps[0]!(this.#db);
+      if (steps.length === 1) await steps[0](this.#db);
       const result = columns ? await insertMessages(this.#db, columns, null) : { ids: [], repeated: [] };
       return { ...result, batch: null };
     }
     return this.#db.transaction().execute(async (trx) => {
       // Cluster order: lock the stream row first, so ids are taken in commit order (migrations/005).
       const batchNo = options.ordered
-        ? Number((await sql<{ batch: number }>`UPDATE cluster_stream SET batch = batch + 1 WHERE id = 1 RETURNING batch`.execute(trx)).rows[0]!.batch)
+        ? Number((await sql<{ batch: number }>`UPDATE cluster_stream SET batch = batch + 1 WHERE id = 1 RETURNING batch`.execute(trx)).rows[0].batch)
         : null;
       const result = columns ? await insertMessages(trx, columns, batchNo) : { ids: [], repeated: [] };
       for (const step of steps) await step(trx);
@@ -276,7 +276,7 @@ export class KyselyMessageStore implements MessageStore {
       const result = await sql<{ first: number }>`
         WITH block AS (SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS first)
         SELECT first, setval(pg_get_serial_sequence('messages', 'id'), first + ${count}::int - 1) FROM block`.execute(trx);
-      return Number(result.rows[0]!.first);
+      return Number(result.rows[0].first);
     });
     return Array.from({ length: count }, (_, i) => first + i);
   }
@@ -355,9 +355,9 @@ async function insertMessages(db: Db, c: MessageColumns, batch: number | null): 
   let next = 0;
   for (let i = 0; i < n; i++) {
     const cid = c.cid[i]!;
-    const k = key(c.senderOwner[i]!, cid);
+    const k = key(c.senderOwner[i], cid);
     if (cid !== null && c.senderOwner[i] !== null && !fresh.delete(k)) repeated.push(i);
-    else ids[i] = c.id ? c.id[i]! : stored[next++]!.id;
+    else ids[i] = c.id ? c.id[i] : stored[next++].id;
   }
   if (repeated.length > 0) {
     const owners = repeated.map((i) => c.senderOwner[i]!);
@@ -366,7 +366,7 @@ async function insertMessages(db: Db, c: MessageColumns, batch: number | null): 
       SELECT m.id, m.sender_owner, m.cid FROM messages m
       JOIN unnest(${owners}::text[], ${cids}::text[]) AS u(so, cid) ON m.sender_owner = u.so AND m.cid = u.cid`.execute(db);
     const byKey = new Map(originals.rows.map((r) => [key(r.sender_owner, r.cid), Number(r.id)]));
-    for (const i of repeated) ids[i] = byKey.get(key(c.senderOwner[i]!, c.cid[i]!)) ?? 0;
+    for (const i of repeated) ids[i] = byKey.get(key(c.senderOwner[i], c.cid[i])) ?? 0;
   }
   return { ids, repeated };
 }
@@ -382,10 +382,10 @@ type Step = (db: Db) => Promise<void>;
 function planStateWrites(writes: StateWrite[]): Step[] {
   const steps: Step[] = [];
   for (let i = 0; i < writes.length; ) {
-    const op = writes[i]!.op;
+    const op = writes[i].op;
     let j = i + 1;
     if (op !== 'topic' && op !== 'edit' && op !== 'delete' && op !== 'react' && op !== 'marker' && op !== 'presence-join' && op !== 'presence-leave' && op !== 'nick-release' && op !== 'membership-rename' && op !== 'owner-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite' && op !== 'identity') {
-      while (j < writes.length && writes[j]!.op === op) j++;
+      while (j < writes.length && writes[j].op === op) j++;
     }
     const run = writes.slice(i, j);
     const step = planRun(run);
@@ -396,7 +396,7 @@ function planStateWrites(writes: StateWrite[]): Step[] {
 }
 
 function planRun(run: StateWrite[]): Step | null {
-  const first = run[0]!;
+  const first = run[0];
   const team = planTeamWrite(first);
   if (team) return team;
   switch (first.op) {
@@ -622,22 +622,24 @@ function checkBatch(batch: WriteBatch): MessageColumns | null {
   batch.state.forEach((write, i) => checkStateWrite(write, i));
   const n = batch.messages.length;
   if (n === 0) return null;
-  const withIds = batch.messages[0]!.id !== undefined;
+  const withIds = batch.messages[0].id !== undefined;
+  // Columns of n slots, filled below (the element type comes from MessageColumns).
+  const slots = <T>(): T[] => new Array<T>(n);
   const c: MessageColumns = {
-    id: withIds ? new Array(n) : null,
-    room: new Array(n),
-    sender: new Array(n),
-    recipient: new Array(n),
-    senderOwner: new Array(n),
-    recipientOwner: new Array(n),
-    text: new Array(n),
-    action: new Array(n),
-    ms: new Array(n),
-    cid: new Array(n),
-    replyTo: new Array(n),
+    id: withIds ? slots() : null,
+    room: slots(),
+    sender: slots(),
+    recipient: slots(),
+    senderOwner: slots(),
+    recipientOwner: slots(),
+    text: slots(),
+    action: slots(),
+    ms: slots(),
+    cid: slots(),
+    replyTo: slots(),
   };
   for (let i = 0; i < n; i++) {
-    const m: NewMessage = batch.messages[i]!;
+    const m: NewMessage = batch.messages[i];
     const where = `messages[${i}]`;
     if (m.kind === 'room') {
       c.room[i] = checkText(m.room, `${where}.room`);

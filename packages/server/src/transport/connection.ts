@@ -197,7 +197,7 @@ export class Connection implements Session {
         if (this.#host.core.isBusy(this) || this.#plain?.holding) return; // resume() calls back
         if (this.#link.buffered > this.#outputSoftLimit) return this.#wait(OUTPUT_POLL_MS);
         if (this.#next === null) {
-          const line = this.#inbox[this.#inboxHead]!;
+          const line = this.#inbox[this.#inboxHead];
           this.#inbox[this.#inboxHead++] = EMPTY;
           this.#next = this.#interpret(line);
           if (this.#next === null) continue;
@@ -256,7 +256,7 @@ export class Connection implements Session {
       work.run();
     } catch (err) {
       // Supervision: a bug triggered by this client's input answers this client only.
-      this.#host.log(`error: while handling input from ${this.nick ?? this.remote}: ${(err as Error).stack ?? err}`);
+      this.#host.log(`error: while handling input from ${this.nick ?? this.remote}: ${(err as Error).stack ?? String(err)}`);
       this.sendError(codedError('TC_ERR_INTERNAL'), work.ref);
     }
   }

@@ -106,7 +106,7 @@ export class PlainDialect {
       if (others.length > 0) left = Buffer.from(others.map((name) => `* You left ${name}${PLAIN_EOL}`).join(''));
     }
     if (frame.type === 'joined' && frame.room === this.#room) this.#oldest = frame.history[0]?.id;
-    if (frame.type === 'history' && frame.room === this.#room && frame.messages.length > 0) this.#oldest = frame.messages[0]!.id;
+    if (frame.type === 'history' && frame.room === this.#room && frame.messages.length > 0) this.#oldest = frame.messages[0].id;
     if (frame.type === 'message' && frame.room === this.#room && this.#oldest === undefined) this.#oldest = frame.id;
     const bytes = encoded.plain(this.#conn.nick ?? '');
     return left.length > 0 ? Buffer.concat([left, bytes]) : bytes;
@@ -117,7 +117,7 @@ export class PlainDialect {
     if (line === '/quit') return this.#core.quit(this.#conn);
     const pass = /^PASS\s+(.+)$/i.exec(line);
     if (pass) {
-      this.#pass = pass[1]!.replace(/^:/, '');
+      this.#pass = pass[1].replace(/^:/, '');
       return;
     }
     this.#pendingNick = line;

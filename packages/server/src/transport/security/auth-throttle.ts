@@ -145,7 +145,7 @@ class Table {
   #refresh(entry: Entry, now: number): void {
     const rule = this.rule;
     if (!rule) return;
-    while (entry.failures.length > 0 && entry.failures[0]! <= now - rule.windowMs) entry.failures.shift();
+    while (entry.failures.length > 0 && entry.failures[0] <= now - rule.windowMs) entry.failures.shift();
     if (entry.lockedUntil !== 0 && entry.lockedUntil <= now) entry.lockedUntil = 0; // lastEvent is already its end
     if (entry.level > 0 && entry.lockedUntil === 0 && now - entry.lastEvent >= rule.maxLockMs) entry.level = 0;
   }
@@ -310,7 +310,7 @@ export function addressKey(remote: string): string {
   }
   host = stripZone(host);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
-  if (mapped) return mapped[1]!;
+  if (mapped) return mapped[1];
   if (isIP(host) !== 6) return host;
   return `${expandIpv6(host).slice(0, 4).join(':')}::/64`;
 }

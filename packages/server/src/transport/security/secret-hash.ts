@@ -34,8 +34,8 @@ export async function verifySecret(secret: string, encoded: string): Promise<boo
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [n, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
   if (![n, r, p].every((x) => Number.isSafeInteger(x) && x > 0) || n > 1_048_576) return false;
-  const salt = Buffer.from(parts[4]!, 'base64');
-  const expected = Buffer.from(parts[5]!, 'base64');
+  const salt = Buffer.from(parts[4], 'base64');
+  const expected = Buffer.from(parts[5], 'base64');
   if (expected.length === 0) return false;
   const actual = await derive(secret, salt, expected.length, { N: n, r, p });
   return timingSafeEqual(actual, expected);

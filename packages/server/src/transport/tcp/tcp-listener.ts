@@ -38,7 +38,7 @@ export class TcpLink implements Link {
     this.#pendingBytes = 0;
     if (this.socket.destroyed || this.socket.writableEnded) return;
     // One write (one syscall) per connection per tick, however many frames a batch delivered.
-    this.socket.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+    this.socket.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bytes));
   };
 
   constructor(readonly socket: net.Socket) {}
@@ -164,13 +164,13 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   socket.on('close', () => {
     clearTimeout(promptTimer);
     clearTimeout(registrationTimer);
-    (connection as Connection | null)?.closed();
+    (connection)?.closed();
   });
 }
 
 function firstNonSpace(line: Buffer): number {
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line[i];
     if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return i;
   }
   return -1;
