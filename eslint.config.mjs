@@ -21,7 +21,10 @@ export default tseslint.config(
       // implements (a store, a transport, a test double) asks for; the rule reports style, not bugs.
       '@typescript-eslint/require-await': 'off',
       // `_name` marks a parameter a signature needs and the body does not use.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {
@@ -50,10 +53,44 @@ export default tseslint.config(
   },
   {
     files: ['packages/dashboard/src/public/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', location: 'readonly', EventSource: 'readonly', WebSocket: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', URLSearchParams: 'readonly', Blob: 'readonly', Intl: 'readonly', performance: 'readonly', requestAnimationFrame: 'readonly', navigator: 'readonly', localStorage: 'readonly', HTMLElement: 'readonly', Date: 'readonly' } },
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        location: 'readonly',
+        EventSource: 'readonly',
+        WebSocket: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        URLSearchParams: 'readonly',
+        Blob: 'readonly',
+        Intl: 'readonly',
+        performance: 'readonly',
+        requestAnimationFrame: 'readonly',
+        navigator: 'readonly',
+        localStorage: 'readonly',
+        HTMLElement: 'readonly',
+        Date: 'readonly',
+      },
+    },
   },
   {
     files: ['**/*.mjs', 'bin/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', import: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        import: 'readonly',
+      },
+    },
   },
 );

@@ -8,7 +8,10 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@teamchat\/server\/time-range$/, replacement: source('server/src/metrics/time-range.ts') },
-      ...['protocol', 'client-core', 'server', 'client', 'stress', 'dashboard'].map((name) => ({ find: new RegExp(`^@teamchat/${name}$`), replacement: source(`${name}/src/index.ts`) })),
+      ...['protocol', 'client-core', 'server', 'client', 'stress', 'dashboard'].map((name) => ({
+        find: new RegExp(`^@teamchat/${name}$`),
+        replacement: source(`${name}/src/index.ts`),
+      })),
     ],
   },
   test: {

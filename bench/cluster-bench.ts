@@ -59,7 +59,12 @@ export async function clusterBench({ quick }: ClusterBenchOptions): Promise<Reco
   const nodes: SpawnedServer[] = [];
   try {
     for (let i = 0; i < NODES; i++) {
-      nodes.push(await spawnServer({ databaseUrl: postgres.url, args: ['--nats', nats.url, '--node-id', `b${i + 1}`, ...LIMITS] }));
+      nodes.push(
+        await spawnServer({
+          databaseUrl: postgres.url,
+          args: ['--nats', nats.url, '--node-id', `b${i + 1}`, ...LIMITS],
+        }),
+      );
     }
     const shapes: Shape[] = quick
       ? [{ clientsPerNode: 10, rooms: 3, rate: 2, seconds: 3 }]
@@ -76,7 +81,13 @@ export async function clusterBench({ quick }: ClusterBenchOptions): Promise<Reco
       );
       results.push({ shape, ...result });
     }
-    const record = { scenario: 'cluster', command: 'npm run bench -- cluster', at: new Date().toISOString(), nodes: NODES, results };
+    const record = {
+      scenario: 'cluster',
+      command: 'npm run bench -- cluster',
+      at: new Date().toISOString(),
+      nodes: NODES,
+      results,
+    };
     if (!quick) {
       writeFileSync(path.join(ROOT, 'bench', 'results', 'cluster.json'), `${JSON.stringify(record, null, 2)}\n`);
       writeSection(record);
@@ -102,16 +113,18 @@ async function runShape(nodes: SpawnedServer[], shape: Shape) {
       // Round robin: each room gets members from every node.
       const room = `cb-${run}-${(n * shape.clientsPerNode + i) % shape.rooms}`;
       membersPerRoom.set(room, (membersPerRoom.get(room) ?? 0) + 1);
-      clients.push(await connect(nodes[n], n, `c${run.slice(-4)}n${n}x${i}`, room, (line) => {
-        // Text: "<sender node> <sent at ms>"; only room messages are parsed.
-        if (!line.includes('"type":"message"')) return;
-        const m = /"text":"(\d+) (\d+(?:\.\d+)?)"/.exec(line);
-        if (!m) return;
-        delivered++;
-        const latency = performance.timeOrigin + performance.now() - Number(m[2]);
-        // The one histogram of the project (microseconds), as the stress tool keeps it.
-        (Number(m[1]) === n ? sameNode : crossNode).record(Math.max(0, Math.round(latency * 1000)));
-      }));
+      clients.push(
+        await connect(nodes[n], n, `c${run.slice(-4)}n${n}x${i}`, room, (line) => {
+          // Text: "<sender node> <sent at ms>"; only room messages are parsed.
+          if (!line.includes('"type":"message"')) return;
+          const m = /"text":"(\d+) (\d+(?:\.\d+)?)"/.exec(line);
+          if (!m) return;
+          delivered++;
+          const latency = performance.timeOrigin + performance.now() - Number(m[2]);
+          // The one histogram of the project (microseconds), as the stress tool keeps it.
+          (Number(m[1]) === n ? sameNode : crossNode).record(Math.max(0, Math.round(latency * 1000)));
+        }),
+      );
     }
   }
   // Everyone is in; let presence settle before measuring.
@@ -122,14 +135,17 @@ async function runShape(nodes: SpawnedServer[], shape: Shape) {
   const started = Date.now();
   const interval = 1000 / shape.rate;
   const timers = clients.map((c, i) =>
-    setTimeout(() => {
-      const tick = setInterval(() => {
-        if (Date.now() - started >= shape.seconds * 1000) return clearInterval(tick);
-        const now = performance.timeOrigin + performance.now();
-        c.socket.write(encodeFrame({ type: 'msg', room: c.room, text: `${c.node} ${now.toFixed(1)}` }));
-        expected += membersPerRoom.get(c.room)!;
-      }, interval);
-    }, (i * interval) / clients.length),
+    setTimeout(
+      () => {
+        const tick = setInterval(() => {
+          if (Date.now() - started >= shape.seconds * 1000) return clearInterval(tick);
+          const now = performance.timeOrigin + performance.now();
+          c.socket.write(encodeFrame({ type: 'msg', room: c.room, text: `${c.node} ${now.toFixed(1)}` }));
+          expected += membersPerRoom.get(c.room)!;
+        }, interval);
+      },
+      (i * interval) / clients.length,
+    ),
   );
   await new Promise((r) => setTimeout(r, shape.seconds * 1000 + 200));
   // Deliveries in flight arrive; then the count is final.
@@ -138,7 +154,11 @@ async function runShape(nodes: SpawnedServer[], shape: Shape) {
   const elapsed = (Date.now() - started) / 1000;
   for (const t of timers) clearTimeout(t);
   for (const c of clients) c.socket.destroy();
-  const stats = (h: LatencyHistogram) => ({ count: h.count, p50: round(h.percentile(0.5) / 1000), p99: round(h.percentile(0.99) / 1000) });
+  const stats = (h: LatencyHistogram) => ({
+    count: h.count,
+    p50: round(h.percentile(0.5) / 1000),
+    p99: round(h.percentile(0.99) / 1000),
+  });
   const same = stats(sameNode);
   const cross = stats(crossNode);
   return {
@@ -152,7 +172,13 @@ async function runShape(nodes: SpawnedServer[], shape: Shape) {
   };
 }
 
-function connect(node: SpawnedServer, index: number, nick: string, room: string, onLine: (line: string) => void): Promise<Client> {
+function connect(
+  node: SpawnedServer,
+  index: number,
+  nick: string,
+  room: string,
+  onLine: (line: string) => void,
+): Promise<Client> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(node.tcpPort, '127.0.0.1');
     let buffered = '';
@@ -194,7 +220,14 @@ const MD_END = '<!-- bench:cluster:end -->';
 
 function writeSection(record: { at: string; results: (Record<string, unknown> & { shape: Shape })[] }): void {
   const rows = record.results.map((r) => {
-    const x = r as unknown as { shape: Shape; deliveriesPerSec: number; deliveredPct: number; sameNode: { p50: number; p99: number }; crossNode: { p50: number; p99: number }; addedP99Ms: number };
+    const x = r as unknown as {
+      shape: Shape;
+      deliveriesPerSec: number;
+      deliveredPct: number;
+      sameNode: { p50: number; p99: number };
+      crossNode: { p50: number; p99: number };
+      addedP99Ms: number;
+    };
     return `| ${x.shape.clientsPerNode * NODES} (${x.shape.clientsPerNode} per node) / ${x.shape.rooms} | ${x.shape.rate} | ${x.deliveriesPerSec} | ${x.deliveredPct}% | ${x.sameNode.p50} / ${x.sameNode.p99} | ${x.crossNode.p50} / ${x.crossNode.p99} | ${x.addedP99Ms} |`;
   });
   const section = [
@@ -202,7 +235,7 @@ function writeSection(record: { at: string; results: (Record<string, unknown> & 
     '## Cluster: 3 nodes, one Postgres, one NATS (`npm run bench -- cluster`)',
     '',
     `Measured ${record.at.slice(0, 16).replace('T', ' ')} UTC on this 2-core machine: three nodes, Postgres, nats-server and the generator share the cores.`,
-    'Every room has members on every node; latency is from the sender\'s write to each receiver\'s read, filed by whether sender and receiver are on the same node.',
+    "Every room has members on every node; latency is from the sender's write to each receiver's read, filed by whether sender and receiver are on the same node.",
     '',
     '| clients / rooms | msgs/s per client | deliveries/s | delivered | same node p50 / p99 ms | cross node p50 / p99 ms | cross-node added p99 ms |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -213,7 +246,10 @@ function writeSection(record: { at: string; results: (Record<string, unknown> & 
   const text = readFileSync(file, 'utf8');
   const start = text.indexOf(MD_START);
   const end = text.indexOf(MD_END);
-  const next = start >= 0 && end > start ? text.slice(0, start) + section + text.slice(end + MD_END.length) : `${text.trimEnd()}\n\n${section}\n`;
+  const next =
+    start >= 0 && end > start
+      ? text.slice(0, start) + section + text.slice(end + MD_END.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
   console.log('  BENCHMARKS.md: cluster section written');
 }

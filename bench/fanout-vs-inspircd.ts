@@ -18,7 +18,17 @@
  * bench/results/fanout-vs-inspircd.json and its section of BENCHMARKS.md.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,7 +111,8 @@ function shapeOf(options: FanoutVsInspircdOptions) {
   const positive = (v: string | undefined, fallback: number, what: string): number => {
     if (v === undefined || v === '') return fallback;
     const n = Number(v);
-    if (!(n > 0) || !Number.isFinite(n)) throw new Error(`fanout-vs-inspircd: ${what} must be a positive number, got ${JSON.stringify(v)}`);
+    if (!(n > 0) || !Number.isFinite(n))
+      throw new Error(`fanout-vs-inspircd: ${what} must be a positive number, got ${JSON.stringify(v)}`);
     return n;
   };
   const quick = options.quick ?? false;
@@ -109,10 +120,18 @@ function shapeOf(options: FanoutVsInspircdOptions) {
   const rooms = Math.round(positive(pick('rooms', 'BENCH_ROOMS'), FULL.rooms, 'rooms'));
   const durationSec = positive(pick('duration', 'BENCH_DURATION'), quick ? 5 : FULL.durationSec, 'duration (s)');
   const ratesText = pick('rates', 'BENCH_RATES');
-  const rates = ratesText ? ratesText.split(',').map((r) => positive(r.trim(), 0, 'each rate')) : quick ? [8] : FULL.rates;
+  const rates = ratesText
+    ? ratesText.split(',').map((r) => positive(r.trim(), 0, 'each rate'))
+    : quick
+      ? [8]
+      : FULL.rates;
   const generatorCpu = Number(pick('generator-cpu', 'BENCH_GENERATOR_CPU') ?? 0);
   const serverCpu = Number(pick('server-cpu', 'BENCH_SERVER_CPU') ?? 1);
-  const full = clients === FULL.clients && rooms === FULL.rooms && durationSec === FULL.durationSec && rates.join(',') === FULL.rates.join(',');
+  const full =
+    clients === FULL.clients &&
+    rooms === FULL.rooms &&
+    durationSec === FULL.durationSec &&
+    rates.join(',') === FULL.rates.join(',');
   return { clients, rooms, durationSec, rates, generatorCpu, serverCpu, full };
 }
 
@@ -128,7 +147,8 @@ function isExecutable(file: string): boolean {
 }
 
 function which(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
+  for (const dir of (process.env.PATH ?? '').split(':'))
+    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
   return undefined;
 }
 
@@ -261,9 +281,16 @@ async function startInspircd(bin: string, cpu: number | null): Promise<Ircd> {
     .replaceAll('@DIR@', dir)
     .replace(/(<bind\b[^>]*\bport=")\d+(")/, `$1${port}$2`);
   writeFileSync(path.join(dir, 'inspircd.conf'), conf);
-  const args = ['--nofork', `--config=${path.join(dir, 'inspircd.conf')}`, ...(process.getuid?.() === 0 ? ['--runasroot'] : [])];
+  const args = [
+    '--nofork',
+    `--config=${path.join(dir, 'inspircd.conf')}`,
+    ...(process.getuid?.() === 0 ? ['--runasroot'] : []),
+  ];
   // taskset execs the program: the child's pid is InspIRCd's.
-  const child = cpu === null ? spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn('taskset', ['-c', String(cpu), bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child =
+    cpu === null
+      ? spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('taskset', ['-c', String(cpu), bin, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-4000)));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-4000)));
@@ -294,7 +321,23 @@ async function runChatload(
   serverCpu: () => number,
   alive: () => boolean,
 ): Promise<Omit<CaseResult, 'rate' | 'server' | 'loadStart' | 'loadavg'>> {
-  const args = [CHATLOAD, '--proto', proto, '--port', String(port), '--clients', String(shape.clients), '--rooms', String(shape.rooms), '--rate', String(rate), '--duration', String(shape.durationSec), '--prefix', prefix];
+  const args = [
+    CHATLOAD,
+    '--proto',
+    proto,
+    '--port',
+    String(port),
+    '--clients',
+    String(shape.clients),
+    '--rooms',
+    String(shape.rooms),
+    '--rate',
+    String(rate),
+    '--duration',
+    String(shape.durationSec),
+    '--prefix',
+    prefix,
+  ];
   const cmd = cpu === null ? [process.execPath, ...args] : ['taskset', '-c', String(cpu), process.execPath, ...args];
   const t0 = performance.now();
   const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -319,7 +362,9 @@ async function runChatload(
     const after = `after ${((performance.now() - t0) / 1000).toFixed(1)} s`;
     // 13: Node's "unsettled top-level await": every socket closed while clients were still joining.
     const why = code === 13 ? ' (its connections were all closed while clients were still joining)' : '';
-    return { error: `chatload exited ${code ?? child.signalCode}${why} ${after}; server ${alive() ? 'still running' : 'gone'}: ${(err || out).trim().slice(-500)}` };
+    return {
+      error: `chatload exited ${code ?? child.signalCode}${why} ${after}; server ${alive() ? 'still running' : 'gone'}: ${(err || out).trim().slice(-500)}`,
+    };
   }
   // The window: after the clients joined and chatload's 0.5 s pause, the sending time and the 2 s drain.
   const from = t0 + (result.setup_s + 0.5) * 1000;
@@ -328,7 +373,9 @@ async function runChatload(
   return {
     chatload: result,
     sentPerSec: Math.round(result.sent / shape.durationSec),
-    latencySampledPct: result.delivered ? Math.round(Math.min(1, CHATLOAD_MAX_SAMPLES / result.delivered) * 1000) / 10 : 100,
+    latencySampledPct: result.delivered
+      ? Math.round(Math.min(1, CHATLOAD_MAX_SAMPLES / result.delivered) * 1000) / 10
+      : 100,
     serverCpuCores: Math.round((server.between(from, to) / seconds) * 100) / 100,
     generatorCpuCores: Math.round((generator.between(from, to) / seconds) * 100) / 100,
   };
@@ -336,9 +383,15 @@ async function runChatload(
 
 const loadavg = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
-async function inspircdCase(bin: string | undefined, shape: ReturnType<typeof shapeOf>, rate: number, cpus: Cpus): Promise<CaseResult> {
+async function inspircdCase(
+  bin: string | undefined,
+  shape: ReturnType<typeof shapeOf>,
+  rate: number,
+  cpus: Cpus,
+): Promise<CaseResult> {
   const base = { rate, server: 'inspircd' as const, loadStart: loadavg()[0], loadavg: loadavg() };
-  if (!bin) return { ...base, skipped: 'InspIRCd not installed (apt install inspircd, or set INSPIRCD=/path/to/inspircd)' };
+  if (!bin)
+    return { ...base, skipped: 'InspIRCd not installed (apt install inspircd, or set INSPIRCD=/path/to/inspircd)' };
   let ircd: Ircd;
   try {
     ircd = await startInspircd(bin, cpus.server);
@@ -346,14 +399,30 @@ async function inspircdCase(bin: string | undefined, shape: ReturnType<typeof sh
     return { ...base, error: (e as Error).message };
   }
   try {
-    const r = await runChatload('irc', ircd.port, shape, rate, `i${rate}x`, cpus.generator, () => cpuSec(ircd.pid), () => existsSync(`/proc/${ircd.pid}`));
+    const r = await runChatload(
+      'irc',
+      ircd.port,
+      shape,
+      rate,
+      `i${rate}x`,
+      cpus.generator,
+      () => cpuSec(ircd.pid),
+      () => existsSync(`/proc/${ircd.pid}`),
+    );
     return { ...base, ...r, loadavg: loadavg() };
   } finally {
     await ircd.stop();
   }
 }
 
-async function teamchatCase(options: FanoutVsInspircdOptions, store: 'pglite' | 'postgres', shape: ReturnType<typeof shapeOf>, rate: number, cpus: Cpus, proto: 'teamchat' | 'irc' = 'teamchat'): Promise<CaseResult> {
+async function teamchatCase(
+  options: FanoutVsInspircdOptions,
+  store: 'pglite' | 'postgres',
+  shape: ReturnType<typeof shapeOf>,
+  rate: number,
+  cpus: Cpus,
+  proto: 'teamchat' | 'irc' = 'teamchat',
+): Promise<CaseResult> {
   const server_: ServerName = proto === 'irc' ? 'teamchat-pglite-irc' : `teamchat-${store}`;
   const base = { rate, server: server_, loadStart: loadavg()[0], loadavg: loadavg() };
   const dir = mkdtempSync(path.join(os.tmpdir(), `teamchat-bench-vs-${store}-`));
@@ -379,7 +448,16 @@ async function teamchatCase(options: FanoutVsInspircdOptions, store: 'pglite' | 
     const pm = postmaster;
     const port = proto === 'irc' ? server.ircPort : server.tcpPort;
     if (port === undefined) return { ...base, error: 'the server reported no IRC port' };
-    const r = await runChatload(proto, port, shape, rate, `${proto === 'irc' ? 'r' : store[1]}${rate}x`, cpus.generator, () => cpuSec(pid) + (pm === null ? 0 : cpuSec(pm, true)), () => existsSync(`/proc/${pid}`));
+    const r = await runChatload(
+      proto,
+      port,
+      shape,
+      rate,
+      `${proto === 'irc' ? 'r' : store[1]}${rate}x`,
+      cpus.generator,
+      () => cpuSec(pid) + (pm === null ? 0 : cpuSec(pm, true)),
+      () => existsSync(`/proc/${pid}`),
+    );
     return { ...base, ...r, loadavg: loadavg() };
   } catch (e) {
     return { ...base, error: (e as Error).message.slice(0, 1000) };
@@ -400,14 +478,24 @@ interface Cpus {
 
 function chooseCpus(shape: ReturnType<typeof shapeOf>): Cpus {
   const n = os.availableParallelism();
-  if (!which('taskset')) return { generator: null, server: null, note: 'not pinned (taskset not found: install util-linux)' };
+  if (!which('taskset'))
+    return { generator: null, server: null, note: 'not pinned (taskset not found: install util-linux)' };
   if (n < 2 || shape.generatorCpu === shape.serverCpu || Math.max(shape.generatorCpu, shape.serverCpu) >= n) {
-    return { generator: null, server: null, note: `not pinned (${n} CPU(s) available, asked for ${shape.generatorCpu} and ${shape.serverCpu})` };
+    return {
+      generator: null,
+      server: null,
+      note: `not pinned (${n} CPU(s) available, asked for ${shape.generatorCpu} and ${shape.serverCpu})`,
+    };
   }
-  return { generator: shape.generatorCpu, server: shape.serverCpu, note: `generator on CPU ${shape.generatorCpu}, server (and its database) on CPU ${shape.serverCpu}` };
+  return {
+    generator: shape.generatorCpu,
+    server: shape.serverCpu,
+    note: `generator on CPU ${shape.generatorCpu}, server (and its database) on CPU ${shape.serverCpu}`,
+  };
 }
 
-const fmt = (n: number | null | undefined, digits = 1): string => (n === null || n === undefined ? '?' : n.toLocaleString('en-US', { maximumFractionDigits: digits }));
+const fmt = (n: number | null | undefined, digits = 1): string =>
+  n === null || n === undefined ? '?' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 function tableLines(results: CaseResult[]): string[] {
   const lines = [
@@ -415,15 +503,24 @@ function tableLines(results: CaseResult[]): string[] {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    const name = { inspircd: 'InspIRCd 3', 'teamchat-pglite': 'teamchat, PGlite', 'teamchat-postgres': 'teamchat, Postgres', 'teamchat-pglite-irc': 'teamchat, PGlite, over IRC' }[r.server];
+    const name = {
+      inspircd: 'InspIRCd 3',
+      'teamchat-pglite': 'teamchat, PGlite',
+      'teamchat-postgres': 'teamchat, Postgres',
+      'teamchat-pglite-irc': 'teamchat, PGlite, over IRC',
+    }[r.server];
     if (!r.chatload) {
-      lines.push(`| ${r.rate} | ${name} | ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | | | | | | | | | | | ${r.loadStart}, ${r.loadavg[0]} |`);
+      lines.push(
+        `| ${r.rate} | ${name} | ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | | | | | | | | | | | ${r.loadStart}, ${r.loadavg[0]} |`,
+      );
       continue;
     }
     const c = r.chatload;
     const ref = results.find((x) => x.rate === r.rate && x.server === 'inspircd' && x.chatload)?.chatload;
-    const ratio = (a: number | null, b: number | null | undefined) => (a === null || !b ? 'n/a' : `${(a / b).toFixed(2)}x`);
-    const vsDeliveries = r.server === 'inspircd' ? '(reference)' : ref ? ratio(c.deliveries_per_s, ref.deliveries_per_s) : 'n/a';
+    const ratio = (a: number | null, b: number | null | undefined) =>
+      a === null || !b ? 'n/a' : `${(a / b).toFixed(2)}x`;
+    const vsDeliveries =
+      r.server === 'inspircd' ? '(reference)' : ref ? ratio(c.deliveries_per_s, ref.deliveries_per_s) : 'n/a';
     const vsP99 = r.server === 'inspircd' ? '(reference)' : ref ? ratio(c.p99_ms, ref.p99_ms) : 'n/a';
     lines.push(
       `| ${r.rate} | ${name} | ${c.connected} | ${fmt(r.sentPerSec, 0)} | ${fmt(c.deliveries_per_s, 0)} | ${fmt(c.delivered_ratio * 100, 2)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${vsDeliveries} | ${vsP99} | ${r.latencySampledPct === 100 ? 'all' : `first ${r.latencySampledPct} %`} | ${fmt(r.serverCpuCores, 2)} | ${fmt(r.generatorCpuCores, 2)} | ${r.loadStart}, ${r.loadavg[0]} |`,
@@ -453,9 +550,9 @@ function writeSection(results: CaseResult[], shape: ReturnType<typeof shapeOf>, 
     '',
     ...tableLines(results),
     '',
-    'How to read it (the figures are chatload\'s): deliveries/s is every delivery received while measuring (the sending time and a 2 s drain) ' +
+    "How to read it (the figures are chatload's): deliveries/s is every delivery received while measuring (the sending time and a 2 s drain) " +
       'divided by the sending time; delivered % is of sent x (room size - 1), so a delivery later than the 2 s drain counts as lost; ' +
-      'p50/p99 are send-to-receive on the generator\'s one clock, but chatload keeps only the first 2,000,000 latencies ' +
+      "p50/p99 are send-to-receive on the generator's one clock, but chatload keeps only the first 2,000,000 latencies " +
       '("latency kept for"), so at this load they describe the first seconds of the run, not all of it. ' +
       '"msgs/s sent" below the nominal rate x clients means the generator\'s own timers fell behind (each client waits a full period ' +
       'after each send). CPU is measured over the sending time and the drain; a generator near 1.0 core is itself a limit. ' +
@@ -486,8 +583,13 @@ export async function fanoutVsInspircd(options: FanoutVsInspircdOptions): Promis
   const cpus = chooseCpus(shape);
   const bin = findInspircd(options.env ?? process.env);
   if (!existsSync(CHATLOAD)) throw new Error(`fanout-vs-inspircd: the shared generator is missing: ${CHATLOAD}`);
-  console.log(`  ${shape.clients} clients, ${shape.rooms} rooms, ${shape.durationSec} s at ${shape.rates.join(' and ')} msgs/s per client; ${cpus.note}; load avg ${loadavg().join(' ')}`);
-  if (!bin) console.log('  InspIRCd not found (/usr/sbin/inspircd, PATH or $INSPIRCD): skipping its runs (apt install inspircd); the teamchat runs go on');
+  console.log(
+    `  ${shape.clients} clients, ${shape.rooms} rooms, ${shape.durationSec} s at ${shape.rates.join(' and ')} msgs/s per client; ${cpus.note}; load avg ${loadavg().join(' ')}`,
+  );
+  if (!bin)
+    console.log(
+      '  InspIRCd not found (/usr/sbin/inspircd, PATH or $INSPIRCD): skipping its runs (apt install inspircd); the teamchat runs go on',
+    );
   const results: CaseResult[] = [];
   for (const rate of shape.rates) {
     const cases: Array<() => Promise<CaseResult>> = [
@@ -506,15 +608,37 @@ export async function fanoutVsInspircd(options: FanoutVsInspircdOptions): Promis
             `${fmt(c.deliveries_per_s, 0)} deliveries/s, delivered ${(c.delivered_ratio * 100).toFixed(2)} %, p50 ${c.p50_ms} ms, p99 ${c.p99_ms} ms, max ${c.max_ms} ms ` +
             `(latency of the first ${r.latencySampledPct} %), server CPU ${r.serverCpuCores}, generator CPU ${r.generatorCpuCores}, load avg ${r.loadStart} -> ${r.loadavg[0]}`,
         );
-      } else console.log(`  ${rate} msgs/s, ${r.server}: ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.error}`}`);
+      } else
+        console.log(`  ${rate} msgs/s, ${r.server}: ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.error}`}`);
     }
   }
   console.log('\n' + tableLines(results).join('\n') + '\n');
   const date = new Date().toISOString();
   if (shape.full && !options.quick) {
     mkdirSync(path.dirname(RESULT_FILE), { recursive: true });
-    const machine = { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: loadavg() };
-    writeFileSync(RESULT_FILE, JSON.stringify({ date, machine, scenario: 'fanout-vs-inspircd', command: 'npm run bench -- fanout-vs-inspircd', shape, cpus, results }, null, 2) + '\n');
+    const machine = {
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${os.platform()} ${os.release()}`,
+      loadavg: loadavg(),
+    };
+    writeFileSync(
+      RESULT_FILE,
+      JSON.stringify(
+        {
+          date,
+          machine,
+          scenario: 'fanout-vs-inspircd',
+          command: 'npm run bench -- fanout-vs-inspircd',
+          shape,
+          cpus,
+          results,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     console.log(`  -> ${path.relative(ROOT, RESULT_FILE)}`);
     writeSection(results, shape, cpus, date);
   } else console.log('  (not the full shape: BENCHMARKS.md and bench/results left alone)');

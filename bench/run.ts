@@ -53,7 +53,9 @@ const QUICK = argv.includes('--quick');
 const PROFILE = argv.includes('--profile');
 const chosen = argv.filter((a) => !a.startsWith('--'));
 const IDLE_MINUTES = Number(argv.find((a) => a.startsWith('--idle-minutes='))?.split('=')[1] ?? 10);
-const SCENARIOS = chosen.length ? chosen : ['fanout', 'connections', 'history', 'persistence', 'isolation', 'footprint'];
+const SCENARIOS = chosen.length
+  ? chosen
+  : ['fanout', 'connections', 'history', 'persistence', 'isolation', 'footprint'];
 
 const machine = {
   cpus: os.cpus().length,
@@ -80,7 +82,11 @@ interface ServerProcess {
  * `teamchat serve` through the tests' one spawner (test/helpers/spawn-server.ts), with the server's
  * own limits and then `limits` on top; `cpuProfDir` runs it under `node --cpu-prof`.
  */
-async function startServer(store: { dataDir?: string; databaseUrl?: string }, cpuProfDir?: string, limits: string[] = BENCH_LIMITS): Promise<ServerProcess> {
+async function startServer(
+  store: { dataDir?: string; databaseUrl?: string },
+  cpuProfDir?: string,
+  limits: string[] = BENCH_LIMITS,
+): Promise<ServerProcess> {
   const server = await spawnServer({
     ...store,
     productionLimits: true,
@@ -114,7 +120,10 @@ function save(name: string, result: object): void {
   const file = path.join(RESULTS, `${name}.json`);
   // Load average at the end: other work on the machine skews every figure, so it is recorded.
   const loadavg = os.loadavg().map((l) => Math.round(l * 100) / 100);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadavg }, ...result }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), machine: { ...machine, loadavg }, ...result }, null, 2) + '\n',
+  );
   console.log(`  -> ${path.relative(ROOT, file)}`);
 }
 
@@ -137,7 +146,10 @@ async function timeCommand(args: string[], n: number): Promise<number> {
 }
 
 /** Starts `serve` and measures until its ready line, RSS at ready + 5 s and after `idleMs`. */
-async function serveFootprint(store: { dataDir?: string; databaseUrl?: string }, idleMs: number): Promise<{ readyMs: number; rssMb: number; idleRssMb: number }> {
+async function serveFootprint(
+  store: { dataDir?: string; databaseUrl?: string },
+  idleMs: number,
+): Promise<{ readyMs: number; rssMb: number; idleRssMb: number }> {
   const t0 = performance.now();
   const server = await startServer(store, undefined, []);
   const readyMs = Math.round(performance.now() - t0);
@@ -160,7 +172,9 @@ async function footprint(idleMs: number): Promise<void> {
     const dataDir = path.join(dir, 'data');
     const first = await serveFootprint({ dataDir }, idleMs);
     const restart = await serveFootprint({ dataDir }, 0);
-    console.log(`  pglite first start: ready in ${first.readyMs} ms, RSS ${first.rssMb} MB, after ${idleMs / 60_000} min idle ${first.idleRssMb} MB; restart: ready in ${restart.readyMs} ms, RSS ${restart.rssMb} MB`);
+    console.log(
+      `  pglite first start: ready in ${first.readyMs} ms, RSS ${first.rssMb} MB, after ${idleMs / 60_000} min idle ${first.idleRssMb} MB; restart: ready in ${restart.readyMs} ms, RSS ${restart.rssMb} MB`,
+    );
     results.pglite = { first, restart };
     const pg = await startPostgres();
     if ('skip' in pg) results.postgres = { skipped: pg.skip };
@@ -176,7 +190,13 @@ async function footprint(idleMs: number): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  save('footprint', { scenario: 'footprint', command: 'npm run bench -- footprint', idleMinutes: idleMs / 60_000, helpMs: help, results });
+  save('footprint', {
+    scenario: 'footprint',
+    command: 'npm run bench -- footprint',
+    idleMinutes: idleMs / 60_000,
+    helpMs: help,
+    results,
+  });
 }
 
 // ---------- isolation ----------
@@ -187,7 +207,14 @@ async function footprint(idleMs: number): Promise<void> {
  */
 async function isolation(windowMs: number): Promise<void> {
   const dataDir = tempDir('isolation');
-  const server = await startServer({ dataDir }, undefined, ['--max-connections-per-ip', '0', '--new-rooms-per-minute', '0', '--new-rooms-per-minute-per-ip', '0']);
+  const server = await startServer({ dataDir }, undefined, [
+    '--max-connections-per-ip',
+    '0',
+    '--new-rooms-per-minute',
+    '0',
+    '--new-rooms-per-minute-per-ip',
+    '0',
+  ]);
   const open: { close(): void }[] = [];
   try {
     open.push(...(await buildScene(server.tcpPort)));
@@ -196,8 +223,17 @@ async function isolation(windowMs: number): Promise<void> {
     const latencyStats = (samples: number[]) => LatencyHistogram.ofMs(samples).summaryMs(1);
     const baseline = latencyStats(await canary.pingFor(windowMs));
     const rssBefore = procStats(server.pid).rssMb;
-    console.log(`  baseline: canary ping p50 ${baseline.p50} ms, p99 ${baseline.p99} ms; server RSS ${rssBefore.toFixed(0)} MB`);
-    const floods: Array<{ name: string; canary: ReturnType<typeof latencyStats>; p50DeltaMs: number; p99DeltaMs: number; flooderKb: number; rssMb: number }> = [];
+    console.log(
+      `  baseline: canary ping p50 ${baseline.p50} ms, p99 ${baseline.p99} ms; server RSS ${rssBefore.toFixed(0)} MB`,
+    );
+    const floods: Array<{
+      name: string;
+      canary: ReturnType<typeof latencyStats>;
+      p50DeltaMs: number;
+      p99DeltaMs: number;
+      flooderKb: number;
+      rssMb: number;
+    }> = [];
     for (const flood of FLOODS) {
       const flooder = await flood.start({ tcp: server.tcpPort, http: server.httpPort });
       open.push(flooder);
@@ -211,7 +247,9 @@ async function isolation(windowMs: number): Promise<void> {
         rssMb: Math.round(procStats(server.pid).rssMb),
       };
       floods.push(row);
-      console.log(`  ${flood.name}: canary p50 ${figures.p50} ms (${row.p50DeltaMs >= 0 ? '+' : ''}${row.p50DeltaMs}), p99 ${figures.p99} ms (${row.p99DeltaMs >= 0 ? '+' : ''}${row.p99DeltaMs}), max ${figures.max} ms; flooder got ${row.flooderKb} KB`);
+      console.log(
+        `  ${flood.name}: canary p50 ${figures.p50} ms (${row.p50DeltaMs >= 0 ? '+' : ''}${row.p50DeltaMs}), p99 ${figures.p99} ms (${row.p99DeltaMs >= 0 ? '+' : ''}${row.p99DeltaMs}), max ${figures.max} ms; flooder got ${row.flooderKb} KB`,
+      );
       flooder.close();
     }
     const rssAfter = procStats(server.pid).rssMb;
@@ -221,7 +259,12 @@ async function isolation(windowMs: number): Promise<void> {
       windowMs,
       baseline,
       floods,
-      server: { rssBeforeMb: Math.round(rssBefore), rssAfterMb: Math.round(rssAfter), rssGrowthMb: Math.round(rssAfter - rssBefore), peakRssMb: Math.round(procStats(server.pid).hwmMb) },
+      server: {
+        rssBeforeMb: Math.round(rssBefore),
+        rssAfterMb: Math.round(rssAfter),
+        rssGrowthMb: Math.round(rssAfter - rssBefore),
+        peakRssMb: Math.round(procStats(server.pid).hwmMb),
+      },
     });
   } finally {
     for (const c of open) c.close();
@@ -232,7 +275,10 @@ async function isolation(windowMs: number): Promise<void> {
 
 // ---------- fan-out and persistence ----------
 
-async function loadRun(name: string, shape: { clients: number; rooms: number; rate: number; durationMs: number; profile?: boolean }): Promise<void> {
+async function loadRun(
+  name: string,
+  shape: { clients: number; rooms: number; rate: number; durationMs: number; profile?: boolean },
+): Promise<void> {
   const dir = tempDir(name);
   const profDir = shape.profile ? path.join(ROOT, 'bench', 'results', 'profiles') : undefined;
   if (profDir) mkdirSync(profDir, { recursive: true });
@@ -260,7 +306,12 @@ async function loadRun(name: string, shape: { clients: number; rooms: number; ra
         pmChance: 0,
         drainMs: 15_000,
       },
-      { onTick: (t) => process.stdout.write(`    ${t.phase} ${Math.round(t.elapsedMs / 1000)}s: ${Math.round(t.deliveriesPerSec)} deliveries/s, p99 ${t.p99Ms.toFixed(1)} ms\n`) },
+      {
+        onTick: (t) =>
+          process.stdout.write(
+            `    ${t.phase} ${Math.round(t.elapsedMs / 1000)}s: ${Math.round(t.deliveriesPerSec)} deliveries/s, p99 ${t.p99Ms.toFixed(1)} ms\n`,
+          ),
+      },
     );
     clearInterval(sampler);
     const cpuSec = procStats(server.pid).cpuSec - cpu0;
@@ -287,7 +338,12 @@ async function loadRun(name: string, shape: { clients: number; rooms: number; ra
       scenario: name,
       command: `npm run bench -- ${name.split('-')[0]}`,
       shape,
-      server: { peakRssMb: Math.round(peakRss), cpuSec, wallSec, cpuCoresUsed: Math.round((cpuSec / wallSec) * 100) / 100 },
+      server: {
+        peakRssMb: Math.round(peakRss),
+        cpuSec,
+        wallSec,
+        cpuCoresUsed: Math.round((cpuSec / wallSec) * 100) / 100,
+      },
       // The load generator's own cost (this process and its worker threads), over the same time.
       client: { cpuSec: clientCpuSec, cpuCoresUsed: Math.round((clientCpuSec / wallSec) * 100) / 100 },
       report,
@@ -300,7 +356,11 @@ async function loadRun(name: string, shape: { clients: number; rooms: number; ra
 }
 
 /** Self time per function of a .cpuprofile, largest first. */
-function summarizeProfile(file: string): { totalMs: number; top: Array<{ name: string; selfPct: number }>; byArea: Record<string, number> } {
+function summarizeProfile(file: string): {
+  totalMs: number;
+  top: Array<{ name: string; selfPct: number }>;
+  byArea: Record<string, number>;
+} {
   interface Node {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
@@ -315,24 +375,41 @@ function summarizeProfile(file: string): { totalMs: number; top: Array<{ name: s
     const dt = prof.timeDeltas[i] ?? 0;
     const n = byId.get(id)!;
     const url = n.callFrame.url.replace(`file://${ROOT}/`, '');
-    const name = `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
+    const name =
+      `${n.callFrame.functionName || '(anonymous)'} ${url ? `${url}:${n.callFrame.lineNumber + 1}` : ''}`.trim();
     self.set(name, (self.get(name) ?? 0) + dt);
     const area =
-      n.callFrame.functionName === '(idle)' ? 'idle'
-      : n.callFrame.functionName === '(garbage collector)' ? 'gc'
-      : url.startsWith('packages/server/') ? url.split('/').slice(0, 4).join('/')
-      : url.startsWith('packages/') ? url.split('/').slice(0, 2).join('/')
-      : url.includes('node_modules/') ? `node_modules/${url.split('node_modules/')[1].split('/')[0]}`
-      : url.startsWith('wasm://') || n.callFrame.functionName.startsWith('wasm-') ? 'PGlite wasm'
-      : !url && /^(writev|writeBuffer|writeUtf8String|writeLatin1String)$/.test(n.callFrame.functionName) ? 'socket writes (native)'
-      : url.startsWith('node:') ? 'node internals'
-      : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName
-      : 'native/other';
+      n.callFrame.functionName === '(idle)'
+        ? 'idle'
+        : n.callFrame.functionName === '(garbage collector)'
+          ? 'gc'
+          : url.startsWith('packages/server/')
+            ? url.split('/').slice(0, 4).join('/')
+            : url.startsWith('packages/')
+              ? url.split('/').slice(0, 2).join('/')
+              : url.includes('node_modules/')
+                ? `node_modules/${url.split('node_modules/')[1].split('/')[0]}`
+                : url.startsWith('wasm://') || n.callFrame.functionName.startsWith('wasm-')
+                  ? 'PGlite wasm'
+                  : !url && /^(writev|writeBuffer|writeUtf8String|writeLatin1String)$/.test(n.callFrame.functionName)
+                    ? 'socket writes (native)'
+                    : url.startsWith('node:')
+                      ? 'node internals'
+                      : n.callFrame.functionName.startsWith('(')
+                        ? n.callFrame.functionName
+                        : 'native/other';
     areas[area] = (areas[area] ?? 0) + dt;
     total += dt;
   });
-  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([name, us]) => ({ name, selfPct: (us / total) * 100 }));
-  const byArea = Object.fromEntries(Object.entries(areas).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((v / total) * 1000) / 10]));
+  const top = [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 30)
+    .map(([name, us]) => ({ name, selfPct: (us / total) * 100 }));
+  const byArea = Object.fromEntries(
+    Object.entries(areas)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => [k, Math.round((v / total) * 1000) / 10]),
+  );
   return { totalMs: Math.round(total / 1000), top, byArea };
 }
 
@@ -386,7 +463,8 @@ async function connections(count: number): Promise<void> {
         });
       });
     const connectRange = async (from: number, to: number) => {
-      for (let i = from; i < to; i += 100) await Promise.all(Array.from({ length: Math.min(100, to - i) }, (_, j) => connectOne(i + j)));
+      for (let i = from; i < to; i += 100)
+        await Promise.all(Array.from({ length: Math.min(100, to - i) }, (_, j) => connectOne(i + j)));
     };
     // RSS right after start-up still holds PGlite's start-up garbage (it can shrink later), so the
     // baseline is taken with a tenth of the connections open, and the slope measured from there.
@@ -410,7 +488,13 @@ async function connections(count: number): Promise<void> {
       command: 'npm run bench -- connections',
       store: 'databaseUrl' in store ? 'postgres' : 'pglite',
       connections: { requested: count, registered: welcomed, failed, promptedAsPlainText: prompted, connectSec },
-      server: { rssIdleMb: idle.rssMb, warmConnections: warmWelcomed, rssBeforeMb: base.rssMb, rssAfterMb: after.rssMb, perConnectionKb: Math.round(perConnKb * 10) / 10 },
+      server: {
+        rssIdleMb: idle.rssMb,
+        warmConnections: warmWelcomed,
+        rssBeforeMb: base.rssMb,
+        rssAfterMb: after.rssMb,
+        perConnectionKb: Math.round(perConnKb * 10) / 10,
+      },
     });
   } finally {
     for (const s of sockets) s.destroy();
@@ -431,7 +515,8 @@ async function seed(store: StoreConfig): Promise<number> {
     await migrate(db);
     const k = db.kysely;
     const t0 = Date.now();
-    for (let r = 0; r < HISTORY_ROOMS; r++) await sql`INSERT INTO rooms (name, created_at) VALUES (${`hist${r}`}, now()) ON CONFLICT DO NOTHING`.execute(k);
+    for (let r = 0; r < HISTORY_ROOMS; r++)
+      await sql`INSERT INTO rooms (name, created_at) VALUES (${`hist${r}`}, now()) ON CONFLICT DO NOTHING`.execute(k);
     const chunk = 100_000;
     for (let from = 1; from <= HISTORY_ROWS; from += chunk) {
       const to = Math.min(HISTORY_ROWS, from + chunk - 1);
@@ -441,7 +526,9 @@ async function seed(store: StoreConfig): Promise<number> {
     }
     await sql`ANALYZE messages`.execute(k);
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM messages`.execute(k);
-    console.log(`  seeded ${Number(rows[0].n).toLocaleString('en-US')} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(
+      `  seeded ${Number(rows[0].n).toLocaleString('en-US')} messages in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    );
     return Number(rows[0].n);
   } finally {
     await db.close();
@@ -449,9 +536,18 @@ async function seed(store: StoreConfig): Promise<number> {
 }
 
 /** Sends `history` requests one at a time, on a client-core client, and times each answer. */
-async function historyLatencies(port: number, requests: Array<{ before?: number }>): Promise<{ p50: number; p99: number; max: number; messages: number }> {
+async function historyLatencies(
+  port: number,
+  requests: Array<{ before?: number }>,
+): Promise<{ p50: number; p99: number; max: number; messages: number }> {
   // Ready once it is in hist3 (its `joined` came): the requests start on a settled session.
-  const client = await ChatClient.connect({ addresses: [{ host: '127.0.0.1', port }], nick: `hist${Math.random().toString(36).slice(2, 6)}`, rooms: ['hist3'], client: 'teamchat-bench', giveUpAfterMs: 30_000 });
+  const client = await ChatClient.connect({
+    addresses: [{ host: '127.0.0.1', port }],
+    nick: `hist${Math.random().toString(36).slice(2, 6)}`,
+    rooms: ['hist3'],
+    client: 'teamchat-bench',
+    giveUpAfterMs: 30_000,
+  });
   const times = new LatencyHistogram();
   let messages = 0;
   try {
@@ -470,13 +566,24 @@ async function historyLatencies(port: number, requests: Array<{ before?: number 
 
 async function history(): Promise<void> {
   const results: Record<string, object> = {};
-  const stores: Array<{ name: string; prepare: () => Promise<{ store: StoreConfig; serve: { dataDir?: string; databaseUrl?: string }; cleanup: () => Promise<void> }> }> = [
+  const stores: Array<{
+    name: string;
+    prepare: () => Promise<{
+      store: StoreConfig;
+      serve: { dataDir?: string; databaseUrl?: string };
+      cleanup: () => Promise<void>;
+    }>;
+  }> = [
     {
       name: 'pglite',
       prepare: async () => {
         const dir = tempDir('hist');
         const dataDir = path.join(dir, 'data');
-        return { store: { kind: 'pglite', dataDir }, serve: { dataDir }, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+        return {
+          store: { kind: 'pglite', dataDir },
+          serve: { dataDir },
+          cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+        };
       },
     },
     {
@@ -502,10 +609,18 @@ async function history(): Promise<void> {
       const server = await startServer(prepared.serve);
       try {
         const n = QUICK ? 50 : 300;
-        const latest = await historyLatencies(server.tcpPort, Array.from({ length: n }, () => ({})));
+        const latest = await historyLatencies(
+          server.tcpPort,
+          Array.from({ length: n }, () => ({})),
+        );
         // Deep pages: a random position in the room, beyond the server's in-memory recent messages.
-        const deep = await historyLatencies(server.tcpPort, Array.from({ length: n }, () => ({ before: 1 + Math.floor(Math.random() * (rows - 5_000)) })));
-        console.log(`  history on ${name} (${rows.toLocaleString('en-US')} rows): latest 50 p50 ${latest.p50} ms p99 ${latest.p99} ms; deep page p50 ${deep.p50} ms p99 ${deep.p99} ms`);
+        const deep = await historyLatencies(
+          server.tcpPort,
+          Array.from({ length: n }, () => ({ before: 1 + Math.floor(Math.random() * (rows - 5_000)) })),
+        );
+        console.log(
+          `  history on ${name} (${rows.toLocaleString('en-US')} rows): latest 50 p50 ${latest.p50} ms p99 ${latest.p99} ms; deep page p50 ${deep.p50} ms p99 ${deep.p99} ms`,
+        );
         results[name] = { rows, requests: n, latestPageMs: latest, deepPageMs: deep };
       } finally {
         await server.stop();
@@ -533,13 +648,24 @@ function writeBenchmarksMd(): void {
   };
   const when = (r: any) => `${r.date.slice(0, 16).replace('T', ' ')} UTC, load avg ${r.machine.loadavg?.[0] ?? '?'}`;
   const num = (n: number) => Math.round(n).toLocaleString('en-US');
-  const lines: string[] = [START, '', '_Generated by `npm run bench` from bench/results/*.json; edit the text outside these markers._', ''];
+  const lines: string[] = [
+    START,
+    '',
+    '_Generated by `npm run bench` from bench/results/*.json; edit the text outside these markers._',
+    '',
+  ];
   const any = load('fanout-8') ?? load('connections') ?? load('history') ?? load('persistence');
-  if (any) lines.push(`Machine: ${any.machine.cpus} x ${any.machine.cpuModel}, ${any.machine.memoryGb} GB RAM, ${any.machine.platform}, Node ${any.machine.node}.`, '');
+  if (any)
+    lines.push(
+      `Machine: ${any.machine.cpus} x ${any.machine.cpuModel}, ${any.machine.memoryGb} GB RAM, ${any.machine.platform}, Node ${any.machine.node}.`,
+      '',
+    );
   const loadRows = ['fanout-1', 'fanout-4', 'fanout-8', 'persistence'].map(load).filter(Boolean);
   if (loadRows.length) {
     lines.push('### Fan-out and persistence (`npm run bench -- fanout persistence`)', '');
-    lines.push('| run | clients / rooms | msgs/s per client | clients connected | messages/s | refused (store busy) | deliveries/s | delivered % | p50 ms | p99 ms | stored/s | server CPU (cores) | stress client CPU (cores) | server peak RSS | measured |');
+    lines.push(
+      '| run | clients / rooms | msgs/s per client | clients connected | messages/s | refused (store busy) | deliveries/s | delivered % | p50 ms | p99 ms | stored/s | server CPU (cores) | stress client CPU (cores) | server peak RSS | measured |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of loadRows) {
       const rep = r.report;
@@ -552,8 +678,14 @@ function writeBenchmarksMd(): void {
   const c = load('connections');
   if (c) {
     lines.push(`### Idle connections (\`npm run bench -- connections\`), server on ${c.store ?? 'pglite'}`, '');
-    lines.push('| connections registered | failed | server RSS idle | with the first 10 % | with all | per connection (slope) | measured |', '|---|---|---|---|---|---|---|');
-    lines.push(`| ${num(c.connections.registered)} | ${c.connections.failed} | ${c.server.rssIdleMb?.toFixed(0) ?? '?'} MB | ${c.server.rssBeforeMb.toFixed(0)} MB | ${c.server.rssAfterMb.toFixed(0)} MB | ${c.server.perConnectionKb} KB | ${when(c)} |`, '');
+    lines.push(
+      '| connections registered | failed | server RSS idle | with the first 10 % | with all | per connection (slope) | measured |',
+      '|---|---|---|---|---|---|---|',
+    );
+    lines.push(
+      `| ${num(c.connections.registered)} | ${c.connections.failed} | ${c.server.rssIdleMb?.toFixed(0) ?? '?'} MB | ${c.server.rssBeforeMb.toFixed(0)} MB | ${c.server.rssAfterMb.toFixed(0)} MB | ${c.server.perConnectionKb} KB | ${when(c)} |`,
+      '',
+    );
   }
   const fp = load('footprint');
   if (fp) {
@@ -562,28 +694,52 @@ function writeBenchmarksMd(): void {
     lines.push(`| \`teamchat --help\` (median of 5) | ${fp.helpMs} ms | ≤ 200 ms |`);
     const p = fp.results.pglite;
     lines.push(`| \`serve\`, fresh data folder, until ready | ${p.first.readyMs} ms | ≤ 1,500 ms |`);
-    lines.push(`| idle RSS, embedded database, first start (5 s / ${fp.idleMinutes} min after ready) | ${p.first.rssMb} MB / ${p.first.idleRssMb} MB | ≤ 150 MB |`);
+    lines.push(
+      `| idle RSS, embedded database, first start (5 s / ${fp.idleMinutes} min after ready) | ${p.first.rssMb} MB / ${p.first.idleRssMb} MB | ≤ 150 MB |`,
+    );
     lines.push(`| \`serve\` restart, until ready | ${p.restart.readyMs} ms | |`);
     lines.push(`| idle RSS, embedded database, restart | ${p.restart.rssMb} MB | ≤ 150 MB |`);
-    if (fp.results.postgres?.skipped) lines.push(`| idle RSS on Postgres | skipped: ${fp.results.postgres.skipped} | keep (123 MB) |`);
-    else if (fp.results.postgres) lines.push(`| idle RSS on Postgres (ready in ${fp.results.postgres.readyMs} ms) | ${fp.results.postgres.rssMb} MB | keep (123 MB) |`);
+    if (fp.results.postgres?.skipped)
+      lines.push(`| idle RSS on Postgres | skipped: ${fp.results.postgres.skipped} | keep (123 MB) |`);
+    else if (fp.results.postgres)
+      lines.push(
+        `| idle RSS on Postgres (ready in ${fp.results.postgres.readyMs} ms) | ${fp.results.postgres.rssMb} MB | keep (123 MB) |`,
+      );
     lines.push('', `Measured ${when(fp)}.`, '');
   }
   const iso = load('isolation');
   if (iso) {
-    lines.push('### Isolation (`npm run bench -- isolation`): a canary\'s ping while one connection floods, production flood control', '');
-    lines.push(`Baseline: p50 ${iso.baseline.p50} ms, p99 ${iso.baseline.p99} ms. Server RSS ${iso.server.rssBeforeMb} MB before, ${iso.server.rssAfterMb} MB after every flood.`, '');
-    lines.push('| flood (one write) | canary p50 | vs baseline | canary p99 | vs baseline | max | flooder received in the window | measured |', '|---|---|---|---|---|---|---|---|');
-    for (const f of iso.floods) lines.push(`| ${f.name} | ${f.canary.p50} ms | ${f.p50DeltaMs >= 0 ? '+' : ''}${f.p50DeltaMs} ms | ${f.canary.p99} ms | ${f.p99DeltaMs >= 0 ? '+' : ''}${f.p99DeltaMs} ms | ${f.canary.max} ms | ${num(f.flooderKb)} KB | ${when(iso)} |`);
+    lines.push(
+      "### Isolation (`npm run bench -- isolation`): a canary's ping while one connection floods, production flood control",
+      '',
+    );
+    lines.push(
+      `Baseline: p50 ${iso.baseline.p50} ms, p99 ${iso.baseline.p99} ms. Server RSS ${iso.server.rssBeforeMb} MB before, ${iso.server.rssAfterMb} MB after every flood.`,
+      '',
+    );
+    lines.push(
+      '| flood (one write) | canary p50 | vs baseline | canary p99 | vs baseline | max | flooder received in the window | measured |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    for (const f of iso.floods)
+      lines.push(
+        `| ${f.name} | ${f.canary.p50} ms | ${f.p50DeltaMs >= 0 ? '+' : ''}${f.p50DeltaMs} ms | ${f.canary.p99} ms | ${f.p99DeltaMs >= 0 ? '+' : ''}${f.p99DeltaMs} ms | ${f.canary.max} ms | ${num(f.flooderKb)} KB | ${when(iso)} |`,
+      );
     lines.push('');
   }
   const h = load('history');
   if (h) {
     lines.push('### History (`npm run bench -- history`): one room of a 10-room table, over the protocol', '');
-    lines.push('| store | rows | latest 50 p50 | latest 50 p99 | deep page p50 | deep page p99 | measured |', '|---|---|---|---|---|---|---|');
+    lines.push(
+      '| store | rows | latest 50 p50 | latest 50 p99 | deep page p50 | deep page p99 | measured |',
+      '|---|---|---|---|---|---|---|',
+    );
     for (const [store, v] of Object.entries<any>(h.results)) {
       if (v.skipped) lines.push(`| ${store} | skipped: ${v.skipped} | | | | | ${when(h)} |`);
-      else lines.push(`| ${store} | ${num(v.rows)} | ${v.latestPageMs.p50} ms | ${v.latestPageMs.p99} ms | ${v.deepPageMs.p50} ms | ${v.deepPageMs.p99} ms | ${when(h)} |`);
+      else
+        lines.push(
+          `| ${store} | ${num(v.rows)} | ${v.latestPageMs.p50} ms | ${v.latestPageMs.p99} ms | ${v.deepPageMs.p50} ms | ${v.deepPageMs.p99} ms | ${when(h)} |`,
+        );
     }
     lines.push('');
   }
@@ -597,7 +753,10 @@ function writeBenchmarksMd(): void {
   }
   const a = text.indexOf(START);
   const b = text.indexOf(END);
-  text = a >= 0 && b > a ? text.slice(0, a) + lines.join('\n') + text.slice(b + END.length) : text + '\n' + lines.join('\n') + '\n';
+  text =
+    a >= 0 && b > a
+      ? text.slice(0, a) + lines.join('\n') + text.slice(b + END.length)
+      : text + '\n' + lines.join('\n') + '\n';
   writeFileSync(file, text);
   console.log('\nBENCHMARKS.md tables updated');
 }
@@ -608,7 +767,9 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-console.log(`teamchat bench on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}${QUICK ? ' (quick)' : ''}`);
+console.log(
+  `teamchat bench on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, node ${machine.node}${QUICK ? ' (quick)' : ''}`,
+);
 for (const scenario of SCENARIOS) {
   console.log(`\n== ${scenario}`);
   switch (scenario) {
@@ -624,7 +785,12 @@ for (const scenario of SCENARIOS) {
       }
       break;
     case 'persistence':
-      await loadRun('persistence', { clients: QUICK ? 100 : 1000, rooms: QUICK ? 50 : 500, rate: 8, durationMs: QUICK ? 3_000 : 10_000 });
+      await loadRun('persistence', {
+        clients: QUICK ? 100 : 1000,
+        rooms: QUICK ? 50 : 500,
+        rate: 8,
+        durationMs: QUICK ? 3_000 : 10_000,
+      });
       break;
     case 'connections':
       await connections(QUICK ? 1000 : 10_000);
@@ -650,7 +816,9 @@ for (const scenario of SCENARIOS) {
     case 'report':
       break; // only rewrite the BENCHMARKS.md tables from the stored results
     default:
-      console.error(`unknown scenario ${scenario} (fanout, fanout-vs-inspircd, cluster, search, connections, history, persistence, isolation, footprint)`);
+      console.error(
+        `unknown scenario ${scenario} (fanout, fanout-vs-inspircd, cluster, search, connections, history, persistence, isolation, footprint)`,
+      );
       process.exitCode = 2;
   }
 }

@@ -36,7 +36,14 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
-import { KyselyMessageStore, migrate, openDatabase, type Database, type NewMessage, type StoreConfig } from '../packages/server/src/store/index.js';
+import {
+  KyselyMessageStore,
+  migrate,
+  openDatabase,
+  type Database,
+  type NewMessage,
+  type StoreConfig,
+} from '../packages/server/src/store/index.js';
 import { MessageSearch, SEARCH_PLAN, type SearchQuery } from '../packages/server/src/store/message-search.js';
 import { SearchIndexer } from '../packages/server/src/store/search-indexer.js';
 import { LatencyHistogram } from '../packages/stress/src/latency-histogram.js';
@@ -87,11 +94,47 @@ big small fast slow broken works working weird strange looks seems same differen
 each every something nothing everything someone anyone people team customer support sales product design
 metrics dashboard alert alerts incident outage postmortem oncall pager graph chart spike drop increase`.split(/\s+/);
 
-const SYLLABLES = 'ka ko ki ku ke ra ro ri ru re ta to ti tu te na no ni nu ne ma mo mi mu me sa so si su se la lo li lu le da do di du de va vo vi vu ve za zo zi zu ze ba bo bi bu be pa po pi pu pe'.split(' ');
+const SYLLABLES =
+  'ka ko ki ku ke ra ro ri ru re ta to ti tu te na no ni nu ne ma mo mi mu me sa so si su se la lo li lu le da do di du de va vo vi vu ve za zo zi zu ze ba bo bi bu be pa po pi pu pe'.split(
+    ' ',
+  );
 const VERBS = ['get', 'set', 'load', 'save', 'find', 'update', 'delete', 'create'];
-const NOUNS = ['User', 'Order', 'Invoice', 'Account', 'Session', 'Room', 'Message', 'Token', 'Payment', 'Customer', 'Product', 'Report', 'Team', 'Project', 'Ticket'];
+const NOUNS = [
+  'User',
+  'Order',
+  'Invoice',
+  'Account',
+  'Session',
+  'Room',
+  'Message',
+  'Token',
+  'Payment',
+  'Customer',
+  'Product',
+  'Report',
+  'Team',
+  'Project',
+  'Ticket',
+];
 const FIELDS = ['Id', 'Name', 'Email', 'Date', 'Key', 'Status'];
-const UNICODE = ['café', 'naïve', 'résumé', 'Zürich', 'São', 'Ångström', '日本語', '東京', '東京タワー', 'Привет', 'мир', 'Ελληνικά', 'año', 'façade', '🎉', '🚀'];
+const UNICODE = [
+  'café',
+  'naïve',
+  'résumé',
+  'Zürich',
+  'São',
+  'Ångström',
+  '日本語',
+  '東京',
+  '東京タワー',
+  'Привет',
+  'мир',
+  'Ελληνικά',
+  'año',
+  'façade',
+  '🎉',
+  '🚀',
+];
 
 interface Corpus {
   vocab: string[];
@@ -177,9 +220,12 @@ interface FillResult {
 
 export async function indexDefinitions(db: Kysely<any>): Promise<Map<string, string>> {
   const result = await sql<{ indexname: string; indexdef: string }>`
-    SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'message_search' AND indexname = ANY(${SEARCH_INDEXES}::text[])`.execute(db);
+    SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'message_search' AND indexname = ANY(${SEARCH_INDEXES}::text[])`.execute(
+    db,
+  );
   const defs = new Map(result.rows.map((r) => [r.indexname, r.indexdef]));
-  if (defs.size !== SEARCH_INDEXES.length) throw new Error(`expected the search indexes ${SEARCH_INDEXES.join(', ')} (migrations/008)`);
+  if (defs.size !== SEARCH_INDEXES.length)
+    throw new Error(`expected the search indexes ${SEARCH_INDEXES.join(', ')} (migrations/008)`);
   return defs;
 }
 
@@ -187,7 +233,11 @@ export async function dropSearchIndexes(db: Kysely<any>): Promise<void> {
   for (const name of SEARCH_INDEXES) await sql`DROP INDEX IF EXISTS ${sql.id(name)}`.execute(db);
 }
 
-export async function buildSearchIndexes(db: Kysely<any>, defs: Map<string, string>, kind: StoreConfig['kind']): Promise<Record<string, number>> {
+export async function buildSearchIndexes(
+  db: Kysely<any>,
+  defs: Map<string, string>,
+  kind: StoreConfig['kind'],
+): Promise<Record<string, number>> {
   const seconds: Record<string, number> = {};
   // More memory for the build than the embedded database's small default (16 MB): fewer merge passes.
   await sql.raw(`SET maintenance_work_mem = '${kind === 'pglite' ? '256MB' : '1GB'}'`).execute(db);
@@ -201,9 +251,16 @@ export async function buildSearchIndexes(db: Kysely<any>, defs: Map<string, stri
   return seconds;
 }
 
-export async function insertRows(db: Kysely<any>, next: (record: boolean) => Generated, count: number, record: boolean, t0: number, firstIndex: number): Promise<void> {
+export async function insertRows(
+  db: Kysely<any>,
+  next: (record: boolean) => Generated,
+  count: number,
+  record: boolean,
+  t0: number,
+  firstIndex: number,
+): Promise<void> {
   const CHUNK = 10_000;
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const n = Math.min(CHUNK, count - done);
     const room: (string | null)[] = [];
     const sender: string[] = [];
@@ -228,7 +285,8 @@ export async function insertRows(db: Kysely<any>, next: (record: boolean) => Gen
       FROM unnest(${room}::text[], ${sender}::text[], ${recipient}::text[], ${so}::text[], ${ro}::text[], ${text}::text[])
         WITH ORDINALITY AS u(room, sender, recipient, so, ro, text, ord)`.execute(db);
     done += n;
-    if (done % 200_000 === 0 || done === count) process.stdout.write(`    ${(firstIndex + done).toLocaleString('en-US')} rows\n`);
+    if (done % 200_000 === 0 || done === count)
+      process.stdout.write(`    ${(firstIndex + done).toLocaleString('en-US')} rows\n`);
   }
 }
 
@@ -238,7 +296,9 @@ async function copyIntoSearch(db: Kysely<any>): Promise<void> {
     INSERT INTO message_search (id, keys, text)
     SELECT m.id, CASE WHEN m.room IS NOT NULL THEN ARRAY['#' || m.room, '!' || m.sender_key, '^' || (m.id >> 16)::text]
       ELSE array_remove(ARRAY['@' || m.sender_owner, '@' || m.recipient_owner, '!' || m.sender_key, '^' || (m.id >> 16)::text], NULL) END, m.text
-    FROM messages m WHERE m.id > (SELECT indexed_upto FROM search_state) AND m.deleted_at IS NULL AND m.text <> ''`.execute(db);
+    FROM messages m WHERE m.id > (SELECT indexed_upto FROM search_state) AND m.deleted_at IS NULL AND m.text <> ''`.execute(
+    db,
+  );
   await sql`UPDATE search_state SET indexed_upto = (SELECT coalesce(max(id), 0) FROM messages)`.execute(db);
 }
 
@@ -277,14 +337,37 @@ interface BatchFigures {
   maxMs: number;
 }
 
-export async function insertCost(store: KyselyMessageStore, next: (record: boolean) => Generated, quick: boolean): Promise<BatchFigures[]> {
-  const plan: [number, number][] = quick ? [[1, 50], [100, 10], [1000, 3]] : [[1, 300], [100, 50], [1000, 15]];
+export async function insertCost(
+  store: KyselyMessageStore,
+  next: (record: boolean) => Generated,
+  quick: boolean,
+): Promise<BatchFigures[]> {
+  const plan: [number, number][] = quick
+    ? [
+        [1, 50],
+        [100, 10],
+        [1000, 3],
+      ]
+    : [
+        [1, 300],
+        [100, 50],
+        [1000, 15],
+      ];
   const out: BatchFigures[] = [];
   const batch = (size: number) => ({
     messages: Array.from({ length: size }, (): NewMessage => {
       const m = next(false);
       return m.room === null
-        ? { kind: 'pm', from: m.sender, to: m.recipient!, fromOwner: m.sender, toOwner: m.recipient!, text: m.text, action: false, ts: Date.now() }
+        ? {
+            kind: 'pm',
+            from: m.sender,
+            to: m.recipient!,
+            fromOwner: m.sender,
+            toOwner: m.recipient!,
+            text: m.text,
+            action: false,
+            ts: Date.now(),
+          }
         : { kind: 'room', room: m.room, nick: m.sender, text: m.text, action: false, ts: Date.now() };
     }),
     state: [],
@@ -300,7 +383,14 @@ export async function insertCost(store: KyselyMessageStore, next: (record: boole
     }
     const total = times.reduce((a, b) => a + b, 0);
     const s = stats(times);
-    out.push({ size, batches: count, rowsPerSec: Math.round((size * count * 1000) / total), meanMs: round(total / count, 2), p99Ms: s.p99, maxMs: s.max });
+    out.push({
+      size,
+      batches: count,
+      rowsPerSec: Math.round((size * count * 1000) / total),
+      meanMs: round(total / count, 2),
+      p99Ms: s.p99,
+      maxMs: s.max,
+    });
   }
   return out;
 }
@@ -317,15 +407,29 @@ interface BenchQuery {
 export function querySet(corpus: Corpus, rows: number): BenchQuery[] {
   const r = rng(99);
   const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)];
-  const byDf = (lo: number, hi: number) => [...corpus.df].filter(([w, n]) => n >= lo * rows && n <= hi * rows && /^[a-z]+$/.test(w)).map(([w]) => w);
+  const byDf = (lo: number, hi: number) =>
+    [...corpus.df].filter(([w, n]) => n >= lo * rows && n <= hi * rows && /^[a-z]+$/.test(w)).map(([w]) => w);
   const common = byDf(0.02, 0.5);
   const rare = [...corpus.df].filter(([w, n]) => n >= 5 && n <= 100 && /^[a-z]+$/.test(w)).map(([w]) => w);
   const mid = byDf(0.0005, 0.01).filter((w) => w.length >= 6);
   const identifiers = [
     ...NOUNS.map((n) => `${n}By`),
     ...NOUNS.slice(0, 5).map((n) => `get${n}ById`),
-    'deploy-2026-04', 'deploy-2026-11', '2026', 'order_id', 'user_email', 'ByStatus', 'src/room', 'load.ts', 'InvoiceByDate', 'updateTeam',
-    'deploy-2026', 'userById', 'session_key', 'ById', 'findProduct',
+    'deploy-2026-04',
+    'deploy-2026-11',
+    '2026',
+    'order_id',
+    'user_email',
+    'ByStatus',
+    'src/room',
+    'load.ts',
+    'InvoiceByDate',
+    'updateTeam',
+    'deploy-2026',
+    'userById',
+    'session_key',
+    'ById',
+    'findProduct',
   ];
   const out: BenchQuery[] = [];
   for (let i = 0; i < 40; i++) out.push({ category: 'common word', q: pick(common) });
@@ -406,7 +510,8 @@ async function measureSearch(database: Database, queries: BenchQuery[], searcher
     }
   }
   const byCategory: SearchFigures['byCategory'] = {};
-  for (const [category, c] of per) byCategory[category] = { ...stats(c.times), avgResults: round(c.results / c.times.length, 1) };
+  for (const [category, c] of per)
+    byCategory[category] = { ...stats(c.times), avgResults: round(c.results / c.times.length, 1) };
   return { searcher: searcher.name, steps, all: stats(all), byCategory, nextPage: stats(next) };
 }
 
@@ -430,7 +535,11 @@ interface StoreResult {
   stoppedAt?: string;
 }
 
-async function benchStore(kind: StoreConfig['kind'], sizes: number[], quick: boolean): Promise<StoreResult | { store: string; skipped: string }> {
+async function benchStore(
+  kind: StoreConfig['kind'],
+  sizes: number[],
+  quick: boolean,
+): Promise<StoreResult | { store: string; skipped: string }> {
   let config: StoreConfig;
   let cleanup: () => Promise<void>;
   if (kind === 'pglite') {
@@ -492,7 +601,9 @@ async function benchStore(kind: StoreConfig['kind'], sizes: number[], quick: boo
         WHERE c.relname IN ('messages', 'message_search') OR c.relname = ANY(${SEARCH_INDEXES}::text[])`.execute(db);
       sizeResult.tableMb = relations.rows.find((r) => r.name === 'messages')?.mb ?? 0;
       sizeResult.searchTableMb = relations.rows.find((r) => r.name === 'message_search')?.mb ?? 0;
-      sizeResult.indexMb = Object.fromEntries(relations.rows.filter((r) => SEARCH_INDEXES.includes(r.name)).map((r) => [r.name, r.mb]));
+      sizeResult.indexMb = Object.fromEntries(
+        relations.rows.filter((r) => SEARCH_INDEXES.includes(r.name)).map((r) => [r.name, r.mb]),
+      );
       // Word frequencies were counted over the first fill.
       const queries = querySet(corpus, sizes[0]);
       sizeResult.search = [];
@@ -518,7 +629,9 @@ async function utf8Database(handle: PostgresHandle): Promise<string> {
   const admin = new pg.Client({ connectionString: handle.url });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE teamchat_search_bench TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'`);
+    await admin.query(
+      `CREATE DATABASE teamchat_search_bench TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'`,
+    );
   } finally {
     await admin.end();
   }
@@ -542,24 +655,47 @@ function round(n: number, digits: number): number {
 
 function printInsertCost(label: string, cost: BatchFigures[], indexer: IndexerFigures): void {
   console.log(`    insert cost, ${label}: batch size: rows/s (mean / p99 / max ms per batch)`);
-  for (const a of cost) console.log(`      ${String(a.size).padStart(4)}: ${a.rowsPerSec} rows/s  (${a.meanMs}/${a.p99Ms}/${a.maxMs} ms)`);
-  console.log(`    then the indexer: ${indexer.rows} rows at ${indexer.rowsPerSec} rows/s, longest step ${indexer.maxStepMs} ms`);
+  for (const a of cost)
+    console.log(`      ${String(a.size).padStart(4)}: ${a.rowsPerSec} rows/s  (${a.meanMs}/${a.p99Ms}/${a.maxMs} ms)`);
+  console.log(
+    `    then the indexer: ${indexer.rows} rows at ${indexer.rowsPerSec} rows/s, longest step ${indexer.maxStepMs} ms`,
+  );
 }
 
 function printSearch(rows: number, f: SearchFigures): void {
-  console.log(`    ${rows.toLocaleString('en-US')} rows, ${f.searcher}: p50 ${f.all.p50} ms, p99 ${f.all.p99} ms, max ${f.all.max} ms (${f.all.n} searches); next page p50 ${f.nextPage.p50} / p99 ${f.nextPage.p99} ms`);
-  for (const [c, l] of Object.entries(f.byCategory)) console.log(`      ${c.padEnd(15)} p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, ${l.avgResults} results`);
-  console.log(`      steps taken (of ${f.all.n / 2} searches): ${Object.entries(f.steps).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `    ${rows.toLocaleString('en-US')} rows, ${f.searcher}: p50 ${f.all.p50} ms, p99 ${f.all.p99} ms, max ${f.all.max} ms (${f.all.n} searches); next page p50 ${f.nextPage.p50} / p99 ${f.nextPage.p99} ms`,
+  );
+  for (const [c, l] of Object.entries(f.byCategory))
+    console.log(`      ${c.padEnd(15)} p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, ${l.avgResults} results`);
+  console.log(
+    `      steps taken (of ${f.all.n / 2} searches): ${Object.entries(f.steps)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }
 
 const MD_START = '<!-- bench:search:start -->';
 const MD_END = '<!-- bench:search:end -->';
 
-function writeSection(record: { at: string; uptime: string; machine: string; command: string; results: (StoreResult | { store: string; skipped: string })[] }): void {
+function writeSection(record: {
+  at: string;
+  uptime: string;
+  machine: string;
+  command: string;
+  results: (StoreResult | { store: string; skipped: string })[];
+}): void {
   const lines = [MD_START, '## Search (`npm run bench -- search`)', ''];
-  lines.push(`Measured ${record.at.slice(0, 16).replace('T', ' ')} UTC on ${record.machine}; \`uptime\` at the start: ${record.uptime}.`);
-  lines.push(`Command: \`${record.command}\`. Generated messages (bench/search-bench.ts: Zipf-like words, 3 % code identifiers, 1 % non-English words, 200 rooms, 5 % private); first page of ${PAGE} through \`MessageSearch\`, 200 queries (40 of each kind), each run once to warm up and twice measured. Target (issue 13): p99 ≤ 50 ms at 1,000,000 messages on both backends.`, '');
-  lines.push('| store | messages | searcher | p50 ms | p99 ms | max ms | next page p99 ms | common word p99 | rare word p99 | part of a word p99 | identifier p99 | two words p99 |');
+  lines.push(
+    `Measured ${record.at.slice(0, 16).replace('T', ' ')} UTC on ${record.machine}; \`uptime\` at the start: ${record.uptime}.`,
+  );
+  lines.push(
+    `Command: \`${record.command}\`. Generated messages (bench/search-bench.ts: Zipf-like words, 3 % code identifiers, 1 % non-English words, 200 rooms, 5 % private); first page of ${PAGE} through \`MessageSearch\`, 200 queries (40 of each kind), each run once to warm up and twice measured. Target (issue 13): p99 ≤ 50 ms at 1,000,000 messages on both backends.`,
+    '',
+  );
+  lines.push(
+    '| store | messages | searcher | p50 ms | p99 ms | max ms | next page p99 ms | common word p99 | rare word p99 | part of a word p99 | identifier p99 | two words p99 |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of record.results) {
     if ('skipped' in r) {
@@ -569,40 +705,62 @@ function writeSection(record: { at: string; uptime: string; machine: string; com
     for (const s of r.sizes) {
       for (const f of s.search) {
         const c = (name: string) => f.byCategory[name]?.p99 ?? '';
-        lines.push(`| ${r.store} | ${s.rows.toLocaleString('en-US')} | ${f.searcher} | ${f.all.p50} | ${f.all.p99} | ${f.all.max} | ${f.nextPage.p99} | ${c('common word')} | ${c('rare word')} | ${c('part of a word')} | ${c('identifier')} | ${c('two words')} |`);
+        lines.push(
+          `| ${r.store} | ${s.rows.toLocaleString('en-US')} | ${f.searcher} | ${f.all.p50} | ${f.all.p99} | ${f.all.max} | ${f.nextPage.p99} | ${c('common word')} | ${c('rare word')} | ${c('part of a word')} | ${c('identifier')} | ${c('two words')} |`,
+        );
       }
     }
     if (r.stoppedAt) lines.push(`| ${r.store} | stopped: ${r.stoppedAt.replace(/\|/g, '/')} | | | | | | | | | | |`);
   }
-  lines.push('', 'Filling (multi-row inserts, the copy into message_search with its indexes dropped, the index builds of migrations/008, ANALYZE) and sizes:', '');
-  lines.push('| store | messages | insert s | copy s | build words index s | build trigram index s | ANALYZE s | messages MB | message_search MB | words index MB | trigram index MB |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push(
+    '',
+    'Filling (multi-row inserts, the copy into message_search with its indexes dropped, the index builds of migrations/008, ANALYZE) and sizes:',
+    '',
+  );
+  lines.push(
+    '| store | messages | insert s | copy s | build words index s | build trigram index s | ANALYZE s | messages MB | message_search MB | words index MB | trigram index MB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
   for (const r of record.results) {
     if ('skipped' in r) continue;
     for (const s of r.sizes) {
-      lines.push(`| ${r.store} | ${s.rows.toLocaleString('en-US')} | ${s.fill.insertSec} | ${s.fill.copySec} | ${s.fill.indexSec.message_search_words} | ${s.fill.indexSec.message_search_parts} | ${s.fill.analyzeSec} | ${s.tableMb} | ${s.searchTableMb} | ${s.indexMb.message_search_words} | ${s.indexMb.message_search_parts} |`);
+      lines.push(
+        `| ${r.store} | ${s.rows.toLocaleString('en-US')} | ${s.fill.insertSec} | ${s.fill.copySec} | ${s.fill.indexSec.message_search_words} | ${s.fill.indexSec.message_search_parts} | ${s.fill.analyzeSec} | ${s.tableMb} | ${s.searchTableMb} | ${s.indexMb.message_search_words} | ${s.indexMb.message_search_parts} |`,
+      );
     }
   }
-  lines.push('', 'The write path and the indexer: `writeBatch` of generated messages, rows/s (mean / p99 / max ms per batch), then `SearchIndexer` over what they wrote (steps of 200 messages):', '');
-  lines.push('| store | table | batch of 1 | batch of 100 | batch of 1000 | indexer rows/s | longest indexer step ms |', '| --- | --- | --- | --- | --- | --- | --- |');
+  lines.push(
+    '',
+    'The write path and the indexer: `writeBatch` of generated messages, rows/s (mean / p99 / max ms per batch), then `SearchIndexer` over what they wrote (steps of 200 messages):',
+    '',
+  );
+  lines.push(
+    '| store | table | batch of 1 | batch of 100 | batch of 1000 | indexer rows/s | longest indexer step ms |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
   const cell = (a: BatchFigures) => `${a.rowsPerSec.toLocaleString('en-US')} (${a.meanMs}/${a.p99Ms}/${a.maxMs} ms)`;
   for (const r of record.results) {
     if ('skipped' in r) continue;
-    const rows: [string, BatchFigures[] | undefined, IndexerFigures | undefined][] = [['new', r.newDatabase?.insertCost, r.newDatabase?.indexer]];
+    const rows: [string, BatchFigures[] | undefined, IndexerFigures | undefined][] = [
+      ['new', r.newDatabase?.insertCost, r.newDatabase?.indexer],
+    ];
     const first = r.sizes[0];
     if (first) rows.push([`${first.rows.toLocaleString('en-US')} messages`, first.insertCost, first.indexer]);
     for (const [label, a, ix] of rows) {
       if (!a || !ix) continue;
-      lines.push(`| ${r.store} | ${label} | ${a.map(cell).join(' | ')} | ${ix.rowsPerSec.toLocaleString('en-US')} | ${ix.maxStepMs} |`);
+      lines.push(
+        `| ${r.store} | ${label} | ${a.map(cell).join(' | ')} | ${ix.rowsPerSec.toLocaleString('en-US')} | ${ix.maxStepMs} |`,
+      );
     }
   }
   lines.push(
     '',
     'Notes:',
     '',
-    '- How a search runs (packages/server/src/store/message-search.ts): whole words first, then parts of words; for each, a walk back through the newest 1,000 ids (a common word ends there), then the index for all matches in scope when there are fewer than 300 (a rare word ends there), then the index block by block of 65,536 ids, newest first. The indexes key every message by room, private-message owner, sender and id block as well as by its words or trigrams, so a search by a member of up to 31 rooms never visits other rooms\' rows. `steps` in bench/results/search.json counts how often each step ran.',
+    "- How a search runs (packages/server/src/store/message-search.ts): whole words first, then parts of words; for each, a walk back through the newest 1,000 ids (a common word ends there), then the index for all matches in scope when there are fewer than 300 (a rare word ends there), then the index block by block of 65,536 ids, newest first. The indexes key every message by room, private-message owner, sender and id block as well as by its words or trigrams, so a search by a member of up to 31 rooms never visits other rooms' rows. `steps` in bench/results/search.json counts how often each step ran.",
     '- Searches run after the indexer has caught up; it then merges the GIN pending lists (gin_clean_pending_list), as a running server does once idle (PGlite has no autovacuum). Before migrations/008 the indexes were on `messages` and every commit paid for them: batches of 1000 went from 37,174 to 6,589 rows/s on PGlite and from 95,999 to 13,106 on Postgres (the run of 2026-11-27).',
-    '- The Postgres bench database has a C.UTF-8 ctype (the harness\'s cluster is initialised with locale C, where pg_trgm ignores letters beyond ASCII and lower() does not fold them).',
-    '- PGlite runs with teamchat\'s 16 MB of shared buffers (open-pglite.ts): the 1,000,000-message table and its indexes are several hundred MB, so most page reads go through its file system layer.',
+    "- The Postgres bench database has a C.UTF-8 ctype (the harness's cluster is initialised with locale C, where pg_trgm ignores letters beyond ASCII and lower() does not fold them).",
+    "- PGlite runs with teamchat's 16 MB of shared buffers (open-pglite.ts): the 1,000,000-message table and its indexes are several hundred MB, so most page reads go through its file system layer.",
     `- Load average at the start of the run: ${record.uptime.replace('load average: ', '')}; this machine is shared (other engineers' test runs), which shows in p99.`,
   );
   lines.push(MD_END);
@@ -610,7 +768,10 @@ function writeSection(record: { at: string; uptime: string; machine: string; com
   let text = readFileSync(file, 'utf8');
   const a = text.indexOf(MD_START);
   const b = text.indexOf(MD_END);
-  text = a >= 0 && b > a ? text.slice(0, a) + lines.join('\n') + text.slice(b + MD_END.length) : `${text.trimEnd()}\n\n${lines.join('\n')}\n`;
+  text =
+    a >= 0 && b > a
+      ? text.slice(0, a) + lines.join('\n') + text.slice(b + MD_END.length)
+      : `${text.trimEnd()}\n\n${lines.join('\n')}\n`;
   writeFileSync(file, text);
 }
 
@@ -628,7 +789,10 @@ export async function searchBench(options: SearchBenchOptions): Promise<void> {
   const dry = options.quick || argv.includes('--search-dry');
   const big = Number(flag('search-big') ?? (options.quick ? 0 : 10_000_000));
   const stores = (flag('search-stores') ?? 'pglite,postgres').split(',') as StoreConfig['kind'][];
-  const uptime = os.loadavg().map((l) => l.toFixed(2)).join(', ');
+  const uptime = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
   const at = new Date().toISOString();
   const results: (StoreResult | { store: string; skipped: string })[] = [];
   for (const kind of stores) {
@@ -638,9 +802,21 @@ export async function searchBench(options: SearchBenchOptions): Promise<void> {
   }
   const cpus = os.cpus();
   const machine = `${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`;
-  const flags = argv.filter((a) => a.startsWith('--')).map((a) => ` ${a}`).join('');
+  const flags = argv
+    .filter((a) => a.startsWith('--'))
+    .map((a) => ` ${a}`)
+    .join('');
   const command = `${options.command ?? 'npm run bench -- search'}${flags}`;
-  const record = { scenario: 'search', command, at, uptime: `load average: ${uptime}`, loadavgAtEnd: os.loadavg().map((l) => round(l, 2)), machine, plan: SEARCH_PLAN, results };
+  const record = {
+    scenario: 'search',
+    command,
+    at,
+    uptime: `load average: ${uptime}`,
+    loadavgAtEnd: os.loadavg().map((l) => round(l, 2)),
+    machine,
+    plan: SEARCH_PLAN,
+    results,
+  };
   if (dry) {
     console.log('  (--quick or --search-dry: results not written)');
     return;

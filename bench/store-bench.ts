@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { KyselyMessageStore, migrate, openDatabase, type Database, type NewMessage, type StoreConfig } from '../packages/server/src/store/index.js';
+import {
+  KyselyMessageStore,
+  migrate,
+  openDatabase,
+  type Database,
+  type NewMessage,
+  type StoreConfig,
+} from '../packages/server/src/store/index.js';
 import { LatencyHistogram } from '../packages/stress/src/latency-histogram.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
 
@@ -24,23 +31,40 @@ const BIG_TABLE = 1_000_000;
 const ROOMS = 100;
 
 function message(i: number): NewMessage {
-  return { kind: 'room', room: `bench-${i % 10}`, nick: `user${i % 50}`, text: `benchmark message number ${i} with some words in it`, action: false, ts: Date.now() };
+  return {
+    kind: 'room',
+    room: `bench-${i % 10}`,
+    nick: `user${i % 50}`,
+    text: `benchmark message number ${i} with some words in it`,
+    action: false,
+    ts: Date.now(),
+  };
 }
 
 async function throughput(store: KyselyMessageStore): Promise<void> {
   let n = 0;
   for (const [size, count] of BATCHES) {
-    for (let w = 0; w < 3; w++) await store.writeBatch({ messages: Array.from({ length: size }, () => message(n++)), state: [] });
+    for (let w = 0; w < 3; w++)
+      await store.writeBatch({ messages: Array.from({ length: size }, () => message(n++)), state: [] });
     const start = performance.now();
     for (let b = 0; b < count; b++) {
       await store.writeBatch({ messages: Array.from({ length: size }, () => message(n++)), state: [] });
     }
     const ms = performance.now() - start;
     const rows = size * count;
-    console.log(`  batch ${String(size).padStart(4)}: ${Math.round((rows / ms) * 1000).toLocaleString('en-US').padStart(9)} rows/s  (${(ms / count).toFixed(2)} ms/batch, ${count} batches)`);
+    console.log(
+      `  batch ${String(size).padStart(4)}: ${Math.round((rows / ms) * 1000)
+        .toLocaleString('en-US')
+        .padStart(9)} rows/s  (${(ms / count).toFixed(2)} ms/batch, ${count} batches)`,
+    );
   }
   // A join storm: 1000 memberships (and 100 new rooms) plus 10 messages in one batch.
-  const joins = Array.from({ length: 1000 }, (_, i) => ({ op: 'membership-add' as const, nick: `joiner${i}`, room: `storm-${i % 100}`, ts: Date.now() }));
+  const joins = Array.from({ length: 1000 }, (_, i) => ({
+    op: 'membership-add' as const,
+    nick: `joiner${i}`,
+    room: `storm-${i % 100}`,
+    ts: Date.now(),
+  }));
   const start = performance.now();
   await store.writeBatch({ messages: Array.from({ length: 10 }, () => message(n++)), state: joins });
   console.log(`  batch of 1000 joins + 10 messages: ${(performance.now() - start).toFixed(1)} ms`);
@@ -57,9 +81,13 @@ async function bigTable(database: Database, store: KyselyMessageStore): Promise<
     INSERT INTO messages (room, sender, recipient, text, action, created_at)
     SELECT NULL, 'user' || (g % 500), 'user' || ((g * 7) % 500), 'private filler ' || g, false, now()
     FROM generate_series(1, ${BIG_TABLE / 20}) g`.execute(db);
-  await sql`INSERT INTO rooms (name, created_at) SELECT 'big-' || g, now() FROM generate_series(0, ${ROOMS - 1}) g`.execute(db);
+  await sql`INSERT INTO rooms (name, created_at) SELECT 'big-' || g, now() FROM generate_series(0, ${ROOMS - 1}) g`.execute(
+    db,
+  );
   await sql`ANALYZE messages`.execute(db);
-  console.log(`  filled ${BIG_TABLE.toLocaleString('en-US')} room messages + ${(BIG_TABLE / 20).toLocaleString('en-US')} private messages in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  console.log(
+    `  filled ${BIG_TABLE.toLocaleString('en-US')} room messages + ${(BIG_TABLE / 20).toLocaleString('en-US')} private messages in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+  );
   // The exact statement roomHistory(room, { limit: 50 }) sends (Kysely output).
   const plan = await sql<{ 'QUERY PLAN': string }>`
     EXPLAIN (ANALYZE, COSTS OFF)
@@ -94,7 +122,9 @@ async function bigTable(database: Database, store: KyselyMessageStore): Promise<
   console.log(`  roomHistory latest 50 (1M rows): median ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms`);
   const t = performance.now();
   const snap = await store.loadSnapshot(50);
-  console.log(`  loadSnapshot(50) over ${snap.rooms.length} rooms: ${snap.recent.length} messages in ${(performance.now() - t).toFixed(1)} ms`);
+  console.log(
+    `  loadSnapshot(50) over ${snap.rooms.length} rooms: ${snap.recent.length} messages in ${(performance.now() - t).toFixed(1)} ms`,
+  );
 }
 
 /** The longest stall of the event loop while `work` runs: the biggest gap between two turns. */

@@ -31,7 +31,9 @@ afterAll(async () => {
 });
 
 function messagesOf(c: JsonClient, room: string): RoomMessage[] {
-  return c.frames.filter((f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message' && f.room === room);
+  return c.frames.filter(
+    (f): f is Extract<ServerFrame, { type: 'message' }> => f.type === 'message' && f.room === room,
+  );
 }
 
 /** Waits for what crosses nodes (over NATS, or read back from Postgres during an outage): longer than the 15 s default. */
@@ -73,7 +75,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     await ben.seen('presence', (p) => p.nick === 'cat' && p.event === 'part');
   });
 
-  it('stores each node\'s metrics with its node id, and answers /api/metrics with the nodes summed', async () => {
+  it("stores each node's metrics with its node id, and answers /api/metrics with the nodes summed", async () => {
     for (const n of [0, 1, 2]) await client(n, `metered${n}`);
     const from = new Date(Date.now() - 120_000).toISOString();
     const summed = await until(
@@ -96,10 +98,12 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     for (const c of [...senders, ...readers]) await c.join('order');
     const perSender = 40;
     for (let i = 0; i < perSender; i++) {
-      for (const [n, s] of senders.entries()) s.send({ type: 'msg', room: 'order', text: `s${n + 1}-${i}`, ref: `o${n}-${i}` });
+      for (const [n, s] of senders.entries())
+        s.send({ type: 'msg', room: 'order', text: `s${n + 1}-${i}`, ref: `o${n}-${i}` });
     }
     const total = perSender * senders.length;
-    for (const r of readers) await until(() => messagesOf(r, 'order').length >= total, `${total} messages at a reader`, CLUSTER_WAIT);
+    for (const r of readers)
+      await until(() => messagesOf(r, 'order').length >= total, `${total} messages at a reader`, CLUSTER_WAIT);
     const sequences = readers.map((r) => messagesOf(r, 'order').map((m) => m.id));
     expect(sequences[1]).toEqual(sequences[0]);
     expect(sequences[2]).toEqual(sequences[0]);
@@ -118,7 +122,8 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
       clients.push(a, b);
       a.send({ type: 'hello', v: 1, nick, ref: 'h' });
       b.send({ type: 'hello', v: 1, nick, ref: 'h' });
-      const answer = (c: JsonClient) => c.frames.find((f) => f.type === 'welcome' || (f.type === 'error' && f.ref === 'h'));
+      const answer = (c: JsonClient) =>
+        c.frames.find((f) => f.type === 'welcome' || (f.type === 'error' && f.ref === 'h'));
       await until(() => answer(a) !== undefined && answer(b) !== undefined, 'both answers', CLUSTER_WAIT);
       const answers = [answer(a), answer(b)];
       const welcomed = answers.filter((f) => f?.type === 'welcome');
@@ -170,7 +175,11 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
       await pace(250, 'a steady trickle of messages through the whole 10 s outage');
     }
     // Delivered to the other node during the outage (read back from the database).
-    await until(() => messagesOf(listener, 'outage').length >= i, 'messages at the other node during the outage', CLUSTER_WAIT);
+    await until(
+      () => messagesOf(listener, 'outage').length >= i,
+      'messages at the other node during the outage',
+      CLUSTER_WAIT,
+    );
     await cluster.nats.start();
     await listener.seen('status', (s) => s.cluster === 'ok', 20_000);
     talker.send({ type: 'msg', room: 'outage', text: 'after', ref: 'after' });
@@ -214,7 +223,8 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     clients.push(back);
     await back.hello('writer', { token: welcome.token!, rooms: { failover: lastSeen } });
     await back.seen('joined', (j) => j.room === 'failover');
-    for (const [cid, text] of sent) if (!acked.has(cid)) back.send({ type: 'msg', room: 'failover', text, ref: cid, cid });
+    for (const [cid, text] of sent)
+      if (!acked.has(cid)) back.send({ type: 'msg', room: 'failover', text, ref: cid, cid });
     for (let i = 0; i < 10; i++) send(back);
     // Every message is acknowledged once, on the old connection or the new one.
     const resent = [...sent.keys()].filter((cid) => !acked.has(cid));
@@ -226,13 +236,21 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     expect([...history].sort()).toEqual([...expected].sort());
     expect(new Set(history).size).toBe(history.length);
     // The watcher saw each exactly once, in history order.
-    await until(() => messagesOf(watcher, 'failover').length >= expected.length, 'every message at the watcher', CLUSTER_WAIT);
+    await until(
+      () => messagesOf(watcher, 'failover').length >= expected.length,
+      'every message at the watcher',
+      CLUSTER_WAIT,
+    );
     expect(messagesOf(watcher, 'failover').map((m) => m.text)).toEqual(history);
     // The writer's view: what it saw before plus what the resume gave equals history, no gap, no repeat.
     const writerView = [...messagesOf(writer, 'failover'), ...backView(back)].map((m) => m.text);
     expect(writerView).toEqual(history);
     // The lost node's users are shown as gone on the others within seconds (heartbeat stale after 5 s).
-    await watcher.seen('presence', (p) => p.room === 'failover' && p.nick === 'ghost' && p.event === 'disconnect', 20_000);
+    await watcher.seen(
+      'presence',
+      (p) => p.room === 'failover' && p.nick === 'ghost' && p.event === 'disconnect',
+      20_000,
+    );
     watcher.send({ type: 'users', room: 'failover', ref: 'after-kill' });
     expect((await watcher.seen('users', (u) => u.ref === 'after-kill')).users.sort()).toEqual(['watcher', 'writer']);
   }, 60_000);
@@ -268,6 +286,9 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
 
 /** What a resumed client got: the resume page of `joined`, then live messages. */
 function backView(c: JsonClient): RoomMessage[] {
-  const joined = c.frames.find((f) => f.type === 'joined' && f.room === 'failover') as Extract<ServerFrame, { type: 'joined' }>;
+  const joined = c.frames.find((f) => f.type === 'joined' && f.room === 'failover') as Extract<
+    ServerFrame,
+    { type: 'joined' }
+  >;
   return [...joined.history, ...messagesOf(c, 'failover')];
 }

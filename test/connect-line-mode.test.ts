@@ -175,7 +175,13 @@ describe('teamchat connect in line mode', () => {
     dave.type('after the restart');
     await dave.waitFor('[ops] dave: after the restart', down);
 
-    for (const line of ['[ops] erin: meanwhile 1', '[ops] erin: meanwhile 2', '[ops] erin: meanwhile 3', '[ops] dave: typed while offline', '[ops] dave: before the restart']) {
+    for (const line of [
+      '[ops] erin: meanwhile 1',
+      '[ops] erin: meanwhile 2',
+      '[ops] erin: meanwhile 3',
+      '[ops] dave: typed while offline',
+      '[ops] dave: before the restart',
+    ]) {
       expect(dave.count(line), line).toBe(1);
     }
     // The resumed page lists the missed messages in order, after the notice.
@@ -204,16 +210,20 @@ describe('teamchat connect in line mode', () => {
     expect(second.lines.some((l) => /^! .*\[TC_ERR_NICK_IN_USE\]$/.test(l))).toBe(true);
   });
 
-  it('keeps the server\'s resume token between runs and is recognised with it', async () => {
+  it("keeps the server's resume token between runs and is recognised with it", async () => {
     const home = mkdtempSync(path.join(tmpdir(), 'teamchat-token-home-'));
     try {
       const run = async (flags: string[] = []) => {
-        const c = LineClient.run(['connect', `127.0.0.1:${server.tcpPort}`, '--nick', 'tokyo', ...flags], { TEAMCHAT_HOME: home });
+        const c = LineClient.run(['connect', `127.0.0.1:${server.tcpPort}`, '--nick', 'tokyo', ...flags], {
+          TEAMCHAT_HOME: home,
+        });
         clients.push(c);
         c.child.stdin!.end('/join tokens\n');
         expect(await c.exited).toBe(0);
       };
-      const stored = () => JSON.parse(readFileSync(path.join(home, 'tokens.json'), 'utf8')).servers[`127.0.0.1:${server.tcpPort}`]?.tokyo as string | undefined;
+      const stored = () =>
+        JSON.parse(readFileSync(path.join(home, 'tokens.json'), 'utf8')).servers[`127.0.0.1:${server.tcpPort}`]
+          ?.tokyo as string | undefined;
       await run();
       const first = stored();
       expect(first).toEqual(expect.any(String));
@@ -238,7 +248,9 @@ describe('teamchat connect in line mode', () => {
 /** A port where nothing listens (bound, then released). */
 async function closedPort(): Promise<number> {
   const probe = net.createServer();
-  const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)));
+  const port = await new Promise<number>((r) =>
+    probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)),
+  );
   await new Promise<void>((r) => probe.close(() => r()));
   return port;
 }
@@ -261,7 +273,9 @@ describe('teamchat connect in line mode, when the server cannot be reached', () 
     const port = await closedPort();
     const c = pipeHi(`127.0.0.1:${port}`, ['--connect-timeout', '1s']);
     expect(await c.exited).toBe(1);
-    expect(c.stderr).toContain(`teamchat connect: cannot reach 127.0.0.1:${port}: connection refused (ECONNREFUSED); gave up after 1s`);
+    expect(c.stderr).toContain(
+      `teamchat connect: cannot reach 127.0.0.1:${port}: connection refused (ECONNREFUSED); gave up after 1s`,
+    );
     expect(c.lines).toContain(`! cannot reach 127.0.0.1:${port}: connection refused (ECONNREFUSED); gave up after 1s`);
   });
 
@@ -269,17 +283,23 @@ describe('teamchat connect in line mode, when the server cannot be reached', () 
     const c = pipeHi('no-such-host.invalid:5555', [], { TEAMCHAT_CONNECT_TIMEOUT: '1s' });
     expect(await c.exited).toBe(1);
     // .invalid never resolves (RFC 2606); without a resolver at all the lookup fails or times out.
-    expect(c.stderr).toMatch(/teamchat connect: cannot reach no-such-host\.invalid:5555: (host not found \(ENOTFOUND\)|host name lookup failed|timed out looking up)/);
+    expect(c.stderr).toMatch(
+      /teamchat connect: cannot reach no-such-host\.invalid:5555: (host not found \(ENOTFOUND\)|host name lookup failed|timed out looking up)/,
+    );
   });
 
   it('gives up with exit 1 on a port that accepts but is no teamchat server', async () => {
     const sockets = new Set<net.Socket>();
     const silent = net.createServer((s) => (sockets.add(s), s.on('error', () => {}), s.resume()));
-    const port = await new Promise<number>((r) => silent.listen(0, '127.0.0.1', () => r((silent.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((r) =>
+      silent.listen(0, '127.0.0.1', () => r((silent.address() as net.AddressInfo).port)),
+    );
     try {
       const c = pipeHi(`127.0.0.1:${port}`, ['--connect-timeout', '1500ms']);
       expect(await c.exited).toBe(1);
-      expect(c.stderr).toContain(`cannot reach 127.0.0.1:${port}: the connection was accepted, but no teamchat server answered; gave up after 1500ms`);
+      expect(c.stderr).toContain(
+        `cannot reach 127.0.0.1:${port}: the connection was accepted, but no teamchat server answered; gave up after 1500ms`,
+      );
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();
@@ -387,9 +407,15 @@ describe('teamchat connect and the resume token', () => {
     try {
       const run = await runOnce(server.port, 'dave');
       expect(run.code).toBe(0);
-      expect(run.lines.some((l) => /^! resume token: ignoring .*tokens\.json: it is not valid JSON; connecting as a new identity$/.test(l))).toBe(true);
+      expect(
+        run.lines.some((l) =>
+          /^! resume token: ignoring .*tokens\.json: it is not valid JSON; connecting as a new identity$/.test(l),
+        ),
+      ).toBe(true);
       expect(server.hellos[0].token).toBeUndefined();
-      expect(JSON.parse(readFileSync(tokensFile(), 'utf8')).servers[`127.0.0.1:${server.port}`]).toEqual({ dave: 'tok-dave' });
+      expect(JSON.parse(readFileSync(tokensFile(), 'utf8')).servers[`127.0.0.1:${server.port}`]).toEqual({
+        dave: 'tok-dave',
+      });
     } finally {
       await server.close();
     }

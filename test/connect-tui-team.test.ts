@@ -75,16 +75,27 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
     // Enough later messages that the target is not among those a join brings.
     for (let i = 0; i < 60; i++) await say(bob, 'general', `filler ${i}`);
 
-    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick alice --room general --room random`, { TEAMCHAT_PASSWORD: password });
-    await t.waitFor((s) => s.includes('[connected]') && s.includes('[#general]') && s.includes('filler 59'), 'connected in #general');
+    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick alice --room general --room random`, {
+      TEAMCHAT_PASSWORD: password,
+    });
+    await t.waitFor(
+      (s) => s.includes('[connected]') && s.includes('[#general]') && s.includes('filler 59'),
+      'connected in #general',
+    );
     expect((await t.capture()).includes('deploy-2026')).toBe(false);
 
     // Search opens a results window; Enter on the (selected) first result jumps to it in #general.
     await t.type('/search deploy-2026');
     await t.sendKeys('Enter');
-    await t.waitFor((s) => /\[1\] #general \d\d:\d\d <bob> the deploy-2026 rollout/.test(s) && s.includes('[?search]'), 'the search results');
+    await t.waitFor(
+      (s) => /\[1\] #general \d\d:\d\d <bob> the deploy-2026 rollout/.test(s) && s.includes('[?search]'),
+      'the search results',
+    );
     await t.sendKeys('Enter');
-    await t.waitFor((s) => s.includes('[#general]') && /<bob> the deploy-2026 rollout is at noon/.test(s), 'the message in its room');
+    await t.waitFor(
+      (s) => s.includes('[#general]') && /<bob> the deploy-2026 rollout is at noon/.test(s),
+      'the message in its room',
+    );
 
     // Bob edits it and reacts to it: both show live, where it is.
     bob.send({ type: 'edit', id: target, text: 'the deploy-2026 rollout is at one', ref: 'e' });
@@ -120,10 +131,16 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
     await t.sendKeys('Enter');
     await t.waitFor((s) => /<carol> final text \(edited\)/.test(s), 'our edit');
     bob.send({ type: 'msg', room: 'team', text: 'agreed', replyTo: mine.id, ref: 'rp' });
-    await t.waitFor((s) => /↳ carol: final text/.test(s) && /<bob2> agreed/.test(s), 'the reply under its quoted parent');
+    await t.waitFor(
+      (s) => /↳ carol: final text/.test(s) && /<bob2> agreed/.test(s),
+      'the reply under its quoted parent',
+    );
     await t.type('/delete last');
     await t.sendKeys('Enter');
-    await t.waitFor((s) => /<carol> \(message deleted\)/.test(s) && /↳ carol: \(message deleted\)/.test(s), 'the tombstone');
+    await t.waitFor(
+      (s) => /<carol> \(message deleted\)/.test(s) && /↳ carol: \(message deleted\)/.test(s),
+      'the tombstone',
+    );
     await t.type('/ids');
     await t.sendKeys('Enter');
     await t.waitFor((s) => new RegExp(`#${mine.id} <carol>`).test(s), 'message ids in the pane');
@@ -134,7 +151,10 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
     await t.waitFor((s) => s.includes(`[~thread ${mine.id}]`) && /<bob2> agreed/.test(s), 'the thread window');
     await t.type('/history');
     await t.sendKeys('Enter');
-    await t.waitFor((s) => s.includes('Nothing older in this thread: this is the start of its history'), 'the answer to /history in the thread');
+    await t.waitFor(
+      (s) => s.includes('Nothing older in this thread: this is the start of its history'),
+      'the answer to /history in the thread',
+    );
   });
 
   it('after a jump, marks read only what was on screen, and PgDn fills the gap up to the newest messages', async () => {
@@ -151,13 +171,21 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
     const hay: number[] = [];
     for (let i = 0; i < 90; i++) hay.push(await say(bob, 'vault', `hay ${i}`));
 
-    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick dana --room atrium --no-bell`, { TEAMCHAT_PASSWORD: password });
-    await t.waitFor((s) => s.includes('[connected]') && s.includes('[#atrium]') && /#vault/.test(s), 'connected in #atrium');
+    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick dana --room atrium --no-bell`, {
+      TEAMCHAT_PASSWORD: password,
+    });
+    await t.waitFor(
+      (s) => s.includes('[connected]') && s.includes('[#atrium]') && /#vault/.test(s),
+      'connected in #atrium',
+    );
     await t.type('/search in:vault needle-7731');
     await t.sendKeys('Enter');
     await t.waitFor((s) => /\[1\] #vault .*needle-7731/.test(s), 'the search result');
     await t.sendKeys('Enter');
-    let screen = await t.waitFor((s) => s.includes('[#vault]') && /<bob3> the needle-7731 is in the vault/.test(s) && /more lines? below/.test(s), 'the message in context');
+    let screen = await t.waitFor(
+      (s) => s.includes('[#vault]') && /<bob3> the needle-7731 is in the vault/.test(s) && /more lines? below/.test(s),
+      'the message in context',
+    );
 
     // The read marker goes as far as the screen shows, not to the newest message of the room.
     const mark = await phone.seen('marker', (m) => m.room === 'vault');
@@ -171,7 +199,11 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
       hayOn(screen).forEach((n) => shown.add(n));
       const top = Math.max(-1, ...hayOn(screen));
       await t.sendKeys('PageDown');
-      screen = await t.waitFor((s) => !s.includes('loading missing messages') && (Math.max(-1, ...hayOn(s)) > top || !/more lines? below/.test(s)), 'the next page');
+      screen = await t.waitFor(
+        (s) =>
+          !s.includes('loading missing messages') && (Math.max(-1, ...hayOn(s)) > top || !/more lines? below/.test(s)),
+        'the next page',
+      );
     }
     hayOn(screen).forEach((n) => shown.add(n));
     expect(screen).toMatch(/<bob3> hay 89/);

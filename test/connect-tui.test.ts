@@ -47,7 +47,10 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   let home: string;
 
   /** Starts the client in a fresh tmux session; `args` follow `connect`. */
-  async function startTui(args: string, options: { width?: number; height?: number; env?: Record<string, string> } = {}): Promise<TmuxSession> {
+  async function startTui(
+    args: string,
+    options: { width?: number; height?: number; env?: Record<string, string> } = {},
+  ): Promise<TmuxSession> {
     // A person's terminal, not CI: with CI set (even to false) Ink renders only a final frame
     // (is-in-ci) and chalk drops every colour and attribute (supports-color).
     const cmd = `env -u CI -u CONTINUOUS_INTEGRATION ${process.execPath} ${TEAMCHAT_BIN} connect ${args}; echo "EXIT=$?"; sleep 60`;
@@ -76,7 +79,8 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   }
 
   beforeAll(async () => {
-    if (bundleState(bundleManifest).kind !== 'fresh') execFileSync(process.execPath, ['scripts/bundle-tui.mjs'], { cwd: REPO_ROOT, stdio: 'pipe' });
+    if (bundleState(bundleManifest).kind !== 'fresh')
+      execFileSync(process.execPath, ['scripts/bundle-tui.mjs'], { cwd: REPO_ROOT, stdio: 'pipe' });
     home = mkdtempSync(path.join(tmpdir(), 'teamchat-tui-home-'));
     server = await spawnServer();
   });
@@ -96,7 +100,10 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     const bob = await client('bob', 'general');
     const t = await startTui(`127.0.0.1:${server.tcpPort} --nick alice --room general --room random`);
 
-    const ready = await t.waitFor((s) => /\[connected\]/.test(s) && /\d #general/.test(s) && /\d #random/.test(s), 'the sidebar and a connected status bar');
+    const ready = await t.waitFor(
+      (s) => /\[connected\]/.test(s) && /\d #general/.test(s) && /\d #random/.test(s),
+      'the sidebar and a connected status bar',
+    );
     const sidebar = ready.split('\n').map((row) => row.slice(0, 24));
     expect(sidebar.some((r) => /\d #general/.test(r))).toBe(true);
     expect(sidebar.some((r) => /\d #random/.test(r))).toBe(true);
@@ -117,7 +124,9 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
 
     // Text and Enter in one write to the terminal (one input chunk) are sent too.
     await t.sendKeys('-l', 'and this came with its Enter\r');
-    expect(await bob.next('message', (m) => m.nick === 'alice')).toMatchObject({ text: 'and this came with its Enter' });
+    expect(await bob.next('message', (m) => m.nick === 'alice')).toMatchObject({
+      text: 'and this came with its Enter',
+    });
 
     // Ctrl+N switches to the next window: #random, where bob's message is.
     await t.sendKeys('C-n');
@@ -140,7 +149,11 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
       // The status bar says connected (the boot frame paints it before Ink is loaded) ...
       const connected = await t.timeUntil((s) => s.includes('[connected]'), t0, 'a connected status bar');
       // ... and the full UI (sidebar, message pane) is up.
-      const full = await t.timeUntil((s) => /\d #general/.test(s) && s.includes('Now talking in general'), t0, 'the full UI');
+      const full = await t.timeUntil(
+        (s) => /\d #general/.test(s) && s.includes('Now talking in general'),
+        t0,
+        'the full UI',
+      );
       figures.push({ connected, full });
       await t.kill();
       tmux = undefined;
@@ -162,7 +175,10 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
 
   it('puts the activity list first in the status bar of a narrow terminal', async () => {
     const bob = await client('bob', 'general', 'random', 'ops');
-    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick narrow --room general --room random --room ops`, { width: 50, height: 16 });
+    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick narrow --room general --room random --room ops`, {
+      width: 50,
+      height: 16,
+    });
     await t.waitFor((s) => s.includes('[connected]') && s.includes('[#general]'), 'connected in #general');
     bob.send({ type: 'msg', room: 'random', text: 'news' });
     bob.send({ type: 'msg', room: 'ops', text: 'narrow: look' });
@@ -211,7 +227,11 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   it('says it cannot connect, in one line however many attempts fail', async () => {
     const port = await closedPort();
     const t = await startTui(`127.0.0.1:${port} --nick lonely`);
-    const screen = await t.waitFor((s) => /\(\d+ attempts failed\)/.test(s) && Number(/\((\d+) attempts failed\)/.exec(s)![1]) >= 3, 'three failed attempts', 30_000);
+    const screen = await t.waitFor(
+      (s) => /\(\d+ attempts failed\)/.test(s) && Number(/\((\d+) attempts failed\)/.exec(s)![1]) >= 3,
+      'three failed attempts',
+      30_000,
+    );
     expect(screen).toContain(`Cannot connect to 127.0.0.1:${port} (connection refused); retrying`);
     expect(screen.match(/Cannot connect/g)).toHaveLength(1);
     expect(screen).toMatch(/\[retrying in \d+s\]/);
@@ -220,7 +240,10 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
 
   it('asks for a nick when none was given, then hints at /join, /rooms and /help', async () => {
     const t = await startTui(`127.0.0.1:${server.tcpPort}`);
-    await t.waitFor((s) => s.includes('Choose a nick: nobody-in-particular') && s.includes('[choose a nick]'), 'the nick prompt with the login name');
+    await t.waitFor(
+      (s) => s.includes('Choose a nick: nobody-in-particular') && s.includes('[choose a nick]'),
+      'the nick prompt with the login name',
+    );
     await t.sendKeys('C-u');
     await t.type('newcomer\r');
     const screen = await t.waitFor((s) => s.includes('[connected]') && s.includes('/join <room>'), 'the no-room hint');
@@ -234,7 +257,10 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     await t.type('/join fresh-room\r');
     await t.waitFor((s) => s.includes('[#fresh-room]'), 'the new room');
     await t.type('/history\r');
-    await t.waitFor((s) => s.includes('Nothing older in #fresh-room: this is the start of its history'), 'the /history answer');
+    await t.waitFor(
+      (s) => s.includes('Nothing older in #fresh-room: this is the start of its history'),
+      'the /history answer',
+    );
   });
 
   it('honours NO_COLOR, and picks the light palette from COLORFGBG', async () => {
@@ -256,7 +282,9 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     expect(light).not.toMatch(/38;5;170m/);
     await t.kill();
 
-    t = await startTui(`127.0.0.1:${server.tcpPort} --nick darkfan --room colours --theme dark`, { env: { COLORFGBG: '0;15' } });
+    t = await startTui(`127.0.0.1:${server.tcpPort} --nick darkfan --room colours --theme dark`, {
+      env: { COLORFGBG: '0;15' },
+    });
     await t.waitFor((s) => s.includes('<bob> in colour?'), "bob's line with --theme dark");
     expect(await t.capture({ escapes: true })).toMatch(/38;5;170m[^\n]*bob/);
   });

@@ -56,7 +56,8 @@ function localInput(ms: number): string {
 
 beforeAll(async () => {
   // CI installs chromium; a missing browser is a failure, never a silent skip.
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt install chromium)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await spawnServer({ args: ['--metrics-interval', '250ms', '--metrics-window', '4'] });
 
@@ -100,16 +101,22 @@ afterAll(async () => {
 
 describe('the dashboard in Chromium', () => {
   it('loads every asset from the server with no failed request', async () => {
-    await page.waitForFunction(() => document.querySelector('#status-text')?.textContent === 'live', null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.querySelector('#status-text')?.textContent === 'live', null, {
+      timeout: 20_000,
+    });
     expect(await page.title()).toBe('teamchat · live metrics');
     expect(await page.evaluate(() => typeof (window as any).Chart)).toBe('function');
     expect(problems).toEqual([]);
   });
 
   it('shows the stored history from before the page opened', async () => {
-    await page.waitForFunction(() => (window as any).Chart.getChart('chart-mps')?.data.datasets.some((d: any) => d.label === 'general'), null, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      () => (window as any).Chart.getChart('chart-mps')?.data.datasets.some((d: any) => d.label === 'general'),
+      null,
+      {
+        timeout: 15_000,
+      },
+    );
     const general = (await roomPoints('general'))!;
     const old = general.filter((p) => p.x <= historyUntil && (p.y ?? 0) > 0);
     expect(old.length).toBeGreaterThan(0);
@@ -157,15 +164,25 @@ describe('the dashboard in Chromium', () => {
     expect(header.slice(-4)).toEqual(['total_mps', 'total_avg_mps', 'total_messages', 'connections']);
     for (const room of ['dev', 'general', 'late-room', 'random']) {
       const i = header.indexOf(`${room}_mps`);
-      expect(header.slice(i, i + 5)).toEqual([`${room}_mps`, `${room}_avg_mps`, `${room}_joins`, `${room}_leaves`, `${room}_members`]);
+      expect(header.slice(i, i + 5)).toEqual([
+        `${room}_mps`,
+        `${room}_avg_mps`,
+        `${room}_joins`,
+        `${room}_leaves`,
+        `${room}_members`,
+      ]);
     }
     // Rooms are sorted; every row has every column.
-    const rooms = header.filter((h) => h.endsWith('_avg_mps') && h !== 'total_avg_mps').map((h) => h.slice(0, -'_avg_mps'.length));
+    const rooms = header
+      .filter((h) => h.endsWith('_avg_mps') && h !== 'total_avg_mps')
+      .map((h) => h.slice(0, -'_avg_mps'.length));
     expect(rooms).toEqual([...rooms].sort());
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines.slice(1)) expect(line.split(',')).toHaveLength(header.length);
     // The same header as the server's CSV of the same snapshots.
-    const serverCsv = await (await fetch(`${server.url}/api/metrics.csv?from=${Date.parse(lines[1].split(',')[0])}`)).text();
+    const serverCsv = await (
+      await fetch(`${server.url}/api/metrics.csv?from=${Date.parse(lines[1].split(',')[0])}`)
+    ).text();
     expect(serverCsv.split('\n')[0]).toBe(lines[0]);
   });
 
@@ -177,9 +194,16 @@ describe('the dashboard in Chromium', () => {
     await page.selectOption('#replay-speed', '1');
     await page.click('#replay-play');
     // Frames appear one by one: wait until a few are on screen.
-    await page.waitForFunction(() => /^Playing · 1× · .* · ([3-9]|\d\d+)\/\d+ snapshots/.test(document.querySelector('#replay-status')?.textContent ?? ''), null, {
-      timeout: 15_000,
-    });
+    await page.waitForFunction(
+      () =>
+        /^Playing · 1× · .* · ([3-9]|\d\d+)\/\d+ snapshots/.test(
+          document.querySelector('#replay-status')?.textContent ?? '',
+        ),
+      null,
+      {
+        timeout: 15_000,
+      },
+    );
     expect(await page.textContent('#status-text')).toBe('replay');
     await page.click('#replay-play'); // pause
     const paused = (await page.textContent('#replay-status'))!;
@@ -193,7 +217,11 @@ describe('the dashboard in Chromium', () => {
 
     await page.selectOption('#replay-speed', '60');
     await page.click('#replay-play'); // resume, faster
-    await page.waitForFunction(() => /^Finished/.test(document.querySelector('#replay-status')?.textContent ?? ''), null, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => /^Finished/.test(document.querySelector('#replay-status')?.textContent ?? ''),
+      null,
+      { timeout: 15_000 },
+    );
     const x = await page.evaluate(() => {
       const scale = (window as any).Chart.getChart('chart-mps').scales.x;
       return { min: scale.min, max: scale.max };
@@ -225,16 +253,23 @@ describe('the dashboard in Chromium', () => {
     for (const c of clients.splice(0)) c.close();
     if (traffic) clearInterval(traffic);
     await server.restart();
-    await page.waitForFunction(() => document.querySelector('#status-text')?.textContent === 'live', null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('#status-text')?.textContent === 'live', null, {
+      timeout: 60_000,
+    });
     const erin = await client('erin', ['after-restart']);
     erin.send({ type: 'msg', room: 'after-restart', text: 'back', ref: 'e1' });
     await erin.next('ack', (f) => f.ref === 'e1');
     await page.waitForFunction(
-      () => (window as any).Chart.getChart('chart-mps')?.data.datasets.find((d: any) => d.label === 'after-restart')?.data.some((p: any) => p.y > 0),
+      () =>
+        (window as any).Chart.getChart('chart-mps')
+          ?.data.datasets.find((d: any) => d.label === 'after-restart')
+          ?.data.some((p: any) => p.y > 0),
       null,
       { timeout: 15_000 },
     );
     // While the server was down the page's reconnect attempts fail; nothing else may.
-    expect(problems.slice(requestProblems).filter((p) => !/api\/live|ERR_CONNECTION_REFUSED|WebSocket/.test(p))).toEqual([]);
+    expect(
+      problems.slice(requestProblems).filter((p) => !/api\/live|ERR_CONNECTION_REFUSED|WebSocket/.test(p)),
+    ).toEqual([]);
   });
 });

@@ -24,11 +24,16 @@ let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt install chromium)`);
   dir = mkdtempSync(join(tmpdir(), 'teamchat-countdown-'));
   database = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'data') });
   await migrate(database);
-  metrics = new MetricsService({ database, stats: { roomMembers: () => new Map(), connections: () => 0, isRestricted: () => false }, intervalMs: 500 });
+  metrics = new MetricsService({
+    database,
+    stats: { roomMembers: () => new Map(), connections: () => 0, isRestricted: () => false },
+    intervalMs: 500,
+  });
   app = createHttpApp({
     metrics,
     health: () => ({ status: 'ok', db: 'ok', uptimeMs: 0, connections: 0, pendingWrites: 0 }),
@@ -45,7 +50,15 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 });
 
@@ -67,11 +80,15 @@ describe('the dashboard during a demo', () => {
     const first = (await page.textContent('#demo-left'))!;
     expect(first).toMatch(/^02:(2\d|30)$/);
     const seconds = (t: string) => Number(t.split(':')[0]) * 60 + Number(t.split(':')[1]);
-    await page.waitForFunction((start) => {
-      const t = document.querySelector('#demo-left')?.textContent ?? '';
-      const left = Number(t.split(':')[0]) * 60 + Number(t.split(':')[1]);
-      return left < start;
-    }, seconds(first), { timeout: 10_000 });
+    await page.waitForFunction(
+      (start) => {
+        const t = document.querySelector('#demo-left')?.textContent ?? '';
+        const left = Number(t.split(':')[0]) * 60 + Number(t.split(':')[1]);
+        return left < start;
+      },
+      seconds(first),
+      { timeout: 10_000 },
+    );
     expect(seconds((await page.textContent('#demo-left'))!)).toBeLessThan(seconds(first));
     await page.close();
   });

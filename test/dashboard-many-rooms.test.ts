@@ -37,7 +37,8 @@ const problems: string[] = [];
 const apiTimes: { status: number; ms: number; url: string }[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt install chromium)`);
   dir = mkdtempSync(join(tmpdir(), 'teamchat-dashboard-rooms-'));
   database = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'data') });
   await migrate(database);
@@ -63,10 +64,19 @@ beforeAll(async () => {
   for (let i = 0; i < ROOMS; i++) members.set(roomName(i), keyed(i) ? 1 : 0);
   members.set('general', 4);
   members.set('dev', 2);
-  const stats: ChatStats = { roomMembers: () => members, connections: () => 56, isRestricted: (room) => room.startsWith('keyed-') };
+  const stats: ChatStats = {
+    roomMembers: () => members,
+    connections: () => 56,
+    isRestricted: (room) => room.startsWith('keyed-'),
+  };
   // One answer reads at most 300 snapshots here: the 15-minute range (441 old ones) is too large.
   metrics = new MetricsService({ database, stats, intervalMs: 250, queryLimits: { maxSnapshots: 300 } });
-  app = createHttpApp({ metrics, health: () => ({ status: 'ok', db: 'ok', uptimeMs: 0, connections: 56, pendingWrites: 0 }), info: { name: 'teamchat', version: 'test', startedAt: now }, log: () => {} });
+  app = createHttpApp({
+    metrics,
+    health: () => ({ status: 'ok', db: 'ok', uptimeMs: 0, connections: 56, pendingWrites: 0 }),
+    info: { name: 'teamchat', version: 'test', startedAt: now },
+    log: () => {},
+  });
   server = http.createServer((req, res) => app.handle(req, res));
   server.on('upgrade', (req, socket, head) => {
     if (!app.handleUpgrade(req, socket, head)) socket.destroy();
@@ -89,7 +99,15 @@ beforeAll(async () => {
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   page = await (await browser.newContext({ viewport: { width: 1600, height: 1000 } })).newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -115,11 +133,22 @@ afterAll(async () => {
 
 describe('the dashboard with 10,000 rooms', () => {
   it('loads the newest part of a range too large to read at once, quickly', async () => {
-    await page.waitForFunction(() => document.querySelector('#status-text')?.textContent === 'live', null, { timeout: 20_000 });
-    await page.waitForFunction(() => /too much data for one request: showing its last/.test(document.querySelector('#history-note')?.textContent ?? ''), null, {
+    await page.waitForFunction(() => document.querySelector('#status-text')?.textContent === 'live', null, {
       timeout: 20_000,
     });
-    console.log(`[dashboard-many-rooms] /api/metrics requests of the first load: ${JSON.stringify(apiTimes.map(({ status, ms }) => ({ status, ms })))}`);
+    await page.waitForFunction(
+      () =>
+        /too much data for one request: showing its last/.test(
+          document.querySelector('#history-note')?.textContent ?? '',
+        ),
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
+    console.log(
+      `[dashboard-many-rooms] /api/metrics requests of the first load: ${JSON.stringify(apiTimes.map(({ status, ms }) => ({ status, ms })))}`,
+    );
     const refused = apiTimes.filter((t) => t.status === 400);
     const answered = apiTimes.filter((t) => t.status === 200);
     expect(refused.length).toBeGreaterThan(0);

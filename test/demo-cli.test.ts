@@ -34,47 +34,51 @@ afterAll(() => {
 });
 
 describe('teamchat demo', () => {
-  it('prints a join command that connects as printed, and writes the CSV to its own folder in the temp folder', { timeout: 120_000 }, async () => {
-    let joined: Promise<{ code: number | null; out: string }> | undefined;
-    let command = '';
-    const run = await runDemo(SHORT, (stdout) => {
-      const m = /^teamchat demo: join in with: (.+)$/m.exec(stdout);
-      if (!m || joined) return;
-      command = m[1]!;
-      // Run it as printed (the `teamchat` or `npx teamchat` part is this repo's bin), in line mode:
-      // one message, then EOF, which sends what is queued and quits.
-      const args = command.replace(/^(npx )?teamchat /, '').split(' ');
-      const client: ChildProcess = spawnTeamchat(args);
-      let out = '';
-      client.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-      client.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-      client.stdin!.end('hello from the join command\n');
-      joined = new Promise((resolve) => client.once('close', (code) => resolve({ code, out })));
-    });
-    expect(run.code, run.stderr).toBe(0);
-    expect(command).toMatch(/^(npx )?teamchat connect 127\.0\.0\.1:\d+ --nick [A-Za-z][\w-]* --room room1$/);
-    expect(command).not.toContain('--host');
-    const nick = /--nick (\S+)/.exec(command)![1];
-    const client = await joined!;
-    expect(client.code, client.out).toBe(0);
-    expect(client.out).toContain(`[room1] ${nick}: hello from the join command`);
+  it(
+    'prints a join command that connects as printed, and writes the CSV to its own folder in the temp folder',
+    { timeout: 120_000 },
+    async () => {
+      let joined: Promise<{ code: number | null; out: string }> | undefined;
+      let command = '';
+      const run = await runDemo(SHORT, (stdout) => {
+        const m = /^teamchat demo: join in with: (.+)$/m.exec(stdout);
+        if (!m || joined) return;
+        command = m[1]!;
+        // Run it as printed (the `teamchat` or `npx teamchat` part is this repo's bin), in line mode:
+        // one message, then EOF, which sends what is queued and quits.
+        const args = command.replace(/^(npx )?teamchat /, '').split(' ');
+        const client: ChildProcess = spawnTeamchat(args);
+        let out = '';
+        client.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+        client.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+        client.stdin!.end('hello from the join command\n');
+        joined = new Promise((resolve) => client.once('close', (code) => resolve({ code, out })));
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(command).toMatch(/^(npx )?teamchat connect 127\.0\.0\.1:\d+ --nick [A-Za-z][\w-]* --room room1$/);
+      expect(command).not.toContain('--host');
+      const nick = /--nick (\S+)/.exec(command)![1];
+      const client = await joined!;
+      expect(client.code, client.out).toBe(0);
+      expect(client.out).toContain(`[room1] ${nick}: hello from the join command`);
 
-    const csv = csvPathOf(run.stdout);
-    runDirs.push(path.dirname(csv));
-    expect(run.stdout).toContain(`the metrics CSV will be written to ${csv}`);
-    expect(path.isAbsolute(csv)).toBe(true);
-    expect(path.dirname(path.dirname(csv))).toBe(path.resolve(tmpdir()));
-    expect(path.basename(path.dirname(csv))).toMatch(/^teamchat-demo-\d{8}-\d{6}(-\w+)?$/);
-    expect(path.basename(csv)).toBe('metrics.csv');
-    // The temporary database is gone; the CSV stays.
-    expect(readdirSync(path.dirname(csv))).toEqual(['metrics.csv']);
-    const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
-    expect(lines[0]).toBe(LONG_HEADER);
-    expect(lines.some((l) => l.split(',')[1] === 'room1')).toBe(true);
-    expect(lines.some((l) => l.split(',')[1] === '(total)')).toBe(true);
-    // Nothing was written to the folder it ran in.
-    expect(existsSync(path.join(process.cwd(), 'metrics_log.csv'))).toBe(false);
-  });
+      const csv = csvPathOf(run.stdout);
+      runDirs.push(path.dirname(csv));
+      expect(run.stdout).toContain(`the metrics CSV will be written to ${csv}`);
+      expect(path.isAbsolute(csv)).toBe(true);
+      expect(path.dirname(path.dirname(csv))).toBe(path.resolve(tmpdir()));
+      expect(path.basename(path.dirname(csv))).toMatch(/^teamchat-demo-\d{8}-\d{6}(-\w+)?$/);
+      expect(path.basename(csv)).toBe('metrics.csv');
+      // The temporary database is gone; the CSV stays.
+      expect(readdirSync(path.dirname(csv))).toEqual(['metrics.csv']);
+      const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
+      expect(lines[0]).toBe(LONG_HEADER);
+      expect(lines.some((l) => l.split(',')[1] === 'room1')).toBe(true);
+      expect(lines.some((l) => l.split(',')[1] === '(total)')).toBe(true);
+      // Nothing was written to the folder it ran in.
+      expect(existsSync(path.join(process.cwd(), 'metrics_log.csv'))).toBe(false);
+    },
+  );
 
   it('plays the conversation, runs the clients, and writes the CSV into --data-dir', { timeout: 120_000 }, async () => {
     const dataDir = path.join(dir, 'data');

@@ -3,7 +3,16 @@
  * database folder once the server has stopped; in the long layout (the default) and the wide one.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -84,7 +93,9 @@ beforeAll(async () => {
   alice.send({ type: 'pm', to: 'alice', text: 'note to self', ref: 'p1' });
   await alice.next('ack', (f) => f.ref === 'p1');
   // Wait until a stored snapshot holds the four messages and the private one.
-  await waitForSnapshots(server.url, (snapshots) => snapshots.some((s) => s.totals.messagesTotal === 4 && s.totals.privateMessagesTotal === 1));
+  await waitForSnapshots(server.url, (snapshots) =>
+    snapshots.some((s) => s.totals.messagesTotal === 4 && s.totals.privateMessagesTotal === 1),
+  );
   alice.close();
 });
 
@@ -97,7 +108,9 @@ describe('teamchat export-metrics with a running server', () => {
   it('asks the server over HTTP and writes the long CSV by default: a row per snapshot and room, and a (total) row', async () => {
     const run = await exportMetrics(['out.csv', '--server', server.url]);
     expect(run.code, run.stderr).toBe(0);
-    const said = /wrote (\d+) snapshots as (\d+) rows to out\.csv \(from server http:\/\/127\.0\.0\.1:\d+\)/.exec(run.stderr);
+    const said = /wrote (\d+) snapshots as (\d+) rows to out\.csv \(from server http:\/\/127\.0\.0\.1:\d+\)/.exec(
+      run.stderr,
+    );
     expect(said, run.stderr).not.toBeNull();
     const lines = readFileSync(path.join(outDir, 'out.csv'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toBe(LONG_HEADER);
@@ -111,7 +124,9 @@ describe('teamchat export-metrics with a running server', () => {
     expect(rows[rows.length - 1].room).toBe('(total)');
     // The room's figures, and the totals with the private message.
     expect(rows.some((r) => r.room === 'general' && r.messages_total === '4' && r.joins_total === '1')).toBe(true);
-    expect(totals.some((r) => r.messages_total === '4' && r.private_messages_total === '1' && r.rooms_omitted === '0')).toBe(true);
+    expect(
+      totals.some((r) => r.messages_total === '4' && r.private_messages_total === '1' && r.rooms_omitted === '0'),
+    ).toBe(true);
     expect(totals.every((r) => r.connections !== '' && r.members === '')).toBe(true);
     expect(leftovers()).toEqual([]);
   });
@@ -143,7 +158,12 @@ describe('teamchat export-metrics with a running server', () => {
     expect(rows.some((r) => r.room === 'general')).toBe(false);
     const bad = await fetch(`${server.url}/api/metrics.csv?format=tall`);
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: { code: 'TC_HTTP_BAD_PARAM', message: 'a query parameter is invalid: format: "tall" is not one of wide, long' } });
+    expect(await bad.json()).toEqual({
+      error: {
+        code: 'TC_HTTP_BAD_PARAM',
+        message: 'a query parameter is invalid: format: "tall" is not one of wide, long',
+      },
+    });
   });
 
   it('says so when a server older than --format long answers the wide layout, and writes nothing', async () => {
@@ -157,7 +177,9 @@ describe('teamchat export-metrics with a running server', () => {
       const base = `http://127.0.0.1:${(old.address() as { port: number }).port}`;
       const run = await exportMetrics(['old.csv', '--server', base]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain(`the server at ${base} answered the wide layout, not long: it is older than --format long; upgrade it, or export with --format wide`);
+      expect(run.stderr).toContain(
+        `the server at ${base} answered the wide layout, not long: it is older than --format long; upgrade it, or export with --format wide`,
+      );
       expect(existsSync(path.join(outDir, 'old.csv'))).toBe(false);
       expect(leftovers()).toEqual([]);
       const wide = await exportMetrics(['-', '--server', base, '--format', 'wide']);
@@ -184,7 +206,13 @@ describe('teamchat export-metrics with a running server', () => {
     const run = await exportMetrics(['-', '--server', server.url, '--from', ts, '--to', ts]);
     expect(run.code).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toEqual([LONG_HEADER, ...all.filter((l) => l.startsWith(`${ts},`))]);
-    expect(run.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(',')[1])).toEqual(['general', '(total)']);
+    expect(
+      run.stdout
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[1]),
+    ).toEqual(['general', '(total)']);
     const wide = await exportMetrics(['-', '--server', server.url, '--from', ts, '--to', ts, '--format', 'wide']);
     expect(wide.stdout.trimEnd().split('\n')).toHaveLength(2);
   });
@@ -210,7 +238,10 @@ describe('teamchat export-metrics without a server', () => {
 
   it('falls back to the database when no server answers on the default port', async () => {
     const port = await closedPort();
-    const run = await exportMetrics(['fallback.csv'], { TEAMCHAT_HTTP_PORT: String(port), TEAMCHAT_DATA_DIR: server.dataDir });
+    const run = await exportMetrics(['fallback.csv'], {
+      TEAMCHAT_HTTP_PORT: String(port),
+      TEAMCHAT_DATA_DIR: server.dataDir,
+    });
     expect(run.code).toBe(0);
     expect(readFileSync(path.join(outDir, 'fallback.csv'), 'utf8').split('\n')[0]).toBe(LONG_HEADER);
   });

@@ -18,8 +18,11 @@ let outDir: string;
 
 function exportMetrics(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TEAMCHAT_BIN, 'export-metrics', ...args], { cwd: outDir, timeout: 60_000 }, (err, _out, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    execFile(
+      process.execPath,
+      [TEAMCHAT_BIN, 'export-metrics', ...args],
+      { cwd: outDir, timeout: 60_000 },
+      (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
     );
   });
 }
@@ -50,7 +53,9 @@ describe.skipIf('skip' in postgres)('teamchat export-metrics on Postgres', () =>
     expect(live.stderr).toMatch(/wrote \d+ snapshots to live\.csv/);
     expect(live.code).toBe(0);
     const header = readFileSync(path.join(outDir, 'live.csv'), 'utf8').split('\n')[0];
-    expect(header).toBe('timestamp,pg-room_mps,pg-room_avg_mps,pg-room_joins,pg-room_leaves,pg-room_members,total_mps,total_avg_mps,total_messages,connections');
+    expect(header).toBe(
+      'timestamp,pg-room_mps,pg-room_avg_mps,pg-room_joins,pg-room_leaves,pg-room_members,total_mps,total_avg_mps,total_messages,connections',
+    );
 
     await server!.stop();
     const after = await exportMetrics(['after.csv', '--database-url', url, '--format', 'wide']);

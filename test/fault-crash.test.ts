@@ -48,16 +48,21 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
             inFlight++;
             const ref = `u${u}-${n++}`;
             c.send({ type: 'msg', room, text: ref, ref });
-            void c.seen('ack', (a) => a.ref === ref, 60_000).then(
-              () => {
-                inFlight--;
-                acks++;
-              },
-              () => {},
-            );
+            void c
+              .seen('ack', (a) => a.ref === ref, 60_000)
+              .then(
+                () => {
+                  inFlight--;
+                  acks++;
+                },
+                () => {},
+              );
           }
           // The window is full: wait for an ack to free a place (or for the end).
-          await until(() => stop || c.closed || inFlight < 20, 'a place in the window', { timeoutMs: 120_000, everyMs: 5 });
+          await until(() => stop || c.closed || inFlight < 20, 'a place in the window', {
+            timeoutMs: 120_000,
+            everyMs: 5,
+          });
         }
       });
       // Kill it under load: once 500 messages are acknowledged, with the pumps still sending.
@@ -94,7 +99,10 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
       // Memberships survived: each user is put back into its rooms.
       for (let u = 0; u < 6; u++) {
         const c = await JsonClient.connect(server.tcpPort);
-        const welcome = await c.hello(`user${u}`, { token: tokens[u], ...(u === 1 ? { rooms: { 'crash-b': lastSeen.id } } : {}) });
+        const welcome = await c.hello(`user${u}`, {
+          token: tokens[u],
+          ...(u === 1 ? { rooms: { 'crash-b': lastSeen.id } } : {}),
+        });
         expect(welcome.rooms.sort()).toEqual(u === 0 ? ['crash-a', 'crash-b'] : [rooms[u % 2]]);
         if (u === 1) {
           // Resume: exactly the stored messages after the last one seen, no gap, no duplicate.
@@ -102,7 +110,14 @@ describe.each(backends)('teamchat serve on $name: kill -9 under load', ({ skip, 
           const after = (await check.allHistory('crash-b')).filter((m) => m.id > lastSeen.id);
           let got = joined.history.map((m) => m.id);
           if (joined.more) {
-            c.send({ type: 'history', room: 'crash-b', after: lastSeen.id, before: joined.history[0].id, limit: 500, ref: 'gap' });
+            c.send({
+              type: 'history',
+              room: 'crash-b',
+              after: lastSeen.id,
+              before: joined.history[0].id,
+              limit: 500,
+              ref: 'gap',
+            });
             got = [...(await c.next('history', (h) => h.ref === 'gap')).messages.map((m) => m.id), ...got];
           }
           expect(got).toEqual(after.map((m) => m.id));

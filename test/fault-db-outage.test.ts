@@ -15,7 +15,8 @@ if (skip) console.warn(`fault-db-outage: skipped: ${skip}`);
 
 let server: SpawnedServer;
 beforeAll(async () => {
-  if ('url' in postgres) server = await spawnServer({ databaseUrl: postgres.url, args: ['--max-pending-writes', '25'] });
+  if ('url' in postgres)
+    server = await spawnServer({ databaseUrl: postgres.url, args: ['--max-pending-writes', '25'] });
 });
 afterAll(async () => {
   await server?.cleanup();
@@ -60,14 +61,17 @@ describe.skipIf(skip)('teamchat serve: database outage', () => {
     expect(h.status).toBe(503);
     expect(h.body.db).toBe('down');
     const errors = [...alice.frames, ...bob.frames].filter((f) => f.type === 'error');
-    const busy = errors.filter((e) => e.type === 'error' && e.code === 'TC_ERR_STORE_BUSY').map((e) => (e as { ref: string }).ref);
+    const busy = errors
+      .filter((e) => e.type === 'error' && e.code === 'TC_ERR_STORE_BUSY')
+      .map((e) => (e as { ref: string }).ref);
     // Past the bound, new messages are refused with a code, not dropped; nothing else went wrong.
     expect(busy.length).toBeGreaterThan(0);
     expect(errors).toHaveLength(busy.length);
     const accepted = sent.filter((s) => !busy.includes(s.ref));
     expect(accepted.length).toBeGreaterThanOrEqual(25);
     // Live: bob saw alice's accepted messages of the outage although none is stored yet...
-    for (const { ref } of accepted.filter((s) => s.by === alice)) await bob.seen('message', (m) => m.text === `during the outage ${ref}`);
+    for (const { ref } of accepted.filter((s) => s.by === alice))
+      await bob.seen('message', (m) => m.text === `during the outage ${ref}`);
     // ...and nobody was told "stored" yet.
     expect([...alice.frames, ...bob.frames].filter((f) => f.type === 'ack' && f.ref !== 'b0')).toEqual([]);
 
@@ -75,9 +79,11 @@ describe.skipIf(skip)('teamchat serve: database outage', () => {
     await alice.seen('status', (s) => s.db === 'ok', 30_000);
     // Every accepted message is acknowledged once stored.
     for (const { ref, by } of accepted) {
-      await by.seen('ack', (a) => a.ref === ref, 30_000).catch((e: Error) => {
-        throw new Error(`${ref}: ${e.message.slice(0, 2000)}\n--- server log:\n${server.stderr().slice(-3000)}`);
-      });
+      await by
+        .seen('ack', (a) => a.ref === ref, 30_000)
+        .catch((e: Error) => {
+          throw new Error(`${ref}: ${e.message.slice(0, 2000)}\n--- server log:\n${server.stderr().slice(-3000)}`);
+        });
     }
     expect((await health()).body.db).toBe('ok');
 
@@ -89,7 +95,9 @@ describe.skipIf(skip)('teamchat serve: database outage', () => {
     const stored = texts.map((t) => t.split(' ').at(-1));
     for (const { ref } of accepted) expect(stored.filter((r) => r === ref)).toHaveLength(1);
     for (const ref of busy) expect(stored).not.toContain(ref);
-    console.log(`db outage: ${accepted.length} messages accepted during the outage, ${busy.length} refused past the bound, 0 lost`);
+    console.log(
+      `db outage: ${accepted.length} messages accepted during the outage, ${busy.length} refused past the bound, 0 lost`,
+    );
     for (const c of [alice, bob, carol]) c.close();
   });
 });

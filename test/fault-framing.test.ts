@@ -42,7 +42,6 @@ async function client(nick: string): Promise<JsonClient> {
   return c;
 }
 
-
 describe('teamchat serve: framing edge cases', () => {
   it('reassembles a frame sent byte by byte', async () => {
     const c = await client('bytewise');
@@ -108,7 +107,9 @@ describe('teamchat serve: framing edge cases', () => {
 
   it('handles NUL bytes: raw ones are bad JSON, escaped ones are relayed as spaces', async () => {
     const c = await client('nul');
-    c.sendRaw(Buffer.concat([Buffer.from('{"type":"msg","room":"edge","text":"a'), Buffer.from([0]), Buffer.from('b"}\n')]));
+    c.sendRaw(
+      Buffer.concat([Buffer.from('{"type":"msg","room":"edge","text":"a'), Buffer.from([0]), Buffer.from('b"}\n')]),
+    );
     expect(await c.next('error')).toMatchObject({ code: 'TC_ERR_BAD_JSON' });
     c.sendRaw('{"type":"msg","room":"edge","text":"x\\u0000y"}\n');
     expect(await c.next('message')).toMatchObject({ text: 'x y' });

@@ -41,7 +41,8 @@ class Chatters {
   }
   send(rate: number, padding: string) {
     this.#timer = setInterval(() => {
-      for (const c of this.clients) if (Math.random() < rate / 10) c.send({ type: 'msg', room: 'busy', text: `${Date.now()} ${padding}` });
+      for (const c of this.clients)
+        if (Math.random() < rate / 10) c.send({ type: 'msg', room: 'busy', text: `${Date.now()} ${padding}` });
     }, 100);
   }
   stop() {
@@ -80,7 +81,10 @@ describe('teamchat serve under load', () => {
     sleeper.on('error', () => {});
     await new Promise<void>((r) => sleeper.once('connect', () => r()));
     // A bare socket rather than a JsonClient: it must never read, so nothing may consume its input.
-    sleeper.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'sleeper' }) + encodeFrame({ type: 'join', room: 'busy' }));
+    sleeper.write(
+      encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'sleeper' }) +
+        encodeFrame({ type: 'join', room: 'busy' }),
+    );
     sleeper.pause();
     const cutAt = Date.now();
     let peakRss = rssBefore;
@@ -96,7 +100,9 @@ describe('teamchat serve under load', () => {
     const p99During = chatters.takeP99();
     const cutAfterMs = Date.now() - cutAt;
     // After the cut: the latencies of the next 600 messages.
-    await until(() => chatters.latencies.length >= 600, 'the observer to receive 600 more messages', { timeoutMs: 60_000 });
+    await until(() => chatters.latencies.length >= 600, 'the observer to receive 600 more messages', {
+      timeoutMs: 60_000,
+    });
     const p99After = chatters.takeP99();
     const sentToSleeper = Number(/closing sleeper: TC_ERR_SLOW_CONSUMER \((\d+) bytes/.exec(server.stderr())![1]);
     console.log(
@@ -127,7 +133,8 @@ describe('teamchat serve under load', () => {
     }
     let n = 0;
     const timer = setInterval(() => {
-      for (const [i, c] of senders.entries()) for (let k = 0; k < 5; k++) c.send({ type: 'msg', room: 'drain', text: `d${i}-${n++}`, ref: `d${i}-${n}` });
+      for (const [i, c] of senders.entries())
+        for (let k = 0; k < 5; k++) c.send({ type: 'msg', room: 'drain', text: `d${i}-${n++}`, ref: `d${i}-${n}` });
     }, 10);
     // Under load: the server has acknowledged 1,000 of them, and more are on the way.
     const ackedSoFar = () => senders.reduce((n, c) => n + c.frames.filter((f) => f.type === 'ack').length, 0);

@@ -28,7 +28,16 @@ describe('teamchat serve + teamchat stress on defaults', () => {
 
   it('connects 50 of 50 clients from one address and loses nothing, with no command held back', async () => {
     server = await spawnServer({ productionLimits: true });
-    const run = await teamchat(['stress', '--clients', '50', '--duration', '10s', '--host', `127.0.0.1:${server.tcpPort}`, '--json']);
+    const run = await teamchat([
+      'stress',
+      '--clients',
+      '50',
+      '--duration',
+      '10s',
+      '--host',
+      `127.0.0.1:${server.tcpPort}`,
+      '--json',
+    ]);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const report = JSON.parse(run.stdout);
     console.log(
@@ -55,28 +64,65 @@ describe('teamchat serve + teamchat stress on defaults', () => {
 
   it('logs refused connections once and counts them, and the summary names the flag, when loopback is not exempt', async () => {
     server = await spawnServer({ productionLimits: true, args: ['--no-exempt-loopback'] });
-    const run = await teamchat(['stress', '--clients', '20', '--duration', '2s', '--ramp', '1s', '--rooms', 'lobby', '--host', `127.0.0.1:${server.tcpPort}`]);
+    const run = await teamchat([
+      'stress',
+      '--clients',
+      '20',
+      '--duration',
+      '2s',
+      '--ramp',
+      '1s',
+      '--rooms',
+      'lobby',
+      '--host',
+      `127.0.0.1:${server.tcpPort}`,
+    ]);
     expect(run.code, run.stderr + run.stdout).toBe(1);
     expect(run.stdout).toMatch(/clients connected\s+16 \/ 20 \(4 failed\)/);
     expect(run.stdout).toMatch(/errors\s+4 \(TC_ERR_TOO_MANY_CONNECTIONS 4\)/);
-    expect(run.stdout).toMatch(/why:\n\s+- 4 of 20 clients were refused by the server's per-address connection limit .*--max-connections-per-ip 0/);
+    expect(run.stdout).toMatch(
+      /why:\n\s+- 4 of 20 clients were refused by the server's per-address connection limit .*--max-connections-per-ip 0/,
+    );
     expect(await metric(server, 'teamchat_connections_refused_total')).toBe(4);
     const logged = lines(server.stderr(), /refused/);
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatch(/refused a connection from 127\.0\.0\.1 \(TC_ERR_TOO_MANY_CONNECTIONS: at most 16 open per address/);
+    expect(logged[0]).toMatch(
+      /refused a connection from 127\.0\.0\.1 \(TC_ERR_TOO_MANY_CONNECTIONS: at most 16 open per address/,
+    );
   });
 
   it('says a client over its flood budget was delayed, in the server log, in /metrics and in the summary', async () => {
     server = await spawnServer({ productionLimits: true });
-    const run = await teamchat(['stress', '--clients', '2', '--rate', '10', '--switch-chance', '0', '--pm-chance', '0', '--duration', '2s', '--drain', '30s', '--rooms', 'lobby', '--host', `127.0.0.1:${server.tcpPort}`]);
+    const run = await teamchat([
+      'stress',
+      '--clients',
+      '2',
+      '--rate',
+      '10',
+      '--switch-chance',
+      '0',
+      '--pm-chance',
+      '0',
+      '--duration',
+      '2s',
+      '--drain',
+      '30s',
+      '--rooms',
+      'lobby',
+      '--host',
+      `127.0.0.1:${server.tcpPort}`,
+    ]);
     // Nothing is lost: over budget, commands wait in order instead of being refused.
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect(run.stderr).toMatch(/note: each client will spend 10 flood tokens a second .* --rate 1\.5 or less/);
     expect(run.stdout).toMatch(/delivered\s+100%/);
-    expect(run.stdout).toMatch(/why:\n\s+- latency p99 \d+ ms: each client spent 10 flood tokens a second .*waited behind flood control/);
+    expect(run.stdout).toMatch(
+      /why:\n\s+- latency p99 \d+ ms: each client spent 10 flood tokens a second .*waited behind flood control/,
+    );
     const delayed = lines(server.stderr(), /flood control:/);
     expect(delayed).toHaveLength(2); // one per connection, not one per line
-    for (const line of delayed) expect(line).toMatch(/flood control: st\w+_\d is sending faster than its budget; commands delayed/);
+    for (const line of delayed)
+      expect(line).toMatch(/flood control: st\w+_\d is sending faster than its budget; commands delayed/);
     expect(await metric(server, 'teamchat_flood_delayed_commands_total')).toBeGreaterThan(10);
   });
 });

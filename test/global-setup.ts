@@ -10,12 +10,21 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
   try {
-    execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-b'], { cwd: root, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-b'],
+      { cwd: root, stdio: 'pipe' },
+    );
   } catch (err) {
     const out = String((err as { stdout?: Buffer }).stdout ?? '');
-    process.stderr.write(`global-setup: tsc -b reported errors (the build was still written):\n${out.slice(0, 4000)}\n`);
+    process.stderr.write(
+      `global-setup: tsc -b reported errors (the build was still written):\n${out.slice(0, 4000)}\n`,
+    );
   }
   // The terminal client's bundle (what `teamchat connect` runs), from that build: a stale bundle
   // is never used (connect falls back to the modules), but the tests should run what users run.
-  execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/bundle-tui.mjs', import.meta.url))], { cwd: root, stdio: 'pipe' });
+  execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/bundle-tui.mjs', import.meta.url))], {
+    cwd: root,
+    stdio: 'pipe',
+  });
 }

@@ -33,12 +33,16 @@ describe('npm pack, then npm install -g', () => {
     // The build is current (the test set-up ran tsc -b): no need to run prepare again; only the
     // client's bundle, when tsc -b rewrote what it was made from (a second).
     const manifest = pathToFileURL(join(REPO_ROOT, 'packages/client/dist/bundle/inputs.json'));
-    if (bundleState(manifest).kind !== 'fresh') await run(process.execPath, ['scripts/bundle-tui.mjs'], { cwd: REPO_ROOT });
+    if (bundleState(manifest).kind !== 'fresh')
+      await run(process.execPath, ['scripts/bundle-tui.mjs'], { cwd: REPO_ROOT });
     await run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
     const tarball = readdirSync(work).find((f) => /^teamchat-.*\.tgz$/.test(f));
     expect(tarball).toBeDefined();
     const prefix = join(work, 'prefix');
-    await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', join(work, tarball!)], { cwd: work, maxBuffer: 64 << 20 });
+    await run('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', join(work, tarball!)], {
+      cwd: work,
+      maxBuffer: 64 << 20,
+    });
     const elsewhere = mkdtempSync(join(work, 'elsewhere-'));
     const help = await run(join(prefix, 'bin', 'teamchat'), ['--help'], { cwd: elsewhere });
     expect(help.stdout).toMatch(/Usage: teamchat/);
@@ -61,7 +65,11 @@ describe('npm pack, then npm install -g', () => {
     expect(loaded.stdout.trim()).toBe('function function function');
     // And the installed client runs on it: line mode, a server that is not there.
     const port = await closedPort();
-    const down = await run(join(prefix, 'bin', 'teamchat'), ['connect', `127.0.0.1:${port}`, '--nick', 'packed', '--connect-timeout', '1s'], { cwd: elsewhere }).then(
+    const down = await run(
+      join(prefix, 'bin', 'teamchat'),
+      ['connect', `127.0.0.1:${port}`, '--nick', 'packed', '--connect-timeout', '1s'],
+      { cwd: elsewhere },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => err,
     );

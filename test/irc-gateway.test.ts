@@ -25,7 +25,20 @@ describe('the IRC TLS port', () => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'teamchat-irc-tls-'));
     cert = makeSelfSignedCert(dir);
-    server = await spawnServer({ args: ['--irc-port', '0', '--irc-tls-port', '0', '--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--server-name', 'irc.teamchat.test'] });
+    server = await spawnServer({
+      args: [
+        '--irc-port',
+        '0',
+        '--irc-tls-port',
+        '0',
+        '--tls-cert',
+        cert.certFile,
+        '--tls-key',
+        cert.keyFile,
+        '--server-name',
+        'irc.teamchat.test',
+      ],
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -49,7 +62,19 @@ describe('the IRC gateway', () => {
   let server: SpawnedServer;
 
   beforeAll(async () => {
-    server = await spawnServer({ args: ['--irc-port', '0', '--server-name', 'irc.teamchat.test', '--min-password-length', '4', '--auth-failure-delay', '0', '--guest-room-modes'] });
+    server = await spawnServer({
+      args: [
+        '--irc-port',
+        '0',
+        '--server-name',
+        'irc.teamchat.test',
+        '--min-password-length',
+        '4',
+        '--auth-failure-delay',
+        '0',
+        '--guest-room-modes',
+      ],
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -58,14 +83,28 @@ describe('the IRC gateway', () => {
   });
 
   it('registers an account with `teamchat account register` through the TCP port, and SASL logs in to it', async () => {
-    const run = await runTeamchat(['account', 'register', 'carla', 'hunter22', '--server', `127.0.0.1:${server.tcpPort}`]);
+    const run = await runTeamchat([
+      'account',
+      'register',
+      'carla',
+      'hunter22',
+      '--server',
+      `127.0.0.1:${server.tcpPort}`,
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('account carla is registered');
     const short = await runTeamchat(['account', 'register', 'dora', 'abc', '--server', `127.0.0.1:${server.tcpPort}`]);
     expect(short.code).toBe(1);
     expect(short.stderr).toContain('TC_ERR_WEAK_PASSWORD');
-    const usage = await runTeamchat(['account', 'register', '9bad', 'whatever1', '--server', `127.0.0.1:${server.tcpPort}`]);
+    const usage = await runTeamchat([
+      'account',
+      'register',
+      '9bad',
+      'whatever1',
+      '--server',
+      `127.0.0.1:${server.tcpPort}`,
+    ]);
     expect(usage.code).toBe(2);
 
     const irc = track(await RawIrcClient.connect(ircPortOf(server)));
@@ -111,7 +150,9 @@ describe('the IRC gateway', () => {
 
     op.send('MODE #den +o bobby');
     await op.next((l) => l.endsWith('MODE #den +o bobby'), 'the +o echo');
-    expect(await bob.next('mode', (m) => m.changes?.some((c) => c.mode === 'o') === true)).toMatchObject({ by: 'opal' });
+    expect(await bob.next('mode', (m) => m.changes?.some((c) => c.mode === 'o') === true)).toMatchObject({
+      by: 'opal',
+    });
     op.send('NAMES #den');
     expect(await op.next((l) => / 353 /.test(l), 'NAMES')).toMatch(/@bobby/);
 
@@ -141,13 +182,19 @@ describe('the IRC gateway', () => {
     sam.send({ type: 'msg', room: 'lounge', text: 'typo here', ref: 'm' });
     const { id } = await sam.next('ack', (a) => a.ref === 'm');
     sam.send({ type: 'edit', id, text: 'no typo here' });
-    await irc.next((l) => l.includes(`+draft/reply=${id}`) && l.endsWith('PRIVMSG #lounge :(edited) no typo here'), 'the edit as a new message');
+    await irc.next(
+      (l) => l.includes(`+draft/reply=${id}`) && l.endsWith('PRIVMSG #lounge :(edited) no typo here'),
+      'the edit as a new message',
+    );
     sam.send({ type: 'react', id, emoji: '👍' });
     await irc.next((l) => l.includes('+draft/react=👍') && l.includes(' TAGMSG #lounge'), 'the reaction as TAGMSG');
     sam.send({ type: 'delete', id });
     await irc.next((l) => l.endsWith(`REDACT #lounge ${id}`), 'the deletion as REDACT');
 
     irc.send('PART #lounge :gone fishing');
-    expect(await sam.next('presence', (p) => p.event === 'part')).toMatchObject({ nick: 'iris', reason: 'gone fishing' });
+    expect(await sam.next('presence', (p) => p.event === 'part')).toMatchObject({
+      nick: 'iris',
+      reason: 'gone fishing',
+    });
   });
 });

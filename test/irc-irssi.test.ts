@@ -21,7 +21,9 @@ describe.skipIf(!runnable)('irssi on the IRC gateway', () => {
   let bob: JsonClient;
 
   beforeAll(async () => {
-    server = await spawnServer({ args: ['--irc-port', '0', '--server-name', 'irc.teamchat.test', '--irc-history', '10'] });
+    server = await spawnServer({
+      args: ['--irc-port', '0', '--server-name', 'irc.teamchat.test', '--irc-history', '10'],
+    });
     home = mkdtempSync(path.join(tmpdir(), 'teamchat-irssi-'));
     bob = await JsonClient.connect(server.tcpPort);
     await bob.hello('bob');
@@ -39,7 +41,11 @@ describe.skipIf(!runnable)('irssi on the IRC gateway', () => {
 
   it('joins a room, chats with a teamchat client both ways, and quits cleanly', async () => {
     const port = ircPortOf(server);
-    irssi = await TmuxSession.start(`irssi --home=${home} -n alice -c 127.0.0.1 -p ${port}`, { width: 160, height: 45, env: { TERM: 'xterm', LANG: 'C.UTF-8' } });
+    irssi = await TmuxSession.start(`irssi --home=${home} -n alice -c 127.0.0.1 -p ${port}`, {
+      width: 160,
+      height: 45,
+      env: { TERM: 'xterm', LANG: 'C.UTF-8' },
+    });
     await irssi.waitFor((s) => s.includes('Welcome to the teamchat IRC gateway'), 'the 001 welcome');
     await irssi.type('/join #general');
     await irssi.sendKeys('Enter');

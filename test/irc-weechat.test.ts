@@ -48,7 +48,9 @@ describe.skipIf(!hasCommand('weechat-headless'))('WeeChat on the IRC gateway', (
       '/set logger.file.flush_delay 0',
       '/connect tc',
     ].join(';');
-    weechat = spawn('weechat-headless', ['--dir', dir, '--stdout', '-r', commands], { stdio: ['ignore', 'pipe', 'pipe'] });
+    weechat = spawn('weechat-headless', ['--dir', dir, '--stdout', '-r', commands], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     await bob.next('presence', (p) => p.nick === 'wee' && p.event === 'join', 20_000);
 
     bob.send({ type: 'msg', room: 'general', text: 'hello weechat', ref: 'm1' });
@@ -59,12 +61,15 @@ describe.skipIf(!hasCommand('weechat-headless'))('WeeChat on the IRC gateway', (
       const file = readdirSync(logs).find((f) => f.includes('#general'));
       return file ? readFileSync(path.join(logs, file), 'utf8') : '';
     };
-    await until(() => /bob\s+hello weechat/.test(channelLog()), 'the message in weechat\'s log of #general');
-    await until(() => channelLog().includes('weekly sync'), 'the topic change in weechat\'s log');
+    await until(() => /bob\s+hello weechat/.test(channelLog()), "the message in weechat's log of #general");
+    await until(() => channelLog().includes('weekly sync'), "the topic change in weechat's log");
 
     // WeeChat -> teamchat, through its FIFO pipe (the headless client's remote control).
-    const fifo = await until(() => readdirSync(dir).find((f) => f.startsWith('weechat_fifo')), 'weechat\'s fifo');
-    appendFileSync(path.join(dir, fifo), 'irc.server.tc */msg #general hello from weechat\n*/msg bob psst from weechat\n');
+    const fifo = await until(() => readdirSync(dir).find((f) => f.startsWith('weechat_fifo')), "weechat's fifo");
+    appendFileSync(
+      path.join(dir, fifo),
+      'irc.server.tc */msg #general hello from weechat\n*/msg bob psst from weechat\n',
+    );
     const heard = await bob.next('message', (m) => m.text === 'hello from weechat');
     expect(heard.nick).toBe('wee');
     const pm = await bob.next('pm', (m) => m.text === 'psst from weechat');

@@ -58,7 +58,11 @@ describe('confirmations come after the commit: kill -9 right after each one lose
     stranger.send({ type: 'join', room: 'vault', ref: 'j' });
     expect(await stranger.seen('error', (e) => e.ref === 'j')).toMatchObject({ code: 'TC_ERR_INVITE_ONLY' });
     stranger.send({ type: 'mode', room: 'vault', ref: 'm' });
-    expect(await stranger.seen('mode', (f) => f.ref === 'm')).toMatchObject({ key: true, inviteOnly: true, creator: 'keeper' });
+    expect(await stranger.seen('mode', (f) => f.ref === 'm')).toMatchObject({
+      key: true,
+      inviteOnly: true,
+      creator: 'keeper',
+    });
     const { c: invited } = await client('guest', { password: 'guests-password' });
     const joined = await invited.join('vault');
     expect(joined.topic).toBe('stored before confirmed');

@@ -56,7 +56,9 @@ beforeAll(async () => {
   keep.push(canary);
   baseline = await canary.pingFor(1_000);
   rssBefore = await rssMb(server.process.pid!);
-  console.log(`[isolation] baseline: canary ping ${JSON.stringify(latencyStats(baseline))} ms; server RSS ${rssBefore.toFixed(0)} MiB`);
+  console.log(
+    `[isolation] baseline: canary ping ${JSON.stringify(latencyStats(baseline))} ms; server RSS ${rssBefore.toFixed(0)} MiB`,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -114,7 +116,10 @@ describe('isolation: one flooding connection does not slow anyone else', () => {
     });
     flooder.socket.resume();
     const joined = () => lines.filter((l) => l.includes('"type":"joined"')).length;
-    await until(() => joined() >= 100, '100 joined frames', { timeoutMs: 30_000, describe: () => `${joined()} joined` });
+    await until(() => joined() >= 100, '100 joined frames', {
+      timeoutMs: 30_000,
+      describe: () => `${joined()} joined`,
+    });
     expect(joined()).toBe(100);
   });
 

@@ -59,7 +59,7 @@ describe('identity: what a person owns does not pass to whoever takes the nick',
     expect(back.rooms).toEqual(['daves-den']);
   });
 
-  it('a stranger who takes and registers an unregistered creator\'s nick gets no control of the room', async () => {
+  it("a stranger who takes and registers an unregistered creator's nick gets no control of the room", async () => {
     const { c: carol } = await client('carol');
     await carol.join('carols-room');
     await leave(carol);
@@ -116,11 +116,15 @@ describe('identity: what a person owns does not pass to whoever takes the nick',
 
     // Alice still has them, under any nick, and so does her next connection with her token.
     alice.send({ type: 'pm-history', ref: 'mine' });
-    expect((await alice.seen('pm-history', (f) => f.ref === 'mine')).messages.map((m) => m.text)).toEqual(['the secret handshake']);
+    expect((await alice.seen('pm-history', (f) => f.ref === 'mine')).messages.map((m) => m.text)).toEqual([
+      'the secret handshake',
+    ]);
     await leave(alice);
     const { c: again } = await client('alice_back', { token: welcome.token });
     again.send({ type: 'pm-history', ref: 'again' });
-    expect((await again.seen('pm-history', (f) => f.ref === 'again')).messages.map((m) => m.text)).toEqual(['the secret handshake']);
+    expect((await again.seen('pm-history', (f) => f.ref === 'again')).messages.map((m) => m.text)).toEqual([
+      'the secret handshake',
+    ]);
   });
 
   it('gives every client without an account a token, and a wrong token a fresh identity', async () => {

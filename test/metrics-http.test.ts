@@ -163,7 +163,10 @@ describe('GET /healthz and /api/info', () => {
   it('describes the server and its metrics settings', async () => {
     const { status, body } = await getJson('/api/info');
     expect(status).toBe(200);
-    expect(body).toMatchObject({ name: 'teamchat', metrics: { intervalMs: 200, window: 3, retentionMs: 7 * 86_400_000 } });
+    expect(body).toMatchObject({
+      name: 'teamchat',
+      metrics: { intervalMs: 200, window: 3, retentionMs: 7 * 86_400_000 },
+    });
     expect(body.demoEndsAt).toBeUndefined();
     expect(Math.abs(body.now - Date.now())).toBeLessThan(60_000);
   });
@@ -214,9 +217,13 @@ describe('the live feed on /api/live', () => {
       await carol.join('live-room');
       carol.send({ type: 'msg', room: 'live-room', text: 'ping', ref: 'l1' });
       await carol.next('ack', (f) => f.ref === 'l1');
-      await until(() => messages.some((m) => m.type === 'snapshot' && m.snapshot.rooms['live-room']?.messagesTotal === 1), 'a snapshot with live-room', {
-        describe: () => `${messages.length} messages`,
-      });
+      await until(
+        () => messages.some((m) => m.type === 'snapshot' && m.snapshot.rooms['live-room']?.messagesTotal === 1),
+        'a snapshot with live-room',
+        {
+          describe: () => `${messages.length} messages`,
+        },
+      );
       const snapshots = messages.filter((m) => m.type === 'snapshot').map((m) => m.snapshot as Snapshot);
       expect(snapshots.length).toBeGreaterThan(0);
       for (let i = 1; i < snapshots.length; i++) expect(snapshots[i].ts).toBeGreaterThan(snapshots[i - 1].ts);
@@ -247,7 +254,9 @@ describe('across a restart', () => {
     await dave.join('general');
     dave.send({ type: 'msg', room: 'general', text: 'back again', ref: 'd1' });
     await dave.next('ack', (f) => f.ref === 'd1');
-    const after = await waitForSnapshots((s) => s.some((x) => x.ts > lastBefore.ts && x.rooms.general?.messagesTotal === 7));
+    const after = await waitForSnapshots((s) =>
+      s.some((x) => x.ts > lastBefore.ts && x.rooms.general?.messagesTotal === 7),
+    );
     expect(after.some((s) => s.ts === lastBefore.ts)).toBe(true);
     expect(after[after.length - 1].totals.messagesTotal).toBe(9); // 7 + live-room's 1 + dave's 1
   });

@@ -116,9 +116,10 @@ beforeAll(async () => {
           'rooms', jsonb_build_object('general', jsonb_build_object('mps', 10, 'avgMps', 10, 'messages', 1, 'messagesTotal', g,
             'joins', 0, 'leaves', 0, 'joinsTotal', 1, 'leavesTotal', 0, 'members', 1)))
       FROM generate_series(1, 120000) g`.execute(database.kysely);
-    const size = await sql<{ n: string; bytes: string }>`SELECT count(*) AS n, sum(pg_column_size(data)) AS bytes FROM metric_snapshots`.execute(
-      database.kysely,
-    );
+    const size = await sql<{
+      n: string;
+      bytes: string;
+    }>`SELECT count(*) AS n, sum(pg_column_size(data)) AS bytes FROM metric_snapshots`.execute(database.kysely);
     figure(
       `seeded an old database: ${size.rows[0].n} snapshots, ${Math.round(Number(size.rows[0].bytes) / 1e6)} MB stored, 450 of them with ${OLD_ROOMS} rooms (${Math.round(performance.now() - started)} ms)`,
     );
@@ -138,7 +139,9 @@ afterAll(async () => {
 describe('metrics with many rooms', () => {
   it("answers the dashboard's first request within 2 s on a database of old 10,000-room snapshots", async () => {
     const first = await timed(dashboardFirstRequest());
-    figure(`dashboard's first /api/metrics on the old database: HTTP ${first.status}, ${first.bytes} bytes, ${first.ms} ms`);
+    figure(
+      `dashboard's first /api/metrics on the old database: HTTP ${first.status}, ${first.bytes} bytes, ${first.ms} ms`,
+    );
     expect(first.status).toBe(200);
     expect(first.ms).toBeLessThan(2_000);
     const body = JSON.parse(first.text) as { count: number; snapshots: MetricSnapshot[] };
@@ -171,7 +174,11 @@ describe('metrics with many rooms', () => {
     liveSocket.on('message', (data) => {
       const raw = wsText(data);
       const msg = JSON.parse(raw) as { type: string; snapshot?: MetricSnapshot };
-      live.push({ bytes: Buffer.byteLength(raw), raw, ...(msg.type === 'snapshot' ? { snapshot: msg.snapshot! } : {}) });
+      live.push({
+        bytes: Buffer.byteLength(raw),
+        raw,
+        ...(msg.type === 'snapshot' ? { snapshot: msg.snapshot! } : {}),
+      });
     });
     await new Promise((resolve, reject) => {
       liveSocket!.once('open', resolve);
@@ -206,7 +213,9 @@ describe('metrics with many rooms', () => {
     const largest = Math.max(...snapshots.map((m) => m.bytes));
     const seconds = (Date.now() - liveOpenedAt) / 1000;
     const total = live.reduce((n, m) => n + m.bytes, 0);
-    const busiest = snapshots.reduce((a, b) => ((b.snapshot!.totals.rooms ?? 0) > (a.snapshot!.totals.rooms ?? 0) ? b : a));
+    const busiest = snapshots.reduce((a, b) =>
+      (b.snapshot!.totals.rooms ?? 0) > (a.snapshot!.totals.rooms ?? 0) ? b : a,
+    );
     figure(
       `live feed: ${snapshots.length} snapshots, largest ${largest} bytes (${busiest.snapshot!.totals.rooms} rooms, ${Object.keys(busiest.snapshot!.rooms).length} keys), ${Math.round(total / seconds)} bytes/s to one dashboard`,
     );
@@ -229,7 +238,9 @@ describe('metrics with many rooms', () => {
     await chatter.next('ack', (f) => f.ref === 'settle', 60_000);
     figure(`the server stored the writes of the room creations in ${Math.round(performance.now() - settle)} ms more`);
     const first = await timed(dashboardFirstRequest());
-    figure(`dashboard's first /api/metrics with ${ROOMS} rooms created: HTTP ${first.status}, ${first.bytes} bytes, ${first.ms} ms`);
+    figure(
+      `dashboard's first /api/metrics with ${ROOMS} rooms created: HTTP ${first.status}, ${first.bytes} bytes, ${first.ms} ms`,
+    );
     expect(first.status).toBe(200);
     expect(first.ms).toBeLessThan(2_000);
     expect(first.bytes).toBeLessThan(5_000_000);
@@ -247,7 +258,9 @@ describe('metrics with many rooms', () => {
 
     const csv = await timed(`${server.url}/api/metrics.csv?from=${seededAt - 15 * 60_000}`);
     const header = csv.text.slice(0, csv.text.indexOf('\n')).split(',');
-    figure(`/api/metrics.csv of the last minutes: HTTP ${csv.status}, ${csv.bytes} bytes, ${header.length} columns, ${csv.ms} ms`);
+    figure(
+      `/api/metrics.csv of the last minutes: HTTP ${csv.status}, ${csv.bytes} bytes, ${header.length} columns, ${csv.ms} ms`,
+    );
     expect(csv.status).toBe(200);
     expect(header.length).toBeLessThanOrEqual(1 + 202 * 5 + 4);
     expect(header).toContain('(private)_mps');
@@ -263,10 +276,17 @@ describe('metrics with many rooms', () => {
 
   it('refuses too large a range with a coded 400, quickly', async () => {
     const twoDaysAgo = seededAt - 2 * DAY;
-    const tooLarge = await timed(`${server.url}/api/metrics?from=${twoDaysAgo - 3_600_000}&to=${twoDaysAgo + 4 * 3_600_000}`);
-    figure(`/api/metrics over 120,000 stored snapshots: HTTP ${tooLarge.status} in ${tooLarge.ms} ms: ${tooLarge.text}`);
+    const tooLarge = await timed(
+      `${server.url}/api/metrics?from=${twoDaysAgo - 3_600_000}&to=${twoDaysAgo + 4 * 3_600_000}`,
+    );
+    figure(
+      `/api/metrics over 120,000 stored snapshots: HTTP ${tooLarge.status} in ${tooLarge.ms} ms: ${tooLarge.text}`,
+    );
     expect(tooLarge.status).toBe(400);
-    expect(JSON.parse(tooLarge.text).error).toMatchObject({ code: 'TC_HTTP_RANGE_TOO_LARGE', message: expect.stringMatching(/shorter range/) });
+    expect(JSON.parse(tooLarge.text).error).toMatchObject({
+      code: 'TC_HTTP_RANGE_TOO_LARGE',
+      message: expect.stringMatching(/shorter range/),
+    });
     expect(tooLarge.ms).toBeLessThan(5_000);
 
     const everything = await timed(`${server.url}/api/metrics`);

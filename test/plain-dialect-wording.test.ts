@@ -58,7 +58,9 @@ describe('the plain-text dialect', () => {
     await nc.login('switcher2', 'general2');
     nc.line('/join other2');
     await nc.expect('* Now talking in other2');
-    expect(await member.next('presence', (p) => p.nick === 'switcher2' && p.event === 'part')).toMatchObject({ room: 'general2' });
+    expect(await member.next('presence', (p) => p.nick === 'switcher2' && p.event === 'part')).toMatchObject({
+      room: 'general2',
+    });
     nc.line('/users');
     await nc.expect('* Users in other2 (1): switcher2');
     const lines = nc.lines;
@@ -120,14 +122,20 @@ describe('the plain-text dialect', () => {
     nc.line('wording5');
     await nc.expect('Enter room: ');
     nc.line('bad room name!');
-    await nc.expect('! That is not a valid room name: "bad room name!" (spaces and "!" are not allowed; use 1-32 letters, digits, _ . or -) [TC_ERR_BAD_ROOM]\r\n');
+    await nc.expect(
+      '! That is not a valid room name: "bad room name!" (spaces and "!" are not allowed; use 1-32 letters, digits, _ . or -) [TC_ERR_BAD_ROOM]\r\n',
+    );
     await nc.expect('Enter room: ');
     nc.line('words5');
     await nc.expect('* Now talking in words5');
     nc.line('/join bad room name!');
-    await nc.expect('! That is not a valid room name: "bad room name!" (spaces and "!" are not allowed; use 1-32 letters, digits, _ . or -) [TC_ERR_BAD_ROOM]\r\n');
+    await nc.expect(
+      '! That is not a valid room name: "bad room name!" (spaces and "!" are not allowed; use 1-32 letters, digits, _ . or -) [TC_ERR_BAD_ROOM]\r\n',
+    );
     nc.line('/join _hidden');
-    await nc.expect('! That is not a valid room name: "_hidden" (it must start with a letter or digit; use 1-32 letters, digits, _ . or -) [TC_ERR_BAD_ROOM]\r\n');
+    await nc.expect(
+      '! That is not a valid room name: "_hidden" (it must start with a letter or digit; use 1-32 letters, digits, _ . or -) [TC_ERR_BAD_ROOM]\r\n',
+    );
     nc.line('/dance');
     await nc.expect('! There is no command /dance (/help lists them) [TC_ERR_UNKNOWN_COMMAND]\r\n');
     nc.line('/pm');
@@ -135,9 +143,13 @@ describe('the plain-text dialect', () => {
     nc.line('/pm nobody5 hello');
     await nc.expect('! Nobody called nobody5 is online [TC_ERR_NO_SUCH_USER]\r\n');
     nc.line('/nick 5five');
-    await nc.expect('! That is not a valid nick: "5five" (it must start with a letter; use 1-24 letters, digits, _ or -, starting with a letter) [TC_ERR_BAD_NICK]\r\n');
+    await nc.expect(
+      '! That is not a valid nick: "5five" (it must start with a letter; use 1-24 letters, digits, _ or -, starting with a letter) [TC_ERR_BAD_NICK]\r\n',
+    );
     nc.line('/login secret-password');
-    await nc.expect('! You are already logged in as wording5: /login only answers the password prompt [TC_ERR_ALREADY_REGISTERED]\r\n');
+    await nc.expect(
+      '! You are already logged in as wording5: /login only answers the password prompt [TC_ERR_ALREADY_REGISTERED]\r\n',
+    );
     nc.line('/mode words5 +k sesame');
     await nc.expect('! Room modes need a registered nick: /register <password> first [TC_ERR_NOT_REGISTERED_NICK]\r\n');
     nc.line('/part');

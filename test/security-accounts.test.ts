@@ -117,7 +117,8 @@ describe('teamchat serve: accounts', () => {
     expect(await c.next('welcome')).toMatchObject({ account: true });
     const logs = before + server.stdout() + server.stderr();
     expect(logs).toContain('account registered: alice');
-    for (const secret of [PASSWORD, 'not-the-password', 'wrong-password!', 'guess-number-']) expect(logs).not.toContain(secret);
+    for (const secret of [PASSWORD, 'not-the-password', 'wrong-password!', 'guess-number-'])
+      expect(logs).not.toContain(secret);
     c.close();
   });
 });

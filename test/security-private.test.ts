@@ -62,7 +62,11 @@ afterAll(async () => {
 describe('private messages', () => {
   it('are delivered live to the recipient and the sender only', async () => {
     expect(await bob.seen('pm', (f) => f.text === SECRET)).toMatchObject({ from: 'alice', to: 'bob' });
-    expect(await alice.seen('pm', (f) => f.text === SECRET_ACTION)).toMatchObject({ from: 'bob', to: 'alice', action: true });
+    expect(await alice.seen('pm', (f) => f.text === SECRET_ACTION)).toMatchObject({
+      from: 'bob',
+      to: 'alice',
+      action: true,
+    });
     for (const c of [carol, erin]) {
       expect(c.frames.filter((f) => f.type === 'pm')).toEqual([]);
       expect(JSON.stringify(c.frames)).not.toContain(SECRET);
@@ -119,7 +123,9 @@ describe('private messages', () => {
     // Wait for a snapshot that counts both private messages, so every endpoint has seen them.
     await until(
       async () => {
-        const body = (await (await fetch(`${server.url}/api/metrics`)).json()) as { snapshots: { totals: { privateMessages: number } }[] };
+        const body = (await (await fetch(`${server.url}/api/metrics`)).json()) as {
+          snapshots: { totals: { privateMessages: number } }[];
+        };
         return body.snapshots.reduce((n, s) => n + s.totals.privateMessages, 0) >= 2;
       },
       'a snapshot that counts the private messages',
@@ -134,7 +140,8 @@ describe('private messages', () => {
     pages['live feed'] = feed.join('\n');
     expect(feed.length).toBeGreaterThan(1);
     for (const [path, body] of Object.entries(pages)) {
-      for (const needle of [SECRET, SECRET_ACTION, 'alice', 'bob', '"carol"']) expect(body, `${path} contains ${needle}`).not.toContain(needle);
+      for (const needle of [SECRET, SECRET_ACTION, 'alice', 'bob', '"carol"'])
+        expect(body, `${path} contains ${needle}`).not.toContain(needle);
     }
     // The count of private messages is the only trace: an aggregate without names.
     expect(pages['/metrics']).toMatch(/private/);

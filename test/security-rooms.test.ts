@@ -43,7 +43,13 @@ describe('room modes', () => {
     alice.send({ type: 'register', password: ALICE_PASSWORD, ref: 'r' });
     await alice.next('registered', (f) => f.ref === 'r');
     alice.send({ type: 'mode', room: 'vault', key: 'sesame', ref: 'k1' });
-    expect(await alice.next('mode', (f) => f.ref === 'k1')).toMatchObject({ room: 'vault', key: true, inviteOnly: false, creator: 'alice', by: 'alice' });
+    expect(await alice.next('mode', (f) => f.ref === 'k1')).toMatchObject({
+      room: 'vault',
+      key: true,
+      inviteOnly: false,
+      creator: 'alice',
+      by: 'alice',
+    });
 
     const bob = await user('bob');
     bob.send({ type: 'mode', room: 'vault', key: null, ref: 'nope' });
@@ -87,7 +93,11 @@ describe('room modes', () => {
     expect(await carol.next('error', (f) => f.ref === 'self')).toMatchObject({ code: 'TC_ERR_NOT_IN_ROOM' });
 
     alice.send({ type: 'invite', nick: 'carol', room: 'inner', ref: 'inv' });
-    expect(await alice.next('invite', (f) => f.ref === 'inv')).toMatchObject({ room: 'inner', nick: 'carol', by: 'alice' });
+    expect(await alice.next('invite', (f) => f.ref === 'inv')).toMatchObject({
+      room: 'inner',
+      nick: 'carol',
+      by: 'alice',
+    });
     expect(await carol.next('invite')).toMatchObject({ room: 'inner', nick: 'carol', by: 'alice' });
     carol.send({ type: 'join', room: 'inner', ref: 'j2' });
     expect(await carol.next('joined', (f) => f.ref === 'j2')).toMatchObject({ users: ['alice', 'carol'] });

@@ -86,7 +86,10 @@ describe('teamchat serve: spoofing characters', () => {
     expect(await bob.next('message')).toMatchObject({ nick: 'erin', text: `waves ${FAMILY}`, action: true });
 
     erin.line('/quit gone\u202e\u2028for now');
-    expect(await bob.next('presence', (p) => p.nick === 'erin')).toMatchObject({ event: 'quit', reason: 'gone for now' });
+    expect(await bob.next('presence', (p) => p.nick === 'erin')).toMatchObject({
+      event: 'quit',
+      reason: 'gone for now',
+    });
   });
 
   it('answers a frame holding an unpaired surrogate with TC_ERR_BAD_TEXT and its ref, and the connection stays usable', async () => {

@@ -18,7 +18,11 @@ import { wsText } from './helpers/ws-text.js';
 
 const TOKEN = 'dash-token-0123456789';
 
-function httpsGet(url: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function httpsGet(
+  url: string,
+  ca: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     https
       .get(url, { ca, headers }, (res) => {
@@ -55,7 +59,17 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
     dir = mkdtempSync(path.join(tmpdir(), 'teamchat-tls-'));
     cert = makeSelfSignedCert(dir);
     server = await spawnServer({
-      args: ['--tls-cert', cert.certFile, '--tls-key', cert.keyFile, '--dashboard-token', TOKEN, '--allow-origin', 'https://team.example.org', '--no-flood-control'],
+      args: [
+        '--tls-cert',
+        cert.certFile,
+        '--tls-key',
+        cert.keyFile,
+        '--dashboard-token',
+        TOKEN,
+        '--allow-origin',
+        'https://team.example.org',
+        '--no-flood-control',
+      ],
     });
   });
 
@@ -103,9 +117,12 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
     await peer.next('joined');
 
     const run = (password: string) => {
-      const child = spawnTeamchat(['connect', `127.0.0.1:${server.tcpPort}`, '--tls', '--ca', cert.certFile, '--nick', 'carla', '--room', 'cli'], {
-        TEAMCHAT_PASSWORD: password,
-      });
+      const child = spawnTeamchat(
+        ['connect', `127.0.0.1:${server.tcpPort}`, '--tls', '--ca', cert.certFile, '--nick', 'carla', '--room', 'cli'],
+        {
+          TEAMCHAT_PASSWORD: password,
+        },
+      );
       let out = '';
       child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
       child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -167,7 +184,12 @@ describe('teamchat serve with TLS, an origin allow-list and a dashboard token', 
 
     // The live feed upgrade too.
     expect(await upgradeStatus(`wss://127.0.0.1:${server.httpPort}/api/live`, { ca: cert.certPem })).toBe(401);
-    expect(await upgradeStatus(`wss://127.0.0.1:${server.httpPort}/api/live`, { ca: cert.certPem, headers: { cookie: pair } })).toBe(101);
+    expect(
+      await upgradeStatus(`wss://127.0.0.1:${server.httpPort}/api/live`, {
+        ca: cert.certPem,
+        headers: { cookie: pair },
+      }),
+    ).toBe(101);
   });
 
   it('refuses chat WebSockets from other origins with 403, and allows its own and listed ones', async () => {
@@ -199,7 +221,17 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     // Production limits (flood control on), with a low per-address limit and short timers.
     server = await spawnServer({
       productionLimits: true,
-      args: ['--max-connections-per-ip', '4', '--no-exempt-loopback', '--registration-timeout', '1s', '--heartbeat-interval', '800ms', '--heartbeat-timeout', '1500ms'],
+      args: [
+        '--max-connections-per-ip',
+        '4',
+        '--no-exempt-loopback',
+        '--registration-timeout',
+        '1s',
+        '--heartbeat-interval',
+        '800ms',
+        '--heartbeat-timeout',
+        '1500ms',
+      ],
     });
   });
 
@@ -281,7 +313,10 @@ describe('teamchat serve limits: connections per address, registration timeout, 
       async () => {
         const again = own(await JsonClient.connectFrom(server.tcpPort, from));
         again.send({ type: 'hello', v: 1, nick: 'conn-again' });
-        const first = await until(() => again.frames.find((f) => f.type === 'welcome' || f.type === 'bye'), 'a welcome or a bye');
+        const first = await until(
+          () => again.frames.find((f) => f.type === 'welcome' || f.type === 'bye'),
+          'a welcome or a bye',
+        );
         if (first.type === 'bye') expect(first).toMatchObject({ code: 'TC_ERR_TOO_MANY_CONNECTIONS' });
         return first.type === 'welcome';
       },
@@ -299,7 +334,8 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     await flooder.join('busy');
     await bystander.join('busy');
     // Keep both answering the heartbeat while they wait.
-    for (const c of [flooder, bystander]) c.socket.on('data', (d: Buffer | string) => String(d).includes('"ping"') && c.send({ type: 'pong' }));
+    for (const c of [flooder, bystander])
+      c.socket.on('data', (d: Buffer | string) => String(d).includes('"ping"') && c.send({ type: 'pong' }));
 
     // Whatever is left in the flooder's bucket after its hello and join, it holds 5 tokens at most:
     // 20 messages need at least 15 more, earned at 2 a second, so the last waits 7.5 s or more.
@@ -329,7 +365,10 @@ describe('teamchat serve limits: connections per address, registration timeout, 
     own({ close: () => child.kill('SIGKILL') });
     await peer.next('presence', (f) => f.nick === 'quiet' && f.event === 'join', 20_000);
     // The user stays silent; only the client's own answers to pings keep it online.
-    await quietPeriod(7_000, 'three times the idle + answer window (800 ms + 1500 ms): a client that did not answer pings would be dropped within one');
+    await quietPeriod(
+      7_000,
+      'three times the idle + answer window (800 ms + 1500 ms): a client that did not answer pings would be dropped within one',
+    );
     expect(peer.frames.some((f) => f.type === 'presence' && f.nick === 'quiet' && f.event !== 'join')).toBe(false);
     child.stdin!.write('still here\n');
     expect(await peer.next('message', (f) => f.text === 'still here', 20_000)).toMatchObject({ nick: 'quiet' });

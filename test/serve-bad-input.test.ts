@@ -63,7 +63,13 @@ describe('teamchat serve: bad input', () => {
   it('rejects invalid UTF-8 with a coded error', async () => {
     const c = await json('badutf8');
     // Raw bytes on purpose: a frame whose text is not UTF-8 (the encoder only writes valid UTF-8).
-    c.sendRaw(Buffer.concat([Buffer.from('{"type":"msg","room":"calm","text":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]));
+    c.sendRaw(
+      Buffer.concat([
+        Buffer.from('{"type":"msg","room":"calm","text":"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}\n'),
+      ]),
+    );
     await expectError(c, 'TC_ERR_BAD_UTF8');
     await expectUsable(c);
     const nc = await PlainClient.connect(server.tcpPort);
@@ -169,7 +175,10 @@ describe('teamchat serve: bad input', () => {
     // A raw socket that says hello, joins, and then never reads again.
     const sleeper = net.connect({ port: server.tcpPort, host: '127.0.0.1' });
     await new Promise<void>((r) => sleeper.once('connect', () => r()));
-    sleeper.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'sleeper' }) + encodeFrame({ type: 'join', room: 'flood' }));
+    sleeper.write(
+      encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'sleeper' }) +
+        encodeFrame({ type: 'join', room: 'flood' }),
+    );
     await talker.next('presence', (p) => p.nick === 'sleeper');
     sleeper.pause();
     let sleeperClosed = false;
@@ -180,9 +189,11 @@ describe('teamchat serve: bad input', () => {
     let sent = 0;
     while (!server.stderr().includes('TC_ERR_SLOW_CONSUMER') && sent < 20_000) {
       for (let i = 0; i < 200; i++) talker.send({ type: 'msg', room: 'flood', text, ref: `f${sent++}` });
-      await talker.next('ack', (a) => a.ref === `f${sent - 1}`, 15_000).catch((e: Error) => {
-        throw new Error(`${e.message.slice(0, 300)}\nserver log:\n${server.stderr().slice(-3000)}`);
-      });
+      await talker
+        .next('ack', (a) => a.ref === `f${sent - 1}`, 15_000)
+        .catch((e: Error) => {
+          throw new Error(`${e.message.slice(0, 300)}\nserver log:\n${server.stderr().slice(-3000)}`);
+        });
     }
     expect(server.stderr()).toMatch(/closing sleeper: TC_ERR_SLOW_CONSUMER/);
     await talker.seen('presence', (p) => p.nick === 'sleeper' && p.event === 'disconnect');

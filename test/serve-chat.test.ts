@@ -84,7 +84,10 @@ describe('teamchat serve: chatting', () => {
     expect(await tcp.next('message')).toMatchObject({ nick: 'web3', text: 'from the browser' });
     await nc.expect('web3: from the browser');
     tcp.send({ type: 'msg', room: 'chat3', text: 'from the terminal' });
-    expect(await web.next('message', (m) => m.nick === 'tcp3')).toMatchObject({ room: 'chat3', text: 'from the terminal' });
+    expect(await web.next('message', (m) => m.nick === 'tcp3')).toMatchObject({
+      room: 'chat3',
+      text: 'from the terminal',
+    });
   });
 
   it('keeps NDJSON users in several rooms at once, naming the room in every frame', async () => {
@@ -118,7 +121,10 @@ describe('teamchat serve: chatting', () => {
     await nc.expect('writer5: older 3');
     await writer.next('presence', (p) => p.event === 'join' && p.nick === 'reader5');
     nc.line('now here');
-    expect(await writer.next('message', (m) => m.nick === 'reader5')).toMatchObject({ room: 'hist5', text: 'now here' });
+    expect(await writer.next('message', (m) => m.nick === 'reader5')).toMatchObject({
+      room: 'hist5',
+      text: 'now here',
+    });
     nc.line('/rooms');
     // Rooms with nobody in them are not listed (they leave memory after a while).
     const listed = await nc.expect(/hist5 \(2 users\)[^]*?\r?\n(?!\S+ \(\d+ users?\))/);
@@ -214,7 +220,10 @@ describe('teamchat serve: chatting', () => {
     await a.join('bye10');
     await b.join('bye10');
     b.close();
-    expect(await a.next('presence', (p) => p.nick === 'drop10' && p.event !== 'join')).toMatchObject({ event: 'disconnect', room: 'bye10' });
+    expect(await a.next('presence', (p) => p.nick === 'drop10' && p.event !== 'join')).toMatchObject({
+      event: 'disconnect',
+      room: 'bye10',
+    });
   });
 
   it('shows and sets the topic', async () => {

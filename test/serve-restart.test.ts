@@ -37,7 +37,8 @@ describe.each(backends)('teamchat serve on $name: restart', ({ skip, start }) =>
       await alice.next('topic', (t) => t.room === 'ops');
       // A burst right before the shutdown: every acknowledged message must survive.
       const acked = new Set<number>();
-      for (let i = 0; i < 200; i++) alice.send({ type: 'msg', room: i % 2 ? 'general' : 'ops', text: `before restart ${i}`, ref: `r${i}` });
+      for (let i = 0; i < 200; i++)
+        alice.send({ type: 'msg', room: i % 2 ? 'general' : 'ops', text: `before restart ${i}`, ref: `r${i}` });
       bob.line('bob was here');
       await bob.expect('bob: bob was here');
       await alice.next('ack', (a) => a.ref === 'r199');

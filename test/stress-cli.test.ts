@@ -23,7 +23,20 @@ describe('teamchat stress', () => {
 
   it('runs 5 clients for 3 s and prints a consistent JSON report with nothing lost', async () => {
     const csv = path.join(dir, 'figures.csv');
-    const run = await teamchat(['stress', '--clients', '5', '--host', `127.0.0.1:${server.tcpPort}`, '--duration', '3s', '--rate', '4', '--json', '--csv', csv]);
+    const run = await teamchat([
+      'stress',
+      '--clients',
+      '5',
+      '--host',
+      `127.0.0.1:${server.tcpPort}`,
+      '--duration',
+      '3s',
+      '--rate',
+      '4',
+      '--json',
+      '--csv',
+      csv,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.ok).toBe(true);
@@ -42,7 +55,9 @@ describe('teamchat stress', () => {
     expect(report.latencyMs.p99).toBeLessThanOrEqual(report.latencyMs.max);
     expect(report.rates.deliveriesPerSec).toBeGreaterThan(0);
     // 4 a second is over a default server's flood budget (this one has none): said before and after the run.
-    expect(run.stderr).toMatch(/note: each client will spend 4\.1 flood tokens a second .*--rate 1\.5 or less, or start the server with --flood-rate 6 \(or --no-flood-control\)/);
+    expect(run.stderr).toMatch(
+      /note: each client will spend 4\.1 flood tokens a second .*--rate 1\.5 or less, or start the server with --flood-rate 6 \(or --no-flood-control\)/,
+    );
     expect(report.config.floodTokensPerSec).toBe(4.1);
     // One note about the pace: `over-budget`, or `flood-delayed` when this (loaded) machine's latency
     // crossed the threshold that reads as waiting behind flood control.
@@ -56,7 +71,17 @@ describe('teamchat stress', () => {
   });
 
   it('prints a summary table without --json, at a default pace that fits a default server', async () => {
-    const run = await teamchat(['stress', '--clients', '2', '--host', `127.0.0.1:${server.tcpPort}`, '--duration', '1s', '--rooms', 'alpha']);
+    const run = await teamchat([
+      'stress',
+      '--clients',
+      '2',
+      '--host',
+      `127.0.0.1:${server.tcpPort}`,
+      '--duration',
+      '1s',
+      '--rooms',
+      'alpha',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/1\.50 msg\/s each/);
     expect(run.stderr).not.toMatch(/note:/);

@@ -25,7 +25,13 @@ async function tcp(nick: string, extra: Record<string, unknown> = {}): Promise<J
   return c;
 }
 
-async function send(c: JsonClient | WsClient, room: string, text: string, ref: string, extra: Record<string, unknown> = {}): Promise<number> {
+async function send(
+  c: JsonClient | WsClient,
+  room: string,
+  text: string,
+  ref: string,
+  extra: Record<string, unknown> = {},
+): Promise<number> {
   c.send({ type: 'msg', room, text, ref, ...extra });
   return (await c.seen('ack', (a) => a.ref === ref)).id;
 }
@@ -56,7 +62,11 @@ describe('team features', () => {
     expect(await back.seen('marker', (m) => m.ref === 'mk')).toMatchObject({ room: 'standup', id: id2 });
     expect(await other.seen('marker')).toEqual({ type: 'marker', room: 'standup', id: id2 });
     other.send({ type: 'unread', ref: 'u' });
-    expect((await other.seen('unread', (u) => u.ref === 'u')).rooms.standup).toEqual({ unread: 1, mentions: 1, marker: id2 });
+    expect((await other.seen('unread', (u) => u.ref === 'u')).rooms.standup).toEqual({
+      unread: 1,
+      mentions: 1,
+      marker: id2,
+    });
     // Markers only move forward.
     other.send({ type: 'mark', room: 'standup', id: 1, ref: 'back' });
     await other.seen('marker', (m) => m.ref === 'back');
@@ -76,7 +86,11 @@ describe('team features', () => {
     expect((await ben.seen('history', (h) => h.ref === 'th')).messages.map((m) => m.id)).toEqual([root, reply]);
 
     ann.send({ type: 'edit', id: root, text: 'the getUserById refactor is merged', ref: 'e' });
-    expect(await ben.seen('edited')).toMatchObject({ id: root, text: 'the getUserById refactor is merged', by: 'annie' });
+    expect(await ben.seen('edited')).toMatchObject({
+      id: root,
+      text: 'the getUserById refactor is merged',
+      by: 'annie',
+    });
     ben.send({ type: 'react', id: root, emoji: '🎉', ref: 'x' });
     expect(await ann.seen('reaction')).toMatchObject({ id: root, emoji: '🎉', nick: 'benny', added: true, count: 1 });
 
@@ -90,7 +104,10 @@ describe('team features', () => {
     ben.send({ type: 'history', room: 'eng', ref: 'h' });
     const page = await ben.seen('history', (h) => h.ref === 'h');
     expect(page.messages.find((m) => m.id === secret)).toMatchObject({ text: '', deleted: true });
-    expect(page.messages.find((m) => m.id === root)).toMatchObject({ text: 'the getUserById refactor is merged', reactions: { '🎉': ['benny'] } });
+    expect(page.messages.find((m) => m.id === root)).toMatchObject({
+      text: 'the getUserById refactor is merged',
+      reactions: { '🎉': ['benny'] },
+    });
     expect(JSON.stringify(page)).not.toContain('hunter2');
     ben.send({ type: 'search', q: 'hunter2', ref: 's2' });
     expect((await ben.seen('search-results', (s) => s.ref === 's2')).results).toEqual([]);

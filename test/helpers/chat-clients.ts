@@ -10,7 +10,14 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { encodeFrame, LineFramer, PROTOCOL_VERSION, type ClientFrame, type RoomMessage, type ServerFrame } from '@teamchat/protocol';
+import {
+  encodeFrame,
+  LineFramer,
+  PROTOCOL_VERSION,
+  type ClientFrame,
+  type RoomMessage,
+  type ServerFrame,
+} from '@teamchat/protocol';
 import WebSocket from 'ws';
 import { wsText } from './ws-text.js';
 
@@ -95,20 +102,34 @@ abstract class FrameClient {
     timeoutMs = DEFAULT_WAIT_MS,
   ): Promise<Extract<ServerFrame, { type: T }>> {
     return this.waiters.until(
-      () => this.frames.find((f) => f.type === type && match(f as Extract<ServerFrame, { type: T }>)) as Extract<ServerFrame, { type: T }> | undefined,
+      () =>
+        this.frames.find((f) => f.type === type && match(f as Extract<ServerFrame, { type: T }>)) as
+          Extract<ServerFrame, { type: T }> | undefined,
       `a "${type}" frame`,
       timeoutMs,
-      () => this.frames.slice(-20).map((f) => JSON.stringify(f).slice(0, 200)).join('\n'),
+      () =>
+        this.frames
+          .slice(-20)
+          .map((f) => JSON.stringify(f).slice(0, 200))
+          .join('\n'),
     );
   }
 
   /** Waits until the connection is closed by the server. */
   async waitClosed(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    await this.waiters.until(() => (this.closed ? true : undefined), 'the connection to close', timeoutMs, () => '');
+    await this.waiters.until(
+      () => (this.closed ? true : undefined),
+      'the connection to close',
+      timeoutMs,
+      () => '',
+    );
   }
 
   /** Sends hello and waits for welcome. */
-  async hello(nick: string, extra: Partial<Extract<ClientFrame, { type: 'hello' }>> = {}): Promise<Extract<ServerFrame, { type: 'welcome' }>> {
+  async hello(
+    nick: string,
+    extra: Partial<Extract<ClientFrame, { type: 'hello' }>> = {},
+  ): Promise<Extract<ServerFrame, { type: 'welcome' }>> {
     this.send({ type: 'hello', v: PROTOCOL_VERSION, nick, ...extra });
     return this.next('welcome');
   }
@@ -136,7 +157,10 @@ abstract class FrameClient {
 
 /** NDJSON over TCP. */
 export class JsonClient extends FrameClient {
-  readonly #framer = new LineFramer({ maxLineBytes: MAX_SERVER_LINE_BYTES, maxUnterminatedBytes: 2 * MAX_SERVER_LINE_BYTES });
+  readonly #framer = new LineFramer({
+    maxLineBytes: MAX_SERVER_LINE_BYTES,
+    maxUnterminatedBytes: 2 * MAX_SERVER_LINE_BYTES,
+  });
   private constructor(readonly socket: net.Socket) {
     super();
     socket.on('data', (chunk: Buffer) =>
@@ -322,7 +346,12 @@ export class PlainClient {
   }
 
   async waitClosed(timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    await this.#waiters.until(() => (this.closed ? true : undefined), 'the connection to close', timeoutMs, () => '');
+    await this.#waiters.until(
+      () => (this.closed ? true : undefined),
+      'the connection to close',
+      timeoutMs,
+      () => '',
+    );
   }
 
   close(): void {

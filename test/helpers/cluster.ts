@@ -50,7 +50,8 @@ export type ClusterStart = Cluster | { skip: string };
 
 export async function startCluster(options: ClusterOptions = {}): Promise<ClusterStart> {
   const count = options.nodes ?? 3;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`startCluster: nodes must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`startCluster: nodes must be a positive integer, got ${count}`);
 
   const postgres = await startPostgres();
   if ('skip' in postgres) return { skip: postgres.skip };

@@ -40,7 +40,10 @@ export function fakeServer(
         (line) => {
           if (line.length === 0) return;
           const decoded = decodeClientFrame(line);
-          if (!decoded.ok) fail(`a frame the server would refuse (${decoded.error.code}: ${decoded.error.message}): ${line.toString('utf8', 0, 200)}`);
+          if (!decoded.ok)
+            fail(
+              `a frame the server would refuse (${decoded.error.code}: ${decoded.error.message}): ${line.toString('utf8', 0, 200)}`,
+            );
           else onFrame(socket, decoded.frame, index);
         },
         (code) => fail(`an oversized line (${code})`),
@@ -51,7 +54,8 @@ export function fakeServer(
   return {
     server,
     sockets,
-    listen: () => new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port))),
+    listen: () =>
+      new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port))),
     close: () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
   };
 }

@@ -61,7 +61,10 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     name: 'json rooms x2000',
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
-      f.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodrooms' }) + encodeFrame({ type: 'rooms' }).repeat(2_000));
+      f.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodrooms' }) +
+          encodeFrame({ type: 'rooms' }).repeat(2_000),
+      );
       return f;
     },
   },
@@ -83,7 +86,10 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     name: 'json users x2000',
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
-      f.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodusers' }) + encodeFrame({ type: 'users', room: 'general' }).repeat(2_000));
+      f.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodusers' }) +
+          encodeFrame({ type: 'users', room: 'general' }).repeat(2_000),
+      );
       return f;
     },
   },
@@ -101,7 +107,10 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     name: 'json history x2000',
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
-      f.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodhistory', rooms: { general: null } }) + encodeFrame({ type: 'history', room: 'general', limit: 50 }).repeat(2_000));
+      f.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodhistory', rooms: { general: null } }) +
+          encodeFrame({ type: 'history', room: 'general', limit: 50 }).repeat(2_000),
+      );
       return f;
     },
   },

@@ -61,7 +61,9 @@ export class RawIrcClient {
   static connect(port: number, tlsCa?: string): Promise<RawIrcClient> {
     return new Promise((resolve, reject) => {
       const socket: net.Socket = tlsCa
-        ? tls.connect({ port, host: '127.0.0.1', ca: tlsCa, servername: 'localhost' }, () => resolve(new RawIrcClient(socket)))
+        ? tls.connect({ port, host: '127.0.0.1', ca: tlsCa, servername: 'localhost' }, () =>
+            resolve(new RawIrcClient(socket)),
+          )
         : net.connect({ port, host: '127.0.0.1' }, () => resolve(new RawIrcClient(socket)));
       socket.once('error', reject);
     });
@@ -93,7 +95,8 @@ export class RawIrcClient {
           return this.lines[i];
         }
       }
-      if (this.#closed) throw new Error(`connection closed before ${what}; lines:\n${this.lines.slice(-20).join('\n')}`);
+      if (this.#closed)
+        throw new Error(`connection closed before ${what}; lines:\n${this.lines.slice(-20).join('\n')}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; lines:\n${this.lines.slice(-20).join('\n')}`);
       await new Promise<void>((resolve) => {

@@ -17,7 +17,8 @@ export async function waitForSnapshots(
   let last: MetricSnapshot[] = [];
   return until(
     async () => {
-      last = ((await (await fetch(`${baseUrl}/api/metrics${query}`)).json()) as { snapshots: MetricSnapshot[] }).snapshots;
+      last = ((await (await fetch(`${baseUrl}/api/metrics${query}`)).json()) as { snapshots: MetricSnapshot[] })
+        .snapshots;
       return done(last) ? last : undefined;
     },
     'stored snapshots to match',

@@ -101,7 +101,18 @@ export async function startNatsServer(): Promise<NatsServerStart> {
   const launch = async () => {
     const proc = spawn(
       bin,
-      ['--addr', '127.0.0.1', '--port', String(port), '--name', `teamchat-test-${port}`, '--pid', pidFile, '--log', logFile],
+      [
+        '--addr',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--name',
+        `teamchat-test-${port}`,
+        '--pid',
+        pidFile,
+        '--log',
+        logFile,
+      ],
       { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child = proc;
@@ -209,7 +220,8 @@ export function readInfo(port: number, timeoutMs = 2_000, host = '127.0.0.1'): P
       }
       const line = buffered.slice(0, end).trim(); // NATS ends it with ' \r\n'
       const match = /^INFO\s+(\{.*\})$/.exec(line);
-      if (!match) return done(new Error(`expected INFO from ${host}:${port}, got ${JSON.stringify(line.slice(0, 200))}`));
+      if (!match)
+        return done(new Error(`expected INFO from ${host}:${port}, got ${JSON.stringify(line.slice(0, 200))}`));
       try {
         done(undefined, JSON.parse(match[1]) as NatsInfo);
       } catch (err) {
@@ -230,4 +242,3 @@ function findNatsServer(): string | undefined {
   }
   return undefined;
 }
-

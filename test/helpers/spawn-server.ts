@@ -141,7 +141,8 @@ function readyPorts(child: ChildProcess, timeoutMs: number): Promise<ReadyPorts>
       // The ready line comes within a few lines of the start; keep the search bounded all the same.
       if (head.length > 1_000_000) head = head.slice(head.lastIndexOf('\n') + 1);
     };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => done(() => reject(new Error(`exited (${signal ?? `code ${code}`}) before its ready line`)));
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      done(() => reject(new Error(`exited (${signal ?? `code ${code}`}) before its ready line`)));
     const timer = setTimeout(() => done(() => reject(new Error(`no ready line within ${timeoutMs} ms`))), timeoutMs);
     child.stdout!.on('data', onData);
     child.once('exit', onExit);
@@ -167,10 +168,34 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     const db = options.databaseUrl ? ['--database-url', options.databaseUrl] : ['--data-dir', dataDir];
     const limits = options.productionLimits
       ? []
-      : ['--no-flood-control', '--max-connections-per-ip', '0', '--new-rooms-per-minute', '0', '--new-rooms-per-minute-per-ip', '0'];
+      : [
+          '--no-flood-control',
+          '--max-connections-per-ip',
+          '0',
+          '--new-rooms-per-minute',
+          '0',
+          '--new-rooms-per-minute-per-ip',
+          '0',
+        ];
     // The IRC port (6667 by default) only for the tests that ask for it: parallel servers would collide.
     const irc = options.args?.includes('--irc-port') ? [] : ['--no-irc'];
-    child = spawnTeamchat(['serve', '--host', '127.0.0.1', '--port', String(tcpPort), '--http-port', String(httpPort), ...db, ...limits, ...irc, ...(options.args ?? [])], options.env, options.nodeFlags);
+    child = spawnTeamchat(
+      [
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(tcpPort),
+        '--http-port',
+        String(httpPort),
+        ...db,
+        ...limits,
+        ...irc,
+        ...(options.args ?? []),
+      ],
+      options.env,
+      options.nodeFlags,
+    );
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out = append(out, d)));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (err = append(err, d)));
     exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

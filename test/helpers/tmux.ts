@@ -33,8 +33,14 @@ export class TmuxSession {
     const session = new TmuxSession(`teamchat-test-${id}`, `tc-${id}`);
     const env = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     await session.tmux(
-      'new-session', '-d', '-s', session.name,
-      '-x', String(options.width ?? 120), '-y', String(options.height ?? 40),
+      'new-session',
+      '-d',
+      '-s',
+      session.name,
+      '-x',
+      String(options.width ?? 120),
+      '-y',
+      String(options.height ?? 40),
       ...(options.cwd ? ['-c', options.cwd] : []),
       ...env,
       command,
@@ -43,7 +49,9 @@ export class TmuxSession {
   }
 
   async tmux(...args: string[]): Promise<string> {
-    const { stdout } = await run('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], { env: { ...process.env, TMUX: '' } });
+    const { stdout } = await run('tmux', ['-L', this.socket, '-f', '/dev/null', ...args], {
+      env: { ...process.env, TMUX: '' },
+    });
     return stdout;
   }
 
@@ -76,7 +84,13 @@ export class TmuxSession {
    * Polls the screen every `everyMs` until `check` passes; resolves with the time it passed,
    * in ms since `since` (for start-up timings).
    */
-  async timeUntil(check: (screen: string) => boolean, since: number, what: string, timeoutMs = 30_000, everyMs = 10): Promise<number> {
+  async timeUntil(
+    check: (screen: string) => boolean,
+    since: number,
+    what: string,
+    timeoutMs = 30_000,
+    everyMs = 10,
+  ): Promise<number> {
     await this.#screenUntil(check, what, timeoutMs, everyMs);
     return Date.now() - since;
   }
@@ -87,7 +101,12 @@ export class TmuxSession {
   }
 
   /** The first captured screen that passes `check` (a session that is gone reads as "(no session)"). */
-  async #screenUntil(check: (screen: string) => boolean, what: string, timeoutMs: number, everyMs: number): Promise<string> {
+  async #screenUntil(
+    check: (screen: string) => boolean,
+    what: string,
+    timeoutMs: number,
+    everyMs: number,
+  ): Promise<string> {
     let screen = '';
     return until(
       async () => {

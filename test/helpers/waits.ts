@@ -25,7 +25,11 @@ export interface UntilOptions {
  * check resolves with `true`), checking again every `everyMs`; rejects with `what` after `timeoutMs`.
  * An error thrown by `check` fails the wait at once.
  */
-export async function until<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, options: UntilOptions = {}): Promise<T> {
+export async function until<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  options: UntilOptions = {},
+): Promise<T> {
   const { timeoutMs = 15_000, everyMs = 20 } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

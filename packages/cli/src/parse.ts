@@ -14,7 +14,8 @@ export function parsePort(value: string): number {
 /** A positive integer. */
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a positive integer');
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be a positive integer');
   return n;
 }
 

@@ -16,7 +16,11 @@ import { wsText } from '../../../test/helpers/ws-text.js';
 type Hello = Extract<ClientFrame, { type: 'hello' }>;
 
 const limits = { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 };
-const welcome = (hello: Hello, rooms: string[] = [], extra: Partial<Extract<ServerFrame, { type: 'welcome' }>> = {}): ServerFrame => ({
+const welcome = (
+  hello: Hello,
+  rooms: string[] = [],
+  extra: Partial<Extract<ServerFrame, { type: 'welcome' }>> = {},
+): ServerFrame => ({
   type: 'welcome',
   v: 1,
   nick: hello.nick,
@@ -26,7 +30,13 @@ const welcome = (hello: Hello, rooms: string[] = [], extra: Partial<Extract<Serv
   ...(hello.ref !== undefined ? { ref: hello.ref } : {}),
   ...extra,
 });
-const message = (id: number, text = `m${id}`, nick = 'bob'): RoomMessage => ({ id, ts: id, room: 'general', nick, text });
+const message = (id: number, text = `m${id}`, nick = 'bob'): RoomMessage => ({
+  id,
+  ts: id,
+  room: 'general',
+  nick,
+  text,
+});
 const joined = (history: RoomMessage[], more = false, ref?: string): ServerFrame => ({
   type: 'joined',
   room: 'general',
@@ -38,7 +48,10 @@ const joined = (history: RoomMessage[], more = false, ref?: string): ServerFrame
 });
 
 /** A scripted server that records, per connection, every frame it received. */
-async function scripted(onFrame: (socket: net.Socket, frame: ClientFrame, index: number) => void, onConnect: (socket: net.Socket, index: number) => void = () => {}) {
+async function scripted(
+  onFrame: (socket: net.Socket, frame: ClientFrame, index: number) => void,
+  onConnect: (socket: net.Socket, index: number) => void = () => {},
+) {
   const received: ClientFrame[][] = [];
   const fake = fakeServer(onConnect, (socket, frame, index) => {
     (received[index] ??= []).push(frame);
@@ -50,7 +63,8 @@ async function scripted(onFrame: (socket: net.Socket, frame: ClientFrame, index:
     port,
     address: { host: '127.0.0.1', port },
     received,
-    hellos: () => received.map((frames) => frames.find((f): f is Hello => f.type === 'hello')).filter((h) => h !== undefined),
+    hellos: () =>
+      received.map((frames) => frames.find((f): f is Hello => f.type === 'hello')).filter((h) => h !== undefined),
     /** Drops every open connection. */
     drop: () => fake.sockets.forEach((s) => s.destroy()),
     sockets: fake.sockets,
@@ -60,7 +74,9 @@ async function scripted(onFrame: (socket: net.Socket, frame: ClientFrame, index:
 /** A port where nothing listens (bound, then released). */
 async function closedPort(): Promise<number> {
   const probe = net.createServer();
-  const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)));
+  const port = await new Promise<number>((r) =>
+    probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)),
+  );
   await new Promise<void>((r) => probe.close(() => r()));
   return port;
 }
@@ -71,7 +87,11 @@ function client(options: Partial<ChatClientOptions> & Pick<ChatClientOptions, 'a
   return c;
 }
 
-function nextEvent<K extends ClientEvent['kind']>(c: ChatClient, kind: K, match: (e: Extract<ClientEvent, { kind: K }>) => boolean = () => true): Promise<Extract<ClientEvent, { kind: K }>> {
+function nextEvent<K extends ClientEvent['kind']>(
+  c: ChatClient,
+  kind: K,
+  match: (e: Extract<ClientEvent, { kind: K }>) => boolean = () => true,
+): Promise<Extract<ClientEvent, { kind: K }>> {
   return new Promise((resolve) => {
     const off = c.on((e) => {
       if (e.kind === kind && match(e as Extract<ClientEvent, { kind: K }>)) {
@@ -109,8 +129,12 @@ describe('ChatClient requests', () => {
     const held: Array<() => void> = [];
     const server = await scripted((socket, frame) => {
       if (frame.type === 'hello') send(socket, welcome(frame));
-      if (frame.type === 'history') held.push(() => send(socket, { type: 'history', room: frame.room, messages: [message(7)], more: false, ref: frame.ref! }));
-      if (frame.type === 'users') held.push(() => send(socket, { type: 'users', room: frame.room, users: ['alice', 'bob'], ref: frame.ref! }));
+      if (frame.type === 'history')
+        held.push(() =>
+          send(socket, { type: 'history', room: frame.room, messages: [message(7)], more: false, ref: frame.ref! }),
+        );
+      if (frame.type === 'users')
+        held.push(() => send(socket, { type: 'users', room: frame.room, users: ['alice', 'bob'], ref: frame.ref! }));
       // Answer both, the second one first.
       if (held.length === 2) for (const answer of held.splice(0).reverse()) answer();
     });
@@ -123,10 +147,11 @@ describe('ChatClient requests', () => {
     expect(c.pendingRequests).toBe(0);
   });
 
-  it('rejects with the server\'s error code, and still passes the error frame on', async () => {
+  it("rejects with the server's error code, and still passes the error frame on", async () => {
     const server = await scripted((socket, frame) => {
       if (frame.type === 'hello') send(socket, welcome(frame));
-      if (frame.type === 'join') send(socket, { type: 'error', code: 'TC_ERR_BAD_KEY', message: 'This room needs a key', ref: frame.ref! });
+      if (frame.type === 'join')
+        send(socket, { type: 'error', code: 'TC_ERR_BAD_KEY', message: 'This room needs a key', ref: frame.ref! });
     });
     const c = await ChatClient.connect({ addresses: [server.address], nick: 'alice' });
     cleanup.push(() => c.destroy());
@@ -157,7 +182,8 @@ describe('ChatClient requests', () => {
   it('refuses a request while offline, and fails one in flight when the connection drops', async () => {
     const server = await scripted((socket, frame, index) => {
       if (frame.type === 'hello') send(socket, welcome(frame));
-      if (frame.type === 'hello' && frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+      if (frame.type === 'hello' && frame.pmAfter !== undefined)
+        send(socket, { type: 'pm-history', messages: [], more: false });
       if (frame.type === 'history' && index === 0) socket.destroy(); // never answers: drops instead
     });
     const c = client({ addresses: [server.address] });
@@ -168,7 +194,7 @@ describe('ChatClient requests', () => {
     await c.whenReady(); // and it comes back
   });
 
-  it('answers the server\'s heartbeat ping', async () => {
+  it("answers the server's heartbeat ping", async () => {
     const server = await scripted((socket, frame) => {
       if (frame.type === 'hello') {
         send(socket, welcome(frame));
@@ -186,7 +212,13 @@ describe('ChatClient sessions', () => {
   it('asks again with another nick after a refused hello', async () => {
     const server = await scripted((socket, frame) => {
       if (frame.type !== 'hello') return;
-      if (frame.nick === 'taken') send(socket, { type: 'error', code: 'TC_ERR_NICK_IN_USE', message: 'That nick is already in use', ref: frame.ref! });
+      if (frame.nick === 'taken')
+        send(socket, {
+          type: 'error',
+          code: 'TC_ERR_NICK_IN_USE',
+          message: 'That nick is already in use',
+          ref: frame.ref!,
+        });
       else send(socket, welcome(frame));
     });
     const c = client({ addresses: [server.address], nick: 'taken' });
@@ -197,12 +229,13 @@ describe('ChatClient sessions', () => {
     expect(w.nick).toBe('alice2');
     await c.whenReady();
     expect(c.nick).toBe('alice2');
-    expect(server.received[0].filter((f) => f.type === 'hello').map((f) => (f).nick)).toEqual(['taken', 'alice2']);
+    expect(server.received[0].filter((f) => f.type === 'hello').map((f) => f.nick)).toEqual(['taken', 'alice2']);
   });
 
   it('ChatClient.connect rejects with the refusal when the nick is taken', async () => {
     const server = await scripted((socket, frame) => {
-      if (frame.type === 'hello') send(socket, { type: 'error', code: 'TC_ERR_NICK_IN_USE', message: 'in use', ref: frame.ref! });
+      if (frame.type === 'hello')
+        send(socket, { type: 'error', code: 'TC_ERR_NICK_IN_USE', message: 'in use', ref: frame.ref! });
     });
     const err = await rejection(ChatClient.connect({ addresses: [server.address], nick: 'alice' }));
     expect(err.code).toBe('TC_ERR_NICK_IN_USE');
@@ -210,7 +243,8 @@ describe('ChatClient sessions', () => {
 
   it('stops for good on a wrong password', async () => {
     const server = await scripted((socket, frame) => {
-      if (frame.type === 'hello') send(socket, { type: 'error', code: 'TC_ERR_BAD_PASSWORD', message: 'Wrong password', ref: frame.ref! });
+      if (frame.type === 'hello')
+        send(socket, { type: 'error', code: 'TC_ERR_BAD_PASSWORD', message: 'Wrong password', ref: frame.ref! });
     });
     const c = client({ addresses: [server.address], password: 'nope-nope' });
     const closed = nextEvent(c, 'closed');
@@ -225,7 +259,8 @@ describe('ChatClient sessions', () => {
       if (frame.type !== 'hello') return;
       const rooms = Object.keys(frame.rooms ?? {});
       send(socket, welcome(frame, rooms));
-      for (const room of rooms) send(socket, { type: 'joined', room, topic: null, users: [frame.nick], history: [], more: false });
+      for (const room of rooms)
+        send(socket, { type: 'joined', room, topic: null, users: [frame.nick], history: [], more: false });
     });
     const c = client({ addresses: [server.address] });
     const joining = c.join('General');
@@ -246,7 +281,8 @@ describe('ChatClient sessions', () => {
         received.push(frame);
         const reply = (f: ServerFrame) => ws.send(encodeFrame(f).trimEnd());
         if (frame.type === 'hello') reply(welcome(frame));
-        if (frame.type === 'msg') reply({ type: 'ack', ref: frame.ref!, id: 9, ts: 1, ...(frame.cid ? { cid: frame.cid } : {}) });
+        if (frame.type === 'msg')
+          reply({ type: 'ack', ref: frame.ref!, id: 9, ts: 1, ...(frame.cid ? { cid: frame.cid } : {}) });
       });
     });
     const port = (wss.address() as net.AddressInfo).port;
@@ -289,7 +325,8 @@ describe('ChatClient reconnect and resume', () => {
     const dead = await closedPort();
     const server = await scripted((socket, frame) => {
       if (frame.type === 'hello') send(socket, welcome(frame));
-      if (frame.type === 'hello' && frame.pmAfter !== undefined) send(socket, { type: 'pm-history', messages: [], more: false });
+      if (frame.type === 'hello' && frame.pmAfter !== undefined)
+        send(socket, { type: 'pm-history', messages: [], more: false });
     });
     const c = client({ addresses: [{ host: '127.0.0.1', port: dead }, server.address] });
     c.start();
@@ -304,7 +341,13 @@ describe('ChatClient reconnect and resume', () => {
 
   it('gives up naming every address when none answers in time', async () => {
     const [p1, p2] = [await closedPort(), await closedPort()];
-    const c = client({ addresses: [{ host: '127.0.0.1', port: p1 }, { host: '127.0.0.1', port: p2 }], giveUpAfterMs: 200 });
+    const c = client({
+      addresses: [
+        { host: '127.0.0.1', port: p1 },
+        { host: '127.0.0.1', port: p2 },
+      ],
+      giveUpAfterMs: 200,
+    });
     const closed = nextEvent(c, 'closed');
     c.start();
     expect(await closed).toEqual({
@@ -357,7 +400,13 @@ describe('ChatClient reconnect and resume', () => {
         send(socket, index === 0 ? joined([message(10)]) : joined([message(40), message(41)], true));
       } else if (frame.type === 'history') {
         const first = frame.after === 10;
-        send(socket, { type: 'history', room: 'general', messages: first ? [message(11), message(12)] : [message(13)], more: first, ref: frame.ref! });
+        send(socket, {
+          type: 'history',
+          room: 'general',
+          messages: first ? [message(11), message(12)] : [message(13)],
+          more: first,
+          ref: frame.ref!,
+        });
       }
     });
     const c = client({ addresses: [server.address], rooms: ['general'] });
@@ -408,14 +457,23 @@ describe('ChatClient sends (exactly once, by cid)', () => {
   it('gives every message a cid and resolves with its ack', async () => {
     const server = await scripted((socket, frame) => {
       if (frame.type === 'hello') send(socket, welcome(frame));
-      if (frame.type === 'msg' || frame.type === 'pm') send(socket, { type: 'ack', ref: frame.ref!, id: frame.type === 'msg' ? 1 : 2, ts: 1 });
+      if (frame.type === 'msg' || frame.type === 'pm')
+        send(socket, { type: 'ack', ref: frame.ref!, id: frame.type === 'msg' ? 1 : 2, ts: 1 });
     });
     const c = await ChatClient.connect({ addresses: [server.address], nick: 'alice' });
     cleanup.push(() => c.destroy());
     expect(await c.say('general', 'hi')).toMatchObject({ id: 1 });
     expect(await c.pm('bob', 'psst', { action: true, cid: 'my-own-id_1' })).toMatchObject({ id: 2 });
-    const [m, p] = server.received[0].slice(1) as [Extract<ClientFrame, { type: 'msg' }>, Extract<ClientFrame, { type: 'pm' }>];
-    expect(m).toMatchObject({ type: 'msg', room: 'general', text: 'hi', cid: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/) });
+    const [m, p] = server.received[0].slice(1) as [
+      Extract<ClientFrame, { type: 'msg' }>,
+      Extract<ClientFrame, { type: 'pm' }>,
+    ];
+    expect(m).toMatchObject({
+      type: 'msg',
+      room: 'general',
+      text: 'hi',
+      cid: expect.stringMatching(/^[A-Za-z0-9_-]{12}$/),
+    });
     expect(p).toMatchObject({ type: 'pm', to: 'bob', text: 'psst', action: true, cid: 'my-own-id_1' });
     expect(c.outboxSize).toBe(0);
   });
@@ -461,7 +519,11 @@ describe('ChatClient sends (exactly once, by cid)', () => {
     expect(c.outboxSize).toBe(3);
     c.start();
     expect((await Promise.all(acks)).map((a) => a.id)).toEqual([1, 2, 3]);
-    expect(server.received[0].filter((f) => f.type === 'msg').map((f) => (f as { text: string }).text)).toEqual(['1', '2', '3']);
+    expect(server.received[0].filter((f) => f.type === 'msg').map((f) => (f as { text: string }).text)).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
   });
 
   it('settles a message by the cid of its ack', async () => {
@@ -486,10 +548,16 @@ describe('ChatClient sends (exactly once, by cid)', () => {
     expect(c.outboxSize).toBe(0);
   });
 
-  it('drops a message the server refuses, with the server\'s code', async () => {
+  it("drops a message the server refuses, with the server's code", async () => {
     const server = await scripted((socket, frame) => {
       if (frame.type === 'hello') send(socket, welcome(frame));
-      if (frame.type === 'msg') send(socket, { type: 'error', code: 'TC_ERR_NOT_IN_ROOM', message: 'You are not in that room', ref: frame.ref! });
+      if (frame.type === 'msg')
+        send(socket, {
+          type: 'error',
+          code: 'TC_ERR_NOT_IN_ROOM',
+          message: 'You are not in that room',
+          ref: frame.ref!,
+        });
     });
     const c = await ChatClient.connect({ addresses: [server.address], nick: 'alice' });
     cleanup.push(() => c.destroy());

@@ -293,7 +293,8 @@ export class ChatClient {
     this.#addresses = [...options.addresses];
     const transport = options.transport ?? 'tcp';
     const tls = options.tls ? { tls: options.tls } : {};
-    this.#openTransport = typeof transport === 'function' ? transport : transport === 'ws' ? wsTransport(tls) : tcpTransport(tls);
+    this.#openTransport =
+      typeof transport === 'function' ? transport : transport === 'ws' ? wsTransport(tls) : tcpTransport(tls);
     this.#backoff = new Backoff(options.backoff);
     this.#outbox = new Outbox(options.maxOutbox ?? 200);
     this.#requestTimeout = options.requestTimeoutMs ?? 15_000;
@@ -304,7 +305,14 @@ export class ChatClient {
       const room = normalizeRoom(raw);
       if (room) this.#wanted.add(room);
     }
-    this.#state = { status: 'connecting', server: formatAddress(this.#addresses[0]), nick: options.nick, retryAt: null, reason: null, ready: false };
+    this.#state = {
+      status: 'connecting',
+      server: formatAddress(this.#addresses[0]),
+      nick: options.nick,
+      retryAt: null,
+      reason: null,
+      ready: false,
+    };
   }
 
   /**
@@ -453,7 +461,14 @@ export class ChatClient {
    * TC_CLIENT_CLOSED. Messages never time out: they are kept until acked or refused.
    */
   say(room: string, text: string, options: SendOptions = {}): Promise<AckFrame> {
-    return this.#send({ type: 'msg', room, text, ...(options.action ? { action: true } : {}), ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}), cid: this.#cid(options) });
+    return this.#send({
+      type: 'msg',
+      room,
+      text,
+      ...(options.action ? { action: true } : {}),
+      ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+      cid: this.#cid(options),
+    });
   }
 
   /** Sends a private message, like `say`. */
@@ -471,7 +486,10 @@ export class ChatClient {
    */
   hello(changes: { nick?: string; password?: string } = {}): Promise<WelcomeFrame> {
     if (this.#finished) return Promise.reject(this.#closedError());
-    if (this.#registered) return Promise.reject(new ClientError('TC_CLIENT_IN_SESSION', 'already in a session: use changeNick() to change the nick'));
+    if (this.#registered)
+      return Promise.reject(
+        new ClientError('TC_CLIENT_IN_SESSION', 'already in a session: use changeNick() to change the nick'),
+      );
     if (changes.nick !== undefined) this.#setState({ nick: changes.nick });
     if (changes.password !== undefined) this.#password = changes.password;
     const welcome = new Promise<WelcomeFrame>((resolve, reject) => this.#welcomeWaiters.push({ resolve, reject }));
@@ -504,12 +522,19 @@ export class ChatClient {
   }
 
   /** A page of a room's history: the latest `limit` messages, or those `before` / `after` an id. */
-  history(room: string, query: { before?: number; after?: number; limit?: number } = {}, options?: RequestOptions): Promise<HistoryPageFrame> {
+  history(
+    room: string,
+    query: { before?: number; after?: number; limit?: number } = {},
+    options?: RequestOptions,
+  ): Promise<HistoryPageFrame> {
     return this.request({ type: 'history', room, ...query }, options);
   }
 
   /** A page of private messages: all of them, or the conversation `with` one nick. */
-  pmHistory(query: { with?: string; before?: number; after?: number; limit?: number } = {}, options?: RequestOptions): Promise<PmHistoryPageFrame> {
+  pmHistory(
+    query: { with?: string; before?: number; after?: number; limit?: number } = {},
+    options?: RequestOptions,
+  ): Promise<PmHistoryPageFrame> {
     return this.request({ type: 'pm-history', ...query }, options);
   }
 
@@ -534,7 +559,11 @@ export class ChatClient {
   }
 
   /** Asks for a room's modes (no `changes`), or changes them (the room's creator only). */
-  mode(room: string, changes: { key?: string | null; inviteOnly?: boolean } = {}, options?: RequestOptions): Promise<RoomModeFrame> {
+  mode(
+    room: string,
+    changes: { key?: string | null; inviteOnly?: boolean } = {},
+    options?: RequestOptions,
+  ): Promise<RoomModeFrame> {
     return this.request({ type: 'mode', room, ...changes }, options);
   }
 
@@ -606,7 +635,9 @@ export class ChatClient {
     this.#attemptTimer = setTimeout(() => {
       this.#attemptTimer = null;
       if (!mine()) return;
-      this.#lastFailure = progressed ? `timed out (no answer in ${formatMs(this.#connectTimeout)})` : `timed out looking up ${address.host}`;
+      this.#lastFailure = progressed
+        ? `timed out (no answer in ${formatMs(this.#connectTimeout)})`
+        : `timed out looking up ${address.host}`;
       this.#state = { ...this.#state, reason: 'ETIMEDOUT' };
       this.#transport?.destroy();
     }, this.#connectTimeout);
@@ -801,7 +832,8 @@ export class ChatClient {
       case 'pm':
         return this.#onPm(frame);
       case 'pm-history':
-        if (frame.ref === undefined && this.#pmResumePending && !this.#pmResumeStarted) return void this.#resumePms(frame);
+        if (frame.ref === undefined && this.#pmResumePending && !this.#pmResumeStarted)
+          return void this.#resumePms(frame);
         for (const m of frame.messages) {
           this.#noteId(m.id);
           this.#pmSeen.add(m.id);
@@ -887,7 +919,11 @@ export class ChatClient {
     try {
       while (more && messages.length < this.#maxGapFill) {
         const cursor = messages.at(-1)?.id ?? after;
-        const page = (await this.#request({ type: 'history', room: held.room, after: cursor, before, limit: HISTORY_MAX }, this.#requestTimeout, true)) as HistoryPageFrame;
+        const page = (await this.#request(
+          { type: 'history', room: held.room, after: cursor, before, limit: HISTORY_MAX },
+          this.#requestTimeout,
+          true,
+        )) as HistoryPageFrame;
         if (this.#attempt !== attempt) return;
         messages.push(...page.messages);
         more = page.more && page.messages.length > 0;
@@ -897,8 +933,16 @@ export class ChatClient {
       more = false; // refused or timed out: pass on what there is
     }
     this.#gapFills.delete(held.room);
-    if (more) this.#warn(`more than ${this.#maxGapFill} messages were missed in ${held.room}; use /history for the rest`, 'TC_CLIENT_GAP_TRUNCATED');
-    this.#releaseJoined({ ...held, history: [...messages, ...held.history], more: true }, this.#roomSeen(held.room), true);
+    if (more)
+      this.#warn(
+        `more than ${this.#maxGapFill} messages were missed in ${held.room}; use /history for the rest`,
+        'TC_CLIENT_GAP_TRUNCATED',
+      );
+    this.#releaseJoined(
+      { ...held, history: [...messages, ...held.history], more: true },
+      this.#roomSeen(held.room),
+      true,
+    );
   }
 
   #releaseJoined(frame: JoinedFrame, seen: SeenIds, resumed: boolean): void {
@@ -928,7 +972,11 @@ export class ChatClient {
         for (const m of page.messages) this.#onPm({ type: 'pm', ...m });
         const last: PrivateMessage | undefined = page.messages.at(-1);
         if (!page.more || !last) break;
-        page = (await this.#request({ type: 'pm-history', after: last.id, limit: HISTORY_MAX }, this.#requestTimeout, true)) as PmHistoryPageFrame;
+        page = (await this.#request(
+          { type: 'pm-history', after: last.id, limit: HISTORY_MAX },
+          this.#requestTimeout,
+          true,
+        )) as PmHistoryPageFrame;
         if (this.#attempt !== attempt) return;
       }
     } catch {
@@ -993,7 +1041,8 @@ export class ChatClient {
 
   #cid(options: SendOptions): string {
     const cid = options.cid ?? newCid();
-    if (!isValidCid(cid)) throw new TypeError(`not a valid cid: ${JSON.stringify(cid)} (1-64 characters of A-Za-z0-9_-)`);
+    if (!isValidCid(cid))
+      throw new TypeError(`not a valid cid: ${JSON.stringify(cid)} (1-64 characters of A-Za-z0-9_-)`);
     return cid;
   }
 
@@ -1001,7 +1050,10 @@ export class ChatClient {
     if (this.#finished || this.#quitting) return Promise.reject(this.#closedError());
     return new Promise<AckFrame>((resolve, reject) => {
       const item = this.#outbox.add(frame, { resolve, reject });
-      if (!item) return reject(new ClientError('TC_CLIENT_OUTBOX_FULL', `${this.#outbox.size} messages are already waiting to be sent`));
+      if (!item)
+        return reject(
+          new ClientError('TC_CLIENT_OUTBOX_FULL', `${this.#outbox.size} messages are already waiting to be sent`),
+        );
       if (this.#ready) this.#writeMessage(item);
     });
   }
@@ -1031,7 +1083,8 @@ export class ChatClient {
 
   #request(frame: RequestFrame, timeoutMs: number, silent: boolean): Promise<ServerFrame> {
     if (this.#finished) return Promise.reject(this.#closedError());
-    if (!this.#registered || !this.#transport) return Promise.reject(new ClientError('TC_CLIENT_OFFLINE', `not connected: ${frame.type} was not sent`));
+    if (!this.#registered || !this.#transport)
+      return Promise.reject(new ClientError('TC_CLIENT_OFFLINE', `not connected: ${frame.type} was not sent`));
     const ref = this.#nextRef();
     const expects: ServerFrameType[] = [ANSWER_TYPE[frame.type]];
     return new Promise<ServerFrame>((resolve, reject) => {

@@ -30,7 +30,8 @@ describe('Outbox', () => {
   it('rejects everything left when failed', () => {
     const outbox = new Outbox(5);
     const codes: string[] = [];
-    for (const cid of ['a', 'b']) outbox.add(msg(cid), { resolve: () => {}, reject: (e) => codes.push(`${cid}:${e.code}`) });
+    for (const cid of ['a', 'b'])
+      outbox.add(msg(cid), { resolve: () => {}, reject: (e) => codes.push(`${cid}:${e.code}`) });
     outbox.failAll(new ClientError('TC_CLIENT_CLOSED', 'closed'));
     expect(codes).toEqual(['a:TC_CLIENT_CLOSED', 'b:TC_CLIENT_CLOSED']);
     expect(outbox.size).toBe(0);

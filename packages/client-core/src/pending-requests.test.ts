@@ -77,7 +77,10 @@ describe('PendingRequests', () => {
     pending.add('a', a.e, 1_000);
     pending.add('b', b.e);
     pending.failAll(new ClientError('TC_CLIENT_DISCONNECTED', 'gone'));
-    expect([...a.failures, ...b.failures].map((f) => f.code)).toEqual(['TC_CLIENT_DISCONNECTED', 'TC_CLIENT_DISCONNECTED']);
+    expect([...a.failures, ...b.failures].map((f) => f.code)).toEqual([
+      'TC_CLIENT_DISCONNECTED',
+      'TC_CLIENT_DISCONNECTED',
+    ]);
     expect(pending.size).toBe(0);
   });
 

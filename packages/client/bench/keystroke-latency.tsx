@@ -22,7 +22,14 @@ import { App } from '../src/ui/App.js';
 import { spawnServer } from '../../../test/helpers/spawn-server.js';
 import { pace } from '../../../test/helpers/waits.js';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, keys: { type: 'string', default: '200' }, interval: { type: 'string', default: '40' }, fps: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '500' },
+    keys: { type: 'string', default: '200' },
+    interval: { type: 'string', default: '40' },
+    fps: { type: 'string', default: '30' },
+  },
+});
 const RATE = Number(values.rate);
 const KEYS = Number(values.keys);
 const INTERVAL = Number(values.interval);
@@ -59,7 +66,10 @@ try {
     } else if (e.kind === 'state') store.dispatch({ type: 'connection', state: e.state, now: Date.now() });
   });
   const ready = new Promise<void>((r) => conn.on((e) => e.kind === 'ready' && r()));
-  const app = render(<App store={store} intents={{ input: () => {}, older: () => {}, quit: () => {}, nick: () => {} }} />, { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: Number(values.fps) });
+  const app = render(
+    <App store={store} intents={{ input: () => {}, older: () => {}, quit: () => {}, nick: () => {} }} />,
+    { stdin, stdout, exitOnCtrlC: false, patchConsole: false, maxFps: Number(values.fps) },
+  );
   conn.start();
   await ready;
 
@@ -69,7 +79,8 @@ try {
   const timer = setInterval(() => {
     const due = Math.floor(((Date.now() - started) / 1000) * RATE);
     let chunk = '';
-    for (; sent < due; sent++) chunk += encodeFrame({ type: 'msg', room: 'general', text: `flood message ${sent} lorem ipsum dolor sit amet` });
+    for (; sent < due; sent++)
+      chunk += encodeFrame({ type: 'msg', room: 'general', text: `flood message ${sent} lorem ipsum dolor sit amet` });
     if (chunk) flood.write(chunk);
   }, 10);
   await pace(1500, 'warm up: the client runs under the flood for a while before keystrokes are measured');
@@ -110,7 +121,9 @@ try {
   const ms = (us: number) => (us / 1000).toFixed(1);
   const pct = (p: number) => ms(latency.percentile(p / 100));
   console.log(`incoming: ${((received - recvStart) / seconds).toFixed(0)} msg/s shown to the client (target ${RATE})`);
-  console.log(`keystroke to screen over ${latency.count} keys: p50 ${pct(50)} ms, p95 ${pct(95)} ms, p99 ${pct(99)} ms, max ${ms(latency.max)} ms`);
+  console.log(
+    `keystroke to screen over ${latency.count} keys: p50 ${pct(50)} ms, p95 ${pct(95)} ms, p99 ${pct(99)} ms, max ${ms(latency.max)} ms`,
+  );
   app.unmount();
   store.close();
   conn.destroy();

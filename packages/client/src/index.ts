@@ -2,8 +2,22 @@
  * The teamchat terminal client: the connection (on @teamchat/client-core: NDJSON over TCP with reconnect and resume),
  * the chat state, the line mode and the full-screen Ink UI.
  */
-export { ChatConnection, type ChatConnectionOptions, type CommandFrame, type ConnectionEvent, type ConnectionState, type Target } from './connection/chat-connection.js';
-export { checkAddress, checkAddresses, formatAddress, parseAddress, type AddressCheck, type AddressListCheck } from './connection/address.js';
+export {
+  ChatConnection,
+  type ChatConnectionOptions,
+  type CommandFrame,
+  type ConnectionEvent,
+  type ConnectionState,
+  type Target,
+} from './connection/chat-connection.js';
+export {
+  checkAddress,
+  checkAddresses,
+  formatAddress,
+  parseAddress,
+  type AddressCheck,
+  type AddressListCheck,
+} from './connection/address.js';
 export { FileTokenStore, teamchatHome, type FileTokenStoreOptions, type TokenStore } from './connection/token-store.js';
 export { runLineMode, type LineModeOptions } from './line-mode/run-line-mode.js';
 export { formatLine } from './line-mode/format-line.js';

@@ -62,9 +62,12 @@ describe('decodeClientFrame', () => {
       '{"type":"mode","room":"r","key":"k","inviteOnly":true}',
       '{"type":"invite","nick":"b","room":"r"}',
       '{"type":"pong","ts":5}',
-    ]) expect(decodeClientFrame(line), line).toMatchObject({ ok: true });
+    ])
+      expect(decodeClientFrame(line), line).toMatchObject({ ok: true });
     expect(decodeServerFrame('{"type":"ping","ts":1}')).toMatchObject({ ok: true });
-    expect(decodeServerFrame('{"type":"mode","room":"r","key":true,"inviteOnly":false,"creator":null,"ts":1}')).toMatchObject({ ok: true });
+    expect(
+      decodeServerFrame('{"type":"mode","room":"r","key":true,"inviteOnly":false,"creator":null,"ts":1}'),
+    ).toMatchObject({ ok: true });
   });
 
   it('echoes the ref of a frame it rejects, so the client can match the error', () => {
@@ -80,7 +83,11 @@ describe('decodeClientFrame', () => {
   describe('unpaired surrogates', () => {
     it('rejects a frame whose text is an unpaired surrogate, echoing its ref', () => {
       const r = decodeClientFrame(Buffer.from('{"type":"msg","room":"general","text":"a\\ud800b","ref":"r1"}'));
-      expect(r).toMatchObject({ ok: false, ref: 'r1', error: { code: 'TC_ERR_BAD_TEXT', message: expect.stringContaining('"text"') } });
+      expect(r).toMatchObject({
+        ok: false,
+        ref: 'r1',
+        error: { code: 'TC_ERR_BAD_TEXT', message: expect.stringContaining('"text"') },
+      });
     });
 
     it.each([
@@ -92,7 +99,11 @@ describe('decodeClientFrame', () => {
       ['a field the frame does not define, deep down', '{"type":"ping","extra":[{"deep":["\\udfff"]}],"ref":"x"}'],
       ['a field name', '{"type":"ping","\\ud800":1,"ref":"x"}'],
     ])('rejects %s with TC_ERR_BAD_TEXT', (_what, line) => {
-      expect(decodeClientFrame(Buffer.from(line))).toMatchObject({ ok: false, ref: 'x', error: { code: 'TC_ERR_BAD_TEXT' } });
+      expect(decodeClientFrame(Buffer.from(line))).toMatchObject({
+        ok: false,
+        ref: 'x',
+        error: { code: 'TC_ERR_BAD_TEXT' },
+      });
     });
 
     it('does not echo a ref that is itself not well-formed', () => {
@@ -102,7 +113,11 @@ describe('decodeClientFrame', () => {
     });
 
     it('rejects a raw unpaired surrogate in a string line', () => {
-      expect(decodeClientFrame('{"type":"msg","room":"g","text":"\ud800","ref":"s"}')).toMatchObject({ ok: false, ref: 's', error: { code: 'TC_ERR_BAD_TEXT' } });
+      expect(decodeClientFrame('{"type":"msg","room":"g","text":"\ud800","ref":"s"}')).toMatchObject({
+        ok: false,
+        ref: 's',
+        error: { code: 'TC_ERR_BAD_TEXT' },
+      });
     });
 
     it('accepts escaped surrogate pairs and text that merely looks like an escape', () => {
@@ -115,7 +130,9 @@ describe('decodeClientFrame', () => {
 
     it('refuses surrogates encoded as UTF-8 bytes as invalid UTF-8, so plain text can never carry one', () => {
       const cesu = Buffer.from([0xed, 0xa0, 0xbd, 0xed, 0xb8, 0x80]); // U+D83D U+DE00 encoded one by one
-      expect(decodeClientFrame(Buffer.concat([Buffer.from('{"type":"msg","room":"g","text":"'), cesu, Buffer.from('"}')]))).toMatchObject({
+      expect(
+        decodeClientFrame(Buffer.concat([Buffer.from('{"type":"msg","room":"g","text":"'), cesu, Buffer.from('"}')])),
+      ).toMatchObject({
         ok: false,
         error: { code: 'TC_ERR_BAD_UTF8' },
       });
@@ -125,7 +142,11 @@ describe('decodeClientFrame', () => {
 
     it('walks a deeply nested frame without overflowing the stack', () => {
       const deep = '['.repeat(3000) + '"\\ud800"' + ']'.repeat(3000);
-      expect(decodeClientFrame(Buffer.from(`{"type":"ping","x":${deep},"ref":"d"}`))).toMatchObject({ ok: false, ref: 'd', error: { code: 'TC_ERR_BAD_TEXT' } });
+      expect(decodeClientFrame(Buffer.from(`{"type":"ping","x":${deep},"ref":"d"}`))).toMatchObject({
+        ok: false,
+        ref: 'd',
+        error: { code: 'TC_ERR_BAD_TEXT' },
+      });
     });
 
     it('leaves server frames alone (the server never sends one)', () => {
@@ -139,8 +160,13 @@ describe('decodeClientFrame', () => {
         ok: true,
         frame: { type: 'msg', room: 'g', text: 'hi', cid: 'aZ09_-xYz123', ref: 'r' },
       });
-      expect(decodeClientFrame('{"type":"pm","to":"bob","text":"psst","cid":"x"}')).toMatchObject({ ok: true, frame: { cid: 'x' } });
-      expect(decodeClientFrame(`{"type":"msg","room":"g","text":"hi","cid":"${'a'.repeat(64)}"}`)).toMatchObject({ ok: true });
+      expect(decodeClientFrame('{"type":"pm","to":"bob","text":"psst","cid":"x"}')).toMatchObject({
+        ok: true,
+        frame: { cid: 'x' },
+      });
+      expect(decodeClientFrame(`{"type":"msg","room":"g","text":"hi","cid":"${'a'.repeat(64)}"}`)).toMatchObject({
+        ok: true,
+      });
     });
 
     it('still accepts a msg without one', () => {
@@ -158,8 +184,15 @@ describe('decodeClientFrame', () => {
       ['a number', '7'],
       ['null', 'null'],
     ])('refuses a cid that is %s, echoing the ref', (_what, cid) => {
-      for (const line of [`{"type":"msg","room":"g","text":"hi","cid":${cid},"ref":"r1"}`, `{"type":"pm","to":"bob","text":"hi","cid":${cid},"ref":"r1"}`]) {
-        expect(decodeClientFrame(line), line).toMatchObject({ ok: false, ref: 'r1', error: { code: 'TC_ERR_BAD_FIELD', message: expect.stringContaining('"cid"') } });
+      for (const line of [
+        `{"type":"msg","room":"g","text":"hi","cid":${cid},"ref":"r1"}`,
+        `{"type":"pm","to":"bob","text":"hi","cid":${cid},"ref":"r1"}`,
+      ]) {
+        expect(decodeClientFrame(line), line).toMatchObject({
+          ok: false,
+          ref: 'r1',
+          error: { code: 'TC_ERR_BAD_FIELD', message: expect.stringContaining('"cid"') },
+        });
       }
     });
 
@@ -171,9 +204,15 @@ describe('decodeClientFrame', () => {
     });
 
     it('decodes an ack that echoes the cid, and one without it', () => {
-      expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1,"cid":"abc"}')).toEqual({ ok: true, frame: { type: 'ack', ref: 'r', id: 5, ts: 1, cid: 'abc' } });
+      expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1,"cid":"abc"}')).toEqual({
+        ok: true,
+        frame: { type: 'ack', ref: 'r', id: 5, ts: 1, cid: 'abc' },
+      });
       expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1}')).toMatchObject({ ok: true });
-      expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1,"cid":5}')).toMatchObject({ ok: false, error: { code: 'TC_ERR_BAD_FIELD' } });
+      expect(decodeServerFrame('{"type":"ack","ref":"r","id":5,"ts":1,"cid":5}')).toMatchObject({
+        ok: false,
+        error: { code: 'TC_ERR_BAD_FIELD' },
+      });
     });
   });
 

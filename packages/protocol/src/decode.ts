@@ -30,7 +30,16 @@ type Kind =
 type Spec = Record<string, `${Kind}` | `${Kind}?`>;
 
 const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
-  hello: { v: 'int', nick: 'string', client: 'string?', rooms: 'rooms?', pmAfter: 'int?', password: 'string?', register: 'boolean?', token: 'string?' },
+  hello: {
+    v: 'int',
+    nick: 'string',
+    client: 'string?',
+    rooms: 'rooms?',
+    pmAfter: 'int?',
+    password: 'string?',
+    register: 'boolean?',
+    token: 'string?',
+  },
   join: { room: 'string', after: 'int?', key: 'string?' },
   part: { room: 'string', reason: 'string?' },
   kick: { room: 'string', nick: 'string', reason: 'string?' },
@@ -40,7 +49,15 @@ const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
   rooms: { after: 'string?' },
   nick: { nick: 'string' },
   topic: { room: 'string', topic: 'string?' },
-  history: { room: 'string', before: 'int?', after: 'int?', limit: 'limit?', thread: 'int?', beforeTs: 'int?', afterTs: 'int?' },
+  history: {
+    room: 'string',
+    before: 'int?',
+    after: 'int?',
+    limit: 'limit?',
+    thread: 'int?',
+    beforeTs: 'int?',
+    afterTs: 'int?',
+  },
   'pm-history': { with: 'string?', before: 'int?', after: 'int?', limit: 'limit?', beforeTs: 'int?', afterTs: 'int?' },
   quit: { reason: 'string?' },
   ping: { ts: 'number?' },
@@ -70,8 +87,25 @@ const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
 };
 
 const SERVER_SPECS: Record<ServerFrameType, Spec> = {
-  welcome: { v: 'int', nick: 'string', server: 'string', rooms: 'string[]', limits: 'object', account: 'boolean?', token: 'string?' },
-  joined: { room: 'string', topic: 'string|null', topicBy: 'string?', topicAt: 'number?', users: 'string[]', usersTotal: 'int?', history: 'object[]', more: 'boolean' },
+  welcome: {
+    v: 'int',
+    nick: 'string',
+    server: 'string',
+    rooms: 'string[]',
+    limits: 'object',
+    account: 'boolean?',
+    token: 'string?',
+  },
+  joined: {
+    room: 'string',
+    topic: 'string|null',
+    topicBy: 'string?',
+    topicAt: 'number?',
+    users: 'string[]',
+    usersTotal: 'int?',
+    history: 'object[]',
+    more: 'boolean',
+  },
   parted: { room: 'string', by: 'string?', reason: 'string?' },
   message: { id: 'int', ts: 'number', room: 'string', nick: 'string', text: 'string', action: 'boolean?' },
   pm: { id: 'int', ts: 'number', from: 'string', to: 'string', text: 'string', action: 'boolean?' },
@@ -88,12 +122,29 @@ const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   bye: { code: 'string?', reason: 'string' },
   pong: { ts: 'number?' },
   registered: { nick: 'string' },
-  mode: { room: 'string', key: 'boolean', inviteOnly: 'boolean', creator: 'string|null', by: 'string?', ts: 'number', limit: 'int?', changes: 'object[]?' },
+  mode: {
+    room: 'string',
+    key: 'boolean',
+    inviteOnly: 'boolean',
+    creator: 'string|null',
+    by: 'string?',
+    ts: 'number',
+    limit: 'int?',
+    changes: 'object[]?',
+  },
   invite: { room: 'string', nick: 'string', by: 'string', ts: 'number' },
   ping: { ts: 'number' },
   edited: { id: 'int', room: 'string', text: 'string', edited: 'number', by: 'string' },
   deleted: { id: 'int', room: 'string', by: 'string', ts: 'number' },
-  reaction: { id: 'int', room: 'string', emoji: 'string', nick: 'string', added: 'boolean', count: 'int', ts: 'number' },
+  reaction: {
+    id: 'int',
+    room: 'string',
+    emoji: 'string',
+    nick: 'string',
+    added: 'boolean',
+    count: 'int',
+    ts: 'number',
+  },
   'search-results': { q: 'string', results: 'object[]', more: 'boolean', next: 'int?' },
   marker: { room: 'string?', with: 'string?', id: 'int' },
   unread: { rooms: 'object' },
@@ -208,7 +259,10 @@ function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>, 
   }
   if (obj.ref !== undefined && ref === undefined) {
     if (refBroken) return { ok: false, error: codedError('TC_ERR_BAD_TEXT', '"ref"') };
-    return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"ref" must be a string of at most ${REF_MAX_LENGTH} characters`) };
+    return {
+      ok: false,
+      error: codedError('TC_ERR_BAD_FIELD', `"ref" must be a string of at most ${REF_MAX_LENGTH} characters`),
+    };
   }
   const spec = specs[type];
   if (checkText) {
@@ -225,14 +279,22 @@ function validate<F>(obj: Record<string, unknown>, specs: Record<string, Spec>, 
     }
     if (!checkKind(kind, value)) {
       const want =
-        kind === 'limit' ? `an integer 1..${HISTORY_MAX}` : kind === 'int' ? 'a non-negative integer' : kind === 'cid' ? '1-64 characters of A-Za-z0-9_-' : kind;
+        kind === 'limit'
+          ? `an integer 1..${HISTORY_MAX}`
+          : kind === 'int'
+            ? 'a non-negative integer'
+            : kind === 'cid'
+              ? '1-64 characters of A-Za-z0-9_-'
+              : kind;
       return { ok: false, error: codedError('TC_ERR_BAD_FIELD', `"${field}" of "${type}" must be ${want}`), ref };
     }
   }
   return { ok: true, frame: obj as F };
 }
 
-function parseLine(input: Uint8Array | string): { ok: true; value: unknown; text: string } | { ok: false; error: CodedError } {
+function parseLine(
+  input: Uint8Array | string,
+): { ok: true; value: unknown; text: string } | { ok: false; error: CodedError } {
   let text: string;
   if (typeof input === 'string') {
     text = input;

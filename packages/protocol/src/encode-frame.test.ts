@@ -30,7 +30,11 @@ describe('encodeFrame', () => {
       { type: 'pm', to: 'bob', text },
     ];
     const lines: Buffer[] = [];
-    new LineFramer().push(Buffer.from(frames.map(encodeFrame).join('')), (line) => lines.push(Buffer.from(line)), (code) => expect.fail(code));
+    new LineFramer().push(
+      Buffer.from(frames.map(encodeFrame).join('')),
+      (line) => lines.push(Buffer.from(line)),
+      (code) => expect.fail(code),
+    );
     expect(lines.map((l) => decodeClientFrame(l))).toEqual(frames.map((frame) => ({ ok: true, frame })));
   });
 });

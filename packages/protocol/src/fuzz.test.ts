@@ -12,10 +12,28 @@ import { formatPlain, parseUserInput } from './plain-text.js';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2_500);
 export const fuzzInputs = { total: 0 };
 
-const TYPES = ['hello', 'join', 'part', 'msg', 'pm', 'users', 'rooms', 'nick', 'topic', 'history', 'pm-history', 'quit', 'ping', 'nope'];
+const TYPES = [
+  'hello',
+  'join',
+  'part',
+  'msg',
+  'pm',
+  'users',
+  'rooms',
+  'nick',
+  'topic',
+  'history',
+  'pm-history',
+  'quit',
+  'ping',
+  'nope',
+];
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
 /** Any UTF-16 code units, unpaired surrogates included (JSON.stringify writes those as `\udXXX` escapes). */
-const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 });
+const utf16 = fc.string({
+  unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+  maxLength: 40,
+});
 /** Objects shaped like frames, with fields of every type: exercises validation, not just JSON.parse. */
 const frameLike = fc.record(
   {
@@ -29,7 +47,10 @@ const frameLike = fc.record(
     before: fc.oneof(fc.integer(), fc.double(), jsonValue),
     after: fc.oneof(fc.nat(), jsonValue),
     limit: fc.oneof(fc.integer({ min: -5, max: 600 }), jsonValue),
-    rooms: fc.oneof(fc.dictionary(fc.oneof(fc.string(), utf16), fc.oneof(fc.nat(), fc.constant(null), jsonValue)), jsonValue),
+    rooms: fc.oneof(
+      fc.dictionary(fc.oneof(fc.string(), utf16), fc.oneof(fc.nat(), fc.constant(null), jsonValue)),
+      jsonValue,
+    ),
   },
   { requiredKeys: [] },
 );
@@ -49,7 +70,11 @@ type WellFormedString = string & { isWellFormed(): boolean };
 function assertWellFormed(frame: unknown) {
   let broken = false;
   JSON.stringify(frame, (key: string, value: unknown) => {
-    if (!(key as WellFormedString).isWellFormed() || (typeof value === 'string' && !(value as WellFormedString).isWellFormed())) broken = true;
+    if (
+      !(key as WellFormedString).isWellFormed() ||
+      (typeof value === 'string' && !(value as WellFormedString).isWellFormed())
+    )
+      broken = true;
     return value;
   });
   expect(broken).toBe(false);
@@ -82,7 +107,27 @@ describe('fuzzing the protocol', () => {
   it(`parseUserInput (the plain-text dialect and slash commands) never throws (${RUNS} inputs)`, () => {
     const typed = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.tuple(fc.constantFrom('/join', '/part', '/pm', '/msg', '/nick', '/me', '/topic', '/history', '/quit', '/users', '/rooms', '/help', '//', '/'), fc.string({ unit: 'binary' })).map(([c, a]) => `${c} ${a}`),
+      fc
+        .tuple(
+          fc.constantFrom(
+            '/join',
+            '/part',
+            '/pm',
+            '/msg',
+            '/nick',
+            '/me',
+            '/topic',
+            '/history',
+            '/quit',
+            '/users',
+            '/rooms',
+            '/help',
+            '//',
+            '/',
+          ),
+          fc.string({ unit: 'binary' }),
+        )
+        .map(([c, a]) => `${c} ${a}`),
     );
     fc.assert(
       fc.property(typed, (line) => {
@@ -101,7 +146,11 @@ describe('fuzzing the protocol', () => {
         fuzzInputs.total++;
         const framer = new LineFramer({ maxLineBytes: 1024, maxUnterminatedBytes: 8192 });
         for (const chunk of chunks) {
-          framer.push(Buffer.from(chunk), (line) => expect(line.length).toBeLessThanOrEqual(1024), (code) => expect(isErrorCode(code)).toBe(true));
+          framer.push(
+            Buffer.from(chunk),
+            (line) => expect(line.length).toBeLessThanOrEqual(1024),
+            (code) => expect(isErrorCode(code)).toBe(true),
+          );
           expect(framer.bufferedBytes).toBeLessThanOrEqual(1024);
         }
       }),

@@ -4,7 +4,12 @@ import { LineFramer } from './line-framer.js';
 function feed(framer: LineFramer, chunks: (string | Buffer)[]) {
   const lines: string[] = [];
   const errors: string[] = [];
-  for (const c of chunks) framer.push(Buffer.isBuffer(c) ? c : Buffer.from(c), (l) => lines.push(l.toString()), (e) => errors.push(e));
+  for (const c of chunks)
+    framer.push(
+      Buffer.isBuffer(c) ? c : Buffer.from(c),
+      (l) => lines.push(l.toString()),
+      (e) => errors.push(e),
+    );
   return { lines, errors };
 }
 
@@ -41,7 +46,12 @@ describe('LineFramer', () => {
 
   it('never buffers more than the line limit', () => {
     const framer = new LineFramer({ maxLineBytes: 100, maxUnterminatedBytes: 1_000_000 });
-    for (let i = 0; i < 1000; i++) framer.push(Buffer.from('yyyyyyyyyy'), () => {}, () => {});
+    for (let i = 0; i < 1000; i++)
+      framer.push(
+        Buffer.from('yyyyyyyyyy'),
+        () => {},
+        () => {},
+      );
     expect(framer.bufferedBytes).toBeLessThanOrEqual(100);
   });
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { codedError } from './errors.js';
 import type { RoomMessage } from './frames.js';
-import { errorSentence, formatPlain, nickProblem, parseUserInput, plainErrorLine, roomNameProblem } from './plain-text.js';
+import {
+  errorSentence,
+  formatPlain,
+  nickProblem,
+  parseUserInput,
+  plainErrorLine,
+  roomNameProblem,
+} from './plain-text.js';
 
 describe('parseUserInput', () => {
   it.each([
@@ -20,7 +27,10 @@ describe('parseUserInput', () => {
     ['/register my long password', { kind: 'command', command: { name: 'register', password: 'my long password' } }],
     ['/login hunter2hunter2', { kind: 'command', command: { name: 'login', password: 'hunter2hunter2' } }],
     ['/mode vault', { kind: 'command', command: { name: 'mode', room: 'vault' } }],
-    ['/mode vault +k s3cret', { kind: 'command', command: { name: 'mode', room: 'vault', change: { mode: '+k', key: 's3cret' } } }],
+    [
+      '/mode vault +k s3cret',
+      { kind: 'command', command: { name: 'mode', room: 'vault', change: { mode: '+k', key: 's3cret' } } },
+    ],
     ['/mode vault -k', { kind: 'command', command: { name: 'mode', room: 'vault', change: { mode: '-k' } } }],
     ['/mode vault +i', { kind: 'command', command: { name: 'mode', room: 'vault', change: { mode: '+i' } } }],
     ['/invite bob', { kind: 'command', command: { name: 'invite', nick: 'bob' } }],
@@ -50,31 +60,54 @@ describe('parseUserInput', () => {
 
 describe('formatPlain', () => {
   it('renders room messages, actions and private messages as the original design did', () => {
-    expect(formatPlain({ type: 'message', id: 1, ts: 0, room: 'r', nick: 'bob', text: 'hi' }, 'me')).toEqual(['bob: hi']);
-    expect(formatPlain({ type: 'message', id: 1, ts: 0, room: 'r', nick: 'bob', text: 'waves', action: true }, 'me')).toEqual(['* bob waves']);
-    expect(formatPlain({ type: 'pm', id: 1, ts: 0, from: 'bob', to: 'me', text: 'psst' }, 'me')).toEqual(['[PM] bob: psst']);
-    expect(formatPlain({ type: 'pm', id: 1, ts: 0, from: 'me', to: 'bob', text: 'psst' }, 'me')).toEqual(['[PM -> bob] psst']);
+    expect(formatPlain({ type: 'message', id: 1, ts: 0, room: 'r', nick: 'bob', text: 'hi' }, 'me')).toEqual([
+      'bob: hi',
+    ]);
+    expect(
+      formatPlain({ type: 'message', id: 1, ts: 0, room: 'r', nick: 'bob', text: 'waves', action: true }, 'me'),
+    ).toEqual(['* bob waves']);
+    expect(formatPlain({ type: 'pm', id: 1, ts: 0, from: 'bob', to: 'me', text: 'psst' }, 'me')).toEqual([
+      '[PM] bob: psst',
+    ]);
+    expect(formatPlain({ type: 'pm', id: 1, ts: 0, from: 'me', to: 'bob', text: 'psst' }, 'me')).toEqual([
+      '[PM -> bob] psst',
+    ]);
   });
 });
 
 describe('formatPlain counts in words', () => {
   const message = (id: number): RoomMessage => ({ id, ts: 0, room: 'r', nick: 'bob', text: `m${id}` });
-  const joined = (history: RoomMessage[]) => formatPlain({ type: 'joined', room: 'r', topic: null, users: ['bob', 'me'], history, more: false }, 'me');
+  const joined = (history: RoomMessage[]) =>
+    formatPlain({ type: 'joined', room: 'r', topic: null, users: ['bob', 'me'], history, more: false }, 'me');
 
   it('heads a history of one with "last message" and of more with "last n messages"', () => {
-    expect(joined([message(1)])).toEqual(['* Now talking in r', '* Users here: bob, me', '* --- last message ---', 'bob: m1', '* --- end of history ---']);
+    expect(joined([message(1)])).toEqual([
+      '* Now talking in r',
+      '* Users here: bob, me',
+      '* --- last message ---',
+      'bob: m1',
+      '* --- end of history ---',
+    ]);
     expect(joined([message(1), message(2)])[2]).toBe('* --- last 2 messages ---');
     expect(joined([])).toEqual(['* Now talking in r', '* Users here: bob, me']);
   });
 
   it('heads an older page of one with "1 older message"', () => {
-    expect(formatPlain({ type: 'history', room: 'r', messages: [message(1)], more: false }, 'me')[0]).toBe('* --- 1 older message (start of history) ---');
-    expect(formatPlain({ type: 'history', room: 'r', messages: [message(1), message(2)], more: true }, 'me')[0]).toBe('* --- 2 older messages ---');
+    expect(formatPlain({ type: 'history', room: 'r', messages: [message(1)], more: false }, 'me')[0]).toBe(
+      '* --- 1 older message (start of history) ---',
+    );
+    expect(formatPlain({ type: 'history', room: 'r', messages: [message(1), message(2)], more: true }, 'me')[0]).toBe(
+      '* --- 2 older messages ---',
+    );
   });
 
   it('tells the renamed user and the others differently', () => {
-    expect(formatPlain({ type: 'nick', old: 'bob', new: 'robert', ts: 0 }, 'robert')).toEqual(['* You are now known as robert']);
-    expect(formatPlain({ type: 'nick', room: 'r', old: 'bob', new: 'robert', ts: 0 }, 'me')).toEqual(['* bob is now known as robert']);
+    expect(formatPlain({ type: 'nick', old: 'bob', new: 'robert', ts: 0 }, 'robert')).toEqual([
+      '* You are now known as robert',
+    ]);
+    expect(formatPlain({ type: 'nick', room: 'r', old: 'bob', new: 'robert', ts: 0 }, 'me')).toEqual([
+      '* bob is now known as robert',
+    ]);
   });
 });
 
@@ -87,41 +120,66 @@ describe('plain-text errors', () => {
   });
 
   it.each([
-    [codedError('TC_ERR_BAD_NICK', JSON.stringify('9lives')), 'That is not a valid nick: "9lives" (it must start with a letter; use 1-24 letters, digits, _ or -, starting with a letter)'],
+    [
+      codedError('TC_ERR_BAD_NICK', JSON.stringify('9lives')),
+      'That is not a valid nick: "9lives" (it must start with a letter; use 1-24 letters, digits, _ or -, starting with a letter)',
+    ],
     [codedError('TC_ERR_NICK_IN_USE', 'bob'), 'The nick bob is already in use: choose another'],
     [codedError('TC_ERR_NO_SUCH_USER', 'zed'), 'Nobody called zed is online'],
-    [codedError('TC_ERR_NO_SUCH_USER', 'zed (invite someone who is online or has an account)'), 'Nobody called zed is online (invite someone who is online or has an account)'],
+    [
+      codedError('TC_ERR_NO_SUCH_USER', 'zed (invite someone who is online or has an account)'),
+      'Nobody called zed is online (invite someone who is online or has an account)',
+    ],
     [codedError('TC_ERR_NO_SUCH_ROOM', 'vault'), 'There is no room called vault'],
     [codedError('TC_ERR_NOT_IN_ROOM', 'vault'), 'You are not in vault'],
     [codedError('TC_ERR_BAD_KEY', 'vault'), 'The room vault needs a key: /join vault <key>'],
     [codedError('TC_ERR_BAD_KEY', 'wrong key for vault'), 'That is not the key of vault'],
     [codedError('TC_ERR_INVITE_ONLY', 'vault'), 'The room vault is invite-only: ask its creator for an /invite'],
     [codedError('TC_ERR_TOO_MANY_ROOMS', 'at most 100'), 'You are in too many rooms (at most 100): /part one first'],
-    [codedError('TC_ERR_NOT_REGISTERED_NICK', 'room modes need a registered nick'), 'Room modes need a registered nick: /register <password> first'],
-    [codedError('TC_ERR_NOT_ROOM_CREATOR', 'vault was created by alice'), 'Only the creator of a room or its operators may change its modes: vault was created by alice'],
-    [codedError('TC_ERR_STORE_FAILED', 'the topic could not be saved'), 'The topic could not be saved: try again later'],
-    [codedError('TC_ERR_LOCKED_OUT', 'account alice is locked; try again in 57 s'), 'Too many wrong attempts: account alice is locked; try again in 57 s'],
-    [codedError('TC_ERR_BAD_ARGUMENT', 'you are logged in to the account bob: /nick bob to change its password'), 'You are logged in to the account bob: /nick bob to change its password'],
+    [
+      codedError('TC_ERR_NOT_REGISTERED_NICK', 'room modes need a registered nick'),
+      'Room modes need a registered nick: /register <password> first',
+    ],
+    [
+      codedError('TC_ERR_NOT_ROOM_CREATOR', 'vault was created by alice'),
+      'Only the creator of a room or its operators may change its modes: vault was created by alice',
+    ],
+    [
+      codedError('TC_ERR_STORE_FAILED', 'the topic could not be saved'),
+      'The topic could not be saved: try again later',
+    ],
+    [
+      codedError('TC_ERR_LOCKED_OUT', 'account alice is locked; try again in 57 s'),
+      'Too many wrong attempts: account alice is locked; try again in 57 s',
+    ],
+    [
+      codedError('TC_ERR_BAD_ARGUMENT', 'you are logged in to the account bob: /nick bob to change its password'),
+      'You are logged in to the account bob: /nick bob to change its password',
+    ],
     [codedError('TC_ERR_LINE_TOO_LONG'), 'That line is longer than 8192 bytes, so it was discarded'],
   ])('words %j as %j', (error, sentence) => {
     expect(errorSentence(error)).toBe(sentence);
   });
 
-  it('word the parser\'s refusals as sentences', () => {
+  it("word the parser's refusals as sentences", () => {
     const sentence = (line: string) => {
       const input = parseUserInput(line);
       return input.kind === 'error' ? plainErrorLine(input.error) : null;
     };
     expect(sentence('/dance')).toBe('! There is no command /dance (/help lists them) [TC_ERR_UNKNOWN_COMMAND]');
-    expect(sentence('/ x')).toBe('! A command name must follow "/" (send "//" for a literal slash) [TC_ERR_UNKNOWN_COMMAND]');
+    expect(sentence('/ x')).toBe(
+      '! A command name must follow "/" (send "//" for a literal slash) [TC_ERR_UNKNOWN_COMMAND]',
+    );
     expect(sentence('/join')).toBe('! Usage: /join <room> [key] [TC_ERR_BAD_ARGUMENT]');
   });
 
   it('show a message not from the catalogue as it is, capitalised', () => {
-    expect(plainErrorLine({ code: 'TC_ERR_NOT_IN_ROOM', message: 'You are not in a room: /join <room> to enter one' })).toBe(
-      '! You are not in a room: /join <room> to enter one [TC_ERR_NOT_IN_ROOM]',
+    expect(
+      plainErrorLine({ code: 'TC_ERR_NOT_IN_ROOM', message: 'You are not in a room: /join <room> to enter one' }),
+    ).toBe('! You are not in a room: /join <room> to enter one [TC_ERR_NOT_IN_ROOM]');
+    expect(plainErrorLine({ code: 'TC_ERR_FROM_THE_FUTURE', message: 'something new' })).toBe(
+      '! Something new [TC_ERR_FROM_THE_FUTURE]',
     );
-    expect(plainErrorLine({ code: 'TC_ERR_FROM_THE_FUTURE', message: 'something new' })).toBe('! Something new [TC_ERR_FROM_THE_FUTURE]');
   });
 
   it('never pass control or bidi characters of an echoed input to the terminal', () => {

@@ -50,18 +50,38 @@ export interface CommandHelp {
 
 /** Every slash command with its usage line, for /help and Tab completion. */
 export const COMMANDS: readonly CommandHelp[] = [
-  { name: 'join', aliases: [], usage: '/join <room> [key]', help: 'enter a room (creating it if new; key for a +k room)' },
+  {
+    name: 'join',
+    aliases: [],
+    usage: '/join <room> [key]',
+    help: 'enter a room (creating it if new; key for a +k room)',
+  },
   { name: 'part', aliases: ['leave'], usage: '/part [room]', help: 'leave a room (default: the current one)' },
   { name: 'users', aliases: ['names', 'who'], usage: '/users [room]', help: 'list the users in the room' },
-  { name: 'rooms', aliases: ['list'], usage: '/rooms [after]', help: 'list rooms with people in them (100 a page; the next page: /rooms <last name shown>)' },
+  {
+    name: 'rooms',
+    aliases: ['list'],
+    usage: '/rooms [after]',
+    help: 'list rooms with people in them (100 a page; the next page: /rooms <last name shown>)',
+  },
   { name: 'pm', aliases: ['msg'], usage: '/pm <nick> <text>', help: 'send a private message' },
   { name: 'nick', aliases: [], usage: '/nick <new>', help: 'change your nick' },
   { name: 'me', aliases: [], usage: '/me <action>', help: 'send an action (* alice waves)' },
   { name: 'topic', aliases: [], usage: '/topic [text]', help: 'show or set the room topic' },
   { name: 'history', aliases: [], usage: '/history [n]', help: 'show n older messages (default 50)' },
-  { name: 'register', aliases: [], usage: '/register <password>', help: 'protect your nick with a password (8-128 characters)' },
-  { name: 'login', aliases: [], usage: '/login <password>', help: "answer the password prompt of a registered nick" },
-  { name: 'mode', aliases: [], usage: '/mode <room> [+k key|-k|+i|-i]', help: "show or (room creator) set a room's key (+k) or invite-only (+i)" },
+  {
+    name: 'register',
+    aliases: [],
+    usage: '/register <password>',
+    help: 'protect your nick with a password (8-128 characters)',
+  },
+  { name: 'login', aliases: [], usage: '/login <password>', help: 'answer the password prompt of a registered nick' },
+  {
+    name: 'mode',
+    aliases: [],
+    usage: '/mode <room> [+k key|-k|+i|-i]',
+    help: "show or (room creator) set a room's key (+k) or invite-only (+i)",
+  },
   { name: 'invite', aliases: [], usage: '/invite <nick> [room]', help: 'let a nick into an invite-only room' },
   { name: 'help', aliases: [], usage: '/help', help: 'list commands' },
   { name: 'quit', aliases: ['exit'], usage: '/quit [reason]', help: 'leave the chat' },
@@ -86,7 +106,11 @@ export function parseUserInput(line: string): UserInput {
   if (line.startsWith('//')) return { kind: 'text', text: line.slice(1) };
   const match = /^\/(\S*)\s*(.*)$/s.exec(line)!;
   const word = match[1].toLowerCase();
-  if (word === '') return { kind: 'error', error: codedError('TC_ERR_UNKNOWN_COMMAND', 'a command name must follow "/" (send "//" for a literal slash)') };
+  if (word === '')
+    return {
+      kind: 'error',
+      error: codedError('TC_ERR_UNKNOWN_COMMAND', 'a command name must follow "/" (send "//" for a literal slash)'),
+    };
   const rest = match[2].trim();
   const name = ALIASES.get(word);
   if (!name) return { kind: 'error', error: codedError('TC_ERR_UNKNOWN_COMMAND', `/${word}`) };
@@ -105,7 +129,8 @@ export function parseUserInput(line: string): UserInput {
         if (others.length === 0) return { name, room: first };
         const [flag, ...args] = others;
         if (flag === '+k' && args.length === 1) return { name, room: first, change: { mode: '+k', key: args[0] } };
-        if ((flag === '-k' || flag === '+i' || flag === '-i') && args.length === 0) return { name, room: first, change: { mode: flag } };
+        if ((flag === '-k' || flag === '+i' || flag === '-i') && args.length === 0)
+          return { name, room: first, change: { mode: flag } };
         return usage(name);
       }
       case 'invite':
@@ -185,12 +210,17 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
       return [];
     }
     case 'nick':
-      return frame.room === undefined ? [`* You are now known as ${frame.new}`] : [`* ${frame.old} is now known as ${frame.new}`];
+      return frame.room === undefined
+        ? [`* You are now known as ${frame.new}`]
+        : [`* ${frame.old} is now known as ${frame.new}`];
     case 'topic':
-      if (frame.by) return [frame.topic ? `* ${frame.by} set the topic to: ${frame.topic}` : `* ${frame.by} cleared the topic`];
+      if (frame.by)
+        return [frame.topic ? `* ${frame.by} set the topic to: ${frame.topic}` : `* ${frame.by} cleared the topic`];
       return [frame.topic ? `* Topic for ${frame.room}: ${frame.topic}` : `* No topic is set for ${frame.room}`];
     case 'users':
-      return [`* Users in ${frame.room} (${frame.users.length}${frame.more ? '+' : ''}): ${frame.users.join(', ')}${frame.more ? ', ...' : ''}`];
+      return [
+        `* Users in ${frame.room} (${frame.users.length}${frame.more ? '+' : ''}): ${frame.users.join(', ')}${frame.more ? ', ...' : ''}`,
+      ];
     case 'rooms':
       if (frame.rooms.length === 0) return ['* No rooms yet'];
       return [
@@ -202,9 +232,13 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
       ];
     case 'joined': {
       const lines = [`* Now talking in ${frame.room}${frame.topic ? ` - ${frame.topic}` : ''}`];
-      lines.push(`* Users here: ${frame.users.join(', ')}${frame.usersTotal !== undefined ? ` and ${frame.usersTotal - frame.users.length} more` : ''}`);
+      lines.push(
+        `* Users here: ${frame.users.join(', ')}${frame.usersTotal !== undefined ? ` and ${frame.usersTotal - frame.users.length} more` : ''}`,
+      );
       if (frame.history.length > 0) {
-        lines.push(`* --- ${frame.history.length === 1 ? 'last message' : `last ${frame.history.length} messages`} ---`);
+        lines.push(
+          `* --- ${frame.history.length === 1 ? 'last message' : `last ${frame.history.length} messages`} ---`,
+        );
         lines.push(...frame.history.map(plainMessage));
         lines.push('* --- end of history ---');
       }
@@ -220,15 +254,24 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
     case 'pm-history':
       return frame.messages.map((m) => formatPlain({ type: 'pm', ...m }, self)[0]);
     case 'parted':
-      if (frame.by !== undefined) return [`* You were kicked from ${frame.room} by ${frame.by}${frame.reason ? ` (${frame.reason})` : ''}`];
+      if (frame.by !== undefined)
+        return [`* You were kicked from ${frame.room} by ${frame.by}${frame.reason ? ` (${frame.reason})` : ''}`];
       return [`* You left ${frame.room}`];
     case 'error':
       return [plainErrorLine(frame)];
     case 'status':
       if (frame.cluster !== undefined && frame.db === 'ok') {
-        return [frame.cluster === 'ok' ? '* Server: the cluster link is back to normal' : `! Server: ${frame.message ?? 'the cluster link is degraded'}`];
+        return [
+          frame.cluster === 'ok'
+            ? '* Server: the cluster link is back to normal'
+            : `! Server: ${frame.message ?? 'the cluster link is degraded'}`,
+        ];
       }
-      return [frame.db === 'ok' ? '* Server: storage is back to normal' : `! Server: ${frame.message ?? 'storage is degraded'}`];
+      return [
+        frame.db === 'ok'
+          ? '* Server: storage is back to normal'
+          : `! Server: ${frame.message ?? 'storage is degraded'}`,
+      ];
     case 'edited':
       return [`* ${frame.by} edited a message: ${frame.text}`];
     case 'deleted':
@@ -243,7 +286,10 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
       ];
     case 'mentions':
       if (frame.messages.length === 0) return ['* No mentions'];
-      return [`* Mentions (${frame.messages.length}${frame.more ? '+' : ''}):`, ...frame.messages.map((m) => `*   ${m.room} ${plainMessage(m)}`)];
+      return [
+        `* Mentions (${frame.messages.length}${frame.more ? '+' : ''}):`,
+        ...frame.messages.map((m) => `*   ${m.room} ${plainMessage(m)}`),
+      ];
     case 'marker':
     case 'unread':
       return [];
@@ -255,11 +301,23 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
       return [`* Your nick ${frame.nick} is registered: from now on it needs its password`];
     case 'mode': {
       // +n is on for every room: shown only by its absence from nothing (it never limits members).
-      const flags = [frame.key ? '+k' : '', frame.inviteOnly ? '+i' : '', frame.topicLock ? '+t' : '', frame.moderated ? '+m' : '', frame.secret ? '+s' : '', frame.limit !== undefined ? `+l ${frame.limit}` : ''];
+      const flags = [
+        frame.key ? '+k' : '',
+        frame.inviteOnly ? '+i' : '',
+        frame.topicLock ? '+t' : '',
+        frame.moderated ? '+m' : '',
+        frame.secret ? '+s' : '',
+        frame.limit !== undefined ? `+l ${frame.limit}` : '',
+      ];
       const modes = flags.join('') || 'none';
-      const roles = (frame.changes ?? []).filter((c) => c.mode === 'o' || c.mode === 'v' || c.mode === 'b' || c.mode === 'e' || c.mode === 'I');
-      if (frame.by && roles.length > 0) return roles.map((c) => `* ${frame.by} set ${c.add ? '+' : '-'}${c.mode} ${c.arg ?? ''} in ${frame.room}`);
-      return frame.by ? [`* ${frame.by} set the modes of ${frame.room} to: ${modes}`] : [`* Modes of ${frame.room}: ${modes}`];
+      const roles = (frame.changes ?? []).filter(
+        (c) => c.mode === 'o' || c.mode === 'v' || c.mode === 'b' || c.mode === 'e' || c.mode === 'I',
+      );
+      if (frame.by && roles.length > 0)
+        return roles.map((c) => `* ${frame.by} set ${c.add ? '+' : '-'}${c.mode} ${c.arg ?? ''} in ${frame.room}`);
+      return frame.by
+        ? [`* ${frame.by} set the modes of ${frame.room} to: ${modes}`]
+        : [`* Modes of ${frame.room}: ${modes}`];
     }
     case 'invite':
       return frame.nick.toLowerCase() === self.toLowerCase()
@@ -293,7 +351,12 @@ export function errorSentence(error: { code: string; message: string }): string 
   let sentence: string | undefined;
   if (isErrorCode(error.code)) {
     const base = ERRORS[error.code].message;
-    const detail = error.message === base ? undefined : error.message.startsWith(`${base}: `) ? error.message.slice(base.length + 2) : null;
+    const detail =
+      error.message === base
+        ? undefined
+        : error.message.startsWith(`${base}: `)
+          ? error.message.slice(base.length + 2)
+          : null;
     // null: a message written for this case (not the catalogue's), shown as it is.
     if (detail !== null) sentence = SENTENCES[error.code]?.(detail);
   }
@@ -331,13 +394,17 @@ function nameProblem(name: string, max: number, allowed: RegExp, start: RegExp, 
     problems.push(`${list} ${named.length === 1 && !spaces ? 'is' : 'are'} not allowed`);
   }
   if ([...name].length > max) problems.push(`it is longer than ${max} characters`);
-  if (!start.test(name) && !/^\s/u.test(name) && !refused.has([...name][0])) problems.push(`it must start with ${startWith}`);
+  if (!start.test(name) && !/^\s/u.test(name) && !refused.has([...name][0]))
+    problems.push(`it must start with ${startWith}`);
   return problems.join('; ') || 'it is not allowed';
 }
 
 /** Catalogue errors whose detail reads better inside the sentence; undefined: the message as it is. */
 const SENTENCES: Partial<Record<ErrorCode, (detail: string | undefined) => string | undefined>> = {
-  TC_ERR_BAD_ROOM: (raw) => (raw === undefined ? undefined : `That is not a valid room name: ${JSON.stringify(raw)} (${because(roomNameProblem(raw))}use 1-32 letters, digits, _ . or -)`),
+  TC_ERR_BAD_ROOM: (raw) =>
+    raw === undefined
+      ? undefined
+      : `That is not a valid room name: ${JSON.stringify(raw)} (${because(roomNameProblem(raw))}use 1-32 letters, digits, _ . or -)`,
   TC_ERR_BAD_NICK: (json) => {
     if (json === undefined) return undefined;
     const nick = unquote(json);
@@ -355,12 +422,30 @@ const SENTENCES: Partial<Record<ErrorCode, (detail: string | undefined) => strin
     const wrong = /^wrong key for (\S+)$/.exec(detail);
     return wrong ? `That is not the key of ${wrong[1]}` : `The room ${detail} needs a key: /join ${detail} <key>`;
   },
-  TC_ERR_INVITE_ONLY: (room) => (room === undefined ? undefined : `The room ${room} is invite-only: ask its creator for an /invite`),
-  TC_ERR_TOO_MANY_ROOMS: (detail) => (detail !== undefined && /^at most \d+$/.test(detail) ? `You are in too many rooms (${detail}): /part one first` : undefined),
-  TC_ERR_ROOM_CREATION_LIMITED: (detail) => (detail === undefined ? undefined : `Too many new rooms were created (${detail}): wait a minute before creating another`),
-  TC_ERR_UNKNOWN_COMMAND: (detail) => (detail === undefined ? undefined : detail.startsWith('/') ? `There is no command ${detail} (/help lists them)` : capitalize(detail)),
-  TC_ERR_BAD_ARGUMENT: (detail) => (detail === undefined ? undefined : detail.startsWith('usage: ') ? `Usage: ${detail.slice('usage: '.length)}` : capitalize(detail)),
-  TC_ERR_NOT_REGISTERED_NICK: (detail) => (detail === undefined ? undefined : `${capitalize(detail)}: /register <password> first`),
+  TC_ERR_INVITE_ONLY: (room) =>
+    room === undefined ? undefined : `The room ${room} is invite-only: ask its creator for an /invite`,
+  TC_ERR_TOO_MANY_ROOMS: (detail) =>
+    detail !== undefined && /^at most \d+$/.test(detail)
+      ? `You are in too many rooms (${detail}): /part one first`
+      : undefined,
+  TC_ERR_ROOM_CREATION_LIMITED: (detail) =>
+    detail === undefined
+      ? undefined
+      : `Too many new rooms were created (${detail}): wait a minute before creating another`,
+  TC_ERR_UNKNOWN_COMMAND: (detail) =>
+    detail === undefined
+      ? undefined
+      : detail.startsWith('/')
+        ? `There is no command ${detail} (/help lists them)`
+        : capitalize(detail),
+  TC_ERR_BAD_ARGUMENT: (detail) =>
+    detail === undefined
+      ? undefined
+      : detail.startsWith('usage: ')
+        ? `Usage: ${detail.slice('usage: '.length)}`
+        : capitalize(detail),
+  TC_ERR_NOT_REGISTERED_NICK: (detail) =>
+    detail === undefined ? undefined : `${capitalize(detail)}: /register <password> first`,
   TC_ERR_STORE_FAILED: (detail) => (detail === undefined ? undefined : `${capitalize(detail)}: try again later`),
   TC_ERR_LOCKED_OUT: (detail) => (detail === undefined ? undefined : `Too many wrong attempts: ${detail}`),
   TC_ERR_RATE_LIMITED: (detail) => (detail === undefined ? undefined : `Slow down: ${detail}`),

@@ -45,7 +45,10 @@ export interface ServerOptions {
   /** HTTP port: WebSocket at /ws, dashboard and metrics (default 8080; 0 picks a free one). */
   httpPort?: number;
   store: StoreConfig;
-  metrics?: Pick<MetricsServiceOptions, 'intervalMs' | 'window' | 'retentionMs' | 'activeWindowMs' | 'maxRooms' | 'queryLimits'>;
+  metrics?: Pick<
+    MetricsServiceOptions,
+    'intervalMs' | 'window' | 'retentionMs' | 'activeWindowMs' | 'maxRooms' | 'queryLimits'
+  >;
   /** Bound of the write queue (messages accepted but not yet stored). */
   maxPendingWrites?: number;
   /** Output queued for one client before it is disconnected (default 1 MiB). */
@@ -128,9 +131,17 @@ const CLUSTER_DEGRADED: StatusFrame = {
   cluster: 'degraded',
   message: 'this server cannot reach the other cluster nodes directly: their messages arrive a little late',
 };
-const DEGRADED: StatusFrame = { type: 'status', db: 'degraded', message: 'the database is unreachable: messages are delivered but not yet saved' };
+const DEGRADED: StatusFrame = {
+  type: 'status',
+  db: 'degraded',
+  message: 'the database is unreachable: messages are delivered but not yet saved',
+};
 /** In a cluster nothing is delivered before it is stored (the order is made by the commit). */
-const CLUSTER_DB_DEGRADED: StatusFrame = { type: 'status', db: 'degraded', message: 'the database is unreachable: messages wait until it returns' };
+const CLUSTER_DB_DEGRADED: StatusFrame = {
+  type: 'status',
+  db: 'degraded',
+  message: 'the database is unreachable: messages wait until it returns',
+};
 
 export async function createServer(options: ServerOptions): Promise<TeamchatServer> {
   const log = options.log ?? ((line: string) => process.stderr.write(`teamchat: ${line}\n`));
@@ -183,7 +194,11 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         onBatch: (number, entries) => stream.remote(number, entries),
         onMetrics: (snapshot) => metricsReady?.otherNode(snapshot),
         onStatus: (up) => {
-          log(up ? 'cluster: the bus (NATS) is reachable again' : 'error: cluster: the bus (NATS) is unreachable: other nodes\' messages are read from the database');
+          log(
+            up
+              ? 'cluster: the bus (NATS) is reachable again'
+              : "error: cluster: the bus (NATS) is unreachable: other nodes' messages are read from the database",
+          );
           if (up) clusterNode?.wantResync();
           const status = new EncodedFrame(up ? { type: 'status', db: 'ok', cluster: 'ok' } : CLUSTER_DEGRADED);
           for (const c of connections) c.deliver(status);
@@ -201,7 +216,9 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     sink: stream,
     maxPending: options.maxPendingWrites,
     onError: (err, attempt, willRetry) =>
-      log(`error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`),
+      log(
+        `error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`,
+      ),
     onDegraded: () => {
       log(
         clusterOptions
@@ -234,10 +251,17 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
   const roomCreation =
     roomLimits.creationPerConnection === 0 && roomLimits.creationPerAddress === 0
       ? null
-      : new RoomCreationLimiter({ perConnection: roomLimits.creationPerConnection, perAddress: roomLimits.creationPerAddress });
+      : new RoomCreationLimiter({
+          perConnection: roomLimits.creationPerConnection,
+          perAddress: roomLimits.creationPerAddress,
+        });
   const metrics = new MetricsService({
     database,
-    stats: { roomMembers: () => core.roomMembers(), connections: () => core.connections, isRestricted: (room) => core.isRestrictedRoom(room) },
+    stats: {
+      roomMembers: () => core.roomMembers(),
+      connections: () => core.connections,
+      isRestricted: (room) => core.isRestrictedRoom(room),
+    },
     ...options.metrics,
     ...(clusterOptions ? { nodeId: clusterOptions.nodeId } : {}),
     log,
@@ -263,7 +287,9 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     unreadCounts: (owner, nick, rooms) => store.unreadCounts(owner, nick, rooms),
     mentions: (owner, nick, rooms, before, limit) => store.mentions(owner, nick, rooms, before, limit),
     search: (query) => search.search(query),
-    claimNick: async (key, nick, owner) => ({ ok: clusterStore ? await clusterStore.claimNick(key, nick, owner) : true }),
+    claimNick: async (key, nick, owner) => ({
+      ok: clusterStore ? await clusterStore.claimNick(key, nick, owner) : true,
+    }),
     instance,
     clustered: clusterStore !== null,
     checkIdentity: async (token) => {
@@ -282,7 +308,10 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     allowRoomCreation: (session) =>
       roomCreation === null || roomCreation.allow(session, session.address)
         ? null
-        : codedError('TC_ERR_ROOM_CREATION_LIMITED', `at most ${roomLimits.creationPerConnection} a minute per connection and ${roomLimits.creationPerAddress} per address`),
+        : codedError(
+            'TC_ERR_ROOM_CREATION_LIMITED',
+            `at most ${roomLimits.creationPerConnection} a minute per connection and ${roomLimits.creationPerAddress} per address`,
+          ),
     whenWritable: (session) => session.whenWritable(),
     close: (session, bye) => session.close(bye),
     roomHistory: (room, query) => store.roomHistory(room, query),
@@ -306,9 +335,12 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     await clusterNode.start();
   }
   // Rooms nobody is in leave memory; not while writes are failing (the store may lack their latest state).
-  const sweeper = setInterval(() => {
-    if (!writer.failing) core.sweep(Date.now());
-  }, Math.min(SWEEP_INTERVAL_MS, roomLimits.idleMs));
+  const sweeper = setInterval(
+    () => {
+      if (!writer.failing) core.sweep(Date.now());
+    },
+    Math.min(SWEEP_INTERVAL_MS, roomLimits.idleMs),
+  );
   sweeper.unref();
 
   let nextId = 1;
@@ -345,7 +377,12 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     createHttpApp({
       metrics,
       health,
-      info: { name: 'teamchat', version: VERSION, startedAt, ...(options.demoEndsAt ? { demoEndsAt: options.demoEndsAt } : {}) },
+      info: {
+        name: 'teamchat',
+        version: VERSION,
+        startedAt,
+        ...(options.demoEndsAt ? { demoEndsAt: options.demoEndsAt } : {}),
+      },
       log,
     }),
   );
@@ -384,7 +421,15 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         throw err;
       }
       if (options.irc) {
-        const irc = { host, connectionHost, inOrder: (run: () => void) => writer.appendEvent(run), version: VERSION, startedAt, ...(security.tls ? { tls: security.tls } : {}), ...(roomLimits.maxPerConnection !== undefined ? { maxRooms: roomLimits.maxPerConnection } : {}) };
+        const irc = {
+          host,
+          connectionHost,
+          inOrder: (run: () => void) => writer.appendEvent(run),
+          version: VERSION,
+          startedAt,
+          ...(security.tls ? { tls: security.tls } : {}),
+          ...(roomLimits.maxPerConnection !== undefined ? { maxRooms: roomLimits.maxPerConnection } : {}),
+        };
         ircPorts = await startIrc(options.irc, irc).catch((err: unknown) => {
           tcpServer?.close();
           httpServer.close();
@@ -396,7 +441,12 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         host,
         tcpPort: (tcpServer.address() as net.AddressInfo).port,
         httpPort: (httpServer.address() as net.AddressInfo).port,
-        ...(ircPorts ? { ircPort: ircPorts.ircPort, ...(ircPorts.ircTlsPort !== undefined ? { ircTlsPort: ircPorts.ircTlsPort } : {}) } : {}),
+        ...(ircPorts
+          ? {
+              ircPort: ircPorts.ircPort,
+              ...(ircPorts.ircTlsPort !== undefined ? { ircTlsPort: ircPorts.ircTlsPort } : {}),
+            }
+          : {}),
       };
     },
 
@@ -410,8 +460,12 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
         // Everything accepted is stored and delivered (acks included) before clients are told goodbye.
         const drained = await withTimeout(writer.drain(), SHUTDOWN_DRAIN_MS);
         if (!drained) log(`error: shutdown: ${writer.pending} messages could not be stored in time`);
-        for (const c of connections) c.close({ type: 'bye', code: 'TC_ERR_SHUTDOWN', reason: 'server is shutting down' });
-        await withTimeout(waitUntil(() => connections.size === 0), 2_000);
+        for (const c of connections)
+          c.close({ type: 'bye', code: 'TC_ERR_SHUTDOWN', reason: 'server is shutting down' });
+        await withTimeout(
+          waitUntil(() => connections.size === 0),
+          2_000,
+        );
         ws.close();
         await httpApp.close();
         httpServer.closeAllConnections();

@@ -1,4 +1,11 @@
-export { runStress, checkReachable, type StressOptions, type StressHooks, type StressReport, type StressTick } from './stress-run.js';
+export {
+  runStress,
+  checkReachable,
+  type StressOptions,
+  type StressHooks,
+  type StressReport,
+  type StressTick,
+} from './stress-run.js';
 export { StressError, type StressErrorCode } from './stress-error.js';
 export { formatTick, formatProgress, formatSummary, formatCsvRow, CSV_HEADER } from './stress-format.js';
 export { LatencyHistogram, type LatencySummaryMs } from './latency-histogram.js';
@@ -17,4 +24,10 @@ export {
   DEFAULT_SWITCH_CHANCE,
   type StressPace,
 } from './stress-pace.js';
-export { diagnose, FLOOD_LATENCY_MS, SLOW_LATENCY_MS, type StressNote, type StressNoteCode } from './stress-diagnosis.js';
+export {
+  diagnose,
+  FLOOD_LATENCY_MS,
+  SLOW_LATENCY_MS,
+  type StressNote,
+  type StressNoteCode,
+} from './stress-diagnosis.js';

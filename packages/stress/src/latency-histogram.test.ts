@@ -55,7 +55,11 @@ describe('LatencyHistogram', () => {
     const summary = LatencyHistogram.ofMs(samples).summaryMs();
     expect(summary.count).toBe(200);
     expect(summary.max).toBe(50);
-    for (const [q, value] of [[0.5, summary.p50], [0.9, summary.p90], [0.99, summary.p99]] as const) {
+    for (const [q, value] of [
+      [0.5, summary.p50],
+      [0.9, summary.p90],
+      [0.99, summary.p99],
+    ] as const) {
       const exact = samples[Math.ceil(q * samples.length) - 1];
       expect(Math.abs(value - exact) / exact).toBeLessThan(0.04);
     }

@@ -116,7 +116,13 @@ export class LatencyHistogram {
   summaryMs(decimals = 3): LatencySummaryMs {
     const scale = 10 ** decimals;
     const ms = (us: number) => (Number.isNaN(us) ? 0 : Math.round((us / 1000) * scale) / scale);
-    return { count: this.#total, p50: ms(this.percentile(0.5)), p90: ms(this.percentile(0.9)), p99: ms(this.percentile(0.99)), max: ms(this.#total === 0 ? NaN : this.#max) };
+    return {
+      count: this.#total,
+      p50: ms(this.percentile(0.5)),
+      p90: ms(this.percentile(0.9)),
+      p99: ms(this.percentile(0.99)),
+      max: ms(this.#total === 0 ? NaN : this.#max),
+    };
   }
 
   clone(): LatencyHistogram {

@@ -118,7 +118,10 @@ function stepFor(user: ScriptUser, input: string): Step | null {
 function acked<T>(sent: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ClientError('TC_CLIENT_TIMEOUT', `no answer from the server within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new ClientError('TC_CLIENT_TIMEOUT', `no answer from the server within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
   });
   return Promise.race([sent, late]).finally(() => clearTimeout(timer));
 }
@@ -155,12 +158,20 @@ export async function playScript(options: PlayScriptOptions): Promise<ScriptResu
         // No rooms asked for: the script decides where everyone is. A server that cannot be
         // reached is given up on after the answer timeout, not retried for ever.
         user.client = await ChatClient.connect(
-          { addresses: [{ host: options.host, port: options.port }], nick: user.nick, client: 'teamchat-demo', connectTimeoutMs: timeout, giveUpAfterMs: timeout, requestTimeoutMs: timeout },
+          {
+            addresses: [{ host: options.host, port: options.port }],
+            nick: user.nick,
+            client: 'teamchat-demo',
+            connectTimeoutMs: timeout,
+            giveUpAfterMs: timeout,
+            requestTimeoutMs: timeout,
+          },
           listen(user),
         );
       } catch (err) {
         const e = err as ClientError;
-        if (e.frame) throw new StressError('TC_STRESS_SCRIPT_FAILED', `${user.nick} was refused: ${e.code}: ${e.message}`);
+        if (e.frame)
+          throw new StressError('TC_STRESS_SCRIPT_FAILED', `${user.nick} was refused: ${e.code}: ${e.message}`);
         throw new StressError('TC_STRESS_SCRIPT_FAILED', `demo user ${user.nick} could not connect: ${e.message}`);
       }
       // Memberships the server restored (an earlier demo on the same data): leave them.
@@ -177,7 +188,10 @@ export async function playScript(options: PlayScriptOptions): Promise<ScriptResu
         } catch (err) {
           // The server's refusal is an answer: its error frame was shown and counted above.
           if (!(err instanceof ClientError) || !err.frame) {
-            throw new StressError('TC_STRESS_SCRIPT_FAILED', `${user.nick}: no answer to "${step.input}": ${(err as Error).message}`);
+            throw new StressError(
+              'TC_STRESS_SCRIPT_FAILED',
+              `${user.nick}: no answer to "${step.input}": ${(err as Error).message}`,
+            );
           }
         }
       }

@@ -1,7 +1,16 @@
 import { encodeFrame, type ServerFrame } from '@teamchat/protocol';
 import { describe, expect, it } from 'vitest';
 import { stampOf, stampText } from './message-token.js';
-import { LINE_ACK, LINE_MESSAGE, LINE_OTHER, LINE_PM, LINE_PRESENCE, roomPattern, scanServerLine, stampOfDelivery } from './server-line-scanner.js';
+import {
+  LINE_ACK,
+  LINE_MESSAGE,
+  LINE_OTHER,
+  LINE_PM,
+  LINE_PRESENCE,
+  roomPattern,
+  scanServerLine,
+  stampOfDelivery,
+} from './server-line-scanner.js';
 
 /** A server line, as the server writes it (without its newline). */
 const line = (frame: ServerFrame) => Buffer.from(encodeFrame(frame).slice(0, -1));
@@ -13,7 +22,9 @@ describe('scanServerLine', () => {
     expect(scanServerLine(line({ type: 'ack', ref: '1', id: 1, ts: 1 }))).toBe(LINE_ACK);
     expect(scanServerLine(line({ type: 'presence', room: 'r', nick: 'a', event: 'join', ts: 1 }))).toBe(LINE_PRESENCE);
     expect(scanServerLine(line({ type: 'pong' }))).toBe(LINE_OTHER);
-    expect(scanServerLine(line({ type: 'joined', room: 'r', topic: null, users: [], history: [], more: false }))).toBe(LINE_OTHER);
+    expect(scanServerLine(line({ type: 'joined', room: 'r', topic: null, users: [], history: [], more: false }))).toBe(
+      LINE_OTHER,
+    );
     // Not what the server writes (it puts `type` first): parsed by the caller, never misread.
     expect(scanServerLine(Buffer.from('{"id":1,"type":"message"}'))).toBe(LINE_OTHER);
   });
@@ -26,7 +37,9 @@ describe('scanServerLine', () => {
 
   it('finds no stamp in a message someone else typed, even one that looks like a stamp inside', () => {
     expect(stampOfDelivery(line({ type: 'message', id: 1, ts: 1, room: 'r', nick: 'a', text: 'hello' }))).toBe(-1);
-    expect(stampOfDelivery(line({ type: 'message', id: 1, ts: 1, room: 'r', nick: 'a', text: 'a "text":"~12~ trick' }))).toBe(-1);
+    expect(
+      stampOfDelivery(line({ type: 'message', id: 1, ts: 1, room: 'r', nick: 'a', text: 'a "text":"~12~ trick' })),
+    ).toBe(-1);
   });
 
   it('matches a room exactly, so room1 is not room10', () => {

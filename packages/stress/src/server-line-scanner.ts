@@ -16,7 +16,8 @@ export const LINE_MESSAGE = 1;
 export const LINE_PM = 2;
 export const LINE_ACK = 3;
 export const LINE_PRESENCE = 4;
-export type LineKind = typeof LINE_OTHER | typeof LINE_MESSAGE | typeof LINE_PM | typeof LINE_ACK | typeof LINE_PRESENCE;
+export type LineKind =
+  typeof LINE_OTHER | typeof LINE_MESSAGE | typeof LINE_PM | typeof LINE_ACK | typeof LINE_PRESENCE;
 
 const TYPE_PREFIX = Buffer.from('{"type":"');
 const PREFIXES: Array<[Buffer, LineKind]> = [

@@ -11,7 +11,8 @@
 import type { StressReport } from './stress-run.js';
 import { formatRate, stressPace } from './stress-pace.js';
 
-export type StressNoteCode = 'connections-refused' | 'rate-limited' | 'room-creation-limited' | 'flood-delayed' | 'over-budget' | 'slow';
+export type StressNoteCode =
+  'connections-refused' | 'rate-limited' | 'room-creation-limited' | 'flood-delayed' | 'over-budget' | 'slow';
 
 export interface StressNote {
   code: StressNoteCode;

@@ -5,7 +5,8 @@
  * @example
  * throw new StressError('TC_STRESS_UNREACHABLE', 'cannot reach localhost:5555: connect ECONNREFUSED');
  */
-export type StressErrorCode = 'TC_STRESS_BAD_OPTION' | 'TC_STRESS_UNREACHABLE' | 'TC_STRESS_NO_WORKERS' | 'TC_STRESS_SCRIPT_FAILED';
+export type StressErrorCode =
+  'TC_STRESS_BAD_OPTION' | 'TC_STRESS_UNREACHABLE' | 'TC_STRESS_NO_WORKERS' | 'TC_STRESS_SCRIPT_FAILED';
 
 export class StressError extends Error {
   constructor(

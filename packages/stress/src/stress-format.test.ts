@@ -52,7 +52,20 @@ describe('formatSummary', () => {
   it('lists the figures a user checks, and the losses when there are some', () => {
     const report = {
       ok: false,
-      config: { host: 'h', port: 1, clients: 5, rooms: ['a'], intervalMs: 500, ratePerClient: 2, durationMs: 3000, rampMs: 0, switchChance: 0, pmChance: 0, workers: 0, floodTokensPerSec: 2 },
+      config: {
+        host: 'h',
+        port: 1,
+        clients: 5,
+        rooms: ['a'],
+        intervalMs: 500,
+        ratePerClient: 2,
+        durationMs: 3000,
+        rampMs: 0,
+        switchChance: 0,
+        pmChance: 0,
+        workers: 0,
+        floodTokensPerSec: 2,
+      },
       clients: { requested: 5, connected: 4, failed: 1, disconnected: 0 },
       messages: { sent: 30, room: 28, private: 2, acked: 30, rejected: 0, unanswered: 0 },
       deliveries: { received: 100, expected: 100, delivered: 97, lost: 3, extra: 0, deliveredPct: 97 },
@@ -76,7 +89,20 @@ describe('formatSummary', () => {
   it('says why the server held the run back, before the first problems', () => {
     const text = formatSummary({
       ok: false,
-      config: { host: 'h', port: 1, clients: 50, rooms: ['a'], intervalMs: 500, ratePerClient: 2, durationMs: 10_000, rampMs: 250, switchChance: 0.05, pmChance: 0.1, workers: 0, floodTokensPerSec: 2.05 },
+      config: {
+        host: 'h',
+        port: 1,
+        clients: 50,
+        rooms: ['a'],
+        intervalMs: 500,
+        ratePerClient: 2,
+        durationMs: 10_000,
+        rampMs: 250,
+        switchChance: 0.05,
+        pmChance: 0.1,
+        workers: 0,
+        floodTokensPerSec: 2.05,
+      },
       clients: { requested: 50, connected: 16, failed: 34, disconnected: 0 },
       messages: { sent: 300, room: 270, private: 30, acked: 300, rejected: 0, unanswered: 0 },
       deliveries: { received: 1000, expected: 1000, delivered: 1000, lost: 0, extra: 0, deliveredPct: 100 },
@@ -91,6 +117,8 @@ describe('formatSummary', () => {
         { code: 'flood-delayed', message: 'latency p99 2000 ms: commands waited behind flood control' },
       ],
     });
-    expect(text).toContain('  why:\n    - 34 of 50 clients were refused\n    - latency p99 2000 ms: commands waited behind flood control\n\n  first problems:');
+    expect(text).toContain(
+      '  why:\n    - 34 of 50 clients were refused\n    - latency p99 2000 ms: commands waited behind flood control\n\n  first problems:',
+    );
   });
 });

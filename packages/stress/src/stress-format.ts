@@ -9,7 +9,8 @@
 import type { StressReport, StressTick } from './stress-run.js';
 
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
-const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString()) : '-');
+const ms = (n: number) =>
+  Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : Math.round(n).toString()) : '-';
 
 /** One live line: totals, rates, joins/leaves per room, latency so far. */
 export function formatTick(t: StressTick): string {
@@ -62,10 +63,19 @@ export function formatCsvRow(t: StressTick, now = new Date()): string {
 /** The end-of-run table. */
 export function formatSummary(r: StressReport): string {
   const rows: Array<[string, string]> = [
-    ['clients connected', `${num(r.clients.connected)} / ${num(r.clients.requested)}${r.clients.failed ? ` (${num(r.clients.failed)} failed)` : ''}${r.clients.disconnected ? ` (${num(r.clients.disconnected)} disconnected)` : ''}`],
+    [
+      'clients connected',
+      `${num(r.clients.connected)} / ${num(r.clients.requested)}${r.clients.failed ? ` (${num(r.clients.failed)} failed)` : ''}${r.clients.disconnected ? ` (${num(r.clients.disconnected)} disconnected)` : ''}`,
+    ],
     ['messages sent', `${num(r.messages.sent)} (${num(r.messages.room)} room, ${num(r.messages.private)} private)`],
-    ['deliveries', `${num(r.deliveries.delivered)} of ${num(r.deliveries.expected)} expected (${num(r.deliveries.received)} received in all)`],
-    ['delivered', `${r.deliveries.deliveredPct}%${r.deliveries.lost ? `  (${num(r.deliveries.lost)} lost)` : ''}${r.deliveries.extra ? `  (${num(r.deliveries.extra)} extra)` : ''}`],
+    [
+      'deliveries',
+      `${num(r.deliveries.delivered)} of ${num(r.deliveries.expected)} expected (${num(r.deliveries.received)} received in all)`,
+    ],
+    [
+      'delivered',
+      `${r.deliveries.deliveredPct}%${r.deliveries.lost ? `  (${num(r.deliveries.lost)} lost)` : ''}${r.deliveries.extra ? `  (${num(r.deliveries.extra)} extra)` : ''}`,
+    ],
     ['messages/s', `${num(r.rates.messagesPerSec)} (over ${r.rates.windowSec.toFixed(1)} s after the ramp)`],
     ['deliveries/s', num(r.rates.deliveriesPerSec)],
     ['stored/s', num(r.rates.storedPerSec)],
@@ -73,7 +83,14 @@ export function formatSummary(r: StressReport): string {
     ['latency p90', `${ms(r.latencyMs.p90)} ms`],
     ['latency p99', `${ms(r.latencyMs.p99)} ms`],
     ['latency max', `${ms(r.latencyMs.max)} ms`],
-    ['errors', r.errors.total ? `${num(r.errors.total)} (${Object.entries(r.errors.byCode).map(([c, n]) => `${c} ${n}`).join(', ')})` : '0'],
+    [
+      'errors',
+      r.errors.total
+        ? `${num(r.errors.total)} (${Object.entries(r.errors.byCode)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ')})`
+        : '0',
+    ],
   ];
   if (r.messages.unanswered) rows.push(['unanswered sends', num(r.messages.unanswered)]);
   if (!r.drained) rows.push(['note', 'some messages were still in flight when the drain time ran out']);

@@ -21,7 +21,9 @@ describe('stressPace', () => {
     expect(pace.withinBudget).toBe(false);
     expect(pace.maxRatePerClient).toBe(1.95);
     expect(pace.suggestedRatePerClient).toBe(1.5);
-    expect(paceWarning({ intervalMs: 500 })).toMatch(/2\.05 flood tokens a second.*--rate 1\.5 or less.*--flood-rate 3 \(or --no-flood-control\)/);
+    expect(paceWarning({ intervalMs: 500 })).toMatch(
+      /2\.05 flood tokens a second.*--rate 1\.5 or less.*--flood-rate 3 \(or --no-flood-control\)/,
+    );
   });
 
   it('charges room switches their part and join', () => {
@@ -30,7 +32,9 @@ describe('stressPace', () => {
   });
 });
 
-const report = (over: { intervalMs?: number; switchChance?: number; p99?: number; byCode?: Record<string, number> } = {}) =>
+const report = (
+  over: { intervalMs?: number; switchChance?: number; p99?: number; byCode?: Record<string, number> } = {},
+) =>
   ({
     config: { intervalMs: over.intervalMs ?? DEFAULT_INTERVAL_MS, switchChance: over.switchChance ?? 0.05 },
     clients: { requested: 50, connected: 50, failed: 0, disconnected: 0 },
@@ -46,7 +50,9 @@ describe('diagnose', () => {
   it('names the per-address limit and its flags when clients were refused', () => {
     const [note] = diagnose(report({ byCode: { TC_ERR_TOO_MANY_CONNECTIONS: 34 } }));
     expect(note.code).toBe('connections-refused');
-    expect(note.message).toMatch(/34 of 50 clients were refused.*TC_ERR_TOO_MANY_CONNECTIONS.*--no-exempt-loopback.*--max-connections-per-ip 0/);
+    expect(note.message).toMatch(
+      /34 of 50 clients were refused.*TC_ERR_TOO_MANY_CONNECTIONS.*--no-exempt-loopback.*--max-connections-per-ip 0/,
+    );
   });
 
   it('names the flood flags for refused commands and the room flags for refused rooms', () => {
@@ -59,7 +65,9 @@ describe('diagnose', () => {
   it('blames flood control for a high p99 at a pace over the budget, and the server at a pace within it', () => {
     const flood = diagnose(report({ intervalMs: 500, p99: 2_000 }));
     expect(flood.map((n) => n.code)).toEqual(['flood-delayed']);
-    expect(flood[0].message).toMatch(/latency p99 2000 ms: each client spent 2\.05 flood tokens a second.*waited behind flood control.*--rate \(1\.5 or less.*--flood-rate 3.*--no-flood-control/);
+    expect(flood[0].message).toMatch(
+      /latency p99 2000 ms: each client spent 2\.05 flood tokens a second.*waited behind flood control.*--rate \(1\.5 or less.*--flood-rate 3.*--no-flood-control/,
+    );
     expect(diagnose(report({ intervalMs: 500, p99: 5 })).map((n) => n.code)).toEqual(['over-budget']);
     expect(diagnose(report({ p99: 3_000 })).map((n) => n.code)).toEqual(['slow']);
   });

@@ -67,7 +67,8 @@ export function stressPace(options: {
     tokensPerSec,
     startTokens,
     budget,
-    withinBudget: tokensPerSec < budget.ratePerSecond && startTokens + COMMAND_COST.part + COMMAND_COST.join <= budget.burst,
+    withinBudget:
+      tokensPerSec < budget.ratePerSecond && startTokens + COMMAND_COST.part + COMMAND_COST.join <= budget.burst,
     maxRatePerClient: Math.floor((budget.ratePerSecond / perAction) * 100) / 100,
     suggestedRatePerClient: Math.max(0.1, Math.floor((budget.ratePerSecond * 0.77 * 10) / perAction) / 10),
   };

@@ -10,7 +10,10 @@ import { StressError } from './stress-error.js';
  * proves the loss accounting notices what a real server would lose. (The real server is used by
  * the end-to-end tests in test/stress-*.test.ts.)
  */
-async function lossyServer(dropEvery: number, maxClients = Infinity): Promise<{ port: number; close: () => Promise<void> }> {
+async function lossyServer(
+  dropEvery: number,
+  maxClients = Infinity,
+): Promise<{ port: number; close: () => Promise<void> }> {
   const rooms = new Map<string, Set<net.Socket>>();
   const nicks = new Map<string, net.Socket>();
   const nickOf = new Map<net.Socket, string>();
@@ -26,14 +29,26 @@ async function lossyServer(dropEvery: number, maxClients = Infinity): Promise<{ 
   const join = (socket: net.Socket, room: string, ref?: string) => {
     if (!rooms.has(room)) rooms.set(room, new Set());
     rooms.get(room)!.add(socket);
-    sendFrame(socket, { type: 'joined', room, topic: null, users: [], history: [], more: false, ...(ref ? { ref } : {}) });
+    sendFrame(socket, {
+      type: 'joined',
+      room,
+      topic: null,
+      users: [],
+      history: [],
+      more: false,
+      ...(ref ? { ref } : {}),
+    });
   };
   const fake = fakeServer(
     (socket) => {
       if (open >= maxClients) {
         // Its hello is still read (and dropped), so the peer's close is seen.
         refused.add(socket);
-        sendFrame(socket, { type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `too many connections from your address (${maxClients})` });
+        sendFrame(socket, {
+          type: 'bye',
+          code: 'TC_ERR_TOO_MANY_CONNECTIONS',
+          reason: `too many connections from your address (${maxClients})`,
+        });
         socket.end();
         return;
       }
@@ -52,7 +67,14 @@ async function lossyServer(dropEvery: number, maxClients = Infinity): Promise<{ 
         case 'hello':
           nickOf.set(socket, f.nick);
           nicks.set(f.nick, socket);
-          sendFrame(socket, { type: 'welcome', v: 1, nick: f.nick, server: 'fake', rooms: Object.keys(f.rooms ?? {}), limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 } });
+          sendFrame(socket, {
+            type: 'welcome',
+            v: 1,
+            nick: f.nick,
+            server: 'fake',
+            rooms: Object.keys(f.rooms ?? {}),
+            limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 },
+          });
           for (const room of Object.keys(f.rooms ?? {})) join(socket, room);
           break;
         case 'join':
@@ -71,7 +93,12 @@ async function lossyServer(dropEvery: number, maxClients = Infinity): Promise<{ 
         case 'pm': {
           const target = nicks.get(f.to);
           if (!target) {
-            sendFrame(socket, { type: 'error', code: 'TC_ERR_NO_SUCH_USER', message: 'no such user', ...(f.ref ? { ref: f.ref } : {}) });
+            sendFrame(socket, {
+              type: 'error',
+              code: 'TC_ERR_NO_SUCH_USER',
+              message: 'no such user',
+              ...(f.ref ? { ref: f.ref } : {}),
+            });
             break;
           }
           const m: PmDeliveryFrame = { type: 'pm', id: ++id, ts: Date.now(), from: nick, to: f.to, text: f.text };
@@ -96,7 +123,17 @@ describe('runStress', () => {
     close = undefined;
   });
 
-  const base = { host: '127.0.0.1', clients: 6, rooms: ['r1', 'r2'], intervalMs: 40, durationMs: 1500, rampMs: 100, workers: 0, drainMs: 1500, tickMs: 500 };
+  const base = {
+    host: '127.0.0.1',
+    clients: 6,
+    rooms: ['r1', 'r2'],
+    intervalMs: 40,
+    durationMs: 1500,
+    rampMs: 100,
+    workers: 0,
+    drainMs: 1500,
+    tickMs: 500,
+  };
 
   it('counts exactly the deliveries it expected, while clients switch rooms and send private messages', async () => {
     const fake = await lossyServer(0);

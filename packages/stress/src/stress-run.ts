@@ -136,7 +136,15 @@ interface ShardHandle {
   terminate(): Promise<void>;
 }
 
-const DEFAULTS = { intervalMs: DEFAULT_INTERVAL_MS, switchChance: DEFAULT_SWITCH_CHANCE, pmChance: DEFAULT_PM_CHANCE, drainMs: 10_000, leaveGuardMs: 2_000, connectTimeoutMs: 15_000, tickMs: 2_000 };
+const DEFAULTS = {
+  intervalMs: DEFAULT_INTERVAL_MS,
+  switchChance: DEFAULT_SWITCH_CHANCE,
+  pmChance: DEFAULT_PM_CHANCE,
+  drainMs: 10_000,
+  leaveGuardMs: 2_000,
+  connectTimeoutMs: 15_000,
+  tickMs: 2_000,
+};
 
 /** Checks that something accepts TCP connections at host:port; throws TC_STRESS_UNREACHABLE otherwise. */
 export function checkReachable(host: string, port: number, timeoutMs = 5_000): Promise<void> {
@@ -163,7 +171,9 @@ export async function runStress(options: StressOptions, hooks: StressHooks = {})
   await checkReachable(options.host, options.port);
   for (const other of options.moreAddresses ?? []) await checkReachable(other.host, other.port);
 
-  const workers = hooks.onShow ? 0 : (options.workers ?? (options.clients < 200 ? 0 : Math.min(4, Math.max(1, os.availableParallelism()))));
+  const workers = hooks.onShow
+    ? 0
+    : (options.workers ?? (options.clients < 200 ? 0 : Math.min(4, Math.max(1, os.availableParallelism()))));
   const shardCount = Math.max(1, Math.min(workers, options.clients));
   const nickPrefix = options.nickPrefix ?? `st${randomBytes(3).toString('hex').slice(0, 4)}_`;
   const online = new SharedArrayBuffer(options.clients);
@@ -235,7 +245,13 @@ async function drive(
   hooks.onStart?.({ rampMs, durationMs: options.durationMs, startedAt });
 
   const gather = async () => sumStats(await Promise.all(shards.map((s) => s.call('stats'))), options.rooms.length);
-  let last = { at: 0, messages: 0, deliveries: 0, joins: options.rooms.map(() => 0), leaves: options.rooms.map(() => 0) };
+  let last = {
+    at: 0,
+    messages: 0,
+    deliveries: 0,
+    joins: options.rooms.map(() => 0),
+    leaves: options.rooms.map(() => 0),
+  };
   let phase: StressTick['phase'] = rampMs > 0 ? 'ramp' : 'run';
   const tick = async () => {
     const s = await gather();
@@ -254,7 +270,11 @@ async function drive(
       messagesPerSec: (messages - last.messages) / dt,
       deliveries: s.deliveries,
       deliveriesPerSec: (s.deliveries - last.deliveries) / dt,
-      rooms: options.rooms.map((room, i) => ({ room, joins: s.joins[i] - last.joins[i], leaves: s.leaves[i] - last.leaves[i] })),
+      rooms: options.rooms.map((room, i) => ({
+        room,
+        joins: s.joins[i] - last.joins[i],
+        leaves: s.leaves[i] - last.leaves[i],
+      })),
       p50Ms: hist.percentile(0.5) / 1000,
       p99Ms: hist.percentile(0.99) / 1000,
       errors: s.errors,
@@ -337,9 +357,16 @@ async function drive(
       switchChance: opts.switchChance,
       pmChance: opts.pmChance,
       workers,
-      floodTokensPerSec: Math.round(stressPace({ intervalMs: opts.intervalMs, switchChance: opts.switchChance }).tokensPerSec * 1000) / 1000,
+      floodTokensPerSec:
+        Math.round(stressPace({ intervalMs: opts.intervalMs, switchChance: opts.switchChance }).tokensPerSec * 1000) /
+        1000,
     },
-    clients: { requested: options.clients, connected: stats.connected, failed: stats.failed, disconnected: stats.disconnected },
+    clients: {
+      requested: options.clients,
+      connected: stats.connected,
+      failed: stats.failed,
+      disconnected: stats.disconnected,
+    },
     messages: {
       sent: stats.sent + stats.pmSent,
       room: stats.sent,
@@ -362,7 +389,13 @@ async function drive(
       deliveriesPerSec: Math.round(stats.windowDeliveries / windowSec),
       storedPerSec: Math.round(stats.windowAcked / windowSec),
     },
-    latencyMs: { samples: hist.count, p50: ms(hist.percentile(0.5)), p90: ms(hist.percentile(0.9)), p99: ms(hist.percentile(0.99)), max: ms(hist.max) },
+    latencyMs: {
+      samples: hist.count,
+      p50: ms(hist.percentile(0.5)),
+      p90: ms(hist.percentile(0.9)),
+      p99: ms(hist.percentile(0.99)),
+      max: ms(hist.max),
+    },
     errors: { total: stats.errors, byCode: stats.errorCodes },
     failures: stats.failures,
     drained,
@@ -381,10 +414,14 @@ function validate(o: StressOptions): void {
   if (o.rooms.length === 0) bad('at least one room is needed');
   if (o.intervalMs !== undefined && !(o.intervalMs > 0)) bad('the interval must be greater than zero');
   if (!(o.durationMs > 0)) bad('the duration must be greater than zero');
-  for (const [name, v] of [['switch chance', o.switchChance], ['pm chance', o.pmChance]] as const) {
+  for (const [name, v] of [
+    ['switch chance', o.switchChance],
+    ['pm chance', o.pmChance],
+  ] as const) {
     if (v !== undefined && !(v >= 0 && v <= 1)) bad(`${name} must be between 0 and 1`);
   }
-  if ((o.switchChance ?? DEFAULTS.switchChance) + (o.pmChance ?? DEFAULTS.pmChance) > 1) bad('switch chance + pm chance must be at most 1');
+  if ((o.switchChance ?? DEFAULTS.switchChance) + (o.pmChance ?? DEFAULTS.pmChance) > 1)
+    bad('switch chance + pm chance must be at most 1');
   if (o.port < 1 || o.port > 65535) bad('port must be 1-65535');
 }
 
@@ -398,7 +435,25 @@ function sumStats(all: ShardStats[], roomCount: number): ShardStats {
   };
   const hist = new LatencyHistogram();
   for (const s of all) {
-    for (const key of ['connected', 'failed', 'disconnected', 'online', 'sent', 'pmSent', 'acked', 'rejected', 'pending', 'errors', 'deliveries', 'roomDelivered', 'pmDelivered', 'foreign', 'windowDeliveries', 'windowSent', 'windowAcked'] as const) {
+    for (const key of [
+      'connected',
+      'failed',
+      'disconnected',
+      'online',
+      'sent',
+      'pmSent',
+      'acked',
+      'rejected',
+      'pending',
+      'errors',
+      'deliveries',
+      'roomDelivered',
+      'pmDelivered',
+      'foreign',
+      'windowDeliveries',
+      'windowSent',
+      'windowAcked',
+    ] as const) {
       out[key] += s[key];
     }
     for (const [code, n] of Object.entries(s.errorCodes)) out.errorCodes[code] = (out.errorCodes[code] ?? 0) + n;
@@ -438,12 +493,16 @@ function localHandle(shard: StressShard): ShardHandle {
  * from the sources (tests, tsx), shard-worker.ts through tsx registered in that thread.
  */
 function shardWorkerEntry(): string {
-  if (!import.meta.url.endsWith('.ts')) return `import(${JSON.stringify(new URL('./shard-worker.js', import.meta.url).href)})`;
+  if (!import.meta.url.endsWith('.ts'))
+    return `import(${JSON.stringify(new URL('./shard-worker.js', import.meta.url).href)})`;
   let tsxApi: string;
   try {
     tsxApi = import.meta.resolve('tsx/esm/api');
   } catch {
-    throw new StressError('TC_STRESS_NO_WORKERS', 'worker threads need tsx to run the sources; run with --workers 0, or build (npm run build)');
+    throw new StressError(
+      'TC_STRESS_NO_WORKERS',
+      'worker threads need tsx to run the sources; run with --workers 0, or build (npm run build)',
+    );
   }
   const entry = new URL('./shard-worker.ts', import.meta.url).href;
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;

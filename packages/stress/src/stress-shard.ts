@@ -29,7 +29,14 @@ import {
   scanServerLine,
   stampOfDelivery,
 } from './server-line-scanner.js';
-import { emptyCounters, type ShardConfig, type ShardCounters, type ShardLedger, type ShardStats, type ShowEvent } from './shard-types.js';
+import {
+  emptyCounters,
+  type ShardConfig,
+  type ShardCounters,
+  type ShardLedger,
+  type ShardStats,
+  type ShowEvent,
+} from './shard-types.js';
 
 /** Deliveries can be large (a `joined` frame carries 50 messages); this only bounds memory. */
 const CLIENT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -99,7 +106,9 @@ export class StressShard {
   constructor(config: ShardConfig) {
     this.#config = config;
     this.#online = new Uint8Array(config.online);
-    this.#clients = config.clients.map((index, i) => new StressClient(index, `${config.nickPrefix}${index}`, config.initialRooms[i]));
+    this.#clients = config.clients.map(
+      (index, i) => new StressClient(index, `${config.nickPrefix}${index}`, config.initialRooms[i]),
+    );
     this.#sends = config.rooms.map(() => []);
     this.#rejectedSends = config.rooms.map(() => []);
     this.#stats = emptyCounters(config.rooms.length);
@@ -130,7 +139,8 @@ export class StressShard {
       c.timer = null;
       if (c.state === 'idle') c.state = 'closed';
       // Still not in a room when the run ends: that client failed to connect in time.
-      else if (!c.connected && !c.failed && c.state === 'connecting') this.#fail(c, `${c.nick}: still connecting when the run ended`);
+      else if (!c.connected && !c.failed && c.state === 'connecting')
+        this.#fail(c, `${c.nick}: still connecting when the run ended`);
     }
   }
 
@@ -205,14 +215,25 @@ export class StressShard {
     const socket = net.connect(address);
     socket.setNoDelay(true);
     client.socket = socket;
-    const framer = new LineFramer({ maxLineBytes: CLIENT_MAX_LINE_BYTES, maxUnterminatedBytes: CLIENT_MAX_LINE_BYTES * 2 });
+    const framer = new LineFramer({
+      maxLineBytes: CLIENT_MAX_LINE_BYTES,
+      maxUnterminatedBytes: CLIENT_MAX_LINE_BYTES * 2,
+    });
     client.connectTimer = setTimeout(() => {
       this.#fail(client, `no room joined within ${this.#config.connectTimeoutMs} ms`);
       socket.destroy();
     }, this.#config.connectTimeoutMs);
     socket.on('connect', () => {
       const room = this.#config.rooms[client.initialRoom];
-      socket.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: client.nick, client: 'teamchat-stress', rooms: { [room]: null } }));
+      socket.write(
+        encodeFrame({
+          type: 'hello',
+          v: PROTOCOL_VERSION,
+          nick: client.nick,
+          client: 'teamchat-stress',
+          rooms: { [room]: null },
+        }),
+      );
     });
     const onLine = (line: Buffer): void => this.#onLine(client, line, nowRel);
     const onFramerError = (code: string): void => this.#countError(code);
@@ -261,7 +282,10 @@ export class StressShard {
       this.#countError('TC_STRESS_BAD_LINE');
       if (!client.connected) {
         // e.g. a hello that reached a busy server after its plain-text prompt delay
-        this.#fail(client, `${client.nick}: the server did not answer in NDJSON: ${JSON.stringify(line.toString('utf8', 0, Math.min(line.length, 80)))}`);
+        this.#fail(
+          client,
+          `${client.nick}: the server did not answer in NDJSON: ${JSON.stringify(line.toString('utf8', 0, Math.min(line.length, 80)))}`,
+        );
         client.socket?.destroy();
       }
       return;
@@ -457,7 +481,9 @@ export class StressShard {
       client.wantRoom = to;
       this.#stats.leaves[from]++;
       // One write for both, so the server reads them together.
-      client.socket.write(encodeFrame({ type: 'part', room: rooms[from] }) + encodeFrame({ type: 'join', room: rooms[to] }));
+      client.socket.write(
+        encodeFrame({ type: 'part', room: rooms[from] }) + encodeFrame({ type: 'join', room: rooms[to] }),
+      );
     }, this.#config.leaveGuardMs).unref();
   }
 
@@ -469,9 +495,25 @@ export class StressShard {
       const text = stamp ? stamp.words : frame.text;
       const latencyUs = stamp ? nowRel - stamp.sendUs : 0;
       if (frame.type === 'message') {
-        this.#onShow!({ client: client.index, nick: client.nick, kind: 'message', room: frame.room, from: frame.nick, text, latencyUs });
+        this.#onShow!({
+          client: client.index,
+          nick: client.nick,
+          kind: 'message',
+          room: frame.room,
+          from: frame.nick,
+          text,
+          latencyUs,
+        });
       } else {
-        this.#onShow!({ client: client.index, nick: client.nick, kind: 'pm', from: frame.from, to: frame.to, text, latencyUs });
+        this.#onShow!({
+          client: client.index,
+          nick: client.nick,
+          kind: 'pm',
+          from: frame.from,
+          to: frame.to,
+          text,
+          latencyUs,
+        });
       }
     } catch {
       // a line the scanner accepted always parses; nothing to show otherwise

@@ -8,7 +8,14 @@
  */
 import net from 'node:net';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { decodeServerFrame, encodeFrame, isValidNick, LineFramer, PROTOCOL_VERSION, type ServerFrame } from '@teamchat/protocol';
+import {
+  decodeServerFrame,
+  encodeFrame,
+  isValidNick,
+  LineFramer,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+} from '@teamchat/protocol';
 
 /** How long to wait for the server's answer. */
 const ANSWER_TIMEOUT_MS = 15_000;
@@ -24,7 +31,9 @@ export function accountCommand(): Command {
     .description('register <nick> with <password> on a running server (through its TCP port)')
     .argument('<nick>', 'the nick to register (1-24 letters, digits, _ or -, starting with a letter)', parseNick)
     .argument('<password>', 'its password (the server sets the shortest allowed: --min-password-length)')
-    .addOption(new Option('--server <host:port>', 'the server to ask').default('127.0.0.1:5555').argParser(parseAddress))
+    .addOption(
+      new Option('--server <host:port>', 'the server to ask').default('127.0.0.1:5555').argParser(parseAddress),
+    )
     .action(async (nick: string, password: string, flags: { server: { host: string; port: number } }) => {
       try {
         await register(flags.server, nick, password);
@@ -57,26 +66,37 @@ function register(server: { host: string; port: number }, nick: string, password
       if (err) reject(err);
       else resolve();
     };
-    const timer = setTimeout(() => done(new AccountError(`no answer from ${server.host}:${server.port} within ${ANSWER_TIMEOUT_MS / 1000}s`)), ANSWER_TIMEOUT_MS);
-    socket.on('connect', () => socket.write(encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick, password, register: true, client: 'teamchat-account' })));
+    const timer = setTimeout(
+      () => done(new AccountError(`no answer from ${server.host}:${server.port} within ${ANSWER_TIMEOUT_MS / 1000}s`)),
+      ANSWER_TIMEOUT_MS,
+    );
+    socket.on('connect', () =>
+      socket.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick, password, register: true, client: 'teamchat-account' }),
+      ),
+    );
     socket.on('error', (err) => done(new AccountError(`cannot reach ${server.host}:${server.port}: ${err.message}`)));
     socket.on('close', () => done(new AccountError('the server closed the connection')));
     const onLine = (line: Buffer) => {
       const decoded = decodeServerFrame(line);
       if (!decoded.ok) return;
       const frame: ServerFrame = decoded.frame;
-      if (frame.type === 'welcome') return done(frame.account ? undefined : new AccountError(`${nick} was not registered`));
+      if (frame.type === 'welcome')
+        return done(frame.account ? undefined : new AccountError(`${nick} was not registered`));
       if (frame.type === 'error' || frame.type === 'bye') {
         const code = frame.code ? ` [${frame.code}]` : '';
         done(new AccountError(`${frame.type === 'error' ? frame.message : frame.reason}${code}`));
       }
     };
-    socket.on('data', (chunk: Buffer) => framer.push(chunk, onLine, (code) => done(new AccountError(`the server's answer is not NDJSON [${code}]`))));
+    socket.on('data', (chunk: Buffer) =>
+      framer.push(chunk, onLine, (code) => done(new AccountError(`the server's answer is not NDJSON [${code}]`))),
+    );
   });
 }
 
 function parseNick(value: string): string {
-  if (!isValidNick(value)) throw new InvalidArgumentError('a nick is 1-24 letters, digits, _ or -, starting with a letter');
+  if (!isValidNick(value))
+    throw new InvalidArgumentError('a nick is 1-24 letters, digits, _ or -, starting with a letter');
   return value;
 }
 

@@ -58,7 +58,10 @@ function connectTimeoutArg(value: string): number {
 
 /** `--highlight deploy,oncall`: words (repeatable, comma-separated). */
 function highlightArg(value: string, previous: string[]): string[] {
-  const words = value.split(',').map((w) => w.trim()).filter((w) => w !== '');
+  const words = value
+    .split(',')
+    .map((w) => w.trim())
+    .filter((w) => w !== '');
   return [...previous, ...words];
 }
 
@@ -69,37 +72,64 @@ function bellFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 function nickArg(value: string): string {
-  if (!isValidNick(value)) throw new InvalidArgumentError('must be 1-24 letters, digits, _ or -, starting with a letter [TC_ERR_BAD_NICK]');
+  if (!isValidNick(value))
+    throw new InvalidArgumentError('must be 1-24 letters, digits, _ or -, starting with a letter [TC_ERR_BAD_NICK]');
   return value;
 }
 
 export function connectCommand(): Command {
   return new Command('connect')
     .description('chat in the terminal: full-screen UI, or line mode when piped')
-    .argument('[server]', 'host:port of a teamchat server; several, comma-separated (a:5555,b:5555), are the nodes of a cluster, tried in turn', 'localhost:5555')
+    .argument(
+      '[server]',
+      'host:port of a teamchat server; several, comma-separated (a:5555,b:5555), are the nodes of a cluster, tried in turn',
+      'localhost:5555',
+    )
     .addOption(new Option('-n, --nick <nick>', 'your nick').env('TEAMCHAT_NICK').argParser(nickArg))
-    .addOption(new Option('-r, --room <room>', 'room to join (repeatable)').default([], 'none (your saved rooms)').argParser(roomArg))
+    .addOption(
+      new Option('-r, --room <room>', 'room to join (repeatable)')
+        .default([], 'none (your saved rooms)')
+        .argParser(roomArg),
+    )
     .option('--line', 'force line mode even on a terminal')
     .option('--no-color', 'no colours (also when NO_COLOR is set)')
     .addOption(
-      new Option('--theme <theme>', 'colours for a light or dark terminal background (default: from COLORFGBG when set, else dark)')
+      new Option(
+        '--theme <theme>',
+        'colours for a light or dark terminal background (default: from COLORFGBG when set, else dark)',
+      )
         .choices(['light', 'dark'])
         .env('TEAMCHAT_THEME'),
     )
-    .addOption(new Option('--scrollback <lines>', 'lines kept in memory per window').default(5000).argParser(parsePositiveInt))
+    .addOption(
+      new Option('--scrollback <lines>', 'lines kept in memory per window').default(5000).argParser(parsePositiveInt),
+    )
     .option('--tls', 'connect over TLS (a server started with --tls-cert/--tls-key)')
     .addOption(new Option('--ca <file>', 'PEM certificate to trust (a self-signed server); implies --tls'))
-    .addOption(new Option('--password <password>', 'password of your registered nick (prefer the environment variable)').env('TEAMCHAT_PASSWORD'))
     .addOption(
-      new Option('--connect-timeout <duration>', 'line mode: give up (exit 1) when no session is open after this long; 0 keeps retrying')
+      new Option('--password <password>', 'password of your registered nick (prefer the environment variable)').env(
+        'TEAMCHAT_PASSWORD',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--connect-timeout <duration>',
+        'line mode: give up (exit 1) when no session is open after this long; 0 keeps retrying',
+      )
         .env('TEAMCHAT_CONNECT_TIMEOUT')
         .default(15_000, '15s')
         .argParser(connectTimeoutArg),
     )
     .option('--no-token', 'a throwaway identity: neither read nor save the resume token ($TEAMCHAT_HOME/tokens.json)')
-    .option('--no-bell', 'full-screen UI: do not ring the terminal bell when a message mentions you (also TEAMCHAT_BELL=0)')
+    .option(
+      '--no-bell',
+      'full-screen UI: do not ring the terminal bell when a message mentions you (also TEAMCHAT_BELL=0)',
+    )
     .addOption(
-      new Option('--highlight <words>', 'full-screen UI: more words (comma-separated) that highlight a message like your nick does')
+      new Option(
+        '--highlight <words>',
+        'full-screen UI: more words (comma-separated) that highlight a message like your nick does',
+      )
         .env('TEAMCHAT_HIGHLIGHT')
         .default([], 'none')
         .argParser(highlightArg),
@@ -110,10 +140,18 @@ export function connectCommand(): Command {
       // The bundled client when built (a dozen files, not ~600 modules: a faster full UI).
       const { ChatConnection, checkAddresses, FileTokenStore, runLineMode, runTui } = await loadClient();
       const address = checkAddresses(server);
-      if (!address.ok) return cmd.error(`teamchat connect: bad server address ${JSON.stringify(server)}: ${address.reason} [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
+      if (!address.ok)
+        return cmd.error(
+          `teamchat connect: bad server address ${JSON.stringify(server)}: ${address.reason} [TC_ERR_BAD_ARGUMENT]`,
+          { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' },
+        );
       const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
       const lineMode = flags.line === true || !tty;
-      if (!flags.nick && lineMode) cmd.error('teamchat connect: --nick is required in line mode [TC_ERR_BAD_ARGUMENT]', { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
+      if (!flags.nick && lineMode)
+        cmd.error('teamchat connect: --nick is required in line mode [TC_ERR_BAD_ARGUMENT]', {
+          exitCode: 2,
+          code: 'TC_ERR_BAD_ARGUMENT',
+        });
       const connection = new ChatConnection({
         addresses: address.addresses,
         nick: flags.nick ?? '',
@@ -147,6 +185,9 @@ function readCa(file: string, cmd: Command): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    return cmd.error(`teamchat connect: cannot read --ca ${file}: ${(err as Error).message} [TC_ERR_BAD_ARGUMENT]`, { exitCode: 2, code: 'TC_ERR_BAD_ARGUMENT' });
+    return cmd.error(`teamchat connect: cannot read --ca ${file}: ${(err as Error).message} [TC_ERR_BAD_ARGUMENT]`, {
+      exitCode: 2,
+      code: 'TC_ERR_BAD_ARGUMENT',
+    });
   }
 }

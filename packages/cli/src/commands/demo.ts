@@ -46,11 +46,16 @@ interface DemoFlags {
 /** Least time the stress clients run, even when the demo time is already up. */
 const MIN_STRESS_MS = 5_000;
 
-const USER_COLOURS: Record<string, (s: string) => string> = { Alice: chalk.cyan, Bob: chalk.green, Charlie: chalk.magenta };
+const USER_COLOURS: Record<string, (s: string) => string> = {
+  Alice: chalk.cyan,
+  Bob: chalk.green,
+  Charlie: chalk.magenta,
+};
 
 function parseMinutes(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !(n > 0) || n > 24 * 60) throw new InvalidArgumentError('must be a number of minutes above 0 (at most 1440)');
+  if (value.trim() === '' || !(n > 0) || n > 24 * 60)
+    throw new InvalidArgumentError('must be a number of minutes above 0 (at most 1440)');
   return n;
 }
 
@@ -118,7 +123,9 @@ function hostPort(host: string, port: number): string {
 function suggestedNick(): string {
   let name = '';
   try {
-    name = userInfo().username.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 24);
+    name = userInfo()
+      .username.replace(/[^A-Za-z0-9_-]/g, '')
+      .slice(0, 24);
   } catch {
     // no user name (some containers)
   }
@@ -132,7 +139,12 @@ function suggestedNick(): string {
  * @example
  * joinCommand('127.0.0.1', 5555) // 'teamchat connect 127.0.0.1:5555 --nick you --room room1'
  */
-export function joinCommand(host: string, port: number, nick = suggestedNick(), env: NodeJS.ProcessEnv = process.env): string {
+export function joinCommand(
+  host: string,
+  port: number,
+  nick = suggestedNick(),
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const teamchat = env.npm_command ? 'npx teamchat' : 'teamchat';
   return `${teamchat} connect ${hostPort(reachable(host), port)} --nick ${nick} --room ${DEMO_ROOM}`;
 }
@@ -145,17 +157,34 @@ function printScriptLine(line: ScriptLine): void {
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the full demo: a server, a scripted conversation, stress clients and the live dashboard, then a metrics CSV')
+    .description(
+      'run the full demo: a server, a scripted conversation, stress clients and the live dashboard, then a metrics CSV',
+    )
     .option('--minutes <n>', 'how long the demo runs', parseMinutes, 10)
-    .addOption(new Option('--seconds <n>', 'demo length in seconds (overrides --minutes; for tests)').argParser((v) => parseCount(v)).hideHelp())
+    .addOption(
+      new Option('--seconds <n>', 'demo length in seconds (overrides --minutes; for tests)')
+        .argParser((v) => parseCount(v))
+        .hideHelp(),
+    )
     .option('--clients <n>', 'stress clients', (v) => parseCount(v), 30)
-    .option('--csv <file>', 'where to write the metrics CSV at the end (default: metrics-<time>.csv in --data-dir, else metrics.csv in a teamchat-demo-<time> folder in the temp folder; the path is printed)')
+    .option(
+      '--csv <file>',
+      'where to write the metrics CSV at the end (default: metrics-<time>.csv in --data-dir, else metrics.csv in a teamchat-demo-<time> folder in the temp folder; the path is printed)',
+    )
     .option('--open', 'open the dashboard in the default browser')
-    .option('--data-dir <dir>', 'keep the embedded database in this folder (default: a temporary folder, removed at the end)')
+    .option(
+      '--data-dir <dir>',
+      'keep the embedded database in this folder (default: a temporary folder, removed at the end)',
+    )
     .option('--host <address>', 'interface to listen on', '127.0.0.1')
     .option('--port <port>', 'TCP port (0: any free port)', parsePortOrZero, 0)
     .option('--http-port <port>', 'HTTP port for the dashboard (0: any free port)', parsePortOrZero, 0)
-    .addOption(new Option('--step-delay <duration>', 'pause between scripted lines').default(600, '600ms').argParser((v) => parseDurationMs(v, true)).hideHelp())
+    .addOption(
+      new Option('--step-delay <duration>', 'pause between scripted lines')
+        .default(600, '600ms')
+        .argParser((v) => parseDurationMs(v, true))
+        .hideHelp(),
+    )
     .showHelpAfterError()
     .exitOverride()
     .action(async (flags: DemoFlags) => {
@@ -171,7 +200,12 @@ export function demoCommand(): Command {
       // Without --data-dir the run has its own folder: the database (removed at the end) and the CSV.
       const runDir = flags.dataDir ? null : makeRunDir(time);
       const dataDir = flags.dataDir ? path.resolve(flags.dataDir) : path.join(runDir!, 'data');
-      const csvPath = flags.csv !== undefined ? path.resolve(flags.csv) : flags.dataDir ? path.join(dataDir, `metrics-${time}.csv`) : path.join(runDir!, 'metrics.csv');
+      const csvPath =
+        flags.csv !== undefined
+          ? path.resolve(flags.csv)
+          : flags.dataDir
+            ? path.join(dataDir, `metrics-${time}.csv`)
+            : path.join(runDir!, 'metrics.csv');
       let csvWritten = false;
       const startedAt = Date.now();
       const demoEndsAt = startedAt + totalMs;
@@ -206,21 +240,31 @@ export function demoCommand(): Command {
         const info = await server.listen();
         const dashboard = `http://${hostPort(reachable(info.host), info.httpPort)}/`;
         const kept = runDir ? ', removed at the end' : '';
-        process.stdout.write(chalk.bold(`teamchat demo: server on ${hostPort(info.host, info.tcpPort)} (database: ${dataDir}${kept}), ${Math.round(totalMs / 1000)}s\n`));
+        process.stdout.write(
+          chalk.bold(
+            `teamchat demo: server on ${hostPort(info.host, info.tcpPort)} (database: ${dataDir}${kept}), ${Math.round(totalMs / 1000)}s\n`,
+          ),
+        );
         process.stdout.write(`teamchat demo: dashboard ${dashboard}\n`);
         process.stdout.write(`teamchat demo: join in with: ${joinCommand(info.host, info.tcpPort)}\n`);
         if (info.host === '0.0.0.0' || info.host === '::') {
-          process.stdout.write(`teamchat demo: from another machine: ${joinCommand(hostname(), info.tcpPort, 'guest')}\n`);
+          process.stdout.write(
+            `teamchat demo: from another machine: ${joinCommand(hostname(), info.tcpPort, 'guest')}\n`,
+          );
         }
         process.stdout.write(`teamchat demo: the metrics CSV will be written to ${csvPath}\n\n`);
         if (flags.open) {
           const opener = browserOpener();
           if (!opener) {
-            process.stdout.write('teamchat demo: no browser opener found (xdg-open, open or start); open the dashboard URL yourself\n');
+            process.stdout.write(
+              'teamchat demo: no browser opener found (xdg-open, open or start); open the dashboard URL yourself\n',
+            );
           } else {
             process.stdout.write(`teamchat demo: opening the dashboard with ${path.basename(opener.command)}\n`);
             const child = spawn(opener.command, [...opener.args, dashboard], { stdio: 'ignore', detached: true });
-            child.on('error', (err) => process.stderr.write(`teamchat demo: could not open the browser: ${err.message}\n`));
+            child.on('error', (err) =>
+              process.stderr.write(`teamchat demo: could not open the browser: ${err.message}\n`),
+            );
             child.unref();
           }
         }
@@ -228,9 +272,16 @@ export function demoCommand(): Command {
         // 1. The scripted conversation.
         if (!controller.signal.aborted) {
           process.stdout.write(chalk.bold('--- scripted conversation ---\n'));
-          const script = await playScript({ host: info.host, port: info.tcpPort, onLine: printScriptLine, stepDelayMs: flags.stepDelay });
+          const script = await playScript({
+            host: info.host,
+            port: info.tcpPort,
+            onLine: printScriptLine,
+            stepDelayMs: flags.stepDelay,
+          });
           if (script.errors.length > 0) {
-            process.stderr.write(`teamchat demo: the scripted conversation got errors:\n  ${script.errors.join('\n  ')}\n`);
+            process.stderr.write(
+              `teamchat demo: the scripted conversation got errors:\n  ${script.errors.join('\n  ')}\n`,
+            );
             exitCode = 1;
           }
         }
@@ -241,7 +292,11 @@ export function demoCommand(): Command {
         const remainingMs = Math.max(MIN_STRESS_MS, demoEndsAt - Date.now());
         const ticks: StressTick[] = [];
         if (!controller.signal.aborted) {
-          process.stdout.write(chalk.bold(`\n--- ${flags.clients} stress clients for ${Math.round(remainingMs / 1000)}s (dashboard: ${dashboard}) ---\n`));
+          process.stdout.write(
+            chalk.bold(
+              `\n--- ${flags.clients} stress clients for ${Math.round(remainingMs / 1000)}s (dashboard: ${dashboard}) ---\n`,
+            ),
+          );
           const rampMs = Math.min(flags.clients * 50, remainingMs / 4);
           const report = await runStress(
             {
@@ -273,10 +328,14 @@ export function demoCommand(): Command {
         if (csv) {
           writeFileSync(csvPath, csv);
           const snapshots = csv.split('\n').filter((line) => line.includes(',(total),')).length;
-          process.stdout.write(`\nteamchat demo: metrics CSV (${snapshots} snapshots, a row per room and a (total) row each) written to ${csvPath}\n`);
+          process.stdout.write(
+            `\nteamchat demo: metrics CSV (${snapshots} snapshots, a row per room and a (total) row each) written to ${csvPath}\n`,
+          );
         } else {
           writeFileSync(csvPath, [CSV_HEADER, ...ticks.map((t) => formatCsvRow(t))].join('\n') + '\n');
-          process.stdout.write(`\nteamchat demo: the server gave no metrics CSV; wrote the load generator's figures to ${csvPath}\n`);
+          process.stdout.write(
+            `\nteamchat demo: the server gave no metrics CSV; wrote the load generator's figures to ${csvPath}\n`,
+          );
         }
         csvWritten = true;
       } catch (err) {
@@ -294,14 +353,18 @@ export function demoCommand(): Command {
         }
       }
       const end = csvWritten ? `metrics CSV: ${csvPath}` : 'no metrics CSV written';
-      process.stdout.write(`teamchat demo: done${exitCode ? ' (with errors)' : ''}; ${end}\n`, () => process.exit(exitCode));
+      process.stdout.write(`teamchat demo: done${exitCode ? ' (with errors)' : ''}; ${end}\n`, () =>
+        process.exit(exitCode),
+      );
     });
 }
 
 /** The server's stored metric snapshots since `from` as CSV (long layout), or null when it has none to give. */
 async function fetchMetricsCsv(host: string, port: number, from: number): Promise<string | null> {
   try {
-    const res = await fetch(`http://${hostPort(reachable(host), port)}/api/metrics.csv?format=long&from=${from}&to=${Date.now()}`);
+    const res = await fetch(
+      `http://${hostPort(reachable(host), port)}/api/metrics.csv?format=long&from=${from}&to=${Date.now()}`,
+    );
     if (!res.ok) return null;
     const text = await res.text();
     return text.includes('\n') ? text : null;

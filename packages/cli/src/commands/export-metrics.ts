@@ -48,7 +48,6 @@ export class ExportError extends Error {
   }
 }
 
-
 /**
  * The long layout's columns, for --help (the writer is the server's long-csv-rows.ts, not loaded
  * here to keep the CLI's start light; the e2e test checks that the two agree).
@@ -75,7 +74,8 @@ function serverArg(value: string): string {
   } catch {
     throw new InvalidArgumentError(`${JSON.stringify(value)} is not a URL like http://host:8080`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('must be an http:// or https:// URL');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidArgumentError('must be an http:// or https:// URL');
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
 
@@ -86,24 +86,38 @@ function serverArg(value: string): string {
  * teamchat export-metrics wide.csv --format wide
  */
 export function exportMetricsCommand(): Command {
-  return new Command('export-metrics')
-    // Usage errors reach the CLI's handler, which exits 2.
-    .exitOverride()
-    .description('write stored metrics snapshots as CSV (asks a running server over HTTP, or reads the database when none runs)')
-    .argument('<out>', 'CSV file to write ("-" for stdout)')
-    .addOption(
-      new Option('--format <layout>', 'long: a row per snapshot and room, plus a (total) row; wide: a row per snapshot, columns per room')
-        .choices(FORMATS)
-        .default('long'),
-    )
-    .addOption(new Option('--from <time>', 'first snapshot time, ISO 8601 (e.g. 2026-11-24T09:00:00Z) or epoch ms').argParser(timeArg('--from')))
-    .addOption(new Option('--to <time>', 'last snapshot time, ISO 8601 or epoch ms (default: now)').argParser(timeArg('--to')))
-    .addOption(new Option('--server <url>', 'ask this running server, e.g. http://localhost:8080').argParser(serverArg))
-    .addOption(new Option('--data-dir <dir>', 'read this PGlite folder directly (no server may have it open)'))
-    .addOption(new Option('--database-url <url>', 'read this Postgres database directly'))
-    .addHelpText(
-      'after',
-      `
+  return (
+    new Command('export-metrics')
+      // Usage errors reach the CLI's handler, which exits 2.
+      .exitOverride()
+      .description(
+        'write stored metrics snapshots as CSV (asks a running server over HTTP, or reads the database when none runs)',
+      )
+      .argument('<out>', 'CSV file to write ("-" for stdout)')
+      .addOption(
+        new Option(
+          '--format <layout>',
+          'long: a row per snapshot and room, plus a (total) row; wide: a row per snapshot, columns per room',
+        )
+          .choices(FORMATS)
+          .default('long'),
+      )
+      .addOption(
+        new Option('--from <time>', 'first snapshot time, ISO 8601 (e.g. 2026-11-24T09:00:00Z) or epoch ms').argParser(
+          timeArg('--from'),
+        ),
+      )
+      .addOption(
+        new Option('--to <time>', 'last snapshot time, ISO 8601 or epoch ms (default: now)').argParser(timeArg('--to')),
+      )
+      .addOption(
+        new Option('--server <url>', 'ask this running server, e.g. http://localhost:8080').argParser(serverArg),
+      )
+      .addOption(new Option('--data-dir <dir>', 'read this PGlite folder directly (no server may have it open)'))
+      .addOption(new Option('--database-url <url>', 'read this Postgres database directly'))
+      .addHelpText(
+        'after',
+        `
 Columns of --format long (rooms in name order, then (other), (private) and (total)):
   ${LONG_COLUMNS}
   (total) rows carry private_messages, private_messages_total, connections and rooms_omitted (1: a
@@ -111,26 +125,34 @@ Columns of --format long (rooms in name order, then (other), (private) and (tota
 
 With none of --server, --data-dir, --database-url: asks http://127.0.0.1:8080 (TEAMCHAT_HTTP_PORT), and when
 no server answers there reads $DATABASE_URL or the server's default data folder (TEAMCHAT_DATA_DIR, else $XDG_DATA_HOME/teamchat or ~/.local/share/teamchat).`,
-    )
-    .action(async function (this: Command, out: string, flags: ExportFlags) {
-      const sources = [flags.server, flags.dataDir, flags.databaseUrl].filter((s) => s !== undefined);
-      if (sources.length > 1) this.error('error: give only one of --server, --data-dir, --database-url', { exitCode: 2 });
-      if (flags.from !== undefined && flags.to !== undefined && flags.from > flags.to) {
-        this.error(`error: --from (${new Date(flags.from).toISOString()}) is after --to (${new Date(flags.to).toISOString()})`, { exitCode: 2 });
-      }
-      const range: TimeRange = { from: flags.from ?? 0, to: flags.to ?? Date.now() };
-      try {
-        const summary = await exportMetrics(out, range, flags);
-        if (out !== '-') {
-          const what = flags.format === 'long' ? `${summary.snapshots} snapshots as ${summary.rows} rows` : `${summary.snapshots} snapshots`;
-          process.stderr.write(`teamchat: wrote ${what} to ${out} (from ${summary.source})\n`);
+      )
+      .action(async function (this: Command, out: string, flags: ExportFlags) {
+        const sources = [flags.server, flags.dataDir, flags.databaseUrl].filter((s) => s !== undefined);
+        if (sources.length > 1)
+          this.error('error: give only one of --server, --data-dir, --database-url', { exitCode: 2 });
+        if (flags.from !== undefined && flags.to !== undefined && flags.from > flags.to) {
+          this.error(
+            `error: --from (${new Date(flags.from).toISOString()}) is after --to (${new Date(flags.to).toISOString()})`,
+            { exitCode: 2 },
+          );
         }
-      } catch (err) {
-        const message = (err as Error).message;
-        process.stderr.write(`teamchat export-metrics: ${message}\n`);
-        process.exitCode = 1;
-      }
-    });
+        const range: TimeRange = { from: flags.from ?? 0, to: flags.to ?? Date.now() };
+        try {
+          const summary = await exportMetrics(out, range, flags);
+          if (out !== '-') {
+            const what =
+              flags.format === 'long'
+                ? `${summary.snapshots} snapshots as ${summary.rows} rows`
+                : `${summary.snapshots} snapshots`;
+            process.stderr.write(`teamchat: wrote ${what} to ${out} (from ${summary.source})\n`);
+          }
+        } catch (err) {
+          const message = (err as Error).message;
+          process.stderr.write(`teamchat export-metrics: ${message}\n`);
+          process.exitCode = 1;
+        }
+      })
+  );
 }
 
 interface ExportSummary {
@@ -172,14 +194,34 @@ async function exportMetrics(out: string, range: TimeRange, flags: ExportFlags):
 }
 
 function storeConfig(flags: ExportFlags): StoreConfig {
-  return flags.databaseUrl !== undefined ? { kind: 'postgres', url: flags.databaseUrl } : { kind: 'pglite', dataDir: flags.dataDir! };
+  return flags.databaseUrl !== undefined
+    ? { kind: 'postgres', url: flags.databaseUrl }
+    : { kind: 'pglite', dataDir: flags.dataDir! };
 }
 
 // ---------- sources ----------
 
-async function fromServer(base: string, range: TimeRange, format: CsvFormat, sink: Sink, opts: { explicit: true }): Promise<string>;
-async function fromServer(base: string, range: TimeRange, format: CsvFormat, sink: Sink, opts: { explicit: false }): Promise<string | undefined>;
-async function fromServer(base: string, range: TimeRange, format: CsvFormat, sink: Sink, opts: { explicit: boolean }): Promise<string | undefined> {
+async function fromServer(
+  base: string,
+  range: TimeRange,
+  format: CsvFormat,
+  sink: Sink,
+  opts: { explicit: true },
+): Promise<string>;
+async function fromServer(
+  base: string,
+  range: TimeRange,
+  format: CsvFormat,
+  sink: Sink,
+  opts: { explicit: false },
+): Promise<string | undefined>;
+async function fromServer(
+  base: string,
+  range: TimeRange,
+  format: CsvFormat,
+  sink: Sink,
+  opts: { explicit: boolean },
+): Promise<string | undefined> {
   const url = `${base}/api/metrics.csv?from=${range.from}&to=${range.to}&format=${format}`;
   let res: Response;
   try {
@@ -203,11 +245,17 @@ async function fromServer(base: string, range: TimeRange, format: CsvFormat, sin
     } catch {
       // not JSON: keep the text
     }
-    throw new ExportError('TC_EXPORT_SERVER_ERROR', `the server at ${base} answered ${res.status}${detail ? `: ${detail}` : ''}`);
+    throw new ExportError(
+      'TC_EXPORT_SERVER_ERROR',
+      `the server at ${base} answered ${res.status}${detail ? `: ${detail}` : ''}`,
+    );
   }
   if (!(res.headers.get('content-type') ?? '').startsWith('text/csv') || !res.body) {
     if (!opts.explicit) return undefined;
-    throw new ExportError('TC_EXPORT_SERVER_ERROR', `${base} did not answer with CSV; is it a teamchat server's HTTP port?`);
+    throw new ExportError(
+      'TC_EXPORT_SERVER_ERROR',
+      `${base} did not answer with CSV; is it a teamchat server's HTTP port?`,
+    );
   }
   // Nothing is written before the header line shows the layout asked for.
   let head: Buffer | undefined = Buffer.alloc(0);
@@ -225,7 +273,10 @@ async function fromServer(base: string, range: TimeRange, format: CsvFormat, sin
     }
   } catch (err) {
     if (err instanceof ExportError) throw err;
-    throw new ExportError('TC_EXPORT_SERVER_ERROR', `the connection to ${base} broke during the export: ${(err as Error).message}`);
+    throw new ExportError(
+      'TC_EXPORT_SERVER_ERROR',
+      `the connection to ${base} broke during the export: ${(err as Error).message}`,
+    );
   }
   if (head !== undefined) {
     checkHeader(head, format, base);
@@ -262,9 +313,14 @@ async function fromDatabase(config: StoreConfig, range: TimeRange, format: CsvFo
     throw err;
   }
   try {
-    const found = await database.kysely.selectNoFrom((eb) => eb.fn<string | null>('to_regclass', [eb.val('metric_snapshots')]).as('t')).executeTakeFirst();
+    const found = await database.kysely
+      .selectNoFrom((eb) => eb.fn<string | null>('to_regclass', [eb.val('metric_snapshots')]).as('t'))
+      .executeTakeFirst();
     if (!found?.t) {
-      throw new ExportError('TC_EXPORT_NO_METRICS', `${database.description} has no metrics table; has \`teamchat serve\` run with this database?`);
+      throw new ExportError(
+        'TC_EXPORT_NO_METRICS',
+        `${database.description} has no metrics table; has \`teamchat serve\` run with this database?`,
+      );
     }
     const store = new MetricsStore(database);
     for await (const chunk of csvChunks(store, range, { format })) await sink.write(chunk);
@@ -283,7 +339,8 @@ async function checkPGliteFolder(dataDir: string): Promise<void> {
   if (!existsSync(dir)) throw new ExportError('TC_EXPORT_NO_DATA', `no data folder at ${dir}`);
   if (!statSync(dir).isDirectory()) throw new ExportError('TC_EXPORT_NO_DATA', `${dir} is not a folder`);
   const version = await readFile(path.join(dir, 'PG_VERSION'), 'utf8').catch(() => undefined);
-  if (version === undefined) throw new ExportError('TC_EXPORT_NO_DATA', `${dir} is not a teamchat data folder (no database in it)`);
+  if (version === undefined)
+    throw new ExportError('TC_EXPORT_NO_DATA', `${dir} is not a teamchat data folder (no database in it)`);
 }
 
 // ---------- output ----------
@@ -321,12 +378,18 @@ async function openSink(out: string, format: CsvFormat): Promise<Sink> {
     };
   }
   const target = path.resolve(out);
-  if (existsSync(target) && statSync(target).isDirectory()) throw new ExportError('TC_EXPORT_UNWRITABLE', `cannot write ${out}: it is a folder`);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  if (existsSync(target) && statSync(target).isDirectory())
+    throw new ExportError('TC_EXPORT_UNWRITABLE', `cannot write ${out}: it is a folder`);
+  const temp = path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
   const stream = createWriteStream(temp, { flags: 'wx' });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new ExportError('TC_EXPORT_UNWRITABLE', `cannot write ${out}: ${fsReason(err, path.dirname(target))}`)));
+    stream.once('error', (err) =>
+      reject(new ExportError('TC_EXPORT_UNWRITABLE', `cannot write ${out}: ${fsReason(err, path.dirname(target))}`)),
+    );
   });
   let failed: Error | undefined;
   stream.on('error', (err) => (failed = err));

@@ -58,20 +58,24 @@ export function parseDurationMs(value: string, allowZero = false): number {
 export function parseCount(value: string, min = 1): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new InvalidArgumentError(min === 0 ? 'must be a whole number (0 or more)' : `must be a whole number of at least ${min}`);
+    throw new InvalidArgumentError(
+      min === 0 ? 'must be a whole number (0 or more)' : `must be a whole number of at least ${min}`,
+    );
   }
   return n;
 }
 
 function parseChance(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError('must be a probability between 0 and 1');
+  if (value.trim() === '' || !(n >= 0 && n <= 1))
+    throw new InvalidArgumentError('must be a probability between 0 and 1');
   return n;
 }
 
 function parseRate(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !(n > 0) || n > 1000) throw new InvalidArgumentError('must be messages per second per client, above 0 and at most 1000');
+  if (value.trim() === '' || !(n > 0) || n > 1000)
+    throw new InvalidArgumentError('must be messages per second per client, above 0 and at most 1000');
   return n;
 }
 
@@ -87,12 +91,25 @@ export function parseHostPort(value: string): { host: string; port: number } {
 function parseRooms(value: string): string[] {
   const rooms = value.split(',').map((r) => r.trim().replace(/^#/, '').toLowerCase());
   if (rooms.some((r) => !/^[a-z0-9][a-z0-9_.-]{0,31}$/.test(r))) {
-    throw new InvalidArgumentError('must be a comma-separated list of room names (letters, digits, _ . -; at most 32 characters)');
+    throw new InvalidArgumentError(
+      'must be a comma-separated list of room names (letters, digits, _ . -; at most 32 characters)',
+    );
   }
   return [...new Set(rooms)];
 }
 
-const PALETTE = [chalk.cyan, chalk.green, chalk.magenta, chalk.yellow, chalk.blue, chalk.red, chalk.cyanBright, chalk.greenBright, chalk.magentaBright, chalk.yellowBright];
+const PALETTE = [
+  chalk.cyan,
+  chalk.green,
+  chalk.magenta,
+  chalk.yellow,
+  chalk.blue,
+  chalk.red,
+  chalk.cyanBright,
+  chalk.greenBright,
+  chalk.magentaBright,
+  chalk.yellowBright,
+];
 
 /** Formats a received message for `--show`, coloured by the receiving client. */
 export function formatShow(e: ShowEvent): string {
@@ -103,33 +120,59 @@ export function formatShow(e: ShowEvent): string {
 
 export function stressCommand(): Command {
   return new Command('stress')
-    .description('load-test a server: N clients join rooms and chat; live figures, then a summary (exit 1 on failed clients or lost messages)')
+    .description(
+      'load-test a server: N clients join rooms and chat; live figures, then a summary (exit 1 on failed clients or lost messages)',
+    )
     .option('-c, --clients <n>', 'number of clients', (v) => parseCount(v), 50)
     .addOption(
-      new Option('--host <host:port>', 'server address; several, comma-separated, spread the clients over the nodes of a cluster')
+      new Option(
+        '--host <host:port>',
+        'server address; several, comma-separated, spread the clients over the nodes of a cluster',
+      )
         .default([{ host: 'localhost', port: 5555 }], 'localhost:5555')
         .argParser((v) => v.split(',').map((one) => parseHostPort(one.trim()))),
     )
-    .addOption(new Option('--rooms <list>', 'comma-separated rooms to use').argParser(parseRooms).conflicts('roomCount'))
+    .addOption(
+      new Option('--rooms <list>', 'comma-separated rooms to use').argParser(parseRooms).conflicts('roomCount'),
+    )
     .option('--room-count <n>', 'use rooms room1..roomN', (v) => parseCount(v), 4)
     .addOption(
-      new Option('--interval <duration>', `mean time between two messages of one client (default ${Math.round(DEFAULT_INTERVAL_MS)}ms)`).argParser((v) => parseDurationMs(v)).conflicts('rate'),
+      new Option(
+        '--interval <duration>',
+        `mean time between two messages of one client (default ${Math.round(DEFAULT_INTERVAL_MS)}ms)`,
+      )
+        .argParser((v) => parseDurationMs(v))
+        .conflicts('rate'),
     )
     .option(
       '--rate <n>',
       `messages per second per client, instead of --interval (default ${DEFAULT_RATE_PER_CLIENT}: within a default server's flood budget of 2 a second, room switches and private messages included)`,
       parseRate,
     )
-    .addOption(new Option('--duration <duration>', 'how long to measure after the ramp-up').default(60_000, '60s').argParser((v) => parseDurationMs(v)))
+    .addOption(
+      new Option('--duration <duration>', 'how long to measure after the ramp-up')
+        .default(60_000, '60s')
+        .argParser((v) => parseDurationMs(v)),
+    )
     .option('--switch-chance <p>', 'chance that an action switches rooms', parseChance, DEFAULT_SWITCH_CHANCE)
     .option('--pm-chance <p>', 'chance that an action is a private message', parseChance, DEFAULT_PM_CHANCE)
-    .option('--ramp <duration>', 'connect the clients over this time (default: 5ms per client)', (v) => parseDurationMs(v, true))
+    .option('--ramp <duration>', 'connect the clients over this time (default: 5ms per client)', (v) =>
+      parseDurationMs(v, true),
+    )
     .option('--quiet-ramp', 'clients connect during the ramp and start sending when it ends')
     .option('--json', 'print one JSON report on stdout (live lines go to stderr)')
     .option('--csv <file>', 'append the periodic figures to this CSV file')
     .option('--show', 'print the received chat, coloured per client')
-    .option('--workers <n>', 'worker threads for the clients (0: none; default: 0 below 200 clients, else up to 4)', (v) => parseCount(v, 0))
-    .addOption(new Option('--drain <duration>', 'wait this long at the end for messages in flight').default(10_000, '10s').argParser((v) => parseDurationMs(v)))
+    .option(
+      '--workers <n>',
+      'worker threads for the clients (0: none; default: 0 below 200 clients, else up to 4)',
+      (v) => parseCount(v, 0),
+    )
+    .addOption(
+      new Option('--drain <duration>', 'wait this long at the end for messages in flight')
+        .default(10_000, '10s')
+        .argParser((v) => parseDurationMs(v)),
+    )
     .showHelpAfterError()
     .exitOverride()
     .action(async (flags: StressFlags) => {

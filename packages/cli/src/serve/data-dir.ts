@@ -14,11 +14,19 @@ import path from 'node:path';
 /** The folder of earlier versions, relative to the working directory. */
 export const LEGACY_DATA_DIR = './.teamchat/data';
 
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), home = os.homedir()): { dir: string; note?: string } {
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  home = os.homedir(),
+): { dir: string; note?: string } {
   const legacy = path.resolve(cwd, LEGACY_DATA_DIR);
   if (existsSync(path.join(legacy, 'PG_VERSION'))) {
-    return { dir: legacy, note: `using the data folder of an earlier version, ${legacy} (move it, or pass --data-dir, to change that)` };
+    return {
+      dir: legacy,
+      note: `using the data folder of an earlier version, ${legacy} (move it, or pass --data-dir, to change that)`,
+    };
   }
-  const base = env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share');
+  const base =
+    env.XDG_DATA_HOME && path.isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : path.join(home, '.local', 'share');
   return { dir: path.join(base, 'teamchat') };
 }

@@ -24,7 +24,12 @@ export async function assertPortsFree(host: string, ports: number[]): Promise<vo
     await new Promise<void>((resolve, reject) => {
       const probe = net.createServer();
       probe.once('error', (err: NodeJS.ErrnoException) => {
-        const reason = err.code === 'EADDRINUSE' ? 'the port is in use (another teamchat, or another program?)' : err.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : err.message;
+        const reason =
+          err.code === 'EADDRINUSE'
+            ? 'the port is in use (another teamchat, or another program?)'
+            : err.code === 'EACCES'
+              ? 'permission denied (ports below 1024 need privileges)'
+              : err.message;
         reject(new PortInUseError(host, port, reason));
       });
       probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));

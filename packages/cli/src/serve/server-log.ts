@@ -18,7 +18,12 @@ export function levelOf(line: string): { level: LogLevel; msg: string } {
   return { level: WARNING.test(line) ? 'warn' : 'info', msg: line };
 }
 
-export function formatLogLine(format: LogFormat, line: string, extra: Record<string, unknown> = {}, now = new Date()): string {
+export function formatLogLine(
+  format: LogFormat,
+  line: string,
+  extra: Record<string, unknown> = {},
+  now = new Date(),
+): string {
   const { level, msg } = levelOf(line);
   const ts = now.toISOString();
   if (format === 'json') return JSON.stringify({ ts, level, msg, ...extra });
@@ -26,6 +31,9 @@ export function formatLogLine(format: LogFormat, line: string, extra: Record<str
 }
 
 /** A log function writing to `stream` (stderr by default). */
-export function createServerLog(format: LogFormat, stream: NodeJS.WritableStream = process.stderr): (line: string) => void {
+export function createServerLog(
+  format: LogFormat,
+  stream: NodeJS.WritableStream = process.stderr,
+): (line: string) => void {
   return (line) => void stream.write(formatLogLine(format, line) + '\n');
 }

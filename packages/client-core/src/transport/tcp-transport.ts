@@ -13,7 +13,13 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { encodeFrame, LineFramer, NICK_PROMPT } from '@teamchat/protocol';
 import type { ServerAddress } from '../server-address.js';
-import { MAX_SERVER_LINE_BYTES, type TlsOptions, type Transport, type TransportEvents, type TransportFactory } from './transport.js';
+import {
+  MAX_SERVER_LINE_BYTES,
+  type TlsOptions,
+  type Transport,
+  type TransportEvents,
+  type TransportFactory,
+} from './transport.js';
 
 export interface TcpTransportOptions {
   /** Connect over TLS. */
@@ -27,11 +33,19 @@ export function tcpTransport(options: TcpTransportOptions = {}): TransportFactor
     const { host, port } = address;
     const tls = options.tls;
     const socket: Socket = tls
-      ? tlsConnect({ host, port, ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.servername ? { servername: tls.servername } : isIP(host) ? {} : { servername: host }) })
+      ? tlsConnect({
+          host,
+          port,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          ...(tls.servername ? { servername: tls.servername } : isIP(host) ? {} : { servername: host }),
+        })
       : connect({ host, port });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, options.keepAliveMs ?? 10_000);
-    const framer = new LineFramer({ maxLineBytes: MAX_SERVER_LINE_BYTES, maxUnterminatedBytes: 2 * MAX_SERVER_LINE_BYTES });
+    const framer = new LineFramer({
+      maxLineBytes: MAX_SERVER_LINE_BYTES,
+      maxUnterminatedBytes: 2 * MAX_SERVER_LINE_BYTES,
+    });
     /** How much of the nick prompt opened the stream so far; -1: no longer looking. */
     let prompt = 0;
     let endOfPrompt = false;

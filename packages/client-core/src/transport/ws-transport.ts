@@ -11,7 +11,13 @@ import { isIP } from 'node:net';
 import { encodeFrame } from '@teamchat/protocol';
 import type WebSocket from 'ws';
 import type { ServerAddress } from '../server-address.js';
-import { MAX_SERVER_LINE_BYTES, type TlsOptions, type Transport, type TransportEvents, type TransportFactory } from './transport.js';
+import {
+  MAX_SERVER_LINE_BYTES,
+  type TlsOptions,
+  type Transport,
+  type TransportEvents,
+  type TransportFactory,
+} from './transport.js';
 
 export interface WsTransportOptions {
   /** Connect with `wss://`. */
@@ -58,7 +64,11 @@ export function wsTransport(options: WsTransportOptions = {}): TransportFactory 
         ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
           events.activity();
           if (isBinary) return;
-          const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+          const text = Buffer.isBuffer(data)
+            ? data.toString('utf8')
+            : Array.isArray(data)
+              ? Buffer.concat(data).toString('utf8')
+              : Buffer.from(data).toString('utf8');
           for (const line of text.split('\n')) if (line.length > 0) events.line(line);
         });
         ws.on('error', (err: NodeJS.ErrnoException) => events.error(err));

@@ -25,9 +25,18 @@ describe('parseAddress', () => {
 
 describe('checkAddress', () => {
   it('says what is wrong with a bad address', () => {
-    expect(checkAddress('http://127.0.0.1:1')).toEqual({ ok: false, reason: expect.stringMatching(/drop the "http:\/\/"/) });
-    expect(checkAddress('host:notaport')).toEqual({ ok: false, reason: expect.stringMatching(/"notaport" is not a port number/) });
-    expect(checkAddress('host:99999')).toEqual({ ok: false, reason: expect.stringMatching(/port 99999 is out of range/) });
+    expect(checkAddress('http://127.0.0.1:1')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/drop the "http:\/\/"/),
+    });
+    expect(checkAddress('host:notaport')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/"notaport" is not a port number/),
+    });
+    expect(checkAddress('host:99999')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/port 99999 is out of range/),
+    });
     expect(checkAddress('host:0')).toEqual({ ok: false, reason: expect.stringMatching(/out of range/) });
     expect(checkAddress('a:b:c')).toEqual({ ok: false, reason: expect.stringMatching(/expected host:port/) });
     expect(checkAddress('chat example:5555')).toEqual({ ok: false, reason: expect.stringMatching(/not a host name/) });
@@ -45,7 +54,10 @@ describe('formatAddress', () => {
 
 describe('checkAddresses', () => {
   it('takes one address, or several separated by commas, in order', () => {
-    expect(checkAddresses('chat.example:7000')).toEqual({ ok: true, addresses: [{ host: 'chat.example', port: 7000 }] });
+    expect(checkAddresses('chat.example:7000')).toEqual({
+      ok: true,
+      addresses: [{ host: 'chat.example', port: 7000 }],
+    });
     expect(checkAddresses('a:5555, b:5556,[::1]:5557,6000')).toEqual({
       ok: true,
       addresses: [
@@ -63,10 +75,16 @@ describe('checkAddresses', () => {
   });
 
   it('names the bad address of a list, and refuses empty entries', () => {
-    expect(checkAddresses('a:5555,b:99999')).toEqual({ ok: false, reason: '"b:99999": port 99999 is out of range (1-65535)' });
+    expect(checkAddresses('a:5555,b:99999')).toEqual({
+      ok: false,
+      reason: '"b:99999": port 99999 is out of range (1-65535)',
+    });
     expect(checkAddresses('a:5555,,b:5555')).toEqual({ ok: false, reason: expect.stringMatching(/empty address/) });
     expect(checkAddresses('a:5555,')).toEqual({ ok: false, reason: expect.stringMatching(/empty address/) });
     // One bad address alone reads as before.
-    expect(checkAddresses('http://127.0.0.1:1')).toEqual({ ok: false, reason: expect.stringMatching(/^drop the "http:\/\/"/) });
+    expect(checkAddresses('http://127.0.0.1:1')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^drop the "http:\/\/"/),
+    });
   });
 });

@@ -18,14 +18,19 @@ export const DEFAULT_PORT = 5555;
 export type AddressCheck = { ok: true; host: string; port: number } | { ok: false; reason: string };
 
 /** A DNS name: dot-separated labels of letters, digits, `-` and `_` (container names), at most 253 characters. */
-const HOSTNAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 /** Parses an address and says what is wrong with a bad one. */
 export function checkAddress(input: string | undefined): AddressCheck {
   const text = (input ?? '').trim();
   if (text === '') return { ok: true, host: DEFAULT_HOST, port: DEFAULT_PORT };
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(text);
-  if (scheme) return { ok: false, reason: `drop the "${scheme[1]}://": teamchat connect takes host:port (the TCP port, 5555 by default)` };
+  if (scheme)
+    return {
+      ok: false,
+      reason: `drop the "${scheme[1]}://": teamchat connect takes host:port (the TCP port, 5555 by default)`,
+    };
   let host = text;
   let portText = '';
   const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(text);
@@ -40,14 +45,17 @@ export function checkAddress(input: string | undefined): AddressCheck {
     return { ok: true, host: text, port: DEFAULT_PORT };
   } else {
     const parts = text.split(':');
-    if (parts.length > 2) return { ok: false, reason: 'expected host:port (an IPv6 address with a port goes in brackets: [::1]:5555)' };
+    if (parts.length > 2)
+      return { ok: false, reason: 'expected host:port (an IPv6 address with a port goes in brackets: [::1]:5555)' };
     host = parts[0]!;
     portText = parts[1] ?? '';
   }
   if (host === '') host = DEFAULT_HOST;
-  if (isIP(host) === 0 && !HOSTNAME.test(host)) return { ok: false, reason: `${JSON.stringify(host)} is not a host name or IP address` };
+  if (isIP(host) === 0 && !HOSTNAME.test(host))
+    return { ok: false, reason: `${JSON.stringify(host)} is not a host name or IP address` };
   if (portText === '') return { ok: true, host, port: DEFAULT_PORT };
-  if (!/^\d+$/.test(portText)) return { ok: false, reason: `${JSON.stringify(portText)} is not a port number (1-65535)` };
+  if (!/^\d+$/.test(portText))
+    return { ok: false, reason: `${JSON.stringify(portText)} is not a port number (1-65535)` };
   const port = Number(portText);
   if (port < 1 || port > 65535) return { ok: false, reason: `port ${portText} is out of range (1-65535)` };
   return { ok: true, host, port };
@@ -72,7 +80,11 @@ export function checkAddresses(input: string | undefined): AddressListCheck {
   const seen = new Set<string>();
   const parts = text.split(',').map((p) => p.trim());
   for (const part of parts) {
-    if (part === '') return { ok: false, reason: 'an empty address in the list (separate addresses with single commas: a:5555,b:5555)' };
+    if (part === '')
+      return {
+        ok: false,
+        reason: 'an empty address in the list (separate addresses with single commas: a:5555,b:5555)',
+      };
     const r = checkAddress(part);
     if (!r.ok) return parts.length > 1 ? { ok: false, reason: `${JSON.stringify(part)}: ${r.reason}` } : r;
     const key = formatAddress(r.host, r.port);

@@ -1,6 +1,13 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HISTORY_DEFAULT, HISTORY_MAX, MAX_LINE_BYTES, NICK_PROMPT, PROTOCOL_VERSION, type WelcomeFrame } from '@teamchat/protocol';
+import {
+  HISTORY_DEFAULT,
+  HISTORY_MAX,
+  MAX_LINE_BYTES,
+  NICK_PROMPT,
+  PROTOCOL_VERSION,
+  type WelcomeFrame,
+} from '@teamchat/protocol';
 import { fakeServer, sendFrame } from '../../../../test/helpers/fake-ndjson-server.js';
 import { ChatConnection, type ConnectionEvent } from './chat-connection.js';
 
@@ -44,7 +51,13 @@ describe('ChatConnection', () => {
       },
     );
     const port = await fake.listen();
-    const conn = new ChatConnection({ host: '127.0.0.1', port, nick: 'alice', backoff: { initialMs: 10 }, pingIntervalMs: 100 }); // silent for 3 intervals: dead
+    const conn = new ChatConnection({
+      host: '127.0.0.1',
+      port,
+      nick: 'alice',
+      backoff: { initialMs: 10 },
+      pingIntervalMs: 100,
+    }); // silent for 3 intervals: dead
     cleanup.push(() => conn.destroy(), fake.close);
     const ready = waitEvent(conn, (e) => e.kind === 'ready');
     conn.start();
@@ -61,19 +74,45 @@ describe('ChatConnection', () => {
           const after = frame.rooms?.general ?? null;
           if (frame.pmAfter !== undefined) sendFrame(socket, { type: 'pm-history', messages: [], more: false });
           if (after === null) {
-            sendFrame(socket, { type: 'joined', room: 'general', topic: null, users: [frame.nick], history: [{ id: 10, ts: 1, room: 'general', nick: 'bob', text: 'ten' }], more: false });
+            sendFrame(socket, {
+              type: 'joined',
+              room: 'general',
+              topic: null,
+              users: [frame.nick],
+              history: [{ id: 10, ts: 1, room: 'general', nick: 'bob', text: 'ten' }],
+              more: false,
+            });
           } else {
             // Resumed after 10, but only the latest page (40, 41) fits: ids 11..39 are a gap.
-            sendFrame(socket, { type: 'joined', room: 'general', topic: null, users: [frame.nick], history: [40, 41].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })), more: true });
+            sendFrame(socket, {
+              type: 'joined',
+              room: 'general',
+              topic: null,
+              users: [frame.nick],
+              history: [40, 41].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })),
+              more: true,
+            });
           }
         } else if (frame.type === 'history') {
           expect(frame).toMatchObject({ room: 'general', after: 10, before: 40 });
-          sendFrame(socket, { type: 'history', room: 'general', messages: [11, 12].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })), more: false, ref: frame.ref });
+          sendFrame(socket, {
+            type: 'history',
+            room: 'general',
+            messages: [11, 12].map((id) => ({ id, ts: 1, room: 'general', nick: 'bob', text: `m${id}` })),
+            more: false,
+            ref: frame.ref,
+          });
         }
       },
     );
     const port = await fake.listen();
-    const conn = new ChatConnection({ host: '127.0.0.1', port, nick: 'alice', rooms: ['general'], backoff: { initialMs: 10 } });
+    const conn = new ChatConnection({
+      host: '127.0.0.1',
+      port,
+      nick: 'alice',
+      rooms: ['general'],
+      backoff: { initialMs: 10 },
+    });
     cleanup.push(() => conn.destroy(), fake.close);
     const joined: number[][] = [];
     conn.on((e) => e.kind === 'frame' && e.frame.type === 'joined' && joined.push(e.frame.history.map((m) => m.id)));
@@ -98,7 +137,8 @@ describe('ChatConnection sending', () => {
           if (frame.pmAfter !== undefined) sendFrame(socket, { type: 'pm-history', messages: [], more: false });
         } else if (frame.type === 'msg') {
           msgs.push({ ...(frame.cid !== undefined ? { cid: frame.cid } : {}), text: frame.text, conn: index });
-          if (index === 0) socket.destroy(); // dropped before the ack
+          if (index === 0)
+            socket.destroy(); // dropped before the ack
           else sendFrame(socket, { type: 'ack', ref: frame.ref!, id: 7, ts: 1, cid: frame.cid });
         }
       },
@@ -138,7 +178,15 @@ describe('ChatConnection sending', () => {
     const b = serve('tok-b');
     const [pa, pb] = [await a.listen(), await b.listen()];
     const tokens = memoryTokens();
-    const conn = new ChatConnection({ addresses: [{ host: '127.0.0.1', port: pa }, { host: '127.0.0.1', port: pb }], nick: 'alice', tokens, backoff: { initialMs: 10 } });
+    const conn = new ChatConnection({
+      addresses: [
+        { host: '127.0.0.1', port: pa },
+        { host: '127.0.0.1', port: pb },
+      ],
+      nick: 'alice',
+      tokens,
+      backoff: { initialMs: 10 },
+    });
     cleanup.push(() => conn.destroy(), a.close, b.close);
     let ready = waitEvent(conn, (e) => e.kind === 'ready');
     conn.start();
@@ -232,7 +280,8 @@ describe('ChatConnection resume token', () => {
       (socket, frame) => {
         if (frame.type !== 'hello') return;
         hellos.push({ nick: frame.nick, ...(frame.token !== undefined ? { token: frame.token } : {}) });
-        if (frame.nick === '') sendFrame(socket, { type: 'error', code: 'TC_ERR_BAD_NICK', message: 'pick a nick', ref: frame.ref });
+        if (frame.nick === '')
+          sendFrame(socket, { type: 'error', code: 'TC_ERR_BAD_NICK', message: 'pick a nick', ref: frame.ref });
         else sendFrame(socket, welcome(frame.nick, []));
       },
     );
@@ -286,9 +335,17 @@ describe('ChatConnection resume token', () => {
 describe('ChatConnection giving up', () => {
   it('gives up when nothing listens, and says the connection was refused', async () => {
     const probe = net.createServer();
-    const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)));
+    const port = await new Promise<number>((r) =>
+      probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)),
+    );
     await new Promise<void>((r) => probe.close(() => r()));
-    const conn = new ChatConnection({ host: '127.0.0.1', port, nick: 'alice', giveUpAfterMs: 300, backoff: { initialMs: 20 } });
+    const conn = new ChatConnection({
+      host: '127.0.0.1',
+      port,
+      nick: 'alice',
+      giveUpAfterMs: 300,
+      backoff: { initialMs: 20 },
+    });
     cleanup.push(() => conn.destroy());
     const closed = waitEvent(conn, (e) => e.kind === 'closed');
     conn.start();
@@ -311,7 +368,12 @@ describe('ChatConnection giving up', () => {
     const closed = waitEvent(conn, (e) => e.kind === 'closed');
     conn.start();
     const event = await closed;
-    expect(event).toMatchObject({ unreachable: true, reason: expect.stringMatching(/^cannot reach 127\.0\.0\.1:\d+: the connection was accepted, but no teamchat server answered; gave up after 300ms$/) });
+    expect(event).toMatchObject({
+      unreachable: true,
+      reason: expect.stringMatching(
+        /^cannot reach 127\.0\.0\.1:\d+: the connection was accepted, but no teamchat server answered; gave up after 300ms$/,
+      ),
+    });
   });
 
   it('abandons an attempt whose TLS handshake never completes, and says it timed out', async () => {
@@ -324,12 +386,28 @@ describe('ChatConnection giving up', () => {
       socket.on('error', () => {});
       socket.resume();
     });
-    const port = await new Promise<number>((r) => silent.listen(0, '127.0.0.1', () => r((silent.address() as net.AddressInfo).port)));
-    const conn = new ChatConnection({ host: '127.0.0.1', port, nick: 'alice', tls: {}, connectTimeoutMs: 100, giveUpAfterMs: 500, backoff: { initialMs: 10 } });
-    cleanup.push(() => conn.destroy(), () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), silent.close(() => r()))));
+    const port = await new Promise<number>((r) =>
+      silent.listen(0, '127.0.0.1', () => r((silent.address() as net.AddressInfo).port)),
+    );
+    const conn = new ChatConnection({
+      host: '127.0.0.1',
+      port,
+      nick: 'alice',
+      tls: {},
+      connectTimeoutMs: 100,
+      giveUpAfterMs: 500,
+      backoff: { initialMs: 10 },
+    });
+    cleanup.push(
+      () => conn.destroy(),
+      () => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), silent.close(() => r()))),
+    );
     const closed = waitEvent(conn, (e) => e.kind === 'closed');
     conn.start();
-    expect(await closed).toMatchObject({ unreachable: true, reason: `cannot reach 127.0.0.1:${port}: timed out (no answer in 100ms); gave up after 500ms` });
+    expect(await closed).toMatchObject({
+      unreachable: true,
+      reason: `cannot reach 127.0.0.1:${port}: timed out (no answer in 100ms); gave up after 500ms`,
+    });
     expect(attempts).toBeGreaterThanOrEqual(2);
   });
 
@@ -344,7 +422,13 @@ describe('ChatConnection giving up', () => {
       },
     );
     const port = await fake.listen();
-    const conn = new ChatConnection({ host: '127.0.0.1', port, nick: 'alice', giveUpAfterMs: 100, backoff: { initialMs: 250 } });
+    const conn = new ChatConnection({
+      host: '127.0.0.1',
+      port,
+      nick: 'alice',
+      giveUpAfterMs: 100,
+      backoff: { initialMs: 250 },
+    });
     cleanup.push(() => conn.destroy(), fake.close);
     const events: string[] = [];
     conn.on((e) => e.kind === 'closed' && events.push(e.reason));

@@ -37,7 +37,15 @@ import {
   type RequestFrame,
   type ServerAddress,
 } from '@teamchat/client-core';
-import { nickKey, normalizeRoom, type ClientFrame, type ErrorFrame, type MsgFrame, type PmFrame, type ServerFrame } from '@teamchat/protocol';
+import {
+  nickKey,
+  normalizeRoom,
+  type ClientFrame,
+  type ErrorFrame,
+  type MsgFrame,
+  type PmFrame,
+  type ServerFrame,
+} from '@teamchat/protocol';
 import type { TokenStore } from './token-store.js';
 
 export type ConnectionStatus = ClientState['status'];
@@ -64,7 +72,10 @@ export type ConnectionEvent =
   | { kind: 'closed'; reason: string; unreachable?: boolean };
 
 /** A command frame of the UI: anything but messages, `hello` and `quit`. */
-export type CommandFrame = Exclude<ClientFrame, MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' } | { type: 'kick' }>;
+export type CommandFrame = Exclude<
+  ClientFrame,
+  MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' } | { type: 'kick' }
+>;
 
 export interface ChatConnectionOptions {
   /** The server, or the nodes of a cluster (tried in turn when a connection is lost). */
@@ -110,8 +121,11 @@ export class ChatConnection {
   #quitting = false;
 
   constructor(options: ChatConnectionOptions) {
-    const addresses = options.addresses ?? (options.host !== undefined && options.port !== undefined ? [{ host: options.host, port: options.port }] : []);
-    if (addresses.length === 0) throw new TypeError('ChatConnection needs a server address (addresses, or host and port)');
+    const addresses =
+      options.addresses ??
+      (options.host !== undefined && options.port !== undefined ? [{ host: options.host, port: options.port }] : []);
+    if (addresses.length === 0)
+      throw new TypeError('ChatConnection needs a server address (addresses, or host and port)');
     this.#servers = addresses.map(formatAddress);
     this.#tokens = options.tokens;
     this.#client = new ChatClient({
@@ -180,7 +194,11 @@ export class ChatConnection {
         : this.#client.pm(target.nick, text, { action, cid });
     // A refusal by the server arrives as an `error` frame too; closing rejects what is left.
     sent.catch(() => {});
-    if (!this.#client.isReady) this.#notice('info', `offline: message queued (${this.#client.outboxSize} waiting), it will be sent on reconnect`);
+    if (!this.#client.isReady)
+      this.#notice(
+        'info',
+        `offline: message queued (${this.#client.outboxSize} waiting), it will be sent on reconnect`,
+      );
     return cid;
   }
 

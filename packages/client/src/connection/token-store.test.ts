@@ -29,7 +29,10 @@ describe('FileTokenStore', () => {
     const store = new FileTokenStore({ home: nested });
     expect(store.get('h:1', 'alice')).toBeUndefined();
     store.set('h:1', 'alice', 't');
-    expect(JSON.parse(readFileSync(path.join(nested, 'tokens.json'), 'utf8'))).toEqual({ version: 1, servers: { 'h:1': { alice: 't' } } });
+    expect(JSON.parse(readFileSync(path.join(nested, 'tokens.json'), 'utf8'))).toEqual({
+      version: 1,
+      servers: { 'h:1': { alice: 't' } },
+    });
   });
 
   it('writes the file with mode 0600 and leaves no temporary file behind', () => {
@@ -62,7 +65,10 @@ describe('FileTokenStore', () => {
   it('ignores a file of another shape, and entries that are not tokens', () => {
     writeFileSync(file(), JSON.stringify([1, 2]));
     expect(() => new FileTokenStore({ home }).get('h:1', 'alice')).toThrow(/not a version 1 token file/);
-    writeFileSync(file(), JSON.stringify({ version: 1, servers: { 'h:1': { alice: 42, bob: 'tok-b' }, 'h:2': 'nope' } }));
+    writeFileSync(
+      file(),
+      JSON.stringify({ version: 1, servers: { 'h:1': { alice: 42, bob: 'tok-b' }, 'h:2': 'nope' } }),
+    );
     const store = new FileTokenStore({ home });
     expect(store.get('h:1', 'alice')).toBeUndefined();
     expect(store.get('h:1', 'bob')).toBe('tok-b');

@@ -111,7 +111,9 @@ export class FileTokenStore implements TokenStore {
     const tokens: Tokens = {};
     for (const [server, nicks] of Object.entries(data.servers)) {
       if (!isObject(nicks) || server === '__proto__') continue;
-      const kept = Object.entries(nicks).filter((e): e is [string, string] => e[0] !== '__proto__' && typeof e[1] === 'string' && e[1] !== '');
+      const kept = Object.entries(nicks).filter(
+        (e): e is [string, string] => e[0] !== '__proto__' && typeof e[1] === 'string' && e[1] !== '',
+      );
       if (kept.length > 0) tokens[server] = Object.fromEntries(kept);
     }
     return { ok: true, tokens };

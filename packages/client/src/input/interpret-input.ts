@@ -7,7 +7,18 @@
  * interpretInput('/me waves', { kind: 'room', name: 'general', oldestId: null })
  * // [{ kind: 'send', target: { kind: 'room', room: 'general' }, text: 'waves', action: true }]
  */
-import { COMMANDS, EMOJI_PATTERN, helpLines, normalizeRoom, parseUserInput, HISTORY_DEFAULT, HISTORY_MAX, isValidNick, SEARCH_QUERY_MAX, type CommandHelp } from '@teamchat/protocol';
+import {
+  COMMANDS,
+  EMOJI_PATTERN,
+  helpLines,
+  normalizeRoom,
+  parseUserInput,
+  HISTORY_DEFAULT,
+  HISTORY_MAX,
+  isValidNick,
+  SEARCH_QUERY_MAX,
+  type CommandHelp,
+} from '@teamchat/protocol';
 import type { ClientFrame, MsgFrame, PmFrame } from '@teamchat/protocol';
 import type { Target } from '../connection/chat-connection.js';
 import { PASTE_VERIFY_LINES } from './paste.js';
@@ -29,7 +40,10 @@ export interface InputWindow {
   results?: 'search' | 'mentions';
 }
 
-export type Request = Exclude<ClientFrame, MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' } | { type: 'kick' }>;
+export type Request = Exclude<
+  ClientFrame,
+  MsgFrame | PmFrame | { type: 'hello' } | { type: 'quit' } | { type: 'kick' }
+>;
 
 export type InputEffect =
   | { kind: 'send'; target: Target; text: string; action: boolean; replyTo?: number }
@@ -54,24 +68,72 @@ export type InputEffect =
 
 /** Commands only the terminal client knows (the server never sees them). */
 export const CLIENT_COMMANDS: readonly CommandHelp[] = [
-  { name: 'query', aliases: [], usage: '/query <nick>', help: 'open a private conversation (also /pm <nick> with no text)' },
-  { name: 'switch', aliases: ['go', 'window'], usage: '/switch <room|nick>', help: 'make a room or conversation current' },
+  {
+    name: 'query',
+    aliases: [],
+    usage: '/query <nick>',
+    help: 'open a private conversation (also /pm <nick> with no text)',
+  },
+  {
+    name: 'switch',
+    aliases: ['go', 'window'],
+    usage: '/switch <room|nick>',
+    help: 'make a room or conversation current',
+  },
   { name: 'close', aliases: ['wc'], usage: '/close', help: 'close the current conversation (in a room: leave it)' },
-  { name: 'search', aliases: [], usage: '/search [in:room] [from:nick] <text>', help: 'search all history you may read; results open in a window' },
+  {
+    name: 'search',
+    aliases: [],
+    usage: '/search [in:room] [from:nick] <text>',
+    help: 'search all history you may read; results open in a window',
+  },
   { name: 'more', aliases: ['next'], usage: '/more', help: 'the next page of search results or mentions' },
-  { name: 'goto', aliases: [], usage: '/goto <n>', help: 'open result n in its room, in context (Enter opens the selected one)' },
-  { name: 'mentions', aliases: [], usage: '/mentions', help: 'list the messages that mention you (also while you were away)' },
-  { name: 'edit', aliases: [], usage: '/edit <id|last> <text>', help: 'change the text of your message (last: your latest here)' },
-  { name: 'delete', aliases: ['del'], usage: '/delete <id|last>', help: 'delete your message (a room creator: any message of the room)' },
-  { name: 'reply', aliases: [], usage: '/reply <id|^> <text>', help: 'reply to a message (^: the latest here); the reply quotes it' },
-  { name: 'thread', aliases: [], usage: '/thread <id|^>', help: 'show a message and its replies in a window; type there to reply' },
+  {
+    name: 'goto',
+    aliases: [],
+    usage: '/goto <n>',
+    help: 'open result n in its room, in context (Enter opens the selected one)',
+  },
+  {
+    name: 'mentions',
+    aliases: [],
+    usage: '/mentions',
+    help: 'list the messages that mention you (also while you were away)',
+  },
+  {
+    name: 'edit',
+    aliases: [],
+    usage: '/edit <id|last> <text>',
+    help: 'change the text of your message (last: your latest here)',
+  },
+  {
+    name: 'delete',
+    aliases: ['del'],
+    usage: '/delete <id|last>',
+    help: 'delete your message (a room creator: any message of the room)',
+  },
+  {
+    name: 'reply',
+    aliases: [],
+    usage: '/reply <id|^> <text>',
+    help: 'reply to a message (^: the latest here); the reply quotes it',
+  },
+  {
+    name: 'thread',
+    aliases: [],
+    usage: '/thread <id|^>',
+    help: 'show a message and its replies in a window; type there to reply',
+  },
   { name: 'react', aliases: [], usage: '/react <id|last|^> <emoji>', help: 'react to a message' },
   { name: 'unreact', aliases: [], usage: '/unreact <id|last|^> <emoji>', help: 'take your reaction back' },
   { name: 'ids', aliases: [], usage: '/ids', help: 'show or hide message ids (#1042) in the message pane' },
 ];
 
 /** Every command name and alias, for Tab completion. */
-export const ALL_COMMAND_NAMES: readonly string[] = [...COMMANDS, ...CLIENT_COMMANDS].flatMap((c) => [c.name, ...c.aliases]);
+export const ALL_COMMAND_NAMES: readonly string[] = [...COMMANDS, ...CLIENT_COMMANDS].flatMap((c) => [
+  c.name,
+  ...c.aliases,
+]);
 
 /** The keys of the full-screen app (App.tsx and InputLine.tsx), listed by `/help` there. */
 export const TUI_KEY_HELP: readonly string[] = [
@@ -100,7 +162,9 @@ export function clientHelpLines(options: InterpretOptions = {}): string[] {
   ];
 }
 
-const CLIENT_ALIASES = new Map<string, string>(CLIENT_COMMANDS.flatMap((c) => [c.name, ...c.aliases].map((a) => [a, c.name])));
+const CLIENT_ALIASES = new Map<string, string>(
+  CLIENT_COMMANDS.flatMap((c) => [c.name, ...c.aliases].map((a) => [a, c.name])),
+);
 
 function targetOf(w: InputWindow): Target | null {
   if (w.kind === 'room') return { kind: 'room', room: w.name };
@@ -108,7 +172,11 @@ function targetOf(w: InputWindow): Target | null {
   return null;
 }
 
-const NO_TARGET: InputEffect = { kind: 'notice', level: 'error', text: 'You are not in a room: /join <room> first (or /query <nick>)' };
+const NO_TARGET: InputEffect = {
+  kind: 'notice',
+  level: 'error',
+  text: 'You are not in a room: /join <room> first (or /query <nick>)',
+};
 
 function usage(text: string): InputEffect[] {
   return [{ kind: 'notice', level: 'error', text: `usage: ${text} [TC_ERR_BAD_ARGUMENT]` }];
@@ -118,7 +186,11 @@ function usage(text: string): InputEffect[] {
  * A message reference: an id (`1042` or `#1042`), `last` (your newest message in the window) or
  * `^` (the newest message there). A string says why it cannot be resolved.
  */
-export function resolveMessageRef(ref: string, w: InputWindow, allow: { last?: boolean; latest?: boolean } = { last: true, latest: true }): number | string {
+export function resolveMessageRef(
+  ref: string,
+  w: InputWindow,
+  allow: { last?: boolean; latest?: boolean } = { last: true, latest: true },
+): number | string {
   const m = /^#?(\d{1,15})$/.exec(ref);
   if (m) return Number(m[1]);
   if (ref === 'last' && allow.last) return w.ownLastId ?? 'you have no message in this window yet';
@@ -131,7 +203,9 @@ function teamCommand(word: string, rest: string, w: InputWindow): InputEffect[] 
   const [first = '', ...others] = rest.split(/\s+/);
   const tail = rest.slice(first.length).trim();
   const ref = (allow: { last?: boolean; latest?: boolean }) => resolveMessageRef(first, w, allow);
-  const bad = (why: string): InputEffect[] => [{ kind: 'notice', level: 'error', text: `${why} [TC_ERR_BAD_ARGUMENT]` }];
+  const bad = (why: string): InputEffect[] => [
+    { kind: 'notice', level: 'error', text: `${why} [TC_ERR_BAD_ARGUMENT]` },
+  ];
   switch (word) {
     case 'search': {
       let q = rest;
@@ -186,7 +260,9 @@ function teamCommand(word: string, rest: string, w: InputWindow): InputEffect[] 
       if (!EMOJI_PATTERN.test(emoji)) return bad('a reaction is one emoji (or a short :name:), without spaces');
       const id = ref({ last: true, latest: true });
       if (typeof id === 'string') return bad(id);
-      return [{ kind: 'request', frame: { type: 'react', id, emoji, ...(word === 'unreact' ? { remove: true } : {}) } }];
+      return [
+        { kind: 'request', frame: { type: 'react', id, emoji, ...(word === 'unreact' ? { remove: true } : {}) } },
+      ];
     }
     case 'reply': {
       if (first === '' || tail === '') return usage('/reply <id|^> <text>');
@@ -216,11 +292,13 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
     const name = CLIENT_ALIASES.get(word);
     const pmOpen = (word === 'pm' || word === 'msg') && rest !== '' && !/\s/.test(rest);
     if (name === 'query' || pmOpen) {
-      if (!isValidNick(rest)) return [{ kind: 'notice', level: 'error', text: 'usage: /query <nick> [TC_ERR_BAD_ARGUMENT]' }];
+      if (!isValidNick(rest))
+        return [{ kind: 'notice', level: 'error', text: 'usage: /query <nick> [TC_ERR_BAD_ARGUMENT]' }];
       return [{ kind: 'open-pm', nick: rest }];
     }
     if (name === 'switch') {
-      if (rest === '') return [{ kind: 'notice', level: 'error', text: 'usage: /switch <room|nick> [TC_ERR_BAD_ARGUMENT]' }];
+      if (rest === '')
+        return [{ kind: 'notice', level: 'error', text: 'usage: /switch <room|nick> [TC_ERR_BAD_ARGUMENT]' }];
       return [{ kind: 'switch', name: rest }];
     }
     if (name === 'close') return [{ kind: 'close' }];
@@ -235,7 +313,16 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
     case 'error':
       return [{ kind: 'notice', level: 'error', text: `${input.error.message} [${input.error.code}]` }];
     case 'text': {
-      if (w.thread) return [{ kind: 'send', target: { kind: 'room', room: w.thread.room }, text: input.text, action: false, replyTo: w.thread.id }];
+      if (w.thread)
+        return [
+          {
+            kind: 'send',
+            target: { kind: 'room', room: w.thread.room },
+            text: input.text,
+            action: false,
+            replyTo: w.thread.id,
+          },
+        ];
       const target = targetOf(w);
       return target ? [{ kind: 'send', target, text: input.text, action: false }] : [NO_TARGET];
     }
@@ -247,7 +334,10 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
     case 'join': {
       const room = normalizeRoom(c.room);
       if (!room) return [{ kind: 'notice', level: 'error', text: `invalid room name: ${c.room} [TC_ERR_BAD_ROOM]` }];
-      return [{ kind: 'focus-room', room }, { kind: 'request', frame: { type: 'join', room, ...(c.key !== undefined ? { key: c.key } : {}) } }];
+      return [
+        { kind: 'focus-room', room },
+        { kind: 'request', frame: { type: 'join', room, ...(c.key !== undefined ? { key: c.key } : {}) } },
+      ];
     }
     case 'part': {
       const room = c.room ?? (w.kind === 'room' ? w.name : undefined);
@@ -271,7 +361,12 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
     }
     case 'topic': {
       if (w.kind !== 'room') return [{ kind: 'notice', level: 'error', text: '/topic works in a room window' }];
-      return [{ kind: 'request', frame: { type: 'topic', room: w.name, ...(c.topic !== undefined ? { topic: c.topic } : {}) } }];
+      return [
+        {
+          kind: 'request',
+          frame: { type: 'topic', room: w.name, ...(c.topic !== undefined ? { topic: c.topic } : {}) },
+        },
+      ];
     }
     case 'history': {
       // A thread window pages back through the thread's replies.
@@ -285,7 +380,13 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
     case 'register':
       return [{ kind: 'request', frame: { type: 'register', password: c.password } }];
     case 'login':
-      return [{ kind: 'notice', level: 'error', text: 'already logged in: pass --password to teamchat connect for a registered nick' }];
+      return [
+        {
+          kind: 'notice',
+          level: 'error',
+          text: 'already logged in: pass --password to teamchat connect for a registered nick',
+        },
+      ];
     case 'mode': {
       const change = c.change;
       const frame: Request = !change
@@ -312,7 +413,8 @@ export function interpretInput(line: string, w: InputWindow, options: InterpretO
 export function olderRequest(w: InputWindow, count: number): Request | null {
   const before = w.oldestId ?? undefined;
   const limit = Math.max(1, Math.min(count, HISTORY_MAX));
-  if (w.thread) return { type: 'history', room: w.thread.room, thread: w.thread.id, limit, before: before ?? w.thread.id };
+  if (w.thread)
+    return { type: 'history', room: w.thread.room, thread: w.thread.id, limit, before: before ?? w.thread.id };
   if (w.kind === 'room') return { type: 'history', room: w.name, limit, ...(before !== undefined ? { before } : {}) };
   if (w.kind === 'pm') return { type: 'pm-history', with: w.name, limit, ...(before !== undefined ? { before } : {}) };
   return null;

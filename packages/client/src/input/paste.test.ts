@@ -3,12 +3,21 @@ import { applyPaste, isTypedChunk, splitKeys } from './paste.js';
 
 describe('applyPaste', () => {
   it('inserts text without a line end at the cursor', () => {
-    expect(applyPaste({ line: 'hi !', cursor: 3 }, 'bob')).toEqual({ send: [], editor: { line: 'hi bob!', cursor: 6 } });
+    expect(applyPaste({ line: 'hi !', cursor: 3 }, 'bob')).toEqual({
+      send: [],
+      editor: { line: 'hi bob!', cursor: 6 },
+    });
   });
 
   it('sends the whole line at each line end (CR, LF or CRLF) and keeps the rest', () => {
-    expect(applyPaste({ line: 'say: ', cursor: 5 }, 'one\r\ntwo\nthr')).toEqual({ send: ['say: one', 'two'], editor: { line: 'thr', cursor: 3 } });
-    expect(applyPaste({ line: 'hi !', cursor: 3 }, 'bob\r')).toEqual({ send: ['hi bob!'], editor: { line: '', cursor: 0 } });
+    expect(applyPaste({ line: 'say: ', cursor: 5 }, 'one\r\ntwo\nthr')).toEqual({
+      send: ['say: one', 'two'],
+      editor: { line: 'thr', cursor: 3 },
+    });
+    expect(applyPaste({ line: 'hi !', cursor: 3 }, 'bob\r')).toEqual({
+      send: ['hi bob!'],
+      editor: { line: '', cursor: 0 },
+    });
   });
 
   it('leaves blank lines out and turns tabs into spaces', () => {

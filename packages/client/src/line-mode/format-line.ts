@@ -42,26 +42,40 @@ export function formatLine(frame: ServerFrame, self: string, resumed: boolean, o
     case 'deleted':
       return [`[${frame.room}] ${frame.by} deleted #${frame.id}`];
     case 'reaction':
-      return [`[${frame.room}] ${frame.nick} ${frame.added ? 'reacted' : 'took back'} ${frame.emoji} ${frame.added ? 'to' : 'on'} #${frame.id} (${frame.count})`];
+      return [
+        `[${frame.room}] ${frame.nick} ${frame.added ? 'reacted' : 'took back'} ${frame.emoji} ${frame.added ? 'to' : 'on'} #${frame.id} (${frame.count})`,
+      ];
     case 'search-results':
       if (frame.results.length === 0) return [`* No messages match "${frame.q}"`];
       return [
         `* Search "${frame.q}": ${frame.results.length}${frame.more ? '+ results (/more for the next page)' : ' results'}`,
-        ...frame.results.map((r) => `* #${r.id} [${r.room ?? `PM ${r.nick === self ? (r.to ?? '') : r.nick}`}] ${r.nick}: ${r.text}`),
+        ...frame.results.map(
+          (r) => `* #${r.id} [${r.room ?? `PM ${r.nick === self ? (r.to ?? '') : r.nick}`}] ${r.nick}: ${r.text}`,
+        ),
       ];
     case 'mentions':
       if (frame.messages.length === 0) return ['* No mentions'];
-      return [`* Mentions: ${frame.messages.length}${frame.more ? '+' : ''}`, ...frame.messages.map((m) => `* #${m.id} [${m.room}] ${m.nick}: ${m.text}`)];
+      return [
+        `* Mentions: ${frame.messages.length}${frame.more ? '+' : ''}`,
+        ...frame.messages.map((m) => `* #${m.id} [${m.room}] ${m.nick}: ${m.text}`),
+      ];
     case 'joined': {
       const head = resumed
         ? [`* Rejoined ${frame.room} (${frame.history.length} new message${frame.history.length === 1 ? '' : 's'})`]
-        : [`* Now talking in ${frame.room}${frame.topic ? ` - ${frame.topic}` : ''}`, `* Users here: ${frame.users.join(', ')}`];
+        : [
+            `* Now talking in ${frame.room}${frame.topic ? ` - ${frame.topic}` : ''}`,
+            `* Users here: ${frame.users.join(', ')}`,
+          ];
       return [...head, ...frame.history.map(roomMessageLine_)];
     }
     case 'history':
       if (options.thread) {
         if (frame.messages.length === 0) return [`* No such thread in ${frame.room}`];
-        return [`* --- thread of #${frame.messages[0].id} in ${frame.room} (${frame.messages.length - 1} replies) ---`, ...frame.messages.map((m) => roomMessageLine(m, true)), '* --- end of thread ---'];
+        return [
+          `* --- thread of #${frame.messages[0].id} in ${frame.room} (${frame.messages.length - 1} replies) ---`,
+          ...frame.messages.map((m) => roomMessageLine(m, true)),
+          '* --- end of thread ---',
+        ];
       }
       if (frame.messages.length === 0) return [`* No older messages in ${frame.room}`];
       return [

@@ -48,7 +48,8 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
   const noteLatest = (m: { id: number; room: string; nick: string; deleted?: true }): void => {
     if (m.deleted) return;
     if (m.id > (latest.get(m.room) ?? 0)) latest.set(m.room, m.id);
-    if (nickKey(m.nick) === nickKey(connection.nick) && m.id > (ownLatest.get(m.room) ?? 0)) ownLatest.set(m.room, m.id);
+    if (nickKey(m.nick) === nickKey(connection.nick) && m.id > (ownLatest.get(m.room) ?? 0))
+      ownLatest.set(m.room, m.id);
   };
   const pending: string[] = [];
   let ready = false;
@@ -105,24 +106,43 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         connection.sendText(effect.target, effect.text, effect.action, effect.replyTo);
         return;
       case 'search': {
-        lastSearch = { q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}), more: false };
-        void connection.request({ type: 'search', q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}) });
+        lastSearch = {
+          q: effect.q,
+          ...(effect.room ? { room: effect.room } : {}),
+          ...(effect.from ? { from: effect.from } : {}),
+          more: false,
+        };
+        void connection.request({
+          type: 'search',
+          q: effect.q,
+          ...(effect.room ? { room: effect.room } : {}),
+          ...(effect.from ? { from: effect.from } : {}),
+        });
         return;
       }
       case 'more': {
         if (!lastSearch?.more || lastSearch.next === undefined) return print('* No more results');
         const { q, room, from, next } = lastSearch;
-        void connection.request({ type: 'search', q, before: next, ...(room ? { room } : {}), ...(from ? { from } : {}) });
+        void connection.request({
+          type: 'search',
+          q,
+          before: next,
+          ...(room ? { room } : {}),
+          ...(from ? { from } : {}),
+        });
         return;
       }
       case 'goto':
-        print('! /goto opens a result in the full-screen client; here, /thread <id> or /history show messages [TC_ERR_BAD_ARGUMENT]');
+        print(
+          '! /goto opens a result in the full-screen client; here, /thread <id> or /history show messages [TC_ERR_BAD_ARGUMENT]',
+        );
         return;
       case 'mentions':
         void connection.request({ type: 'mentions' });
         return;
       case 'thread':
-        if (connection.request({ type: 'history', room: effect.room, thread: effect.id, limit: 500 }) !== null) historyFor.push('thread');
+        if (connection.request({ type: 'history', room: effect.room, thread: effect.id, limit: 500 }) !== null)
+          historyFor.push('thread');
         return;
       case 'toggle-ids':
         showIds = !showIds;
@@ -149,7 +169,10 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         setCurrent({ kind: 'status', name: '' }, false);
         return;
       case 'older': {
-        const frame = olderRequest({ ...current, oldestId: current.kind === 'room' ? (oldest.get(current.name) ?? null) : null }, effect.count);
+        const frame = olderRequest(
+          { ...current, oldestId: current.kind === 'room' ? (oldest.get(current.name) ?? null) : null },
+          effect.count,
+        );
         if (frame && connection.request(frame) !== null && frame.type === 'history') historyFor.push('older');
         return;
       }
@@ -164,7 +187,10 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
 
   const handleLine = (line: string): void => {
     const room = current.kind === 'room' ? current.name : null;
-    const w: InputWindow = { ...current, ...(room !== null ? { lastId: latest.get(room) ?? null, ownLastId: ownLatest.get(room) ?? null } : {}) };
+    const w: InputWindow = {
+      ...current,
+      ...(room !== null ? { lastId: latest.get(room) ?? null, ownLastId: ownLatest.get(room) ?? null } : {}),
+    };
     for (const effect of interpretInput(line, w)) perform(effect);
   };
 
@@ -173,7 +199,11 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
       case 'frame': {
         const f = event.frame;
         const purpose = f.type === 'history' ? historyFor.shift() : undefined;
-        for (const line of formatLine(f, connection.nick, event.resumed, { ids: showIds, thread: purpose === 'thread' })) print(line);
+        for (const line of formatLine(f, connection.nick, event.resumed, {
+          ids: showIds,
+          thread: purpose === 'thread',
+        }))
+          print(line);
         if (f.type === 'search-results' && lastSearch && lastSearch.q === f.q) {
           lastSearch = { ...lastSearch, more: f.more, ...(f.next !== undefined ? { next: f.next } : {}) };
         }
@@ -181,7 +211,8 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         if (f.type === 'message') noteLatest(f);
         if (f.type === 'joined') {
           noteOldest(f.room, f.history[0]?.id);
-          if (current.kind === 'status' || (current.kind === 'room' && current.name === f.room && !event.resumed)) setCurrent({ kind: 'room', name: f.room }, false);
+          if (current.kind === 'status' || (current.kind === 'room' && current.name === f.room && !event.resumed))
+            setCurrent({ kind: 'room', name: f.room }, false);
         } else if (f.type === 'history' && purpose !== 'thread') {
           noteOldest(f.room, f.messages[0]?.id);
         } else if (f.type === 'message') {
@@ -189,7 +220,12 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         } else if (f.type === 'parted' && current.kind === 'room' && current.name === f.room) {
           const next = connection.rooms[0];
           setCurrent(next ? { kind: 'room', name: next } : { kind: 'status', name: '' }, next !== undefined);
-        } else if (f.type === 'nick' && f.room !== undefined && current.kind === 'pm' && nickKey(current.name) === nickKey(f.old)) {
+        } else if (
+          f.type === 'nick' &&
+          f.room !== undefined &&
+          current.kind === 'pm' &&
+          nickKey(current.name) === nickKey(f.old)
+        ) {
           setCurrent({ kind: 'pm', name: f.new }, false);
         }
         return;
@@ -202,7 +238,11 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         if (s.status === 'reconnecting' && s.retryAt !== null) {
           const wait = Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000));
           const why = s.reason ? ` (${s.reason})` : '';
-          print(ready ? `! Disconnected${why}; reconnecting in ${wait}s` : `! Cannot connect to ${s.server}${why}; retrying in ${wait}s`);
+          print(
+            ready
+              ? `! Disconnected${why}; reconnecting in ${wait}s`
+              : `! Cannot connect to ${s.server}${why}; retrying in ${wait}s`,
+          );
         }
         return;
       }

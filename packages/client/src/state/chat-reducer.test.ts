@@ -4,8 +4,21 @@ import type { ConnectionState } from '../connection/chat-connection.js';
 import { reduceChat } from './chat-reducer.js';
 import { initialChatState, pmKey, roomKey, type ChatState } from './chat-state.js';
 
-const conn: ConnectionState = { status: 'connected', server: 'localhost:5555', nick: 'alice', retryAt: null, reason: null, ready: true };
-const msg = (id: number, nick: string, text: string, room = 'general'): RoomMessage => ({ id, ts: 1_000 + id, room, nick, text });
+const conn: ConnectionState = {
+  status: 'connected',
+  server: 'localhost:5555',
+  nick: 'alice',
+  retryAt: null,
+  reason: null,
+  ready: true,
+};
+const msg = (id: number, nick: string, text: string, room = 'general'): RoomMessage => ({
+  id,
+  ts: 1_000 + id,
+  room,
+  nick,
+  text,
+});
 
 function start(cap?: number): ChatState {
   let s = initialChatState(conn, cap);
@@ -13,8 +26,22 @@ function start(cap?: number): ChatState {
     type: 'frames',
     now: 0,
     frames: [
-      { type: 'welcome', v: 1, nick: 'alice', server: 'teamchat/0.1.0', rooms: ['general', 'random'], limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 } },
-      { type: 'joined', room: 'general', topic: 'hello', users: ['alice', 'bob'], history: [msg(1, 'bob', 'old')], more: false },
+      {
+        type: 'welcome',
+        v: 1,
+        nick: 'alice',
+        server: 'teamchat/0.1.0',
+        rooms: ['general', 'random'],
+        limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 },
+      },
+      {
+        type: 'joined',
+        room: 'general',
+        topic: 'hello',
+        users: ['alice', 'bob'],
+        history: [msg(1, 'bob', 'old')],
+        more: false,
+      },
       { type: 'joined', room: 'random', topic: null, users: ['alice'], history: [], more: false },
     ],
   });
@@ -23,7 +50,10 @@ function start(cap?: number): ChatState {
 
 const frames = (s: ChatState, ...fs: ServerFrame[]) => reduceChat(s, { type: 'frames', frames: fs, now: 0 });
 const win = (s: ChatState, key: string) => s.windows.find((w) => w.key === key)!;
-const texts = (s: ChatState, key: string) => win(s, key).scrollback.lines.filter((l) => l.id !== undefined).map((l) => l.text);
+const texts = (s: ChatState, key: string) =>
+  win(s, key)
+    .scrollback.lines.filter((l) => l.id !== undefined)
+    .map((l) => l.text);
 
 describe('reduceChat', () => {
   it('opens a window per joined room and makes the first one current', () => {
@@ -35,7 +65,11 @@ describe('reduceChat', () => {
 
   it('counts unread messages in windows that are not current, and clears them on switch', () => {
     let s = start();
-    s = frames(s, { type: 'message', ...msg(2, 'bob', 'one', 'random') }, { type: 'message', ...msg(3, 'bob', 'two', 'random') });
+    s = frames(
+      s,
+      { type: 'message', ...msg(2, 'bob', 'one', 'random') },
+      { type: 'message', ...msg(3, 'bob', 'two', 'random') },
+    );
     expect(win(s, '#random').unread).toBe(2);
     expect(win(s, '#general').unread).toBe(0);
     s = reduceChat(s, { type: 'switch', key: '#random' });
@@ -44,7 +78,11 @@ describe('reduceChat', () => {
 
   it('does not count your own messages or notices as unread', () => {
     let s = start();
-    s = frames(s, { type: 'message', ...msg(2, 'alice', 'mine', 'random') }, { type: 'presence', room: 'random', nick: 'bob', event: 'join', ts: 5 });
+    s = frames(
+      s,
+      { type: 'message', ...msg(2, 'alice', 'mine', 'random') },
+      { type: 'presence', room: 'random', nick: 'bob', event: 'join', ts: 5 },
+    );
     expect(win(s, '#random').unread).toBe(0);
     expect(win(s, '#random').users).toEqual(['alice', 'bob']);
   });
@@ -84,11 +122,24 @@ describe('reduceChat', () => {
   it('resumes without duplicates: a rejoin with overlapping history adds only new messages, in id order', () => {
     let s = start();
     s = frames(s, { type: 'message', ...msg(2, 'bob', 'two') }, { type: 'message', ...msg(3, 'bob', 'three') });
-    s = reduceChat(s, { type: 'connection', state: { ...conn, status: 'reconnecting', retryAt: 1_000, ready: false }, now: 0 });
-    s = frames(s, { type: 'joined', room: 'general', topic: 'hello', users: ['alice', 'bob'], history: [msg(3, 'bob', 'three'), msg(4, 'carol', 'four'), msg(5, 'carol', 'five')], more: false });
+    s = reduceChat(s, {
+      type: 'connection',
+      state: { ...conn, status: 'reconnecting', retryAt: 1_000, ready: false },
+      now: 0,
+    });
+    s = frames(s, {
+      type: 'joined',
+      room: 'general',
+      topic: 'hello',
+      users: ['alice', 'bob'],
+      history: [msg(3, 'bob', 'three'), msg(4, 'carol', 'four'), msg(5, 'carol', 'five')],
+      more: false,
+    });
     s = frames(s, { type: 'message', ...msg(5, 'carol', 'five') });
     expect(texts(s, '#general')).toEqual(['old', 'two', 'three', 'four', 'five']);
-    const notices = win(s, '#general').scrollback.lines.filter((l) => l.kind !== 'message').map((l) => l.text);
+    const notices = win(s, '#general')
+      .scrollback.lines.filter((l) => l.kind !== 'message')
+      .map((l) => l.text);
     expect(notices.some((t) => t.startsWith('Rejoined general: 2 new messages while you were away'))).toBe(true);
   });
 
@@ -103,9 +154,21 @@ describe('reduceChat', () => {
 
   it('puts a fetched older page in front, in order', () => {
     let s = initialChatState(conn);
-    s = frames(s, { type: 'joined', room: 'dev', topic: null, users: ['alice'], history: [msg(50, 'bob', 'fifty', 'dev')], more: true });
+    s = frames(s, {
+      type: 'joined',
+      room: 'dev',
+      topic: null,
+      users: ['alice'],
+      history: [msg(50, 'bob', 'fifty', 'dev')],
+      more: true,
+    });
     expect(win(s, roomKey('dev')).hasOlder).toBe(true);
-    s = frames(s, { type: 'history', room: 'dev', messages: [msg(10, 'bob', 'ten', 'dev'), msg(20, 'bob', 'twenty', 'dev')], more: true });
+    s = frames(s, {
+      type: 'history',
+      room: 'dev',
+      messages: [msg(10, 'bob', 'ten', 'dev'), msg(20, 'bob', 'twenty', 'dev')],
+      more: true,
+    });
     expect(texts(s, roomKey('dev'))).toEqual(['ten', 'twenty', 'fifty']);
   });
 
@@ -147,27 +210,53 @@ describe('reduceChat', () => {
     expect(lines).toEqual(['Cannot connect to localhost:5555 (connection refused); retrying (3 attempts failed)']);
     expect(s.everConnected).toBe(false);
     s = reduceChat(s, { type: 'connection', state: { ...conn, status: 'connected', ready: false }, now: 7_000 });
-    expect(win(s, '*').scrollback.lines.map((l) => l.text)).toEqual(['Could not connect to localhost:5555 for 7s (3 attempts failed: connection refused)']);
+    expect(win(s, '*').scrollback.lines.map((l) => l.text)).toEqual([
+      'Could not connect to localhost:5555 for 7s (3 attempts failed: connection refused)',
+    ]);
     expect(s.everConnected).toBe(true);
   });
 
   it('keeps one line per outage after a drop, and marks the gap with a "Reconnected" line in every window', () => {
     let s = start();
     s = reduceChat(s, { type: 'connection', state: { ...conn, status: 'connected', ready: true }, now: 0 });
-    s = frames(s, { type: 'message', ...msg(2, 'bob', 'before the drop') }, { type: 'message', ...msg(3, 'bob', 'random before', 'random') });
+    s = frames(
+      s,
+      { type: 'message', ...msg(2, 'bob', 'before the drop') },
+      { type: 'message', ...msg(3, 'bob', 'random before', 'random') },
+    );
     const drop = { ...conn, status: 'reconnecting' as const, ready: false };
     s = reduceChat(s, { type: 'connection', state: { ...drop, reason: 'ECONNRESET', retryAt: 300 }, now: 60_000 });
-    s = reduceChat(s, { type: 'connection', state: { ...drop, status: 'connecting', reason: 'ECONNRESET', retryAt: null }, now: 60_300 });
+    s = reduceChat(s, {
+      type: 'connection',
+      state: { ...drop, status: 'connecting', reason: 'ECONNRESET', retryAt: null },
+      now: 60_300,
+    });
     s = reduceChat(s, { type: 'connection', state: { ...drop, reason: 'ECONNREFUSED', retryAt: 61_000 }, now: 60_310 });
-    const outage = (key: string) => win(s, key).scrollback.lines.filter((l) => l.kind === 'error').map((l) => l.text);
-    expect(outage('#general')).toEqual(['Disconnected (connection reset); reconnecting (1 attempt failed: connection refused)']);
-    expect(outage('*')).toEqual(['Disconnected (connection reset); reconnecting (1 attempt failed: connection refused)']);
+    const outage = (key: string) =>
+      win(s, key)
+        .scrollback.lines.filter((l) => l.kind === 'error')
+        .map((l) => l.text);
+    expect(outage('#general')).toEqual([
+      'Disconnected (connection reset); reconnecting (1 attempt failed: connection refused)',
+    ]);
+    expect(outage('*')).toEqual([
+      'Disconnected (connection reset); reconnecting (1 attempt failed: connection refused)',
+    ]);
     expect(outage('#random')).toEqual([]);
     s = reduceChat(s, { type: 'connection', state: { ...conn, status: 'connected', ready: false }, now: 72_000 });
     // The missed messages come after the gap line.
-    s = frames(s, { type: 'joined', room: 'general', topic: 'hello', users: ['alice', 'bob'], history: [msg(4, 'carol', 'while you were away')], more: false });
+    s = frames(s, {
+      type: 'joined',
+      room: 'general',
+      topic: 'hello',
+      users: ['alice', 'bob'],
+      history: [msg(4, 'carol', 'while you were away')],
+      more: false,
+    });
     const general = win(s, '#general').scrollback.lines.map((l) => l.text);
-    const gap = general.findIndex((t) => /^Reconnected after 12s \(disconnected at \d\d:\d\d: connection reset\)$/.test(t));
+    const gap = general.findIndex((t) =>
+      /^Reconnected after 12s \(disconnected at \d\d:\d\d: connection reset\)$/.test(t),
+    );
     expect(gap).toBeGreaterThan(general.indexOf('before the drop'));
     expect(gap).toBeLessThan(general.indexOf('while you were away'));
     expect(general.filter((t) => t.startsWith('Reconnected') || t.startsWith('Disconnected'))).toHaveLength(1);
@@ -178,9 +267,18 @@ describe('reduceChat', () => {
 
   it('shows a hint when the first connect leaves you in no room', () => {
     let s = initialChatState(conn);
-    const welcome: ServerFrame = { type: 'welcome', v: 1, nick: 'alice', server: 'teamchat/0.1.0', rooms: [], limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 } };
+    const welcome: ServerFrame = {
+      type: 'welcome',
+      v: 1,
+      nick: 'alice',
+      server: 'teamchat/0.1.0',
+      rooms: [],
+      limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 },
+    };
     s = frames(s, welcome);
-    const text = win(s, '*').scrollback.lines.map((l) => l.text).join('\n');
+    const text = win(s, '*')
+      .scrollback.lines.map((l) => l.text)
+      .join('\n');
     expect(text).toContain('/join <room>');
     expect(text).toContain('/rooms');
     expect(text).toContain('/help');
@@ -195,16 +293,30 @@ describe('reduceChat', () => {
     let s = start();
     s = reduceChat(s, { type: 'older-requested', key: '#general', via: 'command' });
     s = frames(s, { type: 'history', room: 'general', messages: [], more: false });
-    expect(win(s, '#general').scrollback.lines.at(-1)!.text).toBe('Nothing older in #general: this is the start of its history');
+    expect(win(s, '#general').scrollback.lines.at(-1)!.text).toBe(
+      'Nothing older in #general: this is the start of its history',
+    );
     expect(win(s, '#general').scrollback.lines[0].text).toBe('Start of history');
     s = reduceChat(s, { type: 'older-requested', key: '#general', via: 'command' });
     s = frames(s, { type: 'history', room: 'general', messages: [], more: false });
     expect(win(s, '#general').scrollback.lines.filter((l) => l.text === 'Start of history')).toHaveLength(1);
 
     let t = initialChatState(conn);
-    t = frames(t, { type: 'joined', room: 'dev', topic: null, users: ['alice'], history: [msg(50, 'bob', 'fifty', 'dev')], more: true });
+    t = frames(t, {
+      type: 'joined',
+      room: 'dev',
+      topic: null,
+      users: ['alice'],
+      history: [msg(50, 'bob', 'fifty', 'dev')],
+      more: true,
+    });
     t = reduceChat(t, { type: 'older-requested', key: '#dev', via: 'command' });
-    t = frames(t, { type: 'history', room: 'dev', messages: [msg(10, 'bob', 'ten', 'dev'), msg(20, 'bob', 'twenty', 'dev')], more: true });
+    t = frames(t, {
+      type: 'history',
+      room: 'dev',
+      messages: [msg(10, 'bob', 'ten', 'dev'), msg(20, 'bob', 'twenty', 'dev')],
+      more: true,
+    });
     expect(win(t, '#dev').scrollback.lines.at(-1)!.text).toBe('Loaded 2 older messages above (PgUp to read)');
     // Scrolling past the top fetches quietly (the user is looking at the top).
     t = reduceChat(t, { type: 'older-requested', key: '#dev', via: 'scroll' });

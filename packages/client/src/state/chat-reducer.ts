@@ -7,7 +7,15 @@
  * state = reduceChat(state, { type: 'frames', frames: [messageFrame], now: Date.now() });
  * state = reduceChat(state, { type: 'switch', key: '#general' });
  */
-import { normalizeRoom, nickKey, formatPlain, type ServerFrame, type RoomMessage, type PrivateMessage, type SearchHit } from '@teamchat/protocol';
+import {
+  normalizeRoom,
+  nickKey,
+  formatPlain,
+  type ServerFrame,
+  type RoomMessage,
+  type PrivateMessage,
+  type SearchHit,
+} from '@teamchat/protocol';
 import type { ConnectionState } from '../connection/chat-connection.js';
 import {
   currentWindow,
@@ -187,7 +195,15 @@ function roomLine(m: RoomMessage, self: string, words: readonly string[] = [], s
 }
 
 function pmLine(m: PrivateMessage, self: string, words: readonly string[] = []): Line {
-  return { seq: m.id, id: m.id, ts: m.ts, kind: m.action ? 'action' : 'message', nick: m.from, text: m.text, ...(nickKey(m.from) !== nickKey(self) && mentions(m.text, self, words) ? { mention: true } : {}) };
+  return {
+    seq: m.id,
+    id: m.id,
+    ts: m.ts,
+    kind: m.action ? 'action' : 'message',
+    nick: m.from,
+    text: m.text,
+    ...(nickKey(m.from) !== nickKey(self) && mentions(m.text, self, words) ? { mention: true } : {}),
+  };
 }
 
 /** Adds room messages one by one (a reply's parent may come earlier in the same page); returns how many were new. */
@@ -298,7 +314,13 @@ const START_OF_HISTORY = 'Start of history';
 export const GAP_TEXT = 'Newer messages up to the next line are not loaded here yet: scroll on to load them';
 
 /** A page around a message we jumped to arrived. */
-function jumpPageArrived(w: ChatWindow, wait: HistoryWait, messages: ReadonlyArray<{ id: number }>, more: boolean, oldestBefore: number | null): void {
+function jumpPageArrived(
+  w: ChatWindow,
+  wait: HistoryWait,
+  messages: ReadonlyArray<{ id: number }>,
+  more: boolean,
+  oldestBefore: number | null,
+): void {
   const first = messages[0];
   const last = messages.at(-1);
   if (wait.part === 'before') {
@@ -307,7 +329,8 @@ function jumpPageArrived(w: ChatWindow, wait: HistoryWait, messages: ReadonlyArr
     return;
   }
   // After the message: `more` says there are newer messages this page did not bring, before the lines held.
-  if (more && last) w.scrollback.add({ seq: last.id + 0.75, ts: Date.now(), kind: 'notice', text: GAP_TEXT, gap: true });
+  if (more && last)
+    w.scrollback.add({ seq: last.id + 0.75, ts: Date.now(), kind: 'notice', text: GAP_TEXT, gap: true });
 }
 
 /** An edit, deletion or reaction: the line changes where it is held (its room, the thread on screen). */
@@ -321,12 +344,20 @@ function editLines(d: Draft, room: string, id: number, change: (line: Line) => L
     // Replies quote the new text (or the tombstone).
     w.scrollback.updateWhere(
       (l) => l.replyTo === id && l.quote !== undefined,
-      (l) => ({ ...l, quote: { nick: parent.nick ?? '?', text: parent.text, ...(parent.deleted ? { deleted: true } : {}) } }),
+      (l) => ({
+        ...l,
+        quote: { nick: parent.nick ?? '?', text: parent.text, ...(parent.deleted ? { deleted: true } : {}) },
+      }),
     );
   }
 }
 
-function withReaction(reactions: Record<string, string[]> | undefined, emoji: string, nick: string, added: boolean): Record<string, string[]> | undefined {
+function withReaction(
+  reactions: Record<string, string[]> | undefined,
+  emoji: string,
+  nick: string,
+  added: boolean,
+): Record<string, string[]> | undefined {
   const next = { ...(reactions ?? {}) };
   const who = (next[emoji] ?? []).filter((n) => nickKey(n) !== nickKey(nick));
   if (added) who.push(nick);
@@ -336,7 +367,15 @@ function withReaction(reactions: Record<string, string[]> | undefined, emoji: st
 }
 
 function hitItem(h: SearchHit): ResultItem {
-  return { id: h.id, ts: h.ts, room: h.room, nick: h.nick, ...(h.to !== undefined ? { to: h.to } : {}), text: h.text, highlights: h.highlights };
+  return {
+    id: h.id,
+    ts: h.ts,
+    room: h.room,
+    nick: h.nick,
+    ...(h.to !== undefined ? { to: h.to } : {}),
+    text: h.text,
+    highlights: h.highlights,
+  };
 }
 
 /** Redraws a results window (search, mentions) from its list: a header, one line per item, a footer. */
@@ -345,12 +384,21 @@ function showResults(d: Draft, w: ChatWindow): void {
   if (!r) return;
   const sb = new Scrollback(Math.max(d.state.scrollbackCap, r.items.length + 10));
   const n = r.items.length;
-  const what = w.kind === 'search' ? `Search "${r.query}"${r.room ? ` in #${r.room}` : ''}${r.from ? ` from ${r.from}` : ''}` : 'Mentions of you';
+  const what =
+    w.kind === 'search'
+      ? `Search "${r.query}"${r.room ? ` in #${r.room}` : ''}${r.from ? ` from ${r.from}` : ''}`
+      : 'Mentions of you';
   const count = r.loading === 'new' ? 'searching...' : `${n}${r.more ? '+' : ''} result${n === 1 ? '' : 's'}`;
-  sb.add({ seq: 0, ts: Date.now(), kind: 'notice', text: `${what}: ${count}${n > 0 ? ' - Up/Down select, Enter (or /goto N) opens' : ''}` });
+  sb.add({
+    seq: 0,
+    ts: Date.now(),
+    kind: 'notice',
+    text: `${what}: ${count}${n > 0 ? ' - Up/Down select, Enter (or /goto N) opens' : ''}`,
+  });
   r.items.forEach((it, i) => {
     const self = d.nick;
-    const where = it.room !== null ? `#${it.room}` : `PM ${nickKey(it.nick) === nickKey(self) ? (it.to ?? '?') : it.nick}`;
+    const where =
+      it.room !== null ? `#${it.room}` : `PM ${nickKey(it.nick) === nickKey(self) ? (it.to ?? '?') : it.nick}`;
     const peer = it.room === null ? (nickKey(it.nick) === nickKey(self) ? it.to : it.nick) : undefined;
     sb.add({
       seq: i + 1,
@@ -365,7 +413,8 @@ function showResults(d: Draft, w: ChatWindow): void {
     });
   });
   if (r.loading === 'more') sb.add({ seq: n + 1, ts: Date.now(), kind: 'notice', text: 'Loading more...' });
-  else if (r.more) sb.add({ seq: n + 1, ts: Date.now(), kind: 'notice', text: 'More results: /more (or Down past the last one)' });
+  else if (r.more)
+    sb.add({ seq: n + 1, ts: Date.now(), kind: 'notice', text: 'More results: /more (or Down past the last one)' });
   else if (r.loading === null && n > 0) sb.add({ seq: n + 1, ts: Date.now(), kind: 'notice', text: 'End of results' });
   w.scrollback = sb;
 }
@@ -376,7 +425,14 @@ function addThreadMessages(d: Draft, w: ChatWindow, id: number, messages: readon
   for (const m of messages) {
     // Replies to the root need no quote of it here.
     const { quote: _q, ...line } = roomLine(m, d.nick, d.words, w.scrollback);
-    if (w.scrollback.add(m.replyTo === id ? line : { ...line, ...(m.replyTo !== undefined ? { quote: quoteOf(w.scrollback, m.replyTo) } : {}) })) added++;
+    if (
+      w.scrollback.add(
+        m.replyTo === id
+          ? line
+          : { ...line, ...(m.replyTo !== undefined ? { quote: quoteOf(w.scrollback, m.replyTo) } : {}) },
+      )
+    )
+      added++;
   }
   return added;
 }
@@ -441,11 +497,20 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       w.users = f.users.slice().sort((a, b) => a.localeCompare(b));
       const fresh = hadLines ? f.history.filter((m) => !w.scrollback.has(m.id)).length : 0;
       // A rejoin says how many messages were missed before them, right after the gap.
-      if (existed && hadLines && fresh > 0) w.scrollback.addNotice('notice', `Rejoined ${f.room}: ${fresh} new message${fresh === 1 ? '' : 's'} while you were away`, Date.now());
+      if (existed && hadLines && fresh > 0)
+        w.scrollback.addNotice(
+          'notice',
+          `Rejoined ${f.room}: ${fresh} new message${fresh === 1 ? '' : 's'} while you were away`,
+          Date.now(),
+        );
       const added = addRoomMessages(d, w, f.history);
       if (!hadLines) w.hasOlder = f.more;
       if (!existed || !hadLines) {
-        w.scrollback.addNotice('notice', `Now talking in ${f.room}${f.topic ? ` - ${f.topic}` : ''} (${f.users.length} ${f.users.length === 1 ? 'user' : 'users'})`, Date.now());
+        w.scrollback.addNotice(
+          'notice',
+          `Now talking in ${f.room}${f.topic ? ` - ${f.topic}` : ''} (${f.users.length} ${f.users.length === 1 ? 'user' : 'users'})`,
+          Date.now(),
+        );
       }
       if (hadLines && w.key !== d.current) w.unread += added;
       if (d.focusOnJoin === f.room || d.current === STATUS_KEY) {
@@ -490,7 +555,9 @@ function applyFrame(d: Draft, f: ServerFrame): void {
         ...l,
         text: f.text,
         edited: true,
-        ...(nickKey(l.nick ?? '') !== nickKey(self) && mentions(f.text, self, d.words) ? { mention: true } : { mention: false }),
+        ...(nickKey(l.nick ?? '') !== nickKey(self) && mentions(f.text, self, d.words)
+          ? { mention: true }
+          : { mention: false }),
       }));
     case 'deleted':
       return editLines(d, f.room, f.id, (l) => {
@@ -498,7 +565,10 @@ function applyFrame(d: Draft, f: ServerFrame): void {
         return { ...rest, text: '', deleted: true };
       });
     case 'reaction':
-      return editLines(d, f.room, f.id, (l) => ({ ...l, reactions: withReaction(l.reactions, f.emoji, f.nick, f.added) }));
+      return editLines(d, f.room, f.id, (l) => ({
+        ...l,
+        reactions: withReaction(l.reactions, f.emoji, f.nick, f.added),
+      }));
     case 'unread': {
       for (const [room, c] of Object.entries(f.rooms)) {
         const w = d.find(roomKey(room));
@@ -546,7 +616,14 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       const items: ResultItem[] = f.messages
         .slice()
         .reverse()
-        .map((m) => ({ id: m.id, ts: m.ts, room: m.room, nick: m.nick, text: m.text, highlights: mentionRanges(m.text, self, d.words) }));
+        .map((m) => ({
+          id: m.id,
+          ts: m.ts,
+          room: m.room,
+          nick: m.nick,
+          text: m.text,
+          highlights: mentionRanges(m.text, self, d.words),
+        }));
       const appending = r.loading === 'more';
       const next = f.messages[0]?.id;
       w.results = {
@@ -564,7 +641,8 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       const w = d.find(roomKey(f.room));
       if (!w) return;
       if (f.event === 'join') {
-        if (!w.users.some((u) => nickKey(u) === nickKey(f.nick))) w.users = [...w.users, f.nick].sort((a, b) => a.localeCompare(b));
+        if (!w.users.some((u) => nickKey(u) === nickKey(f.nick)))
+          w.users = [...w.users, f.nick].sort((a, b) => a.localeCompare(b));
       } else {
         w.users = w.users.filter((u) => nickKey(u) !== nickKey(f.nick));
       }
@@ -596,7 +674,11 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       if (f.by !== undefined) {
         if (w) {
           w.topic = f.topic;
-          w.scrollback.addNotice('notice', f.topic ? `${f.by} set the topic to: ${f.topic}` : `${f.by} cleared the topic`, f.ts);
+          w.scrollback.addNotice(
+            'notice',
+            f.topic ? `${f.by} set the topic to: ${f.topic}` : `${f.by} cleared the topic`,
+            f.ts,
+          );
         }
       } else {
         if (w) w.topic = f.topic;
@@ -623,7 +705,8 @@ function applyFrame(d: Draft, f: ServerFrame): void {
       return;
     case 'history': {
       const wait = d.takeWait(roomKey(f.room));
-      if (wait?.purpose === 'thread') return showThread(d, f.room, wait.id ?? f.messages[0]?.id ?? 0, f.messages, f.more);
+      if (wait?.purpose === 'thread')
+        return showThread(d, f.room, wait.id ?? f.messages[0]?.id ?? 0, f.messages, f.more);
       if (wait?.purpose === 'thread-older') return threadOlderArrived(d, f.room, wait.id ?? 0, f.messages, f.more);
       const w = d.find(roomKey(f.room));
       if (!w) return;
@@ -680,11 +763,19 @@ function addLines(d: Draft, keys: string[], kind: 'notice' | 'error', text: stri
 }
 
 /** Rewrites an outage's status lines (re-adding one that was trimmed away); returns the keys rewritten in place. */
-function rewriteLines(d: Draft, lines: Outage['lines'], kind: 'notice' | 'error', text: string, now: number): Outage['lines'] {
+function rewriteLines(
+  d: Draft,
+  lines: Outage['lines'],
+  kind: 'notice' | 'error',
+  text: string,
+  now: number,
+): Outage['lines'] {
   return lines.flatMap((l) => {
     const w = d.find(l.key);
     if (!w) return [];
-    return w.scrollback.replace(l.seq, kind, text) ? [l] : [{ key: l.key, seq: w.scrollback.addNotice(kind, text, now) }];
+    return w.scrollback.replace(l.seq, kind, text)
+      ? [l]
+      : [{ key: l.key, seq: w.scrollback.addNotice(kind, text, now) }];
   });
 }
 
@@ -703,7 +794,9 @@ function reduceConnection(state: ChatState, next: ConnectionState, now: number):
       ? { ...outage, attempts: outage.attempts + 1, lastReason: next.reason }
       : { since: now, everConnected, attempts: 1, dropReason: next.reason, lastReason: next.reason, lines: [] };
     const text = outageText({ ...o, server: next.server });
-    o.lines = outage ? rewriteLines(d, o.lines, 'error', text, now) : addLines(d, [STATUS_KEY, d.current], 'error', text, now);
+    o.lines = outage
+      ? rewriteLines(d, o.lines, 'error', text, now)
+      : addLines(d, [STATUS_KEY, d.current], 'error', text, now);
     outage = o;
   }
   if (next.status === 'connected') everConnected = true;
@@ -711,7 +804,14 @@ function reduceConnection(state: ChatState, next: ConnectionState, now: number):
     if (outage) {
       const text = outageEndText({ ...outage, server: next.server }, now);
       const rewritten = new Set(rewriteLines(d, outage.lines, 'notice', text, now).map((l) => l.key));
-      if (outage.everConnected) addLines(d, d.windows.map((w) => w.key).filter((k) => !rewritten.has(k)), 'notice', text, now);
+      if (outage.everConnected)
+        addLines(
+          d,
+          d.windows.map((w) => w.key).filter((k) => !rewritten.has(k)),
+          'notice',
+          text,
+          now,
+        );
     }
     outage = null;
   }
@@ -769,7 +869,8 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
     case 'focus-on-join': {
       const room = normalizeRoom(action.room);
       if (!room) return state;
-      if (state.windows.some((w) => w.key === roomKey(room))) return reduceChat(state, { type: 'switch', key: roomKey(room) });
+      if (state.windows.some((w) => w.key === roomKey(room)))
+        return reduceChat(state, { type: 'switch', key: roomKey(room) });
       return { ...state, focusOnJoin: room };
     }
     case 'nick-rejected':
@@ -785,7 +886,10 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
         w.loadingOlder = true;
         w.olderVia = action.via ?? 'scroll';
         // A thread's page is answered as a page of its room.
-        const wait: HistoryWait = w.kind === 'thread' && w.thread ? { key: roomKey(w.thread.room), purpose: 'thread-older', id: w.thread.id } : { key: action.key, purpose: 'older' };
+        const wait: HistoryWait =
+          w.kind === 'thread' && w.thread
+            ? { key: roomKey(w.thread.room), purpose: 'thread-older', id: w.thread.id }
+            : { key: action.key, purpose: 'older' };
         d.historyWaits = [...d.historyWaits, wait];
       }
       return d.finish();
@@ -793,7 +897,13 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
     case 'toggle-ids': {
       const showIds = !state.showIds;
       const d = new Draft(state);
-      d.notice('notice', showIds ? 'Message ids shown (#id before each message; /ids hides them)' : 'Message ids hidden (/ids shows them)', Date.now());
+      d.notice(
+        'notice',
+        showIds
+          ? 'Message ids shown (#id before each message; /ids hides them)'
+          : 'Message ids hidden (/ids shows them)',
+        Date.now(),
+      );
       return d.finish({ showIds });
     }
     case 'search-started': {
@@ -803,7 +913,15 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       w.results =
         action.page && r
           ? { ...r, loading: 'more' }
-          : { query: action.q, ...(action.room ? { room: action.room } : {}), ...(action.from ? { from: action.from } : {}), items: [], more: false, selected: 0, loading: 'new' };
+          : {
+              query: action.q,
+              ...(action.room ? { room: action.room } : {}),
+              ...(action.from ? { from: action.from } : {}),
+              items: [],
+              more: false,
+              selected: 0,
+              loading: 'new',
+            };
       showResults(d, w);
       switchTo(d, SEARCH_KEY);
       return d.finish();
@@ -812,7 +930,10 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       const d = new Draft(state);
       const w = d.ensure(MENTIONS_KEY, 'mentions', 'mentions');
       const r = w.results;
-      w.results = action.page && r ? { ...r, loading: 'more' } : { query: '', items: [], more: false, selected: 0, loading: 'new' };
+      w.results =
+        action.page && r
+          ? { ...r, loading: 'more' }
+          : { query: '', items: [], more: false, selected: 0, loading: 'new' };
       showResults(d, w);
       switchTo(d, MENTIONS_KEY);
       return d.finish();
@@ -836,7 +957,10 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
       // Scrolled to the message (the pane places it once it is held), not following the newest.
       w.scroll = action.id;
       d.jump = { key: action.key, id: action.id, n: (state.jump?.n ?? 0) + 1 };
-      d.historyWaits = [...d.historyWaits, ...action.fetch.map((part): HistoryWait => ({ key: action.key, purpose: 'jump', part, id: action.id }))];
+      d.historyWaits = [
+        ...d.historyWaits,
+        ...action.fetch.map((part): HistoryWait => ({ key: action.key, purpose: 'jump', part, id: action.id })),
+      ];
       return d.finish();
     }
     case 'thread-requested': {
@@ -853,7 +977,10 @@ export function reduceChat(state: ChatState, action: ChatAction): ChatState {
     }
     case 'gap-requested': {
       if (state.historyWaits.some((w) => w.key === action.key && w.purpose === 'gap')) return state;
-      return { ...state, historyWaits: [...state.historyWaits, { key: action.key, purpose: 'gap', part: action.side, id: action.seq }] };
+      return {
+        ...state,
+        historyWaits: [...state.historyWaits, { key: action.key, purpose: 'gap', part: action.side, id: action.seq }],
+      };
     }
     case 'gap-failed': {
       const i = state.historyWaits.findIndex((w) => w.key === action.key && w.purpose === 'gap');

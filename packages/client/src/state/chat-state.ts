@@ -181,11 +181,19 @@ export const NICK_PROMPT_TEXT = 'Choose a nick: ';
  * @example
  * const state = initialChatState({ status: 'connecting', server: 'localhost:5555', nick: 'alice', retryAt: null, reason: null, ready: false });
  */
-export function initialChatState(connection: ConnectionState, scrollbackCap = SCROLLBACK_CAP, highlightWords: readonly string[] = []): ChatState {
+export function initialChatState(
+  connection: ConnectionState,
+  scrollbackCap = SCROLLBACK_CAP,
+  highlightWords: readonly string[] = [],
+): ChatState {
   const status = newWindow(STATUS_KEY, 'status', connection.server, scrollbackCap);
   const awaitingNick = connection.nick === '';
   if (awaitingNick) {
-    status.scrollback.addNotice('notice', `Welcome to teamchat. Choose a nick (1-24 letters, digits, _ or -) to connect to ${connection.server}.`, Date.now());
+    status.scrollback.addNotice(
+      'notice',
+      `Welcome to teamchat. Choose a nick (1-24 letters, digits, _ or -) to connect to ${connection.server}.`,
+      Date.now(),
+    );
     status.rev = status.scrollback.rev;
   }
   return {

@@ -66,7 +66,8 @@ function attempts(n: number): string {
  * counts the times the connection went to `reconnecting`: for a drop the first one is the drop.
  */
 export function outageText(o: OutageInfo): string {
-  if (!o.everConnected) return `Cannot connect to ${o.server}${paren(o.lastReason)}; retrying${o.attempts > 1 ? ` (${attempts(o.attempts)})` : ''}`;
+  if (!o.everConnected)
+    return `Cannot connect to ${o.server}${paren(o.lastReason)}; retrying${o.attempts > 1 ? ` (${attempts(o.attempts)})` : ''}`;
   const drop = describeReason(o.dropReason) ?? 'closed by the server';
   const failed = o.attempts - 1;
   const later = failed > 0 ? ` (${attempts(failed)}${o.lastReason ? `: ${describeReason(o.lastReason)}` : ''})` : '';

@@ -23,9 +23,7 @@ function pattern(nick: string, words: readonly string[]): RegExp | null {
   if (hit !== undefined) return hit;
   const alts = [nick, ...words].filter((w) => w.trim() !== '').map((w) => `(?:${escape(w.trim())})`);
   const re =
-    alts.length === 0
-      ? null
-      : new RegExp(`(^|[^${WORD}])(${alts.join('|')}|@room|@all|@here)(?=$|[^${WORD}])`, 'gi');
+    alts.length === 0 ? null : new RegExp(`(^|[^${WORD}])(${alts.join('|')}|@room|@all|@here)(?=$|[^${WORD}])`, 'gi');
   if (cache.size > 50) cache.clear();
   cache.set(key, re);
   return re;

@@ -6,14 +6,41 @@ import { GAP_TEXT, reduceChat } from './chat-reducer.js';
 import { initialChatState, MENTIONS_KEY, SEARCH_KEY, THREAD_KEY, type ChatState } from './chat-state.js';
 import { mentionRanges, mentions } from './mentions.js';
 
-const conn: ConnectionState = { status: 'connected', server: 'localhost:5555', nick: 'alice', retryAt: null, reason: null, ready: true };
-const msg = (id: number, nick: string, text: string, room = 'general', extra: Partial<RoomMessage> = {}): RoomMessage => ({ id, ts: 1_000 + id, room, nick, text, ...extra });
+const conn: ConnectionState = {
+  status: 'connected',
+  server: 'localhost:5555',
+  nick: 'alice',
+  retryAt: null,
+  reason: null,
+  ready: true,
+};
+const msg = (
+  id: number,
+  nick: string,
+  text: string,
+  room = 'general',
+  extra: Partial<RoomMessage> = {},
+): RoomMessage => ({ id, ts: 1_000 + id, room, nick, text, ...extra });
 
 function start(words: string[] = []): ChatState {
   return frames(
     initialChatState(conn, undefined, words),
-    { type: 'welcome', v: 1, nick: 'alice', server: 'teamchat/0.1.0', rooms: ['general', 'random'], limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 } },
-    { type: 'joined', room: 'general', topic: null, users: ['alice', 'bob'], history: [msg(1, 'bob', 'old'), msg(2, 'alice', 'mine')], more: false },
+    {
+      type: 'welcome',
+      v: 1,
+      nick: 'alice',
+      server: 'teamchat/0.1.0',
+      rooms: ['general', 'random'],
+      limits: { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 },
+    },
+    {
+      type: 'joined',
+      room: 'general',
+      topic: null,
+      users: ['alice', 'bob'],
+      history: [msg(1, 'bob', 'old'), msg(2, 'alice', 'mine')],
+      more: false,
+    },
     { type: 'joined', room: 'random', topic: null, users: ['alice', 'bob'], history: [], more: false },
   );
 }
@@ -21,7 +48,8 @@ function start(words: string[] = []): ChatState {
 const frames = (s: ChatState, ...fs: ServerFrame[]) => reduceChat(s, { type: 'frames', frames: fs, now: 0 });
 const win = (s: ChatState, key: string) => s.windows.find((w) => w.key === key)!;
 const line = (s: ChatState, key: string, id: number) => win(s, key).scrollback.get(id)!;
-const rowsText = (s: ChatState, key: string, id: number) => lineRows(line(s, key, id), 80, 'alice').map((r) => r.map((x) => x.text).join(''));
+const rowsText = (s: ChatState, key: string, id: number) =>
+  lineRows(line(s, key, id), 80, 'alice').map((r) => r.map((x) => x.text).join(''));
 
 describe('reduceChat: edits, deletes, replies, reactions', () => {
   it('shows an edited message with its new text and "(edited)"', () => {
@@ -31,7 +59,16 @@ describe('reduceChat: edits, deletes, replies, reactions', () => {
   });
 
   it('shows a deleted message as a tombstone, without its text or reactions', () => {
-    let s = frames(start(), { type: 'reaction', id: 1, room: 'general', emoji: '👍', nick: 'alice', added: true, count: 1, ts: 3 });
+    let s = frames(start(), {
+      type: 'reaction',
+      id: 1,
+      room: 'general',
+      emoji: '👍',
+      nick: 'alice',
+      added: true,
+      count: 1,
+      ts: 3,
+    });
     s = frames(s, { type: 'deleted', id: 1, room: 'general', by: 'bob', ts: 6 });
     expect(line(s, '#general', 1)).toMatchObject({ text: '', deleted: true });
     expect(rowsText(s, '#general', 1)).toEqual([expect.stringMatching(/<bob> \(message deleted\)$/)]);
@@ -45,7 +82,16 @@ describe('reduceChat: edits, deletes, replies, reactions', () => {
       { type: 'reaction', id: 1, room: 'general', emoji: '🎉', nick: 'bob', added: true, count: 1, ts: 5 },
     );
     expect(rowsText(s, '#general', 1).at(-1)!.trim()).toBe('👍 2  🎉 1');
-    s = frames(s, { type: 'reaction', id: 1, room: 'general', emoji: '🎉', nick: 'bob', added: false, count: 0, ts: 6 });
+    s = frames(s, {
+      type: 'reaction',
+      id: 1,
+      room: 'general',
+      emoji: '🎉',
+      nick: 'bob',
+      added: false,
+      count: 0,
+      ts: 6,
+    });
     expect(line(s, '#general', 1).reactions).toEqual({ '👍': ['alice', 'carol'] });
   });
 
@@ -63,7 +109,10 @@ describe('reduceChat: edits, deletes, replies, reactions', () => {
     const s = frames(start(), {
       type: 'history',
       room: 'general',
-      messages: [msg(0, 'bob', '', 'general', { deleted: true }), msg(0.5, 'bob', 'fixed', 'general', { edited: 4, reactions: { '🎉': ['alice'] } })],
+      messages: [
+        msg(0, 'bob', '', 'general', { deleted: true }),
+        msg(0.5, 'bob', 'fixed', 'general', { edited: 4, reactions: { '🎉': ['alice'] } }),
+      ],
       more: false,
     });
     expect(line(s, '#general', 0)).toMatchObject({ deleted: true });
@@ -72,11 +121,20 @@ describe('reduceChat: edits, deletes, replies, reactions', () => {
 
   it('shows a thread in its own window, and a new reply joins it', () => {
     let s = reduceChat(start(), { type: 'thread-requested', room: 'general', id: 1 });
-    s = frames(s, { type: 'history', room: 'general', messages: [msg(1, 'bob', 'old'), msg(5, 'alice', 'a reply', 'general', { replyTo: 1 })], more: false });
+    s = frames(s, {
+      type: 'history',
+      room: 'general',
+      messages: [msg(1, 'bob', 'old'), msg(5, 'alice', 'a reply', 'general', { replyTo: 1 })],
+      more: false,
+    });
     expect(s.current).toBe(THREAD_KEY);
     expect(win(s, THREAD_KEY).thread).toEqual({ room: 'general', id: 1 });
     s = frames(s, { type: 'message', ...msg(6, 'bob', 'another', 'general', { replyTo: 1 }) });
-    expect(win(s, THREAD_KEY).scrollback.lines.filter((l) => l.id !== undefined).map((l) => l.text)).toEqual(['old', 'a reply', 'another']);
+    expect(
+      win(s, THREAD_KEY)
+        .scrollback.lines.filter((l) => l.id !== undefined)
+        .map((l) => l.text),
+    ).toEqual(['old', 'a reply', 'another']);
     // The thread page did not go into the room window.
     expect(win(s, '#general').scrollback.has(5)).toBe(false);
   });
@@ -84,13 +142,20 @@ describe('reduceChat: edits, deletes, replies, reactions', () => {
 
 describe('reduceChat: read markers and unread counts', () => {
   it('takes unread and mention counts from the server, except for the window on screen', () => {
-    const s = frames(start(), { type: 'unread', rooms: { general: { unread: 4, mentions: 1, marker: 1 }, random: { unread: 7, mentions: 2, marker: 0 } } });
+    const s = frames(start(), {
+      type: 'unread',
+      rooms: { general: { unread: 4, mentions: 1, marker: 1 }, random: { unread: 7, mentions: 2, marker: 0 } },
+    });
     expect(win(s, '#random')).toMatchObject({ unread: 7, mentions: 2, mentioned: true });
     expect(win(s, '#general')).toMatchObject({ unread: 0, marker: 1 });
   });
 
   it('clears the unread count when another device marks the room read', () => {
-    let s = frames(start(), { type: 'message', ...msg(10, 'bob', 'one', 'random') }, { type: 'message', ...msg(11, 'bob', 'hey alice', 'random') });
+    let s = frames(
+      start(),
+      { type: 'message', ...msg(10, 'bob', 'one', 'random') },
+      { type: 'message', ...msg(11, 'bob', 'hey alice', 'random') },
+    );
     expect(win(s, '#random')).toMatchObject({ unread: 2, mentioned: true });
     s = frames(s, { type: 'marker', room: 'random', id: 10 });
     expect(win(s, '#random')).toMatchObject({ unread: 1, mentions: 1, mentioned: true });
@@ -103,7 +168,12 @@ describe('reduceChat: read markers and unread counts', () => {
 
   it('draws a marker line where you left off when you come back to a room', () => {
     let s = frames(start(), { type: 'marker', room: 'random', id: 9 });
-    s = frames(s, { type: 'message', ...msg(9, 'bob', 'read', 'random') }, { type: 'message', ...msg(10, 'bob', 'new one', 'random') }, { type: 'message', ...msg(12, 'bob', 'new two', 'random') });
+    s = frames(
+      s,
+      { type: 'message', ...msg(9, 'bob', 'read', 'random') },
+      { type: 'message', ...msg(10, 'bob', 'new one', 'random') },
+      { type: 'message', ...msg(12, 'bob', 'new two', 'random') },
+    );
     s = reduceChat(s, { type: 'switch', key: '#random' });
     const lines = win(s, '#random').scrollback.lines.filter((l) => l.kind !== 'notice');
     expect(lines.map((l) => (l.kind === 'marker' ? '---' : l.text))).toEqual(['read', '---', 'new one', 'new two']);
@@ -114,7 +184,11 @@ describe('reduceChat: read markers and unread counts', () => {
 describe('reduceChat: mentions', () => {
   it('highlights @room, @here and extra highlight words, and counts a bell per mention', () => {
     let s = start(['deploy']);
-    s = frames(s, { type: 'message', ...msg(10, 'bob', '@here standup', 'random') }, { type: 'message', ...msg(11, 'bob', 'the deploy broke', 'random') });
+    s = frames(
+      s,
+      { type: 'message', ...msg(10, 'bob', '@here standup', 'random') },
+      { type: 'message', ...msg(11, 'bob', 'the deploy broke', 'random') },
+    );
     s = frames(s, { type: 'message', ...msg(12, 'bob', 'nothing for you', 'random') });
     expect(win(s, '#random')).toMatchObject({ unread: 3, mentions: 2, mentioned: true });
     expect(s.bells).toBe(2);
@@ -123,7 +197,11 @@ describe('reduceChat: mentions', () => {
   it('lists mentions newest first in a mentions window', () => {
     let s = reduceChat(start(), { type: 'mentions-started', page: false });
     expect(s.current).toBe(MENTIONS_KEY);
-    s = frames(s, { type: 'mentions', messages: [msg(3, 'bob', 'hi alice'), msg(8, 'bob', 'alice?', 'random')], more: false });
+    s = frames(s, {
+      type: 'mentions',
+      messages: [msg(3, 'bob', 'hi alice'), msg(8, 'bob', 'alice?', 'random')],
+      more: false,
+    });
     const hits = win(s, MENTIONS_KEY).scrollback.lines.filter((l) => l.kind === 'hit');
     expect(hits.map((h) => [h.index, h.where, h.text])).toEqual([
       [1, '#random', 'alice?'],
@@ -144,13 +222,26 @@ describe('reduceChat: mentions', () => {
 });
 
 describe('reduceChat: search', () => {
-  const hit = (id: number, text: string, room: string | null = 'general') => ({ id, ts: 1_000 + id, room, nick: 'bob', text, highlights: [[0, 6]] as [number, number][] });
+  const hit = (id: number, text: string, room: string | null = 'general') => ({
+    id,
+    ts: 1_000 + id,
+    room,
+    nick: 'bob',
+    text,
+    highlights: [[0, 6]] as [number, number][],
+  });
 
   it('opens a results window, pages with more, and selects with Up/Down', () => {
     let s = reduceChat(start(), { type: 'search-started', q: 'deploy', page: false });
     expect(s.current).toBe(SEARCH_KEY);
     expect(win(s, SEARCH_KEY).scrollback.lines[0].text).toMatch(/Search "deploy": searching/);
-    s = frames(s, { type: 'search-results', q: 'deploy', results: [hit(40, 'deploy one'), hit(30, 'deploy two')], more: true, next: 30 });
+    s = frames(s, {
+      type: 'search-results',
+      q: 'deploy',
+      results: [hit(40, 'deploy one'), hit(30, 'deploy two')],
+      more: true,
+      next: 30,
+    });
     expect(win(s, SEARCH_KEY).results).toMatchObject({ more: true, next: 30, selected: 0 });
     s = reduceChat(s, { type: 'select-result', delta: 1 });
     s = reduceChat(s, { type: 'select-result', delta: 1 });
@@ -167,18 +258,36 @@ describe('reduceChat: search', () => {
   });
 
   it('jumps to a result: fetches the page around it into the room, marks it, and notes the gap after it', () => {
-    let s = frames(start(), { type: 'joined', room: 'random', topic: null, users: [], history: [msg(500, 'bob', 'latest', 'random')], more: true });
+    let s = frames(start(), {
+      type: 'joined',
+      room: 'random',
+      topic: null,
+      users: [],
+      history: [msg(500, 'bob', 'latest', 'random')],
+      more: true,
+    });
     s = reduceChat(s, { type: 'jump', key: '#random', id: 100, fetch: ['before', 'after'] });
     expect(s.current).toBe('#random');
     expect(s.jump).toMatchObject({ key: '#random', id: 100 });
     s = frames(
       s,
-      { type: 'history', room: 'random', messages: [msg(90, 'bob', 'before it', 'random'), msg(100, 'bob', 'the one', 'random')], more: true },
+      {
+        type: 'history',
+        room: 'random',
+        messages: [msg(90, 'bob', 'before it', 'random'), msg(100, 'bob', 'the one', 'random')],
+        more: true,
+      },
       { type: 'history', room: 'random', messages: [msg(110, 'bob', 'after it', 'random')], more: true },
     );
     const w = win(s, '#random');
     expect(w.focusId).toBe(100);
-    expect(w.scrollback.lines.map((l) => l.text).filter((t) => !t.startsWith('Now talking'))).toEqual(['before it', 'the one', 'after it', GAP_TEXT, 'latest']);
+    expect(w.scrollback.lines.map((l) => l.text).filter((t) => !t.startsWith('Now talking'))).toEqual([
+      'before it',
+      'the one',
+      'after it',
+      GAP_TEXT,
+      'latest',
+    ]);
     expect(w.hasOlder).toBe(true);
     // Not taken for an older page: no "Start of history", nothing pending.
     expect(s.historyWaits).toEqual([]);
@@ -189,6 +298,10 @@ describe('reduceChat: /ids', () => {
   it('shows message ids before the nick', () => {
     const s = reduceChat(start(), { type: 'toggle-ids' });
     expect(s.showIds).toBe(true);
-    expect(lineRows(line(s, '#general', 1), 80, 'alice', true)[0].map((x) => x.text).join('')).toMatch(/#1 <bob> old$/);
+    expect(
+      lineRows(line(s, '#general', 1), 80, 'alice', true)[0]
+        .map((x) => x.text)
+        .join(''),
+    ).toMatch(/#1 <bob> old$/);
   });
 });

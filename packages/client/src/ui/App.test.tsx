@@ -9,18 +9,37 @@ import { cleanupUi, renderUi, stripAnsi } from './render-for-test.js';
 
 afterEach(() => cleanupUi());
 
-const conn: ConnectionState = { status: 'connected', server: '127.0.0.1:5555', nick: 'alice', retryAt: null, reason: null, ready: true };
+const conn: ConnectionState = {
+  status: 'connected',
+  server: '127.0.0.1:5555',
+  nick: 'alice',
+  retryAt: null,
+  reason: null,
+  ready: true,
+};
 const limits = { maxLineBytes: 8192, historyDefault: 50, historyMax: 500 };
 
 function intents(log: string[]): ChatIntents {
-  return { input: (l) => log.push(`input:${l}`), older: () => {}, quit: () => log.push('quit'), nick: (n) => log.push(`nick:${n}`) };
+  return {
+    input: (l) => log.push(`input:${l}`),
+    older: () => {},
+    quit: () => log.push('quit'),
+    nick: (n) => log.push(`nick:${n}`),
+  };
 }
 
 function busyStore(): ChatStore {
   const store = new ChatStore(initialChatState(conn));
   const frames: ServerFrame[] = [
     { type: 'welcome', v: 1, nick: 'alice', server: 'teamchat/0.1.0', rooms: ['general', 'random', 'ops'], limits },
-    { type: 'joined', room: 'general', topic: 'a rather long topic that fills the bar', users: ['alice', 'bob'], history: [], more: false },
+    {
+      type: 'joined',
+      room: 'general',
+      topic: 'a rather long topic that fills the bar',
+      users: ['alice', 'bob'],
+      history: [],
+      more: false,
+    },
     { type: 'joined', room: 'random', topic: null, users: ['alice', 'bob'], history: [], more: false },
     { type: 'joined', room: 'ops', topic: null, users: ['alice', 'bob'], history: [], more: false },
     { type: 'message', id: 10, ts: 1, room: 'random', nick: 'bob', text: 'news' },
@@ -124,7 +143,11 @@ describe('App: scrolling, the read marker and gaps', () => {
     const ui = renderUi(<App store={store} intents={gapIntents(store, sent)} />, { columns: 80, rows: 14 });
     await ui.waitFor((f) => stripAnsi(f).includes('message 110'));
     store.dispatch({ type: 'jump', key: '#general', id: 10, fetch: ['before', 'after'] });
-    push(store, { type: 'history', room: 'general', messages: range(1, 10), more: false }, { type: 'history', room: 'general', messages: range(11, 15), more: true });
+    push(
+      store,
+      { type: 'history', room: 'general', messages: range(1, 10), more: false },
+      { type: 'history', room: 'general', messages: range(11, 15), more: true },
+    );
     await ui.waitFor((f) => stripAnsi(f).includes('message 10') && !stripAnsi(f).includes('message 110'));
     // Down to the gap: it is the bottom line, and its first page is asked for from its older end.
     await ui.type(PAGE_DOWN);
@@ -153,7 +176,11 @@ describe('App: scrolling, the read marker and gaps', () => {
     expect(text).toContain('message 110');
     expect(text).not.toContain('not loaded here');
     for (let id = 16; id <= 110; id++) expect(seen.has(id), `message ${id} was on screen`).toBe(true);
-    expect(general(store).scrollback.lines.filter((l) => l.id !== undefined).map((l) => l.id)).toEqual(range(1, 110).map((m) => m.id));
+    expect(
+      general(store)
+        .scrollback.lines.filter((l) => l.id !== undefined)
+        .map((l) => l.id),
+    ).toEqual(range(1, 110).map((m) => m.id));
   });
 
   it('scrolling up from the newest messages to the gap fills it from its newer end', async () => {
@@ -162,7 +189,11 @@ describe('App: scrolling, the read marker and gaps', () => {
     const ui = renderUi(<App store={store} intents={gapIntents(store, sent)} />, { columns: 80, rows: 14 });
     await ui.waitFor((f) => stripAnsi(f).includes('message 110'));
     store.dispatch({ type: 'jump', key: '#general', id: 10, fetch: ['before', 'after'] });
-    push(store, { type: 'history', room: 'general', messages: range(1, 10), more: false }, { type: 'history', room: 'general', messages: range(11, 15), more: true });
+    push(
+      store,
+      { type: 'history', room: 'general', messages: range(1, 10), more: false },
+      { type: 'history', room: 'general', messages: range(11, 15), more: true },
+    );
     await ui.waitFor((f) => stripAnsi(f).includes('message 10') && !stripAnsi(f).includes('message 110'));
     // Back to the newest (as after reading elsewhere), then up toward the gap.
     store.dispatch({ type: 'scrolled', key: '#general', seq: null });

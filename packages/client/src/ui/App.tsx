@@ -65,10 +65,21 @@ function indexOfSeq(lines: readonly Line[], seq: number): number {
  * The bottom line that shows line `target` about a third of the way up the pane (null: the newest
  * lines are on screen anyway). It stops at a gap: what is below a gap is not what follows.
  */
-function bottomFor(lines: readonly Line[], target: number, rows: number, width: number, self: string, ids: boolean): number | null {
+function bottomFor(
+  lines: readonly Line[],
+  target: number,
+  rows: number,
+  width: number,
+  self: string,
+  ids: boolean,
+): number | null {
   let used = 0;
   let i = target;
-  while (i < lines.length - 1 && !lines[i].gap && used + lineRows(lines[i + 1], width, self, ids).length <= Math.floor(rows / 3)) {
+  while (
+    i < lines.length - 1 &&
+    !lines[i].gap &&
+    used + lineRows(lines[i + 1], width, self, ids).length <= Math.floor(rows / 3)
+  ) {
     i++;
     used += lineRows(lines[i], width, self, ids).length;
   }
@@ -98,7 +109,15 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
   // A results window keeps its selected line on screen.
   const results = win.results;
   const markSeq = results ? (results.items.length > 0 ? results.selected + 1 : null) : win.focusId;
-  if (results && results.items.length > 0) bottom = bottomFor(lines, Math.max(0, indexOfSeq(lines, results.selected + 1)), mainHeight, paneWidth, state.nick, ids);
+  if (results && results.items.length > 0)
+    bottom = bottomFor(
+      lines,
+      Math.max(0, indexOfSeq(lines, results.selected + 1)),
+      mainHeight,
+      paneWidth,
+      state.nick,
+      ids,
+    );
 
   // A jump (a search result, a mention) scrolls to its message once the message is held.
   const jumped = useRef(0);
@@ -125,16 +144,32 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
     for (let i = last; i >= first; i--) {
       if (lines[i].gap) return gapIntent(win.key, lines[i].seq, gapSide(i, last));
     }
-  }, [gapIntent, gapPending, results, win.key, win.rev, win.loadingOlder, lines, bottom, mainHeight, paneWidth, state.nick, ids]);
+  }, [
+    gapIntent,
+    gapPending,
+    results,
+    win.key,
+    win.rev,
+    win.loadingOlder,
+    lines,
+    bottom,
+    mainHeight,
+    paneWidth,
+    state.nick,
+    ids,
+  ]);
 
   /** Scrolls the window so that line `index` is the bottom one (null: follow the newest line). */
-  const setAnchor = (key: string, index: number | null) => store.dispatch({ type: 'scrolled', key, seq: index === null ? null : lines[index].seq });
+  const setAnchor = (key: string, index: number | null) =>
+    store.dispatch({ type: 'scrolled', key, seq: index === null ? null : lines[index].seq });
 
   useInput((input, key) => {
     if (key.ctrl && input === 'c') return intents.quit();
     if (state.nickPrompt !== null) return;
-    if ((key.ctrl && input === 'n') || (key.meta && key.downArrow)) return store.dispatch({ type: 'switch-relative', delta: 1 });
-    if ((key.ctrl && input === 'p') || (key.meta && key.upArrow)) return store.dispatch({ type: 'switch-relative', delta: -1 });
+    if ((key.ctrl && input === 'n') || (key.meta && key.downArrow))
+      return store.dispatch({ type: 'switch-relative', delta: 1 });
+    if ((key.ctrl && input === 'p') || (key.meta && key.upArrow))
+      return store.dispatch({ type: 'switch-relative', delta: -1 });
     if (key.meta && /^[1-9]$/.test(input)) return store.dispatch({ type: 'switch-index', index: Number(input) - 1 });
     if (key.ctrl && input === 't') return setShowUsers((v) => !v);
     if (key.pageUp) {
@@ -175,7 +210,9 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
   return (
     <Box flexDirection="column" width={columns} height={height}>
       <Box flexDirection="row" height={mainHeight}>
-        {sidebarWidth > 0 ? <Sidebar windows={state.windows} current={state.current} width={sidebarWidth} height={mainHeight} /> : null}
+        {sidebarWidth > 0 ? (
+          <Sidebar windows={state.windows} current={state.current} width={sidebarWidth} height={mainHeight} />
+        ) : null}
         <MessagePane
           lines={lines}
           rev={win.rev}
@@ -188,7 +225,9 @@ export function App({ store, intents, queued, suggestedNick = '' }: AppProps) {
           ids={ids}
           markSeq={markSeq}
         />
-        {usersWidth > 0 ? <UserList users={win.users} self={state.nick} width={usersWidth} height={mainHeight} /> : null}
+        {usersWidth > 0 ? (
+          <UserList users={win.users} self={state.nick} width={usersWidth} height={mainHeight} />
+        ) : null}
       </Box>
       <StatusBar
         connection={state.connection}

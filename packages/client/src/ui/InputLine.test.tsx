@@ -7,7 +7,15 @@ afterEach(() => cleanupUi());
 
 function setup() {
   const submitted: string[] = [];
-  const ui = renderUi(<InputLine prompt="[#general] " width={60} nicks={['bob', 'carol']} commands={ALL_COMMAND_NAMES} onSubmit={(l) => submitted.push(l)} />);
+  const ui = renderUi(
+    <InputLine
+      prompt="[#general] "
+      width={60}
+      nicks={['bob', 'carol']}
+      commands={ALL_COMMAND_NAMES}
+      onSubmit={(l) => submitted.push(l)}
+    />,
+  );
   return { ui, submitted };
 }
 
@@ -118,7 +126,16 @@ describe('InputLine', () => {
 
   it('starts with the text it is given (a suggested nick)', async () => {
     const submitted: string[] = [];
-    const ui = renderUi(<InputLine prompt="Choose a nick: " initial="alice" width={60} nicks={[]} commands={[]} onSubmit={(l) => submitted.push(l)} />);
+    const ui = renderUi(
+      <InputLine
+        prompt="Choose a nick: "
+        initial="alice"
+        width={60}
+        nicks={[]}
+        commands={[]}
+        onSubmit={(l) => submitted.push(l)}
+      />,
+    );
     await ui.waitFor((f) => stripAnsi(f).includes('Choose a nick: alice'));
     await ui.type('\r');
     expect(submitted).toEqual(['alice']);
@@ -126,7 +143,16 @@ describe('InputLine', () => {
 
   it('takes keys typed faster than they are read one by one (Ctrl+U, a word and Enter in one chunk)', async () => {
     const submitted: string[] = [];
-    const ui = renderUi(<InputLine prompt="Choose a nick: " initial="suggested" width={60} nicks={[]} commands={[]} onSubmit={(l) => submitted.push(l)} />);
+    const ui = renderUi(
+      <InputLine
+        prompt="Choose a nick: "
+        initial="suggested"
+        width={60}
+        nicks={[]}
+        commands={[]}
+        onSubmit={(l) => submitted.push(l)}
+      />,
+    );
     await ui.waitFor((f) => stripAnsi(f).includes('suggested'));
     await ui.type('\x15newcomer\r');
     expect(submitted).toEqual(['newcomer']);

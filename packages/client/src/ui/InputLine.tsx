@@ -19,7 +19,16 @@ import { Box, Text, useInput, type Key } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import { applyCompletion, completions } from '../input/complete.js';
 import { InputHistory } from '../input/input-history.js';
-import { applyPaste, cleanText, hasLineEnd, isTypedChunk, PASTE_VERIFY_LINES, splitKeys, type EditorState, type PasteResult } from '../input/paste.js';
+import {
+  applyPaste,
+  cleanText,
+  hasLineEnd,
+  isTypedChunk,
+  PASTE_VERIFY_LINES,
+  splitKeys,
+  type EditorState,
+  type PasteResult,
+} from '../input/paste.js';
 
 export interface InputLineProps {
   prompt: string;
@@ -88,7 +97,16 @@ interface Confirm {
   before: EditorState;
 }
 
-export function InputLine({ prompt, width, nicks, commands, onSubmit, active = true, initial = '', onEmptyKey }: InputLineProps) {
+export function InputLine({
+  prompt,
+  width,
+  nicks,
+  commands,
+  onSubmit,
+  active = true,
+  initial = '',
+  onEmptyKey,
+}: InputLineProps) {
   const [ed, setEdState] = useState<EditorState>({ line: initial, cursor: initial.length });
   // The latest editor state, read by the key handler: keys can arrive faster than React re-renders.
   const edRef = useRef(ed);
@@ -232,7 +250,9 @@ export function InputLine({ prompt, width, nicks, commands, onSubmit, active = t
     }
     if (key.backspace || (key.delete && !key.ctrl && input === '')) {
       // Most terminals send DEL (0x7f) for Backspace, which ink reports as `delete`.
-      return setEd((e) => (e.cursor === 0 ? e : { line: e.line.slice(0, e.cursor - 1) + e.line.slice(e.cursor), cursor: e.cursor - 1 }));
+      return setEd((e) =>
+        e.cursor === 0 ? e : { line: e.line.slice(0, e.cursor - 1) + e.line.slice(e.cursor), cursor: e.cursor - 1 },
+      );
     }
     if (key.ctrl || key.meta || key.escape || key.pageUp || key.pageDown || key.upArrow || key.downArrow) return;
     if (input === '') return;

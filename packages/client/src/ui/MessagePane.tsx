@@ -67,11 +67,28 @@ function RowText({ row }: { row: Row }) {
   return <Text wrap="truncate">{paintRow(row, theme)}</Text>;
 }
 
-function MessagePaneView({ lines, self, width, height, bottom, loadingOlder, loadingGap, ids = false, markSeq = null }: MessagePaneProps) {
+function MessagePaneView({
+  lines,
+  self,
+  width,
+  height,
+  bottom,
+  loadingOlder,
+  loadingGap,
+  ids = false,
+  markSeq = null,
+}: MessagePaneProps) {
   const scrolled = bottom !== null && bottom < lines.length - 1;
   const below = scrolled ? lines.length - 1 - bottom : 0;
   const extra = (scrolled ? 1 : 0) + (loadingOlder ? 1 : 0) + (loadingGap ? 1 : 0);
-  const rows = visibleRows(lines, { width, height: Math.max(1, height - extra), bottom: bottom ?? lines.length - 1, self, ids, markSeq });
+  const rows = visibleRows(lines, {
+    width,
+    height: Math.max(1, height - extra),
+    bottom: bottom ?? lines.length - 1,
+    self,
+    ids,
+    markSeq,
+  });
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       {loadingOlder ? <Text dimColor>-- loading older messages --</Text> : null}

@@ -9,12 +9,21 @@ function w(key: string, kind: ChatWindow['kind'], name: string, unread = 0, ment
   return { ...newWindow(key, kind, name, 100), unread, mentioned };
 }
 
-const windows = [w('*', 'status', 'teamchat'), w('#general', 'room', 'general'), w('#random', 'room', 'random', 12), w('#ops', 'room', 'ops', 3, true), w('@bob', 'pm', 'bob', 1, true)];
+const windows = [
+  w('*', 'status', 'teamchat'),
+  w('#general', 'room', 'general'),
+  w('#random', 'room', 'random', 12),
+  w('#ops', 'room', 'ops', 3, true),
+  w('@bob', 'pm', 'bob', 1, true),
+];
 
 describe('Sidebar', () => {
   it('lists rooms and conversations with their unread counts', () => {
     const ui = renderUi(<Sidebar windows={windows} current="#general" width={20} height={10} />);
-    const rows = ui.text().split('\n').map((r) => r.replace(/│\s*$/, '').trimEnd());
+    const rows = ui
+      .text()
+      .split('\n')
+      .map((r) => r.replace(/│\s*$/, '').trimEnd());
     expect(rows[1]).toMatch(/^2 #general$/);
     expect(rows[2]).toMatch(/^3 #random\s+12$/);
     expect(rows[4]).toMatch(/^5 @bob\s+1!$/);
@@ -29,8 +38,14 @@ describe('Sidebar', () => {
 
   it('highlights the current window', () => {
     const ui = renderUi(<Sidebar windows={windows} current="#random" width={20} height={10} />);
-    const current = ui.frame().split('\n').find((r) => stripAnsi(r).includes('#random'))!;
-    const other = ui.frame().split('\n').find((r) => stripAnsi(r).includes('#general'))!;
+    const current = ui
+      .frame()
+      .split('\n')
+      .find((r) => stripAnsi(r).includes('#random'))!;
+    const other = ui
+      .frame()
+      .split('\n')
+      .find((r) => stripAnsi(r).includes('#general'))!;
     expect(current).toContain('\x1b[7m');
     expect(other).not.toContain('\x1b[7m');
   });

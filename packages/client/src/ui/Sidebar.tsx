@@ -22,9 +22,19 @@ export function Sidebar({ windows, current, width, height }: SidebarProps) {
   const { color } = useTheme();
   const inner = Math.max(4, width - 1);
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle="single" borderTop={false} borderBottom={false} borderLeft={false} borderDimColor>
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle="single"
+      borderTop={false}
+      borderBottom={false}
+      borderLeft={false}
+      borderDimColor
+    >
       {windows.slice(0, height).map((w, i) => {
-        const badge = w.unread > 0 ? ` ${w.unread > 999 ? '999+' : w.unread}${w.mentioned ? '!' : ''}` : w.mentioned ? ' !' : '';
+        const badge =
+          w.unread > 0 ? ` ${w.unread > 999 ? '999+' : w.unread}${w.mentioned ? '!' : ''}` : w.mentioned ? ' !' : '';
         const num = i < 9 ? `${i + 1} ` : '  ';
         const room = windowLabel(w);
         const roomWidth = Math.max(1, inner - num.length - badge.length);
@@ -34,7 +44,10 @@ export function Sidebar({ windows, current, width, height }: SidebarProps) {
         return (
           <Text key={w.key} inverse={isCurrent} wrap="truncate">
             <Text dimColor={!isCurrent}>{num}</Text>
-            <Text bold={isCurrent || w.unread > 0} color={isCurrent ? undefined : color(w.kind === 'pm' ? 'pm' : undefined)}>
+            <Text
+              bold={isCurrent || w.unread > 0}
+              color={isCurrent ? undefined : color(w.kind === 'pm' ? 'pm' : undefined)}
+            >
               {name}
             </Text>
             {pad}

@@ -8,7 +8,14 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const connected: ConnectionState = { status: 'connected', server: '127.0.0.1:5555', nick: 'alice', retryAt: null, reason: null, ready: true };
+const connected: ConnectionState = {
+  status: 'connected',
+  server: '127.0.0.1:5555',
+  nick: 'alice',
+  retryAt: null,
+  reason: null,
+  ready: true,
+};
 
 describe('StatusBar', () => {
   it('shows the right reconnect countdown from the first frame, however long it has been mounted', async () => {
@@ -20,7 +27,15 @@ describe('StatusBar', () => {
     const ui = renderUi(<StatusBar connection={connected} nick="alice" title="2:#general" topic={null} width={80} />);
     await ui.waitFor((f) => stripAnsi(f).includes('[connected]'));
     offset = 258_000;
-    ui.rerender(<StatusBar connection={{ ...connected, status: 'reconnecting', ready: false, retryAt: Date.now() + 3_000 }} nick="alice" title="2:#general" topic={null} width={80} />);
+    ui.rerender(
+      <StatusBar
+        connection={{ ...connected, status: 'reconnecting', ready: false, retryAt: Date.now() + 3_000 }}
+        nick="alice"
+        title="2:#general"
+        topic={null}
+        width={80}
+      />,
+    );
     const first = stripAnsi(await ui.waitFor((f) => stripAnsi(f).includes('reconnecting')));
     expect(first).toContain('[reconnecting in 3s]');
     // And it counts down.
@@ -29,9 +44,21 @@ describe('StatusBar', () => {
 
   it('says "retrying" while it never connected, "reconnecting" after a drop', () => {
     const state: ConnectionState = { ...connected, status: 'reconnecting', ready: false, retryAt: 10_000 };
-    const never = renderUi(<StatusBar connection={state} nick="alice" title="1:srv" topic={null} width={80} everConnected={false} now={8_000} />);
+    const never = renderUi(
+      <StatusBar
+        connection={state}
+        nick="alice"
+        title="1:srv"
+        topic={null}
+        width={80}
+        everConnected={false}
+        now={8_000}
+      />,
+    );
     expect(never.text()).toContain('[retrying in 2s]');
-    const again = renderUi(<StatusBar connection={state} nick="alice" title="1:srv" topic={null} width={80} now={8_000} />);
+    const again = renderUi(
+      <StatusBar connection={state} nick="alice" title="1:srv" topic={null} width={80} now={8_000} />,
+    );
     expect(again.text()).toContain('[reconnecting in 2s]');
   });
 
@@ -41,7 +68,16 @@ describe('StatusBar', () => {
       [4, true],
     ];
     const ui = renderUi(
-      <StatusBar connection={{ ...connected, status: 'reconnecting', retryAt: 5_000, ready: false }} nick="alice" title="2:#general" topic="a long topic" width={40} compact activity={activity} now={0} />,
+      <StatusBar
+        connection={{ ...connected, status: 'reconnecting', retryAt: 5_000, ready: false }}
+        nick="alice"
+        title="2:#general"
+        topic="a long topic"
+        width={40}
+        compact
+        activity={activity}
+        now={0}
+      />,
       { columns: 40 },
     );
     const row = ui.text().split('\n')[0];
@@ -52,7 +88,16 @@ describe('StatusBar', () => {
   });
 
   it('leaves the activity out when the sidebar shows it', () => {
-    const ui = renderUi(<StatusBar connection={connected} nick="alice" title="2:#general" topic={null} width={80} activity={[[3, false]]} />);
+    const ui = renderUi(
+      <StatusBar
+        connection={connected}
+        nick="alice"
+        title="2:#general"
+        topic={null}
+        width={80}
+        activity={[[3, false]]}
+      />,
+    );
     expect(ui.text()).not.toContain('[act:');
     expect(ui.text()).toContain('127.0.0.1:5555 | alice | 2:#general');
   });

@@ -47,21 +47,43 @@ function useCountdownTick(status: ConnectionState['status'], retryAt: number | n
       const left = retryAt - Date.now();
       if (left <= 0) return;
       // ceil(left / 1000) changes when left crosses the next whole second.
-      timer = setTimeout(() => {
-        setTick((n) => n + 1);
-        schedule();
-      }, (left % 1000 || 1000) + 2);
+      timer = setTimeout(
+        () => {
+          setTick((n) => n + 1);
+          schedule();
+        },
+        (left % 1000 || 1000) + 2,
+      );
     };
     schedule();
     return () => clearTimeout(timer);
   }, [status, retryAt]);
 }
 
-export function StatusBar({ connection, nick, title, topic, width, queued = 0, activity = [], compact = false, everConnected = true, label, now }: StatusBarProps) {
+export function StatusBar({
+  connection,
+  nick,
+  title,
+  topic,
+  width,
+  queued = 0,
+  activity = [],
+  compact = false,
+  everConnected = true,
+  label,
+  now,
+}: StatusBarProps) {
   const { color } = useTheme();
   useCountdownTick(connection.status, connection.retryAt);
   const shown = label ?? connectionLabel(connection, now ?? Date.now(), everConnected);
-  const stateColor = label !== undefined ? 'warn' : connection.status === 'connected' ? 'ok' : connection.status === 'offline' ? 'error' : 'warn';
+  const stateColor =
+    label !== undefined
+      ? 'warn'
+      : connection.status === 'connected'
+        ? 'ok'
+        : connection.status === 'offline'
+          ? 'error'
+          : 'warn';
   const act = compact && activity.length > 0 ? activity : [];
   const server = compact ? '' : `${connection.server} | `;
   const tail = ` | ${title}${queued > 0 ? ` | ${queued} queued` : ''}${topic ? ` | ${topic}` : ''}`;

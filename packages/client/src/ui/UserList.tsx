@@ -21,7 +21,16 @@ export function UserList({ users, self, width, height }: UserListProps) {
   const shown = users.slice(0, Math.max(0, height - 1));
   const hidden = users.length - shown.length;
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle="single" borderTop={false} borderBottom={false} borderRight={false} borderDimColor>
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle="single"
+      borderTop={false}
+      borderBottom={false}
+      borderRight={false}
+      borderDimColor
+    >
       <Text bold wrap="truncate">
         Users ({users.length})
       </Text>

@@ -63,7 +63,9 @@ export class BootScreen {
     if (frame === this.#last) return;
     this.#last = frame;
     // The App is rows - 1 high: its status bar is on row rows - 2, its input line on rows - 1.
-    this.out.write(`\x1b[${rows - 2};1H\x1b[7m${text}\x1b[27m\x1b[${rows - 1};1H\x1b[2K\x1b[1m${prompt.slice(0, columns)}\x1b[22m\x1b[H`);
+    this.out.write(
+      `\x1b[${rows - 2};1H\x1b[7m${text}\x1b[27m\x1b[${rows - 1};1H\x1b[2K\x1b[1m${prompt.slice(0, columns)}\x1b[22m\x1b[H`,
+    );
   }
 
   /**

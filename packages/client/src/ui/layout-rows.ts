@@ -58,7 +58,13 @@ function hhmm(ts: number): string {
 function nickSegment(line: Line, self: string, italic: boolean): Segment {
   const nick = line.nick ?? '?';
   const color = nickColor(nick, self);
-  return { text: nick, bold: true, ...(color ? { color } : {}), ...(italic ? { italic: true } : {}), ...(line.mention ? { inverse: true } : {}) };
+  return {
+    text: nick,
+    bold: true,
+    ...(color ? { color } : {}),
+    ...(italic ? { italic: true } : {}),
+    ...(line.mention ? { inverse: true } : {}),
+  };
 }
 
 const cache = new WeakMap<Line, { width: number; self: string; ids: boolean; rows: Row[] }>();
@@ -139,7 +145,9 @@ export function lineRows(line: Line, width: number, self: string, ids = false): 
     }
     case 'action': {
       head = [time, ...idSeg, { text: ' * ', bold: true }, nickSegment(line, self, true), { text: ' ' }];
-      body = line.deleted ? [{ text: '(message deleted)', dim: true, italic: true }] : [{ text: line.text, italic: true, ...(line.mention ? { bold: true } : {}) }];
+      body = line.deleted
+        ? [{ text: '(message deleted)', dim: true, italic: true }]
+        : [{ text: line.text, italic: true, ...(line.mention ? { bold: true } : {}) }];
       break;
     }
     case 'notice':
@@ -176,7 +184,8 @@ export function lineRows(line: Line, width: number, self: string, ids = false): 
   const rows = wrapSegments(head, body, width);
   if (line.quote !== undefined && line.replyTo !== undefined) {
     const q = line.quote;
-    const text = q === null ? `↳ reply to #${line.replyTo}` : `↳ ${q.nick}: ${q.deleted ? '(message deleted)' : q.text}`;
+    const text =
+      q === null ? `↳ reply to #${line.replyTo}` : `↳ ${q.nick}: ${q.deleted ? '(message deleted)' : q.text}`;
     rows.unshift([{ text: '      ' }, { text: cut(text, Math.max(1, width - 6)), dim: true, italic: true }]);
   }
   if (line.reactions && !line.deleted) {
@@ -228,7 +237,14 @@ export function visibleRows(lines: readonly Line[], o: VisibleOptions): Row[] {
 }
 
 /** The index of the top line on screen (shown at least in part) when line `bottom` is the bottom one of `rows` rows. */
-export function topIndex(lines: readonly Line[], bottom: number, rows: number, width: number, self: string, ids = false): number {
+export function topIndex(
+  lines: readonly Line[],
+  bottom: number,
+  rows: number,
+  width: number,
+  self: string,
+  ids = false,
+): number {
   let i = Math.min(bottom, lines.length - 1);
   let used = 0;
   while (i >= 0) {
@@ -243,7 +259,14 @@ export function topIndex(lines: readonly Line[], bottom: number, rows: number, w
  * The bottom line index after scrolling up one page of `rows` rows from `bottom`; `atTop` when
  * the first line is on screen (time to fetch an older page).
  */
-export function pageUp(lines: readonly Line[], bottom: number, rows: number, width: number, self: string, ids = false): { bottom: number; atTop: boolean } {
+export function pageUp(
+  lines: readonly Line[],
+  bottom: number,
+  rows: number,
+  width: number,
+  self: string,
+  ids = false,
+): { bottom: number; atTop: boolean } {
   let i = Math.min(bottom, lines.length - 1);
   let used = 0;
   while (i > 0 && used < rows) {
@@ -257,14 +280,22 @@ export function pageUp(lines: readonly Line[], bottom: number, rows: number, wid
     // Show the first page.
     let j = 0;
     let filled = 0;
-    while (j < lines.length && filled + lineRows(lines[j], width, self, ids).length <= rows) filled += lineRows(lines[j++], width, self, ids).length;
+    while (j < lines.length && filled + lineRows(lines[j], width, self, ids).length <= rows)
+      filled += lineRows(lines[j++], width, self, ids).length;
     return { bottom: Math.max(0, Math.min(lines.length - 1, j - 1)), atTop: true };
   }
   return { bottom: Math.max(0, i), atTop: false };
 }
 
 /** The bottom line index after scrolling down one page; null when back at the end (following new lines). */
-export function pageDown(lines: readonly Line[], bottom: number, rows: number, width: number, self: string, ids = false): number | null {
+export function pageDown(
+  lines: readonly Line[],
+  bottom: number,
+  rows: number,
+  width: number,
+  self: string,
+  ids = false,
+): number | null {
   let i = bottom;
   let used = 0;
   while (i < lines.length - 1 && used < rows) {

@@ -25,7 +25,12 @@ export interface MountOptions {
 export function mountApp(o: MountOptions): Instance {
   return render(
     <ThemeContext.Provider value={o.theme}>
-      <App store={o.store} intents={o.intents} queued={o.queued} {...(o.suggestedNick ? { suggestedNick: o.suggestedNick } : {})} />
+      <App
+        store={o.store}
+        intents={o.intents}
+        queued={o.queued}
+        {...(o.suggestedNick ? { suggestedNick: o.suggestedNick } : {})}
+      />
     </ThemeContext.Provider>,
     { stdout: o.stdout, ...(o.stdin ? { stdin: o.stdin } : {}), exitOnCtrlC: false, patchConsole: true, maxFps: 30 },
   );

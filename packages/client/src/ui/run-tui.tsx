@@ -19,7 +19,16 @@ import type { ChatConnection } from '../connection/chat-connection.js';
 import { interpretInput, olderRequest, type InputWindow } from '../input/interpret-input.js';
 import { bindConnection } from '../state/bind-connection.js';
 import { ChatStore } from '../state/chat-store.js';
-import { currentWindow, initialChatState, MENTIONS_KEY, newestOnScreen, pmKey, roomKey, SEARCH_KEY, type ChatWindow } from '../state/chat-state.js';
+import {
+  currentWindow,
+  initialChatState,
+  MENTIONS_KEY,
+  newestOnScreen,
+  pmKey,
+  roomKey,
+  SEARCH_KEY,
+  type ChatWindow,
+} from '../state/chat-state.js';
 import { gapAt, gapRequest, type GapSide } from '../state/history-gaps.js';
 import type { LineTarget } from '../state/scrollback.js';
 import { BootScreen } from './boot-screen.js';
@@ -111,7 +120,9 @@ export async function runTui(options: TuiOptions): Promise<number> {
     const m = toMark();
     if (!m || !connection.state.ready) return;
     marksSent.set(m.w.key, m.id);
-    void connection.request(m.w.kind === 'room' ? { type: 'mark', room: m.w.name, id: m.id } : { type: 'mark', with: m.w.name, id: m.id });
+    void connection.request(
+      m.w.kind === 'room' ? { type: 'mark', room: m.w.name, id: m.id } : { type: 'mark', with: m.w.name, id: m.id },
+    );
   };
   let bells = store.getState().bells;
   const unwatch = store.subscribe(() => {
@@ -167,13 +178,15 @@ export async function runTui(options: TuiOptions): Promise<number> {
       notice('error', `You are not in ${t.room} any more: /join ${t.room} to read it`);
       return;
     }
-    if (t.room === null && !state.windows.some((x) => x.key === key)) store.dispatch({ type: 'open-pm', nick: t.peer! });
+    if (t.room === null && !state.windows.some((x) => x.key === key))
+      store.dispatch({ type: 'open-pm', nick: t.peer! });
     const w = store.getState().windows.find((x) => x.key === key)!;
     const fetch: Array<'before' | 'after'> = [];
     if (!w.scrollback.has(t.id)) {
       const oldest = w.scrollback.oldestId();
       const upTo = oldest !== null && oldest > t.id ? { before: oldest } : {};
-      const where = t.room !== null ? { type: 'history' as const, room: t.room } : { type: 'pm-history' as const, with: t.peer! };
+      const where =
+        t.room !== null ? { type: 'history' as const, room: t.room } : { type: 'pm-history' as const, with: t.peer! };
       if (connection.request({ ...where, before: t.id + 1, limit: JUMP_CONTEXT }) !== null) fetch.push('before');
       if (connection.request({ ...where, after: t.id, limit: JUMP_CONTEXT, ...upTo }) !== null) fetch.push('after');
     }
@@ -195,7 +208,13 @@ export async function runTui(options: TuiOptions): Promise<number> {
       return;
     }
     const self = store.getState().nick;
-    openTarget({ id: item.id, room: item.room, ...(item.room === null ? { peer: nickKey(item.nick) === nickKey(self) ? (item.to ?? item.nick) : item.nick } : {}) });
+    openTarget({
+      id: item.id,
+      room: item.room,
+      ...(item.room === null
+        ? { peer: nickKey(item.nick) === nickKey(self) ? (item.to ?? item.nick) : item.nick }
+        : {}),
+    });
   };
 
   const more = () => {
@@ -205,10 +224,17 @@ export async function runTui(options: TuiOptions): Promise<number> {
     if (r.loading !== null) return;
     if (!r.more || r.next === undefined) return notice('info', 'No more results');
     if (w.key === MENTIONS_KEY) {
-      if (connection.request({ type: 'mentions', before: r.next }) !== null) store.dispatch({ type: 'mentions-started', page: true });
+      if (connection.request({ type: 'mentions', before: r.next }) !== null)
+        store.dispatch({ type: 'mentions-started', page: true });
       return;
     }
-    const frame = { type: 'search' as const, q: r.query, before: r.next, ...(r.room ? { room: r.room } : {}), ...(r.from ? { from: r.from } : {}) };
+    const frame = {
+      type: 'search' as const,
+      q: r.query,
+      before: r.next,
+      ...(r.room ? { room: r.room } : {}),
+      ...(r.from ? { from: r.from } : {}),
+    };
     if (connection.request(frame) !== null) store.dispatch({ type: 'search-started', q: r.query, page: true });
   };
 
@@ -235,9 +261,20 @@ export async function runTui(options: TuiOptions): Promise<number> {
           connection.sendText(effect.target, effect.text, effect.action, effect.replyTo);
           break;
         case 'search': {
-          const frame = { type: 'search' as const, q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}) };
+          const frame = {
+            type: 'search' as const,
+            q: effect.q,
+            ...(effect.room ? { room: effect.room } : {}),
+            ...(effect.from ? { from: effect.from } : {}),
+          };
           if (connection.request(frame) !== null) {
-            store.dispatch({ type: 'search-started', q: effect.q, ...(effect.room ? { room: effect.room } : {}), ...(effect.from ? { from: effect.from } : {}), page: false });
+            store.dispatch({
+              type: 'search-started',
+              q: effect.q,
+              ...(effect.room ? { room: effect.room } : {}),
+              ...(effect.from ? { from: effect.from } : {}),
+              page: false,
+            });
           }
           break;
         }
@@ -248,7 +285,8 @@ export async function runTui(options: TuiOptions): Promise<number> {
           openResult(effect.n);
           break;
         case 'mentions':
-          if (connection.request({ type: 'mentions' }) !== null) store.dispatch({ type: 'mentions-started', page: false });
+          if (connection.request({ type: 'mentions' }) !== null)
+            store.dispatch({ type: 'mentions-started', page: false });
           break;
         case 'thread':
           if (connection.request({ type: 'history', room: effect.room, thread: effect.id, limit: 500 }) !== null) {
@@ -298,7 +336,10 @@ export async function runTui(options: TuiOptions): Promise<number> {
 
   const nick = (n: string) => {
     if (!isValidNick(n)) {
-      store.dispatch({ type: 'nick-invalid', text: `"${n}" is not a valid nick (1-24 letters, digits, _ or -, starting with a letter)` });
+      store.dispatch({
+        type: 'nick-invalid',
+        text: `"${n}" is not a valid nick (1-24 letters, digits, _ or -, starting with a letter)`,
+      });
       return;
     }
     const first = store.getState().awaitingNick;

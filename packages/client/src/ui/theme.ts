@@ -35,14 +35,32 @@ export interface Palette {
 export const PALETTES: Readonly<Record<ThemeName, Palette>> = {
   dark: {
     //      green         teal          blue          purple         magenta        pink           orange         gold
-    nicks: ['ansi256(64)', 'ansi256(30)', 'ansi256(33)', 'ansi256(135)', 'ansi256(170)', 'ansi256(168)', 'ansi256(166)', 'ansi256(136)'],
+    nicks: [
+      'ansi256(64)',
+      'ansi256(30)',
+      'ansi256(33)',
+      'ansi256(135)',
+      'ansi256(170)',
+      'ansi256(168)',
+      'ansi256(166)',
+      'ansi256(136)',
+    ],
     ok: 'ansi256(64)',
     warn: 'ansi256(136)',
     error: 'ansi256(167)',
     pm: 'ansi256(30)',
   },
   light: {
-    nicks: ['ansi256(28)', 'ansi256(29)', 'ansi256(27)', 'ansi256(93)', 'ansi256(127)', 'ansi256(161)', 'ansi256(130)', 'ansi256(94)'],
+    nicks: [
+      'ansi256(28)',
+      'ansi256(29)',
+      'ansi256(27)',
+      'ansi256(93)',
+      'ansi256(127)',
+      'ansi256(161)',
+      'ansi256(130)',
+      'ansi256(94)',
+    ],
     ok: 'ansi256(28)',
     warn: 'ansi256(94)',
     error: 'ansi256(160)',

@@ -64,7 +64,9 @@ const fmtRate = (n) => (n >= 100 ? fmtInt(n) : n.toFixed(1));
 function fmtDuration(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   const h = Math.floor(s / 3600);
-  return h > 0 ? `${h}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}` : `${pad(Math.floor(s / 60))}:${pad(s % 60)}`;
+  return h > 0
+    ? `${h}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`
+    : `${pad(Math.floor(s / 60))}:${pad(s % 60)}`;
 }
 
 /**
@@ -74,8 +76,18 @@ function fmtDuration(ms) {
  * across reloads and server restarts. Past the palette, a room's name hashes to a colour.
  */
 const PALETTE = [
-  '#5aa9f7', '#f28e2b', '#6cc24a', '#e15759', '#c08bd6', '#edc948', '#76d7c4', '#ff7eb6',
-  '#c49a7c', '#d0d4dc', '#3b6fd1', '#b6e35a',
+  '#5aa9f7',
+  '#f28e2b',
+  '#6cc24a',
+  '#e15759',
+  '#c08bd6',
+  '#edc948',
+  '#76d7c4',
+  '#ff7eb6',
+  '#c49a7c',
+  '#d0d4dc',
+  '#3b6fd1',
+  '#b6e35a',
 ];
 const COLOR_KEY = 'teamchat.dashboard.roomColors';
 const colorOf = new Map(loadColors());
@@ -153,7 +165,8 @@ const mpsChart = new Chart($('chart-mps'), {
           const step = niceStep(scale.max - scale.min);
           const tz = new Date(scale.min).getTimezoneOffset() * 60_000;
           const ticks = [];
-          for (let t = Math.ceil((scale.min - tz) / step) * step + tz; t <= scale.max; t += step) ticks.push({ value: t });
+          for (let t = Math.ceil((scale.min - tz) / step) * step + tz; t <= scale.max; t += step)
+            ticks.push({ value: t });
           scale.ticks = ticks;
         },
         ticks: {
@@ -194,7 +207,13 @@ const mpsChart = new Chart($('chart-mps'), {
         zoom: {
           wheel: { enabled: true },
           pinch: { enabled: true },
-          drag: { enabled: true, modifierKey: 'shift', backgroundColor: 'rgba(56,189,248,0.15)', borderColor: '#38bdf8', borderWidth: 1 },
+          drag: {
+            enabled: true,
+            modifierKey: 'shift',
+            backgroundColor: 'rgba(56,189,248,0.15)',
+            borderColor: '#38bdf8',
+            borderWidth: 1,
+          },
           mode: 'x',
           onZoomComplete: onViewChanged,
         },
@@ -218,7 +237,10 @@ const barChart = new Chart($('chart-joins'), {
     responsive: true,
     maintainAspectRatio: false,
     scales: {
-      x: { grid: { display: false }, ticks: { color: (ctx) => roomColor(String(ctx.chart.data.labels[ctx.index] ?? '')), font: { weight: 600 } } },
+      x: {
+        grid: { display: false },
+        ticks: { color: (ctx) => roomColor(String(ctx.chart.data.labels[ctx.index] ?? '')), font: { weight: 600 } },
+      },
       y: { beginAtZero: true, grid: { color: GRID }, ticks: { precision: 0 } },
     },
     plugins: { legend: { position: 'top', align: 'end', labels: { boxWidth: 12 } } },
@@ -284,7 +306,15 @@ function buildDatasets(snaps, rooms) {
     }
     const hidden = state.hiddenRooms.has(room);
     datasets.push(
-      { label: room, room, data: instant, borderColor: roomColor(room), backgroundColor: roomColor(room), hidden, spanGaps: false },
+      {
+        label: room,
+        room,
+        data: instant,
+        borderColor: roomColor(room),
+        backgroundColor: roomColor(room),
+        hidden,
+        spanGaps: false,
+      },
       {
         label: `${room} avg`,
         room,
@@ -317,7 +347,10 @@ function render() {
       // The newest snapshot is always in view, even if the clocks disagree by a few ms.
       const now = Math.max(serverNow(), state.snapshots[state.snapshots.length - 1]?.ts ?? 0);
       const first = state.snapshots[0]?.ts ?? now;
-      x.min = Math.min(Math.max(now - state.rangeMs, first - state.intervalMs), now - Math.max(20 * state.intervalMs, 10_000));
+      x.min = Math.min(
+        Math.max(now - state.rangeMs, first - state.intervalMs),
+        now - Math.max(20 * state.intervalMs, 10_000),
+      );
       x.max = now;
     }
   }
@@ -329,8 +362,12 @@ function render() {
   const barRooms = pickRooms(shown, ROOMS_SHOWN);
   const bars = foldAll(shown, barRooms);
   barChart.data.labels = barRooms;
-  barChart.data.datasets[0].data = barRooms.map((room) => bars.reduce((sum, s) => sum + (s.rooms[room]?.joins ?? 0), 0));
-  barChart.data.datasets[1].data = barRooms.map((room) => bars.reduce((sum, s) => sum + (s.rooms[room]?.leaves ?? 0), 0));
+  barChart.data.datasets[0].data = barRooms.map((room) =>
+    bars.reduce((sum, s) => sum + (s.rooms[room]?.joins ?? 0), 0),
+  );
+  barChart.data.datasets[1].data = barRooms.map((room) =>
+    bars.reduce((sum, s) => sum + (s.rooms[room]?.leaves ?? 0), 0),
+  );
   $('omitted-note').hidden = !snaps.some((s) => s.roomsOmitted);
   barChart.update();
   const { min, max } = visibleRange();
@@ -371,7 +408,9 @@ function renderTable(latest) {
   body.replaceChildren();
   if (!latest) return;
   $('table-when').textContent = `at ${fmtTime(latest.ts)}`;
-  const rows = Object.entries(latest.rooms).sort((a, b) => b[1].members - a[1].members || b[1].mps - a[1].mps || a[0].localeCompare(b[0]));
+  const rows = Object.entries(latest.rooms).sort(
+    (a, b) => b[1].members - a[1].members || b[1].mps - a[1].mps || a[0].localeCompare(b[0]),
+  );
   for (const [room, r] of rows) {
     const tr = document.createElement('tr');
     const name = document.createElement('td');
@@ -430,7 +469,9 @@ async function loadHistory({ gapOnly = false } = {}) {
       if (!gapOnly) {
         const cut = from > now - state.rangeMs + 1;
         $('history-note').hidden = !cut;
-        $('history-note').textContent = cut ? ` · the range holds too much data for one request: showing its last ${fmtDuration(now - from)}` : '';
+        $('history-note').textContent = cut
+          ? ` · the range holds too much data for one request: showing its last ${fmtDuration(now - from)}`
+          : '';
       }
       render();
       return;
@@ -599,11 +640,15 @@ function stepReplay() {
     r.playing = false;
     clearInterval(r.timer);
     $('replay-play').textContent = '↻ Again';
-    replayStatus(`Finished · ${r.frames.length} snapshots replayed · ${fmtTime(r.from, true)} – ${fmtTime(r.to, true)}`);
+    replayStatus(
+      `Finished · ${r.frames.length} snapshots replayed · ${fmtTime(r.from, true)} – ${fmtTime(r.to, true)}`,
+    );
     return;
   }
   $('replay-play').textContent = r.playing ? '❚❚ Pause' : '▶ Play';
-  replayStatus(`${r.playing ? 'Playing' : 'Paused'} · ${$('replay-speed').value}× · ${fmtTime(r.cursor, true)} · ${r.index}/${r.frames.length} snapshots · ${pct.toFixed(0)}%`);
+  replayStatus(
+    `${r.playing ? 'Playing' : 'Paused'} · ${$('replay-speed').value}× · ${fmtTime(r.cursor, true)} · ${r.index}/${r.frames.length} snapshots · ${pct.toFixed(0)}%`,
+  );
 }
 
 function togglePlay() {

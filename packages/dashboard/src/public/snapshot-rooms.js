@@ -17,7 +17,17 @@ export function isAggregate(room) {
 }
 
 /** Count fields that add up when rooms are summed. */
-const SUMMED = ['mps', 'avgMps', 'messages', 'messagesTotal', 'joins', 'leaves', 'joinsTotal', 'leavesTotal', 'members'];
+const SUMMED = [
+  'mps',
+  'avgMps',
+  'messages',
+  'messagesTotal',
+  'joins',
+  'leaves',
+  'joinsTotal',
+  'leavesTotal',
+  'members',
+];
 
 function activity(r) {
   return (r.messages ?? 0) + (r.joins ?? 0) + (r.leaves ?? 0);
@@ -29,7 +39,11 @@ function activity(r) {
  * @param {[string, { messages?: number, joins?: number, leaves?: number, members?: number }]} b
  */
 function busiest(a, b) {
-  return activity(b[1]) - activity(a[1]) || (b[1].members ?? 0) - (a[1].members ?? 0) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  return (
+    activity(b[1]) - activity(a[1]) ||
+    (b[1].members ?? 0) - (a[1].members ?? 0) ||
+    (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+  );
 }
 
 /**
@@ -72,7 +86,15 @@ export function foldSnapshot(snapshot, keep) {
 export function compactSnapshot(snapshot, keep) {
   const named = Object.entries(snapshot.rooms).filter(([room]) => !isAggregate(room));
   if (named.length <= keep) return snapshot;
-  return foldSnapshot(snapshot, new Set(named.sort(busiest).slice(0, keep).map(([room]) => room)));
+  return foldSnapshot(
+    snapshot,
+    new Set(
+      named
+        .sort(busiest)
+        .slice(0, keep)
+        .map(([room]) => room),
+    ),
+  );
 }
 
 /**
@@ -100,7 +122,10 @@ export function pickRooms(snapshots, max) {
   }
   const ranked = [...score].sort(busiest);
   if (ranked.length > max) other = true;
-  const rooms = ranked.slice(0, max).map(([room]) => room).sort();
+  const rooms = ranked
+    .slice(0, max)
+    .map(([room]) => room)
+    .sort();
   if (other) rooms.push(OTHER_ROOMS);
   if (hidden) rooms.push(PRIVATE_ROOMS);
   return rooms;

@@ -51,7 +51,9 @@ export class ClusterStore {
   /** Node instances with a recent heartbeat (this one included). */
   async liveInstances(): Promise<Set<string>> {
     const result = await sql<{ instance: string }>`
-      SELECT instance FROM cluster_nodes WHERE heartbeat_at > now() - make_interval(secs => ${this.#staleMs / 1000})`.execute(this.#db);
+      SELECT instance FROM cluster_nodes WHERE heartbeat_at > now() - make_interval(secs => ${this.#staleMs / 1000})`.execute(
+      this.#db,
+    );
     return new Set(result.rows.map((r) => r.instance));
   }
 
@@ -125,7 +127,12 @@ export class ClusterStore {
       const ts = row.created_at.getTime();
       const action = row.action ? { action: true } : {};
       if (row.room !== null) {
-        list.push({ message: { kind: 'room', message: { id: Number(row.id), ts, room: row.room, nick: row.sender, text: row.text, ...action } } });
+        list.push({
+          message: {
+            kind: 'room',
+            message: { id: Number(row.id), ts, room: row.room, nick: row.sender, text: row.text, ...action },
+          },
+        });
       } else {
         list.push({
           message: {

@@ -31,7 +31,14 @@ class S implements Session {
 }
 
 const noop = () => {};
-const events: ChatEvents = { message: noop, privateMessage: noop, join: noop, leave: noop, connectionOpened: noop, connectionClosed: noop };
+const events: ChatEvents = {
+  message: noop,
+  privateMessage: noop,
+  join: noop,
+  leave: noop,
+  connectionOpened: noop,
+  connectionClosed: noop,
+};
 
 function world(state: StateWrite[], failures: { n: number }, accounts: Record<string, string> = {}): CoreEffects<S> {
   let id = 0;

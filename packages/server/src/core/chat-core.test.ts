@@ -108,7 +108,10 @@ class TestWorld implements CoreEffects<TestSession> {
   }
   async privateHistory(owner: string): Promise<PrivateMessage[]> {
     return this.stored
-      .filter((m): m is NewMessage & { kind: 'pm'; id: number } => m.kind === 'pm' && (m.fromOwner === owner || m.toOwner === owner))
+      .filter(
+        (m): m is NewMessage & { kind: 'pm'; id: number } =>
+          m.kind === 'pm' && (m.fromOwner === owner || m.toOwner === owner),
+      )
       .map((m) => ({ id: m.id, ts: m.ts, from: m.from, to: m.to, text: m.text }));
   }
   /** A stand-in for scrypt: deterministic, and async like the real one. */
@@ -230,7 +233,9 @@ describe('ChatCore', () => {
     expect(joined.history[0].text).toBe('m10');
     expect(joined.history[49].text).toBe('m59');
     expect(joined.more).toBe(true);
-    expect(alice.of('presence')).toEqual([{ type: 'presence', room: 'general', nick: 'bob', event: 'join', ts: 1_000 }]);
+    expect(alice.of('presence')).toEqual([
+      { type: 'presence', room: 'general', nick: 'bob', event: 'join', ts: 1_000 },
+    ]);
     expect(bob.of('presence')).toEqual([]);
   });
 
@@ -378,7 +383,10 @@ describe('ChatCore', () => {
     world.commit();
     expect(alice.of('ack')).toHaveLength(1);
     expect(alice.closedWith).toMatchObject({ type: 'bye' });
-    expect(bob.inbox.filter((f) => f.type === 'message' || f.type === 'presence').map((f) => f.type)).toEqual(['message', 'presence']);
+    expect(bob.inbox.filter((f) => f.type === 'message' || f.type === 'presence').map((f) => f.type)).toEqual([
+      'message',
+      'presence',
+    ]);
     expect(bob.of('presence')[0]).toMatchObject({ event: 'quit', reason: 'lunch' });
   });
 
@@ -391,11 +399,11 @@ describe('ChatCore', () => {
     core.handle(alice, { type: 'topic', room: 'general', topic: 'after first' });
     say(alice, 'general', 'second');
     world.commit();
-    expect(bob.inbox.filter((f) => f.type === 'message' || f.type === 'topic').map((f) => (f.type === 'message' ? f.text : 'topic'))).toEqual([
-      'first',
-      'topic',
-      'second',
-    ]);
+    expect(
+      bob.inbox
+        .filter((f) => f.type === 'message' || f.type === 'topic')
+        .map((f) => (f.type === 'message' ? f.text : 'topic')),
+    ).toEqual(['first', 'topic', 'second']);
   });
 
   it('tells the sender when the write queue is full instead of dropping the message', async () => {
@@ -421,12 +429,21 @@ describe('ChatCore', () => {
     const { id, token } = world.newIdentity();
     const snapshot: StoreSnapshot = { rooms: [general], memberships: [], recent: [] };
     world.state.push({ op: 'membership-add', nick: `~${id}`, room: 'general', ts: 1 });
-    world.rooms.push({ room: general, invites: [], recent: [{ id: 41, ts: 5, room: 'general', nick: 'bob', text: 'before the restart' }] });
+    world.rooms.push({
+      room: general,
+      invites: [],
+      recent: [{ id: 41, ts: 5, room: 'general', nick: 'bob', text: 'before the restart' }],
+    });
     core = new ChatCore(world, snapshot);
     const alice = await connect('Alice', token);
     await settle();
     await settle();
-    expect(alice.of('joined')[0]).toMatchObject({ room: 'general', topic: 'hi', history: [{ id: 41, text: 'before the restart' }], more: false });
+    expect(alice.of('joined')[0]).toMatchObject({
+      room: 'general',
+      topic: 'hi',
+      history: [{ id: 41, text: 'before the restart' }],
+      more: false,
+    });
   });
 
   it('lets an empty room leave memory after the idle time, and reads it back on the next join', async () => {
@@ -437,7 +454,11 @@ describe('ChatCore', () => {
     expect(core.sweep(world.clock + 1_000)).toBe(0);
     expect(core.sweep(world.clock + 60_000)).toBe(1);
     expect(core.roomMembers().size).toBe(0);
-    world.rooms.push({ room: { name: 'general', topic: 'kept', topicBy: 'alice', createdAt: 1 }, invites: [], recent: [] });
+    world.rooms.push({
+      room: { name: 'general', topic: 'kept', topicBy: 'alice', createdAt: 1 },
+      invites: [],
+      recent: [],
+    });
     core.handle(alice, { type: 'join', room: 'general', ref: 'j' });
     expect(core.isBusy(alice)).toBe(true);
     await settle();
@@ -474,7 +495,13 @@ describe('ChatCore', () => {
     for (const [i, p] of people.entries()) core.handle(p, { type: 'join', room: `room${i}` });
     core.handle(people[0], { type: 'join', room: 'room1' });
     core.handle(people[0], { type: 'rooms', after: 'room0', ref: 'r' });
-    expect(people[0].of('rooms')[0]).toMatchObject({ rooms: [{ name: 'room1', members: 2 }, { name: 'room2', members: 1 }], ref: 'r' });
+    expect(people[0].of('rooms')[0]).toMatchObject({
+      rooms: [
+        { name: 'room1', members: 2 },
+        { name: 'room2', members: 1 },
+      ],
+      ref: 'r',
+    });
     core.handle(people[0], { type: 'users', room: 'room1', after: 'user0', ref: 'u' });
     expect(people[0].of('users')[0]).toMatchObject({ users: ['user1'], ref: 'u' });
   });
@@ -527,7 +554,14 @@ describe('ChatCore', () => {
       expect(bob.of('deleted')[0]).toMatchObject({ id, by: 'alice' });
       core.handle(bob, { type: 'history', room: 'general', ref: 'h' });
       const page = bob.of('history')[0];
-      expect(page.messages.find((m) => m.id === id)).toEqual({ id, ts: 1_000, room: 'general', nick: 'alice', text: '', deleted: true });
+      expect(page.messages.find((m) => m.id === id)).toEqual({
+        id,
+        ts: 1_000,
+        room: 'general',
+        nick: 'alice',
+        text: '',
+        deleted: true,
+      });
       core.handle(alice, { type: 'edit', id, text: 'back', ref: 'e' });
       await settle();
       expect(alice.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_NO_SUCH_MESSAGE', ref: 'e' });
@@ -582,7 +616,6 @@ describe('ChatCore', () => {
     });
   });
 });
-
 
 describe('ChatCore room operators, modes, kicks and notices', () => {
   let world: TestWorld;
@@ -698,7 +731,12 @@ describe('ChatCore room operators, modes, kicks and notices', () => {
     core.handle(bob, { type: 'rooms' });
     expect(bob.of('rooms').at(-1)!.rooms).toEqual([]);
     core.handle(alice, { type: 'rooms' });
-    expect(alice.of('rooms').at(-1)!.rooms.map((r) => r.name)).toEqual(['hush']);
+    expect(
+      alice
+        .of('rooms')
+        .at(-1)!
+        .rooms.map((r) => r.name),
+    ).toEqual(['hush']);
   });
 
   it('kicks a member: it leaves with who and why, the room sees the kick, only operators may', async () => {
@@ -781,7 +819,11 @@ describe('ChatCore room operators, modes, kicks and notices', () => {
     expect(results.sort()).toEqual([null, 'TC_ERR_BAD_PASSWORD', 'TC_ERR_BAD_PASSWORD'].sort());
     expect(s.nick).toBeNull();
     let refused: string | undefined;
-    core.login(s, { nick: 'stranger', password: 'whatever', restore: false, accountOnly: true }, (e) => (refused = e?.code));
+    core.login(
+      s,
+      { nick: 'stranger', password: 'whatever', restore: false, accountOnly: true },
+      (e) => (refused = e?.code),
+    );
     await settle();
     expect(refused).toBe('TC_ERR_BAD_PASSWORD');
     expect(s.nick).toBeNull();

@@ -48,7 +48,15 @@ import type { CoreEffects, PersistResult } from './core-effects.js';
 import { Directory, type RemoteUser } from './directory.js';
 import { identityOwner, isIdentityOwner, parseToken } from './identity.js';
 import { RecentMessages } from './recent-messages.js';
-import { applyListChange, checkListChanges, checkMemberChanges, listLetter, listOf, matchesAny, tooManyChanges } from './room-modes.js';
+import {
+  applyListChange,
+  checkListChanges,
+  checkMemberChanges,
+  listLetter,
+  listOf,
+  matchesAny,
+  tooManyChanges,
+} from './room-modes.js';
 import type { ClusterEvent, LoadedRoom, RoomAccess, StateWrite, StoredMessage, StoreSnapshot } from './records.js';
 import { Room } from './room.js';
 import { TeamFeatures } from './team-features.js';
@@ -249,10 +257,15 @@ export class ChatCore<S extends Session> {
     const key = nickKey(nick);
     this.#await(session, this.#fx.accountHash(key), undefined, (hash) => {
       if (hash === null) return done(codedError('TC_ERR_BAD_PASSWORD', `${nick} is not an account`));
-      this.#await(session, this.#fx.verifySecret(session, password, hash, { kind: 'account', name: key }), undefined, (result) => {
-        if (typeof result === 'object') return done(result);
-        done(result ? null : codedError('TC_ERR_BAD_PASSWORD'));
-      });
+      this.#await(
+        session,
+        this.#fx.verifySecret(session, password, hash, { kind: 'account', name: key }),
+        undefined,
+        (result) => {
+          if (typeof result === 'object') return done(result);
+          done(result ? null : codedError('TC_ERR_BAD_PASSWORD'));
+        },
+      );
     });
   }
 
@@ -318,7 +331,9 @@ export class ChatCore<S extends Session> {
         this.#fx.persistState({ op: 'nick-release', key, instance });
         this.#fx.inOrder(() => {}, { kind: 'offline', key, instance });
       }
-      this.#fx.log(`${event === 'quit' ? 'quit' : 'disconnected'}: ${session.nick} (${session.remote})${reason ? ` (${reason})` : ''}`);
+      this.#fx.log(
+        `${event === 'quit' ? 'quit' : 'disconnected'}: ${session.nick} (${session.remote})${reason ? ` (${reason})` : ''}`,
+      );
       session.key = null;
     }
     this.#connections--;
@@ -335,7 +350,12 @@ export class ChatCore<S extends Session> {
       return this.#hello(session, frame);
     }
     if (frame.type === 'pong') return; // heartbeat answer: the transport has noted it
-    if (frame.type === 'ping') return this.#fx.send(session, { type: 'pong', ...(frame.ts !== undefined ? { ts: frame.ts } : {}), ...(ref ? { ref } : {}) });
+    if (frame.type === 'ping')
+      return this.#fx.send(session, {
+        type: 'pong',
+        ...(frame.ts !== undefined ? { ts: frame.ts } : {}),
+        ...(ref ? { ref } : {}),
+      });
     if (frame.type === 'quit') return this.quit(session, frame.reason);
     if (session.key === null) return this.#error(session, 'TC_ERR_NOT_REGISTERED', ref);
 
@@ -350,7 +370,16 @@ export class ChatCore<S extends Session> {
       case 'kick':
         return this.#kick(session, frame, ref);
       case 'msg':
-        return this.#say(session, frame.room, frame.text, frame.action === true, ref, frame.cid, frame.replyTo, frame.notice === true);
+        return this.#say(
+          session,
+          frame.room,
+          frame.text,
+          frame.action === true,
+          ref,
+          frame.cid,
+          frame.replyTo,
+          frame.notice === true,
+        );
       case 'edit':
         return this.#team.edit(session, frame);
       case 'delete':
@@ -369,10 +398,17 @@ export class ChatCore<S extends Session> {
         return this.#pm(session, frame.to, frame.text, frame.action === true, ref, frame.cid, frame.notice === true);
       case 'users':
         return this.#withRoom(session, frame.room, ref, (room) => {
-          if ((room.restricted || room.secret) && !room.members.has(session)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+          if ((room.restricted || room.secret) && !room.members.has(session))
+            return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
           const users = this.#roomNicks(room, USERS_PAGE_MAX + 1, frame.after);
           const more = users.length > USERS_PAGE_MAX;
-          this.#fx.send(session, { type: 'users', room: room.name, users: more ? users.slice(0, USERS_PAGE_MAX) : users, ...(more ? { more } : {}), ...(ref ? { ref } : {}) });
+          this.#fx.send(session, {
+            type: 'users',
+            room: room.name,
+            users: more ? users.slice(0, USERS_PAGE_MAX) : users,
+            ...(more ? { more } : {}),
+            ...(ref ? { ref } : {}),
+          });
         });
       case 'rooms': {
         const { rooms, more } = this.#roomList(session, frame.after);
@@ -389,9 +425,26 @@ export class ChatCore<S extends Session> {
       case 'topic':
         return this.#topic(session, frame.room, frame.topic, ref);
       case 'history':
-        return this.#history(session, frame.room, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref, frame.thread, times(frame));
+        return this.#history(
+          session,
+          frame.room,
+          frame.before,
+          frame.after,
+          frame.limit ?? HISTORY_DEFAULT,
+          ref,
+          frame.thread,
+          times(frame),
+        );
       case 'pm-history':
-        return this.#pmHistory(session, frame.with, frame.before, frame.after, frame.limit ?? HISTORY_DEFAULT, ref, times(frame));
+        return this.#pmHistory(
+          session,
+          frame.with,
+          frame.before,
+          frame.after,
+          frame.limit ?? HISTORY_DEFAULT,
+          ref,
+          times(frame),
+        );
     }
   }
 
@@ -412,8 +465,10 @@ export class ChatCore<S extends Session> {
       const fail = (error: CodedError) => done(error, state);
       const password = request.password;
       const register = request.register === 'when-required' ? state === 'register' : request.register === true;
-      if (request.accountOnly && state !== 'password') return fail(codedError('TC_ERR_BAD_PASSWORD', `${nick} is not an account`));
-      if (state === 'open' && !(register && password !== undefined)) return this.#resumeIdentity(session, request, done);
+      if (request.accountOnly && state !== 'password')
+        return fail(codedError('TC_ERR_BAD_PASSWORD', `${nick} is not an account`));
+      if (state === 'open' && !(register && password !== undefined))
+        return this.#resumeIdentity(session, request, done);
       if (password === undefined) return fail(this.#authRequired(nick, state));
       if (state !== 'password' && !register) return fail(this.#authRequired(nick, state));
       if (state === 'password') {
@@ -470,7 +525,10 @@ export class ChatCore<S extends Session> {
   #authRequired(nick: string, state: AccountState): CodedError {
     return state === 'password'
       ? codedError('TC_ERR_AUTH_REQUIRED')
-      : codedError('TC_ERR_AUTH_REQUIRED', `this server needs an account: register ${nick} with hello {"register": true, "password": ...}`);
+      : codedError(
+          'TC_ERR_AUTH_REQUIRED',
+          `this server needs an account: register ${nick} with hello {"register": true, "password": ...}`,
+        );
   }
 
   /**
@@ -533,18 +591,26 @@ export class ChatCore<S extends Session> {
         ...(request.ref ? { ref: request.ref } : {}),
       });
       for (const raw of badRooms.slice(0, 10)) this.#error(session, 'TC_ERR_BAD_ROOM', undefined, raw);
-      if (skipped > 0) this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', undefined, `${skipped} of the rooms asked for were not joined (at most ${this.#maxRooms})`);
+      if (skipped > 0)
+        this.#error(
+          session,
+          'TC_ERR_TOO_MANY_ROOMS',
+          undefined,
+          `${skipped} of the rooms asked for were not joined (at most ${this.#maxRooms})`,
+        );
       const pmAfter = request.pmAfter;
       const after = () => {
         if (pmAfter !== undefined) this.#pmHistory(session, undefined, undefined, pmAfter, HISTORY_MAX, undefined);
         // Unread and mention counts of the rooms it is back in, from its read markers (any device).
-        if (session.dialect === 'json' && session.rooms.size > 0) this.#team.unread(session, this.#roomNames(session), undefined);
+        if (session.dialect === 'json' && session.rooms.size > 0)
+          this.#team.unread(session, this.#roomNames(session), undefined);
       };
       if (rooms.length === 0) after();
       else this.#await(session, this.#restore(session, rooms), undefined, after);
     };
     // The owner's rooms, as stored (joined on this node or any other).
-    if (request.restore && !this.#ephemeral(session)) this.#await(session, this.#fx.membershipsOf(owner, this.#maxRooms), undefined, start);
+    if (request.restore && !this.#ephemeral(session))
+      this.#await(session, this.#fx.membershipsOf(owner, this.#maxRooms), undefined, start);
     else start([]);
   }
 
@@ -568,15 +634,24 @@ export class ChatCore<S extends Session> {
   join(session: S, name: string, after: number | undefined, ref: string | undefined, key?: string): void {
     const room = this.#rooms.get(name);
     // In a cluster any name may have been created on another node: ask the store.
-    if (room || !(this.#known.has(name) || this.#fx.clustered)) return this.#joinRoom(session, name, room ?? null, after, ref, key);
+    if (room || !(this.#known.has(name) || this.#fx.clustered))
+      return this.#joinRoom(session, name, room ?? null, after, ref, key);
     this.#await(session, this.#load(name), ref, (loaded) => this.#joinRoom(session, name, loaded, after, ref, key));
   }
 
-  #joinRoom(session: S, name: string, found: Room<S> | null, after: number | undefined, ref: string | undefined, key: string | undefined): void {
+  #joinRoom(
+    session: S,
+    name: string,
+    found: Room<S> | null,
+    after: number | undefined,
+    ref: string | undefined,
+    key: string | undefined,
+  ): void {
     // Created or read back by someone else meanwhile: that one is the room.
     const existing = this.#rooms.get(name) ?? found;
     if (existing?.members.has(session)) return this.#enter(session, existing, after, ref);
-    if (session.rooms.size >= this.#maxRooms) return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
+    if (session.rooms.size >= this.#maxRooms)
+      return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
     if (!existing) {
       const refused = this.#fx.allowRoomCreation(session);
       if (refused) return this.#sendError(session, refused, ref);
@@ -595,12 +670,14 @@ export class ChatCore<S extends Session> {
       if (!this.#rooms.has(name)) this.#rooms.set(name, room);
       if (access) this.#refreshAccess(room, access, owner);
       if (room.members.has(session)) return this.#enter(session, room, after, ref);
-      if (session.rooms.size >= this.#maxRooms) return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
+      if (session.rooms.size >= this.#maxRooms)
+        return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
       const invited = access?.invited === true || room.invited.has(owner);
       const refused = this.#barred(session, room, invited);
       if (refused) return this.#sendError(session, refused, ref);
       const invex = room.inviteOnly && matchesAny(room.invexes, this.#maskOf(session));
-      if (!room.restricted || room.creator === owner || invited || access?.member || (invex && room.keyHash === null)) return this.#enter(session, room, after, ref);
+      if (!room.restricted || room.creator === owner || invited || access?.member || (invex && room.keyHash === null))
+        return this.#enter(session, room, after, ref);
       if (room.inviteOnly) return this.#error(session, 'TC_ERR_INVITE_ONLY', ref, name);
       if (key === undefined) return this.#error(session, 'TC_ERR_BAD_KEY', ref, name);
       const check = this.#fx.verifySecret(session, key, room.keyHash!, { kind: 'room-key', name });
@@ -608,7 +685,8 @@ export class ChatCore<S extends Session> {
         if (session.owner !== owner) return;
         if (typeof ok === 'object') return this.#sendError(session, ok, ref);
         if (!ok) return this.#error(session, 'TC_ERR_BAD_KEY', ref, `wrong key for ${name}`);
-        if (session.rooms.size >= this.#maxRooms) return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
+        if (session.rooms.size >= this.#maxRooms)
+          return this.#error(session, 'TC_ERR_TOO_MANY_ROOMS', ref, `at most ${this.#maxRooms}`);
         const current = this.#rooms.get(name) ?? room;
         if (!this.#rooms.has(name)) this.#rooms.set(name, current);
         this.#enter(session, current, after, ref);
@@ -677,7 +755,11 @@ export class ChatCore<S extends Session> {
 
   #fromStore({ room: r, invites, recent }: LoadedRoom): Room<S> {
     // A full page may hide older messages: the ring is complete only when the page was not full.
-    const room = new Room<S>(r.name, new RecentMessages(this.#recentCapacity, recent, recent.length < this.#historyOnJoin), this.#fx.now());
+    const room = new Room<S>(
+      r.name,
+      new RecentMessages(this.#recentCapacity, recent, recent.length < this.#historyOnJoin),
+      this.#fx.now(),
+    );
     room.topic = r.topic;
     room.topicBy = r.topicBy;
     room.createdAt = r.createdAt;
@@ -696,10 +778,12 @@ export class ChatCore<S extends Session> {
       session.rooms.add(room);
       const now = this.#fx.now();
       // Idempotent in the store. A plain-text user's identity ends with its connection: nothing to restore later.
-      if (!this.#ephemeral(session)) this.#fx.persistState({ op: 'membership-add', nick: session.owner!, room: name, ts: now });
+      if (!this.#ephemeral(session))
+        this.#fx.persistState({ op: 'membership-add', nick: session.owner!, room: name, ts: now });
       const key = session.key!;
       const nick = session.nick!;
-      if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-join', room: name, key, nick, instance: this.#fx.instance });
+      if (this.#fx.clustered)
+        this.#fx.persistState({ op: 'presence-join', room: name, key, nick, instance: this.#fx.instance });
       this.#fx.events.join(name);
       this.#fx.log(`join: ${nick} -> ${name}`);
       this.#announce(room, { type: 'presence', room: name, nick, event: 'join', ts: now }, session, {
@@ -720,7 +804,10 @@ export class ChatCore<S extends Session> {
       more = false;
     } else {
       // Latest page: the ring holds at least historyOnJoin messages, or all of them.
-      const latest = room.recent.query({ limit: this.#historyOnJoin }) ?? { messages: room.recent.toArray(), more: true };
+      const latest = room.recent.query({ limit: this.#historyOnJoin }) ?? {
+        messages: room.recent.toArray(),
+        more: true,
+      };
       page = latest.messages;
       // For a resume the ring cannot cover, a gap remains between `after` and history[0].
       more = after !== undefined || latest.more;
@@ -754,9 +841,19 @@ export class ChatCore<S extends Session> {
   #hello(session: S, frame: HelloFrame): void {
     if (frame.v !== PROTOCOL_VERSION) {
       this.#error(session, 'TC_ERR_VERSION', frame.ref, `server speaks ${PROTOCOL_VERSION}, client ${frame.v}`);
-      return this.#fx.close(session, { type: 'bye', code: 'TC_ERR_VERSION', reason: `unsupported protocol version ${frame.v}` });
+      return this.#fx.close(session, {
+        type: 'bye',
+        code: 'TC_ERR_VERSION',
+        reason: `unsupported protocol version ${frame.v}`,
+      });
     }
-    const request: LoginRequest = { nick: frame.nick, rooms: frame.rooms, pmAfter: frame.pmAfter, ref: frame.ref, restore: true };
+    const request: LoginRequest = {
+      nick: frame.nick,
+      rooms: frame.rooms,
+      pmAfter: frame.pmAfter,
+      ref: frame.ref,
+      restore: true,
+    };
     if (frame.password !== undefined) request.password = frame.password;
     if (frame.register) request.register = true;
     if (frame.token !== undefined) request.token = frame.token;
@@ -806,7 +903,8 @@ export class ChatCore<S extends Session> {
     const nick = session.nick!;
     this.#removeMember(room, session, now);
     session.rooms.delete(room);
-    if (!this.#ephemeral(session)) this.#fx.persistState({ op: 'membership-remove', nick: session.owner!, room: room.name });
+    if (!this.#ephemeral(session))
+      this.#fx.persistState({ op: 'membership-remove', nick: session.owner!, room: room.name });
     if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key });
     this.#fx.events.leave(room.name);
     this.#fx.log(`part: ${nick} <- ${room.name}`);
@@ -835,18 +933,22 @@ export class ChatCore<S extends Session> {
     const victim = this.#directory.local(nickKey(frame.nick));
     if (!victim || !room.members.has(victim)) {
       // Members on other nodes of a cluster are not kicked from here (their node owns their session).
-      if (this.isOnline(frame.nick)) return this.#error(session, 'TC_ERR_USER_NOT_IN_ROOM', ref, `${frame.nick} in ${room.name}`);
+      if (this.isOnline(frame.nick))
+        return this.#error(session, 'TC_ERR_USER_NOT_IN_ROOM', ref, `${frame.nick} in ${room.name}`);
       return this.#error(session, 'TC_ERR_NO_SUCH_USER', ref, frame.nick);
     }
     const by = session.nick!;
-    const cleaned = sanitizeText(frame.reason ?? '').trim().slice(0, REASON_MAX_LENGTH);
+    const cleaned = sanitizeText(frame.reason ?? '')
+      .trim()
+      .slice(0, REASON_MAX_LENGTH);
     const reason = cleaned === '' ? by : cleaned;
     const now = this.#fx.now();
     const nick = victim.nick!;
     const key = victim.key!;
     this.#removeMember(room, victim, now);
     victim.rooms.delete(room);
-    if (!this.#ephemeral(victim)) this.#fx.persistState({ op: 'membership-remove', nick: victim.owner!, room: room.name });
+    if (!this.#ephemeral(victim))
+      this.#fx.persistState({ op: 'membership-remove', nick: victim.owner!, room: room.name });
     if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key });
     this.#fx.events.leave(room.name);
     this.#fx.log(`kick: ${nick} <- ${room.name} by ${by}`);
@@ -858,11 +960,32 @@ export class ChatCore<S extends Session> {
         this.#fx.broadcast(others, notice);
         this.#fx.send(session, { ...notice, ...(ref ? { ref } : {}) });
       },
-      this.#fx.clustered ? { kind: 'presence', room: room.name, key, nick, event: 'kick', reason, by, ts: now, instance: this.#fx.instance } : undefined,
+      this.#fx.clustered
+        ? {
+            kind: 'presence',
+            room: room.name,
+            key,
+            nick,
+            event: 'kick',
+            reason,
+            by,
+            ts: now,
+            instance: this.#fx.instance,
+          }
+        : undefined,
     );
   }
 
-  #say(session: S, raw: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo: number | undefined, notice: boolean): void {
+  #say(
+    session: S,
+    raw: string,
+    text: string,
+    action: boolean,
+    ref: string | undefined,
+    cid: string | undefined,
+    replyTo: number | undefined,
+    notice: boolean,
+  ): void {
     const room = this.#speakable(session, raw, ref);
     if (!room) return;
     const clean = sanitizeText(text);
@@ -872,7 +995,13 @@ export class ChatCore<S extends Session> {
       const inRing = room.recent.query({ after: replyTo - 1, limit: 1 })?.messages[0];
       if (inRing?.id === replyTo) return this.#sayChecked(session, room, clean, action, ref, cid, replyTo, notice);
       return this.#await(session, this.#fx.messageInfo(replyTo), ref, (info) => {
-        if (!info || info.room !== room.name) return this.#error(session, 'TC_ERR_NO_SUCH_MESSAGE', ref, `${replyTo} (a reply answers a message of the same room)`);
+        if (!info || info.room !== room.name)
+          return this.#error(
+            session,
+            'TC_ERR_NO_SUCH_MESSAGE',
+            ref,
+            `${replyTo} (a reply answers a message of the same room)`,
+          );
         this.#sayChecked(session, room, clean, action, ref, cid, replyTo, notice);
       });
     }
@@ -887,23 +1016,53 @@ export class ChatCore<S extends Session> {
     const name = normalizeRoom(raw);
     if (!name) return void this.#error(session, 'TC_ERR_BAD_ROOM', ref, raw);
     const room = this.#rooms.get(name);
-    if (!room || (!room.members.has(session) && (room.noExternal || room.restricted))) return void this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, name);
+    if (!room || (!room.members.has(session) && (room.noExternal || room.restricted)))
+      return void this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, name);
     if (!room.maySpeak(session.owner)) return void this.#error(session, 'TC_ERR_MODERATED', ref, name);
     return room;
   }
 
-  #sayChecked(session: S, room: Room<S>, clean: string, action: boolean, ref: string | undefined, cid: string | undefined, replyTo: number | undefined, notice: boolean): void {
-    if (!room.members.has(session) && (room.noExternal || room.restricted)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+  #sayChecked(
+    session: S,
+    room: Room<S>,
+    clean: string,
+    action: boolean,
+    ref: string | undefined,
+    cid: string | undefined,
+    replyTo: number | undefined,
+    notice: boolean,
+  ): void {
+    if (!room.members.has(session) && (room.noExternal || room.restricted))
+      return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
     const nick = session.nick!;
     const ts = this.#fx.now();
     const reply = replyTo !== undefined ? { replyTo } : {};
     // A notice is a flag of the delivery only: stored and paged back as a message.
     const flag = notice ? { notice: true as const } : {};
     const accepted = this.#fx.persist(
-      { kind: 'room', room: room.name, nick, owner: session.owner!, ...(cid !== undefined ? { cid } : {}), ...reply, text: clean, action, ts },
+      {
+        kind: 'room',
+        room: room.name,
+        nick,
+        owner: session.owner!,
+        ...(cid !== undefined ? { cid } : {}),
+        ...reply,
+        text: clean,
+        action,
+        ts,
+      },
       {
         deliver: (id) => {
-          this.#deliverRoomMessage(room, { id, ts, room: room.name, nick, text: clean, ...(action ? { action } : {}), ...reply, ...flag });
+          this.#deliverRoomMessage(room, {
+            id,
+            ts,
+            room: room.name,
+            nick,
+            text: clean,
+            ...(action ? { action } : {}),
+            ...reply,
+            ...flag,
+          });
           this.#fx.events.message(room.name);
         },
         committed: (result) => this.#acknowledge(session, result, ts, ref, cid),
@@ -918,7 +1077,15 @@ export class ChatCore<S extends Session> {
     this.#fx.broadcast(room.members, { type: 'message', ...message });
   }
 
-  #pm(session: S, to: string, text: string, action: boolean, ref: string | undefined, cid: string | undefined, notice = false): void {
+  #pm(
+    session: S,
+    to: string,
+    text: string,
+    action: boolean,
+    ref: string | undefined,
+    cid: string | undefined,
+    notice = false,
+  ): void {
     const toKey = nickKey(to);
     const local = this.#directory.local(toKey);
     const target = local ? { nick: local.nick!, owner: local.owner! } : this.#directory.remote(toKey);
@@ -930,10 +1097,29 @@ export class ChatCore<S extends Session> {
     const toOwner = target.owner;
     const ts = this.#fx.now();
     const accepted = this.#fx.persist(
-      { kind: 'pm', from, to: toNick, fromOwner: session.owner!, toOwner, ...(cid !== undefined ? { cid } : {}), text: clean, action, ts },
+      {
+        kind: 'pm',
+        from,
+        to: toNick,
+        fromOwner: session.owner!,
+        toOwner,
+        ...(cid !== undefined ? { cid } : {}),
+        text: clean,
+        action,
+        ts,
+      },
       {
         deliver: (id) => {
-          const frame: ServerFrame = { type: 'pm', id, ts, from, to: toNick, text: clean, ...(action ? { action } : {}), ...(notice ? { notice: true as const } : {}) };
+          const frame: ServerFrame = {
+            type: 'pm',
+            id,
+            ts,
+            from,
+            to: toNick,
+            text: clean,
+            ...(action ? { action } : {}),
+            ...(notice ? { notice: true as const } : {}),
+          };
           // The recipient may have reconnected meanwhile: deliver to the same person holding the nick now.
           const recipient = this.#directory.local(toKey);
           if (recipient && recipient !== session && recipient.owner === toOwner) this.#fx.send(recipient, frame);
@@ -950,7 +1136,8 @@ export class ChatCore<S extends Session> {
   #acknowledge(session: S, result: PersistResult, ts: number, ref: string | undefined, cid: string | undefined): void {
     if (!result.ok) return this.#sendError(session, result.error, ref);
     // A repeated client id is answered like the first time: the stored message's id.
-    if (ref || cid !== undefined) this.#fx.send(session, { type: 'ack', ref: ref ?? '', id: result.id, ts, ...(cid !== undefined ? { cid } : {}) });
+    if (ref || cid !== undefined)
+      this.#fx.send(session, { type: 'ack', ref: ref ?? '', id: result.id, ts, ...(cid !== undefined ? { cid } : {}) });
   }
 
   #nick(session: S, wanted: string, ref: string | undefined): void {
@@ -960,7 +1147,8 @@ export class ChatCore<S extends Session> {
     const oldKey = session.key!;
     const key = nickKey(nick);
     const owner = session.owner!;
-    if (nick === old) return this.#fx.send(session, { type: 'nick', old, new: nick, ts: this.#fx.now(), ...(ref ? { ref } : {}) });
+    if (nick === old)
+      return this.#fx.send(session, { type: 'nick', old, new: nick, ts: this.#fx.now(), ...(ref ? { ref } : {}) });
     const inUse = () => {
       const holder = this.#directory.local(key);
       return (holder && holder !== session) || (key !== oldKey && this.#directory.remote(key) !== undefined);
@@ -971,7 +1159,8 @@ export class ChatCore<S extends Session> {
       // A registered nick is taken only by its own account (logged in under another nick); with
       // accounts required, an unregistered one not at all (it would be a nick without an account).
       const state = this.#accountState(hash);
-      if (key !== oldKey && state !== 'open' && key !== owner) return this.#sendError(session, this.#authRequired(nick, state), ref);
+      if (key !== oldKey && state !== 'open' && key !== owner)
+        return this.#sendError(session, this.#authRequired(nick, state), ref);
       if (inUse()) return this.#error(session, 'TC_ERR_NICK_IN_USE', ref, nick);
       const claim = key === oldKey ? Promise.resolve({ ok: true as const }) : this.#fx.claimNick(key, nick, owner);
       this.#await(session, claim, ref, (claimed) => {
@@ -1001,19 +1190,36 @@ export class ChatCore<S extends Session> {
     this.#fx.send(session, { type: 'nick', old, new: nick, ts, ...(ref ? { ref } : {}) });
     const rooms = [...this.#roomsOf(session)];
     for (const room of rooms) this.#announce(room, { type: 'nick', room: room.name, old, new: nick, ts });
-    if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'nick', oldKey, old, new: nick, rooms: rooms.map((r) => r.name), ts, instance });
+    if (this.#fx.clustered)
+      this.#fx.inOrder(() => {}, {
+        kind: 'nick',
+        oldKey,
+        old,
+        new: nick,
+        rooms: rooms.map((r) => r.name),
+        ts,
+        instance,
+      });
   }
 
   #topic(session: S, raw: string, topic: string | undefined, ref: string | undefined): void {
     if (topic === undefined) {
       return this.#withRoom(session, raw, ref, (room) => {
-        if (room.restricted && !room.members.has(session)) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
-        this.#fx.send(session, { type: 'topic', room: room.name, topic: room.topic, ts: this.#fx.now(), ...(ref ? { ref } : {}) });
+        if (room.restricted && !room.members.has(session))
+          return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+        this.#fx.send(session, {
+          type: 'topic',
+          room: room.name,
+          topic: room.topic,
+          ts: this.#fx.now(),
+          ...(ref ? { ref } : {}),
+        });
       });
     }
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
-    if (room.topicLock && !room.isOperator(session.owner)) return this.#error(session, 'TC_ERR_NOT_OPERATOR', ref, `${room.name} is +t: only its operators set the topic`);
+    if (room.topicLock && !room.isOperator(session.owner))
+      return this.#error(session, 'TC_ERR_NOT_OPERATOR', ref, `${room.name} is +t: only its operators set the topic`);
     const clean = sanitizeText(topic).trim();
     if (clean.length > TOPIC_MAX_LENGTH) return this.#error(session, 'TC_ERR_TOPIC_TOO_LONG', ref);
     const by = session.nick!;
@@ -1026,12 +1232,28 @@ export class ChatCore<S extends Session> {
     // Announced (and so confirmed to the setter) once stored.
     this.#fx.persistState({ op: 'topic', room: room.name, topic: value, by, ts }, (ok) => {
       if (!ok) return this.#error(session, 'TC_ERR_STORE_FAILED', ref, 'the topic could not be saved');
-      this.#fx.broadcast(room.members, { type: 'topic', room: room.name, topic: value, by, ts, ...(ref ? { ref } : {}) });
+      this.#fx.broadcast(room.members, {
+        type: 'topic',
+        room: room.name,
+        topic: value,
+        by,
+        ts,
+        ...(ref ? { ref } : {}),
+      });
     });
     if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'topic', room: room.name, topic: value, by, ts });
   }
 
-  #history(session: S, raw: string, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined, thread?: number, ts?: { beforeTs?: number; afterTs?: number }): void {
+  #history(
+    session: S,
+    raw: string,
+    before: number | undefined,
+    after: number | undefined,
+    limit: number,
+    ref: string | undefined,
+    thread?: number,
+    ts?: { beforeTs?: number; afterTs?: number },
+  ): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
     const query = { before, after, limit, ...(thread !== undefined ? { thread } : {}), ...ts };
@@ -1049,16 +1271,37 @@ export class ChatCore<S extends Session> {
     });
   }
 
-  #pmHistory(session: S, peer: string | undefined, before: number | undefined, after: number | undefined, limit: number, ref: string | undefined, ts?: { beforeTs?: number; afterTs?: number }): void {
-    if (peer !== undefined && !isValidNick(peer)) return this.#error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(peer));
+  #pmHistory(
+    session: S,
+    peer: string | undefined,
+    before: number | undefined,
+    after: number | undefined,
+    limit: number,
+    ref: string | undefined,
+    ts?: { beforeTs?: number; afterTs?: number },
+  ): void {
+    if (peer !== undefined && !isValidNick(peer))
+      return this.#error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(peer));
     const owner = session.owner!;
-    const read = this.#fx.privateHistory(owner, { before, after, limit: limit + 1, ...(peer ? { peer: nickKey(peer) } : {}), ...ts });
+    const read = this.#fx.privateHistory(owner, {
+      before,
+      after,
+      limit: limit + 1,
+      ...(peer ? { peer: nickKey(peer) } : {}),
+      ...ts,
+    });
     this.#await(session, read, ref, (rows) => {
       if (session.owner !== owner) return;
       const more = rows.length > limit;
       const ascending = after !== undefined || ts?.afterTs !== undefined;
       const messages = !more ? rows : ascending ? rows.slice(0, limit) : rows.slice(rows.length - limit);
-      this.#fx.send(session, { type: 'pm-history', ...(peer ? { with: peer } : {}), messages, more, ...(ref ? { ref } : {}) });
+      this.#fx.send(session, {
+        type: 'pm-history',
+        ...(peer ? { with: peer } : {}),
+        messages,
+        more,
+        ...(ref ? { ref } : {}),
+      });
     });
   }
 
@@ -1066,9 +1309,11 @@ export class ChatCore<S extends Session> {
   #roomList(session: S, after: string | undefined): { rooms: RoomSummary[]; more: boolean } {
     const names = new Set<string>();
     for (const [name, room] of this.#rooms) {
-      if (room.members.size > 0 && (after === undefined || name > after) && (!room.secret || room.members.has(session))) names.add(name);
+      if (room.members.size > 0 && (after === undefined || name > after) && (!room.secret || room.members.has(session)))
+        names.add(name);
     }
-    for (const name of this.#directory.remoteRoomNames()) if ((after === undefined || name > after) && !this.#rooms.get(name)?.secret) names.add(name);
+    for (const name of this.#directory.remoteRoomNames())
+      if ((after === undefined || name > after) && !this.#rooms.get(name)?.secret) names.add(name);
     const sorted = [...names].sort();
     const page = sorted.slice(0, ROOMS_PAGE_MAX).map((name) => {
       const r = this.#rooms.get(name);
@@ -1120,7 +1365,12 @@ export class ChatCore<S extends Session> {
       case 'online': {
         const here = this.#directory.local(event.key);
         // The same owner logged in on another node (a reconnect after a lost node, say): that one is it now.
-        if (here && here.owner === event.owner) this.#fx.close(here, { type: 'bye', code: 'TC_ERR_NICK_IN_USE', reason: 'logged in from another connection' });
+        if (here && here.owner === event.owner)
+          this.#fx.close(here, {
+            type: 'bye',
+            code: 'TC_ERR_NICK_IN_USE',
+            reason: 'logged in from another connection',
+          });
         this.#directory.forgetRemoteKey(event.key);
         this.#directory.addRemote({ key: event.key, nick: event.nick, owner: event.owner, instance: event.instance });
         return;
@@ -1129,12 +1379,21 @@ export class ChatCore<S extends Session> {
         this.#directory.removeRemote(event.key, event.instance);
         return;
       case 'presence': {
-        if (event.event === 'join') this.#directory.remoteJoin(event.room, event.key, { nick: event.nick, instance: event.instance });
+        if (event.event === 'join')
+          this.#directory.remoteJoin(event.room, event.key, { nick: event.nick, instance: event.instance });
         else this.#directory.remoteLeave(event.room, event.key);
         const room = this.#rooms.get(event.room);
         if (!room) return;
         if (event.event !== 'join' && room.members.size === 0) room.emptySince = this.#fx.now();
-        this.#fx.broadcast(room.members, { type: 'presence', room: event.room, nick: event.nick, event: event.event, ts: event.ts, ...(event.reason ? { reason: event.reason } : {}), ...(event.by ? { by: event.by } : {}) });
+        this.#fx.broadcast(room.members, {
+          type: 'presence',
+          room: event.room,
+          nick: event.nick,
+          event: event.event,
+          ts: event.ts,
+          ...(event.reason ? { reason: event.reason } : {}),
+          ...(event.by ? { by: event.by } : {}),
+        });
         return;
       }
       case 'nick': {
@@ -1148,7 +1407,14 @@ export class ChatCore<S extends Session> {
           this.#directory.remoteLeave(name, event.oldKey);
           this.#directory.remoteJoin(name, key, { nick: event.new, instance: event.instance });
           const room = this.#rooms.get(name);
-          if (room) this.#fx.broadcast(room.members, { type: 'nick', room: name, old: event.old, new: event.new, ts: event.ts });
+          if (room)
+            this.#fx.broadcast(room.members, {
+              type: 'nick',
+              room: name,
+              old: event.old,
+              new: event.new,
+              ts: event.ts,
+            });
         }
         return;
       }
@@ -1158,7 +1424,13 @@ export class ChatCore<S extends Session> {
         room.topic = event.topic;
         room.topicBy = event.by;
         room.topicAt = event.ts;
-        this.#fx.broadcast(room.members, { type: 'topic', room: event.room, topic: event.topic, by: event.by, ts: event.ts });
+        this.#fx.broadcast(room.members, {
+          type: 'topic',
+          room: event.room,
+          topic: event.topic,
+          by: event.by,
+          ts: event.ts,
+        });
         return;
       }
       case 'mode': {
@@ -1173,7 +1445,8 @@ export class ChatCore<S extends Session> {
       case 'invite': {
         this.#rooms.get(event.room)?.invited.add(event.owner);
         const invitee = this.#directory.local(nickKey(event.nick));
-        if (invitee && invitee.owner === event.owner) this.#fx.send(invitee, { type: 'invite', room: event.room, nick: event.nick, by: event.by, ts: event.ts });
+        if (invitee && invitee.owner === event.owner)
+          this.#fx.send(invitee, { type: 'invite', room: event.room, nick: event.nick, by: event.by, ts: event.ts });
         return;
       }
       case 'room':
@@ -1196,7 +1469,9 @@ export class ChatCore<S extends Session> {
   #readable(session: S, ref: string | undefined, then: (rooms: string[]) => void): void {
     const now = this.#roomNames(session);
     if (this.#ephemeral(session)) return then(now);
-    this.#await(session, this.#fx.membershipsOf(session.owner!, this.#maxRooms), ref, (stored) => then([...new Set([...now, ...stored])]));
+    this.#await(session, this.#fx.membershipsOf(session.owner!, this.#maxRooms), ref, (stored) =>
+      then([...new Set([...now, ...stored])]),
+    );
   }
 
   /** A node is gone (its heartbeat stopped): its users leave every room, as a disconnect. */
@@ -1207,7 +1482,15 @@ export class ChatCore<S extends Session> {
       const room = this.#rooms.get(name);
       if (!room) continue;
       if (room.members.size === 0) room.emptySince = ts;
-      for (const nick of nicks) this.#fx.broadcast(room.members, { type: 'presence', room: name, nick, event: 'disconnect', ts, reason: 'server lost' });
+      for (const nick of nicks)
+        this.#fx.broadcast(room.members, {
+          type: 'presence',
+          room: name,
+          nick,
+          event: 'disconnect',
+          ts,
+          reason: 'server lost',
+        });
     }
     if (users.length > 0) this.#fx.log(`node lost: ${instance} (${users.length} users shown as gone)`);
     return users.length;
@@ -1245,7 +1528,12 @@ export class ChatCore<S extends Session> {
     const owner = session.owner!;
     const key = session.key!;
     if (!isIdentityOwner(owner) && owner !== key) {
-      return this.#error(session, 'TC_ERR_BAD_ARGUMENT', ref, `you are logged in to the account ${owner}: /nick ${owner} to change its password`);
+      return this.#error(
+        session,
+        'TC_ERR_BAD_ARGUMENT',
+        ref,
+        `you are logged in to the account ${owner}: /nick ${owner} to change its password`,
+      );
     }
     this.#await(session, this.#fx.hashSecret(password), ref, (hash) => {
       if (session.key !== key || session.owner !== owner) return;
@@ -1279,7 +1567,13 @@ export class ChatCore<S extends Session> {
     }
   }
 
-  #modeFrame(room: Room<S>, by: string | undefined, ref: string | undefined, changes?: ModeChangeNote[], lists = false): ServerFrame {
+  #modeFrame(
+    room: Room<S>,
+    by: string | undefined,
+    ref: string | undefined,
+    changes?: ModeChangeNote[],
+    lists = false,
+  ): ServerFrame {
     return {
       type: 'mode',
       room: room.name,
@@ -1310,17 +1604,25 @@ export class ChatCore<S extends Session> {
   #mode(session: S, room: Room<S>, frame: ModeFrame, ref: string | undefined): void {
     const member = room.members.has(session);
     const question = Object.keys(frame).every((k) => k === 'type' || k === 'room' || k === 'ref');
-    if (question) return this.#fx.send(session, this.#modeFrame(room, undefined, ref, undefined, member || !(room.restricted || room.secret)));
+    if (question)
+      return this.#fx.send(
+        session,
+        this.#modeFrame(room, undefined, ref, undefined, member || !(room.restricted || room.secret)),
+      );
     const owner = session.owner!;
     if (!room.isOperator(owner)) {
-      const creator = room.creator === null ? 'nobody known' : isIdentityOwner(room.creator) ? 'someone else' : room.creator;
+      const creator =
+        room.creator === null ? 'nobody known' : isIdentityOwner(room.creator) ? 'someone else' : room.creator;
       return this.#error(session, 'TC_ERR_NOT_ROOM_CREATOR', ref, `${room.name} was created by ${creator}`);
     }
-    if (isIdentityOwner(owner) && !this.#guestRoomModes) return this.#error(session, 'TC_ERR_NOT_REGISTERED_NICK', ref, 'room modes need a registered nick');
+    if (isIdentityOwner(owner) && !this.#guestRoomModes)
+      return this.#error(session, 'TC_ERR_NOT_REGISTERED_NICK', ref, 'room modes need a registered nick');
     const tooMany = tooManyChanges(frame);
     if (tooMany) return this.#sendError(session, tooMany, ref);
-    if (typeof frame.key === 'string' && !ROOM_KEY_PATTERN.test(frame.key)) return this.#error(session, 'TC_ERR_BAD_ARGUMENT', ref, 'a room key is 1-64 characters without spaces');
-    if (frame.limit !== undefined && frame.limit !== null && (frame.limit < 1 || frame.limit > 100_000)) return this.#error(session, 'TC_ERR_BAD_MODE', ref, 'a member limit is 1 to 100000');
+    if (typeof frame.key === 'string' && !ROOM_KEY_PATTERN.test(frame.key))
+      return this.#error(session, 'TC_ERR_BAD_ARGUMENT', ref, 'a room key is 1-64 characters without spaces');
+    if (frame.limit !== undefined && frame.limit !== null && (frame.limit < 1 || frame.limit > 100_000))
+      return this.#error(session, 'TC_ERR_BAD_MODE', ref, 'a member limit is 1 to 100000');
     const members = checkMemberChanges(frame.members);
     if (!Array.isArray(members)) return this.#sendError(session, members, ref);
     const lists = checkListChanges(frame.lists);
@@ -1328,8 +1630,15 @@ export class ChatCore<S extends Session> {
     const targets: { session: S; role: 'op' | 'voice'; add: boolean }[] = [];
     for (const m of members) {
       const target = isValidNick(m.nick) ? this.#directory.local(nickKey(m.nick)) : undefined;
-      if (!target) return this.#error(session, this.isOnline(m.nick) ? 'TC_ERR_USER_NOT_IN_ROOM' : 'TC_ERR_NO_SUCH_USER', ref, m.nick);
-      if (!room.members.has(target)) return this.#error(session, 'TC_ERR_USER_NOT_IN_ROOM', ref, `${target.nick} in ${room.name}`);
+      if (!target)
+        return this.#error(
+          session,
+          this.isOnline(m.nick) ? 'TC_ERR_USER_NOT_IN_ROOM' : 'TC_ERR_NO_SUCH_USER',
+          ref,
+          m.nick,
+        );
+      if (!room.members.has(target))
+        return this.#error(session, 'TC_ERR_USER_NOT_IN_ROOM', ref, `${target.nick} in ${room.name}`);
       targets.push({ session: target, role: m.role, add: m.add });
     }
     const apply = (keyHash: string | null | undefined) => {
@@ -1344,14 +1653,19 @@ export class ChatCore<S extends Session> {
       flag('i', room.inviteOnly, frame.inviteOnly, (v) => (room.inviteOnly = v));
       if (keyHash !== undefined && (keyHash !== null || room.keyHash !== null)) {
         room.keyHash = keyHash;
-        changes.push(keyHash !== null ? { mode: 'k', add: true, arg: frame.key as string } : { mode: 'k', add: false, arg: '*' });
+        changes.push(
+          keyHash !== null ? { mode: 'k', add: true, arg: frame.key as string } : { mode: 'k', add: false, arg: '*' },
+        );
       }
       flag('t', room.topicLock, frame.topicLock, (v) => (room.topicLock = v));
       flag('n', room.noExternal, frame.noExternal, (v) => (room.noExternal = v));
       flag('m', room.moderated, frame.moderated, (v) => (room.moderated = v));
       flag('s', room.secret, frame.secret, (v) => (room.secret = v));
       if (frame.limit !== undefined && frame.limit !== room.limit) {
-        if (frame.limit !== null || room.limit !== null) changes.push(frame.limit !== null ? { mode: 'l', add: true, arg: String(frame.limit) } : { mode: 'l', add: false });
+        if (frame.limit !== null || room.limit !== null)
+          changes.push(
+            frame.limit !== null ? { mode: 'l', add: true, arg: String(frame.limit) } : { mode: 'l', add: false },
+          );
         room.limit = frame.limit;
       }
       for (const t of targets) {
@@ -1361,7 +1675,9 @@ export class ChatCore<S extends Session> {
         else set.delete(who);
         changes.push({ mode: t.role === 'op' ? 'o' : 'v', add: t.add, arg: t.session.nick! });
       }
-      for (const l of lists) if (applyListChange(listOf(room, l.list), l, session.nick!, this.#fx.now())) changes.push({ mode: listLetter(l.list), add: l.add, arg: l.mask });
+      for (const l of lists)
+        if (applyListChange(listOf(room, l.list), l, session.nick!, this.#fx.now()))
+          changes.push({ mode: listLetter(l.list), add: l.add, arg: l.mask });
       if (!room.inviteOnly && stored.inviteOnly) room.invited.clear();
       const by = session.nick!;
       if (changes.length === 0) return this.#fx.send(session, this.#modeFrame(room, undefined, ref));
@@ -1373,11 +1689,22 @@ export class ChatCore<S extends Session> {
       };
       if (room.keyHash === stored.keyHash && room.inviteOnly === stored.inviteOnly) return this.#fx.inOrder(announce);
       // The key and +i are in force at once; confirmed (to the setter, announced to the room) once stored.
-      this.#fx.persistState({ op: 'room-mode', room: room.name, keyHash: room.keyHash, inviteOnly: room.inviteOnly }, (ok) => {
-        if (!ok) return this.#error(session, 'TC_ERR_STORE_FAILED', ref, 'the mode could not be saved');
-        announce();
-      });
-      if (this.#fx.clustered) this.#fx.inOrder(() => {}, { kind: 'mode', room: room.name, keyHash: room.keyHash, inviteOnly: room.inviteOnly, by, ts: this.#fx.now() });
+      this.#fx.persistState(
+        { op: 'room-mode', room: room.name, keyHash: room.keyHash, inviteOnly: room.inviteOnly },
+        (ok) => {
+          if (!ok) return this.#error(session, 'TC_ERR_STORE_FAILED', ref, 'the mode could not be saved');
+          announce();
+        },
+      );
+      if (this.#fx.clustered)
+        this.#fx.inOrder(() => {}, {
+          kind: 'mode',
+          room: room.name,
+          keyHash: room.keyHash,
+          inviteOnly: room.inviteOnly,
+          by,
+          ts: this.#fx.now(),
+        });
     };
     if (typeof frame.key === 'string') this.#await(session, this.#fx.hashSecret(frame.key), ref, apply);
     else apply(frame.key === null ? null : undefined);
@@ -1389,9 +1716,11 @@ export class ChatCore<S extends Session> {
    * nick without an account is nobody in particular, so it cannot be invited.
    */
   #invite(session: S, rawNick: string, room: Room<S>, ref: string | undefined): void {
-    if (!room.members.has(session) && room.creator !== session.owner) return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
+    if (!room.members.has(session) && room.creator !== session.owner)
+      return this.#error(session, 'TC_ERR_NOT_IN_ROOM', ref, room.name);
     // Into an invite-only room only its operators invite (RFC 2812 3.2.7).
-    if (room.inviteOnly && !room.isOperator(session.owner)) return this.#error(session, 'TC_ERR_NOT_OPERATOR', ref, `${room.name} is invite-only`);
+    if (room.inviteOnly && !room.isOperator(session.owner))
+      return this.#error(session, 'TC_ERR_NOT_OPERATOR', ref, `${room.name} is invite-only`);
     const nick = rawNick.trim();
     if (!isValidNick(nick)) return this.#error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(nick));
     const key = nickKey(nick);
@@ -1401,7 +1730,13 @@ export class ChatCore<S extends Session> {
       const invitee = this.#directory.local(key);
       const elsewhere = this.#directory.remote(key);
       const owner = invitee?.owner ?? elsewhere?.owner ?? (hash !== null ? key : null);
-      if (owner === null) return this.#error(session, 'TC_ERR_NO_SUCH_USER', ref, `${nick} (invite someone who is online or has an account)`);
+      if (owner === null)
+        return this.#error(
+          session,
+          'TC_ERR_NO_SUCH_USER',
+          ref,
+          `${nick} (invite someone who is online or has an account)`,
+        );
       const ts = this.#fx.now();
       const by = session.nick!;
       const notice: ServerFrame = { type: 'invite', room: room.name, nick, by, ts };
@@ -1431,10 +1766,11 @@ export class ChatCore<S extends Session> {
     return session.rooms as Set<Room<S>>;
   }
 
-
   #checkPassword(password: string): CodedError | null {
     const length = [...password].length;
-    return length < this.#minPassword || length > PASSWORD_MAX_LENGTH ? codedError('TC_ERR_WEAK_PASSWORD', `${this.#minPassword} to ${PASSWORD_MAX_LENGTH} characters`) : null;
+    return length < this.#minPassword || length > PASSWORD_MAX_LENGTH
+      ? codedError('TC_ERR_WEAK_PASSWORD', `${this.#minPassword} to ${PASSWORD_MAX_LENGTH} characters`)
+      : null;
   }
 
   #error(session: S, code: ErrorCode, ref: string | undefined, detail?: string): void {
@@ -1453,5 +1789,8 @@ function* without<T>(set: Set<T>, skip: T): Iterable<T> {
 /** The time bounds of a history question, when it has any. */
 function times(frame: { beforeTs?: number; afterTs?: number }): { beforeTs?: number; afterTs?: number } | undefined {
   if (frame.beforeTs === undefined && frame.afterTs === undefined) return undefined;
-  return { ...(frame.beforeTs !== undefined ? { beforeTs: frame.beforeTs } : {}), ...(frame.afterTs !== undefined ? { afterTs: frame.afterTs } : {}) };
+  return {
+    ...(frame.beforeTs !== undefined ? { beforeTs: frame.beforeTs } : {}),
+    ...(frame.afterTs !== undefined ? { afterTs: frame.afterTs } : {}),
+  };
 }

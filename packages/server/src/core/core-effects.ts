@@ -4,7 +4,18 @@
  */
 import type { ByeFrame, CodedError, PrivateMessage, RoomMessage, ServerFrame } from '@teamchat/protocol';
 import type { ChatEvents } from '../metrics/chat-events.js';
-import type { ClusterEvent, HistoryQuery, LoadedRoom, MessageInfo, NewMessage, RoomAccess, SearchPage, SearchQuery, StateWrite, UnreadCount } from './records.js';
+import type {
+  ClusterEvent,
+  HistoryQuery,
+  LoadedRoom,
+  MessageInfo,
+  NewMessage,
+  RoomAccess,
+  SearchPage,
+  SearchQuery,
+  StateWrite,
+  UnreadCount,
+} from './records.js';
 import type { NewIdentity } from './identity.js';
 import type { Session } from './session.js';
 
@@ -59,7 +70,13 @@ export interface CoreEffects<S extends Session> {
   /** Per room: unread messages after `owner`'s marker and those naming `nick`. */
   unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>>;
   /** Messages in `rooms` naming `nick` (or everyone), the latest `limit` below `before`, oldest first. */
-  mentions(owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]>;
+  mentions(
+    owner: string,
+    nick: string,
+    rooms: string[],
+    before: number | undefined,
+    limit: number,
+  ): Promise<RoomMessage[]>;
   /** Full-text search in `rooms` and the owner's private messages. */
   search(query: SearchQuery): Promise<SearchPage>;
   /**

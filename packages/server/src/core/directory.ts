@@ -163,11 +163,16 @@ export class Directory<S extends Session> {
   }
 
   /** Replaces the view of the other nodes (after a start, or after missed events). */
-  replaceRemote(users: RemoteUser[], presence: { room: string; key: string; nick: string; instance: string }[], self: string): void {
+  replaceRemote(
+    users: RemoteUser[],
+    presence: { room: string; key: string; nick: string; instance: string }[],
+    self: string,
+  ): void {
     this.#remote.clear();
     this.#remoteRooms.clear();
     for (const user of users) if (user.instance !== self) this.#remote.set(user.key, user);
-    for (const p of presence) if (p.instance !== self) this.remoteJoin(p.room, p.key, { nick: p.nick, instance: p.instance });
+    for (const p of presence)
+      if (p.instance !== self) this.remoteJoin(p.room, p.key, { nick: p.nick, instance: p.instance });
   }
 }
 

@@ -13,13 +13,27 @@ import type { Session } from './session.js';
 
 type Reads = Pick<
   CoreEffects<Session>,
-  'accountHash' | 'createAccount' | 'roomAccess' | 'membershipsOf' | 'claimNick' | 'instance' | 'clustered' | 'messageInfo' | 'unreadCounts' | 'mentions' | 'search'
+  | 'accountHash'
+  | 'createAccount'
+  | 'roomAccess'
+  | 'membershipsOf'
+  | 'claimNick'
+  | 'instance'
+  | 'clustered'
+  | 'messageInfo'
+  | 'unreadCounts'
+  | 'mentions'
+  | 'search'
 >;
 
 /** Messages the reads may look at (the unit tests' stored messages). */
 export type StoredForReads = (NewMessage & { id: number })[];
 
-export function inMemoryReads(state: StateWrite[], accounts: Record<string, string> = {}, stored: StoredForReads = []): Reads {
+export function inMemoryReads(
+  state: StateWrite[],
+  accounts: Record<string, string> = {},
+  stored: StoredForReads = [],
+): Reads {
   const hashOf = (key: string): string | null => {
     let hash: string | null = accounts[key] ?? null;
     for (const w of state) if (w.op === 'account' && nickKey(w.nick) === key) hash = w.hash;
@@ -49,7 +63,8 @@ export function inMemoryReads(state: StateWrite[], accounts: Record<string, stri
     roomAccess: async (room, owner): Promise<RoomAccess | null> => {
       let access: RoomAccess | null = null;
       for (const w of state) {
-        if (w.op === 'room' && w.room === room && !access) access = { keyHash: null, inviteOnly: false, creator: w.creator ?? null, invited: false, member: false };
+        if (w.op === 'room' && w.room === room && !access)
+          access = { keyHash: null, inviteOnly: false, creator: w.creator ?? null, invited: false, member: false };
         if (!access) continue;
         if (w.op === 'room-mode' && w.room === room) {
           access.keyHash = w.keyHash;
@@ -82,7 +97,8 @@ export function inMemoryReads(state: StateWrite[], accounts: Record<string, stri
         : { id, room: null, nick: m.from, owner: m.fromOwner ?? null, deleted, reactions };
     },
     // Counting and searching are the store's (tested in store/*.test.ts over both databases).
-    unreadCounts: async (_owner, _nick, rooms) => Object.fromEntries(rooms.map((r) => [r, { unread: 0, mentions: 0, marker: 0 }])),
+    unreadCounts: async (_owner, _nick, rooms) =>
+      Object.fromEntries(rooms.map((r) => [r, { unread: 0, mentions: 0, marker: 0 }])),
     mentions: async () => [],
     search: async () => ({ results: [], more: false }),
     instance: 'local',

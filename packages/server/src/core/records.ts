@@ -132,7 +132,6 @@ export interface HistoryQuery {
   afterTs?: number;
 }
 
-
 /** What an edit, a delete or a reaction needs to know about a message. */
 export interface MessageInfo {
   id: number;
@@ -190,7 +189,17 @@ export interface RoomAccess {
 export type ClusterEvent =
   | { kind: 'online'; key: string; nick: string; owner: string; instance: string }
   | { kind: 'offline'; key: string; instance: string }
-  | { kind: 'presence'; room: string; key: string; nick: string; event: PresenceEvent; reason?: string; by?: string; ts: number; instance: string }
+  | {
+      kind: 'presence';
+      room: string;
+      key: string;
+      nick: string;
+      event: PresenceEvent;
+      reason?: string;
+      by?: string;
+      ts: number;
+      instance: string;
+    }
   | { kind: 'nick'; oldKey: string; old: string; new: string; rooms: string[]; ts: number; instance: string }
   | { kind: 'topic'; room: string; topic: string | null; by: string; ts: number }
   | { kind: 'mode'; room: string; keyHash: string | null; inviteOnly: boolean; by: string; ts: number }
@@ -203,5 +212,4 @@ export type ClusterEvent =
 
 /** A committed message as other nodes receive it. */
 export type StoredMessage =
-  | { kind: 'room'; message: RoomMessage }
-  | { kind: 'pm'; message: PrivateMessage; fromOwner: string; toOwner: string };
+  { kind: 'room'; message: RoomMessage } | { kind: 'pm'; message: PrivateMessage; fromOwner: string; toOwner: string };

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { applyListChange, checkListChanges, checkMemberChanges, completeMask, maskMatches, tooManyChanges } from './room-modes.js';
+import {
+  applyListChange,
+  checkListChanges,
+  checkMemberChanges,
+  completeMask,
+  maskMatches,
+  tooManyChanges,
+} from './room-modes.js';
 
 describe('room modes', () => {
   it('completes a mask the way IRC servers do', () => {
@@ -22,9 +29,13 @@ describe('room modes', () => {
   });
 
   it('checks the shape and the count of changes', () => {
-    expect(checkMemberChanges([{ nick: 'bob', role: 'op', add: true }])).toEqual([{ nick: 'bob', role: 'op', add: true }]);
+    expect(checkMemberChanges([{ nick: 'bob', role: 'op', add: true }])).toEqual([
+      { nick: 'bob', role: 'op', add: true },
+    ]);
     expect(checkMemberChanges([{ nick: 'bob', role: 'owner', add: true }])).toMatchObject({ code: 'TC_ERR_BAD_MODE' });
-    expect(checkListChanges([{ list: 'ban', mask: 'eve', add: true }])).toEqual([{ list: 'ban', mask: 'eve!*@*', add: true }]);
+    expect(checkListChanges([{ list: 'ban', mask: 'eve', add: true }])).toEqual([
+      { list: 'ban', mask: 'eve!*@*', add: true },
+    ]);
     expect(checkListChanges([{ list: 'quiet', mask: 'eve', add: true }])).toMatchObject({ code: 'TC_ERR_BAD_MODE' });
     const lists = Array.from({ length: 7 }, (_, i) => ({ list: 'ban' as const, mask: `u${i}`, add: true }));
     expect(tooManyChanges({ type: 'mode', room: 'r', lists })).toMatchObject({ code: 'TC_ERR_BAD_MODE' });

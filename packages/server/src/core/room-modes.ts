@@ -20,7 +20,8 @@ import type { Session } from './session.js';
 /** Mode changes of one frame, counted as IRC counts them (MODES): each flag, member and mask is one. */
 export function countChanges(frame: ModeFrame): number {
   let n = 0;
-  for (const k of ['key', 'inviteOnly', 'topicLock', 'noExternal', 'moderated', 'secret', 'limit'] as const) if (frame[k] !== undefined) n++;
+  for (const k of ['key', 'inviteOnly', 'topicLock', 'noExternal', 'moderated', 'secret', 'limit'] as const)
+    if (frame[k] !== undefined) n++;
   return n + (frame.members?.length ?? 0) + (frame.lists?.length ?? 0);
 }
 
@@ -42,18 +43,28 @@ export function checkListChanges(entries: unknown[] | undefined): ListModeChange
   const out: ListModeChange[] = [];
   for (const e of entries ?? []) {
     const { list, mask, add } = e as Record<string, unknown>;
-    if ((list !== 'ban' && list !== 'except' && list !== 'invex') || typeof mask !== 'string' || typeof add !== 'boolean') {
+    if (
+      (list !== 'ban' && list !== 'except' && list !== 'invex') ||
+      typeof mask !== 'string' ||
+      typeof add !== 'boolean'
+    ) {
       return codedError('TC_ERR_BAD_MODE', 'a list change is {list: "ban"|"except"|"invex", mask, add}');
     }
     const full = completeMask(mask);
-    if (full === null) return codedError('TC_ERR_BAD_MODE', `a mask is nick!user@host with * and ?, at most ${MASK_MAX_LENGTH} characters`);
+    if (full === null)
+      return codedError(
+        'TC_ERR_BAD_MODE',
+        `a mask is nick!user@host with * and ?, at most ${MASK_MAX_LENGTH} characters`,
+      );
     out.push({ list, mask: full, add });
   }
   return out;
 }
 
 export function tooManyChanges(frame: ModeFrame): CodedError | null {
-  return countChanges(frame) > MODE_CHANGES_MAX ? codedError('TC_ERR_BAD_MODE', `at most ${MODE_CHANGES_MAX} changes at once`) : null;
+  return countChanges(frame) > MODE_CHANGES_MAX
+    ? codedError('TC_ERR_BAD_MODE', `at most ${MODE_CHANGES_MAX} changes at once`)
+    : null;
 }
 
 /** `bob` -> `bob!*@*`, `*@host` -> `*!*@host`; null when it cannot be a mask. */

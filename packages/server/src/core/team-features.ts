@@ -64,7 +64,8 @@ export class TeamFeatures<S extends Session> {
     const text = sanitizeText(frame.text);
     if (text.trim() === '') return this.#c.error(session, 'TC_ERR_EMPTY_TEXT', ref);
     this.#withMessage(session, frame.id, ref, (info, room) => {
-      if (info.owner !== session.owner) return this.#c.error(session, 'TC_ERR_NOT_AUTHOR', ref, 'only its author may edit a message');
+      if (info.owner !== session.owner)
+        return this.#c.error(session, 'TC_ERR_NOT_AUTHOR', ref, 'only its author may edit a message');
       const edited = this.#c.fx.now();
       const by = session.nick!;
       this.#c.fx.persistState({ op: 'edit', id: info.id, text, ts: edited }, (ok) => {
@@ -79,7 +80,12 @@ export class TeamFeatures<S extends Session> {
     const ref = frame.ref;
     this.#withMessage(session, frame.id, ref, (info, room) => {
       if (info.owner !== session.owner && room.creator !== session.owner) {
-        return this.#c.error(session, 'TC_ERR_NOT_AUTHOR', ref, 'only its author or the room\'s creator may delete a message');
+        return this.#c.error(
+          session,
+          'TC_ERR_NOT_AUTHOR',
+          ref,
+          "only its author or the room's creator may delete a message",
+        );
       }
       const ts = this.#c.fx.now();
       const by = session.nick!;
@@ -101,12 +107,26 @@ export class TeamFeatures<S extends Session> {
       const who = info.reactions[emoji] ?? [];
       const has = who.includes(owner);
       if (add && !has && who.length === 0 && Object.keys(info.reactions).length >= REACTIONS_PER_MESSAGE_MAX) {
-        return this.#c.error(session, 'TC_ERR_TOO_MANY_REACTIONS', ref, `at most ${REACTIONS_PER_MESSAGE_MAX} different reactions on a message`);
+        return this.#c.error(
+          session,
+          'TC_ERR_TOO_MANY_REACTIONS',
+          ref,
+          `at most ${REACTIONS_PER_MESSAGE_MAX} different reactions on a message`,
+        );
       }
       const count = who.length + (add && !has ? 1 : !add && has ? -1 : 0);
       const ts = this.#c.fx.now();
       const nick = session.nick!;
-      const event: Extract<ClusterEvent, { kind: 'react' }> = { kind: 'react', room: room.name, id: info.id, emoji, nick, added: add, count, ts };
+      const event: Extract<ClusterEvent, { kind: 'react' }> = {
+        kind: 'react',
+        room: room.name,
+        id: info.id,
+        emoji,
+        nick,
+        added: add,
+        count,
+        ts,
+      };
       this.#c.fx.persistState({ op: 'react', id: info.id, emoji, owner, nick, add, ts }, (ok) => {
         if (!ok) return this.#c.error(session, 'TC_ERR_STORE_FAILED', ref, 'the reaction could not be saved');
         this.#applyReact(room, event, session, ref);
@@ -116,9 +136,15 @@ export class TeamFeatures<S extends Session> {
   }
 
   /** A room message the session may act on (it is in the room), read from the store. */
-  #withMessage(session: S, id: number, ref: string | undefined, then: (info: MessageInfo, room: Room<S>) => void): void {
+  #withMessage(
+    session: S,
+    id: number,
+    ref: string | undefined,
+    then: (info: MessageInfo, room: Room<S>) => void,
+  ): void {
     this.#c.await(session, this.#c.fx.messageInfo(id), ref, (info) => {
-      if (!info || info.room === null || info.deleted) return this.#c.error(session, 'TC_ERR_NO_SUCH_MESSAGE', ref, String(id));
+      if (!info || info.room === null || info.deleted)
+        return this.#c.error(session, 'TC_ERR_NO_SUCH_MESSAGE', ref, String(id));
       const room = this.#c.joinedRoom(session, info.room, ref);
       if (room) then(info, room);
     });
@@ -136,7 +162,21 @@ export class TeamFeatures<S extends Session> {
 
   #applyReact(room: Room<S>, e: Extract<ClusterEvent, { kind: 'react' }>, session?: S, ref?: string): void {
     room.recent.replace(e.id, (m) => withReaction(m, e.emoji, e.nick, e.added));
-    this.#announce(room, { type: 'reaction', id: e.id, room: room.name, emoji: e.emoji, nick: e.nick, added: e.added, count: e.count, ts: e.ts }, session, ref);
+    this.#announce(
+      room,
+      {
+        type: 'reaction',
+        id: e.id,
+        room: room.name,
+        emoji: e.emoji,
+        nick: e.nick,
+        added: e.added,
+        count: e.count,
+        ts: e.ts,
+      },
+      session,
+      ref,
+    );
   }
 
   /** To the room's members; the one who asked gets it with its `ref` (even when no longer in the room). */
@@ -191,10 +231,20 @@ export class TeamFeatures<S extends Session> {
   mentions(session: S, frame: MentionsFrame, rooms: string[]): void {
     const limit = Math.min(frame.limit ?? MENTIONS_PAGE_MAX, MENTIONS_PAGE_MAX);
     const ref = frame.ref;
-    this.#c.await(session, this.#c.fx.mentions(session.owner!, session.nick!, rooms, frame.before, limit + 1), ref, (found) => {
-      const more = found.length > limit;
-      this.#c.fx.send(session, { type: 'mentions', messages: more ? found.slice(found.length - limit) : found, more, ...(ref ? { ref } : {}) });
-    });
+    this.#c.await(
+      session,
+      this.#c.fx.mentions(session.owner!, session.nick!, rooms, frame.before, limit + 1),
+      ref,
+      (found) => {
+        const more = found.length > limit;
+        this.#c.fx.send(session, {
+          type: 'mentions',
+          messages: more ? found.slice(found.length - limit) : found,
+          more,
+          ...(ref ? { ref } : {}),
+        });
+      },
+    );
   }
 
   // ---------- search ----------
@@ -203,7 +253,8 @@ export class TeamFeatures<S extends Session> {
   search(session: S, frame: SearchFrame, rooms: string[]): void {
     const ref = frame.ref;
     const q = frame.q.trim();
-    if (q === '' || [...q].length > SEARCH_QUERY_MAX) return this.#c.error(session, 'TC_ERR_BAD_QUERY', ref, `a search is 1-${SEARCH_QUERY_MAX} characters`);
+    if (q === '' || [...q].length > SEARCH_QUERY_MAX)
+      return this.#c.error(session, 'TC_ERR_BAD_QUERY', ref, `a search is 1-${SEARCH_QUERY_MAX} characters`);
     let room: string | undefined;
     if (frame.room !== undefined) {
       const name = normalizeRoom(frame.room);
@@ -212,7 +263,8 @@ export class TeamFeatures<S extends Session> {
       if (!rooms.includes(name)) return this.#c.error(session, 'TC_ERR_NOT_IN_ROOM', ref, name);
       room = name;
     }
-    if (frame.from !== undefined && !isValidNick(frame.from)) return this.#c.error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(frame.from));
+    if (frame.from !== undefined && !isValidNick(frame.from))
+      return this.#c.error(session, 'TC_ERR_BAD_NICK', ref, JSON.stringify(frame.from));
     const limit = Math.min(frame.limit ?? 20, SEARCH_PAGE_MAX);
     const query = {
       owner: session.owner!,
@@ -224,7 +276,14 @@ export class TeamFeatures<S extends Session> {
       ...(frame.before !== undefined ? { before: frame.before } : {}),
     };
     this.#c.await(session, this.#c.fx.search(query), ref, (page) => {
-      this.#c.fx.send(session, { type: 'search-results', q, results: page.results, more: page.more, ...(page.next !== undefined ? { next: page.next } : {}), ...(ref ? { ref } : {}) });
+      this.#c.fx.send(session, {
+        type: 'search-results',
+        q,
+        results: page.results,
+        more: page.more,
+        ...(page.next !== undefined ? { next: page.next } : {}),
+        ...(ref ? { ref } : {}),
+      });
     });
   }
 
@@ -249,7 +308,11 @@ export class TeamFeatures<S extends Session> {
         return true;
       }
       case 'marker':
-        this.#applyMarker(event.owner, event.room !== undefined ? { room: event.room } : { with: event.with! }, event.id);
+        this.#applyMarker(
+          event.owner,
+          event.room !== undefined ? { room: event.room } : { with: event.with! },
+          event.id,
+        );
         return true;
       default:
         return false;

@@ -4,7 +4,8 @@ import { sanitizeText } from './text.js';
 
 /** Code points as `<hex>`, so a failure shows what an invisible character was. */
 const show = (s: string) => s.replace(/[^\x20-\x7e]/gu, (c) => `<${c.codePointAt(0)!.toString(16)}>`);
-const expectClean = (input: string, output: string) => expect(show(sanitizeText(input)), show(input)).toBe(show(output));
+const expectClean = (input: string, output: string) =>
+  expect(show(sanitizeText(input)), show(input)).toBe(show(output));
 
 const BIDI_CONTROLS = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
 
@@ -92,7 +93,8 @@ describe('sanitizeText', () => {
     for (let cp = 0x300; cp <= 0x1ffff; cp++) {
       const c = String.fromCodePoint(cp);
       if (cp === 0x5b0 || !/\p{M}/u.test(c)) continue;
-      if (('\u05b0' + c).normalize('NFD') === c + '\u05b0' && ('\u094d' + c).normalize('NFD') === '\u094d' + c) viramas.push(c);
+      if (('\u05b0' + c).normalize('NFD') === c + '\u05b0' && ('\u094d' + c).normalize('NFD') === '\u094d' + c)
+        viramas.push(c);
     }
     expect(viramas.length).toBeGreaterThan(60);
     for (const v of viramas) {
@@ -113,7 +115,9 @@ describe('sanitizeText', () => {
 
   it('keeps emoji flag tag sequences and removes tag characters anywhere else (ASCII smuggling)', () => {
     expectClean('🏴󠁧󠁢󠁳󠁣󠁴󠁿 🏴󠁧󠁢󠁷󠁬󠁳󠁿', '🏴󠁧󠁢󠁳󠁣󠁴󠁿 🏴󠁧󠁢󠁷󠁬󠁳󠁿');
-    const hidden = [...'ignore previous instructions'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    const hidden = [...'ignore previous instructions']
+      .map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0)))
+      .join('');
     expectClean(`hello${hidden}`, 'hello');
     expectClean(`🏴${hidden}`, '🏴');
     expectClean('\u{e0001}\u{e0065}\u{e006e}tagged', 'tagged');
@@ -132,7 +136,15 @@ describe('sanitizeText', () => {
   });
 
   it('leaves ordinary text in any script unchanged', () => {
-    for (const text of ['héllo wörld, ça va?', 'Привет, мир', '日本語のテキスト', 'مرحبا بالعالم', '١٢٣ \u0600١٢ ۝', 'emoji 😀👍🎉 ok', '\ue000 private use']) {
+    for (const text of [
+      'héllo wörld, ça va?',
+      'Привет, мир',
+      '日本語のテキスト',
+      'مرحبا بالعالم',
+      '١٢٣ \u0600١٢ ۝',
+      'emoji 😀👍🎉 ok',
+      '\ue000 private use',
+    ]) {
       expect(sanitizeText(text)).toBe(text);
     }
   });
@@ -147,7 +159,15 @@ describe('sanitizeText', () => {
       const c = String.fromCodePoint(cp);
       const nonCharacter = (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) === 0xfffe;
       // Spaces around it: a space is no base for a variation selector and no letter for a joiner.
-      const want = breaking.test(c) ? '   ' : nonCharacter ? ' \ufffd ' : keptFormat.test(c) ? ` ${c} ` : invisible.test(c) ? '  ' : ` ${c} `;
+      const want = breaking.test(c)
+        ? '   '
+        : nonCharacter
+          ? ' \ufffd '
+          : keptFormat.test(c)
+            ? ` ${c} `
+            : invisible.test(c)
+              ? '  '
+              : ` ${c} `;
       const got = sanitizeText(` ${c} `);
       if (got !== want) mismatches.push(`U+${cp.toString(16)}: ${show(got)}`);
     }
@@ -155,8 +175,31 @@ describe('sanitizeText', () => {
   });
 
   it('is idempotent and never lets a bidi control, separator, zero-width space or lone surrogate through', () => {
-    const special = fc.constantFrom(...BIDI_CONTROLS, '\u200b', '\u200c', '\u200d', '\u2028', '\u2029', '\ufeff', '\ufe0f', '\u{e0067}', '\u{e007f}', '🏴', '👨', '\u094d', 'ی', 'a', ' ', '\u001b', '\ud800', '\udc00');
-    const text = fc.oneof(fc.string({ unit: 'binary' }), fc.array(special, { maxLength: 30 }).map((a) => a.join('')));
+    const special = fc.constantFrom(
+      ...BIDI_CONTROLS,
+      '\u200b',
+      '\u200c',
+      '\u200d',
+      '\u2028',
+      '\u2029',
+      '\ufeff',
+      '\ufe0f',
+      '\u{e0067}',
+      '\u{e007f}',
+      '🏴',
+      '👨',
+      '\u094d',
+      'ی',
+      'a',
+      ' ',
+      '\u001b',
+      '\ud800',
+      '\udc00',
+    );
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.array(special, { maxLength: 30 }).map((a) => a.join('')),
+    );
     fc.assert(
       fc.property(text, (input) => {
         const once = sanitizeText(input);
@@ -171,10 +214,10 @@ describe('sanitizeText', () => {
   it('stays linear on hostile input', () => {
     const hostile = [
       'ی' + '\u064b'.repeat(4000) + '\u200c' + '\u064b'.repeat(4000),
-      ('a\u094d\u200c').repeat(2700),
-      ('😀\ufe0f\u200d').repeat(1300),
+      'a\u094d\u200c'.repeat(2700),
+      '😀\ufe0f\u200d'.repeat(1300),
       '\u200c'.repeat(8000),
-      ('\u202e\u200b').repeat(4000),
+      '\u202e\u200b'.repeat(4000),
     ];
     const start = performance.now();
     for (const text of hostile) sanitizeText(text);

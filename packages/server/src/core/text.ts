@@ -104,7 +104,12 @@ const UNSAFE = new RegExp(
 /** Printable ASCII and TAB: nothing to replace (most messages). */
 const PLAIN_ASCII = /^[\t\x20-\x7e]*$/;
 
-function replacement(_match: string, keep: string | undefined, breaking: string | undefined, notCharacter: string | undefined): string {
+function replacement(
+  _match: string,
+  keep: string | undefined,
+  breaking: string | undefined,
+  notCharacter: string | undefined,
+): string {
   return keep ?? (breaking ? ' ' : notCharacter ? '\ufffd' : '');
 }
 

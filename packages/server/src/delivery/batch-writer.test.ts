@@ -23,7 +23,8 @@ class SlowStore implements BatchStore {
     this.maxConcurrentWrites = Math.max(this.maxConcurrentWrites, this.writing);
     try {
       await new Promise((r) => setTimeout(r, this.delayMs));
-      if (this.down) throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+      if (this.down)
+        throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
       if (this.badInput) throw Object.assign(new Error('TC_STORE_BAD_INPUT: NUL'), { code: 'TC_STORE_BAD_INPUT' });
       this.batches.push(structuredClone(batch));
       return { ids: batch.messages.map((m) => m.id!), repeated: [], batch: null };
@@ -86,7 +87,15 @@ describe('BatchWriter', () => {
     for (const t of ['b', 'c', 'd', 'e']) writer.appendMessage(msg(t), callbacks(t));
     writer.appendEvent(() => log.push('event 2'));
     await writer.drain();
-    expect(log.filter((l) => !l.startsWith('commit'))).toEqual(['deliver a #1', 'event 1', 'deliver b #2', 'deliver c #3', 'deliver d #4', 'deliver e #5', 'event 2']);
+    expect(log.filter((l) => !l.startsWith('commit'))).toEqual([
+      'deliver a #1',
+      'event 1',
+      'deliver b #2',
+      'deliver c #3',
+      'deliver d #4',
+      'deliver e #5',
+      'event 2',
+    ]);
   });
 
   it('runs an event at once when nothing is queued', async () => {
@@ -230,7 +239,10 @@ describe('BatchWriter', () => {
     expect(committed).toEqual([
       {
         number: 1,
-        entries: [{ message: { kind: 'room', message: { id: 100, ts: 1, room: 'r', nick: 'n', text: 'a' } } }, { event: { kind: 'room', room: 'r' } }],
+        entries: [
+          { message: { kind: 'room', message: { id: 100, ts: 1, room: 'r', nick: 'n', text: 'a' } } },
+          { event: { kind: 'room', room: 'r' } },
+        ],
       },
     ]);
     // An event alone still takes its place in the cluster order (a batch of its own).
@@ -243,12 +255,25 @@ describe('BatchWriter', () => {
   it('acknowledges a repeated client id with the stored id and delivers it no second time', async () => {
     const store: BatchStore = {
       reserveIds: async (count) => Array.from({ length: count }, (_, i) => i + 1),
-      writeBatch: async (b) => ({ ids: b.messages.map((m, i) => (i === 1 ? 1 : m.id!)), repeated: b.messages.length > 1 ? [1] : [], batch: null }),
+      writeBatch: async (b) => ({
+        ids: b.messages.map((m, i) => (i === 1 ? 1 : m.id!)),
+        repeated: b.messages.length > 1 ? [1] : [],
+        batch: null,
+      }),
     };
     const writer = new BatchWriter(store);
     await writer.start();
     const { log, results, callbacks } = recorder();
-    const once = (): NewMessage => ({ kind: 'room', room: 'r', nick: 'n', text: 'once', action: false, ts: 1, cid: 'c1', owner: 'ann' });
+    const once = (): NewMessage => ({
+      kind: 'room',
+      room: 'r',
+      nick: 'n',
+      text: 'once',
+      action: false,
+      ts: 1,
+      cid: 'c1',
+      owner: 'ann',
+    });
     writer.appendMessage(once(), callbacks('first'));
     writer.appendMessage(once(), callbacks('again'));
     await writer.drain();

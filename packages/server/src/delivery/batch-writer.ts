@@ -241,7 +241,9 @@ export class BatchWriter {
   }
 
   #isIdle(): boolean {
-    return this.#inFlight.length === 0 && !this.#scheduled && this.#head === this.#items.length && this.#state.length === 0;
+    return (
+      this.#inFlight.length === 0 && !this.#scheduled && this.#head === this.#items.length && this.#state.length === 0
+    );
   }
 
   async #refill(): Promise<void> {
@@ -291,8 +293,13 @@ export class BatchWriter {
     this.#writing = true;
     this.#lastBatchAt = performance.now();
     this.#inFlight.push(batch);
-    const needsWrite = messages.length > 0 || state.length > 0 || (this.#ordered && batch.some((item) => !item.message && 'event' in item && item.event));
-    const written = needsWrite ? this.#write(messages, state) : Promise.resolve<WriteOutcome>({ ok: true, number: null });
+    const needsWrite =
+      messages.length > 0 ||
+      state.length > 0 ||
+      (this.#ordered && batch.some((item) => !item.message && 'event' in item && item.event));
+    const written = needsWrite
+      ? this.#write(messages, state)
+      : Promise.resolve<WriteOutcome>({ ok: true, number: null });
     void written.then((outcome) => {
       this.#writing = false;
       // Pipeline: the next batch goes to the database before this one is delivered, so storing
@@ -321,7 +328,13 @@ export class BatchWriter {
         if (item.message) {
           if (ok && !item.delivered && !item.repeated) this.#deliver(item);
           const id = item.message.id!;
-          safely(() => item.callbacks.committed(ok ? { ok: true, id, ...(item.repeated ? { repeated: true } : {}) } : { ok: false, error: codedError('TC_ERR_STORE_FAILED') }));
+          safely(() =>
+            item.callbacks.committed(
+              ok
+                ? { ok: true, id, ...(item.repeated ? { repeated: true } : {}) }
+                : { ok: false, error: codedError('TC_ERR_STORE_FAILED') },
+            ),
+          );
         } else if (item.run) {
           safely(item.run);
         } else if ('stored' in item) {
@@ -389,7 +402,7 @@ export class BatchWriter {
   /** The message's owner had already sent its client id: it is not delivered again. */
   #markRepeated(message: NewMessage): void {
     for (const list of this.#inFlight) {
-      for (const item of list) if (item.message === message) (item).repeated = true;
+      for (const item of list) if (item.message === message) item.repeated = true;
     }
   }
 
@@ -420,8 +433,14 @@ type WriteOutcome = { ok: boolean; number: number | null };
 /** A committed message as the other nodes receive it. */
 function storedMessage(m: NewMessage): StoredMessage {
   const action = m.action ? { action: true } : {};
-  if (m.kind === 'room') return { kind: 'room', message: { id: m.id!, ts: m.ts, room: m.room, nick: m.nick, text: m.text, ...action } };
-  return { kind: 'pm', message: { id: m.id!, ts: m.ts, from: m.from, to: m.to, text: m.text, ...action }, fromOwner: m.fromOwner ?? '', toOwner: m.toOwner ?? '' };
+  if (m.kind === 'room')
+    return { kind: 'room', message: { id: m.id!, ts: m.ts, room: m.room, nick: m.nick, text: m.text, ...action } };
+  return {
+    kind: 'pm',
+    message: { id: m.id!, ts: m.ts, from: m.from, to: m.to, text: m.text, ...action },
+    fromOwner: m.fromOwner ?? '',
+    toOwner: m.toOwner ?? '',
+  };
 }
 
 function safely(fn: () => void): void {
@@ -446,6 +465,8 @@ export function isConnectionError(error: Error & { code?: string }): boolean {
     code.startsWith('57P') || // admin shutdown, crash shutdown, cannot connect now
     code === '53300' || // too many connections
     ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|connect ECONNREFUSED/i.test(error.message)
+    /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|connect ECONNREFUSED/i.test(
+      error.message,
+    )
   );
 }

@@ -101,9 +101,14 @@ export class NatsBus {
   }
 
   publish(number: number, entries: StreamEntry[]): void {
-    const payload = Buffer.from(JSON.stringify({ n: number, i: this.#options.instance, e: entries } satisfies WireBatch));
+    const payload = Buffer.from(
+      JSON.stringify({ n: number, i: this.#options.instance, e: entries } satisfies WireBatch),
+    );
     if (payload.length > MAX_PAYLOAD) {
-      if (this.#oversized++ % 100 === 0) this.#options.log(`cluster bus: batch ${number} is ${payload.length} bytes: the other nodes read it from the database`);
+      if (this.#oversized++ % 100 === 0)
+        this.#options.log(
+          `cluster bus: batch ${number} is ${payload.length} bytes: the other nodes read it from the database`,
+        );
       return;
     }
     try {

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StreamEntry } from './batch-writer.js';
 import { OrderedStream } from './ordered-stream.js';
 
-const message = (id: number): StreamEntry => ({ message: { kind: 'room', message: { id, ts: 1, room: 'r', nick: 'n', text: `m${id}` } } });
+const message = (id: number): StreamEntry => ({
+  message: { kind: 'room', message: { id, ts: 1, room: 'r', nick: 'n', text: `m${id}` } },
+});
 const idsOf = (entries: StreamEntry[]) => entries.map((e) => ('message' in e ? e.message.message.id : -1));
 
 function harness(start = 0, stored = new Map<number, StreamEntry[]>()) {
@@ -19,14 +21,15 @@ function harness(start = 0, stored = new Map<number, StreamEntry[]>()) {
     applyRemote: (entries) => applied.push(`remote ${idsOf(entries).join(',')}`),
     publish: (n) => published.push(n),
   });
-  const local = (n: number, label: string) => stream.committed({ number: n, runLocal: () => applied.push(`local ${label}`), entries: [] });
+  const local = (n: number, label: string) =>
+    stream.committed({ number: n, runLocal: () => applied.push(`local ${label}`), entries: [] });
   return { stream, applied, published, fills, local };
 }
 
 describe('OrderedStream', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('runs a single node\'s batches at once, without numbers', () => {
+  it("runs a single node's batches at once, without numbers", () => {
     const { stream, applied, published } = harness();
     stream.committed({ number: null, runLocal: () => applied.push('now'), entries: [] });
     expect(applied).toEqual(['now']);

@@ -27,7 +27,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'teamchat-http-'));
   database = await openDatabase({ kind: 'pglite', dataDir: join(dir, 'data') });
   await migrate(database);
-  metrics = new MetricsService({ database, stats: { roomMembers: () => new Map([['general', 1]]), connections: () => 1, isRestricted: () => false } });
+  metrics = new MetricsService({
+    database,
+    stats: { roomMembers: () => new Map([['general', 1]]), connections: () => 1, isRestricted: () => false },
+  });
   metrics.message('general');
   await metrics.tick();
   app = createHttpApp({
@@ -56,7 +59,12 @@ describe('createHttpApp', () => {
   it('exposes when the demo ends, for the dashboard countdown', async () => {
     const res = await fetch(`${base}/api/info`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ name: 'teamchat', version: '9.9.9', demoEndsAt: DEMO_ENDS_AT, metrics: { intervalMs: 2000, window: 5 } });
+    expect(await res.json()).toMatchObject({
+      name: 'teamchat',
+      version: '9.9.9',
+      demoEndsAt: DEMO_ENDS_AT,
+      metrics: { intervalMs: 2000, window: 5 },
+    });
   });
 
   it('answers /healthz with 200 when healthy and 503 when the database is down', async () => {
@@ -85,9 +93,13 @@ describe('createHttpApp', () => {
     expect(Object.keys(all.snapshots[0].rooms)).toEqual(['general']);
     const none = await (await fetch(`${base}/api/metrics?rooms=0`)).json();
     expect(none.rooms).toBe(0);
-    expect(none.snapshots[0].rooms).toEqual({ '(other)': expect.objectContaining({ messages: 1, members: 1, rooms: 1 }) });
+    expect(none.snapshots[0].rooms).toEqual({
+      '(other)': expect.objectContaining({ messages: 1, members: 1, rooms: 1 }),
+    });
     const csv = await (await fetch(`${base}/api/metrics.csv?rooms=0`)).text();
-    expect(csv.split('\n')[0]).toBe('timestamp,(other)_mps,(other)_avg_mps,(other)_joins,(other)_leaves,(other)_members,total_mps,total_avg_mps,total_messages,connections');
+    expect(csv.split('\n')[0]).toBe(
+      'timestamp,(other)_mps,(other)_avg_mps,(other)_joins,(other)_leaves,(other)_members,total_mps,total_avg_mps,total_messages,connections',
+    );
   });
 
   it.each([
@@ -110,7 +122,12 @@ describe('createHttpApp', () => {
       queryLimits: { maxSnapshots: 1, maxCsvSnapshots: 1 },
     });
     await small.tick();
-    const smallApp = createHttpApp({ metrics: small, health: () => health, info: { name: 'teamchat', version: '9.9.9', startedAt: 1 }, log: () => {} });
+    const smallApp = createHttpApp({
+      metrics: small,
+      health: () => health,
+      info: { name: 'teamchat', version: '9.9.9', startedAt: 1 },
+      log: () => {},
+    });
     const smallServer = http.createServer((req, res) => smallApp.handle(req, res));
     await new Promise<void>((resolve) => smallServer.listen(0, '127.0.0.1', resolve));
     const smallBase = `http://127.0.0.1:${(smallServer.address() as AddressInfo).port}`;

@@ -91,7 +91,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   const infoBody = () => ({ ...options.info, now: now(), metrics: metricsConfig() });
   const live = new LiveFeed({
-    hello: () => ({ type: 'hello', info: options.info, now: now(), metrics: metricsConfig(), latest: metrics.latest() ?? null }),
+    hello: () => ({
+      type: 'hello',
+      info: options.info,
+      now: now(),
+      metrics: metricsConfig(),
+      latest: metrics.latest() ?? null,
+    }),
     log,
   });
   const unsubscribe = metrics.onSnapshot((snapshot) => live.broadcast(snapshot));
@@ -114,7 +120,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     '/api/info': (_url, _req, res) => sendJson(res, 200, infoBody()),
     '/metrics': (_url, _req, res) => {
       const body = metrics.prometheus();
-      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, {
+        'content-type': PROMETHEUS_CONTENT_TYPE,
+        'cache-control': 'no-store',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     },
     '/api/metrics': async (url, _req, res) => {
@@ -169,7 +179,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return parseTimeRange({ from: url.searchParams.get('from'), to: url.searchParams.get('to') }, now());
     } catch (err) {
       if (err instanceof TimeRangeError) {
-        throw new BadRequest(err.code === 'TC_METRICS_BAD_RANGE' ? 'TC_HTTP_BAD_RANGE' : 'TC_HTTP_BAD_PARAM', err.message);
+        throw new BadRequest(
+          err.code === 'TC_METRICS_BAD_RANGE' ? 'TC_HTTP_BAD_RANGE' : 'TC_HTTP_BAD_PARAM',
+          err.message,
+        );
       }
       throw err;
     }
@@ -181,7 +194,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (text === null || text === '') return DEFAULT_POINTS;
     const limit = /^\d{1,6}$/.test(text) ? Number(text) : Number.NaN;
     if (!(limit >= 1 && limit <= MAX_POINTS)) {
-      throw new BadRequest('TC_HTTP_BAD_PARAM', `limit: ${JSON.stringify(text)} is not a whole number from 1 to ${MAX_POINTS}`);
+      throw new BadRequest(
+        'TC_HTTP_BAD_PARAM',
+        `limit: ${JSON.stringify(text)} is not a whole number from 1 to ${MAX_POINTS}`,
+      );
     }
     return limit;
   }
@@ -192,7 +208,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (text === null || text === '') return Math.min(fallback, MAX_ANSWER_ROOMS);
     const rooms = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
     if (!(rooms >= 0 && rooms <= MAX_ANSWER_ROOMS)) {
-      throw new BadRequest('TC_HTTP_BAD_PARAM', `rooms: ${JSON.stringify(text)} is not a whole number from 0 to ${MAX_ANSWER_ROOMS}`);
+      throw new BadRequest(
+        'TC_HTTP_BAD_PARAM',
+        `rooms: ${JSON.stringify(text)} is not a whole number from 0 to ${MAX_ANSWER_ROOMS}`,
+      );
     }
     return rooms;
   }
@@ -202,7 +221,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     const text = url.searchParams.get('format');
     if (text === null || text === '') return 'wide';
     if (!(CSV_FORMATS as readonly string[]).includes(text)) {
-      throw new BadRequest('TC_HTTP_BAD_PARAM', `format: ${JSON.stringify(text)} is not one of ${CSV_FORMATS.join(', ')}`);
+      throw new BadRequest(
+        'TC_HTTP_BAD_PARAM',
+        `format: ${JSON.stringify(text)} is not one of ${CSV_FORMATS.join(', ')}`,
+      );
     }
     return text as CsvFormat;
   }
@@ -250,7 +272,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 }
 
 function rejectRepeated(url: URL, name: string): void {
-  if (url.searchParams.getAll(name).length > 1) throw new BadRequest('TC_HTTP_BAD_PARAM', `${name} is given more than once`);
+  if (url.searchParams.getAll(name).length > 1)
+    throw new BadRequest('TC_HTTP_BAD_PARAM', `${name} is given more than once`);
 }
 
 /** Resolves when the response drains, or when it closes first (a client that went away). */

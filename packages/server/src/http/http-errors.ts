@@ -21,7 +21,12 @@ export type HttpErrorCode = keyof typeof HTTP_ERRORS;
  * @example
  * sendError(res, 'TC_HTTP_BAD_PARAM', 'limit must be a whole number from 1 to 10000');
  */
-export function sendError(res: ServerResponse, code: HttpErrorCode, detail?: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  code: HttpErrorCode,
+  detail?: string,
+  headers: Record<string, string> = {},
+): void {
   const { status, message } = HTTP_ERRORS[code];
   const body = JSON.stringify({ error: { code, message: detail ? `${message}: ${detail}` : message } });
   if (res.headersSent) {

@@ -16,7 +16,12 @@ export {
 } from './metrics-store.js';
 export { csvChunks, CSV_FORMATS, type CsvFormat, type CsvOptions } from './metrics-csv-stream.js';
 export { LONG_CSV_COLUMNS, LONG_CSV_HEADER, longCsvRows } from './long-csv-rows.js';
-export { DEFAULT_QUERY_LIMITS, MetricsQueryError, type MetricsQueryErrorCode, type QueryLimits } from './metrics-query.js';
+export {
+  DEFAULT_QUERY_LIMITS,
+  MetricsQueryError,
+  type MetricsQueryErrorCode,
+  type QueryLimits,
+} from './metrics-query.js';
 export {
   MetricsService,
   DEFAULT_INTERVAL_MS,

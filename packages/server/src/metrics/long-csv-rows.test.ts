@@ -5,7 +5,18 @@ import type { MetricSnapshot, RoomSnapshot } from './metric-snapshot.js';
 const TS = Date.UTC(2026, 10, 24, 9, 0, 2);
 
 function room(overrides: Partial<RoomSnapshot> = {}): RoomSnapshot {
-  return { mps: 0, avgMps: 0, messages: 0, messagesTotal: 0, joins: 0, leaves: 0, joinsTotal: 0, leavesTotal: 0, members: 0, ...overrides };
+  return {
+    mps: 0,
+    avgMps: 0,
+    messages: 0,
+    messagesTotal: 0,
+    joins: 0,
+    leaves: 0,
+    joinsTotal: 0,
+    leavesTotal: 0,
+    members: 0,
+    ...overrides,
+  };
 }
 
 function snapshot(rooms: Record<string, RoomSnapshot>, extra: Partial<MetricSnapshot> = {}): MetricSnapshot {
@@ -14,7 +25,18 @@ function snapshot(rooms: Record<string, RoomSnapshot>, extra: Partial<MetricSnap
     intervalMs: 2000,
     v: 2,
     rooms,
-    totals: { mps: 4, avgMps: 3.1, messages: 8, messagesTotal: 1830, privateMessages: 1, privateMessagesTotal: 52, joins: 1, leaves: 0, connections: 9, rooms: 3 },
+    totals: {
+      mps: 4,
+      avgMps: 3.1,
+      messages: 8,
+      messagesTotal: 1830,
+      privateMessages: 1,
+      privateMessagesTotal: 52,
+      joins: 1,
+      leaves: 0,
+      connections: 9,
+      rooms: 3,
+    },
     ...extra,
   };
 }
@@ -37,10 +59,28 @@ describe('longCsvRows', () => {
   it('writes a row per room in name order, the aggregates after them, then the totals with private messages', () => {
     const text = longCsvRows(
       snapshot({
-        '(private)': room({ mps: 0.5, avgMps: 0.3, messages: 1, messagesTotal: 88, joinsTotal: 5, leavesTotal: 2, members: 2, rooms: 1 }),
+        '(private)': room({
+          mps: 0.5,
+          avgMps: 0.3,
+          messages: 1,
+          messagesTotal: 88,
+          joinsTotal: 5,
+          leavesTotal: 2,
+          members: 2,
+          rooms: 1,
+        }),
         random: room({ members: 1, joinsTotal: 1 }),
         '(other)': room({ mps: 0.25, messages: 1, messagesTotal: 9, members: 4, rooms: 12 }),
-        general: room({ mps: 3.5, avgMps: 2.8, messages: 7, messagesTotal: 1204, joins: 1, joinsTotal: 40, leavesTotal: 33, members: 7 }),
+        general: room({
+          mps: 3.5,
+          avgMps: 2.8,
+          messages: 7,
+          messagesTotal: 1204,
+          joins: 1,
+          joinsTotal: 40,
+          leavesTotal: 33,
+          members: 7,
+        }),
       }),
     );
     expect(text.split('\n').slice(0, -1)).toEqual([
@@ -61,11 +101,19 @@ describe('longCsvRows', () => {
   it('writes only the totals row, marked rooms_omitted, for a snapshot read without its rooms', () => {
     const rows = parse(longCsvRows(snapshot({}, { v: undefined, roomsOmitted: true })));
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ room: TOTAL_ROW, messages_total: '1830', private_messages: '1', connections: '9', rooms_omitted: '1' });
+    expect(rows[0]).toMatchObject({
+      room: TOTAL_ROW,
+      messages_total: '1830',
+      private_messages: '1',
+      connections: '9',
+      rooms_omitted: '1',
+    });
   });
 
   it('writes only the totals row for a quiet snapshot, not marked', () => {
-    const rows = parse(longCsvRows(snapshot({}, { totals: { ...snapshot({}).totals, mps: 0, messages: 0, rooms: 0 } })));
+    const rows = parse(
+      longCsvRows(snapshot({}, { totals: { ...snapshot({}).totals, mps: 0, messages: 0, rooms: 0 } })),
+    );
     expect(rows).toEqual([expect.objectContaining({ room: TOTAL_ROW, mps: '0', rooms: '0', rooms_omitted: '0' })]);
   });
 

@@ -28,10 +28,30 @@ describe('mergeSnapshots', () => {
     expect(merged.ts).toBe(4_000);
     expect(merged.intervalMs).toBe(4_000);
     expect(merged.merged).toBe(2);
-    expect(merged.rooms.general).toMatchObject({ messages: 12, mps: 3, joins: 1, leaves: 1, members: 0, messagesTotal: 12 });
+    expect(merged.rooms.general).toMatchObject({
+      messages: 12,
+      mps: 3,
+      joins: 1,
+      leaves: 1,
+      members: 0,
+      messagesTotal: 12,
+    });
     expect(merged.rooms.dev).toMatchObject({ messages: 1, mps: 0.25, members: 2 });
-    expect(merged.totals).toMatchObject({ messages: 13, mps: 3.25, joins: 1, leaves: 1, connections: 2, rooms: 2, messagesTotal: 13 });
-    expect(merged.totals).toMatchObject({ connectionsRefused: 1, connectionsRefusedTotal: 1, floodDelayed: 2, floodDelayedTotal: 2 });
+    expect(merged.totals).toMatchObject({
+      messages: 13,
+      mps: 3.25,
+      joins: 1,
+      leaves: 1,
+      connections: 2,
+      rooms: 2,
+      messagesTotal: 13,
+    });
+    expect(merged.totals).toMatchObject({
+      connectionsRefused: 1,
+      connectionsRefusedTotal: 1,
+      floodDelayed: 2,
+      floodDelayedTotal: 2,
+    });
   });
 
   it('returns a single snapshot unchanged', () => {
@@ -58,7 +78,9 @@ describe('SnapshotFolder', () => {
     const b = counters.close(4_000, stats({ general: 3, dev: 1, ops: 2 }));
 
     const hidden = new Set(['ops']); // keyed since: answered under (private)
-    const folder = new SnapshotFolder((room) => (room === 'general' ? room : hidden.has(room) ? PRIVATE_ROOMS : OTHER_ROOMS));
+    const folder = new SnapshotFolder((room) =>
+      room === 'general' ? room : hidden.has(room) ? PRIVATE_ROOMS : OTHER_ROOMS,
+    );
     folder.add(a);
     folder.add(b);
     expect(folder.size).toBe(2);
@@ -78,7 +100,9 @@ describe('SnapshotFolder', () => {
     counters.message('vault', true);
     counters.message('later-keyed');
     const s = counters.close(1_000, restrictedStats({ vault: 1, 'later-keyed': 1 }, ['vault']));
-    const folder = new SnapshotFolder((room) => (room === 'later-keyed' || room === PRIVATE_ROOMS ? PRIVATE_ROOMS : room));
+    const folder = new SnapshotFolder((room) =>
+      room === 'later-keyed' || room === PRIVATE_ROOMS ? PRIVATE_ROOMS : room,
+    );
     folder.add(s);
     const point = folder.take();
     expect(Object.keys(point.rooms)).toEqual([PRIVATE_ROOMS]);
@@ -88,7 +112,24 @@ describe('SnapshotFolder', () => {
 
   it('marks a point whose stored snapshot came without rooms', () => {
     const folder = new SnapshotFolder((room) => room);
-    const legacy = { ts: 1_000, intervalMs: 1_000, roomsOmitted: true as const, rooms: {}, totals: { mps: 1, avgMps: 1, messages: 1, messagesTotal: 9, privateMessages: 0, privateMessagesTotal: 0, joins: 0, leaves: 0, connections: 1, rooms: 10_000 } };
+    const legacy = {
+      ts: 1_000,
+      intervalMs: 1_000,
+      roomsOmitted: true as const,
+      rooms: {},
+      totals: {
+        mps: 1,
+        avgMps: 1,
+        messages: 1,
+        messagesTotal: 9,
+        privateMessages: 0,
+        privateMessagesTotal: 0,
+        joins: 0,
+        leaves: 0,
+        connections: 1,
+        rooms: 10_000,
+      },
+    };
     folder.add(legacy);
     const point = folder.take();
     expect(point).toMatchObject({ roomsOmitted: true, rooms: {}, totals: { messages: 1, messagesTotal: 9 } });

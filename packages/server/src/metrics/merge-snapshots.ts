@@ -62,7 +62,17 @@ export class SnapshotFolder {
       const label = this.#label(room);
       let l = row.get(label);
       if (!l) {
-        l = { messages: 0, joins: 0, leaves: 0, messagesTotal: 0, joinsTotal: 0, leavesTotal: 0, avgMps: 0, members: 0, rooms: 0 };
+        l = {
+          messages: 0,
+          joins: 0,
+          leaves: 0,
+          messagesTotal: 0,
+          joinsTotal: 0,
+          leavesTotal: 0,
+          avgMps: 0,
+          members: 0,
+          rooms: 0,
+        };
         row.set(label, l);
       }
       l.messages += r.messages ?? 0;
@@ -131,8 +141,12 @@ export class SnapshotFolder {
         privateMessages: sum((s) => s.totals.privateMessages),
         joins: sum((s) => s.totals.joins),
         leaves: sum((s) => s.totals.leaves),
-        ...(run.some((s) => s.totals.connectionsRefused !== undefined) ? { connectionsRefused: sum((s) => s.totals.connectionsRefused ?? 0) } : {}),
-        ...(run.some((s) => s.totals.floodDelayed !== undefined) ? { floodDelayed: sum((s) => s.totals.floodDelayed ?? 0) } : {}),
+        ...(run.some((s) => s.totals.connectionsRefused !== undefined)
+          ? { connectionsRefused: sum((s) => s.totals.connectionsRefused ?? 0) }
+          : {}),
+        ...(run.some((s) => s.totals.floodDelayed !== undefined)
+          ? { floodDelayed: sum((s) => s.totals.floodDelayed ?? 0) }
+          : {}),
       },
     };
     this.#run = [];

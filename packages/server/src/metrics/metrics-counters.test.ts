@@ -5,7 +5,11 @@ import { DEFAULT_MAX_ROOMS, MetricsCounters, rate } from './metrics-counters.js'
 import { OTHER_ROOMS, PRIVATE_ROOMS } from './room-labels.js';
 
 function stats(members: Record<string, number> = {}, connections = 0): ChatStats {
-  return { roomMembers: () => new Map(Object.entries(members)), connections: () => connections, isRestricted: () => false };
+  return {
+    roomMembers: () => new Map(Object.entries(members)),
+    connections: () => connections,
+    isRestricted: () => false,
+  };
 }
 
 function repeat(times: number, run: () => void): void {
@@ -61,11 +65,24 @@ describe('MetricsCounters', () => {
     counters.join('general');
     counters.message('general');
     const second = counters.close(4_000, stats({ general: 2 }));
-    expect(second.rooms.general).toMatchObject({ joins: 1, leaves: 0, joinsTotal: 3, leavesTotal: 1, messagesTotal: 1 });
+    expect(second.rooms.general).toMatchObject({
+      joins: 1,
+      leaves: 0,
+      joinsTotal: 3,
+      leavesTotal: 1,
+      messagesTotal: 1,
+    });
     expect(second.totals).toMatchObject({ joins: 1, leaves: 0 });
 
     const third = counters.close(6_000, stats({ general: 2 }));
-    expect(third.rooms.general).toMatchObject({ joins: 0, leaves: 0, joinsTotal: 3, leavesTotal: 1, messages: 0, mps: 0 });
+    expect(third.rooms.general).toMatchObject({
+      joins: 0,
+      leaves: 0,
+      joinsTotal: 3,
+      leavesTotal: 1,
+      messages: 0,
+      mps: 0,
+    });
   });
 
   it('marks what it writes with the snapshot format', () => {
@@ -152,9 +169,19 @@ describe('MetricsCounters', () => {
     const counters = new MetricsCounters({ window: 5, startedAt: 0 });
     for (let i = 0; i < 4; i++) counters.connectionRefused();
     counters.floodDelayed();
-    expect(counters.close(2_000, stats()).totals).toMatchObject({ connectionsRefused: 4, connectionsRefusedTotal: 4, floodDelayed: 1, floodDelayedTotal: 1 });
+    expect(counters.close(2_000, stats()).totals).toMatchObject({
+      connectionsRefused: 4,
+      connectionsRefusedTotal: 4,
+      floodDelayed: 1,
+      floodDelayedTotal: 1,
+    });
     counters.floodDelayed();
-    expect(counters.close(4_000, stats()).totals).toMatchObject({ connectionsRefused: 0, connectionsRefusedTotal: 4, floodDelayed: 1, floodDelayedTotal: 2 });
+    expect(counters.close(4_000, stats()).totals).toMatchObject({
+      connectionsRefused: 0,
+      connectionsRefusedTotal: 4,
+      floodDelayed: 1,
+      floodDelayedTotal: 2,
+    });
   });
 
   it('rejects a window that is not a positive whole number', () => {
@@ -172,7 +199,11 @@ describe('MetricsCounters', () => {
 
 /** Live state the test sets: members per room in memory, and the restricted ones. */
 function liveStats(members: Map<string, number>, restricted: Set<string> = new Set()): ChatStats {
-  return { roomMembers: () => new Map(members), connections: () => 1, isRestricted: (room) => members.has(room) && restricted.has(room) };
+  return {
+    roomMembers: () => new Map(members),
+    connections: () => 1,
+    isRestricted: (room) => members.has(room) && restricted.has(room),
+  };
 }
 
 describe('MetricsCounters with many rooms', () => {
@@ -183,7 +214,11 @@ describe('MetricsCounters with many rooms', () => {
     counters.leave('lobby');
     expect(counters.close(2_000, liveStats(members)).rooms.lobby).toMatchObject({ joins: 1, leaves: 1, members: 0 });
     // Still within 10 s of its last join/leave: listed, quiet.
-    expect(counters.close(12_000, liveStats(members)).rooms.lobby).toMatchObject({ joins: 0, members: 0, joinsTotal: 1 });
+    expect(counters.close(12_000, liveStats(members)).rooms.lobby).toMatchObject({
+      joins: 0,
+      members: 0,
+      joinsTotal: 1,
+    });
     const later = counters.close(12_001, liveStats(members));
     expect(later.rooms.lobby).toBeUndefined();
     expect(later.totals.rooms).toBe(0);
@@ -192,7 +227,15 @@ describe('MetricsCounters with many rooms', () => {
 
   it('keeps a room with members however long it is quiet', () => {
     const counters = new MetricsCounters({ window: 2, startedAt: 0, activeWindowMs: 1_000 });
-    const snapshot = counters.close(3_600_000, liveStats(new Map([['ops', 3], ['empty', 0]])));
+    const snapshot = counters.close(
+      3_600_000,
+      liveStats(
+        new Map([
+          ['ops', 3],
+          ['empty', 0],
+        ]),
+      ),
+    );
     expect(Object.keys(snapshot.rooms)).toEqual(['ops']);
     expect(snapshot.rooms.ops).toMatchObject({ members: 3, messages: 0 });
   });
@@ -213,7 +256,11 @@ describe('MetricsCounters with many rooms', () => {
 
   it('never names a keyed or invite-only room: it is summed under (private)', () => {
     const counters = new MetricsCounters({ window: 5, startedAt: 0 });
-    const members = new Map([['staff', 2], ['board', 1], ['general', 4]]);
+    const members = new Map([
+      ['staff', 2],
+      ['board', 1],
+      ['general', 4],
+    ]);
     const restricted = new Set(['staff', 'board']);
     for (let i = 0; i < 3; i++) counters.message('staff', true);
     counters.message('board', true);
@@ -270,7 +317,12 @@ describe('MetricsCounters with many rooms', () => {
 
   it('names the busiest rooms up to the cap and sums the rest under (other)', () => {
     const counters = new MetricsCounters({ window: 5, startedAt: 0, maxRooms: 2 });
-    const members = new Map([['a', 1], ['b', 5], ['c', 0], ['d', 2]]);
+    const members = new Map([
+      ['a', 1],
+      ['b', 5],
+      ['c', 0],
+      ['d', 2],
+    ]);
     repeat(9, () => counters.message('c'));
     repeat(4, () => counters.message('a'));
     counters.message('d');
@@ -318,7 +370,9 @@ describe('MetricsCounters with many rooms', () => {
     const snapshot = counters.close(2_000, liveStats(members, restricted));
     const closeMs = performance.now() - started;
     const bytes = Buffer.byteLength(JSON.stringify(snapshot));
-    console.log(`10,000 rooms: snapshot ${bytes} bytes, ${Object.keys(snapshot.rooms).length} keys, closed in ${closeMs.toFixed(1)} ms`);
+    console.log(
+      `10,000 rooms: snapshot ${bytes} bytes, ${Object.keys(snapshot.rooms).length} keys, closed in ${closeMs.toFixed(1)} ms`,
+    );
     expect(Object.keys(snapshot.rooms)).toHaveLength(DEFAULT_MAX_ROOMS + 2);
     expect(bytes).toBeLessThan(64 * 1024);
     expect(snapshot.rooms.general).toMatchObject({ messages: 20, members: 3 });

@@ -180,7 +180,8 @@ export class MetricsCounters implements ChatEvents, EdgeEvents {
       }
       this.#retire(room, t);
       // Active when it was stored: it stays in snapshots for the rest of its window.
-      if (previous.v === SNAPSHOT_FORMAT && (r.messages > 0 || r.joins > 0 || r.leaves > 0)) this.#track(room).lastActiveAt = previous.ts;
+      if (previous.v === SNAPSHOT_FORMAT && (r.messages > 0 || r.joins > 0 || r.leaves > 0))
+        this.#track(room).lastActiveAt = previous.ts;
     }
   }
 
@@ -214,7 +215,8 @@ export class MetricsCounters implements ChatEvents, EdgeEvents {
     if (this.#history.length > this.window) this.#history.shift();
     const windowMs = this.#history.reduce((sum, h) => sum + h.durationMs, 0);
     const windowMessages = new Map<string, number>();
-    for (const h of this.#history) for (const [room, n] of h.perRoom) windowMessages.set(room, (windowMessages.get(room) ?? 0) + n);
+    for (const h of this.#history)
+      for (const [room, n] of h.perRoom) windowMessages.set(room, (windowMessages.get(room) ?? 0) + n);
 
     for (const room of current.keys()) this.#track(room).lastActiveAt = now;
 
@@ -320,7 +322,14 @@ export class MetricsCounters implements ChatEvents, EdgeEvents {
     };
   }
 
-  #entry(c: RoomCount, t: RoomCount, windowMessages: number, members: number, durationMs: number, windowMs: number): RoomSnapshot {
+  #entry(
+    c: RoomCount,
+    t: RoomCount,
+    windowMessages: number,
+    members: number,
+    durationMs: number,
+    windowMs: number,
+  ): RoomSnapshot {
     t.messages += c.messages;
     t.joins += c.joins;
     t.leaves += c.leaves;
@@ -386,7 +395,8 @@ export class MetricsCounters implements ChatEvents, EdgeEvents {
 
 /** Most messages in the moving average plus joins and leaves now, then most members, then by name. */
 function busiestFirst(a: Candidate, b: Candidate): number {
-  const activity = b.windowMessages + b.count.joins + b.count.leaves - (a.windowMessages + a.count.joins + a.count.leaves);
+  const activity =
+    b.windowMessages + b.count.joins + b.count.leaves - (a.windowMessages + a.count.joins + a.count.leaves);
   if (activity !== 0) return activity;
   if (b.members !== a.members) return b.members - a.members;
   return a.room < b.room ? -1 : a.room > b.room ? 1 : 0;

@@ -18,7 +18,18 @@ const backends = await suiteBackends('teamchat-metrics-csv-');
 const T0 = Date.UTC(2026, 3, 1, 12, 0, 0);
 
 function room(messages: number, members: number, overrides: Partial<RoomSnapshot> = {}): RoomSnapshot {
-  return { mps: messages / 2, avgMps: messages / 2, messages, messagesTotal: messages, joins: 0, leaves: 0, joinsTotal: 1, leavesTotal: 0, members, ...overrides };
+  return {
+    mps: messages / 2,
+    avgMps: messages / 2,
+    messages,
+    messagesTotal: messages,
+    joins: 0,
+    leaves: 0,
+    joinsTotal: 1,
+    leavesTotal: 0,
+    members,
+    ...overrides,
+  };
 }
 
 function snapshot(i: number, rooms: Record<string, RoomSnapshot>, privateMessages = 0): MetricSnapshot {
@@ -76,7 +87,18 @@ for (const backend of backends) {
       await sql`INSERT INTO metric_snapshots (ts, data) VALUES (${new Date(T0 + 4000)}, ${JSON.stringify({
         intervalMs: 2000,
         rooms: { 'old-room': room(9, 9) },
-        totals: { mps: 4.5, avgMps: 4.5, messages: 9, messagesTotal: 111, privateMessages: 0, privateMessagesTotal: 12, joins: 0, leaves: 0, connections: 2, rooms: 1 },
+        totals: {
+          mps: 4.5,
+          avgMps: 4.5,
+          messages: 9,
+          messagesTotal: 111,
+          privateMessages: 0,
+          privateMessagesTotal: 12,
+          joins: 0,
+          leaves: 0,
+          connections: 2,
+          rooms: 1,
+        },
       })}::jsonb)`.execute(database.kysely);
 
       const text = await csv(store, { format: 'long', isRestricted: (r) => r === 'staff' });
@@ -91,8 +113,22 @@ for (const backend of backends) {
         '02 (total)',
         '04 (total)',
       ]);
-      expect(rows[0]).toMatchObject({ mps: '0.5', messages: '1', members: '1', joins_total: '1', rooms: '1', connections: '' });
-      expect(rows[2]).toMatchObject({ messages: '5', messages_total: '100', private_messages: '2', private_messages_total: '12', connections: '5', rooms_omitted: '0' });
+      expect(rows[0]).toMatchObject({
+        mps: '0.5',
+        messages: '1',
+        members: '1',
+        joins_total: '1',
+        rooms: '1',
+        connections: '',
+      });
+      expect(rows[2]).toMatchObject({
+        messages: '5',
+        messages_total: '100',
+        private_messages: '2',
+        private_messages_total: '12',
+        connections: '5',
+        rooms_omitted: '0',
+      });
       // A keyed room is never named: it is summed under (private), with how many rooms it sums.
       expect(rows[4]).toMatchObject({ messages: '3', members: '2', rooms: '1' });
       expect(text).not.toContain('staff');
@@ -107,14 +143,20 @@ for (const backend of backends) {
         'timestamp,general_mps,general_avg_mps,general_joins,general_leaves,general_members,(other)_mps,(other)_avg_mps,(other)_joins,(other)_leaves,(other)_members,total_mps,total_avg_mps,total_messages,connections',
       );
       const long = rowsOf(await csv(store, { format: 'long', maxRooms: 1 }));
-      expect(long.filter((r) => r.ts.endsWith(':00.000Z')).map((r) => r.room)).toEqual(['general', '(other)', '(total)']);
+      expect(long.filter((r) => r.ts.endsWith(':00.000Z')).map((r) => r.room)).toEqual([
+        'general',
+        '(other)',
+        '(total)',
+      ]);
       expect(long.find((r) => r.room === '(other)')).toMatchObject({ messages: '1', rooms: '1' });
       // Every row of the wide layout is a snapshot; so is every (total) row of the long one.
       expect(long.filter((r) => r.room === '(total)')).toHaveLength(wide.trimEnd().split('\n').length - 1);
     });
 
     it('refuses a range that holds more snapshots than allowed, before the header', async () => {
-      await expect(csv(store, { format: 'long', maxSnapshots: 2 })).rejects.toThrow(/holds 3 snapshots and one export streams at most 2/);
+      await expect(csv(store, { format: 'long', maxSnapshots: 2 })).rejects.toThrow(
+        /holds 3 snapshots and one export streams at most 2/,
+      );
     });
   });
 }

@@ -37,7 +37,11 @@ export interface CsvOptions {
  * for await (const chunk of csvChunks(store, { from: 0, to: Date.now() })) out.write(chunk);
  * for await (const chunk of csvChunks(store, range, { format: 'long' })) out.write(chunk);
  */
-export async function* csvChunks(store: MetricsStore, range: TimeRange, options: CsvOptions = {}): AsyncGenerator<string> {
+export async function* csvChunks(
+  store: MetricsStore,
+  range: TimeRange,
+  options: CsvOptions = {},
+): AsyncGenerator<string> {
   const { count, newest = range.to } = await store.measure(range);
   if (options.maxSnapshots !== undefined && count > options.maxSnapshots) {
     throw new MetricsQueryError(
@@ -45,7 +49,13 @@ export async function* csvChunks(store: MetricsStore, range: TimeRange, options:
       `the range holds ${count} snapshots and one export streams at most ${options.maxSnapshots}: ask for a shorter range`,
     );
   }
-  const { labels, label } = await chooseRooms(store, range, count, options.maxRooms ?? DEFAULT_MAX_ROOMS, options.isRestricted ?? (() => false));
+  const { labels, label } = await chooseRooms(
+    store,
+    range,
+    count,
+    options.maxRooms ?? DEFAULT_MAX_ROOMS,
+    options.isRestricted ?? (() => false),
+  );
   const long = options.format === 'long';
   yield long ? LONG_CSV_HEADER : csvHeader(labels);
   const folder = new SnapshotFolder(label);

@@ -56,13 +56,18 @@ export interface RoomChoice {
 }
 
 /** Everything counts as (other), except what is known restricted. */
-function choice(named: Set<string>, isRestricted: (room: string) => boolean, aggregates: { other: boolean; private: boolean }): RoomChoice {
+function choice(
+  named: Set<string>,
+  isRestricted: (room: string) => boolean,
+  aggregates: { other: boolean; private: boolean },
+): RoomChoice {
   const labels = [...named].sort();
   if (aggregates.other) labels.push(OTHER_ROOMS);
   if (aggregates.private) labels.push(PRIVATE_ROOMS);
   return {
     labels,
-    label: (room) => (named.has(room) ? room : room === PRIVATE_ROOMS || isRestricted(room) ? PRIVATE_ROOMS : OTHER_ROOMS),
+    label: (room) =>
+      named.has(room) ? room : room === PRIVATE_ROOMS || isRestricted(room) ? PRIVATE_ROOMS : OTHER_ROOMS,
   };
 }
 

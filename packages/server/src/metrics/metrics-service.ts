@@ -122,7 +122,9 @@ export class MetricsService implements ChatEvents, EdgeEvents {
     this.queryLimits = Object.freeze({ ...DEFAULT_QUERY_LIMITS, ...definedOnly(options.queryLimits ?? {}) });
     for (const [name, value] of Object.entries(this.queryLimits)) positiveInteger(`metrics query limit ${name}`, value);
     // A snapshot of this server with more named rooms than the default takes more room when stored.
-    this.store = new MetricsStore(options.database, { heavyBytes: Math.max(DEFAULT_HEAVY_SNAPSHOT_BYTES, this.maxRooms * 160) });
+    this.store = new MetricsStore(options.database, {
+      heavyBytes: Math.max(DEFAULT_HEAVY_SNAPSHOT_BYTES, this.maxRooms * 160),
+    });
   }
 
   // ----- ChatEvents: the chat runtime calls these on its hot path -----
@@ -336,6 +338,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 function positiveInteger(what: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${what} must be a positive whole number, got ${value}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`${what} must be a positive whole number, got ${value}`);
   return value;
 }

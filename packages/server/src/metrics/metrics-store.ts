@@ -164,7 +164,11 @@ export class MetricsStore {
     for (;;) {
       let query = this.#db
         .selectFrom('metric_snapshots')
-        .select(['id', 'ts', sql<string>`(CASE WHEN ${this.#readable()} THEN data ELSE data - 'rooms' END)::text`.as('data')])
+        .select([
+          'id',
+          'ts',
+          sql<string>`(CASE WHEN ${this.#readable()} THEN data ELSE data - 'rooms' END)::text`.as('data'),
+        ])
         .where('ts', '>=', new Date(range.from))
         .where('ts', '<=', new Date(range.to));
       if (after) {

@@ -4,7 +4,11 @@ import { MetricsCounters } from './metrics-counters.js';
 import { escapeLabel, prometheusText } from './prometheus-text.js';
 
 function stats(members: Array<[string, number]>, restricted: string[] = []): ChatStats {
-  return { roomMembers: () => new Map(members), connections: () => 1, isRestricted: (room) => restricted.includes(room) };
+  return {
+    roomMembers: () => new Map(members),
+    connections: () => 1,
+    isRestricted: (room) => restricted.includes(room),
+  };
 }
 
 describe('prometheusText', () => {
@@ -17,7 +21,13 @@ describe('prometheusText', () => {
     counters.connectionOpened();
     counters.connectionRefused();
     counters.floodDelayed();
-    const latest = counters.close(1000, stats([['general', 1], ['dev', 0]]));
+    const latest = counters.close(
+      1000,
+      stats([
+        ['general', 1],
+        ['dev', 0],
+      ]),
+    );
     counters.connectionRefused(); // not snapshotted yet: counted all the same
     counters.message('general'); // not snapshotted yet: in the totals, not yet in the room's series
     const text = prometheusText({ counters: counters.live(), connections: 1, latest });

@@ -36,22 +36,77 @@ export function prometheusText(input: PrometheusInput): string {
     rooms.map(([room, r]) => [`{room="${escapeLabel(room)}"}`, pick(r) ?? 0]);
 
   const of = ' Keyed and invite-only rooms are summed under room="(private)", rooms past the cap under room="(other)".';
-  family('teamchat_room_messages_total', 'counter', `Room messages, per room (as of the last snapshot).${of}`, perRoom((r) => r.messagesTotal));
-  family('teamchat_room_joins_total', 'counter', 'Room joins, per room (as of the last snapshot).', perRoom((r) => r.joinsTotal));
-  family('teamchat_room_leaves_total', 'counter', 'Room leaves (part, quit, disconnect), per room (as of the last snapshot).', perRoom((r) => r.leavesTotal));
-  family('teamchat_room_members', 'gauge', 'Members online, per room, in the last snapshot.', perRoom((r) => r.members));
-  family('teamchat_room_messages_per_second', 'gauge', 'Instant messages per second over the last snapshot interval, per room.', perRoom((r) => r.mps));
-  family('teamchat_room_messages_per_second_avg', 'gauge', 'Moving average of messages per second, per room.', perRoom((r) => r.avgMps));
+  family(
+    'teamchat_room_messages_total',
+    'counter',
+    `Room messages, per room (as of the last snapshot).${of}`,
+    perRoom((r) => r.messagesTotal),
+  );
+  family(
+    'teamchat_room_joins_total',
+    'counter',
+    'Room joins, per room (as of the last snapshot).',
+    perRoom((r) => r.joinsTotal),
+  );
+  family(
+    'teamchat_room_leaves_total',
+    'counter',
+    'Room leaves (part, quit, disconnect), per room (as of the last snapshot).',
+    perRoom((r) => r.leavesTotal),
+  );
+  family(
+    'teamchat_room_members',
+    'gauge',
+    'Members online, per room, in the last snapshot.',
+    perRoom((r) => r.members),
+  );
+  family(
+    'teamchat_room_messages_per_second',
+    'gauge',
+    'Instant messages per second over the last snapshot interval, per room.',
+    perRoom((r) => r.mps),
+  );
+  family(
+    'teamchat_room_messages_per_second_avg',
+    'gauge',
+    'Moving average of messages per second, per room.',
+    perRoom((r) => r.avgMps),
+  );
   family('teamchat_messages_total', 'counter', 'Room messages across all rooms.', [['', counters.messagesTotal]]);
-  family('teamchat_private_messages_total', 'counter', 'Private messages (a count only).', [['', counters.privateMessagesTotal]]);
+  family('teamchat_private_messages_total', 'counter', 'Private messages (a count only).', [
+    ['', counters.privateMessagesTotal],
+  ]);
   family('teamchat_connections', 'gauge', 'Open client connections.', [['', input.connections]]);
-  family('teamchat_connections_opened_total', 'counter', 'Client connections opened since the server started.', [['', counters.connectionsOpenedTotal]]);
-  family('teamchat_connections_closed_total', 'counter', 'Client connections closed since the server started.', [['', counters.connectionsClosedTotal]]);
-  family('teamchat_connections_refused_total', 'counter', 'Client connections refused by the per-address limit (TC_ERR_TOO_MANY_CONNECTIONS) since the server started.', [['', counters.connectionsRefusedTotal]]);
-  family('teamchat_flood_delayed_commands_total', 'counter', "Client commands that waited for their connection's flood budget since the server started.", [['', counters.floodDelayedTotal]]);
-  family('teamchat_rooms', 'gauge', 'Rooms with members or recent activity, in the last snapshot.', [['', latest?.totals.rooms ?? 0]]);
-  family('teamchat_messages_per_second', 'gauge', 'Instant messages per second across rooms over the last snapshot interval.', [['', latest?.totals.mps ?? 0]]);
-  family('teamchat_messages_per_second_avg', 'gauge', 'Moving average of messages per second across rooms.', [['', latest?.totals.avgMps ?? 0]]);
+  family('teamchat_connections_opened_total', 'counter', 'Client connections opened since the server started.', [
+    ['', counters.connectionsOpenedTotal],
+  ]);
+  family('teamchat_connections_closed_total', 'counter', 'Client connections closed since the server started.', [
+    ['', counters.connectionsClosedTotal],
+  ]);
+  family(
+    'teamchat_connections_refused_total',
+    'counter',
+    'Client connections refused by the per-address limit (TC_ERR_TOO_MANY_CONNECTIONS) since the server started.',
+    [['', counters.connectionsRefusedTotal]],
+  );
+  family(
+    'teamchat_flood_delayed_commands_total',
+    'counter',
+    "Client commands that waited for their connection's flood budget since the server started.",
+    [['', counters.floodDelayedTotal]],
+  );
+  family('teamchat_rooms', 'gauge', 'Rooms with members or recent activity, in the last snapshot.', [
+    ['', latest?.totals.rooms ?? 0],
+  ]);
+  family(
+    'teamchat_messages_per_second',
+    'gauge',
+    'Instant messages per second across rooms over the last snapshot interval.',
+    [['', latest?.totals.mps ?? 0]],
+  );
+  family('teamchat_messages_per_second_avg', 'gauge', 'Moving average of messages per second across rooms.', [
+    ['', latest?.totals.avgMps ?? 0],
+  ]);
   return `${out.join('\n')}\n`;
 }
 

@@ -41,18 +41,31 @@ async function* pages(...list: MetricSnapshot[][]): AsyncGenerator<MetricSnapsho
 }
 
 describe('sumNodes', () => {
-  it('adds the nodes\' counts of one interval; a room in use on two nodes stays one room', () => {
+  it("adds the nodes' counts of one interval; a room in use on two nodes stays one room", () => {
     const sum = sumNodes([snap(10_000, 'a', 4, 3), snap(10_500, 'b', 6, 2)]);
-    expect(sum.totals).toMatchObject({ messages: 10, mps: 5, connections: 5, privateMessages: 2, messagesTotal: 100, rooms: 1 });
+    expect(sum.totals).toMatchObject({
+      messages: 10,
+      mps: 5,
+      connections: 5,
+      privateMessages: 2,
+      messagesTotal: 100,
+      rooms: 1,
+    });
     expect(sum.rooms.general).toMatchObject({ messages: 10, members: 5 });
     expect(sum).toMatchObject({ ts: 10_500, intervalMs: 2000, nodes: 2 });
   });
 });
 
 describe('combineNodes', () => {
-  it('sums the nodes\' snapshots interval by interval, across page boundaries, and passes single-server rows through', async () => {
+  it("sums the nodes' snapshots interval by interval, across page boundaries, and passes single-server rows through", async () => {
     const out: MetricSnapshot[] = [];
-    for await (const page of combineNodes(pages([snap(1_000, undefined, 1, 1), snap(1_900, 'a', 2, 1)], [snap(2_300, 'b', 3, 1), snap(3_900, 'a', 4, 1)], [snap(4_200, 'b', 5, 1)]))) {
+    for await (const page of combineNodes(
+      pages(
+        [snap(1_000, undefined, 1, 1), snap(1_900, 'a', 2, 1)],
+        [snap(2_300, 'b', 3, 1), snap(3_900, 'a', 4, 1)],
+        [snap(4_200, 'b', 5, 1)],
+      ),
+    )) {
       out.push(...page);
     }
     expect(out.map((s) => [s.ts, s.totals.messages, s.nodes ?? 1])).toEqual([

@@ -15,7 +15,8 @@ export function sumNodes(snapshots: readonly MetricSnapshot[]): MetricSnapshot {
   if (snapshots.length === 1) return snapshots[0];
   const rooms: Record<string, RoomSnapshot> = {};
   for (const s of snapshots) {
-    for (const [name, room] of Object.entries(s.rooms)) rooms[name] = rooms[name] ? addNumbers(rooms[name], room) : { ...room };
+    for (const [name, room] of Object.entries(s.rooms))
+      rooms[name] = rooms[name] ? addNumbers(rooms[name], room) : { ...room };
   }
   let totals = { ...snapshots[0].totals };
   for (const s of snapshots.slice(1)) totals = addNumbers(totals, s.totals);
@@ -54,7 +55,8 @@ export async function* combineNodes(pages: AsyncIterable<MetricSnapshot[]>): Asy
         continue;
       }
       const first = bucket[0];
-      if (first && (s.ts - first.ts >= Math.max(1, first.intervalMs) || bucket.some((b) => b.node === s.node))) flush(out);
+      if (first && (s.ts - first.ts >= Math.max(1, first.intervalMs) || bucket.some((b) => b.node === s.node)))
+        flush(out);
       bucket.push(s);
     }
     if (out.length > 0) yield out;

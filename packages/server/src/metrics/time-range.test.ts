@@ -10,20 +10,27 @@ describe('parseTime', () => {
     expect(parseTime('2026-11-24T10:00', 'from')).toBe(new Date(2026, 10, 24, 10).getTime());
   });
 
-  it.each(['yesterday', '', '2026-02-30', '2026-13-01', '2026-11-24T24:00:00Z', '2026-11-24T10:61Z', '1e12', '-5', '99999999999999999'])(
-    'rejects %j with a coded error naming the parameter',
-    (value) => {
-      let error: unknown;
-      try {
-        parseTime(value, 'from');
-      } catch (err) {
-        error = err;
-      }
-      expect(error).toBeInstanceOf(TimeRangeError);
-      expect((error as TimeRangeError).code).toBe('TC_METRICS_BAD_TIME');
-      expect((error as TimeRangeError).message).toMatch(/^from: /);
-    },
-  );
+  it.each([
+    'yesterday',
+    '',
+    '2026-02-30',
+    '2026-13-01',
+    '2026-11-24T24:00:00Z',
+    '2026-11-24T10:61Z',
+    '1e12',
+    '-5',
+    '99999999999999999',
+  ])('rejects %j with a coded error naming the parameter', (value) => {
+    let error: unknown;
+    try {
+      parseTime(value, 'from');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TimeRangeError);
+    expect((error as TimeRangeError).code).toBe('TC_METRICS_BAD_TIME');
+    expect((error as TimeRangeError).message).toMatch(/^from: /);
+  });
 });
 
 describe('parseTimeRange', () => {
@@ -33,6 +40,8 @@ describe('parseTimeRange', () => {
   });
 
   it('rejects a range that ends before it starts', () => {
-    expect(() => parseTimeRange({ from: '2000', to: '1000' }, 0)).toThrow(expect.objectContaining({ code: 'TC_METRICS_BAD_RANGE' }));
+    expect(() => parseTimeRange({ from: '2000', to: '1000' }, 0)).toThrow(
+      expect.objectContaining({ code: 'TC_METRICS_BAD_RANGE' }),
+    );
   });
 });

@@ -53,7 +53,10 @@ export async function openDatabase(config: StoreConfig): Promise<Database> {
     const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     return new OpenDatabase('postgres', description, kysely);
   }
-  throw new StoreError('TC_STORE_BAD_CONFIG', `unknown store kind ${JSON.stringify((config as { kind?: unknown }).kind)}`);
+  throw new StoreError(
+    'TC_STORE_BAD_CONFIG',
+    `unknown store kind ${JSON.stringify((config as { kind?: unknown }).kind)}`,
+  );
 }
 
 class OpenDatabase implements Database {

@@ -41,7 +41,18 @@ interface MessageRow {
   created_at: Date;
 }
 
-const MESSAGE_COLUMNS = ['id', 'room', 'sender', 'recipient', 'text', 'action', 'created_at', 'reply_to', 'edited_at', 'deleted_at'] as const;
+const MESSAGE_COLUMNS = [
+  'id',
+  'room',
+  'sender',
+  'recipient',
+  'text',
+  'action',
+  'created_at',
+  'reply_to',
+  'edited_at',
+  'deleted_at',
+] as const;
 
 /**
  * @example
@@ -107,7 +118,13 @@ export class KyselyMessageStore implements MessageStore {
     return this.#db.transaction().execute(async (trx) => {
       // Cluster order: lock the stream row first, so ids are taken in commit order (migrations/005).
       const batchNo = options.ordered
-        ? Number((await sql<{ batch: number }>`UPDATE cluster_stream SET batch = batch + 1 WHERE id = 1 RETURNING batch`.execute(trx)).rows[0].batch)
+        ? Number(
+            (
+              await sql<{
+                batch: number;
+              }>`UPDATE cluster_stream SET batch = batch + 1 WHERE id = 1 RETURNING batch`.execute(trx)
+            ).rows[0].batch,
+          )
         : null;
       const result = columns ? await insertMessages(trx, columns, batchNo) : { ids: [], repeated: [] };
       for (const step of steps) await step(trx);
@@ -118,7 +135,11 @@ export class KyselyMessageStore implements MessageStore {
   /** The password hash of a registered nick (by key), read now; null when it is not registered. */
   async accountHash(key: string): Promise<string | null> {
     checkText(key, 'key');
-    const row = await this.#db.selectFrom('users').select('password_hash').where('nick_key', '=', key).executeTakeFirst();
+    const row = await this.#db
+      .selectFrom('users')
+      .select('password_hash')
+      .where('nick_key', '=', key)
+      .executeTakeFirst();
     return row?.password_hash ?? null;
   }
 
@@ -139,14 +160,26 @@ export class KyselyMessageStore implements MessageStore {
   async roomAccess(room: string, owner: string): Promise<RoomAccess | null> {
     checkText(room, 'room');
     checkText(owner, 'owner');
-    const result = await sql<{ key_hash: string | null; invite_only: boolean; creator: string | null; invited: boolean; member: boolean }>`
+    const result = await sql<{
+      key_hash: string | null;
+      invite_only: boolean;
+      creator: string | null;
+      invited: boolean;
+      member: boolean;
+    }>`
       SELECT r.key_hash, r.invite_only, r.creator,
         EXISTS (SELECT 1 FROM room_invites i WHERE i.room = r.name AND i.nick_key = ${owner}) AS invited,
         EXISTS (SELECT 1 FROM memberships m WHERE m.room = r.name AND m.nick_key = ${owner}) AS member
       FROM rooms r WHERE r.name = ${room}`.execute(this.#db);
     const row = result.rows[0];
     if (!row) return null;
-    return { keyHash: row.key_hash, inviteOnly: row.invite_only, creator: row.creator, invited: row.invited, member: row.member };
+    return {
+      keyHash: row.key_hash,
+      inviteOnly: row.invite_only,
+      creator: row.creator,
+      invited: row.invited,
+      member: row.member,
+    };
   }
 
   async messageInfo(id: number): Promise<MessageInfo | null> {
@@ -157,15 +190,34 @@ export class KyselyMessageStore implements MessageStore {
     return unreadCounts(this.#db, checkText(owner, 'owner'), checkText(nick, 'nick'), rooms);
   }
 
-  async mentions(owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]> {
-    return mentionsOf(this.#db, checkText(owner, 'owner'), checkText(nick, 'nick'), rooms, before, checkLimit(limit, 'limit'));
+  async mentions(
+    owner: string,
+    nick: string,
+    rooms: string[],
+    before: number | undefined,
+    limit: number,
+  ): Promise<RoomMessage[]> {
+    return mentionsOf(
+      this.#db,
+      checkText(owner, 'owner'),
+      checkText(nick, 'nick'),
+      rooms,
+      before,
+      checkLimit(limit, 'limit'),
+    );
   }
 
   /** The rooms `owner` is a member of (persisted), at most `limit`, by name. */
   async membershipsOf(owner: string, limit: number): Promise<string[]> {
     checkText(owner, 'owner');
     checkLimit(limit, 'limit');
-    const rows = await this.#db.selectFrom('memberships').select('room').where('nick_key', '=', owner).orderBy('room').limit(limit).execute();
+    const rows = await this.#db
+      .selectFrom('memberships')
+      .select('room')
+      .where('nick_key', '=', owner)
+      .orderBy('room')
+      .limit(limit)
+      .execute();
     return rows.map((r) => r.room);
   }
 
@@ -195,7 +247,10 @@ export class KyselyMessageStore implements MessageStore {
   /** Adds each message's reactions (one query for the page). */
   async #withReactions(messages: RoomMessage[]): Promise<RoomMessage[]> {
     if (messages.length === 0) return messages;
-    const reactions = await reactionsOf(this.#db, messages.map((m) => m.id));
+    const reactions = await reactionsOf(
+      this.#db,
+      messages.map((m) => m.id),
+    );
     for (const m of messages) {
       const r = reactions.get(m.id);
       if (r) m.reactions = r;
@@ -220,7 +275,9 @@ export class KyselyMessageStore implements MessageStore {
         if (peer !== undefined) q = q.where('recipient_key', '=', peer);
       } else {
         // Messages to oneself are already in the sender branch.
-        q = q.where('recipient_owner', '=', owner).where((eb) => eb.or([eb('sender_owner', 'is', null), eb('sender_owner', '<>', owner)]));
+        q = q
+          .where('recipient_owner', '=', owner)
+          .where((eb) => eb.or([eb('sender_owner', 'is', null), eb('sender_owner', '<>', owner)]));
         if (peer !== undefined) q = q.where('sender_key', '=', peer);
       }
       if (before !== undefined) q = q.where('id', '<', before);
@@ -275,7 +332,9 @@ export class KyselyMessageStore implements MessageStore {
       await sql`SELECT pg_advisory_xact_lock(${sql.lit(RESERVE_IDS_LOCK)})`.execute(trx);
       const result = await sql<{ first: number }>`
         WITH block AS (SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS first)
-        SELECT first, setval(pg_get_serial_sequence('messages', 'id'), first + ${count}::int - 1) FROM block`.execute(trx);
+        SELECT first, setval(pg_get_serial_sequence('messages', 'id'), first + ${count}::int - 1) FROM block`.execute(
+        trx,
+      );
       return Number(result.rows[0].first);
     });
     return Array.from({ length: count }, (_, i) => first + i);
@@ -312,7 +371,11 @@ interface MessageColumns {
  * A message whose client id (`cid`) its owner already used is not stored again (the unique index
  * of migrations/005): it is reported in `repeated`, with the stored message's id.
  */
-async function insertMessages(db: Db, c: MessageColumns, batch: number | null): Promise<{ ids: number[]; repeated: number[] }> {
+async function insertMessages(
+  db: Db,
+  c: MessageColumns,
+  batch: number | null,
+): Promise<{ ids: number[]; repeated: number[] }> {
   const withCids = c.cid.some((cid) => cid !== null);
   const conflict = withCids ? sql`ON CONFLICT (sender_owner, cid) WHERE cid IS NOT NULL DO NOTHING` : sql``;
   const n = c.text.length;
@@ -349,7 +412,9 @@ async function insertMessages(db: Db, c: MessageColumns, batch: number | null): 
   }
   stored = stored.map((r) => ({ ...r, id: Number(r.id) })).sort((a, b) => a.id - b.id);
   const key = (owner: string | null, cid: string | null) => `${owner}\u0000${cid}`;
-  const fresh = new Set(stored.filter((r) => r.cid !== null && r.sender_owner !== null).map((r) => key(r.sender_owner, r.cid)));
+  const fresh = new Set(
+    stored.filter((r) => r.cid !== null && r.sender_owner !== null).map((r) => key(r.sender_owner, r.cid)),
+  );
   const ids = new Array<number>(n);
   const repeated: number[] = [];
   let next = 0;
@@ -364,7 +429,9 @@ async function insertMessages(db: Db, c: MessageColumns, batch: number | null): 
     const cids = repeated.map((i) => c.cid[i]!);
     const originals = await sql<{ id: number; sender_owner: string; cid: string }>`
       SELECT m.id, m.sender_owner, m.cid FROM messages m
-      JOIN unnest(${owners}::text[], ${cids}::text[]) AS u(so, cid) ON m.sender_owner = u.so AND m.cid = u.cid`.execute(db);
+      JOIN unnest(${owners}::text[], ${cids}::text[]) AS u(so, cid) ON m.sender_owner = u.so AND m.cid = u.cid`.execute(
+      db,
+    );
     const byKey = new Map(originals.rows.map((r) => [key(r.sender_owner, r.cid), Number(r.id)]));
     for (const i of repeated) ids[i] = byKey.get(key(c.senderOwner[i], c.cid[i])) ?? 0;
   }
@@ -381,10 +448,25 @@ type Step = (db: Db) => Promise<void>;
  */
 function planStateWrites(writes: StateWrite[]): Step[] {
   const steps: Step[] = [];
-  for (let i = 0; i < writes.length; ) {
+  for (let i = 0; i < writes.length;) {
     const op = writes[i].op;
     let j = i + 1;
-    if (op !== 'topic' && op !== 'edit' && op !== 'delete' && op !== 'react' && op !== 'marker' && op !== 'presence-join' && op !== 'presence-leave' && op !== 'nick-release' && op !== 'membership-rename' && op !== 'owner-rename' && op !== 'account' && op !== 'room-mode' && op !== 'invite' && op !== 'identity') {
+    if (
+      op !== 'topic' &&
+      op !== 'edit' &&
+      op !== 'delete' &&
+      op !== 'react' &&
+      op !== 'marker' &&
+      op !== 'presence-join' &&
+      op !== 'presence-leave' &&
+      op !== 'nick-release' &&
+      op !== 'membership-rename' &&
+      op !== 'owner-rename' &&
+      op !== 'account' &&
+      op !== 'room-mode' &&
+      op !== 'invite' &&
+      op !== 'identity'
+    ) {
       while (j < writes.length && writes[j].op === op) j++;
     }
     const run = writes.slice(i, j);
@@ -484,7 +566,9 @@ function planRun(run: StateWrite[]): Step | null {
     }
     case 'room-mode':
       return async (db) => {
-        await sql`UPDATE rooms SET key_hash = ${first.keyHash}, invite_only = ${first.inviteOnly} WHERE name = ${first.room}`.execute(db);
+        await sql`UPDATE rooms SET key_hash = ${first.keyHash}, invite_only = ${first.inviteOnly} WHERE name = ${first.room}`.execute(
+          db,
+        );
         if (!first.inviteOnly) await sql`DELETE FROM room_invites WHERE room = ${first.room}`.execute(db);
       };
     case 'invite':
@@ -516,8 +600,12 @@ function planRun(run: StateWrite[]): Step | null {
           SELECT room, ${to}, invited_by, invited_at FROM moved
           ON CONFLICT (room, nick_key) DO NOTHING`.execute(db);
         await sql`UPDATE rooms SET creator = ${to} WHERE creator = ${from}`.execute(db);
-        await sql`UPDATE messages SET sender_owner = ${to} WHERE sender_owner = ${from} AND recipient IS NOT NULL`.execute(db);
-        await sql`UPDATE messages SET recipient_owner = ${to} WHERE recipient_owner = ${from} AND recipient IS NOT NULL`.execute(db);
+        await sql`UPDATE messages SET sender_owner = ${to} WHERE sender_owner = ${from} AND recipient IS NOT NULL`.execute(
+          db,
+        );
+        await sql`UPDATE messages SET recipient_owner = ${to} WHERE recipient_owner = ${from} AND recipient IS NOT NULL`.execute(
+          db,
+        );
       };
     }
     case 'presence-join':
@@ -716,7 +804,8 @@ function checkStateWrite(write: StateWrite, i: number): void {
     case 'room-mode':
       checkText(write.room, `${where}.room`);
       if (write.keyHash !== null) checkText(write.keyHash, `${where}.keyHash`);
-      if (typeof write.inviteOnly !== 'boolean') throw new StoreError('TC_STORE_BAD_INPUT', `${where}.inviteOnly must be a boolean`);
+      if (typeof write.inviteOnly !== 'boolean')
+        throw new StoreError('TC_STORE_BAD_INPUT', `${where}.inviteOnly must be a boolean`);
       return;
     case 'invite':
       checkText(write.room, `${where}.room`);
@@ -761,7 +850,10 @@ function checkStateWrite(write: StateWrite, i: number): void {
       checkTs(write.ts, `${where}.ts`);
       return;
     default:
-      throw new StoreError('TC_STORE_BAD_INPUT', `${where}.op ${JSON.stringify((write as { op?: unknown })?.op)} is not a known state write`);
+      throw new StoreError(
+        'TC_STORE_BAD_INPUT',
+        `${where}.op ${JSON.stringify((write as { op?: unknown })?.op)} is not a known state write`,
+      );
   }
 }
 
@@ -789,12 +881,20 @@ function checkLimit(value: unknown, field: string): number {
   return value;
 }
 
-function checkQuery(query: HistoryQuery): { before?: number; after?: number; limit: number; beforeTs?: Date; afterTs?: Date } {
+function checkQuery(query: HistoryQuery): {
+  before?: number;
+  after?: number;
+  limit: number;
+  beforeTs?: Date;
+  afterTs?: Date;
+} {
   const limit = checkLimit(query?.limit, 'limit');
   const out: { before?: number; after?: number; limit: number; beforeTs?: Date; afterTs?: Date } = { limit };
   if (query.before !== undefined && query.before !== null) out.before = checkLimit(query.before, 'before');
   if (query.after !== undefined && query.after !== null) out.after = checkLimit(query.after, 'after');
-  if (query.beforeTs !== undefined && query.beforeTs !== null) out.beforeTs = new Date(checkLimit(query.beforeTs, 'beforeTs'));
-  if (query.afterTs !== undefined && query.afterTs !== null) out.afterTs = new Date(checkLimit(query.afterTs, 'afterTs'));
+  if (query.beforeTs !== undefined && query.beforeTs !== null)
+    out.beforeTs = new Date(checkLimit(query.beforeTs, 'beforeTs'));
+  if (query.afterTs !== undefined && query.afterTs !== null)
+    out.afterTs = new Date(checkLimit(query.afterTs, 'afterTs'));
   return out;
 }

@@ -4,7 +4,19 @@ import { suiteBackends } from '../../../../test/helpers/store-backends.js';
 import { openDatabase, type Database } from './database.js';
 import { KyselyMessageStore } from './kysely-message-store.js';
 import type { NewMessage } from './message-store.js';
-import { findMatches, MessageSearch, SEARCH_BACKLOG_WALK_MAX, SEARCH_PARTIAL_CURSOR, SEARCH_QUERY_MAX, SEARCH_KEYS_PARTS, SEARCH_KEYS_WORDS, SEARCH_SNIPPET_MAX, snippet, type SearchHit, type SearchQuery } from './message-search.js';
+import {
+  findMatches,
+  MessageSearch,
+  SEARCH_BACKLOG_WALK_MAX,
+  SEARCH_PARTIAL_CURSOR,
+  SEARCH_QUERY_MAX,
+  SEARCH_KEYS_PARTS,
+  SEARCH_KEYS_WORDS,
+  SEARCH_SNIPPET_MAX,
+  snippet,
+  type SearchHit,
+  type SearchQuery,
+} from './message-search.js';
 import { migrate } from './migrator.js';
 import { SearchIndexer } from './search-indexer.js';
 import { StoreError } from './store-error.js';
@@ -85,7 +97,9 @@ describe('snippet', () => {
 });
 
 for (const backend of backends) {
-  const title = backend.skip ? `MessageSearch on ${backend.name} (skipped: ${backend.skip})` : `MessageSearch on ${backend.name}`;
+  const title = backend.skip
+    ? `MessageSearch on ${backend.name} (skipped: ${backend.skip})`
+    : `MessageSearch on ${backend.name}`;
 
   describe.skipIf(backend.skip !== undefined)(title, () => {
     let database: Database;
@@ -107,7 +121,9 @@ for (const backend of backends) {
       search = new MessageSearch(database);
       indexer = new SearchIndexer(database, { chunk: 7 });
       stepwise = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2 } });
-      stepwiseByRow = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2, indexedScopeMax: 0 } });
+      stepwiseByRow = new MessageSearch(database, {
+        plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2, indexedScopeMax: 0 },
+      });
       const folded = await sql<{ ok: boolean }>`SELECT lower('É') = 'é' AS ok`.execute(database.kysely);
       foldsUnicode = folded.rows[0].ok;
     });
@@ -151,7 +167,11 @@ for (const backend of backends) {
     });
 
     it('does not stem: a word finds itself, not its other forms, as a whole word', async () => {
-      await write([say('w-stem', 'Bob', 'deploying now', T0 + 1), say('w-stem', 'Bob', 'deployed it', T0 + 2), say('w-stem', 'Bob', 'deploy', T0 + 3)]);
+      await write([
+        say('w-stem', 'Bob', 'deploying now', T0 + 1),
+        say('w-stem', 'Bob', 'deployed it', T0 + 2),
+        say('w-stem', 'Bob', 'deploy', T0 + 3),
+      ]);
       const page = await find(['w-stem'], 'deploy');
       // `deploy` first (the whole word), then the longer words that contain it.
       expect(texts(page.results)).toEqual(['deploy', 'deployed it', 'deploying now']);
@@ -256,14 +276,19 @@ for (const backend of backends) {
     });
 
     it('filters by sender nick, case-insensitively', async () => {
-      const ids = await write([say('w-from', 'Bob', 'status green', T0 + 1), say('w-from', 'Cid', 'status red', T0 + 2), pm('Bob', 'Ann', 'status private', T0 + 3)]);
+      const ids = await write([
+        say('w-from', 'Bob', 'status green', T0 + 1),
+        say('w-from', 'Cid', 'status red', T0 + 2),
+        pm('Bob', 'Ann', 'status private', T0 + 3),
+      ]);
       expect((await find(['w-from'], 'status', { from: 'BOB' })).results.map((h) => h.id)).toEqual([ids[2], ids[0]]);
       expect((await find(['w-from'], 'tatu', { from: 'cid' })).results.map((h) => h.id)).toEqual([ids[1]]);
     });
 
     it('pages through every match once, whole words first, with a cursor', async () => {
       const messages: NewMessage[] = [];
-      for (let i = 0; i < 23; i++) messages.push(say('w-page', 'Bob', i % 2 ? `alpha word ${i}` : `alphabet soup ${i}`, T0 + i));
+      for (let i = 0; i < 23; i++)
+        messages.push(say('w-page', 'Bob', i % 2 ? `alpha word ${i}` : `alphabet soup ${i}`, T0 + i));
       messages.push(say('w-page-other', 'Bob', 'alpha elsewhere', T0 + 50));
       const ids = await write(messages);
       const whole = ids.filter((_, i) => i < 23 && i % 2 === 1).reverse();
@@ -272,7 +297,13 @@ for (const backend of backends) {
         const seen: number[] = [];
         let before: number | undefined;
         for (let n = 0; n < 30; n++) {
-          const query: SearchQuery = { owner: 'ann', rooms: ['w-page'], q: 'alpha', limit, ...(before !== undefined ? { before } : {}) };
+          const query: SearchQuery = {
+            owner: 'ann',
+            rooms: ['w-page'],
+            q: 'alpha',
+            limit,
+            ...(before !== undefined ? { before } : {}),
+          };
           const page = await search.search(query);
           expect(await stepwise.search(query)).toEqual(page);
           expect(await stepwiseByRow.search(query)).toEqual(page);
@@ -297,19 +328,36 @@ for (const backend of backends) {
       // Messages far apart in id (the index keys each message by its block of 65,536 ids).
       const ids: number[] = [];
       for (let gap = 0; gap < 4; gap++) {
-        await sql`SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages) + ${70_000 * (gap + 1)})`.execute(database.kysely);
-        ids.push(...(await write([say('w-blocks', 'Bob', `omega ${gap} a`, T0 + gap), say('w-blocks', 'Bob', `omegas ${gap} b`, T0 + gap), say('w-blocks-x', 'Bob', `omega ${gap} c`, T0 + gap)])));
+        await sql`SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages) + ${70_000 * (gap + 1)})`.execute(
+          database.kysely,
+        );
+        ids.push(
+          ...(await write([
+            say('w-blocks', 'Bob', `omega ${gap} a`, T0 + gap),
+            say('w-blocks', 'Bob', `omegas ${gap} b`, T0 + gap),
+            say('w-blocks-x', 'Bob', `omega ${gap} c`, T0 + gap),
+          ])),
+        );
       }
       const whole = ids.filter((_, i) => i % 3 === 0).reverse();
       const parts = ids.filter((_, i) => i % 3 === 1).reverse();
       await indexer.catchUp();
       const steps: string[] = [];
-      const blockwise = new MessageSearch(database, { plan: { recentWindow: 1, indexCap: 1, blocksPerStep: 1 }, trace: (s) => steps.push(s.step) });
+      const blockwise = new MessageSearch(database, {
+        plan: { recentWindow: 1, indexCap: 1, blocksPerStep: 1 },
+        trace: (s) => steps.push(s.step),
+      });
       for (const searcher of [search, stepwise, stepwiseByRow, blockwise]) {
         const seen: number[] = [];
         let before: number | undefined;
         for (let n = 0; n < 20; n++) {
-          const page = await searcher.search({ owner: 'ann', rooms: ['w-blocks'], q: 'omega', limit: 3, ...(before !== undefined ? { before } : {}) });
+          const page = await searcher.search({
+            owner: 'ann',
+            rooms: ['w-blocks'],
+            q: 'omega',
+            limit: 3,
+            ...(before !== undefined ? { before } : {}),
+          });
           seen.push(...page.results.map((h) => h.id));
           if (!page.more) break;
           before = page.next;
@@ -320,17 +368,27 @@ for (const backend of backends) {
     });
 
     it('follows edits and never finds a deleted message, indexed or not yet', async () => {
-      const edit = (id: number, text: string) => store.writeBatch({ messages: [], state: [{ op: 'edit', id, text, ts: T0 + 9 }] });
+      const edit = (id: number, text: string) =>
+        store.writeBatch({ messages: [], state: [{ op: 'edit', id, text, ts: T0 + 9 }] });
       const remove = (id: number) => store.writeBatch({ messages: [], state: [{ op: 'delete', id, ts: T0 + 9 }] });
       // Changed after the indexer copied them, and before.
-      const indexed = await write([say('w-edit', 'Bob', 'the password is hunter2', T0 + 1), say('w-edit', 'Bob', 'typo in teh text', T0 + 2)]);
+      const indexed = await write([
+        say('w-edit', 'Bob', 'the password is hunter2', T0 + 1),
+        say('w-edit', 'Bob', 'typo in teh text', T0 + 2),
+      ]);
       await indexer.catchUp();
       await remove(indexed[0]);
       await edit(indexed[1], 'typo in the text');
-      const fresh = await write([say('w-edit2', 'Bob', 'the password is hunter3', T0 + 1), say('w-edit2', 'Bob', 'more teh typos', T0 + 2)]);
+      const fresh = await write([
+        say('w-edit2', 'Bob', 'the password is hunter3', T0 + 1),
+        say('w-edit2', 'Bob', 'more teh typos', T0 + 2),
+      ]);
       await remove(fresh[0]);
       await edit(fresh[1], 'more the typos');
-      for (const [room, typo] of [['w-edit', 'typo in the text'], ['w-edit2', 'more the typos']] as const) {
+      for (const [room, typo] of [
+        ['w-edit', 'typo in the text'],
+        ['w-edit2', 'more the typos'],
+      ] as const) {
         expect((await find([room], 'hunter2')).results).toEqual([]);
         expect((await find([room], 'unter')).results).toEqual([]);
         expect((await find([room], 'password')).results).toEqual([]);
@@ -338,7 +396,9 @@ for (const backend of backends) {
         expect(texts((await find([room], 'the')).results)).toEqual([typo]);
       }
       // The index holds no copy of a deleted text.
-      const copies = await sql<{ n: number }>`SELECT count(*)::int AS n FROM message_search WHERE text LIKE '%hunter%'`.execute(database.kysely);
+      const copies = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM message_search WHERE text LIKE '%hunter%'`.execute(database.kysely);
       expect(copies.rows[0].n).toBe(0);
     });
 
@@ -346,7 +406,9 @@ for (const backend of backends) {
       await indexer.catchUp();
       const early = await write([say('w-backlog', 'Bob', 'zebracorn early', T0 + 1)]);
       // Far above: more than the walk reaches.
-      await sql`SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages) + ${SEARCH_BACKLOG_WALK_MAX + 10})`.execute(database.kysely);
+      await sql`SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages) + ${SEARCH_BACKLOG_WALK_MAX + 10})`.execute(
+        database.kysely,
+      );
       const late = await write([say('w-backlog', 'Bob', 'zebracorn late', T0 + 2)]);
       const query: SearchQuery = { owner: 'ann', rooms: ['w-backlog'], q: 'zebracorn', limit: 20 };
       // Not indexed yet: the newest is walked; the early one is beyond the walk until indexed.
@@ -365,7 +427,11 @@ for (const backend of backends) {
     });
 
     it('finds short words whole only (parts need three letters or digits)', async () => {
-      const ids = await write([say('w-short', 'Bob', 'go now', T0 + 1), say('w-short', 'Bob', 'going home', T0 + 2), say('w-short', 'Bob', 'a b c', T0 + 3)]);
+      const ids = await write([
+        say('w-short', 'Bob', 'go now', T0 + 1),
+        say('w-short', 'Bob', 'going home', T0 + 2),
+        say('w-short', 'Bob', 'a b c', T0 + 3),
+      ]);
       expect((await find(['w-short'], 'go')).results.map((h) => h.id)).toEqual([ids[0]]);
       expect((await find(['w-short'], 'GO')).results.map((h) => h.id)).toEqual([ids[0]]);
       expect((await find(['w-short'], 'goi')).results.map((h) => h.id)).toEqual([ids[1]]);
@@ -376,12 +442,18 @@ for (const backend of backends) {
       const plan = (where: ReturnType<typeof sql>) =>
         database.kysely.transaction().execute(async (trx) => {
           await sql.raw('SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off').execute(trx);
-          const result = await sql<{ 'QUERY PLAN': string }>`EXPLAIN SELECT s.id FROM message_search s WHERE ${where}`.execute(trx);
+          const result = await sql<{
+            'QUERY PLAN': string;
+          }>`EXPLAIN SELECT s.id FROM message_search s WHERE ${where}`.execute(trx);
           return result.rows.map((r) => r['QUERY PLAN']).join('\n');
         });
       const keys = ['#w-ops', '@ann', '^0'];
-      const words = await plan(sql`to_tsvector('simple', s.text) @@ plainto_tsquery('simple', ${'deploy'}) AND ${SEARCH_KEYS_WORDS} && ${keys}::text[]`);
-      expect(words).toMatch(/Bitmap Index Scan on message_search_words[^\n]*\n\s+Index Cond: \(+keys && .*to_tsvector/s);
+      const words = await plan(
+        sql`to_tsvector('simple', s.text) @@ plainto_tsquery('simple', ${'deploy'}) AND ${SEARCH_KEYS_WORDS} && ${keys}::text[]`,
+      );
+      expect(words).toMatch(
+        /Bitmap Index Scan on message_search_words[^\n]*\n\s+Index Cond: \(+keys && .*to_tsvector/s,
+      );
       const parts = await plan(sql`s.text ILIKE ${'%ploy%'} AND ${SEARCH_KEYS_PARTS} && ${keys}::text[]`);
       expect(parts).toMatch(/Bitmap Index Scan on message_search_parts[^\n]*\n\s+Index Cond: \(+\(?keys \|\| .*~~\*/s);
     });

@@ -90,7 +90,12 @@ export interface SearchStep {
   rows: number;
 }
 
-export const SEARCH_PLAN: Readonly<SearchPlan> = { recentWindow: 1_000, blocksPerStep: 64, indexCap: 300, indexedScopeMax: 32 };
+export const SEARCH_PLAN: Readonly<SearchPlan> = {
+  recentWindow: 1_000,
+  blocksPerStep: 64,
+  indexCap: 300,
+  indexedScopeMax: 32,
+};
 
 /**
  * The search indexes key every message by its block of ids, `'^' || (id >> SEARCH_BLOCK_BITS)`
@@ -130,7 +135,9 @@ export class MessageSearch {
       // step below bounds its work itself; the planner must not trade it for a scan of the table),
       // no parallel workers (their start costs more than a page of results) and no JIT (Postgres
       // would compile the larger plans). Sent as one round trip: on PGlite each is a thread hop.
-      await sql.raw('BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off').execute(conn);
+      await sql
+        .raw('BEGIN READ ONLY; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off')
+        .execute(conn);
       try {
         // The newest id: ranks are read from there down (ids are given in order, so an id range is a
         // time range); and the index's mark: ids above it are walked, not asked of the index.
@@ -147,10 +154,14 @@ export class MessageSearch {
         }
         if (hits.length <= q.limit && byParts) {
           const below = inParts ? q.before! - SEARCH_PARTIAL_CURSOR : undefined;
-          for (const row of await rank(conn, 'parts', ctx, below, q.limit + 1 - hits.length)) hits.push({ row, rank: 'parts' });
+          for (const row of await rank(conn, 'parts', ctx, below, q.limit + 1 - hits.length))
+            hits.push({ row, rank: 'parts' });
         }
       } catch (err) {
-        await sql.raw('ROLLBACK').execute(conn).catch(() => {});
+        await sql
+          .raw('ROLLBACK')
+          .execute(conn)
+          .catch(() => {});
         throw err;
       }
       await sql.raw('COMMIT').execute(conn);
@@ -198,7 +209,13 @@ interface RankContext {
  *    One block first, then as many as the rate found so far promises to fill the page with (four
  *    times as many after a step that found none), at most `blocksPerStep`.
  */
-async function rank(trx: Tx, which: Rank, ctx: RankContext, before: number | undefined, want: number): Promise<HitRow[]> {
+async function rank(
+  trx: Tx,
+  which: Rank,
+  ctx: RankContext,
+  before: number | undefined,
+  want: number,
+): Promise<HitRow[]> {
   const { q, plan } = ctx;
   const match = rankMatch(which, ctx);
   const scope = scopeOf(q);
@@ -232,7 +249,9 @@ async function rank(trx: Tx, which: Rank, ctx: RankContext, before: number | und
         ORDER BY m.id DESC
         LIMIT ${want - found.length}
       )
-      SELECT (SELECT count(*) FROM cand)::int AS candidates, h.* FROM (SELECT 1) one LEFT JOIN hits h ON true`.execute(trx);
+      SELECT (SELECT count(*) FROM cand)::int AS candidates, h.* FROM (SELECT 1) one LEFT JOIN hits h ON true`.execute(
+      trx,
+    );
     const candidates = Number(probe.rows[0]?.candidates ?? 0);
     step('index', candidates);
     if (candidates < plan.indexCap) return found.concat(probe.rows.filter((r) => r.id !== null));
@@ -272,7 +291,8 @@ interface RankMatch {
 }
 
 function rankMatch(which: Rank, { q, words, byWords }: RankContext): RankMatch {
-  const wholeWords = (text: RawBuilder<unknown>) => sql`to_tsvector('simple', ${text}) @@ plainto_tsquery('simple', ${q.text})`;
+  const wholeWords = (text: RawBuilder<unknown>) =>
+    sql`to_tsvector('simple', ${text}) @@ plainto_tsquery('simple', ${q.text})`;
   const parts = (text: RawBuilder<unknown>) =>
     sql.join(
       words.map((w) => sql`${text} ILIKE ${`%${escapeLike(w)}%`}`),
@@ -286,11 +306,21 @@ function rankMatch(which: Rank, { q, words, byWords }: RankContext): RankMatch {
     const lexemes = sql`m.text ILIKE ALL (ARRAY(
       SELECT '%' || replace(replace(replace(l, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'
       FROM unnest(tsvector_to_array(to_tsvector('simple', ${q.text}))) l))`;
-    return { keys: SEARCH_KEYS_WORDS, indexed: wholeWords(indexedText), exact: sql`true`, walked: sql`${lexemes} AND ${wholeWords(messageText)}` };
+    return {
+      keys: SEARCH_KEYS_WORDS,
+      indexed: wholeWords(indexedText),
+      exact: sql`true`,
+      walked: sql`${lexemes} AND ${wholeWords(messageText)}`,
+    };
   }
   // Whole-word hits were listed in the first rank: never twice.
   const exact = byWords ? sql`NOT (${wholeWords(messageText)})` : sql`true`;
-  return { keys: SEARCH_KEYS_PARTS, indexed: parts(indexedText), exact, walked: sql`${parts(messageText)} AND ${exact}` };
+  return {
+    keys: SEARCH_KEYS_PARTS,
+    indexed: parts(indexedText),
+    exact,
+    walked: sql`${parts(messageText)} AND ${exact}`,
+  };
 }
 
 /**
@@ -298,7 +328,15 @@ function rankMatch(which: Rank, { q, words, byWords }: RankContext): RankMatch {
  * the window is read by its id range (the primary key, or (room, id)), newest first, and each row
  * tested until the page is full; the subquery keeps the plan that (a GIN index cannot be chosen).
  */
-async function walk(trx: Tx, match: RankMatch, scope: RawBuilder<unknown>, q: CheckedQuery, from: number, to: number, want: number): Promise<HitRow[]> {
+async function walk(
+  trx: Tx,
+  match: RankMatch,
+  scope: RawBuilder<unknown>,
+  q: CheckedQuery,
+  from: number,
+  to: number,
+  want: number,
+): Promise<HitRow[]> {
   const result = await sql<HitRow>`
     SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text
     FROM (
@@ -338,7 +376,9 @@ function scopeOf(q: CheckedQuery): RawBuilder<unknown> {
   if (q.room !== undefined) {
     where.push(sql`m.room = ${q.room}`);
   } else {
-    where.push(sql`(m.room = ANY(${q.rooms}::text[]) OR (m.recipient IS NOT NULL AND (m.sender_owner = ${q.owner} OR m.recipient_owner = ${q.owner})))`);
+    where.push(
+      sql`(m.room = ANY(${q.rooms}::text[]) OR (m.recipient IS NOT NULL AND (m.sender_owner = ${q.owner} OR m.recipient_owner = ${q.owner})))`,
+    );
   }
   if (q.from !== undefined) where.push(sql`m.sender_key = lower(${q.from})`);
   // A deleted message's text is '' (it cannot match anyway); an edited one is searched as it reads now.
@@ -350,7 +390,14 @@ function scopeOf(q: CheckedQuery): RawBuilder<unknown> {
 
 function toHit(row: HitRow, words: string[], rank: Rank): SearchHit {
   const { text, highlights } = snippet(row.text, findMatches(row.text, words, rank === 'words'));
-  const hit: SearchHit = { id: Number(row.id), ts: row.created_at.getTime(), room: row.room, nick: row.sender, text, highlights };
+  const hit: SearchHit = {
+    id: Number(row.id),
+    ts: row.created_at.getTime(),
+    room: row.room,
+    nick: row.sender,
+    text,
+    highlights,
+  };
   if (row.recipient !== null) hit.to = row.recipient;
   return hit;
 }
@@ -389,7 +436,10 @@ function occurrences(text: string, word: string, wholeWords: boolean): [number, 
     if (m[0].length > 0) all.push([m.index, m.index + m[0].length]);
   }
   if (!wholeWords) return all;
-  const standalone = all.filter(([s, e]) => !(s > 0 && WORD_CHAR.test(charBefore(text, s))) && !(e < text.length && WORD_CHAR.test(charAt(text, e))));
+  const standalone = all.filter(
+    ([s, e]) =>
+      !(s > 0 && WORD_CHAR.test(charBefore(text, s))) && !(e < text.length && WORD_CHAR.test(charAt(text, e))),
+  );
   return standalone.length > 0 ? standalone : all;
 }
 
@@ -457,14 +507,17 @@ function checkSearch(query: SearchQuery): CheckedQuery {
   if (typeof query.q !== 'string') throw bad('q must be a string');
   const text = query.q.trim().replace(/\s+/gu, ' ');
   const length = [...text].length;
-  if (length < 1 || length > SEARCH_QUERY_MAX) throw bad(`q must be 1 to ${SEARCH_QUERY_MAX} characters (not counting spaces around it)`);
+  if (length < 1 || length > SEARCH_QUERY_MAX)
+    throw bad(`q must be 1 to ${SEARCH_QUERY_MAX} characters (not counting spaces around it)`);
   if (text.includes('\u0000')) throw bad('q contains a NUL character (U+0000)');
-  if (!Number.isSafeInteger(query.limit) || query.limit < 1 || query.limit > SEARCH_PAGE_MAX) throw bad(`limit must be an integer from 1 to ${SEARCH_PAGE_MAX}`);
+  if (!Number.isSafeInteger(query.limit) || query.limit < 1 || query.limit > SEARCH_PAGE_MAX)
+    throw bad(`limit must be an integer from 1 to ${SEARCH_PAGE_MAX}`);
   const out: CheckedQuery = { owner, rooms, text, limit: query.limit };
   if (query.room !== undefined) out.room = checkText(query.room, 'room');
   if (query.from !== undefined) out.from = checkText(query.from, 'from');
   if (query.before !== undefined) {
-    if (!Number.isSafeInteger(query.before) || query.before < 0) throw bad('before must be the `next` of a previous page (a non-negative integer)');
+    if (!Number.isSafeInteger(query.before) || query.before < 0)
+      throw bad('before must be the `next` of a previous page (a non-negative integer)');
     out.before = query.before;
   }
   return out;

@@ -3,9 +3,30 @@
  * provide it over one Kysely schema and one set of SQL migrations (../../../../migrations).
  */
 import type { PrivateMessage, RoomMessage } from '@teamchat/protocol';
-import type { HistoryQuery, LoadedRoom, MessageInfo, RoomAccess, StoreSnapshot, UnreadCount, WriteBatch } from '../core/records.js';
+import type {
+  HistoryQuery,
+  LoadedRoom,
+  MessageInfo,
+  RoomAccess,
+  StoreSnapshot,
+  UnreadCount,
+  WriteBatch,
+} from '../core/records.js';
 
-export type { HistoryQuery, LoadedRoom, MessageInfo, NewMessage, RoomAccess, UnreadCount, NewPrivateMessage, NewRoomMessage, StateWrite, StoredRoom, StoreSnapshot, WriteBatch } from '../core/records.js';
+export type {
+  HistoryQuery,
+  LoadedRoom,
+  MessageInfo,
+  NewMessage,
+  RoomAccess,
+  UnreadCount,
+  NewPrivateMessage,
+  NewRoomMessage,
+  StateWrite,
+  StoredRoom,
+  StoreSnapshot,
+  WriteBatch,
+} from '../core/records.js';
 
 export interface WriteOptions {
   /**
@@ -45,7 +66,13 @@ export interface MessageStore {
   /** Per room: messages after `owner`'s read marker by others, and those naming `nick` (or everyone). */
   unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>>;
   /** Messages in `rooms` naming `nick` (or everyone) by others, oldest first, the latest `limit` below `before`. */
-  mentions(owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]>;
+  mentions(
+    owner: string,
+    nick: string,
+    rooms: string[],
+    before: number | undefined,
+    limit: number,
+  ): Promise<RoomMessage[]>;
   /**
    * A page of a room's messages, oldest first. With `after`: the first `limit` messages above it
    * (and below `before`, when both are given). Otherwise: the latest `limit` messages below

@@ -18,7 +18,9 @@ import { StoreError } from './store-error.js';
 export const MIGRATIONS_DIR = findMigrations();
 
 function findMigrations(): string {
-  const candidates = ['../../../../migrations/', '../../../../../migrations/'].map((up) => fileURLToPath(new URL(up, import.meta.url)));
+  const candidates = ['../../../../migrations/', '../../../../../migrations/'].map((up) =>
+    fileURLToPath(new URL(up, import.meta.url)),
+  );
   return candidates.find((dir) => existsSync(join(dir, '001_chat.sql'))) ?? candidates[0];
 }
 
@@ -61,7 +63,9 @@ export async function migrate(database: Database, dir: string = MIGRATIONS_DIR):
         // No parameters: runs on the simple query protocol, which accepts many statements.
         await sql.raw(text).execute(trx);
       } catch (err) {
-        throw new StoreError('TC_STORE_MIGRATION_FAILED', `migration ${file} failed: ${(err as Error).message}`, { cause: err });
+        throw new StoreError('TC_STORE_MIGRATION_FAILED', `migration ${file} failed: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       await sql`INSERT INTO teamchat_migrations (name) VALUES (${name})`.execute(trx);
       return true;
@@ -82,7 +86,8 @@ async function listMigrations(dir: string): Promise<string[]> {
     }
     const number = match[1];
     const other = seen.get(number);
-    if (other) throw new StoreError('TC_STORE_MIGRATION_FAILED', `migrations ${other} and ${file} share the number ${number}`);
+    if (other)
+      throw new StoreError('TC_STORE_MIGRATION_FAILED', `migrations ${other} and ${file} share the number ${number}`);
     seen.set(number, file);
   }
   return files;

@@ -15,7 +15,9 @@ function say(room: string, text: string): NewMessage {
 }
 
 for (const backend of backends) {
-  const title = backend.skip ? `SearchIndexer on ${backend.name} (skipped: ${backend.skip})` : `SearchIndexer on ${backend.name}`;
+  const title = backend.skip
+    ? `SearchIndexer on ${backend.name} (skipped: ${backend.skip})`
+    : `SearchIndexer on ${backend.name}`;
 
   describe.skipIf(backend.skip !== undefined)(title, () => {
     let database: Database;
@@ -36,10 +38,18 @@ for (const backend of backends) {
 
     const write = async (messages: NewMessage[]) => (await store.writeBatch({ messages, state: [] })).ids;
     const copies = async () => {
-      const result = await sql<{ id: string; keys: string[]; text: string }>`SELECT id::text, keys, text FROM message_search ORDER BY id`.execute(database.kysely);
+      const result = await sql<{
+        id: string;
+        keys: string[];
+        text: string;
+      }>`SELECT id::text, keys, text FROM message_search ORDER BY id`.execute(database.kysely);
       return result.rows.map((r) => ({ id: Number(r.id), keys: r.keys, text: r.text }));
     };
-    const mark = async () => Number((await sql<{ upto: string }>`SELECT indexed_upto::text AS upto FROM search_state`.execute(database.kysely)).rows[0].upto);
+    const mark = async () =>
+      Number(
+        (await sql<{ upto: string }>`SELECT indexed_upto::text AS upto FROM search_state`.execute(database.kysely))
+          .rows[0].upto,
+      );
 
     it('copies at most a chunk per step, in id order, with the scope keys, and moves the mark', async () => {
       const indexer = new SearchIndexer(database, { chunk: 2 });

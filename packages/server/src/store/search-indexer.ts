@@ -86,7 +86,8 @@ export class SearchIndexer {
     this.#pollMs = options.pollMs ?? SEARCH_INDEXER_DEFAULTS.pollMs;
     this.#maxWaitMs = options.maxWaitMs ?? SEARCH_INDEXER_DEFAULTS.maxWaitMs;
     this.#log = options.log ?? (() => {});
-    if (!(this.#chunk >= 1) || !(this.#duty > 0 && this.#duty <= 1)) throw new RangeError('SearchIndexer: chunk must be >= 1 and duty in (0, 1]');
+    if (!(this.#chunk >= 1) || !(this.#duty > 0 && this.#duty <= 1))
+      throw new RangeError('SearchIndexer: chunk must be >= 1 and duty in (0, 1]');
   }
 
   start(): void {
@@ -162,7 +163,9 @@ export class SearchIndexer {
   async #step(): Promise<number> {
     return this.#db.transaction().execute(async (trx) => {
       // Another node indexing right now holds the row: skip this turn rather than wait.
-      const mark = await sql<{ upto: string }>`SELECT indexed_upto AS upto FROM search_state FOR UPDATE SKIP LOCKED`.execute(trx);
+      const mark = await sql<{
+        upto: string;
+      }>`SELECT indexed_upto AS upto FROM search_state FOR UPDATE SKIP LOCKED`.execute(trx);
       if (mark.rows.length === 0) return 0;
       const upto = Number(mark.rows[0].upto);
       // Read after the lock, in a new snapshot: every commit below the mark is visible.

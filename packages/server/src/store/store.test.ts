@@ -50,7 +50,9 @@ async function expectStoreError(promise: Promise<unknown>, code: string): Promis
 }
 
 for (const backend of backends) {
-  const title = backend.skip ? `KyselyMessageStore on ${backend.name} (skipped: ${backend.skip})` : `KyselyMessageStore on ${backend.name}`;
+  const title = backend.skip
+    ? `KyselyMessageStore on ${backend.name} (skipped: ${backend.skip})`
+    : `KyselyMessageStore on ${backend.name}`;
 
   describe.skipIf(backend.skip !== undefined)(title, () => {
     let database: Database;
@@ -75,7 +77,10 @@ for (const backend of backends) {
       const dir = tempDir('teamchat-migrations-');
       for (const file of readdirSync(MIGRATIONS_DIR)) copyFileSync(join(MIGRATIONS_DIR, file), join(dir, file));
       const suffix = backend.name.toLowerCase();
-      writeFileSync(join(dir, `901_probe_${suffix}.sql`), `CREATE TABLE probe_${suffix} (x int);\nINSERT INTO probe_${suffix} VALUES (1), (2);`);
+      writeFileSync(
+        join(dir, `901_probe_${suffix}.sql`),
+        `CREATE TABLE probe_${suffix} (x int);\nINSERT INTO probe_${suffix} VALUES (1), (2);`,
+      );
       expect((await migrate(database, dir)).applied).toEqual([`901_probe_${suffix}`]);
       expect((await migrate(database, dir)).applied).toEqual([]);
 
@@ -121,7 +126,9 @@ for (const backend of backends) {
     it('returns ids that increase, in input order, for a batch of thousands of messages', async () => {
       const n = 3000;
       const messages = Array.from({ length: n }, (_, i) =>
-        i % 7 === 0 ? pm(`u${i % 5}`, `u${(i + 1) % 5}`, `order ${i}`, T0 + i) : roomMsg(`order-${i % 3}`, 'ann', `order ${i}`, T0 + i),
+        i % 7 === 0
+          ? pm(`u${i % 5}`, `u${(i + 1) % 5}`, `order ${i}`, T0 + i)
+          : roomMsg(`order-${i % 3}`, 'ann', `order ${i}`, T0 + i),
       );
       const { ids: ids } = await store.writeBatch({ messages, state: [] });
       expect(ids).toHaveLength(n);
@@ -147,7 +154,9 @@ for (const backend of backends) {
         if (i % 3 === 0) messages.push(roomMsg('paging-other', 'bob', `o${i}`, T0 + i));
       }
       const { ids: ids } = await store.writeBatch({ messages, state: [] });
-      const expected = ids.filter((_, i) => messages[i].kind === 'room' && (messages[i] as { room: string }).room === 'paging');
+      const expected = ids.filter(
+        (_, i) => messages[i].kind === 'room' && (messages[i] as { room: string }).room === 'paging',
+      );
       expect(expected).toHaveLength(120);
 
       const latest = await store.roomHistory('paging', { limit: 25 });
@@ -185,13 +194,19 @@ for (const backend of backends) {
       for (let i = 0; i < 10; i++) messages.push(roomMsg('by-time', 'ann', `t${i}`, T0 + i * 1000));
       const { ids } = await store.writeBatch({ messages, state: [] });
       const at = (i: number) => T0 + i * 1000;
-      expect((await store.roomHistory('by-time', { beforeTs: at(6), limit: 2 })).map((m) => m.id)).toEqual(ids.slice(4, 6));
-      expect((await store.roomHistory('by-time', { afterTs: at(3), limit: 3 })).map((m) => m.id)).toEqual(ids.slice(4, 7));
-      expect((await store.roomHistory('by-time', { afterTs: at(0), beforeTs: at(9), limit: 50 })).map((m) => m.id)).toEqual(ids.slice(1, 9));
+      expect((await store.roomHistory('by-time', { beforeTs: at(6), limit: 2 })).map((m) => m.id)).toEqual(
+        ids.slice(4, 6),
+      );
+      expect((await store.roomHistory('by-time', { afterTs: at(3), limit: 3 })).map((m) => m.id)).toEqual(
+        ids.slice(4, 7),
+      );
+      expect(
+        (await store.roomHistory('by-time', { afterTs: at(0), beforeTs: at(9), limit: 50 })).map((m) => m.id),
+      ).toEqual(ids.slice(1, 9));
       expect(await store.roomHistory('by-time', { beforeTs: at(0), limit: 5 })).toEqual([]);
     });
 
-    it("keeps private messages private: a nick sees only its own conversations", async () => {
+    it('keeps private messages private: a nick sees only its own conversations', async () => {
       const { ids: ids } = await store.writeBatch({
         messages: [
           pm('Alice', 'Bob', 'a->b 1', T0 + 1),
@@ -208,15 +223,24 @@ for (const backend of backends) {
       expect(alice.map((m) => m.id)).toEqual([ids[0], ids[1], ids[3], ids[5]]);
       expect(alice[1]).toMatchObject({ from: 'Bob', to: 'alice' });
 
-      expect((await store.privateHistory('bob', { limit: 50, peer: 'ALICE' })).map((m) => m.text)).toEqual(['a->b 1', 'b->a']);
+      expect((await store.privateHistory('bob', { limit: 50, peer: 'ALICE' })).map((m) => m.text)).toEqual([
+        'a->b 1',
+        'b->a',
+      ]);
       expect((await store.privateHistory('alice', { limit: 50, peer: 'dave' })).map((m) => m.text)).toEqual([]);
       expect(await store.privateHistory('erin', { limit: 50 })).toEqual([]);
       expect((await store.privateHistory('dave', { limit: 50 })).map((m) => m.text)).toEqual(['c->d secret']);
 
       // Paging both ways over the union of sent and received.
       expect((await store.privateHistory('alice', { limit: 2 })).map((m) => m.text)).toEqual(['a->c', 'note to self']);
-      expect((await store.privateHistory('alice', { limit: 2, before: ids[3] })).map((m) => m.text)).toEqual(['a->b 1', 'b->a']);
-      expect((await store.privateHistory('alice', { limit: 2, after: ids[0] })).map((m) => m.text)).toEqual(['b->a', 'a->c']);
+      expect((await store.privateHistory('alice', { limit: 2, before: ids[3] })).map((m) => m.text)).toEqual([
+        'a->b 1',
+        'b->a',
+      ]);
+      expect((await store.privateHistory('alice', { limit: 2, after: ids[0] })).map((m) => m.text)).toEqual([
+        'b->a',
+        'a->c',
+      ]);
     });
 
     it('returns the latest n messages of every room in the snapshot, oldest first', async () => {
@@ -238,7 +262,12 @@ for (const backend of backends) {
       expect(texts('snap-quiet')).toEqual(['quiet 0', 'quiet 1', 'quiet 2']);
       expect(texts('snap-empty')).toEqual([]);
       expect(snapshot.recent.some((m) => m.text === 'not in any room')).toBe(false);
-      expect(snapshot.rooms.find((r) => r.name === 'snap-empty')).toEqual({ name: 'snap-empty', topic: null, topicBy: null, createdAt: T0 });
+      expect(snapshot.rooms.find((r) => r.name === 'snap-empty')).toEqual({
+        name: 'snap-empty',
+        topic: null,
+        topicBy: null,
+        createdAt: T0,
+      });
       expect((await store.loadSnapshot(0)).recent).toEqual([]);
     });
 
@@ -286,15 +315,37 @@ for (const backend of backends) {
         { name: 'm-c', topic: null, topicBy: null, createdAt: T0 },
       ]);
       expect(snapshot.recent.filter((m) => m.room === 'm-a').map((m) => m.text)).toEqual(['before the rename']);
-      const users = await database.kysely.selectFrom('users').select(['nick_key', 'nick']).where('nick_key', '=', 'ann').execute();
+      const users = await database.kysely
+        .selectFrom('users')
+        .select(['nick_key', 'nick'])
+        .where('nick_key', '=', 'ann')
+        .execute();
       expect(users).toEqual([{ nick_key: 'ann', nick: 'Ann' }]);
     });
 
     it('reads private history by owner: a later holder of the nick sees nothing, and an owner rename moves everything', async () => {
       await store.writeBatch({
         messages: [
-          { kind: 'pm', from: 'kim', to: 'lee', fromOwner: '~00000000000000aa', toOwner: 'lee', text: 'from the first kim', action: false, ts: T0 },
-          { kind: 'pm', from: 'lee', to: 'kim', fromOwner: 'lee', toOwner: '~00000000000000aa', text: 'to the first kim', action: false, ts: T0 + 1 },
+          {
+            kind: 'pm',
+            from: 'kim',
+            to: 'lee',
+            fromOwner: '~00000000000000aa',
+            toOwner: 'lee',
+            text: 'from the first kim',
+            action: false,
+            ts: T0,
+          },
+          {
+            kind: 'pm',
+            from: 'lee',
+            to: 'kim',
+            fromOwner: 'lee',
+            toOwner: '~00000000000000aa',
+            text: 'to the first kim',
+            action: false,
+            ts: T0 + 1,
+          },
         ],
         state: [
           { op: 'identity', id: '00000000000000aa', secretHash: 'ab'.repeat(32), ts: T0 },
@@ -307,12 +358,21 @@ for (const backend of backends) {
       expect(await store.identitySecret('00000000000000bb')).toBeNull();
       // The nick string alone (a stranger who is now "kim") owns nothing.
       expect(await store.privateHistory('kim', { limit: 10 })).toEqual([]);
-      expect((await store.privateHistory('~00000000000000aa', { limit: 10 })).map((m) => m.text)).toEqual(['from the first kim', 'to the first kim']);
-      expect((await store.privateHistory('lee', { limit: 10, peer: 'KIM' })).map((m) => m.text)).toEqual(['from the first kim', 'to the first kim']);
+      expect((await store.privateHistory('~00000000000000aa', { limit: 10 })).map((m) => m.text)).toEqual([
+        'from the first kim',
+        'to the first kim',
+      ]);
+      expect((await store.privateHistory('lee', { limit: 10, peer: 'KIM' })).map((m) => m.text)).toEqual([
+        'from the first kim',
+        'to the first kim',
+      ]);
 
       // kim registers: everything the identity owned passes to the account.
       await store.writeBatch({ messages: [], state: [{ op: 'owner-rename', from: '~00000000000000aa', to: 'kim' }] });
-      expect((await store.privateHistory('kim', { limit: 10 })).map((m) => m.text)).toEqual(['from the first kim', 'to the first kim']);
+      expect((await store.privateHistory('kim', { limit: 10 })).map((m) => m.text)).toEqual([
+        'from the first kim',
+        'to the first kim',
+      ]);
       expect(await store.privateHistory('~00000000000000aa', { limit: 10 })).toEqual([]);
       const room = await store.loadRoom('kims-room', 10);
       expect(room).toMatchObject({ room: { name: 'kims-room', creator: 'kim' }, invites: ['kim'], recent: [] });
@@ -331,7 +391,11 @@ for (const backend of backends) {
     });
 
     it('numbers ordered (cluster) batches without gaps, ids in commit order even when writers race', async () => {
-      const write = (text: string) => store.writeBatch({ messages: [roomMsg('ordered', 'ann', text), roomMsg('ordered', 'bob', `${text}'`)], state: [] }, { ordered: true });
+      const write = (text: string) =>
+        store.writeBatch(
+          { messages: [roomMsg('ordered', 'ann', text), roomMsg('ordered', 'bob', `${text}'`)], state: [] },
+          { ordered: true },
+        );
       const results = await Promise.all(Array.from({ length: 8 }, (_, i) => write(`w${i}`)));
       const byBatch = [...results].sort((a, b) => a.batch! - b.batch!);
       const first = byBatch[0].batch!;
@@ -347,10 +411,27 @@ for (const backend of backends) {
     });
 
     it('stores a client id once per owner and answers a repeat with the stored id', async () => {
-      const withCid = (text: string, cid: string, owner = 'cid-owner'): NewMessage => ({ kind: 'room', room: 'cids', nick: 'ann', text, action: false, ts: T0, owner, cid });
+      const withCid = (text: string, cid: string, owner = 'cid-owner'): NewMessage => ({
+        kind: 'room',
+        room: 'cids',
+        nick: 'ann',
+        text,
+        action: false,
+        ts: T0,
+        owner,
+        cid,
+      });
       const first = await store.writeBatch({ messages: [withCid('one', 'c-1'), withCid('two', 'c-2')], state: [] });
       expect(first.repeated).toEqual([]);
-      const again = await store.writeBatch({ messages: [withCid('one again', 'c-1'), withCid('three', 'c-3'), withCid('other owner', 'c-1', 'someone-else'), withCid('three twice', 'c-3')], state: [] });
+      const again = await store.writeBatch({
+        messages: [
+          withCid('one again', 'c-1'),
+          withCid('three', 'c-3'),
+          withCid('other owner', 'c-1', 'someone-else'),
+          withCid('three twice', 'c-3'),
+        ],
+        state: [],
+      });
       expect(again.repeated).toEqual([0, 3]);
       expect(again.ids[0]).toBe(first.ids[0]);
       expect(again.ids[3]).toBe(again.ids[1]);
@@ -363,7 +444,9 @@ for (const backend of backends) {
       const b = new ClusterStore(database, 'b:1', 'b', 60_000);
       await a.register();
       await b.register();
-      expect(await Promise.all([a.claimNick('zoe', 'Zoe', '~z1'), b.claimNick('zoe', 'Zoe', '~z2')])).toEqual(expect.arrayContaining([true, false]));
+      expect(await Promise.all([a.claimNick('zoe', 'Zoe', '~z1'), b.claimNick('zoe', 'Zoe', '~z2')])).toEqual(
+        expect.arrayContaining([true, false]),
+      );
       const holder = (await a.snapshot()).users.find((u) => u.key === 'zoe')!;
       const same = holder.instance === 'a:1' ? b : a;
       // The same owner may take it over (a reconnect after its node died); a stranger may not.
@@ -374,9 +457,25 @@ for (const backend of backends) {
     });
 
     it('edits in place, deletes to a tombstone without text, keeps reactions per owner, threads replies', async () => {
-      const owned = (text: string, owner: string, nick: string, replyTo?: number): NewMessage => ({ kind: 'room', room: 'tf', nick, owner, text, action: false, ts: T0, ...(replyTo ? { replyTo } : {}) });
-      const { ids: [root] } = await store.writeBatch({ messages: [owned('root', 'ann', 'ann')], state: [] });
-      const { ids: [reply, secret] } = await store.writeBatch({ messages: [owned('a reply', 'bob', 'bob', root), owned('a secret', 'ann', 'ann')], state: [] });
+      const owned = (text: string, owner: string, nick: string, replyTo?: number): NewMessage => ({
+        kind: 'room',
+        room: 'tf',
+        nick,
+        owner,
+        text,
+        action: false,
+        ts: T0,
+        ...(replyTo ? { replyTo } : {}),
+      });
+      const {
+        ids: [root],
+      } = await store.writeBatch({ messages: [owned('root', 'ann', 'ann')], state: [] });
+      const {
+        ids: [reply, secret],
+      } = await store.writeBatch({
+        messages: [owned('a reply', 'bob', 'bob', root), owned('a secret', 'ann', 'ann')],
+        state: [],
+      });
       await store.writeBatch({
         messages: [],
         state: [
@@ -391,7 +490,15 @@ for (const backend of backends) {
       });
       const page = await store.roomHistory('tf', { limit: 10 });
       expect(page).toEqual([
-        { id: root, ts: T0, room: 'tf', nick: 'ann', text: 'root, edited', edited: T0 + 1, reactions: { '👍': ['bob', 'cat'] } },
+        {
+          id: root,
+          ts: T0,
+          room: 'tf',
+          nick: 'ann',
+          text: 'root, edited',
+          edited: T0 + 1,
+          reactions: { '👍': ['bob', 'cat'] },
+        },
         { id: reply, ts: T0, room: 'tf', nick: 'bob', text: 'a reply', replyTo: root },
         { id: secret, ts: T0, room: 'tf', nick: 'ann', text: '', deleted: true },
       ]);
@@ -402,24 +509,54 @@ for (const backend of backends) {
     });
 
     it('moves read markers only forward and counts unread and mentions after them', async () => {
-      const by = (text: string): NewMessage => ({ kind: 'room', room: 'marks', nick: 'zed', owner: 'zed', text, action: false, ts: T0 });
-      const { ids } = await store.writeBatch({ messages: [by('hello'), by('Kim: look'), by('@room standup'), by('kimberly said hi'), by('fine')], state: [] });
+      const by = (text: string): NewMessage => ({
+        kind: 'room',
+        room: 'marks',
+        nick: 'zed',
+        owner: 'zed',
+        text,
+        action: false,
+        ts: T0,
+      });
+      const { ids } = await store.writeBatch({
+        messages: [by('hello'), by('Kim: look'), by('@room standup'), by('kimberly said hi'), by('fine')],
+        state: [],
+      });
       expect(await store.unreadCounts('kim', 'kim', ['marks', 'empty-room'])).toEqual({
         marks: { unread: 5, mentions: 2, marker: 0 },
         'empty-room': { unread: 0, mentions: 0, marker: 0 },
       });
-      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[1], ts: T0 }] });
-      await store.writeBatch({ messages: [], state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[0], ts: T0 }] });
-      expect((await store.unreadCounts('kim', 'kim', ['marks'])).marks).toEqual({ unread: 3, mentions: 1, marker: ids[1] });
+      await store.writeBatch({
+        messages: [],
+        state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[1], ts: T0 }],
+      });
+      await store.writeBatch({
+        messages: [],
+        state: [{ op: 'marker', owner: 'kim', conversation: 'marks', id: ids[0], ts: T0 }],
+      });
+      expect((await store.unreadCounts('kim', 'kim', ['marks'])).marks).toEqual({
+        unread: 3,
+        mentions: 1,
+        marker: ids[1],
+      });
       // The owner's own messages are never unread, and never mention them.
       expect((await store.unreadCounts('zed', 'zed', ['marks'])).marks.unread).toBe(0);
-      expect((await store.mentions('kim', 'kim', ['marks'], undefined, 10)).map((m) => m.text)).toEqual(['Kim: look', '@room standup']);
+      expect((await store.mentions('kim', 'kim', ['marks'], undefined, 10)).map((m) => m.text)).toEqual([
+        'Kim: look',
+        '@room standup',
+      ]);
     });
 
     it('reads one room back with its latest messages, oldest first', async () => {
       const messages: NewMessage[] = [];
       for (let i = 0; i < 8; i++) messages.push(roomMsg('load-me', 'ann', `m ${i}`, T0 + i));
-      await store.writeBatch({ messages, state: [{ op: 'room', room: 'load-me', ts: T0 }, { op: 'topic', room: 'load-me', topic: 'kept', by: 'ann', ts: T0 }] });
+      await store.writeBatch({
+        messages,
+        state: [
+          { op: 'room', room: 'load-me', ts: T0 },
+          { op: 'topic', room: 'load-me', topic: 'kept', by: 'ann', ts: T0 },
+        ],
+      });
       const loaded = await store.loadRoom('load-me', 3);
       expect(loaded?.room).toMatchObject({ name: 'load-me', topic: 'kept', topicBy: 'ann' });
       expect(loaded?.recent.map((m) => m.text)).toEqual(['m 5', 'm 6', 'm 7']);
@@ -427,11 +564,17 @@ for (const backend of backends) {
 
     it('applies a burst of state writes in order, with the same result as one by one', async () => {
       const state: StateWrite[] = [];
-      for (let i = 0; i < 300; i++) state.push({ op: 'membership-add', nick: `Burst${i}`, room: `burst-${i % 4}`, ts: T0 + i });
+      for (let i = 0; i < 300; i++)
+        state.push({ op: 'membership-add', nick: `Burst${i}`, room: `burst-${i % 4}`, ts: T0 + i });
       state.push({ op: 'membership-add', nick: 'burst0', room: 'burst-0', ts: T0 });
-      for (let i = 0; i < 300; i += 2) state.push({ op: 'membership-remove', nick: `burst${i}`, room: `burst-${i % 4}` });
+      for (let i = 0; i < 300; i += 2)
+        state.push({ op: 'membership-remove', nick: `burst${i}`, room: `burst-${i % 4}` });
       state.push({ op: 'membership-add', nick: 'burst0', room: 'burst-0', ts: T0 + 1000 });
-      state.push({ op: 'user', nick: 'burster', ts: T0 }, { op: 'user', nick: 'Burster', ts: T0 + 1 }, { op: 'user', nick: 'BURSTER', ts: T0 + 2 });
+      state.push(
+        { op: 'user', nick: 'burster', ts: T0 },
+        { op: 'user', nick: 'Burster', ts: T0 + 1 },
+        { op: 'user', nick: 'BURSTER', ts: T0 + 2 },
+      );
       state.push({ op: 'room', room: 'burst-x', ts: T0 }, { op: 'room', room: 'burst-x', ts: T0 + 5 });
       await store.writeBatch({ messages: [], state });
 
@@ -443,7 +586,11 @@ for (const backend of backends) {
         a.room === b.room ? (a.nick < b.nick ? -1 : 1) : a.room < b.room ? -1 : 1;
       expect(members).toEqual(expected.sort(order));
       expect(snapshot.rooms.find((r) => r.name === 'burst-x')?.createdAt).toBe(T0);
-      const users = await database.kysely.selectFrom('users').select('nick').where('nick_key', '=', 'burster').execute();
+      const users = await database.kysely
+        .selectFrom('users')
+        .select('nick')
+        .where('nick_key', '=', 'burster')
+        .execute();
       expect(users).toEqual([{ nick: 'BURSTER' }]);
     });
 
@@ -459,7 +606,10 @@ for (const backend of backends) {
       expect(await store.roomHistory('nul-room', { limit: 10 })).toEqual([]);
       expect((await store.loadSnapshot(1)).memberships.some((m) => m.room === 'nul-room')).toBe(false);
 
-      await expectStoreError(store.writeBatch({ messages: [roomMsg('r', 'ann', 'x', Number.NaN)], state: [] }), 'TC_STORE_BAD_INPUT');
+      await expectStoreError(
+        store.writeBatch({ messages: [roomMsg('r', 'ann', 'x', Number.NaN)], state: [] }),
+        'TC_STORE_BAD_INPUT',
+      );
       await expectStoreError(
         store.writeBatch({ messages: [], state: [{ op: 'explode' } as never] }),
         'TC_STORE_BAD_INPUT',
@@ -495,7 +645,9 @@ describe.skipIf('skip' in postgres)('KyselyMessageStore on a Postgres server tha
     try {
       await migrate(database);
       const store = new KyselyMessageStore(database);
-      const { ids: [before] } = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'before')], state: [] });
+      const {
+        ids: [before],
+      } = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'before')], state: [] });
 
       await postgres.stopServer();
       try {
@@ -505,7 +657,9 @@ describe.skipIf('skip' in postgres)('KyselyMessageStore on a Postgres server tha
         await postgres.startServer();
       }
 
-      const { ids: [after] } = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'after')], state: [] });
+      const {
+        ids: [after],
+      } = await store.writeBatch({ messages: [roomMsg('outage', 'ann', 'after')], state: [] });
       expect(after).toBeGreaterThan(before);
       expect((await store.roomHistory('outage', { limit: 10 })).map((m) => m.text)).toEqual(['before', 'after']);
     } finally {
@@ -534,7 +688,10 @@ describe('openDatabase', () => {
   });
 
   it('describes a Postgres database without its password', async () => {
-    const db = await openDatabase({ kind: 'postgres', url: 'postgres://chat:s3cret-pw@db.example:6543/teamchat?sslmode=disable' });
+    const db = await openDatabase({
+      kind: 'postgres',
+      url: 'postgres://chat:s3cret-pw@db.example:6543/teamchat?sslmode=disable',
+    });
     try {
       expect(db.description).toBe('postgres://chat@db.example:6543/teamchat');
       expect(db.description).not.toContain('s3cret');

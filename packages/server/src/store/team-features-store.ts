@@ -31,7 +31,13 @@ export async function reactionsOf(db: Db, ids: number[]): Promise<Map<number, Re
 }
 
 export async function messageInfo(db: Db, id: number): Promise<MessageInfo | null> {
-  const result = await sql<{ id: number; room: string | null; sender: string; sender_owner: string | null; deleted_at: Date | null }>`
+  const result = await sql<{
+    id: number;
+    room: string | null;
+    sender: string;
+    sender_owner: string | null;
+    deleted_at: Date | null;
+  }>`
     SELECT id, room, sender, sender_owner, deleted_at FROM messages WHERE id = ${id}`.execute(db);
   const row = result.rows[0];
   if (!row) return null;
@@ -39,7 +45,14 @@ export async function messageInfo(db: Db, id: number): Promise<MessageInfo | nul
     SELECT emoji, owner FROM message_reactions WHERE message_id = ${id} ORDER BY emoji, created_at`.execute(db);
   const byEmoji: Record<string, string[]> = {};
   for (const r of reactions.rows) (byEmoji[r.emoji] ??= []).push(r.owner);
-  return { id: Number(row.id), room: row.room, nick: row.sender, owner: row.sender_owner, deleted: row.deleted_at !== null, reactions: byEmoji };
+  return {
+    id: Number(row.id),
+    room: row.room,
+    nick: row.sender,
+    owner: row.sender_owner,
+    deleted: row.deleted_at !== null,
+    reactions: byEmoji,
+  };
 }
 
 /**
@@ -58,7 +71,9 @@ export function planTeamWrite(write: StateWrite): ((db: Db) => Promise<void>) | 
     case 'edit':
       return async (db) => {
         await lockSearchMark(db);
-        await sql`UPDATE messages SET text = ${write.text}, edited_at = ${at(write.ts)} WHERE id = ${write.id} AND deleted_at IS NULL`.execute(db);
+        await sql`UPDATE messages SET text = ${write.text}, edited_at = ${at(write.ts)} WHERE id = ${write.id} AND deleted_at IS NULL`.execute(
+          db,
+        );
         await sql`UPDATE message_search SET text = ${write.text} WHERE id = ${write.id}`.execute(db);
       };
     case 'delete':
@@ -78,7 +93,9 @@ export function planTeamWrite(write: StateWrite): ((db: Db) => Promise<void>) | 
               ON CONFLICT (message_id, emoji, owner) DO NOTHING`.execute(db);
           }
         : async (db) => {
-            await sql`DELETE FROM message_reactions WHERE message_id = ${write.id} AND emoji = ${write.emoji} AND owner = ${write.owner}`.execute(db);
+            await sql`DELETE FROM message_reactions WHERE message_id = ${write.id} AND emoji = ${write.emoji} AND owner = ${write.owner}`.execute(
+              db,
+            );
           };
     case 'marker':
       return async (db) => {
@@ -86,7 +103,9 @@ export function planTeamWrite(write: StateWrite): ((db: Db) => Promise<void>) | 
           INSERT INTO read_markers (owner, conversation, message_id, updated_at)
           VALUES (${write.owner}, ${write.conversation}, ${write.id}, ${at(write.ts)})
           ON CONFLICT (owner, conversation) DO UPDATE
-          SET message_id = GREATEST(read_markers.message_id, EXCLUDED.message_id), updated_at = EXCLUDED.updated_at`.execute(db);
+          SET message_id = GREATEST(read_markers.message_id, EXCLUDED.message_id), updated_at = EXCLUDED.updated_at`.execute(
+          db,
+        );
       };
     default:
       return null;
@@ -101,7 +120,12 @@ export function mentionPattern(nick: string): string {
 }
 
 /** Per room: messages after the owner's marker (by others), and how many of them mention `nick`. */
-export async function unreadCounts(db: Db, owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>> {
+export async function unreadCounts(
+  db: Db,
+  owner: string,
+  nick: string,
+  rooms: string[],
+): Promise<Record<string, UnreadCount>> {
   const out: Record<string, UnreadCount> = {};
   if (rooms.length === 0) return out;
   const pattern = mentionPattern(nick);
@@ -119,15 +143,32 @@ export async function unreadCounts(db: Db, owner: string, nick: string, rooms: s
         LIMIT ${UNREAD_COUNT_MAX}
       ) t
     ) c`.execute(db);
-  for (const row of result.rows) out[row.room] = { unread: Number(row.unread), mentions: Number(row.mentions), marker: Number(row.marker ?? 0) };
+  for (const row of result.rows)
+    out[row.room] = { unread: Number(row.unread), mentions: Number(row.mentions), marker: Number(row.marker ?? 0) };
   return out;
 }
 
 /** Messages in `rooms` that mention `nick` (or everyone), by others, newest first below `before`. */
-export async function mentionsOf(db: Db, owner: string, nick: string, rooms: string[], before: number | undefined, limit: number): Promise<RoomMessage[]> {
+export async function mentionsOf(
+  db: Db,
+  owner: string,
+  nick: string,
+  rooms: string[],
+  before: number | undefined,
+  limit: number,
+): Promise<RoomMessage[]> {
   if (rooms.length === 0 || limit === 0) return [];
   const pattern = mentionPattern(nick);
-  const result = await sql<{ id: number; room: string; sender: string; text: string; action: boolean; created_at: Date; reply_to: number | null; edited_at: Date | null }>`
+  const result = await sql<{
+    id: number;
+    room: string;
+    sender: string;
+    text: string;
+    action: boolean;
+    created_at: Date;
+    reply_to: number | null;
+    edited_at: Date | null;
+  }>`
     SELECT id, room, sender, text, action, created_at, reply_to, edited_at FROM messages
     WHERE room = ANY(${rooms}::text[]) AND deleted_at IS NULL
       AND (sender_owner IS NULL OR sender_owner <> ${owner})
@@ -136,7 +177,13 @@ export async function mentionsOf(db: Db, owner: string, nick: string, rooms: str
     ORDER BY id DESC
     LIMIT ${limit}`.execute(db);
   return result.rows.reverse().map((row) => {
-    const m: RoomMessage = { id: Number(row.id), ts: row.created_at.getTime(), room: row.room, nick: row.sender, text: row.text };
+    const m: RoomMessage = {
+      id: Number(row.id),
+      ts: row.created_at.getTime(),
+      room: row.room,
+      nick: row.sender,
+      text: row.text,
+    };
     if (row.action) m.action = true;
     if (row.reply_to !== null) m.replyTo = Number(row.reply_to);
     if (row.edited_at) m.edited = row.edited_at.getTime();

@@ -27,11 +27,18 @@ class MemoryLink implements Link {
     this.paused = false;
   }
   frames(): { type: string; code?: string; ref?: string }[] {
-    return this.written.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return this.written
+      .join('')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 }
 
-function setup(options: { busy?: () => boolean; ratePerSecond?: number; onHandle?: (frame: ClientFrame) => void } = {}) {
+function setup(
+  options: { busy?: () => boolean; ratePerSecond?: number; onHandle?: (frame: ClientFrame) => void } = {},
+) {
   const handled: ClientFrame[] = [];
   const core = {
     connect() {},
@@ -42,9 +49,22 @@ function setup(options: { busy?: () => boolean; ratePerSecond?: number; onHandle
       options.onHandle?.(frame);
     },
   } as unknown as ChatCore<Connection>;
-  const security = resolveSecurity({ flood: { burst: 2, ratePerSecond: options.ratePerSecond ?? 1000 }, registrationTimeoutMs: 0, heartbeat: false });
+  const security = resolveSecurity({
+    flood: { burst: 2, ratePerSecond: options.ratePerSecond ?? 1000 },
+    registrationTimeoutMs: 0,
+    heartbeat: false,
+  });
   let id = 0;
-  const host: ConnectionHost = { core, security, maxSendQueueBytes: 1 << 20, accepting: true, log() {}, nextId: () => ++id, adopt() {}, forget() {} };
+  const host: ConnectionHost = {
+    core,
+    security,
+    maxSendQueueBytes: 1 << 20,
+    accepting: true,
+    log() {},
+    nextId: () => ++id,
+    adopt() {},
+    forget() {},
+  };
   const link = new MemoryLink();
   const conn = new Connection('json', 'test', link, host);
   return { conn, link, handled };

@@ -24,7 +24,12 @@ class MemoryLink implements Link {
   pauseInput() {}
   resumeInput() {}
   frames() {
-    return this.written.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return this.written
+      .join('')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 }
 
@@ -40,7 +45,15 @@ function hostWithBuggyCore(logs: string[]): ConnectionHost {
     },
   } as unknown as ChatCore<Connection>;
   let id = 0;
-  return { core, maxSendQueueBytes: 1024, accepting: true, log: (l) => logs.push(l), nextId: () => ++id, adopt() {}, forget() {} };
+  return {
+    core,
+    maxSendQueueBytes: 1024,
+    accepting: true,
+    log: (l) => logs.push(l),
+    nextId: () => ++id,
+    adopt() {},
+    forget() {},
+  };
 }
 
 describe('Connection', () => {

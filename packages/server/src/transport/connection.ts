@@ -116,15 +116,24 @@ export class Connection implements Session {
      * `prompted`: the transport already showed the plain-text nick prompt. `lineDialect`: the
      * dialect of a listener that speaks only one (IRC); else plain text for `plain`, NDJSON for `json`.
      */
-    options: { prompted?: boolean; lineDialect?: (connection: Connection, core: ChatCore<Connection>) => LineDialect } = {},
+    options: {
+      prompted?: boolean;
+      lineDialect?: (connection: Connection, core: ChatCore<Connection>) => LineDialect;
+    } = {},
   ) {
     this.id = host.nextId();
     this.#link = link;
     this.#host = host;
     host.adopt(this);
     const security = host.security;
-    this.#bucket = security?.flood ? new TokenBucket({ burst: security.flood.burst, ratePerSecond: security.flood.ratePerSecond }) : null;
-    this.#plain = options.lineDialect ? options.lineDialect(this, host.core) : dialect === 'plain' ? new PlainDialect(this, host.core) : null;
+    this.#bucket = security?.flood
+      ? new TokenBucket({ burst: security.flood.burst, ratePerSecond: security.flood.ratePerSecond })
+      : null;
+    this.#plain = options.lineDialect
+      ? options.lineDialect(this, host.core)
+      : dialect === 'plain'
+        ? new PlainDialect(this, host.core)
+        : null;
     host.core.connect(this);
     if (security && security.registrationTimeoutMs > 0) {
       this.#registrationTimer = setTimeout(this.#registrationExpired, security.registrationTimeoutMs);
@@ -218,10 +227,13 @@ export class Connection implements Session {
 
   #wait(ms: number): void {
     if (this.#pumpTimer) return;
-    this.#pumpTimer = setTimeout(() => {
-      this.#pumpTimer = null;
-      this.#pump();
-    }, Math.max(1, ms));
+    this.#pumpTimer = setTimeout(
+      () => {
+        this.#pumpTimer = null;
+        this.#pump();
+      },
+      Math.max(1, ms),
+    );
   }
 
   #compactInbox(): void {
@@ -256,7 +268,9 @@ export class Connection implements Session {
       work.run();
     } catch (err) {
       // Supervision: a bug triggered by this client's input answers this client only.
-      this.#host.log(`error: while handling input from ${this.nick ?? this.remote}: ${(err as Error).stack ?? String(err)}`);
+      this.#host.log(
+        `error: while handling input from ${this.nick ?? this.remote}: ${(err as Error).stack ?? String(err)}`,
+      );
       this.sendError(codedError('TC_ERR_INTERNAL'), work.ref);
     }
   }
@@ -265,7 +279,11 @@ export class Connection implements Session {
     this.#registrationTimer = null;
     if (this.key !== null || !this.isOpen || this.#host.core.isBusy(this)) return;
     this.#host.log(`closing ${this.remote}: TC_ERR_REGISTRATION_TIMEOUT`);
-    this.close({ type: 'bye', code: 'TC_ERR_REGISTRATION_TIMEOUT', reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message });
+    this.close({
+      type: 'bye',
+      code: 'TC_ERR_REGISTRATION_TIMEOUT',
+      reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message,
+    });
   };
 
   #armHeartbeat(ms: number): void {

@@ -89,7 +89,8 @@ export class PlainDialect {
   render(encoded: EncodedFrame): Buffer {
     const frame = encoded.frame;
     // A room the user has left (or is leaving, after a switch) stays silent.
-    if (ROOM_FRAMES.has(frame.type) && 'room' in frame && frame.room !== undefined && frame.room !== this.#room) return EMPTY;
+    if (ROOM_FRAMES.has(frame.type) && 'room' in frame && frame.room !== undefined && frame.room !== this.#room)
+      return EMPTY;
     // A rename is told to the renamed user once (the frame without a room), not again per room.
     if (frame.type === 'nick' && frame.room !== undefined && frame.new === this.#conn.nick) return EMPTY;
     if (frame.type === 'parted' && frame.room === this.#leavingQuietly) return EMPTY;
@@ -106,7 +107,8 @@ export class PlainDialect {
       if (others.length > 0) left = Buffer.from(others.map((name) => `* You left ${name}${PLAIN_EOL}`).join(''));
     }
     if (frame.type === 'joined' && frame.room === this.#room) this.#oldest = frame.history[0]?.id;
-    if (frame.type === 'history' && frame.room === this.#room && frame.messages.length > 0) this.#oldest = frame.messages[0].id;
+    if (frame.type === 'history' && frame.room === this.#room && frame.messages.length > 0)
+      this.#oldest = frame.messages[0].id;
     if (frame.type === 'message' && frame.room === this.#room && this.#oldest === undefined) this.#oldest = frame.id;
     const bytes = encoded.plain(this.#conn.nick ?? '');
     return left.length > 0 ? Buffer.concat([left, bytes]) : bytes;
@@ -135,27 +137,33 @@ export class PlainDialect {
   /** Logs in with the nick typed last; may finish later (a password check runs off the event loop). */
   #login(password: string | undefined, register: boolean | 'when-required'): void {
     const asked = this.#stage;
-    this.#core.login(this.#conn, { nick: this.#pendingNick, restore: false, ...(password !== undefined ? { password, register } : {}) }, (error, state) => {
-      this.#pass = undefined;
-      if (!error) {
-        this.#stage = 'room';
-        this.#line(`* Welcome to teamchat, ${this.#conn.nick}! Type /help for commands.`);
-        this.#conn.writeText(ROOM_PROMPT);
-      } else if (error.code === 'TC_ERR_AUTH_REQUIRED' && password === undefined) {
-        const registered = state === 'password';
-        this.#stage = registered ? 'password' : 'new-password';
-        if (!registered) this.#line(`* This server needs an account: choose a password to register ${this.#pendingNick}.`);
-        this.#conn.writeText(registered ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
-      } else if (error.code === 'TC_ERR_BAD_PASSWORD' || error.code === 'TC_ERR_WEAK_PASSWORD') {
-        this.#fail(error);
-        this.#stage = asked === 'new-password' || (asked === 'nick' && state === 'register') ? 'new-password' : 'password';
-        this.#conn.writeText(this.#stage === 'password' ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
-      } else {
-        this.#fail(error);
-        this.#stage = 'nick';
-        this.#conn.writeText(NICK_PROMPT);
-      }
-    });
+    this.#core.login(
+      this.#conn,
+      { nick: this.#pendingNick, restore: false, ...(password !== undefined ? { password, register } : {}) },
+      (error, state) => {
+        this.#pass = undefined;
+        if (!error) {
+          this.#stage = 'room';
+          this.#line(`* Welcome to teamchat, ${this.#conn.nick}! Type /help for commands.`);
+          this.#conn.writeText(ROOM_PROMPT);
+        } else if (error.code === 'TC_ERR_AUTH_REQUIRED' && password === undefined) {
+          const registered = state === 'password';
+          this.#stage = registered ? 'password' : 'new-password';
+          if (!registered)
+            this.#line(`* This server needs an account: choose a password to register ${this.#pendingNick}.`);
+          this.#conn.writeText(registered ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
+        } else if (error.code === 'TC_ERR_BAD_PASSWORD' || error.code === 'TC_ERR_WEAK_PASSWORD') {
+          this.#fail(error);
+          this.#stage =
+            asked === 'new-password' || (asked === 'nick' && state === 'register') ? 'new-password' : 'password';
+          this.#conn.writeText(this.#stage === 'password' ? PASSWORD_PROMPT : NEW_PASSWORD_PROMPT);
+        } else {
+          this.#fail(error);
+          this.#stage = 'nick';
+          this.#conn.writeText(NICK_PROMPT);
+        }
+      },
+    );
   }
 
   /**
@@ -164,12 +172,16 @@ export class PlainDialect {
    */
   #atRoomPrompt(line: string): Work {
     const input = line.startsWith('/') ? parseUserInput(line) : null;
-    if (input?.kind === 'error') return this.#failing(this.#joinError(line, input.error), () => this.#conn.writeText(ROOM_PROMPT));
+    if (input?.kind === 'error')
+      return this.#failing(this.#joinError(line, input.error), () => this.#conn.writeText(ROOM_PROMPT));
     if (input?.kind !== 'command') return { cost: PROMPT_COST, run: () => this.#chooseRoom(line) };
     const cmd = input.command;
     switch (cmd.name) {
       case 'join':
-        return { cost: PROMPT_COST, run: () => this.#chooseRoom(cmd.key !== undefined ? `${cmd.room} ${cmd.key}` : cmd.room) };
+        return {
+          cost: PROMPT_COST,
+          run: () => this.#chooseRoom(cmd.key !== undefined ? `${cmd.room} ${cmd.key}` : cmd.room),
+        };
       case 'rooms': {
         const frame: ClientFrame = { type: 'rooms', ...(cmd.after !== undefined ? { after: cmd.after } : {}) };
         return this.#command(frame, undefined, () => this.#conn.writeText(ROOM_PROMPT));
@@ -179,7 +191,9 @@ export class PlainDialect {
           cost: HELP_COST,
           run: () => {
             this.#help();
-            this.#line('* Now type the name of a room to enter it (a new name creates the room), or /rooms to list them.');
+            this.#line(
+              '* Now type the name of a room to enter it (a new name creates the room), or /rooms to list them.',
+            );
             this.#conn.writeText(ROOM_PROMPT);
           },
         };
@@ -187,7 +201,10 @@ export class PlainDialect {
         return { cost: 0, run: () => this.#core.quit(this.#conn, cmd.reason) };
       default:
         return this.#failing(
-          { code: 'TC_ERR_NOT_IN_ROOM', message: `You are not in a room yet: type the name of a room to enter it first (/rooms lists them), then /${cmd.name}` },
+          {
+            code: 'TC_ERR_NOT_IN_ROOM',
+            message: `You are not in a room yet: type the name of a room to enter it first (/rooms lists them), then /${cmd.name}`,
+          },
           () => this.#conn.writeText(ROOM_PROMPT),
         );
     }
@@ -229,7 +246,10 @@ export class PlainDialect {
       case 'register':
         return this.#command({ type: 'register', password: cmd.password });
       case 'login':
-        return this.#failing({ code: 'TC_ERR_ALREADY_REGISTERED', message: `You are already logged in as ${this.#conn.nick}: /login only answers the password prompt` });
+        return this.#failing({
+          code: 'TC_ERR_ALREADY_REGISTERED',
+          message: `You are already logged in as ${this.#conn.nick}: /login only answers the password prompt`,
+        });
       case 'mode': {
         const c = cmd.change;
         if (!c) return this.#command({ type: 'mode', room: cmd.room });
@@ -238,13 +258,20 @@ export class PlainDialect {
         return this.#command({ type: 'mode', room: cmd.room, inviteOnly: c.mode === '+i' });
       }
       case 'invite':
-        return cmd.room ? this.#command({ type: 'invite', nick: cmd.nick, room: cmd.room }) : this.#inRoom((room) => ({ type: 'invite', nick: cmd.nick, room }));
+        return cmd.room
+          ? this.#command({ type: 'invite', nick: cmd.nick, room: cmd.room })
+          : this.#inRoom((room) => ({ type: 'invite', nick: cmd.nick, room }));
       case 'part': {
         if (cmd.room) return this.#command({ type: 'part', room: cmd.room }, () => this.#leaving(cmd.room!));
-        return this.#inRoom((room) => ({ type: 'part', room }), () => this.#leaving(this.#room!));
+        return this.#inRoom(
+          (room) => ({ type: 'part', room }),
+          () => this.#leaving(this.#room!),
+        );
       }
       case 'users':
-        return cmd.room ? this.#command({ type: 'users', room: cmd.room }) : this.#inRoom((room) => ({ type: 'users', room }));
+        return cmd.room
+          ? this.#command({ type: 'users', room: cmd.room })
+          : this.#inRoom((room) => ({ type: 'users', room }));
       case 'rooms':
         return this.#command({ type: 'rooms', ...(cmd.after !== undefined ? { after: cmd.after } : {}) });
       case 'pm':
@@ -254,10 +281,19 @@ export class PlainDialect {
       case 'me':
         return this.#inRoom((room) => ({ type: 'msg', room, text: cmd.text, action: true }));
       case 'topic':
-        return this.#inRoom((room) => ({ type: 'topic', room, ...(cmd.topic !== undefined ? { topic: cmd.topic } : {}) }));
+        return this.#inRoom((room) => ({
+          type: 'topic',
+          room,
+          ...(cmd.topic !== undefined ? { topic: cmd.topic } : {}),
+        }));
       case 'history': {
         const limit = Math.min(cmd.count ?? HISTORY_DEFAULT, HISTORY_MAX);
-        return this.#inRoom((room) => ({ type: 'history', room, limit, ...(this.#oldest !== undefined ? { before: this.#oldest } : {}) }));
+        return this.#inRoom((room) => ({
+          type: 'history',
+          room,
+          limit,
+          ...(this.#oldest !== undefined ? { before: this.#oldest } : {}),
+        }));
       }
       case 'help':
         return { cost: HELP_COST, run: () => this.#help() };
@@ -298,16 +334,17 @@ export class PlainDialect {
     const others = [...this.#conn.rooms].map((r) => r.name).filter((name) => name !== room);
     // After this delivery: the core is in the middle of sending the `joined`. The core answers a
     // part at once, so its `parted` (already said with the `joined`) is known by its room here.
-    if (others.length > 0) queueMicrotask(() => {
-      for (const name of others) {
-        this.#leavingQuietly = name;
-        try {
-          this.#conn.dispatch({ type: 'part', room: name });
-        } finally {
-          this.#leavingQuietly = null;
+    if (others.length > 0)
+      queueMicrotask(() => {
+        for (const name of others) {
+          this.#leavingQuietly = name;
+          try {
+            this.#conn.dispatch({ type: 'part', room: name });
+          } finally {
+            this.#leavingQuietly = null;
+          }
         }
-      }
-    });
+      });
     return others;
   }
 
@@ -317,7 +354,11 @@ export class PlainDialect {
     return {
       cost: costOf(probe),
       run: () => {
-        if (!this.#room) return this.#fail({ code: 'TC_ERR_NOT_IN_ROOM', message: 'You are not in a room: /join <room> to enter one' });
+        if (!this.#room)
+          return this.#fail({
+            code: 'TC_ERR_NOT_IN_ROOM',
+            message: 'You are not in a room: /join <room> to enter one',
+          });
         this.#core.handle(this.#conn, build(this.#room));
         after?.();
       },

@@ -21,7 +21,13 @@ export { PGLITE_LOCK_FILE };
  * in BENCHMARKS.md, `npm run bench -- footprint`). A Postgres server (--database-url) is tuned by
  * its own administrator.
  */
-export const PGLITE_MEMORY_SETTINGS = ['shared_buffers=16MB', 'work_mem=2MB', 'maintenance_work_mem=16MB', 'wal_buffers=1MB', 'temp_buffers=2MB'];
+export const PGLITE_MEMORY_SETTINGS = [
+  'shared_buffers=16MB',
+  'work_mem=2MB',
+  'maintenance_work_mem=16MB',
+  'wal_buffers=1MB',
+  'temp_buffers=2MB',
+];
 
 /**
  * Postgres extensions the migrations create (`CREATE EXTENSION`), loaded into every PGlite we open:
@@ -75,7 +81,10 @@ function takeLock(lockPath: string, dir: string): void {
     const owner = Number.parseInt(readLock(lockPath), 10);
     if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
       const who = owner === process.pid ? 'this process' : `process ${owner}`;
-      throw new StoreError('TC_STORE_LOCKED', `data folder ${dir} is already open in ${who}; only one process may open it`);
+      throw new StoreError(
+        'TC_STORE_LOCKED',
+        `data folder ${dir} is already open in ${who}; only one process may open it`,
+      );
     }
     // Stale lock from a process that is gone: take it over.
     rmSync(lockPath, { force: true });

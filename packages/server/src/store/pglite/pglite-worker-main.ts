@@ -20,7 +20,11 @@ let opened: OpenedPGlite | null = null;
 
 function errorReply(id: number, err: unknown): WorkerReply {
   const e = err as Error & { code?: string };
-  return { id, ok: false, error: { message: e.message, name: e.name, ...(e.code !== undefined ? { code: String(e.code) } : {}) } };
+  return {
+    id,
+    ok: false,
+    error: { message: e.message, name: e.name, ...(e.code !== undefined ? { code: String(e.code) } : {}) },
+  };
 }
 
 async function handle(request: WorkerRequest): Promise<WorkerReply> {

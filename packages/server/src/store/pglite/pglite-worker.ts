@@ -68,8 +68,12 @@ export class PGliteWorker implements PGliteLike {
       for (const p of this.#pending.values()) p.reject(error);
       this.#pending.clear();
     };
-    worker.on('error', (err) => fail(Object.assign(new Error(`PGlite worker failed: ${err.message}`), { code: 'ECONNRESET' })));
-    worker.on('exit', (code) => fail(Object.assign(new Error(`PGlite worker exited (${code}): not queryable`), { code: 'ECONNRESET' })));
+    worker.on('error', (err) =>
+      fail(Object.assign(new Error(`PGlite worker failed: ${err.message}`), { code: 'ECONNRESET' })),
+    );
+    worker.on('exit', (code) =>
+      fail(Object.assign(new Error(`PGlite worker exited (${code}): not queryable`), { code: 'ECONNRESET' })),
+    );
   }
 
   /**
@@ -88,7 +92,10 @@ export class PGliteWorker implements PGliteLike {
   }
 
   static async #start(dataDir: string): Promise<PGliteWorker> {
-    const worker = new Worker(workerEntry(), { workerData: { dataDir }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    const worker = new Worker(workerEntry(), {
+      workerData: { dataDir },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     const client = new PGliteWorker(worker);
     try {
       await new Promise((resolve, reject) => client.#pending.set(0, { resolve, reject }));
@@ -123,7 +130,8 @@ export class PGliteWorker implements PGliteLike {
 
   #call(request: WorkerRequest): Promise<unknown> {
     if (this.#exited) return Promise.reject(this.#exited);
-    if (this.#closed) return Promise.reject(Object.assign(new Error('PGlite is closed: not queryable'), { code: 'ECONNRESET' }));
+    if (this.#closed)
+      return Promise.reject(Object.assign(new Error('PGlite is closed: not queryable'), { code: 'ECONNRESET' }));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -146,7 +154,9 @@ function rebuildError(e: { message: string; name: string; code?: string }): Erro
  * (tests, tsx), a small .mjs that registers tsx in the worker thread first.
  */
 function workerEntry(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('./pglite-worker.mjs', import.meta.url) : new URL('./pglite-worker-main.js', import.meta.url);
+  return import.meta.url.endsWith('.ts')
+    ? new URL('./pglite-worker.mjs', import.meta.url)
+    : new URL('./pglite-worker-main.js', import.meta.url);
 }
 
 /**
@@ -166,11 +176,17 @@ function copyTemplate(dataDir: string): void {
 async function initdb(dataDir: string): Promise<void> {
   const fromSources = import.meta.url.endsWith('.ts');
   const script = new URL(fromSources ? './pglite-initdb.ts' : './pglite-initdb.js', import.meta.url);
-  const child = spawn(process.execPath, [...(fromSources ? ['--import', 'tsx'] : []), fileURLToPath(script), dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...(fromSources ? ['--import', 'tsx'] : []), fileURLToPath(script), dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
   const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new StoreError('TC_STORE_INIT_FAILED', `could not create the embedded database in ${dataDir}: ${stderr.trim() || `exit ${code}`}`);
+  if (code !== 0)
+    throw new StoreError(
+      'TC_STORE_INIT_FAILED',
+      `could not create the embedded database in ${dataDir}: ${stderr.trim() || `exit ${code}`}`,
+    );
 }
 
 /** True when the folder already holds a database (PGlite runs no initdb in it). */

@@ -11,7 +11,10 @@ const INT8_OID = 20;
 const typeParsers = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
-    return (pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (value: string) => unknown)(oid, format);
+    return (pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => (value: string) => unknown)(
+      oid,
+      format,
+    );
   },
 };
 
@@ -50,10 +53,16 @@ export function describePostgresUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new StoreError('TC_STORE_BAD_CONFIG', 'the Postgres URL is not a valid URL (expected postgres://user:password@host:port/database)');
+    throw new StoreError(
+      'TC_STORE_BAD_CONFIG',
+      'the Postgres URL is not a valid URL (expected postgres://user:password@host:port/database)',
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new StoreError('TC_STORE_BAD_CONFIG', `the Postgres URL must start with postgres:// (got ${parsed.protocol}//)`);
+    throw new StoreError(
+      'TC_STORE_BAD_CONFIG',
+      `the Postgres URL must start with postgres:// (got ${parsed.protocol}//)`,
+    );
   }
   const user = parsed.username ? `${decodeURIComponent(parsed.username)}@` : '';
   const host = parsed.host || parsed.searchParams.get('host') || 'localhost';

@@ -96,14 +96,30 @@ function world(accounts: Record<string, string> = {}, options: { guestRoomModes?
   };
   const core = new ChatCore(effects, { rooms: [], memberships: [], recent: [] }, options);
   let id = 0;
-  const host: ConnectionHost = { core, maxSendQueueBytes: 1 << 20, accepting: true, log: () => {}, nextId: () => ++id, adopt() {}, forget() {} };
-  const gateway = new IrcGateway({ serverName: 'irc.test', version: '0.0.0', startedAt: 0, inOrder, opers: [{ name: 'operuser', password: 'operpassword' }] });
+  const host: ConnectionHost = {
+    core,
+    maxSendQueueBytes: 1 << 20,
+    accepting: true,
+    log: () => {},
+    nextId: () => ++id,
+    adopt() {},
+    forget() {},
+  };
+  const gateway = new IrcGateway({
+    serverName: 'irc.test',
+    version: '0.0.0',
+    startedAt: 0,
+    inOrder,
+    opers: [{ name: 'operuser', password: 'operpassword' }],
+  });
   return {
     core,
     /** A connected IRC client: `send` lines, read `lines()` received since the last read. */
     client() {
       const link = new MemoryLink();
-      const conn = new Connection('irc', '127.0.0.1:5000', link, host, { lineDialect: (c, k) => new IrcDialect(c, k, gateway) });
+      const conn = new Connection('irc', '127.0.0.1:5000', link, host, {
+        lineDialect: (c, k) => new IrcDialect(c, k, gateway),
+      });
       let read = 0;
       return {
         conn,
@@ -158,7 +174,10 @@ describe('IrcDialect', () => {
     const c = w.client();
     await c.send('NICK 9lives');
     await c.send('NICK alice', 'USER b 0 * :B');
-    expect(c.lines()).toEqual([':irc.test 432 * 9lives :Erroneous nickname (letters, digits, _ and -, starting with a letter, at most 24)', expect.stringMatching(/^:irc\.test 433 \* alice :/)]);
+    expect(c.lines()).toEqual([
+      ':irc.test 432 * 9lives :Erroneous nickname (letters, digits, _ and -, starting with a letter, at most 24)',
+      expect.stringMatching(/^:irc\.test 433 \* alice :/),
+    ]);
   });
 
   it('joins a room: JOIN, NAMES with the first one in as @, and the queries irssi sends after a join', async () => {
@@ -190,7 +209,10 @@ describe('IrcDialect', () => {
     b.lines();
     await b.send('PRIVMSG #general :hello alice', 'PRIVMSG alice :just you');
     expect(b.lines()).toEqual([]);
-    expect(a.lines()).toEqual(['@msgid=100 :bob!bob@127.0.0.1 PRIVMSG #general :hello alice', '@msgid=101 :bob!bob@127.0.0.1 PRIVMSG alice :just you']);
+    expect(a.lines()).toEqual([
+      '@msgid=100 :bob!bob@127.0.0.1 PRIVMSG #general :hello alice',
+      '@msgid=101 :bob!bob@127.0.0.1 PRIVMSG alice :just you',
+    ]);
     await a.send('NOTICE #general :fyi');
     expect(a.lines()).toEqual(['@msgid=102 :alice!alice@127.0.0.1 NOTICE #general fyi']);
     expect(b.lines()).toEqual([':alice!alice@127.0.0.1 NOTICE #general fyi']);
@@ -215,7 +237,18 @@ describe('IrcDialect', () => {
     const w = world();
     const a = w.client();
     await a.register('alice');
-    await a.send('PRIVMSG nobody :hi', 'PRIVMSG', 'PRIVMSG alice', 'JOIN', 'JOIN nohash', 'PART #elsewhere', 'FROB', 'TOPIC #elsewhere :x', 'OPER operuser wrong', 'PASS x');
+    await a.send(
+      'PRIVMSG nobody :hi',
+      'PRIVMSG',
+      'PRIVMSG alice',
+      'JOIN',
+      'JOIN nohash',
+      'PART #elsewhere',
+      'FROB',
+      'TOPIC #elsewhere :x',
+      'OPER operuser wrong',
+      'PASS x',
+    );
     expect(a.lines().map((l) => l.split(' ').slice(1, 4).join(' '))).toEqual([
       '401 alice nobody',
       '411 alice :No',
@@ -261,7 +294,10 @@ describe('IrcDialect', () => {
     expect(c.lines()).toEqual([':irc.test 904 * :SASL authentication failed']);
     const d = w.client();
     await d.send('CAP LS 302', 'CAP REQ :sasl', 'AUTHENTICATE PLAIN', `AUTHENTICATE ${blob('carol', 'sesame-open')}`);
-    expect(d.lines().slice(-2)).toEqual([':irc.test 900 * carol!user@127.0.0.1 carol :You are now logged in as carol', ':irc.test 903 * :SASL authentication successful']);
+    expect(d.lines().slice(-2)).toEqual([
+      ':irc.test 900 * carol!user@127.0.0.1 carol :You are now logged in as carol',
+      ':irc.test 903 * :SASL authentication successful',
+    ]);
     await d.send('NICK carol', 'USER c 0 * :C', 'CAP END');
     expect(d.lines()[0]).toMatch(/^:irc\.test 001 carol /);
   });
@@ -295,7 +331,10 @@ describe('IrcDialect', () => {
       ':irc.test 367 alice #m evil!*@* alice 1700000000',
       ':irc.test 368 alice #m :End of channel ban list',
     ]);
-    expect(b.lines()).toEqual([':alice!alice@127.0.0.1 MODE #m +ov bob bob', ':alice!alice@127.0.0.1 MODE #m +b evil!*@*']);
+    expect(b.lines()).toEqual([
+      ':alice!alice@127.0.0.1 MODE #m +ov bob bob',
+      ':alice!alice@127.0.0.1 MODE #m +b evil!*@*',
+    ]);
     await a.send('NAMES #m');
     expect(a.lines()[0]).toBe(':irc.test 353 alice = #m :@alice @+bob');
   });
@@ -349,8 +388,15 @@ describe('IrcDialect', () => {
     b.lines();
     await a.send('@+typing=active;secret=no TAGMSG #t');
     expect(a.lines()).toEqual([]);
-    expect(b.lines()).toEqual([expect.stringMatching(/^@\+typing=active;msgid=t\S+ :alice!alice@127\.0\.0\.1 TAGMSG #t$/)]);
-    await a.send('MARKREAD #t timestamp=2024-01-02T03:04:05.678Z', 'MARKREAD #t timestamp=2023-01-01T00:00:00.000Z', 'MARKREAD #t', 'MARKREAD #t *');
+    expect(b.lines()).toEqual([
+      expect.stringMatching(/^@\+typing=active;msgid=t\S+ :alice!alice@127\.0\.0\.1 TAGMSG #t$/),
+    ]);
+    await a.send(
+      'MARKREAD #t timestamp=2024-01-02T03:04:05.678Z',
+      'MARKREAD #t timestamp=2023-01-01T00:00:00.000Z',
+      'MARKREAD #t',
+      'MARKREAD #t *',
+    );
     expect(a.lines()).toEqual([
       ':irc.test MARKREAD #t timestamp=2024-01-02T03:04:05.678Z',
       ':irc.test MARKREAD #t timestamp=2024-01-02T03:04:05.678Z',
@@ -375,6 +421,8 @@ describe('IrcDialect', () => {
     await a.send('CHATHISTORY LATEST #h msgid=103 10');
     expect(texts(a.lines())).toEqual(['m4', 'm5']);
     await a.send('CHATHISTORY BEFORE #h timestamp=nonsense 10');
-    expect(a.lines()).toEqual([':irc.test FAIL CHATHISTORY INVALID_PARAMS BEFORE #h :A reference is *, msgid=<id> or timestamp=<ISO time>']);
+    expect(a.lines()).toEqual([
+      ':irc.test FAIL CHATHISTORY INVALID_PARAMS BEFORE #h :A reference is *, msgid=<id> or timestamp=<ISO time>',
+    ]);
   });
 });

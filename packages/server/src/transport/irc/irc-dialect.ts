@@ -28,7 +28,15 @@ import { BAD_INPUT_COST, costOf, PASSWORD_COST } from '../command-cost.js';
 import type { Connection, LineDialect, Work } from '../connection.js';
 import type { EncodedFrame } from '../encoded-frame.js';
 import { ERR, numericForError, RPL, type ErrorContext } from './irc-numerics.js';
-import { formatIrcLine, IRC_CLIENT_TAG_BYTES, IRC_LINE_BYTES, parseIrcLine, truncateUtf8, type IrcMessage, type OutgoingIrcMessage } from './irc-message.js';
+import {
+  formatIrcLine,
+  IRC_CLIENT_TAG_BYTES,
+  IRC_LINE_BYTES,
+  parseIrcLine,
+  truncateUtf8,
+  type IrcMessage,
+  type OutgoingIrcMessage,
+} from './irc-message.js';
 import type { IrcGateway } from './irc-gateway.js';
 import { capabilities, isupportTokens } from './isupport.js';
 import { formatChanges, modeString, parseChannelModes } from './irc-modes.js';
@@ -86,7 +94,11 @@ interface Pending {
   /** CHATHISTORY TARGETS: pages still to read, the latest time per target so far. */
   targets?: { queue: ClientFrame[]; latest: Map<string, number>; from: number; to: number; limit: number };
   /** CHATHISTORY: what to keep of a page, a second page to read (AROUND), what was read so far. */
-  history?: { keep?: (m: RoomMessage | PrivateMessage) => boolean; second?: HistoryBounds; collected: (RoomMessage | PrivateMessage)[] };
+  history?: {
+    keep?: (m: RoomMessage | PrivateMessage) => boolean;
+    second?: HistoryBounds;
+    collected: (RoomMessage | PrivateMessage)[];
+  };
 }
 
 /** The bounds of one history page, as the core's `history` frame takes them. */
@@ -254,15 +266,22 @@ export class IrcDialect implements LineDialect {
     if (bytes[0] === 0x40 /* @ */) {
       const space = bytes.indexOf(0x20);
       const tagBytes = space === -1 ? bytes.length : space + 1;
-      if (tagBytes > IRC_CLIENT_TAG_BYTES) return this.#failing(() => this.#numeric(ERR.INPUTTOOLONG, 'Input line was too long'));
+      if (tagBytes > IRC_CLIENT_TAG_BYTES)
+        return this.#failing(() => this.#numeric(ERR.INPUTTOOLONG, 'Input line was too long'));
       body = space === -1 ? EMPTY : bytes.subarray(space + 1);
     }
-    if (body.length > IRC_LINE_BYTES - 2) return this.#failing(() => this.#numeric(ERR.INPUTTOOLONG, 'Input line was too long'));
+    if (body.length > IRC_LINE_BYTES - 2)
+      return this.#failing(() => this.#numeric(ERR.INPUTTOOLONG, 'Input line was too long'));
     if (!isUtf8(bytes)) {
       const command = parseIrcLine(bytes.toString('latin1')).command || '*';
       const label = parseIrcLine(bytes.toString('latin1')).tags.get('label');
       return this.#failing(() =>
-        this.#emit({ ...(label && this.#caps.has('labeled-response') ? { tags: { label } } : {}), source: this.#server, command: 'FAIL', params: [command, 'INVALID_UTF8', 'Message rejected, your message must be UTF-8'] }),
+        this.#emit({
+          ...(label && this.#caps.has('labeled-response') ? { tags: { label } } : {}),
+          source: this.#server,
+          command: 'FAIL',
+          params: [command, 'INVALID_UTF8', 'Message rejected, your message must be UTF-8'],
+        }),
       );
     }
     const message = parseIrcLine(bytes.toString('utf8'));
@@ -368,7 +387,12 @@ export class IrcDialect implements LineDialect {
       case 'LUSERS':
         return this.#lusers();
       case 'VERSION':
-        return this.#numeric(RPL.VERSION, `teamchat-${this.#gw.options.version}.`, this.#server, 'IRC gateway of teamchat');
+        return this.#numeric(
+          RPL.VERSION,
+          `teamchat-${this.#gw.options.version}.`,
+          this.#server,
+          'IRC gateway of teamchat',
+        );
     }
     if (!this.#registered) return this.#numeric(ERR.NOTREGISTERED, m.command, 'You have not registered');
     switch (m.command) {
@@ -406,7 +430,14 @@ export class IrcDialect implements LineDialect {
       case 'OPER':
         return this.#operCommand(p);
       case 'ISON':
-        return this.#numeric(RPL.ISON, p.join(' ').split(/\s+/).filter((n) => n && this.#online(n)).join(' '));
+        return this.#numeric(
+          RPL.ISON,
+          p
+            .join(' ')
+            .split(/\s+/)
+            .filter((n) => n && this.#online(n))
+            .join(' '),
+        );
       case 'USERHOST':
         return this.#userhost(p);
       case 'CHATHISTORY':
@@ -439,7 +470,9 @@ export class IrcDialect implements LineDialect {
       case 'REQ': {
         if (!this.#registered) this.#negotiating = true;
         const asked = (p[1] ?? '').split(' ').filter(Boolean);
-        const ok = asked.length > 0 && asked.every((c) => caps.has(c.replace(/^-/, '')) && !(c === '-cap-notify' && this.#capVersion >= 302));
+        const ok =
+          asked.length > 0 &&
+          asked.every((c) => caps.has(c.replace(/^-/, '')) && !(c === '-cap-notify' && this.#capVersion >= 302));
         this.#emit({ source: this.#server, command: 'CAP', params: [this.#nick, ok ? 'ACK' : 'NAK', p[1] ?? ''] });
         if (ok) {
           for (const c of asked) {
@@ -472,14 +505,23 @@ export class IrcDialect implements LineDialect {
     lines.push(current);
     lines.forEach((line, i) => {
       const more = i < lines.length - 1 && this.#capVersion >= 302;
-      this.#emit({ source: this.#server, command: 'CAP', params: [this.#nick, sub, ...(more ? ['*'] : []), line.join(' ')] });
+      this.#emit({
+        source: this.#server,
+        command: 'CAP',
+        params: [this.#nick, sub, ...(more ? ['*'] : []), line.join(' ')],
+      });
     });
   }
 
   #nickCommand(p: string[]): void {
     const wanted = p[0];
     if (wanted === undefined || wanted === '') return this.#numeric(ERR.NONICKNAMEGIVEN, 'No nickname given');
-    if (!isValidNick(wanted)) return this.#numeric(ERR.ERRONEUSNICKNAME, wanted, 'Erroneous nickname (letters, digits, _ and -, starting with a letter, at most 24)');
+    if (!isValidNick(wanted))
+      return this.#numeric(
+        ERR.ERRONEUSNICKNAME,
+        wanted,
+        'Erroneous nickname (letters, digits, _ and -, starting with a letter, at most 24)',
+      );
     if (this.#registered) {
       if (wanted === this.connection.nick) return;
       return void this.#request({ type: 'nick', nick: wanted }, { kind: 'nick', target: wanted, holds: true });
@@ -516,18 +558,27 @@ export class IrcDialect implements LineDialect {
     }
     this.#pass = undefined;
     this.#hold('login');
-    this.#core.login(this.connection, { nick: loginNick, restore: false, ...(password !== undefined ? { password } : {}) }, (error) => {
-      this.#release('login');
-      if (error) {
-        const numeric = numericForError(error.code, 'nick') ?? ERR.NICKNAMEINUSE;
-        if (error.code === 'TC_ERR_AUTH_REQUIRED') return this.#numeric(ERR.NICKNAMEINUSE, loginNick, `${loginNick} is a registered account: log in with SASL or PASS ${loginNick}:<password>`);
-        if (numeric === ERR.PASSWDMISMATCH) return this.#numeric(ERR.PASSWDMISMATCH, error.message);
-        return this.#numeric(numeric, loginNick, error.message);
-      }
-      if (password !== undefined && this.#lastWelcomeAccount) this.#account = this.connection.nick;
-      if (this.connection.nick !== nick) this.#tryRegister();
-      else this.#welcomed();
-    });
+    this.#core.login(
+      this.connection,
+      { nick: loginNick, restore: false, ...(password !== undefined ? { password } : {}) },
+      (error) => {
+        this.#release('login');
+        if (error) {
+          const numeric = numericForError(error.code, 'nick') ?? ERR.NICKNAMEINUSE;
+          if (error.code === 'TC_ERR_AUTH_REQUIRED')
+            return this.#numeric(
+              ERR.NICKNAMEINUSE,
+              loginNick,
+              `${loginNick} is a registered account: log in with SASL or PASS ${loginNick}:<password>`,
+            );
+          if (numeric === ERR.PASSWDMISMATCH) return this.#numeric(ERR.PASSWDMISMATCH, error.message);
+          return this.#numeric(numeric, loginNick, error.message);
+        }
+        if (password !== undefined && this.#lastWelcomeAccount) this.#account = this.connection.nick;
+        if (this.connection.nick !== nick) this.#tryRegister();
+        else this.#welcomed();
+      },
+    );
   }
 
   #lastWelcomeAccount = false;
@@ -546,11 +597,20 @@ export class IrcDialect implements LineDialect {
     this.#numeric(RPL.YOURHOST, `Your host is ${this.#server}, running teamchat-${o.version}`);
     this.#numeric(RPL.CREATED, `This server was created ${new Date(o.startedAt).toUTCString()}`);
     this.#numeric(RPL.MYINFO, this.#server, `teamchat-${o.version}`, 'iow', 'beIiklmnostv', 'beIklov');
-    const tokens = isupportTokens({ network: o.network ?? 'teamchat', ...(o.maxRooms !== undefined ? { maxRooms: o.maxRooms } : {}) });
-    for (let i = 0; i < tokens.length; i += 12) this.#numeric(RPL.ISUPPORT, ...tokens.slice(i, i + 12), 'are supported by this server');
+    const tokens = isupportTokens({
+      network: o.network ?? 'teamchat',
+      ...(o.maxRooms !== undefined ? { maxRooms: o.maxRooms } : {}),
+    });
+    for (let i = 0; i < tokens.length; i += 12)
+      this.#numeric(RPL.ISUPPORT, ...tokens.slice(i, i + 12), 'are supported by this server');
     this.#lusers();
     this.#motd();
-    if (this.#account) this.#emit({ source: this.#server, command: 'NOTICE', params: [nick, `You are logged in to the account ${this.#account}`] });
+    if (this.#account)
+      this.#emit({
+        source: this.#server,
+        command: 'NOTICE',
+        params: [nick, `You are logged in to the account ${this.#account}`],
+      });
   }
 
   #lusers(): void {
@@ -570,8 +630,10 @@ export class IrcDialect implements LineDialect {
   #authenticate(p: string[]): void {
     const arg = p[0];
     if (arg === undefined) return this.#needMore('AUTHENTICATE');
-    if (!this.#caps.has('sasl')) return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed: request the sasl capability first');
-    if (this.#registered || this.#account !== null) return this.#numeric(ERR.SASLALREADY, 'You have already authenticated');
+    if (!this.#caps.has('sasl'))
+      return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed: request the sasl capability first');
+    if (this.#registered || this.#account !== null)
+      return this.#numeric(ERR.SASLALREADY, 'You have already authenticated');
     if (arg === '*') {
       this.#sasl = null;
       return this.#numeric(ERR.SASLABORTED, 'SASL authentication aborted');
@@ -597,7 +659,8 @@ export class IrcDialect implements LineDialect {
     if (arg.length === 400) return; // more chunks follow
     const [, authcid, password] = Buffer.from(this.#sasl.buffer, 'base64').toString('utf8').split('\0');
     this.#sasl = null;
-    if (authcid === undefined || password === undefined || !isValidNick(authcid)) return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed');
+    if (authcid === undefined || password === undefined || !isValidNick(authcid))
+      return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed');
     if (this.connection.nick !== null) return this.#numeric(ERR.SASLALREADY, 'You have already authenticated');
     this.#hold('sasl');
     // accountOnly: an unknown account or a wrong password is refused without logging anyone in.
@@ -605,7 +668,12 @@ export class IrcDialect implements LineDialect {
       this.#release('sasl');
       if (error || !this.#lastWelcomeAccount) return this.#numeric(ERR.SASLFAIL, 'SASL authentication failed');
       this.#account = this.connection.nick!;
-      this.#numeric(RPL.LOGGEDIN, `${this.connection.nick ?? "*"}!${this.ident}@${this.#host}`, this.#account, `You are now logged in as ${this.#account}`);
+      this.#numeric(
+        RPL.LOGGEDIN,
+        `${this.connection.nick ?? '*'}!${this.ident}@${this.#host}`,
+        this.#account,
+        `You are now logged in as ${this.#account}`,
+      );
       this.#numeric(RPL.SASLSUCCESS, 'SASL authentication successful');
     });
   }
@@ -615,22 +683,35 @@ export class IrcDialect implements LineDialect {
     if (p.length < 3) return this.#fail('REGISTER', 'NEED_MORE_PARAMS', 'Not enough parameters');
     const account = p[0] === '*' ? (this.connection.nick ?? this.#wantedNick) : p[0];
     const password = p[2];
-    if (account === null || !isValidNick(account)) return this.#fail('REGISTER', 'BAD_ACCOUNT_NAME', 'Choose a nick first', account ?? '*');
+    if (account === null || !isValidNick(account))
+      return this.#fail('REGISTER', 'BAD_ACCOUNT_NAME', 'Choose a nick first', account ?? '*');
     if (this.connection.nick !== null) {
-      if (nickKey(account) !== this.connection.key) return this.#fail('REGISTER', 'ACCOUNT_NAME_MUST_BE_NICK', 'You can only register your current nick', account);
+      if (nickKey(account) !== this.connection.key)
+        return this.#fail('REGISTER', 'ACCOUNT_NAME_MUST_BE_NICK', 'You can only register your current nick', account);
       return void this.#request({ type: 'register', password }, { kind: 'register', target: account, holds: true });
     }
     this.#hold('register');
     this.#core.login(this.connection, { nick: account, password, register: true, restore: false }, (error) => {
       this.#release('register');
       if (error) {
-        if (error.code === 'TC_ERR_AUTH_REQUIRED' || error.code === 'TC_ERR_BAD_PASSWORD' || error.code === 'TC_ERR_NICK_IN_USE') return this.#fail('REGISTER', 'ACCOUNT_EXISTS', 'Account already exists', account);
-        if (error.code === 'TC_ERR_WEAK_PASSWORD') return this.#fail('REGISTER', 'WEAK_PASSWORD', error.message, account);
+        if (
+          error.code === 'TC_ERR_AUTH_REQUIRED' ||
+          error.code === 'TC_ERR_BAD_PASSWORD' ||
+          error.code === 'TC_ERR_NICK_IN_USE'
+        )
+          return this.#fail('REGISTER', 'ACCOUNT_EXISTS', 'Account already exists', account);
+        if (error.code === 'TC_ERR_WEAK_PASSWORD')
+          return this.#fail('REGISTER', 'WEAK_PASSWORD', error.message, account);
         return this.#fail('REGISTER', 'UNACCEPTABLE_PASSWORD', error.message, account);
       }
       this.#account = this.connection.nick!;
       this.#emit({ source: this.#server, command: 'REGISTER', params: ['SUCCESS', this.#account, 'Account created'] });
-      this.#numeric(RPL.LOGGEDIN, `${this.connection.nick ?? "*"}!${this.ident}@${this.#host}`, this.#account, `You are now logged in as ${this.#account}`);
+      this.#numeric(
+        RPL.LOGGEDIN,
+        `${this.connection.nick ?? '*'}!${this.ident}@${this.#host}`,
+        this.#account,
+        `You are now logged in as ${this.#account}`,
+      );
     });
   }
 
@@ -639,7 +720,10 @@ export class IrcDialect implements LineDialect {
   #join(p: string[]): void {
     if (p.length === 0 || p[0] === '') return this.#needMore('JOIN');
     if (p[0] === '0') {
-      for (const room of [...this.connection.rooms]) this.#step(() => this.#request({ type: 'part', room: room.name }, { kind: 'part', target: '#' + room.name, holds: true }));
+      for (const room of [...this.connection.rooms])
+        this.#step(() =>
+          this.#request({ type: 'part', room: room.name }, { kind: 'part', target: '#' + room.name, holds: true }),
+        );
       return this.#nextStep();
     }
     const keys = (p[1] ?? '').split(',');
@@ -647,7 +731,12 @@ export class IrcDialect implements LineDialect {
       const key = keys[i];
       this.#step(() => {
         const room = this.#room(target);
-        if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel (a room name is # and 1-32 of a-z 0-9 _ . -)');
+        if (!room)
+          return this.#numeric(
+            ERR.NOSUCHCHANNEL,
+            target,
+            'No such channel (a room name is # and 1-32 of a-z 0-9 _ . -)',
+          );
         this.#request({ type: 'join', room, ...(key ? { key } : {}) }, { kind: 'join', target, holds: true });
       });
     });
@@ -661,7 +750,10 @@ export class IrcDialect implements LineDialect {
       this.#step(() => {
         const room = this.#room(target);
         if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
-        this.#request({ type: 'part', room, ...(reason ? { reason } : {}) }, { kind: 'part', target, holds: true, ...(reason ? { reason } : {}) });
+        this.#request(
+          { type: 'part', room, ...(reason ? { reason } : {}) },
+          { kind: 'part', target, holds: true, ...(reason ? { reason } : {}) },
+        );
       });
     }
     this.#nextStep();
@@ -670,8 +762,10 @@ export class IrcDialect implements LineDialect {
   #privmsg(m: IrcMessage): void {
     const notice = m.command === 'NOTICE';
     const [targets, text] = m.params;
-    if (targets === undefined || targets === '') return notice ? undefined : this.#numeric(ERR.NORECIPIENT, `No recipient given (${m.command})`);
-    if (text === undefined || text === '') return notice ? undefined : this.#numeric(ERR.NOTEXTTOSEND, 'No text to send');
+    if (targets === undefined || targets === '')
+      return notice ? undefined : this.#numeric(ERR.NORECIPIENT, `No recipient given (${m.command})`);
+    if (text === undefined || text === '')
+      return notice ? undefined : this.#numeric(ERR.NOTEXTTOSEND, 'No text to send');
     let body = text;
     let action = false;
     const ctcp = /^\x01ACTION ?(.*?)\x01?$/.exec(text);
@@ -701,15 +795,24 @@ export class IrcDialect implements LineDialect {
       // Only a message the room still holds in memory: a reply to anything else stays a tag (an
       // unknown id must not cost the message itself).
       const replyId = Number(tags.get('+draft/reply') ?? NaN);
-      const replyTo = room && Number.isSafeInteger(replyId) && this.#core.recentMessage(room, replyId) ? { replyTo: replyId } : {};
-      const frame: ClientFrame = room ? { type: 'msg', room, text: body, ...flags, ...replyTo } : { type: 'pm', to: target, text: body, ...flags };
+      const replyTo =
+        room && Number.isSafeInteger(replyId) && this.#core.recentMessage(room, replyId) ? { replyTo: replyId } : {};
+      const frame: ClientFrame = room
+        ? { type: 'msg', room, text: body, ...flags, ...replyTo }
+        : { type: 'pm', to: target, text: body, ...flags };
       const where = room ? '#' + room : nickKey(target);
       if (tags.size > 0) this.#gw.markTags(where, this.connection.nick!, body, tags);
       const label = this.#labeled?.label;
       // Messages do not hold the connection (their delivery waits for the database's commit);
       // a labeled one does, so its echo or ACK is the answer to its label.
       const ref = this.#request(frame, { kind: notice ? 'notice' : 'privmsg', target, holds: label !== undefined });
-      this.#sent.push({ where, ref, ...(label !== undefined ? { label } : {}), ...(tags.size > 0 ? { tags } : {}), echoed: false });
+      this.#sent.push({
+        where,
+        ref,
+        ...(label !== undefined ? { label } : {}),
+        ...(tags.size > 0 ? { tags } : {}),
+        echoed: false,
+      });
     }
   }
 
@@ -726,13 +829,18 @@ export class IrcDialect implements LineDialect {
     const react = tags.get('+draft/react');
     const reply = tags.get('+draft/reply');
     if (room && react !== undefined && reply !== undefined && /^\d{1,15}$/.test(reply)) {
-      return void this.#request({ type: 'react', id: Number(reply), emoji: react }, { kind: 'react', target, holds: true });
+      return void this.#request(
+        { type: 'react', id: Number(reply), emoji: react },
+        { kind: 'react', target, holds: true },
+      );
     }
     let receivers: IrcDialect[];
     if (room) {
       const joined = [...this.connection.rooms].find((r) => r.name === room);
       if (!joined) return this.#numeric(ERR.CANNOTSENDTOCHAN, target, 'Cannot send to channel');
-      receivers = [...joined.members].map((c) => (c.key ? this.#gw.session(c.key) : undefined)).filter((d): d is IrcDialect => d !== undefined && d !== this);
+      receivers = [...joined.members]
+        .map((c) => (c.key ? this.#gw.session(c.key) : undefined))
+        .filter((d): d is IrcDialect => d !== undefined && d !== this);
     } else {
       if (!this.#online(target)) return this.#numeric(ERR.NOSUCHNICK, target, 'No such nick/channel');
       const to = this.#gw.session(nickKey(target));
@@ -742,8 +850,19 @@ export class IrcDialect implements LineDialect {
     const msgid = this.#gw.nextTagId();
     const time = new Date().toISOString();
     const base = { source: this.#mask(this.connection.nick!), command: 'TAGMSG', params: [target] };
-    for (const r of receivers) if (r.hasCap('message-tags')) r.tell(formatIrcLine({ ...base, tags: { ...Object.fromEntries(tags), msgid, ...(r.hasCap('server-time') ? { time } : {}) } }));
-    if (this.#caps.has('echo-message')) this.#respond({ ...base, tags: { ...Object.fromEntries(tags), msgid, ...(this.#caps.has('server-time') ? { time } : {}) } });
+    for (const r of receivers)
+      if (r.hasCap('message-tags'))
+        r.tell(
+          formatIrcLine({
+            ...base,
+            tags: { ...Object.fromEntries(tags), msgid, ...(r.hasCap('server-time') ? { time } : {}) },
+          }),
+        );
+    if (this.#caps.has('echo-message'))
+      this.#respond({
+        ...base,
+        tags: { ...Object.fromEntries(tags), msgid, ...(this.#caps.has('server-time') ? { time } : {}) },
+      });
   }
 
   /**
@@ -754,21 +873,26 @@ export class IrcDialect implements LineDialect {
    */
   #markread(p: string[]): void {
     const target = p[0];
-    if (target === undefined || target === '') return this.#fail('MARKREAD', 'NEED_MORE_PARAMS', 'Not enough parameters');
+    if (target === undefined || target === '')
+      return this.#fail('MARKREAD', 'NEED_MORE_PARAMS', 'Not enough parameters');
     if (p.length < 2) return this.#respond(this.#markreadLine(target));
     const m = /^timestamp=(.+)$/.exec(p[1]);
     const ms = m ? Date.parse(m[1]) : NaN;
-    if (!Number.isFinite(ms)) return this.#fail('MARKREAD', 'INVALID_PARAMS', 'The marker is timestamp=<ISO 8601 time>', target, p[1]);
+    if (!Number.isFinite(ms))
+      return this.#fail('MARKREAD', 'INVALID_PARAMS', 'The marker is timestamp=<ISO 8601 time>', target, p[1]);
     const owner = this.connection.owner!;
     this.#gw.setMarker(owner, target, ms);
     // Every connection of the same owner that understands markers hears of it.
     const line = this.#markreadLine(target);
-    for (const other of this.#gw.sessionsOf(owner)) if (other !== this && other.hasCap('draft/read-marker')) other.tell(formatIrcLine(line));
+    for (const other of this.#gw.sessionsOf(owner))
+      if (other !== this && other.hasCap('draft/read-marker')) other.tell(formatIrcLine(line));
     this.#respond(line);
     const room = this.#room(target);
     const stamp = this.#gw.marker(owner, target)!;
-    if (room && [...this.connection.rooms].some((r) => r.name === room)) this.#syncMarker({ type: 'history', room, beforeTs: stamp + 1, limit: 1 }, target);
-    else if (!room && isValidNick(target)) this.#syncMarker({ type: 'pm-history', with: target, beforeTs: stamp + 1, limit: 1 }, target);
+    if (room && [...this.connection.rooms].some((r) => r.name === room))
+      this.#syncMarker({ type: 'history', room, beforeTs: stamp + 1, limit: 1 }, target);
+    else if (!room && isValidNick(target))
+      this.#syncMarker({ type: 'pm-history', with: target, beforeTs: stamp + 1, limit: 1 }, target);
   }
 
   /** Reads the newest message at or before the marker, and moves the core's marker to it. */
@@ -780,7 +904,11 @@ export class IrcDialect implements LineDialect {
 
   #markreadLine(target: string): OutgoingIrcMessage {
     const at = this.connection.owner ? this.#gw.marker(this.connection.owner, target) : undefined;
-    return { source: this.#server, command: 'MARKREAD', params: [target, at === undefined ? '*' : `timestamp=${new Date(at).toISOString()}`] };
+    return {
+      source: this.#server,
+      command: 'MARKREAD',
+      params: [target, at === undefined ? '*' : `timestamp=${new Date(at).toISOString()}`],
+    };
   }
 
   /** draft/message-redaction: `REDACT <target> <msgid> [:reason]` is the core's delete. */
@@ -789,7 +917,10 @@ export class IrcDialect implements LineDialect {
     const [target, msgid] = p as [string, string];
     if (!/^\d{1,15}$/.test(msgid)) return this.#fail('REDACT', 'UNKNOWN_MSGID', 'No such message', target, msgid);
     const reason = p[2];
-    this.#request({ type: 'delete', id: Number(msgid) }, { kind: 'redact', target, holds: true, reason: `${msgid}${reason ? '\0' + reason : ''}` });
+    this.#request(
+      { type: 'delete', id: Number(msgid) },
+      { kind: 'redact', target, holds: true, reason: `${msgid}${reason ? '\0' + reason : ''}` },
+    );
   }
 
   #topic(p: string[]): void {
@@ -817,7 +948,11 @@ export class IrcDialect implements LineDialect {
     const mask = p[0] ?? '*';
     const whox = parseWhox(p[1]);
     const room = mask.startsWith('#') ? this.#room(mask) : null;
-    if (room) return void this.#request({ type: 'users', room }, { kind: 'who', target: mask, holds: true, lines: [], ...(whox ? { whox } : {}) });
+    if (room)
+      return void this.#request(
+        { type: 'users', room },
+        { kind: 'who', target: mask, holds: true, lines: [], ...(whox ? { whox } : {}) },
+      );
     if (/[*?]/.test(mask)) {
       const mine = new Set([...this.connection.rooms].map((r) => r.name));
       const found = this.#core.findSessions((nick) => maskMatches(mask, nick), WHO_MAX * 4);
@@ -836,19 +971,59 @@ export class IrcDialect implements LineDialect {
   #whoReply(channel: string, nick: string, room?: string, whox?: Whox): void {
     const who = this.#who_(nick);
     const flags = (who.away ? 'G' : 'H') + (who.oper ? '*' : '') + (room ? this.#prefix(room, nick) : '');
-    if (!whox) return this.#numeric(RPL.WHOREPLY, channel, who.ident, who.host, this.#server, nick, flags, `0 ${who.realname}`);
-    const fields: Record<string, string> = { t: whox.token, c: channel, u: who.ident, i: who.ip, h: who.host, s: this.#server, n: nick, f: flags, d: '0', l: '0', a: who.account ?? '0', o: 'n/a', r: who.realname };
+    if (!whox)
+      return this.#numeric(RPL.WHOREPLY, channel, who.ident, who.host, this.#server, nick, flags, `0 ${who.realname}`);
+    const fields: Record<string, string> = {
+      t: whox.token,
+      c: channel,
+      u: who.ident,
+      i: who.ip,
+      h: who.host,
+      s: this.#server,
+      n: nick,
+      f: flags,
+      d: '0',
+      l: '0',
+      a: who.account ?? '0',
+      o: 'n/a',
+      r: who.realname,
+    };
     const params = [...'tcuihsnfdlaor'].filter((c) => whox.fields.includes(c)).map((c) => fields[c]);
     this.#numeric(RPL.WHOSPCRPL, ...params);
   }
 
   /** What WHO and WHOIS show of someone: an IRC user's details, or a teamchat client's (any other dialect). */
-  #who_(nick: string): { ident: string; host: string; ip: string; realname: string; account: string | null; away: string | null; oper: boolean } {
+  #who_(nick: string): {
+    ident: string;
+    host: string;
+    ip: string;
+    realname: string;
+    account: string | null;
+    away: string | null;
+    oper: boolean;
+  } {
     const irc = this.#gw.session(nickKey(nick));
-    if (irc) return { ident: irc.ident, host: irc.host, ip: irc.host, realname: irc.realname, account: irc.account, away: irc.away, oper: irc.isOper };
+    if (irc)
+      return {
+        ident: irc.ident,
+        host: irc.host,
+        ip: irc.host,
+        realname: irc.realname,
+        account: irc.account,
+        away: irc.away,
+        oper: irc.isOper,
+      };
     const session = this.#core.localSession(nick);
     const owner = session?.owner ?? null;
-    return { ident: nickKey(nick), host: 'teamchat', ip: '255.255.255.255', realname: 'teamchat user', account: owner !== null && !owner.startsWith('~') ? owner : null, away: null, oper: false };
+    return {
+      ident: nickKey(nick),
+      host: 'teamchat',
+      ip: '255.255.255.255',
+      realname: 'teamchat user',
+      account: owner !== null && !owner.startsWith('~') ? owner : null,
+      away: null,
+      oper: false,
+    };
   }
 
   #whois(p: string[]): void {
@@ -875,7 +1050,11 @@ export class IrcDialect implements LineDialect {
       const session = this.#core.localSession(nick);
       const who = this.#who_(nick);
       this.#numeric(RPL.WHOISUSER, shown, who.ident, who.host, '*', who.realname);
-      const rooms = session ? [...session.rooms].filter((r) => !(r.secret || r.restricted) || this.connection.rooms.has(r)).map((r) => this.#prefix(r.name, shown) + '#' + r.name) : [];
+      const rooms = session
+        ? [...session.rooms]
+            .filter((r) => !(r.secret || r.restricted) || this.connection.rooms.has(r))
+            .map((r) => this.#prefix(r.name, shown) + '#' + r.name)
+        : [];
       if (rooms.length > 0) this.#numeric(RPL.WHOISCHANNELS, shown, rooms.slice(0, 50).join(' '));
       this.#numeric(RPL.WHOISSERVER, shown, this.#server, 'teamchat');
       if (who.account) this.#numeric(RPL.WHOISACCOUNT, shown, who.account, 'is logged in as');
@@ -907,7 +1086,15 @@ export class IrcDialect implements LineDialect {
     // Only names asked for, none valid: nothing to list.
     if (terms.length > 0 && filters.length === 0) filters.push(() => false);
     this.#numeric(RPL.LISTSTART, 'Channel', 'Users  Name');
-    this.#request({ type: 'rooms' }, { kind: 'list', target: '*', holds: true, ...(filters.length > 0 ? { only: (r) => filters.every((f) => f(r)) } : {}) });
+    this.#request(
+      { type: 'rooms' },
+      {
+        kind: 'list',
+        target: '*',
+        holds: true,
+        ...(filters.length > 0 ? { only: (r) => filters.every((f) => f(r)) } : {}),
+      },
+    );
   }
 
   #mode(p: string[]): void {
@@ -932,15 +1119,19 @@ export class IrcDialect implements LineDialect {
       return;
     }
     // Only list questions (`MODE #chan +b`): the lists come with the modes.
-    if (change.lists.length > 0) this.#request({ type: 'mode', room }, { kind: 'mode-list', target, holds: true, modes: change.lists });
+    if (change.lists.length > 0)
+      this.#request({ type: 'mode', room }, { kind: 'mode-list', target, holds: true, modes: change.lists });
   }
 
   #userMode(target: string, p: string[]): void {
     if (nickKey(target) !== this.connection.key) {
-      return this.#online(target) ? this.#numeric(ERR.USERSDONTMATCH, "Can't change mode for other users") : this.#numeric(ERR.NOSUCHNICK, target, 'No such nick/channel');
+      return this.#online(target)
+        ? this.#numeric(ERR.USERSDONTMATCH, "Can't change mode for other users")
+        : this.#numeric(ERR.NOSUCHNICK, target, 'No such nick/channel');
     }
     const nick = this.connection.nick!;
-    if (p.length === 0) return this.#numeric(RPL.UMODEIS, '+' + [...this.#userModes, ...(this.#oper ? ['o'] : [])].join(''));
+    if (p.length === 0)
+      return this.#numeric(RPL.UMODEIS, '+' + [...this.#userModes, ...(this.#oper ? ['o'] : [])].join(''));
     let sign = '+';
     const changed: string[] = [];
     for (const c of p[0]) {
@@ -961,7 +1152,8 @@ export class IrcDialect implements LineDialect {
         this.#numeric(ERR.UMODEUNKNOWNFLAG, 'Unknown MODE flag');
       }
     }
-    if (changed.length > 0) this.#emit({ source: this.#mask(nick), command: 'MODE', params: [nick, compactModes(changed)] });
+    if (changed.length > 0)
+      this.#emit({ source: this.#mask(nick), command: 'MODE', params: [nick, compactModes(changed)] });
   }
 
   #invite(p: string[]): void {
@@ -971,7 +1163,8 @@ export class IrcDialect implements LineDialect {
     if (!room) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
     if (!isValidNick(nick) || !this.#online(nick)) return this.#numeric(ERR.NOSUCHNICK, nick, 'No such nick/channel');
     const invitee = this.#gw.connection(nickKey(nick));
-    if (invitee && [...invitee.rooms].some((r) => r.name === room)) return this.#numeric(ERR.USERONCHANNEL, nick, target, 'is already on channel');
+    if (invitee && [...invitee.rooms].some((r) => r.name === room))
+      return this.#numeric(ERR.USERONCHANNEL, nick, target, 'is already on channel');
     this.#request({ type: 'invite', nick, room }, { kind: 'invite', target, holds: true });
   }
 
@@ -1006,9 +1199,13 @@ export class IrcDialect implements LineDialect {
           if (!this.#core.hasRoom(room)) return this.#numeric(ERR.NOSUCHCHANNEL, target, 'No such channel');
           return this.#numeric(ERR.NOTONCHANNEL, target, "You're not on that channel");
         }
-        if (!this.#core.isOperator(room, this.connection.nick!)) return this.#numeric(ERR.CHANOPRIVSNEEDED, target, "You're not channel operator");
+        if (!this.#core.isOperator(room, this.connection.nick!))
+          return this.#numeric(ERR.CHANOPRIVSNEEDED, target, "You're not channel operator");
         if (!this.#targetHere(nick, room, target)) return;
-        this.#request({ type: 'kick', room, nick, ...(reason !== undefined ? { reason } : {}) }, { kind: 'kick', target, holds: true });
+        this.#request(
+          { type: 'kick', room, nick, ...(reason !== undefined ? { reason } : {}) },
+          { kind: 'kick', target, holds: true },
+        );
       });
     });
     this.#nextStep();
@@ -1026,7 +1223,9 @@ export class IrcDialect implements LineDialect {
         const irc = member.key ? this.#gw.session(member.key) : undefined;
         if (!irc || irc === this || told.has(irc) || !irc.hasCap('away-notify')) continue;
         told.add(irc);
-        irc.tell(formatIrcLine({ source: this.#mask(this.connection.nick!), command: 'AWAY', params: away ? [away] : [] }));
+        irc.tell(
+          formatIrcLine({ source: this.#mask(this.connection.nick!), command: 'AWAY', params: away ? [away] : [] }),
+        );
       }
     }
   }
@@ -1067,13 +1266,16 @@ export class IrcDialect implements LineDialect {
   #chathistory(p: string[]): void {
     const [sub, target] = [(p[0] ?? '').toUpperCase(), p[1]];
     if (sub === 'TARGETS') return this.#chathistoryTargets(p);
-    if (!target || p.length < 4) return this.#fail('CHATHISTORY', 'NEED_MORE_PARAMS', 'Not enough parameters', sub || '*');
+    if (!target || p.length < 4)
+      return this.#fail('CHATHISTORY', 'NEED_MORE_PARAMS', 'Not enough parameters', sub || '*');
     const limitArg = Number(p[p.length - 1]);
-    if (!Number.isInteger(limitArg) || limitArg < 0) return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Bad limit', sub, target);
+    if (!Number.isInteger(limitArg) || limitArg < 0)
+      return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'Bad limit', sub, target);
     const limit = Math.min(limitArg || HISTORY_MAX, HISTORY_MAX);
     const a = historyRef(p[2]);
     const b = historyRef(p[3]);
-    const bad = () => this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'A reference is *, msgid=<id> or timestamp=<ISO time>', sub, target);
+    const bad = () =>
+      this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'A reference is *, msgid=<id> or timestamp=<ISO time>', sub, target);
     let first: HistoryBounds;
     let second: HistoryBounds | undefined;
     let keep: ((m: RoomMessage | PrivateMessage) => boolean) | undefined;
@@ -1114,10 +1316,16 @@ export class IrcDialect implements LineDialect {
     if (target.startsWith('#')) {
       const room = this.#room(target);
       if (!room) return this.#fail('CHATHISTORY', 'INVALID_TARGET', 'No such channel', sub, target);
-      this.#request({ type: 'history', room, ...first }, { kind: 'history', target, holds: true, reason: sub, history: plan });
+      this.#request(
+        { type: 'history', room, ...first },
+        { kind: 'history', target, holds: true, reason: sub, history: plan },
+      );
     } else {
       if (!isValidNick(target)) return this.#fail('CHATHISTORY', 'INVALID_TARGET', 'No such nick', sub, target);
-      this.#request({ type: 'pm-history', with: target, ...first }, { kind: 'pm-history', target, holds: true, reason: sub, history: plan });
+      this.#request(
+        { type: 'pm-history', with: target, ...first },
+        { kind: 'pm-history', target, holds: true, reason: sub, history: plan },
+      );
     }
   }
 
@@ -1131,13 +1339,33 @@ export class IrcDialect implements LineDialect {
     const a = historyRef(p[1]);
     const b = historyRef(p[2]);
     const limitArg = Number(p[3]);
-    if (a === null || b === null || a === '*' || b === '*' || a.kind !== 'ts' || b.kind !== 'ts' || !Number.isInteger(limitArg) || limitArg < 0) {
-      return this.#fail('CHATHISTORY', 'INVALID_PARAMS', 'TARGETS takes two timestamp= references and a limit', 'TARGETS');
+    if (
+      a === null ||
+      b === null ||
+      a === '*' ||
+      b === '*' ||
+      a.kind !== 'ts' ||
+      b.kind !== 'ts' ||
+      !Number.isInteger(limitArg) ||
+      limitArg < 0
+    ) {
+      return this.#fail(
+        'CHATHISTORY',
+        'INVALID_PARAMS',
+        'TARGETS takes two timestamp= references and a limit',
+        'TARGETS',
+      );
     }
     const queue: ClientFrame[] = [...this.connection.rooms].map((r) => ({ type: 'history', room: r.name, limit: 1 }));
     queue.push({ type: 'pm-history', limit: HISTORY_MAX });
     const first = queue.shift()!;
-    const targets = { queue, latest: new Map<string, number>(), from: Math.min(a.value, b.value), to: Math.max(a.value, b.value), limit: Math.min(limitArg || HISTORY_MAX, HISTORY_MAX) };
+    const targets = {
+      queue,
+      latest: new Map<string, number>(),
+      from: Math.min(a.value, b.value),
+      to: Math.max(a.value, b.value),
+      limit: Math.min(limitArg || HISTORY_MAX, HISTORY_MAX),
+    };
     this.#request(first, { kind: 'targets', target: '*', holds: true, targets });
   }
 
@@ -1162,15 +1390,29 @@ export class IrcDialect implements LineDialect {
       queueMicrotask(() => this.connection.dispatch({ ...next, ref }));
       return;
     }
-    const list = [...t.latest].filter(([, ts]) => ts > t.from && ts < t.to).sort((x, y) => x[1] - y[1]).slice(0, t.limit);
+    const list = [...t.latest]
+      .filter(([, ts]) => ts > t.from && ts < t.to)
+      .sort((x, y) => x[1] - y[1])
+      .slice(0, t.limit);
     const id = this.#newBatchId();
     this.#emit({ source: this.#server, command: 'BATCH', params: ['+' + id, 'draft/chathistory-targets'] });
-    for (const [target, ts] of list) this.#emit({ tags: { batch: id }, source: this.#server, command: 'CHATHISTORY', params: ['TARGETS', target, new Date(ts).toISOString()] });
+    for (const [target, ts] of list)
+      this.#emit({
+        tags: { batch: id },
+        source: this.#server,
+        command: 'CHATHISTORY',
+        params: ['TARGETS', target, new Date(ts).toISOString()],
+      });
     this.#emit({ source: this.#server, command: 'BATCH', params: ['-' + id] });
   }
 
   #pong(token: string, label: string | undefined): void {
-    const line = formatIrcLine({ ...(label !== undefined && this.#caps.has('labeled-response') ? { tags: { label } } : {}), source: this.#server, command: 'PONG', params: [this.#server, token] });
+    const line = formatIrcLine({
+      ...(label !== undefined && this.#caps.has('labeled-response') ? { tags: { label } } : {}),
+      source: this.#server,
+      command: 'PONG',
+      params: [this.#server, token],
+    });
     // After what was queued before it: a PING synchronizes with messages in flight.
     this.#hold('ping');
     this.#gw.options.inOrder(() => {
@@ -1234,7 +1476,16 @@ export class IrcDialect implements LineDialect {
     else if (lines.length === 1) out = [withTags(lines[0], `label=${escapeTag(label)}`)];
     else {
       const id = this.#newBatchId();
-      out = [formatIrcLine({ tags: { label }, source: this.#server, command: 'BATCH', params: ['+' + id, 'labeled-response'] }), ...lines.map((l) => withTags(l, `batch=${id}`)), formatIrcLine({ source: this.#server, command: 'BATCH', params: ['-' + id] })];
+      out = [
+        formatIrcLine({
+          tags: { label },
+          source: this.#server,
+          command: 'BATCH',
+          params: ['+' + id, 'labeled-response'],
+        }),
+        ...lines.map((l) => withTags(l, `batch=${id}`)),
+        formatIrcLine({ source: this.#server, command: 'BATCH', params: ['-' + id] }),
+      ];
     }
     if (this.#caps.has('batch') || lines.length <= 1) this.#write(out);
     else this.#write(lines);
@@ -1283,13 +1534,27 @@ export class IrcDialect implements LineDialect {
         return;
       }
       case 'parted':
-        return this.#emitEvent({ source: this.#mask(this.connection.nick!), command: 'PART', params: ['#' + frame.room, ...(pending.reason ? [pending.reason] : [])] });
+        return this.#emitEvent({
+          source: this.#mask(this.connection.nick!),
+          command: 'PART',
+          params: ['#' + frame.room, ...(pending.reason ? [pending.reason] : [])],
+        });
       case 'presence':
         // The kicker's own copy of its kick.
-        if (frame.event === 'kick') return this.#emitEvent({ source: this.#mask(frame.by ?? this.connection.nick!), command: 'KICK', params: ['#' + frame.room, frame.nick, frame.reason ?? ''] });
+        if (frame.event === 'kick')
+          return this.#emitEvent({
+            source: this.#mask(frame.by ?? this.connection.nick!),
+            command: 'KICK',
+            params: ['#' + frame.room, frame.nick, frame.reason ?? ''],
+          });
         return this.#event({ ...frame, ref: undefined });
       case 'topic':
-        if (pending.kind === 'topic-set' || frame.by !== undefined) return this.#respond({ source: frame.by ? this.#mask(frame.by) : this.#server, command: 'TOPIC', params: ['#' + frame.room, frame.topic ?? ''] });
+        if (pending.kind === 'topic-set' || frame.by !== undefined)
+          return this.#respond({
+            source: frame.by ? this.#mask(frame.by) : this.#server,
+            command: 'TOPIC',
+            params: ['#' + frame.room, frame.topic ?? ''],
+          });
         if (frame.topic === null) return this.#numeric(RPL.NOTOPIC, '#' + frame.room, 'No topic is set');
         return this.#numeric(RPL.TOPIC, '#' + frame.room, frame.topic);
       case 'users': {
@@ -1304,7 +1569,9 @@ export class IrcDialect implements LineDialect {
           const next = `irc${this.connection.id}.${this.#nextRef++}`;
           this.#pending.set(next, pending);
           this.#hold(next);
-          queueMicrotask(() => this.connection.dispatch({ type: 'users', room, after: frame.users[frame.users.length - 1], ref: next }));
+          queueMicrotask(() =>
+            this.connection.dispatch({ type: 'users', room, after: frame.users[frame.users.length - 1], ref: next }),
+          );
           return;
         }
         if (pending.kind === 'names') {
@@ -1322,7 +1589,9 @@ export class IrcDialect implements LineDialect {
           const next = `irc${this.connection.id}.${this.#nextRef++}`;
           this.#pending.set(next, pending);
           this.#hold(next);
-          queueMicrotask(() => this.connection.dispatch({ type: 'rooms', after: frame.rooms[frame.rooms.length - 1].name, ref: next }));
+          queueMicrotask(() =>
+            this.connection.dispatch({ type: 'rooms', after: frame.rooms[frame.rooms.length - 1].name, ref: next }),
+          );
           return;
         }
         return this.#numeric(RPL.LISTEND, 'End of /LIST');
@@ -1332,7 +1601,11 @@ export class IrcDialect implements LineDialect {
         if (pending.kind === 'mode-list') {
           for (const letter of pending.modes ?? []) {
             const [entries, item, end, what] =
-              letter === 'b' ? [frame.bans, RPL.BANLIST, RPL.ENDOFBANLIST, 'ban'] : letter === 'e' ? [frame.excepts, RPL.EXCEPTLIST, RPL.ENDOFEXCEPTLIST, 'exception'] : [frame.invexes, RPL.INVITELIST, RPL.ENDOFINVITELIST, 'invite exception'];
+              letter === 'b'
+                ? [frame.bans, RPL.BANLIST, RPL.ENDOFBANLIST, 'ban']
+                : letter === 'e'
+                  ? [frame.excepts, RPL.EXCEPTLIST, RPL.ENDOFEXCEPTLIST, 'exception']
+                  : [frame.invexes, RPL.INVITELIST, RPL.ENDOFINVITELIST, 'invite exception'];
             for (const e of entries ?? []) this.#numeric(item, channel, e.mask, e.by, String(Math.floor(e.ts / 1000)));
             this.#numeric(end, channel, `End of channel ${what} list`);
           }
@@ -1340,18 +1613,27 @@ export class IrcDialect implements LineDialect {
         }
         if (pending.kind === 'mode') {
           this.#numeric(RPL.CHANNELMODEIS, channel, ...modeString(frame));
-          if (frame.createdAt !== undefined) this.#numeric(RPL.CREATIONTIME, channel, String(Math.floor(frame.createdAt / 1000)));
+          if (frame.createdAt !== undefined)
+            this.#numeric(RPL.CREATIONTIME, channel, String(Math.floor(frame.createdAt / 1000)));
           return;
         }
         // mode-set: what was applied (nothing: no line).
         if (!frame.changes || frame.changes.length === 0) return;
-        return this.#emitEvent({ source: this.#mask(this.connection.nick!), command: 'MODE', params: [channel, ...formatChanges(frame.changes)] });
+        return this.#emitEvent({
+          source: this.#mask(this.connection.nick!),
+          command: 'MODE',
+          params: [channel, ...formatChanges(frame.changes)],
+        });
       }
       case 'invite':
         return this.#numeric(RPL.INVITING, frame.nick, '#' + frame.room);
       case 'deleted': {
         const why = pending.reason?.split('\0')[1];
-        return this.#respond({ source: this.#mask(this.connection.nick!), command: 'REDACT', params: [pending.target, String(frame.id), ...(why ? [why] : [])] });
+        return this.#respond({
+          source: this.#mask(this.connection.nick!),
+          command: 'REDACT',
+          params: [pending.target, String(frame.id), ...(why ? [why] : [])],
+        });
       }
       case 'reaction': {
         // The reactor's echo, when it asked for echoes: the answer to its (labeled) TAGMSG.
@@ -1364,13 +1646,23 @@ export class IrcDialect implements LineDialect {
       case 'registered':
         this.#account = frame.nick;
         this.#emit({ source: this.#server, command: 'REGISTER', params: ['SUCCESS', frame.nick, 'Account created'] });
-        return this.#numeric(RPL.LOGGEDIN, `${this.connection.nick ?? "*"}!${this.ident}@${this.#host}`, frame.nick, `You are now logged in as ${frame.nick}`);
+        return this.#numeric(
+          RPL.LOGGEDIN,
+          `${this.connection.nick ?? '*'}!${this.ident}@${this.#host}`,
+          frame.nick,
+          `You are now logged in as ${frame.nick}`,
+        );
       case 'history':
       case 'pm-history': {
         if (pending.kind === 'targets') return this.#targetsPage(frame, pending);
         if (pending.kind === 'marker-sync') {
           const last = frame.messages.at(-1);
-          if (last) this.connection.dispatch(frame.type === 'history' ? { type: 'mark', room: frame.room, id: last.id } : { type: 'mark', with: pending.target, id: last.id });
+          if (last)
+            this.connection.dispatch(
+              frame.type === 'history'
+                ? { type: 'mark', room: frame.room, id: last.id }
+                : { type: 'mark', with: pending.target, id: last.id },
+            );
           return;
         }
         const plan = pending.history;
@@ -1382,7 +1674,10 @@ export class IrcDialect implements LineDialect {
           const next = `irc${this.connection.id}.${this.#nextRef++}`;
           this.#pending.set(next, pending);
           this.#hold(next);
-          const ask: ClientFrame = frame.type === 'history' ? { type: 'history', room: frame.room, ...bounds, ref: next } : { type: 'pm-history', with: pending.target, ...bounds, ref: next };
+          const ask: ClientFrame =
+            frame.type === 'history'
+              ? { type: 'history', room: frame.room, ...bounds, ref: next }
+              : { type: 'pm-history', with: pending.target, ...bounds, ref: next };
           queueMicrotask(() => this.connection.dispatch(ask));
           return;
         }
@@ -1416,18 +1711,40 @@ export class IrcDialect implements LineDialect {
               : (pending.kind as ErrorContext);
     const sent = this.#sent.findIndex((s) => s.ref === ref);
     if (sent !== -1) this.#sent.splice(sent, 1);
-    if (pending.kind === 'history' || pending.kind === 'pm-history') return this.#fail('CHATHISTORY', code === 'TC_ERR_NOT_IN_ROOM' ? 'INVALID_TARGET' : 'MESSAGE_ERROR', message, pending.reason?.split(' ')[0] ?? '*', pending.target);
+    if (pending.kind === 'history' || pending.kind === 'pm-history')
+      return this.#fail(
+        'CHATHISTORY',
+        code === 'TC_ERR_NOT_IN_ROOM' ? 'INVALID_TARGET' : 'MESSAGE_ERROR',
+        message,
+        pending.reason?.split(' ')[0] ?? '*',
+        pending.target,
+      );
     if (pending.kind === 'marker-sync') return;
     // A room TARGETS could not read (left meanwhile): as if it had nothing.
-    if (pending.kind === 'targets') return this.#targetsPage({ type: 'history', room: '', messages: [], more: false }, pending);
+    if (pending.kind === 'targets')
+      return this.#targetsPage({ type: 'history', room: '', messages: [], more: false }, pending);
     if (pending.kind === 'names') return this.#numeric(RPL.ENDOFNAMES, pending.target, 'End of /NAMES list');
-    if (pending.kind === 'redact') return this.#fail('REDACT', code === 'TC_ERR_NOT_AUTHOR' ? 'REDACT_FORBIDDEN' : 'UNKNOWN_MSGID', message, pending.target, pending.reason?.split('\0')[0] ?? '*');
+    if (pending.kind === 'redact')
+      return this.#fail(
+        'REDACT',
+        code === 'TC_ERR_NOT_AUTHOR' ? 'REDACT_FORBIDDEN' : 'UNKNOWN_MSGID',
+        message,
+        pending.target,
+        pending.reason?.split('\0')[0] ?? '*',
+      );
     if (pending.kind === 'react') return this.#fail('TAGMSG', 'INVALID_PARAMS', message, pending.target);
     if (pending.kind === 'who') return this.#numeric(RPL.ENDOFWHO, pending.target, 'End of WHO list');
-    if (pending.kind === 'register') return this.#fail('REGISTER', code === 'TC_ERR_WEAK_PASSWORD' ? 'WEAK_PASSWORD' : 'UNACCEPTABLE_PASSWORD', message, pending.target);
+    if (pending.kind === 'register')
+      return this.#fail(
+        'REGISTER',
+        code === 'TC_ERR_WEAK_PASSWORD' ? 'WEAK_PASSWORD' : 'UNACCEPTABLE_PASSWORD',
+        message,
+        pending.target,
+      );
     if (pending.kind === 'notice') return; // never answered with an error (RFC 2812)
     const numeric = numericForError(code, context);
-    if (numeric === null) return this.#emit({ source: this.#server, command: 'NOTICE', params: [this.#nick, `${message} [${code}]`] });
+    if (numeric === null)
+      return this.#emit({ source: this.#server, command: 'NOTICE', params: [this.#nick, `${message} [${code}]`] });
     switch (numeric) {
       case ERR.NOSUCHNICK:
       case ERR.NOSUCHCHANNEL:
@@ -1456,7 +1773,8 @@ export class IrcDialect implements LineDialect {
     this.#emitEvent({ source: this.#mask(self), command: 'JOIN', params: [channel] });
     if (frame.topic !== null) {
       this.#numeric(RPL.TOPIC, channel, frame.topic);
-      if (frame.topicBy !== undefined && frame.topicAt !== undefined) this.#numeric(RPL.TOPICWHOTIME, channel, frame.topicBy, String(Math.floor(frame.topicAt / 1000)));
+      if (frame.topicBy !== undefined && frame.topicAt !== undefined)
+        this.#numeric(RPL.TOPICWHOTIME, channel, frame.topicBy, String(Math.floor(frame.topicAt / 1000)));
     }
     const names = frame.users.map((n) => this.#nameEntry(room, n));
     for (const chunk of chunkWords(names, 400)) this.#numeric(RPL.NAMREPLY, this.#symbol(room), channel, chunk);
@@ -1525,7 +1843,9 @@ export class IrcDialect implements LineDialect {
         if (relayed) for (const [k, v] of relayed) tags[k] = v;
         if (frame.replyTo !== undefined) tags['+draft/reply'] = String(frame.replyTo);
         const line = this.#roomMessage(frame, tags, false, frame.notice === true);
-        return own && sent?.label !== undefined && this.#labeled?.label === sent.label ? this.#respond(line) : this.#emit(line);
+        return own && sent?.label !== undefined && this.#labeled?.label === sent.label
+          ? this.#respond(line)
+          : this.#emit(line);
       }
       case 'pm': {
         if (frame.from === self && nickKey(frame.to) === this.connection.key) {
@@ -1533,7 +1853,12 @@ export class IrcDialect implements LineDialect {
           this.#emit(this.#privateMessage(frame, {}, false, frame.notice === true));
           const sent = this.#takeSent(nickKey(frame.to));
           if (!this.#caps.has('echo-message')) return;
-          const echo = this.#privateMessage(frame, sent?.tags ? Object.fromEntries(sent.tags) : {}, false, frame.notice === true);
+          const echo = this.#privateMessage(
+            frame,
+            sent?.tags ? Object.fromEntries(sent.tags) : {},
+            false,
+            frame.notice === true,
+          );
           if (sent?.label !== undefined && this.#labeled?.label === sent.label) return this.#respond(echo);
           return this.#emit(sent?.label !== undefined ? { ...echo, tags: { ...echo.tags, label: sent.label } } : echo);
         }
@@ -1544,7 +1869,9 @@ export class IrcDialect implements LineDialect {
         const relayed = sent?.tags ?? (own ? undefined : this.#gw.tagsOf(nickKey(frame.to), frame.from, frame.text));
         if (relayed) for (const [k, v] of relayed) tags[k] = v;
         const line = this.#privateMessage(frame, tags, false, frame.notice === true);
-        return own && sent?.label !== undefined && this.#labeled?.label === sent.label ? this.#respond(line) : this.#emit(line);
+        return own && sent?.label !== undefined && this.#labeled?.label === sent.label
+          ? this.#respond(line)
+          : this.#emit(line);
       }
       case 'presence': {
         const channel = '#' + frame.room;
@@ -1555,30 +1882,66 @@ export class IrcDialect implements LineDialect {
           if (away) this.#emit({ source: this.#mask(frame.nick), command: 'AWAY', params: [away] });
           return;
         }
-        if (frame.event === 'part') return this.#emit({ source: this.#mask(frame.nick), command: 'PART', params: [channel, ...(frame.reason ? [frame.reason] : [])] });
-        if (frame.event === 'kick') return this.#emit({ source: this.#mask(frame.by ?? frame.nick), command: 'KICK', params: [channel, frame.nick, frame.reason ?? ''] });
+        if (frame.event === 'part')
+          return this.#emit({
+            source: this.#mask(frame.nick),
+            command: 'PART',
+            params: [channel, ...(frame.reason ? [frame.reason] : [])],
+          });
+        if (frame.event === 'kick')
+          return this.#emit({
+            source: this.#mask(frame.by ?? frame.nick),
+            command: 'KICK',
+            params: [channel, frame.nick, frame.reason ?? ''],
+          });
         if (this.#once(`quit\0${frame.nick}\0${frame.ts}`)) return;
-        const reason = frame.event === 'quit' ? `Quit: ${frame.reason ?? ''}`.replace(/: $/, '') : frame.reason ? `Connection closed: ${frame.reason}` : 'Connection closed';
+        const reason =
+          frame.event === 'quit'
+            ? `Quit: ${frame.reason ?? ''}`.replace(/: $/, '')
+            : frame.reason
+              ? `Connection closed: ${frame.reason}`
+              : 'Connection closed';
         return this.#emit({ source: this.#mask(frame.nick), command: 'QUIT', params: [reason] });
       }
       case 'nick':
         if (frame.room === undefined) return this.#selfRenamed(frame.old, frame.new);
-        if (nickKey(frame.new) === this.connection.key || this.#once(`nick\0${frame.old}\0${frame.new}\0${frame.ts}`)) return;
+        if (nickKey(frame.new) === this.connection.key || this.#once(`nick\0${frame.old}\0${frame.new}\0${frame.ts}`))
+          return;
         return this.#emit({ source: this.#mask(frame.old, frame.new), command: 'NICK', params: [frame.new] });
       case 'topic':
-        return this.#emit({ source: frame.by ? this.#mask(frame.by) : this.#server, command: 'TOPIC', params: ['#' + frame.room, frame.topic ?? ''] }, frame.ts);
+        return this.#emit(
+          {
+            source: frame.by ? this.#mask(frame.by) : this.#server,
+            command: 'TOPIC',
+            params: ['#' + frame.room, frame.topic ?? ''],
+          },
+          frame.ts,
+        );
       case 'mode':
         if (!frame.by || !frame.changes || frame.changes.length === 0) return;
-        return this.#emit({ source: this.#mask(frame.by), command: 'MODE', params: ['#' + frame.room, ...formatChanges(frame.changes)] });
+        return this.#emit({
+          source: this.#mask(frame.by),
+          command: 'MODE',
+          params: ['#' + frame.room, ...formatChanges(frame.changes)],
+        });
       case 'invite':
         if (nickKey(frame.nick) !== this.connection.key) return;
         return this.#emit({ source: this.#mask(frame.by), command: 'INVITE', params: [frame.nick, '#' + frame.room] });
       case 'error':
-        if (!this.#registered && frame.code === 'TC_ERR_NOT_REGISTERED') return this.#numeric(ERR.NOTREGISTERED, 'You have not registered');
+        if (!this.#registered && frame.code === 'TC_ERR_NOT_REGISTERED')
+          return this.#numeric(ERR.NOTREGISTERED, 'You have not registered');
         if (frame.code === 'TC_ERR_LINE_TOO_LONG') return this.#numeric(ERR.INPUTTOOLONG, 'Input line was too long');
-        return this.#emit({ source: this.#server, command: 'NOTICE', params: [this.#nick, `${frame.message} [${frame.code}]`] });
+        return this.#emit({
+          source: this.#server,
+          command: 'NOTICE',
+          params: [this.#nick, `${frame.message} [${frame.code}]`],
+        });
       case 'status':
-        return this.#emit({ source: this.#server, command: 'NOTICE', params: [this.#nick, `*** ${frame.message ?? `database ${frame.db}`}`] });
+        return this.#emit({
+          source: this.#server,
+          command: 'NOTICE',
+          params: [this.#nick, `*** ${frame.message ?? `database ${frame.db}`}`],
+        });
       case 'bye': {
         const reason = frame.code === 'TC_ERR_PING_TIMEOUT' ? 'Ping timeout' : frame.reason;
         return this.#emit({ command: 'ERROR', params: [`Closing Link: ${this.#host} (${reason})`] });
@@ -1592,10 +1955,24 @@ export class IrcDialect implements LineDialect {
         // IRC has no edit: the new text comes as a new message, marked "(edited)" in front and
         // pointing at the original with +draft/reply for clients that show replies.
         if (frame.by === self) return;
-        return this.#emit({ tags: this.#messageTags(frame.id, frame.edited, { '+draft/reply': String(frame.id) }, false), source: this.#mask(frame.by), command: 'PRIVMSG', params: ['#' + frame.room, `(edited) ${frame.text}`] });
+        return this.#emit({
+          tags: this.#messageTags(frame.id, frame.edited, { '+draft/reply': String(frame.id) }, false),
+          source: this.#mask(frame.by),
+          command: 'PRIVMSG',
+          params: ['#' + frame.room, `(edited) ${frame.text}`],
+        });
       case 'deleted':
-        if (this.#caps.has('draft/message-redaction')) return this.#emit({ source: this.#mask(frame.by), command: 'REDACT', params: ['#' + frame.room, String(frame.id)] });
-        return this.#emit({ source: this.#server, command: 'NOTICE', params: ['#' + frame.room, `${frame.by} deleted message ${frame.id}`] });
+        if (this.#caps.has('draft/message-redaction'))
+          return this.#emit({
+            source: this.#mask(frame.by),
+            command: 'REDACT',
+            params: ['#' + frame.room, String(frame.id)],
+          });
+        return this.#emit({
+          source: this.#server,
+          command: 'NOTICE',
+          params: ['#' + frame.room, `${frame.by} deleted message ${frame.id}`],
+        });
       case 'reaction': {
         if (frame.nick === self && !this.#caps.has('echo-message')) return;
         const line = this.#reactionLine(frame);
@@ -1610,7 +1987,12 @@ export class IrcDialect implements LineDialect {
         return;
       case 'parted':
         // Kicked out (one's own part is an answer).
-        if (frame.by !== undefined) return this.#emit({ source: this.#mask(frame.by), command: 'KICK', params: ['#' + frame.room, this.connection.nick!, frame.reason ?? frame.by] });
+        if (frame.by !== undefined)
+          return this.#emit({
+            source: this.#mask(frame.by),
+            command: 'KICK',
+            params: ['#' + frame.room, this.connection.nick!, frame.reason ?? frame.by],
+          });
         return;
     }
   }
@@ -1618,11 +2000,20 @@ export class IrcDialect implements LineDialect {
   /** A reaction: TAGMSG +draft/react for clients with message-tags, else a NOTICE (added ones only). */
   #reactionLine(frame: Extract<ServerFrame, { type: 'reaction' }>): OutgoingIrcMessage | null {
     if (this.#caps.has('message-tags')) {
-      const tags = { [frame.added ? '+draft/react' : '+draft/unreact']: frame.emoji, '+draft/reply': String(frame.id), msgid: this.#gw.nextTagId(), ...(this.#caps.has('server-time') ? { time: new Date(frame.ts).toISOString() } : {}) };
+      const tags = {
+        [frame.added ? '+draft/react' : '+draft/unreact']: frame.emoji,
+        '+draft/reply': String(frame.id),
+        msgid: this.#gw.nextTagId(),
+        ...(this.#caps.has('server-time') ? { time: new Date(frame.ts).toISOString() } : {}),
+      };
       return { tags, source: this.#mask(frame.nick), command: 'TAGMSG', params: ['#' + frame.room] };
     }
     if (!frame.added) return null;
-    return { source: this.#server, command: 'NOTICE', params: ['#' + frame.room, `${frame.nick} reacted ${frame.emoji} to message ${frame.id}`] };
+    return {
+      source: this.#server,
+      command: 'NOTICE',
+      params: ['#' + frame.room, `${frame.nick} reacted ${frame.emoji} to message ${frame.id}`],
+    };
   }
 
   #takeSent(where: string): Sent | undefined {
@@ -1652,7 +2043,12 @@ export class IrcDialect implements LineDialect {
     return false;
   }
 
-  #roomMessage(m: RoomMessage, extra: Record<string, string | undefined>, history: boolean, notice = false): OutgoingIrcMessage {
+  #roomMessage(
+    m: RoomMessage,
+    extra: Record<string, string | undefined>,
+    history: boolean,
+    notice = false,
+  ): OutgoingIrcMessage {
     return {
       tags: this.#messageTags(m.id, m.ts, extra, history),
       source: this.#mask(m.nick),
@@ -1661,7 +2057,12 @@ export class IrcDialect implements LineDialect {
     };
   }
 
-  #privateMessage(m: PrivateMessage, extra: Record<string, string | undefined>, history: boolean, notice = false): OutgoingIrcMessage {
+  #privateMessage(
+    m: PrivateMessage,
+    extra: Record<string, string | undefined>,
+    history: boolean,
+    notice = false,
+  ): OutgoingIrcMessage {
     return {
       tags: this.#messageTags(m.id, m.ts, extra, history),
       source: this.#mask(m.from),
@@ -1670,7 +2071,12 @@ export class IrcDialect implements LineDialect {
     };
   }
 
-  #messageTags(id: number, ts: number, extra: Record<string, string | undefined>, history: boolean): Record<string, string | undefined> {
+  #messageTags(
+    id: number,
+    ts: number,
+    extra: Record<string, string | undefined>,
+    history: boolean,
+  ): Record<string, string | undefined> {
     const tags: Record<string, string | undefined> = {};
     if (this.#caps.has('server-time') || history) tags['time'] = new Date(ts).toISOString();
     if (this.#caps.has('message-tags')) {
@@ -1690,7 +2096,8 @@ export class IrcDialect implements LineDialect {
   #mask(nick: string, lookup: string = nick): string {
     const irc = this.#gw.session(nickKey(lookup)) ?? this.#gw.session(nickKey(nick));
     if (irc) return `${nick}!${irc.ident}@${irc.host}`;
-    if (nickKey(nick) === this.connection.key || nickKey(lookup) === this.connection.key) return `${nick}!${this.ident}@${this.#host}`;
+    if (nickKey(nick) === this.connection.key || nickKey(lookup) === this.connection.key)
+      return `${nick}!${this.ident}@${this.#host}`;
     return `${nick}!${nickKey(nick)}@teamchat`;
   }
 
@@ -1741,7 +2148,9 @@ export class IrcDialect implements LineDialect {
     const line = formatIrcLine(message);
     const at = line.startsWith('@') ? line.indexOf(' ') + 1 : 0;
     // 512 bytes with CR LF, tags aside.
-    return at > 0 ? line.slice(0, at) + truncateUtf8(line.slice(at), IRC_LINE_BYTES - 2) : truncateUtf8(line, IRC_LINE_BYTES - 2);
+    return at > 0
+      ? line.slice(0, at) + truncateUtf8(line.slice(at), IRC_LINE_BYTES - 2)
+      : truncateUtf8(line, IRC_LINE_BYTES - 2);
   }
 
   #out(line: string): void {

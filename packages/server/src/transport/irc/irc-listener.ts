@@ -69,7 +69,7 @@ function accept(socket: net.Socket, options: IrcListenerOptions): void {
     ),
   );
   socket.on('close', () => {
-    (dialect)?.closed();
+    dialect?.closed();
     connection.closed();
   });
 }
@@ -123,7 +123,12 @@ export async function startIrc(
     startedAt: context.startedAt,
     inOrder: context.inOrder,
   });
-  const plain = await listenIrc({ host: context.host, port: options.port, connectionHost: context.connectionHost, gateway });
+  const plain = await listenIrc({
+    host: context.host,
+    port: options.port,
+    connectionHost: context.connectionHost,
+    gateway,
+  });
   let secure: net.Server | null = null;
   if (options.tlsPort !== undefined) {
     if (!context.tls) {
@@ -131,7 +136,13 @@ export async function startIrc(
       throw new Error('--irc-tls-port needs --tls-cert and --tls-key');
     }
     try {
-      secure = await listenIrc({ host: context.host, port: options.tlsPort, connectionHost: context.connectionHost, gateway, tls: context.tls });
+      secure = await listenIrc({
+        host: context.host,
+        port: options.tlsPort,
+        connectionHost: context.connectionHost,
+        gateway,
+        tls: context.tls,
+      });
     } catch (err) {
       plain.close();
       throw err;

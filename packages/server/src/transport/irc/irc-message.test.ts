@@ -4,7 +4,13 @@ import { escapeTagValue, formatIrcLine, parseIrcLine, truncateUtf8, unescapeTagV
 describe('parseIrcLine', () => {
   it('reads tags, source, command and a trailing parameter', () => {
     const m = parseIrcLine('@label=a1;+draft/reply=42;flag :alice!a@h privmsg #general :hello there');
-    expect(m.tags).toEqual(new Map([['label', 'a1'], ['+draft/reply', '42'], ['flag', '']]));
+    expect(m.tags).toEqual(
+      new Map([
+        ['label', 'a1'],
+        ['+draft/reply', '42'],
+        ['flag', ''],
+      ]),
+    );
     expect(m.source).toBe('alice!a@h');
     expect(m.command).toBe('PRIVMSG');
     expect(m.params).toEqual(['#general', 'hello there']);
@@ -25,14 +31,18 @@ describe('parseIrcLine', () => {
 
 describe('formatIrcLine', () => {
   it('adds a colon to a last parameter with spaces, an empty one, or one starting with a colon', () => {
-    expect(formatIrcLine({ source: 's', command: '001', params: ['bob', 'Welcome home'] })).toBe(':s 001 bob :Welcome home');
+    expect(formatIrcLine({ source: 's', command: '001', params: ['bob', 'Welcome home'] })).toBe(
+      ':s 001 bob :Welcome home',
+    );
     expect(formatIrcLine({ command: 'TOPIC', params: ['#a', ''] })).toBe('TOPIC #a :');
     expect(formatIrcLine({ command: 'PRIVMSG', params: ['#a', ':)'] })).toBe('PRIVMSG #a ::)');
     expect(formatIrcLine({ command: 'PRIVMSG', params: ['#a', 'hi'] })).toBe('PRIVMSG #a hi');
   });
 
   it('escapes tag values and leaves out absent tags', () => {
-    expect(formatIrcLine({ tags: { time: '2024-01-01T00:00:00.000Z', label: 'a b;c', none: undefined }, command: 'ACK' })).toBe('@time=2024-01-01T00:00:00.000Z;label=a\\sb\\:c ACK');
+    expect(
+      formatIrcLine({ tags: { time: '2024-01-01T00:00:00.000Z', label: 'a b;c', none: undefined }, command: 'ACK' }),
+    ).toBe('@time=2024-01-01T00:00:00.000Z;label=a\\sb\\:c ACK');
   });
 
   it('round-trips escaped values', () => {

@@ -74,7 +74,8 @@ export function formatIrcLine(message: OutgoingIrcMessage): string {
   let out = '';
   const tags = message.tags instanceof Map ? [...message.tags] : Object.entries(message.tags ?? {});
   const present = tags.filter(([, v]) => v !== undefined) as [string, string][];
-  if (present.length > 0) out += '@' + present.map(([k, v]) => (v === '' ? k : `${k}=${escapeTagValue(v)}`)).join(';') + ' ';
+  if (present.length > 0)
+    out += '@' + present.map(([k, v]) => (v === '' ? k : `${k}=${escapeTagValue(v)}`)).join(';') + ' ';
   if (message.source) out += ':' + message.source + ' ';
   out += message.command;
   const params = message.params ?? [];

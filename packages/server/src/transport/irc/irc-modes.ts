@@ -8,7 +8,14 @@
  * @example
  * parseChannelModes('+kl', ['sesame', '10']).frame // { key: 'sesame', limit: 10 }
  */
-import { MODE_CHANGES_MAX, ROOM_KEY_PATTERN, type ListModeChange, type MemberModeChange, type ModeChangeNote, type ModeFrame } from '@teamchat/protocol';
+import {
+  MODE_CHANGES_MAX,
+  ROOM_KEY_PATTERN,
+  type ListModeChange,
+  type MemberModeChange,
+  type ModeChangeNote,
+  type ModeFrame,
+} from '@teamchat/protocol';
 
 export type ModeChanges = Omit<ModeFrame, 'type' | 'room' | 'ref'>;
 
@@ -67,7 +74,8 @@ export function parseChannelModes(modes: string, args: string[]): ParsedModes {
         out.frame.key = null;
         count++;
       } else if (key === undefined) out.missing.push(c);
-      else if (!ROOM_KEY_PATTERN.test(key)) out.invalid.push(['k', '*', 'A room key is 1-64 characters without spaces']);
+      else if (!ROOM_KEY_PATTERN.test(key))
+        out.invalid.push(['k', '*', 'A room key is 1-64 characters without spaces']);
       else {
         out.frame.key = key;
         count++;
@@ -84,7 +92,8 @@ export function parseChannelModes(modes: string, args: string[]): ParsedModes {
         continue;
       }
       const n = Number(raw);
-      if (!/^\d+$/.test(raw) || n < 1 || n > 100_000) out.invalid.push(['l', raw === '' ? '*' : raw, 'A member limit is a number from 1 to 100000']);
+      if (!/^\d+$/.test(raw) || n < 1 || n > 100_000)
+        out.invalid.push(['l', raw === '' ? '*' : raw, 'A member limit is a number from 1 to 100000']);
       else {
         out.frame.limit = n;
         count++;
@@ -114,7 +123,15 @@ export function formatChanges(changes: ModeChangeNote[]): string[] {
 }
 
 /** `+intk key` for RPL_CHANNELMODEIS: the flags set, then the parameters (the key only for members). */
-export function modeString(frame: { key: boolean; inviteOnly: boolean; topicLock?: boolean; noExternal?: boolean; moderated?: boolean; secret?: boolean; limit?: number }): string[] {
+export function modeString(frame: {
+  key: boolean;
+  inviteOnly: boolean;
+  topicLock?: boolean;
+  noExternal?: boolean;
+  moderated?: boolean;
+  secret?: boolean;
+  limit?: number;
+}): string[] {
   let flags = '+';
   const args: string[] = [];
   if (frame.inviteOnly) flags += 'i';

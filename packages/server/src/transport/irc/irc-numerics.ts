@@ -106,7 +106,21 @@ export const ERR = {
 } as const;
 
 /** What the IRC command was about, for numerics whose meaning depends on it. */
-export type ErrorContext = 'join' | 'part' | 'privmsg' | 'notice' | 'topic' | 'mode' | 'invite' | 'names' | 'who' | 'nick' | 'register' | 'login' | 'kick' | 'other';
+export type ErrorContext =
+  | 'join'
+  | 'part'
+  | 'privmsg'
+  | 'notice'
+  | 'topic'
+  | 'mode'
+  | 'invite'
+  | 'names'
+  | 'who'
+  | 'nick'
+  | 'register'
+  | 'login'
+  | 'kick'
+  | 'other';
 
 /**
  * The numeric for a coded error, or null when it reads best as a NOTICE or FAIL (store errors,
@@ -119,7 +133,9 @@ export function numericForError(code: string, context: ErrorContext): string | n
     case 'TC_ERR_ALREADY_REGISTERED':
       return ERR.ALREADYREGISTERED;
     case 'TC_ERR_BAD_NICK':
-      return context === 'privmsg' || context === 'notice' || context === 'invite' ? ERR.NOSUCHNICK : ERR.ERRONEUSNICKNAME;
+      return context === 'privmsg' || context === 'notice' || context === 'invite'
+        ? ERR.NOSUCHNICK
+        : ERR.ERRONEUSNICKNAME;
     case 'TC_ERR_NICK_IN_USE':
       return ERR.NICKNAMEINUSE;
     case 'TC_ERR_BAD_ROOM':

@@ -3,7 +3,16 @@
  * capabilities. Honest: every token describes what teamchat enforces (nick and room rules from
  * @teamchat/protocol), and only capabilities the gateway implements are offered.
  */
-import { HISTORY_MAX, MASK_LIST_MAX, MAX_ROOMS_PER_CONNECTION, MODE_CHANGES_MAX, NICK_MAX_LENGTH, REASON_MAX_LENGTH, ROOM_MAX_LENGTH, TOPIC_MAX_LENGTH } from '@teamchat/protocol';
+import {
+  HISTORY_MAX,
+  MASK_LIST_MAX,
+  MAX_ROOMS_PER_CONNECTION,
+  MODE_CHANGES_MAX,
+  NICK_MAX_LENGTH,
+  REASON_MAX_LENGTH,
+  ROOM_MAX_LENGTH,
+  TOPIC_MAX_LENGTH,
+} from '@teamchat/protocol';
 import { IRC_LINE_BYTES } from './irc-message.js';
 
 export interface IsupportOptions {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey, AuthThrottle, type AuthAttempt, type AuthRefusal, type AuthThrottleOptions, type LockoutEvent } from './auth-throttle.js';
+import {
+  addressKey,
+  AuthThrottle,
+  type AuthAttempt,
+  type AuthRefusal,
+  type AuthThrottleOptions,
+  type LockoutEvent,
+} from './auth-throttle.js';
 
 const MIN = 60_000;
 
@@ -46,7 +53,8 @@ describe('AuthThrottle', () => {
   it('holds the lock however many addresses the guesses come from', () => {
     const { fail } = setup();
     for (let i = 0; i < 5; i++) expect(fail('room-key:vault', `192.0.2.${i}`)).toBeNull();
-    for (let i = 5; i < 200; i++) expect(fail('room-key:vault', `192.0.2.${i}`)).toMatchObject({ reason: 'locked', scope: 'subject' });
+    for (let i = 5; i < 200; i++)
+      expect(fail('room-key:vault', `192.0.2.${i}`)).toMatchObject({ reason: 'locked', scope: 'subject' });
   });
 
   it('does not lock when the failures are spread wider than the window', () => {
@@ -65,7 +73,9 @@ describe('AuthThrottle', () => {
       clock.now += last.lockMs;
       return last.lockMs / MIN;
     };
-    expect([lockNow(), lockNow(), lockNow(), lockNow(), lockNow(), lockNow(), lockNow(), lockNow()]).toEqual([1, 2, 4, 8, 16, 32, 60, 60]);
+    expect([lockNow(), lockNow(), lockNow(), lockNow(), lockNow(), lockNow(), lockNow(), lockNow()]).toEqual([
+      1, 2, 4, 8, 16, 32, 60, 60,
+    ]);
     clock.now += 60 * MIN;
     expect(lockNow()).toBe(1);
   });
@@ -75,7 +85,8 @@ describe('AuthThrottle', () => {
     const results = Array.from({ length: 20 }, (_, i) => throttle.begin('account:alice', `192.0.2.${i}`));
     const running = results.filter((r): r is AuthAttempt => !r.refused);
     expect(running).toHaveLength(5);
-    for (const r of results.filter((r): r is AuthRefusal => r.refused)) expect(r).toMatchObject({ reason: 'pending', retryAfterMs: 1_000 });
+    for (const r of results.filter((r): r is AuthRefusal => r.refused))
+      expect(r).toMatchObject({ reason: 'pending', retryAfterMs: 1_000 });
     for (const r of running) r.failed();
     expect(lockouts).toHaveLength(1);
     expect(throttle.begin('account:alice', '192.0.2.99')).toMatchObject({ reason: 'locked' });
@@ -87,7 +98,11 @@ describe('AuthThrottle', () => {
     mine.succeeded();
     for (let i = 0; i < 20; i++) expect(fail(`account:user${i}`, '203.0.113.5')).toBeNull();
     expect(lockouts).toEqual([{ scope: 'address', key: '203.0.113.5', lockMs: MIN, level: 1 }]);
-    expect(fail('account:user99', '203.0.113.5')).toMatchObject({ reason: 'locked', scope: 'address', retryAfterMs: MIN });
+    expect(fail('account:user99', '203.0.113.5')).toMatchObject({
+      reason: 'locked',
+      scope: 'address',
+      retryAfterMs: MIN,
+    });
     // Even the attacker's own account, known password and all, is refused from there.
     expect(throttle.begin('account:mallory', '203.0.113.5')).toMatchObject({ reason: 'locked', scope: 'address' });
     // Another address can still try those accounts.
@@ -98,7 +113,12 @@ describe('AuthThrottle', () => {
     const { throttle, started } = setup();
     const first = started('account:a');
     started('account:b');
-    expect(throttle.begin('account:c', '198.51.100.1')).toEqual({ refused: true, reason: 'busy', scope: 'address', retryAfterMs: 1_000 });
+    expect(throttle.begin('account:c', '198.51.100.1')).toEqual({
+      refused: true,
+      reason: 'busy',
+      scope: 'address',
+      retryAfterMs: 1_000,
+    });
     expect(throttle.begin('account:c', '198.51.100.2').refused).toBe(false);
     first.succeeded();
     expect(throttle.begin('account:c', '198.51.100.1').refused).toBe(false);
@@ -137,8 +157,12 @@ describe('AuthThrottle', () => {
   });
 
   it('refuses rules that would never lock or never unlock', () => {
-    expect(() => new AuthThrottle({ now: () => 0, subject: { failures: 0, windowMs: 1, lockMs: 1, maxLockMs: 1 } })).toThrow(RangeError);
-    expect(() => new AuthThrottle({ now: () => 0, address: { failures: 1, windowMs: 1, lockMs: 10, maxLockMs: 5 } })).toThrow(RangeError);
+    expect(
+      () => new AuthThrottle({ now: () => 0, subject: { failures: 0, windowMs: 1, lockMs: 1, maxLockMs: 1 } }),
+    ).toThrow(RangeError);
+    expect(
+      () => new AuthThrottle({ now: () => 0, address: { failures: 1, windowMs: 1, lockMs: 10, maxLockMs: 5 } }),
+    ).toThrow(RangeError);
     expect(() => new AuthThrottle({ now: () => 0, maxEntries: 0 })).toThrow(RangeError);
   });
 });

@@ -49,8 +49,18 @@ export interface LockoutRule {
   maxLockMs: number;
 }
 
-export const DEFAULT_SUBJECT_RULE: LockoutRule = { failures: 5, windowMs: 60_000, lockMs: 60_000, maxLockMs: 3_600_000 };
-export const DEFAULT_ADDRESS_RULE: LockoutRule = { failures: 20, windowMs: 60_000, lockMs: 60_000, maxLockMs: 3_600_000 };
+export const DEFAULT_SUBJECT_RULE: LockoutRule = {
+  failures: 5,
+  windowMs: 60_000,
+  lockMs: 60_000,
+  maxLockMs: 3_600_000,
+};
+export const DEFAULT_ADDRESS_RULE: LockoutRule = {
+  failures: 20,
+  windowMs: 60_000,
+  lockMs: 60_000,
+  maxLockMs: 3_600_000,
+};
 export const DEFAULT_MAX_IN_FLIGHT_PER_ADDRESS = 2;
 export const DEFAULT_MAX_ENTRIES = 10_000;
 
@@ -185,7 +195,8 @@ class Table {
   /** Why a new attempt must wait, or null. */
   refusal(entry: Entry, now: number, scope: 'subject' | 'address'): AuthRefusal | null {
     if (!this.rule) return null;
-    if (entry.lockedUntil > now) return { refused: true, reason: 'locked', scope, retryAfterMs: entry.lockedUntil - now };
+    if (entry.lockedUntil > now)
+      return { refused: true, reason: 'locked', scope, retryAfterMs: entry.lockedUntil - now };
     if (entry.failures.length + entry.inFlight >= this.rule.failures) {
       // Running checks may still succeed; if they fail, a lockout starts.
       return { refused: true, reason: 'pending', scope, retryAfterMs: PENDING_RETRY_MS };
@@ -229,7 +240,9 @@ export class AuthThrottle {
     const address = options.address === undefined ? DEFAULT_ADDRESS_RULE : options.address;
     for (const rule of [subject, address]) {
       if (rule && !(rule.failures >= 1 && rule.windowMs > 0 && rule.lockMs > 0 && rule.maxLockMs >= rule.lockMs)) {
-        throw new RangeError('a lockout rule needs failures >= 1, positive windowMs and lockMs, and maxLockMs >= lockMs');
+        throw new RangeError(
+          'a lockout rule needs failures >= 1, positive windowMs and lockMs, and maxLockMs >= lockMs',
+        );
       }
     }
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
@@ -306,7 +319,8 @@ export function addressKey(remote: string): string {
   } else {
     const colon = host.lastIndexOf(':');
     // Strip a port, but only when what is left is an address (`::1` alone has no port).
-    if (colon !== -1 && /^\d+$/.test(host.slice(colon + 1)) && isIP(stripZone(host.slice(0, colon))) !== 0) host = host.slice(0, colon);
+    if (colon !== -1 && /^\d+$/.test(host.slice(colon + 1)) && isIP(stripZone(host.slice(0, colon))) !== 0)
+      host = host.slice(0, colon);
   }
   host = stripZone(host);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);

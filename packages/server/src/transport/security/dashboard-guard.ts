@@ -24,7 +24,8 @@ export interface DashboardGuardOptions {
 
 export function guardDashboard(app: HttpApp, options: DashboardGuardOptions): HttpApp {
   const expected = digest(options.token);
-  const matches = (candidate: string | undefined): boolean => candidate !== undefined && timingSafeEqual(digest(candidate), expected);
+  const matches = (candidate: string | undefined): boolean =>
+    candidate !== undefined && timingSafeEqual(digest(candidate), expected);
 
   const authorized = (req: IncomingMessage): boolean => {
     const auth = req.headers.authorization;
@@ -47,7 +48,10 @@ export function guardDashboard(app: HttpApp, options: DashboardGuardOptions): Ht
       }
       if (authorized(req)) return app.handle(req, res);
       const body = JSON.stringify({
-        error: { code: 'TC_HTTP_UNAUTHORIZED', message: 'this server needs its dashboard token: open /?token=<token> or send Authorization: Bearer <token>' },
+        error: {
+          code: 'TC_HTTP_UNAUTHORIZED',
+          message: 'this server needs its dashboard token: open /?token=<token> or send Authorization: Bearer <token>',
+        },
       });
       res.writeHead(401, {
         'content-type': 'application/json; charset=utf-8',

@@ -45,8 +45,12 @@ describe('EdgeReport', () => {
       'refused a connection from 10.0.0.8 (TC_ERR_TOO_MANY_CONNECTIONS: at most 16 open per address, see --max-connections-per-ip); further refusals from 10.0.0.8 are counted and logged once a minute',
     ]);
     await advance(60_000);
-    expect(lines.slice(2)).toEqual(['refused 3 more connections from 10.0.0.7 since the last line (TC_ERR_TOO_MANY_CONNECTIONS: at most 16 open per address, see --max-connections-per-ip)']);
-    expect(counters.close(60_000, { roomMembers: () => new Map(), connections: () => 0, isRestricted: () => false }).totals).toMatchObject({
+    expect(lines.slice(2)).toEqual([
+      'refused 3 more connections from 10.0.0.7 since the last line (TC_ERR_TOO_MANY_CONNECTIONS: at most 16 open per address, see --max-connections-per-ip)',
+    ]);
+    expect(
+      counters.close(60_000, { roomMembers: () => new Map(), connections: () => 0, isRestricted: () => false }).totals,
+    ).toMatchObject({
       connectionsRefused: 5,
       connectionsRefusedTotal: 5,
       floodDelayed: 0,
@@ -54,10 +58,24 @@ describe('EdgeReport', () => {
   });
 
   it('reports a connection over its flood budget once a minute, and counts each delayed command once', async () => {
-    const report = new EdgeReport({ log: (l) => lines.push(l), events: counters, flood: { burst: 2, ratePerSecond: 1 }, now: () => now });
+    const report = new EdgeReport({
+      log: (l) => lines.push(l),
+      events: counters,
+      flood: { burst: 2, ratePerSecond: 1 },
+      now: () => now,
+    });
     const handled: ClientFrame[] = [];
-    const core = { connect() {}, disconnect() {}, isBusy: () => false, handle: (_s: Connection, f: ClientFrame) => void handled.push(f) } as unknown as ChatCore<Connection>;
-    const security = resolveSecurity({ flood: { burst: 2, ratePerSecond: 1 }, registrationTimeoutMs: 0, heartbeat: false });
+    const core = {
+      connect() {},
+      disconnect() {},
+      isBusy: () => false,
+      handle: (_s: Connection, f: ClientFrame) => void handled.push(f),
+    } as unknown as ChatCore<Connection>;
+    const security = resolveSecurity({
+      flood: { burst: 2, ratePerSecond: 1 },
+      registrationTimeoutMs: 0,
+      heartbeat: false,
+    });
     const host: ConnectionHost = {
       core,
       security,
@@ -73,14 +91,19 @@ describe('EdgeReport', () => {
     conn.nick = 'alice';
     // Ten messages at once: two fit the burst, eight wait (one second each at 1/s).
     // Each as the framer hands a line over: the encoded frame without its newline.
-    for (let i = 0; i < 10; i++) conn.receive(Buffer.from(encodeFrame({ type: 'msg', room: 'r', text: `m${i}`, ref: `r${i}` }).slice(0, -1)));
+    for (let i = 0; i < 10; i++)
+      conn.receive(Buffer.from(encodeFrame({ type: 'msg', room: 'r', text: `m${i}`, ref: `r${i}` }).slice(0, -1)));
     expect(handled).toHaveLength(2);
-    expect(lines).toEqual(['flood control: alice is sending faster than its budget; commands delayed (flood budget: burst 2, 1/s; see --flood-rate, --flood-burst)']);
+    expect(lines).toEqual([
+      'flood control: alice is sending faster than its budget; commands delayed (flood budget: burst 2, 1/s; see --flood-rate, --flood-burst)',
+    ]);
     for (let i = 0; i < 20 && handled.length < 10; i++) await vi.advanceTimersByTimeAsync(1_000);
     expect(handled).toHaveLength(10);
     expect(counters.live().floodDelayedTotal).toBe(8);
     await advance(60_000);
-    expect(lines.slice(1)).toEqual(['flood control: alice is still sending faster than its budget; 7 more commands delayed since the last line']);
+    expect(lines.slice(1)).toEqual([
+      'flood control: alice is still sending faster than its budget; 7 more commands delayed since the last line',
+    ]);
     conn.closed();
   });
 });

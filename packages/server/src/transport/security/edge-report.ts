@@ -36,7 +36,8 @@ export class EdgeReport {
   constructor(options: EdgeReportOptions) {
     const { log, events, flood } = options;
     this.#events = events;
-    const per = options.intervalMs === undefined || options.intervalMs === 60_000 ? 'a minute' : `${options.intervalMs / 1000} s`;
+    const per =
+      options.intervalMs === undefined || options.intervalMs === 60_000 ? 'a minute' : `${options.intervalMs / 1000} s`;
     this.#refusals = new LogThrottle<string>((ip, count, first) => {
       const why = `TC_ERR_TOO_MANY_CONNECTIONS: at most ${this.#limit} open per address, see --max-connections-per-ip`;
       log(
@@ -45,7 +46,9 @@ export class EdgeReport {
           : `refused ${count} more connection${count === 1 ? '' : 's'} from ${ip} since the last line (${why})`,
       );
     }, options);
-    const budget = flood ? ` (flood budget: burst ${flood.burst}, ${flood.ratePerSecond}/s; see --flood-rate, --flood-burst)` : '';
+    const budget = flood
+      ? ` (flood budget: burst ${flood.burst}, ${flood.ratePerSecond}/s; see --flood-rate, --flood-burst)`
+      : '';
     this.#floods = new LogThrottle<ReportedConnection>((c, count, first) => {
       const who = c.nick ?? c.remote;
       log(

@@ -5,7 +5,11 @@ describe('LogThrottle', () => {
   let now = 0;
   let lines: string[] = [];
   const make = (options: { maxKeys?: number } = {}) =>
-    new LogThrottle<string>((key, count, first) => lines.push(`${key} ${count}${first ? ' first' : ''}`), { intervalMs: 60_000, now: () => now, ...options });
+    new LogThrottle<string>((key, count, first) => lines.push(`${key} ${count}${first ? ' first' : ''}`), {
+      intervalMs: 60_000,
+      now: () => now,
+      ...options,
+    });
   /** Moves the fake clock and the timers together. */
   const advance = async (ms: number) => {
     now += ms;

@@ -19,8 +19,12 @@ describe('originAllowed', () => {
   });
 
   it('allows origins listed with --allow-origin, and any with *', () => {
-    expect(originAllowed({ host: 'a:1', origin: 'https://team.example.org' }, ['https://team.example.org/'])).toBe(true);
-    expect(originAllowed({ host: 'a:1', origin: 'https://other.example.org' }, ['https://team.example.org'])).toBe(false);
+    expect(originAllowed({ host: 'a:1', origin: 'https://team.example.org' }, ['https://team.example.org/'])).toBe(
+      true,
+    );
+    expect(originAllowed({ host: 'a:1', origin: 'https://other.example.org' }, ['https://team.example.org'])).toBe(
+      false,
+    );
     expect(originAllowed({ host: 'a:1', origin: 'https://other.example.org' }, ['*'])).toBe(true);
   });
 });

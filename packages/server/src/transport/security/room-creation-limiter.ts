@@ -55,6 +55,13 @@ export class RoomCreationLimiter {
   }
 
   #bucket(existing: TokenBucket | undefined, perMinute: number): TokenBucket {
-    return existing ?? new TokenBucket({ burst: perMinute, ratePerSecond: perMinute / 60, ...(this.#limits.now ? { now: this.#limits.now } : {}) });
+    return (
+      existing ??
+      new TokenBucket({
+        burst: perMinute,
+        ratePerSecond: perMinute / 60,
+        ...(this.#limits.now ? { now: this.#limits.now } : {}),
+      })
+    );
   }
 }

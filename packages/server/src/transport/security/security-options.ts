@@ -78,7 +78,13 @@ export const DEFAULT_FLOOD: FloodOptions = { burst: 5, ratePerSecond: 2 };
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { idleMs: 30_000, timeoutMs: 30_000 };
 export const DEFAULT_MAX_CONNECTIONS_PER_IP = 16;
 export const DEFAULT_REGISTRATION_TIMEOUT_MS = 30_000;
-export const DEFAULT_AUTH_LOCKOUT: AuthLockoutOptions = { failures: 5, addressFailures: 20, windowMs: 60_000, lockMs: 60_000, maxLockMs: 3_600_000 };
+export const DEFAULT_AUTH_LOCKOUT: AuthLockoutOptions = {
+  failures: 5,
+  addressFailures: 20,
+  windowMs: 60_000,
+  lockMs: 60_000,
+  maxLockMs: 3_600_000,
+};
 export const DEFAULT_MAX_AUTH_CHECKS_PER_IP = 2;
 
 /** The settings every connection reads, with defaults applied. */
@@ -106,7 +112,9 @@ export function resolveSecurity(options: SecurityOptions = {}): SecurityPolicy {
     authLockout: options.authLockout === false ? null : resolveLockout(options.authLockout),
     maxAuthChecksPerIp: options.maxAuthChecksPerIp ?? DEFAULT_MAX_AUTH_CHECKS_PER_IP,
     allowOrigins: options.allowOrigins ?? [],
-    ipLimiter: new IpLimiter(options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, { exemptLoopback: options.exemptLoopback ?? true }),
+    ipLimiter: new IpLimiter(options.maxConnectionsPerIp ?? DEFAULT_MAX_CONNECTIONS_PER_IP, {
+      exemptLoopback: options.exemptLoopback ?? true,
+    }),
   };
 }
 

@@ -42,12 +42,24 @@ export class SecurityRuntime {
     this.#throttle =
       lockout || this.policy.maxAuthChecksPerIp > 0
         ? new AuthThrottle({
-            subject: lockout && { failures: lockout.failures, windowMs: lockout.windowMs, lockMs: lockout.lockMs, maxLockMs: lockout.maxLockMs },
-            address: lockout && { failures: lockout.addressFailures, windowMs: lockout.windowMs, lockMs: lockout.lockMs, maxLockMs: lockout.maxLockMs },
+            subject: lockout && {
+              failures: lockout.failures,
+              windowMs: lockout.windowMs,
+              lockMs: lockout.lockMs,
+              maxLockMs: lockout.maxLockMs,
+            },
+            address: lockout && {
+              failures: lockout.addressFailures,
+              windowMs: lockout.windowMs,
+              lockMs: lockout.lockMs,
+              maxLockMs: lockout.maxLockMs,
+            },
             maxInFlightPerAddress: this.policy.maxAuthChecksPerIp,
             now,
             onLockout: (e) =>
-              log(`auth lockout: ${e.scope === 'address' ? `address ${e.key}` : e.key} locked for ${formatWait(e.lockMs)} after too many wrong secrets (lockout ${e.level} in a row)`),
+              log(
+                `auth lockout: ${e.scope === 'address' ? `address ${e.key}` : e.key} locked for ${formatWait(e.lockMs)} after too many wrong secrets (lockout ${e.level} in a row)`,
+              ),
           })
         : null;
     this.tls = options.tls ? { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' } : undefined;
@@ -62,7 +74,12 @@ export class SecurityRuntime {
    * running scrypt. After a wrong secret the answer also waits (authFailureDelayMs, doubling per
    * failure of this connection), and the connection is closed at maxAuthFailures.
    */
-  readonly verifySecret = async (session: Connection, secret: string, hash: string, subject: SecretSubject): Promise<boolean | CodedError> => {
+  readonly verifySecret = async (
+    session: Connection,
+    secret: string,
+    hash: string,
+    subject: SecretSubject,
+  ): Promise<boolean | CodedError> => {
     const attempt = this.#throttle?.begin(`${subject.kind}:${subject.name}`, addressKey(session.remote)) ?? null;
     if (attempt?.refused) return refusalError(attempt, subject);
     let ok: boolean;
@@ -104,9 +121,13 @@ export class SecurityRuntime {
 function refusalError(refusal: AuthRefusal, subject: SecretSubject): CodedError {
   const what = subject.kind === 'account' ? `account ${subject.name}` : `the key of room ${subject.name}`;
   const wait = `try again in ${formatWait(refusal.retryAfterMs)}`;
-  if (refusal.reason === 'busy') return codedError('TC_ERR_RATE_LIMITED', `password checks from your address are already running; ${wait}`);
+  if (refusal.reason === 'busy')
+    return codedError('TC_ERR_RATE_LIMITED', `password checks from your address are already running; ${wait}`);
   if (refusal.reason === 'pending') {
-    return codedError('TC_ERR_LOCKED_OUT', `other attempts ${refusal.scope === 'subject' ? `on ${what}` : 'from your address'} are being checked; ${wait}`);
+    return codedError(
+      'TC_ERR_LOCKED_OUT',
+      `other attempts ${refusal.scope === 'subject' ? `on ${what}` : 'from your address'} are being checked; ${wait}`,
+    );
   }
   return codedError('TC_ERR_LOCKED_OUT', `${refusal.scope === 'subject' ? what : 'your address'} is locked; ${wait}`);
 }

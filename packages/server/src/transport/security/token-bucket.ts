@@ -21,7 +21,8 @@ export class TokenBucket {
   #at: number;
 
   constructor(options: TokenBucketOptions) {
-    if (!(options.burst >= 1) || !(options.ratePerSecond > 0)) throw new RangeError('a token bucket needs burst >= 1 and a positive rate');
+    if (!(options.burst >= 1) || !(options.ratePerSecond > 0))
+      throw new RangeError('a token bucket needs burst >= 1 and a positive rate');
     this.#burst = options.burst;
     this.#rate = options.ratePerSecond / 1000;
     this.#now = options.now ?? (() => performance.now());

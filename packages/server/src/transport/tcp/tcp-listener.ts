@@ -5,7 +5,16 @@
  */
 import net from 'node:net';
 import tls, { type TlsOptions } from 'node:tls';
-import { encodeFrame, ERRORS, formatPlain, LineFramer, NICK_PROMPT, PLAIN_EOL, type ByeFrame, type FramerError } from '@teamchat/protocol';
+import {
+  encodeFrame,
+  ERRORS,
+  formatPlain,
+  LineFramer,
+  NICK_PROMPT,
+  PLAIN_EOL,
+  type ByeFrame,
+  type FramerError,
+} from '@teamchat/protocol';
 import type { Dialect } from '../../core/session.js';
 import { Connection, type ConnectionHost } from '../connection.js';
 import type { Link } from '../link.js';
@@ -97,7 +106,11 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   if (limiter && !limiter.acquire(ip)) {
     options.connectionHost.connectionRefused?.(ip, limiter.max);
     // The dialect is not known yet: an NDJSON line is readable by programs and people alike.
-    const bye: ByeFrame = { type: 'bye', code: 'TC_ERR_TOO_MANY_CONNECTIONS', reason: `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})` };
+    const bye: ByeFrame = {
+      type: 'bye',
+      code: 'TC_ERR_TOO_MANY_CONNECTIONS',
+      reason: `${ERRORS.TC_ERR_TOO_MANY_CONNECTIONS.message} (${limiter.max})`,
+    };
     socket.on('error', () => {});
     socket.end(encodeFrame(bye));
     setTimeout(() => socket.destroy(), 2_000).unref();
@@ -137,13 +150,20 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
 
   // A client that never says a word (not even its dialect) is closed like one that picks no nick.
   const timeoutMs = options.connectionHost.security?.registrationTimeoutMs ?? 0;
-  const registrationTimer = setTimeout(() => {
-    if (connection || socket.destroyed) return;
-    const bye: ByeFrame = { type: 'bye', code: 'TC_ERR_REGISTRATION_TIMEOUT', reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message };
-    options.connectionHost.log(`closing ${remote}: TC_ERR_REGISTRATION_TIMEOUT`);
-    socket.end(prompted ? PLAIN_EOL + formatPlain(bye, '').join(PLAIN_EOL) + PLAIN_EOL : encodeFrame(bye));
-    setTimeout(() => socket.destroy(), 2_000).unref();
-  }, timeoutMs || 2 ** 31 - 1);
+  const registrationTimer = setTimeout(
+    () => {
+      if (connection || socket.destroyed) return;
+      const bye: ByeFrame = {
+        type: 'bye',
+        code: 'TC_ERR_REGISTRATION_TIMEOUT',
+        reason: ERRORS.TC_ERR_REGISTRATION_TIMEOUT.message,
+      };
+      options.connectionHost.log(`closing ${remote}: TC_ERR_REGISTRATION_TIMEOUT`);
+      socket.end(prompted ? PLAIN_EOL + formatPlain(bye, '').join(PLAIN_EOL) + PLAIN_EOL : encodeFrame(bye));
+      setTimeout(() => socket.destroy(), 2_000).unref();
+    },
+    timeoutMs || 2 ** 31 - 1,
+  );
   registrationTimer.unref();
   if (timeoutMs === 0) clearTimeout(registrationTimer);
 
@@ -164,7 +184,7 @@ function accept(socket: net.Socket, options: TcpListenerOptions): void {
   socket.on('close', () => {
     clearTimeout(promptTimer);
     clearTimeout(registrationTimer);
-    (connection)?.closed();
+    connection?.closed();
   });
 }
 

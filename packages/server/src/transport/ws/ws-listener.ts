@@ -56,9 +56,13 @@ export class WsListener {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const security = this.host.security;
     if (security && !originAllowed(req.headers, security.allowOrigins)) {
-      this.host.log(`refused websocket from origin ${JSON.stringify(req.headers.origin)} (${req.socket.remoteAddress})`);
+      this.host.log(
+        `refused websocket from origin ${JSON.stringify(req.headers.origin)} (${req.socket.remoteAddress})`,
+      );
       const body = 'origin not allowed';
-      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
