@@ -893,6 +893,16 @@ export class ChatCore<S extends Session> {
     if (room.members.size === 0) room.emptySince = now;
   }
 
+  /** A member leaves a room and its membership (a part or a kick): here, in the store, on other nodes. */
+  #leaveForGood(room: Room<S>, session: S, now: number): void {
+    this.#removeMember(room, session, now);
+    session.rooms.delete(room);
+    if (!this.#ephemeral(session))
+      this.#fx.persistState({ op: 'membership-remove', nick: session.owner!, room: room.name });
+    if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key: session.key! });
+    this.#fx.events.leave(room.name);
+  }
+
   #part(session: S, raw: string, ref: string | undefined, rawReason?: string): void {
     const room = this.#joinedRoom(session, raw, ref);
     if (!room) return;
@@ -901,12 +911,7 @@ export class ChatCore<S extends Session> {
     const now = this.#fx.now();
     const key = session.key!;
     const nick = session.nick!;
-    this.#removeMember(room, session, now);
-    session.rooms.delete(room);
-    if (!this.#ephemeral(session))
-      this.#fx.persistState({ op: 'membership-remove', nick: session.owner!, room: room.name });
-    if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key });
-    this.#fx.events.leave(room.name);
+    this.#leaveForGood(room, session, now);
     this.#fx.log(`part: ${nick} <- ${room.name}`);
     this.#fx.send(session, { type: 'parted', room: room.name, ...(ref ? { ref } : {}) });
     this.#announce(room, { type: 'presence', room: room.name, nick, event: 'part', ts: now, ...why }, undefined, {
@@ -945,12 +950,7 @@ export class ChatCore<S extends Session> {
     const now = this.#fx.now();
     const nick = victim.nick!;
     const key = victim.key!;
-    this.#removeMember(room, victim, now);
-    victim.rooms.delete(room);
-    if (!this.#ephemeral(victim))
-      this.#fx.persistState({ op: 'membership-remove', nick: victim.owner!, room: room.name });
-    if (this.#fx.clustered) this.#fx.persistState({ op: 'presence-leave', room: room.name, key });
-    this.#fx.events.leave(room.name);
+    this.#leaveForGood(room, victim, now);
     this.#fx.log(`kick: ${nick} <- ${room.name} by ${by}`);
     const notice: ServerFrame = { type: 'presence', room: room.name, nick, event: 'kick', by, reason, ts: now };
     const others = [...room.members].filter((m) => m !== session);
