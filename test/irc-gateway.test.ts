@@ -197,4 +197,31 @@ describe('the IRC gateway', () => {
       reason: 'gone fishing',
     });
   });
+
+  it('gives each IRC client a room message with the tags its capabilities ask for (rendered once per set)', async () => {
+    const port = ircPortOf(server);
+    const tagged = [track(await RawIrcClient.connect(port)), track(await RawIrcClient.connect(port))];
+    const bare = track(await RawIrcClient.connect(port));
+    const timed = track(await RawIrcClient.connect(port));
+    await tagged[0].register('tagA', ['message-tags', 'server-time']);
+    await tagged[1].register('tagB', ['message-tags', 'server-time']);
+    await bare.register('bare');
+    await timed.register('timed', ['server-time']);
+    for (const c of [...tagged, bare, timed]) {
+      c.send('JOIN #profiles');
+      await c.next((l) => / 366 /.test(l), 'the join');
+    }
+    const sam = track(await JsonClient.connect(server.tcpPort));
+    await sam.hello('samp');
+    await sam.join('profiles');
+    sam.send({ type: 'msg', room: 'profiles', text: 'one line, four readers' });
+    const heard = async (c: RawIrcClient) => c.next((l) => l.includes('PRIVMSG #profiles :one line'), 'the message');
+    const [a, b] = await Promise.all(tagged.map(heard));
+    expect(a).toMatch(/^@[^ ]*msgid=\d+/);
+    expect(a).toMatch(/^@[^ ]*time=\d{4}-/);
+    expect(b).toBe(a);
+    expect(await heard(bare)).toBe(':samp!samp@teamchat PRIVMSG #profiles :one line, four readers');
+    const t = await heard(timed);
+    expect(t).toMatch(/^@time=\d{4}-[^ ;]* :samp!samp@teamchat PRIVMSG/);
+  });
 });

@@ -1498,6 +1498,24 @@ export class IrcDialect implements LineDialect {
   /** Renders a core frame for this client (LineDialect). */
   render(encoded: EncodedFrame): Buffer {
     const frame = encoded.frame;
+    // Someone else's room message reads the same to every recipient whose tag capabilities are the
+    // same (its sender's mask, relayed tags and reply are the message's): a fan-out renders it
+    // once per profile, not once per member, as the NDJSON path serializes a broadcast once.
+    if (
+      frame.type === 'message' &&
+      frame.nick !== this.connection.nick &&
+      nickKey(frame.nick) !== this.connection.key
+    ) {
+      const profile = (this.#caps.has('server-time') ? 1 : 0) | (this.#caps.has('message-tags') ? 2 : 0);
+      let byProfile = SHARED_ROOM_LINES.get(encoded);
+      if (!byProfile) SHARED_ROOM_LINES.set(encoded, (byProfile = []));
+      return (byProfile[profile] ??= this.#render(encoded));
+    }
+    return this.#render(encoded);
+  }
+
+  #render(encoded: EncodedFrame): Buffer {
+    const frame = encoded.frame;
     const lines: string[] = [];
     const previous = this.#sink;
     this.#sink = lines;
@@ -2168,6 +2186,12 @@ export class IrcDialect implements LineDialect {
     if (this.#holdTimer) clearTimeout(this.#holdTimer);
   }
 }
+
+/**
+ * Room messages rendered for IRC, per shared frame and tag profile (bit 1: server-time, bit 2:
+ * message-tags); the entry goes with the frame once every recipient has it.
+ */
+const SHARED_ROOM_LINES = new WeakMap<EncodedFrame, (Buffer | undefined)[]>();
 
 function compactModes(changes: string[]): string {
   let out = '';
