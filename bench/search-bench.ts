@@ -45,7 +45,7 @@ import {
   type StoreConfig,
 } from '../packages/server/src/store/index.js';
 import { MessageSearch, SEARCH_PLAN, type SearchQuery } from '../packages/server/src/store/message-search.js';
-import { SearchIndexer } from '../packages/server/src/store/search-indexer.js';
+import { SEARCH_KEYS_OF_MESSAGE, SearchIndexer } from '../packages/server/src/store/search-indexer.js';
 import { LatencyHistogram } from '../packages/stress/src/latency-histogram.js';
 import { startPostgres, type PostgresHandle } from '../test/helpers/postgres-cluster.js';
 
@@ -294,8 +294,7 @@ export async function insertRows(
 async function copyIntoSearch(db: Kysely<any>): Promise<void> {
   await sql`
     INSERT INTO message_search (id, keys, text)
-    SELECT m.id, CASE WHEN m.room IS NOT NULL THEN ARRAY['#' || m.room, '!' || m.sender_key, '^' || (m.id >> 16)::text]
-      ELSE array_remove(ARRAY['@' || m.sender_owner, '@' || m.recipient_owner, '!' || m.sender_key, '^' || (m.id >> 16)::text], NULL) END, m.text
+    SELECT m.id, ${SEARCH_KEYS_OF_MESSAGE}, m.text
     FROM messages m WHERE m.id > (SELECT indexed_upto FROM search_state) AND m.deleted_at IS NULL AND m.text <> ''`.execute(
     db,
   );

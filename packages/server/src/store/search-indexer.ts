@@ -55,7 +55,7 @@ const IDLE_CHECK_MS = 10;
 const REPORT_BACKLOG = 100_000;
 
 /** The scope keys of a message (migrations/007 and 008; message-search.ts asks for the same ones). */
-const KEYS = sql`CASE WHEN m.room IS NOT NULL THEN ARRAY['#' || m.room, '!' || m.sender_key, '^' || (m.id >> 16)::text]
+export const SEARCH_KEYS_OF_MESSAGE = sql`CASE WHEN m.room IS NOT NULL THEN ARRAY['#' || m.room, '!' || m.sender_key, '^' || (m.id >> 16)::text]
   ELSE array_remove(ARRAY['@' || m.sender_owner, '@' || m.recipient_owner, '!' || m.sender_key, '^' || (m.id >> 16)::text], NULL) END`;
 
 export class SearchIndexer {
@@ -175,7 +175,7 @@ export class SearchIndexer {
           FROM messages m WHERE m.id > ${upto} ORDER BY m.id LIMIT ${this.#chunk}
         ), copied AS (
           INSERT INTO message_search (id, keys, text)
-          SELECT m.id, ${KEYS}, m.text FROM batch m WHERE m.deleted_at IS NULL AND m.text <> ''
+          SELECT m.id, ${SEARCH_KEYS_OF_MESSAGE}, m.text FROM batch m WHERE m.deleted_at IS NULL AND m.text <> ''
           ON CONFLICT (id) DO NOTHING
         )
         SELECT count(*)::int AS read, max(id)::text AS last,
