@@ -1,32 +1,29 @@
 /**
  * The teamchat command line: commander wiring only; each command lives in commands/.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
+import { COMMANDS, commandToLoad } from './command-index.js';
 import { UsageError } from './serve/usage-error.js';
 import { VERSION } from './version.js';
-
-/**
- * Each command's module, loaded only when needed: `teamchat connect ...` loads connect alone
- * (not the server, stress and demo modules: ~60 ms of a start-up that aims at 0.5 s); help, a
- * typo or a global flag loads them all, in this order.
- */
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  serve: async () => (await import('./commands/serve.js')).serveCommand(),
-  connect: async () => (await import('./commands/connect.js')).connectCommand(),
-  stress: async () => (await import('./commands/stress.js')).stressCommand(),
-  'export-metrics': async () => (await import('./commands/export-metrics.js')).exportMetricsCommand(),
-  demo: async () => (await import('./commands/demo.js')).demoCommand(),
-  account: async () => (await import('./commands/account.js')).accountCommand(),
-};
 
 const program = new Command('teamchat')
   .description('Self-hosted team chat: server, terminal client, load generator and metrics')
   .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
-const named = process.argv[2];
-const needed = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-for (const command of await Promise.all(needed.map((name) => COMMANDS[name]()))) program.addCommand(command);
+// A command being run is loaded alone (`teamchat connect` never loads the server); help, a typo
+// or a global flag gets the index's stand-ins, which commander lists and suggests from.
+const named = commandToLoad(process.argv.slice(2));
+if (named !== undefined) {
+  program.addCommand(await COMMANDS[named].load());
+} else {
+  for (const [name, entry] of Object.entries(COMMANDS)) program.command(name).description(entry.description);
+  const standard = new Help();
+  program.configureHelp({
+    subcommandTerm: (command) =>
+      Object.hasOwn(COMMANDS, command.name()) ? COMMANDS[command.name()].term : standard.subcommandTerm(command),
+  });
+}
 
 try {
   await program.parseAsync(process.argv);
