@@ -391,7 +391,11 @@ export function serveCommand(): Command {
         throw new UsageError('--irc-tls-port needs --tls-cert and --tls-key');
       if (flags.serverName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/.test(flags.serverName))
         throw new UsageError('--server-name is a host-like name: letters, digits, dots and dashes');
-      // Loaded here, not at the top: other commands (and --help) should not pay for the server.
+      // The embedded database starts now (its own thread, ~1 s on a first start) while the server's
+      // modules load: createServer adopts it. Loaded here, not at the top: other commands (and
+      // --help) should not pay for the server.
+      if (store.kind === 'pglite')
+        (await import('@teamchat/server/pglite-worker')).PGliteWorker.prestart(store.dataDir);
       const { createServer } = await import('@teamchat/server');
       const server = await createServer({
         host: flags.host,

@@ -1,11 +1,13 @@
 /**
  * Runs in a worker thread: owns the PGlite instance (Postgres compiled to WebAssembly) so that its
- * CPU work and file I/O never run on the server's event loop. Answers one request at a time.
+ * CPU work and file I/O never run on the server's event loop. Answers one request at a time; the
+ * first is `open` (the thread starts, and loads PGlite, while the server is still making the folder).
  */
 import { setFlagsFromString } from 'node:v8';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { PGlite } from '@electric-sql/pglite';
 import { openPGlite, type OpenedPGlite } from './open-pglite.js';
+import { copyTemplate, isInitialized } from './pglite-template.js';
 import type { WorkerReply, WorkerRequest } from './pglite-worker.js';
 
 // Postgres's WebAssembly runs on V8's baseline compiler only (Liftoff): optimized (TurboFan) code
@@ -36,6 +38,11 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
     case 'exec':
       if (!pglite) throw new Error('PGlite is not open');
       return { id: request.id, ok: true, result: await pglite.exec(request.sql) };
+    case 'open':
+      if (opened) throw new Error('PGlite is already open');
+      if (request.fromTemplate && !isInitialized(request.dataDir)) copyTemplate(request.dataDir);
+      opened = await openPGlite(request.dataDir);
+      return { id: request.id, ok: true, result: opened.dataDir };
     case 'close':
       if (opened) {
         if (!opened.pglite.closed) await opened.pglite.close();
@@ -58,10 +65,3 @@ port.on('message', (request: WorkerRequest) => {
     port.postMessage(reply);
   });
 });
-
-try {
-  opened = await openPGlite((workerData as { dataDir: string }).dataDir);
-  port.postMessage({ id: 0, ok: true, result: opened.dataDir } satisfies WorkerReply);
-} catch (err) {
-  port.postMessage(errorReply(0, err));
-}
