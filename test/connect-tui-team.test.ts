@@ -3,7 +3,8 @@
  * jump to the result in context, an edit and a reaction by someone else shown live, a mention
  * that rings the bell and marks the hotlist, and unread counts cleared by another device of the
  * same account; after a jump, a read marker that goes no further than the screen and a gap filled
- * as PgDn reaches it; `/history` in a thread window. `bin/teamchat` runs the build (vitest's global setup builds first).
+ * as PgDn reaches it; `/history` in a thread window; unread private conversations at connect and
+ * highlight words kept on the server. `bin/teamchat` runs the build (vitest's global setup builds first).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -211,6 +212,51 @@ describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)'
     expect([...shown].sort((a, b) => a - b)).toEqual(hay.map((_, i) => i));
     // Back at the newest: read up to it.
     await phone.seen('marker', (m) => m.room === 'vault' && m.id === hay[89]);
+  });
+
+  it('shows unread private conversations from the server at connect, and keeps highlight words on the server', async () => {
+    const password = 'erin password';
+    const phone = await client('erin', { register: true, password });
+    await phone.join('lobby');
+    await phone.join('ops');
+    phone.send({ type: 'highlights', words: ['hotfix'], ref: 'h' });
+    await phone.seen('highlights', (h) => h.ref === 'h');
+    const gus = await client('gus');
+    await gus.join('ops');
+    for (const text of ['are you around?', 'the rollout needs you']) {
+      const ref = `p${++refs}`;
+      gus.send({ type: 'pm', to: 'erin', text, ref });
+      await gus.seen('ack', (a) => a.ref === ref);
+    }
+    phone.send({ type: 'nick', nick: 'erin_phone', ref: 'n' });
+    await phone.seen('nick', (n) => n.ref === 'n');
+
+    // A fresh terminal: the conversation with gus is in the sidebar with the server's count.
+    const t = await startTui(`127.0.0.1:${server.tcpPort} --nick erin --room lobby --no-bell --highlight release`, {
+      TEAMCHAT_PASSWORD: password,
+    });
+    await t.waitFor((s) => s.includes('[connected]') && /@gus\s+2!/.test(s), 'the conversation with gus, 2 unread');
+    // --highlight's word joins the server's list: the phone hears of it.
+    expect(await phone.seen('highlights', (h) => h.ref === undefined)).toEqual({
+      type: 'highlights',
+      words: ['hotfix', 'release'],
+    });
+    // A server-side word set on the phone marks a mention here.
+    await say(gus, 'ops', 'the hotfix is deployed');
+    await t.waitFor((s) => /#ops\s+1!/.test(s), 'a mention mark on #ops');
+
+    await t.type('/highlight remove hotfix');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => s.includes('Highlight words: release'), 'the new list');
+    expect(await phone.seen('highlights', (h) => h.words.join() === 'release')).toEqual({
+      type: 'highlights',
+      words: ['release'],
+    });
+
+    // Opening the conversation shows its messages, fetched from the server.
+    await t.type('/switch gus');
+    await t.sendKeys('Enter');
+    await t.waitFor((s) => s.includes('[@gus]') && s.includes('the rollout needs you'), 'the conversation');
   });
 
   async function startTui(args: string, env: Record<string, string> = {}): Promise<TmuxSession> {

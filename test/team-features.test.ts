@@ -1,8 +1,9 @@
 /**
- * Team features end to end, on a real `teamchat serve` over TCP and WebSocket: read markers
- * synced across two connections of one account, unread and mention counts on connect, edits,
- * deletes (the text gone from history and search), replies and threads, reactions, mentions, and
- * search that never reaches a room the user may not read.
+ * Team features end to end, on a real `teamchat serve` over TCP and WebSocket: read markers and
+ * highlight words synced across two connections of one account, unread and mention counts (rooms
+ * and private conversations) on connect, edits, deletes (the text gone from history and search),
+ * replies and threads, reactions, mentions, and search that never reaches a room the user may not
+ * read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient, WsClient } from './helpers/chat-clients.js';
@@ -72,6 +73,56 @@ describe('team features', () => {
     await other.seen('marker', (m) => m.ref === 'back');
     other.send({ type: 'unread', ref: 'u2' });
     expect((await other.seen('unread', (u) => u.ref === 'u2')).rooms.standup.marker).toBe(id2);
+  });
+
+  it('keeps highlight words on the server: a change reaches the other device, and they count as mentions', async () => {
+    const laptop = await tcp('erin', { register: true, password: 'erin password' });
+    await laptop.join('ops');
+    laptop.send({ type: 'highlights', words: ['release'], ref: 'h1' });
+    expect(await laptop.seen('highlights', (h) => h.ref === 'h1')).toEqual({
+      type: 'highlights',
+      words: ['release'],
+      ref: 'h1',
+    });
+    laptop.send({ type: 'nick', nick: 'erin_laptop', ref: 'n' });
+    await laptop.seen('nick', (n) => n.ref === 'n');
+    const phone = await WsClient.connect(server.httpPort);
+    open.push(phone);
+    phone.send({ type: 'hello', v: 1, nick: 'erin', password: 'erin password', ref: 'w' });
+    await phone.seen('welcome');
+    phone.send({ type: 'highlights', ref: 'q' });
+    expect((await phone.seen('highlights', (h) => h.ref === 'q')).words).toEqual(['release']);
+
+    // Changed on the laptop: the phone learns it without asking.
+    laptop.send({ type: 'highlights', words: ['release', 'Hotfix'], ref: 'h2' });
+    await laptop.seen('highlights', (h) => h.ref === 'h2');
+    expect(await phone.seen('highlights', (h) => h.ref === undefined)).toEqual({
+      type: 'highlights',
+      words: ['release', 'hotfix'],
+    });
+    laptop.send({ type: 'highlights', words: ['no spaces'], ref: 'bad' });
+    expect(await laptop.seen('error', (e) => e.ref === 'bad')).toMatchObject({ code: 'TC_ERR_BAD_HIGHLIGHT' });
+
+    // While Erin is away, a highlight word is said in a room; a friend's private messages wait unread.
+    const frank = await tcp('franky');
+    await frank.join('ops');
+    frank.send({ type: 'pm', to: 'erin', text: 'got a minute?', ref: 'p1' });
+    await frank.seen('ack', (a) => a.ref === 'p1');
+    frank.send({ type: 'pm', to: 'erin', text: 'about the rollout', ref: 'p2' });
+    await frank.seen('ack', (a) => a.ref === 'p2');
+    laptop.close();
+    phone.close();
+    await send(frank, 'ops', 'the hotfix is out', 'f1');
+    await send(frank, 'ops', 'lunch anyone?', 'f2');
+
+    const back = await tcp('erin', { password: 'erin password' });
+    const counts = await back.seen('unread');
+    expect(counts.rooms.ops).toEqual({ unread: 2, mentions: 1, marker: 0 });
+    expect(counts.pms).toEqual({ franky: { unread: 2, mentions: 2, marker: 0 } });
+    back.send({ type: 'mentions', ref: 'm' });
+    expect((await back.seen('mentions', (m) => m.ref === 'm')).messages.map((m) => m.text)).toEqual([
+      'the hotfix is out',
+    ]);
   });
 
   it('edits, deletes (text gone from history and search), replies, threads and reactions', async () => {

@@ -42,6 +42,7 @@ import {
   type EditedFrame,
   type MarkerFrame,
   type MentionsListFrame,
+  type HighlightsListFrame,
   type ReactionFrame,
   type SearchResultsFrame,
   type UnreadCountsFrame,
@@ -169,6 +170,7 @@ interface AnswerMap {
   mark: MarkerFrame;
   unread: UnreadCountsFrame;
   mentions: MentionsListFrame;
+  highlights: HighlightsListFrame;
 }
 
 /** A client frame that the server answers (besides `hello`, `msg` and `pm`, which have their own methods). */
@@ -196,6 +198,7 @@ const ANSWER_TYPE: { [K in keyof AnswerMap]: AnswerMap[K]['type'] } = {
   mark: 'marker',
   unread: 'unread',
   mentions: 'mentions',
+  highlights: 'highlights',
 };
 
 export interface RequestOptions {

@@ -220,4 +220,48 @@ describe('decodeClientFrame', () => {
     const r = decodeClientFrame(Buffer.alloc(9000, 0x20));
     expect(r).toMatchObject({ ok: false, error: { code: 'TC_ERR_LINE_TOO_LONG' } });
   });
+
+  describe('highlight words', () => {
+    it('decodes a question (no words) and a new list, an empty one included', () => {
+      expect(decodeClientFrame('{"type":"highlights","ref":"h"}')).toEqual({
+        ok: true,
+        frame: { type: 'highlights', ref: 'h' },
+      });
+      expect(decodeClientFrame('{"type":"highlights","words":["deploy","on-call"]}')).toEqual({
+        ok: true,
+        frame: { type: 'highlights', words: ['deploy', 'on-call'] },
+      });
+      expect(decodeClientFrame('{"type":"highlights","words":[]}')).toMatchObject({ ok: true });
+    });
+
+    it.each([
+      ['{"type":"highlights","words":"deploy","ref":"h1"}', '"words" of "highlights" must be string[]'],
+      ['{"type":"highlights","words":[1,2],"ref":"h1"}', '"words" of "highlights" must be string[]'],
+      ['{"type":"highlights","words":[["deploy"]],"ref":"h1"}', '"words" of "highlights" must be string[]'],
+      ['{"type":"highlights","words":{"0":"deploy"},"ref":"h1"}', '"words" of "highlights" must be string[]'],
+      ['{"type":"highlights","words":null,"ref":"h1"}', '"words" of "highlights" must be string[]'],
+    ])('refuses %s with TC_ERR_BAD_FIELD, echoing the ref', (line, message) => {
+      const r = decodeClientFrame(line);
+      expect(r).toMatchObject({ ok: false, ref: 'h1', error: { code: 'TC_ERR_BAD_FIELD' } });
+      if (!r.ok) expect(r.error.message).toContain(message);
+    });
+
+    it('refuses a word holding an unpaired surrogate with TC_ERR_BAD_TEXT', () => {
+      expect(decodeClientFrame('{"type":"highlights","words":["ok","\\ud800"],"ref":"h2"}')).toMatchObject({
+        ok: false,
+        ref: 'h2',
+        error: { code: 'TC_ERR_BAD_TEXT' },
+      });
+    });
+
+    it("decodes the server's list and unread counts with private conversations", () => {
+      expect(decodeServerFrame('{"type":"highlights","words":["deploy"]}')).toMatchObject({ ok: true });
+      expect(decodeServerFrame('{"type":"highlights"}')).toMatchObject({ ok: false });
+      expect(
+        decodeServerFrame('{"type":"unread","rooms":{},"pms":{"Bob":{"unread":2,"mentions":2,"marker":0}}}'),
+      ).toMatchObject({ ok: true, frame: { pms: { Bob: { unread: 2 } } } });
+      expect(decodeServerFrame('{"type":"unread","rooms":{}}')).toMatchObject({ ok: true });
+      expect(decodeServerFrame('{"type":"unread","rooms":{},"pms":[]}')).toMatchObject({ ok: false });
+    });
+  });
 });

@@ -84,6 +84,8 @@ const CLIENT_SPECS: Record<ClientFrameType, Spec> = {
   mark: { room: 'string?', with: 'string?', id: 'int' },
   unread: {},
   mentions: { before: 'int?', limit: 'limit?' },
+  // Each word is checked by the core (HIGHLIGHT_WORD_PATTERN, HIGHLIGHT_WORDS_MAX): TC_ERR_BAD_HIGHLIGHT.
+  highlights: { words: 'string[]?' },
 };
 
 const SERVER_SPECS: Record<ServerFrameType, Spec> = {
@@ -147,8 +149,9 @@ const SERVER_SPECS: Record<ServerFrameType, Spec> = {
   },
   'search-results': { q: 'string', results: 'object[]', more: 'boolean', next: 'int?' },
   marker: { room: 'string?', with: 'string?', id: 'int' },
-  unread: { rooms: 'object' },
+  unread: { rooms: 'object', pms: 'object?' },
   mentions: { messages: 'object[]', more: 'boolean' },
+  highlights: { words: 'string[]' },
 };
 
 /** A client message id (`cid` of `msg` and `pm`): 1-64 characters of `A-Za-z0-9_-` (base64url). */

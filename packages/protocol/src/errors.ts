@@ -78,6 +78,11 @@ export const ERRORS = {
   },
   TC_ERR_TOO_MANY_REACTIONS: { message: 'That message has as many different reactions as it may have', fatal: false },
   TC_ERR_BAD_QUERY: { message: 'A search is 1 to 200 characters', fatal: false },
+  TC_ERR_BAD_HIGHLIGHT: {
+    message: 'A highlight word is 1 to 32 letters, digits, _ or - (no spaces or other characters)',
+    fatal: false,
+  },
+  TC_ERR_TOO_MANY_HIGHLIGHTS: { message: 'You may have at most 16 highlight words', fatal: false },
 } as const satisfies Record<string, { message: string; fatal: boolean }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -196,13 +196,34 @@ export interface MarkFrame {
   ref?: string;
 }
 
-/** Unread and mention counts per room, from the read markers (also sent after `welcome`). */
+/**
+ * Unread and mention counts per room and per private conversation, from the read markers (also
+ * sent after `welcome`).
+ */
 export interface UnreadFrame {
   type: 'unread';
   ref?: string;
 }
 
-/** Messages that name the user (its nick, or @room / @all / @here), newest last; `before` pages back. */
+/**
+ * The person's highlight words: without `words`, asks for them; with `words`, replaces them (at
+ * most HIGHLIGHT_WORDS_MAX, each HIGHLIGHT_WORD_PATTERN; `[]` clears them). A message naming one
+ * counts as a mention, like the nick. Answered with `highlights`; a change reaches every
+ * connection of the same person (on every node).
+ *
+ * @example
+ * {"type":"highlights","words":["deploy","oncall"],"ref":"h1"}
+ */
+export interface HighlightsFrame {
+  type: 'highlights';
+  words?: string[];
+  ref?: string;
+}
+
+/**
+ * Messages that name the user (its nick, its highlight words, or @room / @all / @here), newest
+ * last; `before` pages back.
+ */
 export interface MentionsFrame {
   type: 'mentions';
   before?: number;
@@ -381,7 +402,8 @@ export type ClientFrame =
   | SearchFrame
   | MarkFrame
   | UnreadFrame
-  | MentionsFrame;
+  | MentionsFrame
+  | HighlightsFrame;
 
 export type ClientFrameType = ClientFrame['type'];
 
@@ -683,10 +705,23 @@ export interface UnreadCount {
   marker: number;
 }
 
-/** Per room the user is in: unread and mention counts, and the marker. */
+/**
+ * Per room the user is in: unread and mention counts, and the marker. `pms`: per private
+ * conversation with unread messages (keyed by the other person's nick as last seen), at most
+ * UNREAD_PM_CONVERSATIONS_MAX of them, the newest first; every unread private message counts as
+ * a mention (as Slack and Mattermost count direct messages). Servers before `pms` leave it out.
+ */
 export interface UnreadCountsFrame {
   type: 'unread';
   rooms: Record<string, UnreadCount>;
+  pms?: Record<string, UnreadCount>;
+  ref?: string;
+}
+
+/** The person's highlight words (lower-case), after a change or when asked. */
+export interface HighlightsListFrame {
+  type: 'highlights';
+  words: string[];
   ref?: string;
 }
 
@@ -732,6 +767,7 @@ export type ServerFrame =
   | SearchResultsFrame
   | MarkerFrame
   | UnreadCountsFrame
-  | MentionsListFrame;
+  | MentionsListFrame
+  | HighlightsListFrame;
 
 export type ServerFrameType = ServerFrame['type'];

@@ -40,6 +40,15 @@ export const SEARCH_QUERY_MAX = 200;
 export const SEARCH_PAGE_MAX = 50;
 /** Mentions per page of `mentions`. */
 export const MENTIONS_PAGE_MAX = 100;
+/**
+ * Highlight words (`highlights`): per person, at most HIGHLIGHT_WORDS_MAX, each 1-32 letters,
+ * digits, `_` or `-` (HIGHLIGHT_WORD_PATTERN). Kept lower-case; they match whole words,
+ * case-insensitively, like the nick does.
+ */
+export const HIGHLIGHT_WORDS_MAX = 16;
+export const HIGHLIGHT_WORD_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** Private conversations in one `unread` answer (those with the newest unread message first). */
+export const UNREAD_PM_CONVERSATIONS_MAX = 50;
 
 export const NICK_MAX_LENGTH = 24;
 export const ROOM_MAX_LENGTH = 32;

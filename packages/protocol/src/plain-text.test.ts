@@ -73,6 +73,16 @@ describe('formatPlain', () => {
       '[PM -> bob] psst',
     ]);
   });
+
+  it('renders highlight words as one line, and unread counts not at all', () => {
+    expect(formatPlain({ type: 'highlights', words: ['deploy', 'oncall'] }, 'me')).toEqual([
+      '* Highlight words: deploy, oncall',
+    ]);
+    expect(formatPlain({ type: 'highlights', words: [] }, 'me')).toEqual(['* No highlight words']);
+    expect(
+      formatPlain({ type: 'unread', rooms: {}, pms: { bob: { unread: 1, mentions: 1, marker: 0 } } }, 'me'),
+    ).toEqual([]);
+  });
 });
 
 describe('formatPlain counts in words', () => {

@@ -290,6 +290,8 @@ export function formatPlain(frame: ServerFrame, self: string): string[] {
         `* Mentions (${frame.messages.length}${frame.more ? '+' : ''}):`,
         ...frame.messages.map((m) => `*   ${m.room} ${plainMessage(m)}`),
       ];
+    case 'highlights':
+      return [frame.words.length === 0 ? '* No highlight words' : `* Highlight words: ${frame.words.join(', ')}`];
     case 'marker':
     case 'unread':
       return [];

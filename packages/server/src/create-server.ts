@@ -285,6 +285,8 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     membershipsOf: (owner, limit) => store.membershipsOf(owner, limit),
     messageInfo: (id) => store.messageInfo(id),
     unreadCounts: (owner, nick, rooms) => store.unreadCounts(owner, nick, rooms),
+    pmUnreadCounts: (owner, limit) => store.pmUnreadCounts(owner, limit),
+    highlightWords: (owner) => store.highlightWords(owner),
     mentions: (owner, nick, rooms, before, limit) => store.mentions(owner, nick, rooms, before, limit),
     search: (query) => search.search(query),
     claimNick: async (key, nick, owner) => ({

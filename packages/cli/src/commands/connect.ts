@@ -128,7 +128,7 @@ export function connectCommand(): Command {
     .addOption(
       new Option(
         '--highlight <words>',
-        'full-screen UI: more words (comma-separated) that highlight a message like your nick does',
+        'full-screen UI: words (comma-separated; letters, digits, _ or -) added to your highlight words kept on the server (/highlight): a message naming one is a mention, like your nick',
       )
         .env('TEAMCHAT_HIGHLIGHT')
         .default([], 'none')

@@ -10,6 +10,8 @@
 import {
   COMMANDS,
   EMOJI_PATTERN,
+  HIGHLIGHT_WORD_PATTERN,
+  HIGHLIGHT_WORDS_MAX,
   helpLines,
   normalizeRoom,
   parseUserInput,
@@ -21,6 +23,7 @@ import {
 } from '@teamchat/protocol';
 import type { ClientFrame, MsgFrame, PmFrame } from '@teamchat/protocol';
 import type { Target } from '../connection/chat-connection.js';
+import type { HighlightChange } from '../state/highlight-words.js';
 import { PASTE_VERIFY_LINES } from './paste.js';
 
 /** The window the line was typed in. */
@@ -64,7 +67,9 @@ export type InputEffect =
   | { kind: 'goto'; n: number }
   | { kind: 'mentions' }
   | { kind: 'thread'; room: string; id: number }
-  | { kind: 'toggle-ids' };
+  | { kind: 'toggle-ids' }
+  /** `/highlight`: list the highlight words kept on the server, or change them. */
+  | { kind: 'highlight'; change: HighlightChange | { op: 'list' } };
 
 /** Commands only the terminal client knows (the server never sees them). */
 export const CLIENT_COMMANDS: readonly CommandHelp[] = [
@@ -127,6 +132,12 @@ export const CLIENT_COMMANDS: readonly CommandHelp[] = [
   { name: 'react', aliases: [], usage: '/react <id|last|^> <emoji>', help: 'react to a message' },
   { name: 'unreact', aliases: [], usage: '/unreact <id|last|^> <emoji>', help: 'take your reaction back' },
   { name: 'ids', aliases: [], usage: '/ids', help: 'show or hide message ids (#1042) in the message pane' },
+  {
+    name: 'highlight',
+    aliases: ['hilight'],
+    usage: '/highlight [add|remove <words>|clear]',
+    help: `list or change your highlight words (kept on the server, at most ${HIGHLIGHT_WORDS_MAX}): a message naming one is a mention`,
+  },
 ];
 
 /** Every command name and alias, for Tab completion. */
@@ -198,6 +209,8 @@ export function resolveMessageRef(
   return `not a message id: ${ref} (a number; /ids shows them)`;
 }
 
+const HIGHLIGHT_USAGE = '/highlight [list] | /highlight add <word>... | /highlight remove <word>... | /highlight clear';
+
 /** The client-only team commands (search, edit, reactions, ...); null when `word` is not one. */
 function teamCommand(word: string, rest: string, w: InputWindow): InputEffect[] | null {
   const [first = '', ...others] = rest.split(/\s+/);
@@ -240,6 +253,27 @@ function teamCommand(word: string, rest: string, w: InputWindow): InputEffect[] 
       return [{ kind: 'mentions' }];
     case 'ids':
       return [{ kind: 'toggle-ids' }];
+    case 'highlight':
+    case 'hilight': {
+      const words = others.filter((x) => x !== '');
+      const op = first.toLowerCase();
+      if (op === '' || op === 'list')
+        return words.length > 0 ? usage(HIGHLIGHT_USAGE) : [{ kind: 'highlight', change: { op: 'list' } }];
+      if (op === 'clear')
+        return words.length > 0 ? usage(HIGHLIGHT_USAGE) : [{ kind: 'highlight', change: { op: 'clear' } }];
+      if (op !== 'add' && op !== 'remove' && op !== 'rm' && op !== 'del') return usage(HIGHLIGHT_USAGE);
+      if (words.length === 0) return usage(HIGHLIGHT_USAGE);
+      const bad = words.find((x) => !HIGHLIGHT_WORD_PATTERN.test(x));
+      if (bad !== undefined)
+        return [
+          {
+            kind: 'notice',
+            level: 'error',
+            text: `not a highlight word: ${bad} (1-32 letters, digits, _ or -) [TC_ERR_BAD_HIGHLIGHT]`,
+          },
+        ];
+      return [{ kind: 'highlight', change: { op: op === 'add' ? 'add' : 'remove', words } }];
+    }
     case 'edit': {
       if (first === '' || tail === '') return usage('/edit <id|last> <text>');
       const id = ref({ last: true });

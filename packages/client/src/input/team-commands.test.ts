@@ -63,6 +63,25 @@ describe('interpretInput: team commands', () => {
     ]);
   });
 
+  it('lists and changes highlight words, refusing what is not a word', () => {
+    expect(interpretInput('/highlight', room)).toEqual([{ kind: 'highlight', change: { op: 'list' } }]);
+    expect(interpretInput('/highlight list', room)).toEqual([{ kind: 'highlight', change: { op: 'list' } }]);
+    expect(interpretInput('/highlight add deploy on-call', room)).toEqual([
+      { kind: 'highlight', change: { op: 'add', words: ['deploy', 'on-call'] } },
+    ]);
+    expect(interpretInput('/hilight rm deploy', room)).toEqual([
+      { kind: 'highlight', change: { op: 'remove', words: ['deploy'] } },
+    ]);
+    expect(interpretInput('/highlight clear', room)).toEqual([{ kind: 'highlight', change: { op: 'clear' } }]);
+    expect(interpretInput('/highlight add a.b', room)[0]).toMatchObject({
+      kind: 'notice',
+      level: 'error',
+      text: expect.stringContaining('TC_ERR_BAD_HIGHLIGHT'),
+    });
+    expect(interpretInput('/highlight add', room)[0]).toMatchObject({ kind: 'notice', level: 'error' });
+    expect(interpretInput('/highlight shout x', room)[0]).toMatchObject({ kind: 'notice', level: 'error' });
+  });
+
   it('lists mentions and toggles ids', () => {
     expect(interpretInput('/mentions', room)).toEqual([{ kind: 'mentions' }]);
     expect(interpretInput('/ids', room)).toEqual([{ kind: 'toggle-ids' }]);

@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { isValidNick, nickKey, normalizeRoom } from '@teamchat/protocol';
 import type { ChatConnection } from '../connection/chat-connection.js';
+import { changeServerHighlights, fetchServerHighlights } from '../connection/highlight-sync.js';
 import { interpretInput, olderRequest, type InputEffect, type InputWindow } from '../input/interpret-input.js';
 import { formatLine } from './format-line.js';
 
@@ -144,6 +145,12 @@ export function runLineMode(options: LineModeOptions): Promise<number> {
         if (connection.request({ type: 'history', room: effect.room, thread: effect.id, limit: 500 }) !== null)
           historyFor.push('thread');
         return;
+      case 'highlight': {
+        // The server's answers print as `* Highlight words: ...` lines.
+        const change = effect.change;
+        void (change.op === 'list' ? fetchServerHighlights(connection) : changeServerHighlights(connection, change));
+        return;
+      }
       case 'toggle-ids':
         showIds = !showIds;
         print(showIds ? '* Message ids shown: [room] #id nick: text' : '* Message ids hidden');

@@ -11,7 +11,9 @@ import {
   normalizeRoom,
   nickKey,
   formatPlain,
+  UNREAD_PM_CONVERSATIONS_MAX,
   type ServerFrame,
+  type UnreadCount,
   type RoomMessage,
   type PrivateMessage,
   type SearchHit,
@@ -36,6 +38,7 @@ import {
 } from './chat-state.js';
 import { describeReason, outageEndText, outageText } from './connection-text.js';
 import { gapAt, gapPageArrived, type GapSide } from './history-gaps.js';
+import { highlightList } from './highlight-words.js';
 import { mentionRanges, mentions } from './mentions.js';
 import { Scrollback, type Line } from './scrollback.js';
 
@@ -87,6 +90,7 @@ class Draft {
   bells: number;
   historyWaits: HistoryWait[];
   jump: ChatState['jump'];
+  highlightWords: readonly string[];
 
   constructor(readonly state: ChatState) {
     this.windows = state.windows.slice();
@@ -98,10 +102,11 @@ class Draft {
     this.bells = state.bells;
     this.historyWaits = state.historyWaits;
     this.jump = state.jump;
+    this.highlightWords = state.highlightWords;
   }
 
   get words(): readonly string[] {
-    return this.state.highlightWords;
+    return this.highlightWords;
   }
 
   /** The first history answer expected for `key` (taken off the list). */
@@ -165,6 +170,7 @@ class Draft {
       bells: this.bells,
       historyWaits: this.historyWaits,
       jump: this.jump,
+      highlightWords: this.highlightWords,
       ...patch,
     };
   }
@@ -570,18 +576,47 @@ function applyFrame(d: Draft, f: ServerFrame): void {
         reactions: withReaction(l.reactions, f.emoji, f.nick, f.added),
       }));
     case 'unread': {
-      for (const [room, c] of Object.entries(f.rooms)) {
-        const w = d.find(roomKey(room));
-        if (!w) continue;
+      const counted = (w: ChatWindow, c: UnreadCount) => {
         w.marker = Math.max(w.marker, c.marker);
-        if (w.key === d.current) {
-          placeMarkerLine(w, self);
-          continue;
-        }
+        if (w.key === d.current) return placeMarkerLine(w, self);
         w.unread = c.unread;
         w.mentions = c.mentions;
         w.mentioned = c.mentions > 0;
+      };
+      for (const [room, c] of Object.entries(f.rooms)) {
+        const w = d.find(roomKey(room));
+        if (w) counted(w, c);
       }
+      if (f.pms === undefined) return;
+      // A conversation with unread messages gets its window (its messages are fetched by the app).
+      const listed = new Set<string>();
+      for (const [nick, c] of Object.entries(f.pms)) {
+        const w = d.ensure(pmKey(nick), 'pm', nick);
+        listed.add(w.key);
+        counted(w, c);
+      }
+      // A complete list: the conversations it leaves out have nothing unread (read on another device meanwhile).
+      if (listed.size < UNREAD_PM_CONVERSATIONS_MAX) {
+        for (const held of d.state.windows) {
+          if (held.kind !== 'pm' || listed.has(held.key) || held.key === d.current || held.unread === 0) continue;
+          const w = d.find(held.key)!;
+          w.unread = 0;
+          w.mentions = 0;
+          w.mentioned = false;
+        }
+      }
+      return;
+    }
+    case 'highlights': {
+      d.highlightWords = f.words;
+      // Without a ref it was changed on another connection of yours (this one's answers carry one).
+      if (f.ref === undefined)
+        d.notice(
+          'notice',
+          `Highlight words changed on another device: ${highlightList(f.words)}`,
+          Date.now(),
+          STATUS_KEY,
+        );
       return;
     }
     case 'marker': {

@@ -181,6 +181,52 @@ describe('reduceChat: read markers and unread counts', () => {
   });
 });
 
+describe('reduceChat: server counts of private conversations and highlight words', () => {
+  it("opens a window for each conversation with unread messages, with the server's counts", () => {
+    const s = frames(start(), {
+      type: 'unread',
+      rooms: { random: { unread: 4, mentions: 1, marker: 7 } },
+      pms: { Carol: { unread: 3, mentions: 3, marker: 12 } },
+    });
+    expect(win(s, '#random')).toMatchObject({ unread: 4, mentions: 1, mentioned: true, marker: 7 });
+    expect(win(s, '@carol')).toMatchObject({
+      kind: 'pm',
+      name: 'Carol',
+      unread: 3,
+      mentions: 3,
+      mentioned: true,
+      marker: 12,
+    });
+  });
+
+  it('clears a held conversation the complete list leaves out (read on another device)', () => {
+    let s = frames(start(), { type: 'pm', id: 20, ts: 0, from: 'bob', to: 'alice', text: 'psst' });
+    expect(win(s, '@bob')).toMatchObject({ unread: 1, mentioned: true });
+    s = frames(s, { type: 'unread', rooms: {}, pms: {} });
+    expect(win(s, '@bob')).toMatchObject({ unread: 0, mentions: 0, mentioned: false });
+    // An older server sends no `pms`: nothing changes.
+    s = frames(s, { type: 'pm', id: 21, ts: 0, from: 'bob', to: 'alice', text: 'again' });
+    s = frames(s, { type: 'unread', rooms: {} });
+    expect(win(s, '@bob').unread).toBe(1);
+  });
+
+  it("adopts the server's highlight words for mentions, telling the user of a change made elsewhere", () => {
+    let s = frames(start(['deploy']), { type: 'highlights', words: ['oncall'], ref: 'h' });
+    expect(s.highlightWords).toEqual(['oncall']);
+    expect(win(s, '*').scrollback.lines.some((l) => l.text.includes('another device'))).toBe(false);
+    s = frames(
+      s,
+      { type: 'message', ...msg(10, 'bob', 'the deploy broke', 'random') },
+      { type: 'message', ...msg(11, 'bob', 'who is oncall?', 'random') },
+    );
+    expect(win(s, '#random')).toMatchObject({ unread: 2, mentions: 1 });
+    expect(s.bells).toBe(1);
+    s = frames(s, { type: 'highlights', words: ['release'] });
+    expect(s.highlightWords).toEqual(['release']);
+    expect(win(s, '*').scrollback.lines.at(-1)?.text).toBe('Highlight words changed on another device: release');
+  });
+});
+
 describe('reduceChat: mentions', () => {
   it('highlights @room, @here and extra highlight words, and counts a bell per mention', () => {
     let s = start(['deploy']);

@@ -16,6 +16,7 @@
 import { isValidNick, normalizeRoom, nickKey } from '@teamchat/protocol';
 import type { Instance } from 'ink';
 import type { ChatConnection } from '../connection/chat-connection.js';
+import { adoptServerHighlights, changeServerHighlights, fetchServerHighlights } from '../connection/highlight-sync.js';
 import { interpretInput, olderRequest, type InputWindow } from '../input/interpret-input.js';
 import { bindConnection } from '../state/bind-connection.js';
 import { ChatStore } from '../state/chat-store.js';
@@ -30,6 +31,7 @@ import {
   type ChatWindow,
 } from '../state/chat-state.js';
 import { gapAt, gapRequest, type GapSide } from '../state/history-gaps.js';
+import { highlightList } from '../state/highlight-words.js';
 import type { LineTarget } from '../state/scrollback.js';
 import { BootScreen } from './boot-screen.js';
 import { resolveThemeName } from './theme.js';
@@ -48,7 +50,10 @@ export interface TuiOptions {
   suggestedNick?: string;
   /** Ring the terminal bell when a message mentions you (default true; `--no-bell`, TEAMCHAT_BELL=0). */
   bell?: boolean;
-  /** Extra words that highlight a message like your nick does (`--highlight`). */
+  /**
+   * Extra words that highlight a message like your nick does (`--highlight`): added to the words
+   * the server keeps for you at login (`/highlight` changes those).
+   */
   highlight?: readonly string[];
   /** How long a room is viewed before it is marked read (ms; default 500). */
   markDelayMs?: number;
@@ -134,6 +139,16 @@ export async function runTui(options: TuiOptions): Promise<number> {
   const unsubscribe = connection.on((event) => {
     // Keep the screen so the user can read why; Ctrl+C leaves.
     if (event.kind === 'closed' && !quitting) exitCode = event.reason === 'quit' ? 0 : 1;
+    // The server keeps the highlight words: adopt them (with --highlight's added) at every login.
+    if (event.kind === 'ready') void adoptServerHighlights(connection, options.highlight ?? []);
+    // A private conversation with unread messages and nothing held yet: fetch its latest page.
+    if (event.kind === 'frame' && event.frame.type === 'unread' && event.frame.pms) {
+      store.flush();
+      for (const nick of Object.keys(event.frame.pms)) {
+        const w = store.getState().windows.find((x) => x.key === pmKey(nick));
+        if (w && !w.loadingOlder && w.scrollback.oldestId() === null) older(w.key, 'scroll');
+      }
+    }
   });
 
   const older = (key: string, via: 'command' | 'scroll', count = 50) => {
@@ -296,6 +311,15 @@ export async function runTui(options: TuiOptions): Promise<number> {
         case 'toggle-ids':
           store.dispatch({ type: 'toggle-ids' });
           break;
+        case 'highlight': {
+          const change = effect.change;
+          const done =
+            change.op === 'list' ? fetchServerHighlights(connection) : changeServerHighlights(connection, change);
+          void done.then((words) => {
+            if (words !== null) notice('info', `Highlight words: ${highlightList(words)}`);
+          });
+          break;
+        }
         case 'request':
           void connection.request(effect.frame);
           break;

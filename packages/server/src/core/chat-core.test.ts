@@ -62,6 +62,8 @@ class TestWorld implements CoreEffects<TestSession> {
   claimNick = this.reads.claimNick;
   messageInfo = this.reads.messageInfo;
   unreadCounts = this.reads.unreadCounts;
+  pmUnreadCounts = this.reads.pmUnreadCounts;
+  highlightWords = this.reads.highlightWords;
   mentions = this.reads.mentions;
   search = this.reads.search;
   instance = 'local';
@@ -603,6 +605,120 @@ describe('ChatCore', () => {
       expect(first.of('marker')[0]).toEqual({ type: 'marker', room: 'general', id: 42, ref: 'k' });
       expect(second.of('marker')[0]).toEqual({ type: 'marker', room: 'general', id: 42 });
       expect(stranger.of('marker')).toEqual([]);
+    });
+
+    it('counts unread private messages per conversation on connect, each one a mention, and after a marker', async () => {
+      const first = await connect('alice');
+      const token = first.of('welcome')[0].token!;
+      const bob = await connect('bob');
+      const carol = await connect('carol');
+      for (const [from, text] of [
+        [bob, 'are you there?'],
+        [bob, 'ping'],
+        [carol, 'lunch?'],
+      ] as const)
+        core.handle(from, { type: 'pm', to: 'alice', text });
+      core.handle(first, { type: 'pm', to: 'bob', text: 'my own reply is never unread' });
+      world.commit();
+      const [fromBob] = first.of('pm').filter((m) => m.from === 'bob');
+      core.handle(first, { type: 'quit' });
+      core.disconnect(first);
+
+      // Back on another device, in no room: the counts come anyway, newest conversation first.
+      const back = await connect('alice', token);
+      const [counts] = back.of('unread');
+      expect(counts).toEqual({
+        type: 'unread',
+        rooms: {},
+        pms: { carol: { unread: 1, mentions: 1, marker: 0 }, bob: { unread: 2, mentions: 2, marker: 0 } },
+      });
+      expect(Object.keys(counts.pms!)).toEqual(['carol', 'bob']);
+
+      core.handle(back, { type: 'mark', with: 'Bob', id: fromBob.id, ref: 'k' });
+      world.commit();
+      core.handle(back, { type: 'unread', ref: 'u' });
+      await settle();
+      expect(back.of('unread').at(-1)).toEqual({
+        type: 'unread',
+        rooms: {},
+        pms: { carol: { unread: 1, mentions: 1, marker: 0 }, bob: { unread: 1, mentions: 1, marker: fromBob.id } },
+        ref: 'u',
+      });
+    });
+
+    it('sends no counts at login when there is nothing to count', async () => {
+      const alice = await connect('alice');
+      expect(alice.of('unread')).toEqual([]);
+      core.handle(alice, { type: 'unread', ref: 'u' });
+      await settle();
+      expect(alice.of('unread')).toEqual([{ type: 'unread', rooms: {}, pms: {}, ref: 'u' }]);
+    });
+
+    it('keeps highlight words per person and tells every connection of that person', async () => {
+      const first = await connect('alice');
+      const token = first.of('welcome')[0].token!;
+      core.handle(first, { type: 'nick', nick: 'alice_phone' });
+      await settle();
+      const second = await connect('alice', token);
+      const stranger = await connect('mallory');
+      core.handle(first, { type: 'highlights', words: ['Deploy', 'on-call', 'deploy'], ref: 'h' });
+      world.commit();
+      expect(first.of('highlights')).toEqual([{ type: 'highlights', words: ['deploy', 'on-call'], ref: 'h' }]);
+      expect(second.of('highlights')).toEqual([{ type: 'highlights', words: ['deploy', 'on-call'] }]);
+      expect(stranger.of('highlights')).toEqual([]);
+      expect(world.state).toContainEqual({
+        op: 'highlights',
+        owner: first.owner,
+        words: ['deploy', 'on-call'],
+        ts: 1_000,
+      });
+
+      // Asked for, only the asking connection answers.
+      core.handle(second, { type: 'highlights', ref: 'q' });
+      await settle();
+      expect(second.of('highlights').at(-1)).toEqual({ type: 'highlights', words: ['deploy', 'on-call'], ref: 'q' });
+      expect(first.of('highlights')).toHaveLength(1);
+      core.handle(stranger, { type: 'highlights', ref: 'q2' });
+      await settle();
+      expect(stranger.of('highlights')).toEqual([{ type: 'highlights', words: [], ref: 'q2' }]);
+
+      core.handle(second, { type: 'highlights', words: [], ref: 'c' });
+      world.commit();
+      expect(first.of('highlights').at(-1)).toEqual({ type: 'highlights', words: [] });
+    });
+
+    it('refuses a bad highlight word or too many, and changes nothing', async () => {
+      const alice = await connect('alice');
+      for (const bad of ['two words', '', 'x'.repeat(33), 'dé', 'a.b', '(x|y)', '\\d+', '@room']) {
+        core.handle(alice, { type: 'highlights', words: ['fine', bad], ref: 'b' });
+        expect(alice.of('error').at(-1), bad).toMatchObject({ code: 'TC_ERR_BAD_HIGHLIGHT', ref: 'b' });
+      }
+      const many = Array.from({ length: 17 }, (_, i) => `word${i}`);
+      core.handle(alice, { type: 'highlights', words: many, ref: 'm' });
+      expect(alice.of('error').at(-1)).toMatchObject({ code: 'TC_ERR_TOO_MANY_HIGHLIGHTS', ref: 'm' });
+      // Repeats count once: 16 distinct words are fine.
+      core.handle(alice, { type: 'highlights', words: [...many.slice(0, 16), 'WORD0'], ref: 'ok' });
+      world.commit();
+      expect(alice.of('highlights').at(-1)).toMatchObject({ ref: 'ok', words: many.slice(0, 16) });
+      expect(world.state.filter((w) => w.op === 'highlights')).toHaveLength(1);
+    });
+
+    it('publishes a highlight change to the other nodes, and applies theirs to local connections', async () => {
+      const alice = await connect('alice');
+      const published: unknown[] = [];
+      world.clustered = true;
+      const inOrder = world.inOrder.bind(world);
+      world.inOrder = (run: () => void, event?: unknown) => {
+        if (event) published.push(event);
+        inOrder(run);
+      };
+      core.handle(alice, { type: 'highlights', words: ['release'], ref: 'h' });
+      world.commit();
+      expect(published).toContainEqual({ kind: 'highlights', owner: alice.owner, words: ['release'] });
+      core.applyRemote({ kind: 'highlights', owner: alice.owner!, words: ['hotfix'] });
+      expect(alice.of('highlights').at(-1)).toEqual({ type: 'highlights', words: ['hotfix'] });
+      core.applyRemote({ kind: 'highlights', owner: '~someone-else', words: ['x'] });
+      expect(alice.of('highlights').at(-1)).toEqual({ type: 'highlights', words: ['hotfix'] });
     });
 
     it('refuses to search a room the user may not read, even by naming it', async () => {

@@ -392,6 +392,8 @@ export class ChatCore<S extends Session> {
         return this.#team.unread(session, this.#roomNames(session), ref);
       case 'mentions':
         return this.#readable(session, ref, (rooms) => this.#team.mentions(session, frame, rooms));
+      case 'highlights':
+        return this.#team.highlights(session, frame);
       case 'search':
         return this.#readable(session, ref, (rooms) => this.#team.search(session, frame, rooms));
       case 'pm':
@@ -601,9 +603,9 @@ export class ChatCore<S extends Session> {
       const pmAfter = request.pmAfter;
       const after = () => {
         if (pmAfter !== undefined) this.#pmHistory(session, undefined, undefined, pmAfter, HISTORY_MAX, undefined);
-        // Unread and mention counts of the rooms it is back in, from its read markers (any device).
-        if (session.dialect === 'json' && session.rooms.size > 0)
-          this.#team.unread(session, this.#roomNames(session), undefined);
+        // Unread and mention counts of the rooms it is back in and of its private conversations,
+        // from its read markers (any device); nothing when there is nothing to count.
+        if (session.dialect === 'json') this.#team.unread(session, this.#roomNames(session), undefined, true);
       };
       if (rooms.length === 0) after();
       else this.#await(session, this.#restore(session, rooms), undefined, after);

@@ -67,9 +67,19 @@ export interface CoreEffects<S extends Session> {
   membershipsOf(owner: string, limit: number): Promise<string[]>;
   /** A message's room, author and reactions, read from the store; null: no such message. */
   messageInfo(id: number): Promise<MessageInfo | null>;
-  /** Per room: unread messages after `owner`'s marker and those naming `nick`. */
+  /** Per room: unread messages after `owner`'s marker and those naming `nick` (or a highlight word of `owner`). */
   unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>>;
-  /** Messages in `rooms` naming `nick` (or everyone), the latest `limit` below `before`, oldest first. */
+  /**
+   * Per private conversation of `owner` with unread messages from the other person (keyed by
+   * their nick as last seen): the newest `limit` conversations. Each unread one is a mention.
+   */
+  pmUnreadCounts(owner: string, limit: number): Promise<Record<string, UnreadCount>>;
+  /** `owner`'s highlight words, read from the store now (lower-case; none: `[]`). */
+  highlightWords(owner: string): Promise<string[]>;
+  /**
+   * Messages in `rooms` naming `nick`, a highlight word of `owner`, or everyone; the latest
+   * `limit` below `before`, oldest first.
+   */
   mentions(
     owner: string,
     nick: string,

@@ -8,7 +8,7 @@
  */
 import { nickKey } from '@teamchat/protocol';
 import type { CoreEffects } from './core-effects.js';
-import type { MessageInfo, NewMessage, RoomAccess, StateWrite } from './records.js';
+import type { MessageInfo, NewMessage, RoomAccess, StateWrite, UnreadCount } from './records.js';
 import type { Session } from './session.js';
 
 type Reads = Pick<
@@ -22,6 +22,8 @@ type Reads = Pick<
   | 'clustered'
   | 'messageInfo'
   | 'unreadCounts'
+  | 'pmUnreadCounts'
+  | 'highlightWords'
   | 'mentions'
   | 'search'
 >;
@@ -99,6 +101,45 @@ export function inMemoryReads(
     // Counting and searching are the store's (tested in store/*.test.ts over both databases).
     unreadCounts: async (_owner, _nick, rooms) =>
       Object.fromEntries(rooms.map((r) => [r, { unread: 0, mentions: 0, marker: 0 }])),
+    pmUnreadCounts: async (owner, limit) => {
+      // The same rule as the store's, over the stored private messages (no cap per conversation).
+      const marker = (conversation: string) =>
+        Math.max(
+          0,
+          ...state.flatMap((w) =>
+            w.op === 'marker' && w.owner === owner && w.conversation === conversation ? [w.id] : [],
+          ),
+        );
+      const deleted = new Set(state.flatMap((w) => (w.op === 'delete' ? [w.id] : [])));
+      const byPeer = new Map<string, { nick: string; newest: number; count: UnreadCount }>();
+      for (const m of stored) {
+        if (m.kind !== 'pm' || m.toOwner !== owner || m.fromOwner === owner || deleted.has(m.id)) continue;
+        const key = nickKey(m.from);
+        const seen = marker(`@${key}`);
+        if (m.id <= seen) continue;
+        const entry = byPeer.get(key) ?? { nick: m.from, newest: 0, count: { unread: 0, mentions: 0, marker: seen } };
+        entry.count.unread++;
+        entry.count.mentions++;
+        if (m.id > entry.newest) Object.assign(entry, { nick: m.from, newest: m.id });
+        byPeer.set(key, entry);
+      }
+      return Object.fromEntries(
+        [...byPeer.values()]
+          .sort((a, b) => b.newest - a.newest)
+          .slice(0, limit)
+          .map((e) => [e.nick, e.count]),
+      );
+    },
+    highlightWords: async (owner) => {
+      let who = owner;
+      // Replayed backwards: the latest list of the owner, or of the identity that became it.
+      for (let i = state.length - 1; i >= 0; i--) {
+        const w = state[i];
+        if (w.op === 'highlights' && w.owner === who) return w.words;
+        if (w.op === 'owner-rename' && w.to === who) who = w.from;
+      }
+      return [];
+    },
     mentions: async () => [],
     search: async () => ({ results: [], more: false }),
     instance: 'local',

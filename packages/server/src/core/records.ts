@@ -78,7 +78,9 @@ export type StateWrite =
   | { op: 'delete'; id: number; ts: number }
   | { op: 'react'; id: number; emoji: string; owner: string; nick: string; add: boolean; ts: number }
   /** `owner` has read `conversation` (a room, or '@' + a nick key) up to `id`; markers only move forward. */
-  | { op: 'marker'; owner: string; conversation: string; id: number; ts: number };
+  | { op: 'marker'; owner: string; conversation: string; id: number; ts: number }
+  /** `owner`'s highlight words (migrations/009), replacing the previous ones; valid and lower-case. */
+  | { op: 'highlights'; owner: string; words: string[]; ts: number };
 
 /** Everything written in one transaction. */
 export interface WriteBatch {
@@ -164,7 +166,7 @@ export interface SearchPage {
   next?: number;
 }
 
-/** Unread and mention counts of one room for one person. */
+/** Unread and mention counts of one room (or private conversation) for one person. */
 export interface UnreadCount {
   unread: number;
   mentions: number;
@@ -208,7 +210,8 @@ export type ClusterEvent =
   | { kind: 'edit'; room: string; id: number; text: string; edited: number; by: string }
   | { kind: 'delete'; room: string; id: number; by: string; ts: number }
   | { kind: 'react'; room: string; id: number; emoji: string; nick: string; added: boolean; count: number; ts: number }
-  | { kind: 'marker'; owner: string; room?: string; with?: string; id: number };
+  | { kind: 'marker'; owner: string; room?: string; with?: string; id: number }
+  | { kind: 'highlights'; owner: string; words: string[] };
 
 /** A committed message as other nodes receive it. */
 export type StoredMessage =

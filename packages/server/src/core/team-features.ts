@@ -7,10 +7,14 @@
  * Limits: reactions are 1-32 characters (EMOJI_PATTERN), at most REACTIONS_PER_MESSAGE_MAX
  * distinct ones per message; a search query is 1-SEARCH_QUERY_MAX characters, a page at most
  * SEARCH_PAGE_MAX results; there is no edit window (an author may edit or delete any time; the
- * room's creator may delete too). Every command costs flood budget (transport/command-cost.ts).
+ * room's creator may delete too). Highlight words: at most HIGHLIGHT_WORDS_MAX per person, each
+ * HIGHLIGHT_WORD_PATTERN; unread counts list at most UNREAD_PM_CONVERSATIONS_MAX private
+ * conversations. Every command costs flood budget (transport/command-cost.ts).
  */
 import {
   EMOJI_PATTERN,
+  HIGHLIGHT_WORD_PATTERN,
+  HIGHLIGHT_WORDS_MAX,
   isValidNick,
   MENTIONS_PAGE_MAX,
   nickKey,
@@ -18,10 +22,12 @@ import {
   REACTIONS_PER_MESSAGE_MAX,
   SEARCH_PAGE_MAX,
   SEARCH_QUERY_MAX,
+  UNREAD_PM_CONVERSATIONS_MAX,
   type CodedError,
   type DeleteFrame,
   type EditFrame,
   type ErrorCode,
+  type HighlightsFrame,
   type MarkFrame,
   type MentionsFrame,
   type ReactFrame,
@@ -220,12 +226,62 @@ export class TeamFeatures<S extends Session> {
     }
   }
 
-  /** Unread and mention counts of the rooms the session is in. */
-  unread(session: S, rooms: string[], ref: string | undefined): void {
-    const nick = session.nick!;
-    this.#c.await(session, this.#c.fx.unreadCounts(session.owner!, nick, rooms), ref, (counts) => {
-      this.#c.fx.send(session, { type: 'unread', rooms: counts, ...(ref ? { ref } : {}) });
+  /**
+   * Unread and mention counts of the rooms the session is in, and of the person's private
+   * conversations with unread messages (at most UNREAD_PM_CONVERSATIONS_MAX, the newest first).
+   * Every unread private message counts as a mention: it was written to you, as Slack and
+   * Mattermost count direct messages. `login`: sent unasked after `welcome`, so nothing is sent
+   * when there is nothing to tell (no rooms, no unread conversation).
+   */
+  unread(session: S, rooms: string[], ref: string | undefined, login = false): void {
+    const owner = session.owner!;
+    const fx = this.#c.fx;
+    const work = Promise.all([
+      rooms.length > 0 ? fx.unreadCounts(owner, session.nick!, rooms) : Promise.resolve({}),
+      fx.pmUnreadCounts(owner, UNREAD_PM_CONVERSATIONS_MAX),
+    ]);
+    this.#c.await(session, work, ref, ([counts, pms]) => {
+      if (login && rooms.length === 0 && Object.keys(pms).length === 0) return;
+      fx.send(session, { type: 'unread', rooms: counts, pms, ...(ref ? { ref } : {}) });
     });
+  }
+
+  // ---------- highlight words ----------
+
+  /**
+   * Without `words`: answers the person's highlight words. With `words`: replaces them (checked,
+   * lower-cased, without repeats) and tells every connection of the person, on every node, once
+   * they are stored. Mentions and mention counts read them from the store.
+   */
+  highlights(session: S, frame: HighlightsFrame): void {
+    const ref = frame.ref;
+    const owner = session.owner!;
+    if (frame.words === undefined) {
+      return this.#c.await(session, this.#c.fx.highlightWords(owner), ref, (words) => {
+        this.#c.fx.send(session, { type: 'highlights', words, ...(ref ? { ref } : {}) });
+      });
+    }
+    const words: string[] = [];
+    for (const raw of frame.words) {
+      if (!HIGHLIGHT_WORD_PATTERN.test(raw))
+        return this.#c.error(session, 'TC_ERR_BAD_HIGHLIGHT', ref, JSON.stringify([...raw].slice(0, 40).join('')));
+      const word = raw.toLowerCase();
+      if (!words.includes(word)) words.push(word);
+    }
+    if (words.length > HIGHLIGHT_WORDS_MAX)
+      return this.#c.error(session, 'TC_ERR_TOO_MANY_HIGHLIGHTS', ref, `${words.length} given`);
+    this.#c.fx.persistState({ op: 'highlights', owner, words, ts: this.#c.fx.now() }, (ok) => {
+      if (!ok) return this.#c.error(session, 'TC_ERR_STORE_FAILED', ref, 'the highlight words could not be saved');
+      this.#applyHighlights(owner, words, session, ref);
+    });
+    this.#publish({ kind: 'highlights', owner, words });
+  }
+
+  /** Every connection of the person learns the new words (the one that set them, with its ref). */
+  #applyHighlights(owner: string, words: string[], session?: S, ref?: string): void {
+    for (const s of this.#c.sessionsOf(owner)) {
+      this.#c.fx.send(s, { type: 'highlights', words, ...(s === session && ref ? { ref } : {}) });
+    }
   }
 
   mentions(session: S, frame: MentionsFrame, rooms: string[]): void {
@@ -289,7 +345,7 @@ export class TeamFeatures<S extends Session> {
 
   // ---------- the other nodes ----------
 
-  /** Another node's edit, delete, reaction or marker, in the cluster order. */
+  /** Another node's edit, delete, reaction, marker or highlight words, in the cluster order. */
   applyRemote(event: ClusterEvent): boolean {
     switch (event.kind) {
       case 'edit': {
@@ -313,6 +369,9 @@ export class TeamFeatures<S extends Session> {
           event.room !== undefined ? { room: event.room } : { with: event.with! },
           event.id,
         );
+        return true;
+      case 'highlights':
+        this.#applyHighlights(event.owner, event.words);
         return true;
       default:
         return false;

@@ -1,7 +1,13 @@
 /**
  * The MessageStore over Kysely: the same SQL on PGlite and on a Postgres server.
  */
-import { nickKey, type PrivateMessage, type RoomMessage } from '@teamchat/protocol';
+import {
+  HIGHLIGHT_WORD_PATTERN,
+  HIGHLIGHT_WORDS_MAX,
+  nickKey,
+  type PrivateMessage,
+  type RoomMessage,
+} from '@teamchat/protocol';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './database.js';
 import type {
@@ -21,7 +27,15 @@ import type {
 } from './message-store.js';
 import type { ChatSchema } from './schema.js';
 import { StoreError } from './store-error.js';
-import { mentionsOf, messageInfo, planTeamWrite, reactionsOf, unreadCounts } from './team-features-store.js';
+import {
+  highlightWordsOf,
+  mentionsOf,
+  messageInfo,
+  planTeamWrite,
+  pmUnreadCounts,
+  reactionsOf,
+  unreadCounts,
+} from './team-features-store.js';
 
 type Db = Kysely<ChatSchema> | Transaction<ChatSchema>;
 
@@ -188,6 +202,14 @@ export class KyselyMessageStore implements MessageStore {
 
   async unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>> {
     return unreadCounts(this.#db, checkText(owner, 'owner'), checkText(nick, 'nick'), rooms);
+  }
+
+  async pmUnreadCounts(owner: string, limit: number): Promise<Record<string, UnreadCount>> {
+    return pmUnreadCounts(this.#db, checkText(owner, 'owner'), checkLimit(limit, 'limit'));
+  }
+
+  async highlightWords(owner: string): Promise<string[]> {
+    return highlightWordsOf(this.#db, checkText(owner, 'owner'));
   }
 
   async mentions(
@@ -457,6 +479,7 @@ function planStateWrites(writes: StateWrite[]): Step[] {
       op !== 'delete' &&
       op !== 'react' &&
       op !== 'marker' &&
+      op !== 'highlights' &&
       op !== 'presence-join' &&
       op !== 'presence-leave' &&
       op !== 'nick-release' &&
@@ -606,6 +629,12 @@ function planRun(run: StateWrite[]): Step | null {
         await sql`UPDATE messages SET recipient_owner = ${to} WHERE recipient_owner = ${from} AND recipient IS NOT NULL`.execute(
           db,
         );
+        // Highlight words go along, unless the account has its own already.
+        await sql`
+          WITH moved AS (DELETE FROM highlight_words WHERE owner = ${from} RETURNING words, updated_at)
+          INSERT INTO highlight_words (owner, words, updated_at)
+          SELECT ${to}, words, updated_at FROM moved
+          ON CONFLICT (owner) DO NOTHING`.execute(db);
       };
     }
     case 'presence-join':
@@ -847,6 +876,20 @@ function checkStateWrite(write: StateWrite, i: number): void {
       checkText(write.owner, `${where}.owner`);
       checkText(write.conversation, `${where}.conversation`);
       checkLimit(write.id, `${where}.id`);
+      checkTs(write.ts, `${where}.ts`);
+      return;
+    case 'highlights':
+      checkText(write.owner, `${where}.owner`);
+      if (
+        !Array.isArray(write.words) ||
+        write.words.length > HIGHLIGHT_WORDS_MAX ||
+        !write.words.every((w) => typeof w === 'string' && HIGHLIGHT_WORD_PATTERN.test(w))
+      ) {
+        throw new StoreError(
+          'TC_STORE_BAD_INPUT',
+          `${where}.words must be at most ${HIGHLIGHT_WORDS_MAX} words of 1-32 letters, digits, _ or -`,
+        );
+      }
       checkTs(write.ts, `${where}.ts`);
       return;
     default:

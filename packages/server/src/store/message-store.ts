@@ -63,9 +63,19 @@ export interface MessageStore {
   membershipsOf(owner: string, limit: number): Promise<string[]>;
   /** A message's room, author and reactions (edits, deletes, reactions check these); null: no such message. */
   messageInfo(id: number): Promise<MessageInfo | null>;
-  /** Per room: messages after `owner`'s read marker by others, and those naming `nick` (or everyone). */
+  /** Per room: messages after `owner`'s read marker by others, and those naming `nick`, a highlight word of `owner`, or everyone. */
   unreadCounts(owner: string, nick: string, rooms: string[]): Promise<Record<string, UnreadCount>>;
-  /** Messages in `rooms` naming `nick` (or everyone) by others, oldest first, the latest `limit` below `before`. */
+  /**
+   * Per private conversation of `owner` with unread messages from the other person (keyed by their
+   * latest nick): the `limit` ones with the newest unread message. Each unread one is a mention.
+   */
+  pmUnreadCounts(owner: string, limit: number): Promise<Record<string, UnreadCount>>;
+  /** `owner`'s highlight words (migrations/009), lower-case; `[]` when none. */
+  highlightWords(owner: string): Promise<string[]>;
+  /**
+   * Messages in `rooms` naming `nick`, one of `owner`'s highlight words, or everyone, by others;
+   * oldest first, the latest `limit` below `before`.
+   */
   mentions(
     owner: string,
     nick: string,

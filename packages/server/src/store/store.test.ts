@@ -11,6 +11,7 @@ import { KyselyMessageStore } from './kysely-message-store.js';
 import type { NewMessage, StateWrite } from './message-store.js';
 import { migrate, MIGRATIONS_DIR } from './migrator.js';
 import { StoreError } from './store-error.js';
+import { mentionPattern } from './team-features-store.js';
 
 const tempDirs: string[] = [];
 function tempDir(prefix: string): string {
@@ -545,6 +546,111 @@ for (const backend of backends) {
         'Kim: look',
         '@room standup',
       ]);
+    });
+
+    it('counts unread private messages per conversation after its marker, newest conversation first', async () => {
+      const { ids } = await store.writeBatch({
+        messages: [
+          pm('Quinn', 'pat', 'one'),
+          pm('Quinn', 'pat', 'two'),
+          pm('rob', 'pat', 'from rob'),
+          pm('pat', 'quinn', 'my reply is not unread'),
+          pm('pat', 'pat', 'a note to myself is not unread'),
+          pm('rob', 'pat', 'deleted, so not unread'),
+          pm('quinn', 'pat', 'three, under a new case'),
+          pm('rob', 'someone-else', 'not to pat'),
+        ],
+        state: [],
+      });
+      await store.writeBatch({ messages: [], state: [{ op: 'delete', id: ids[5], ts: T0 }] });
+      expect(await store.pmUnreadCounts('pat', 50)).toEqual({
+        quinn: { unread: 3, mentions: 3, marker: 0 },
+        rob: { unread: 1, mentions: 1, marker: 0 },
+      });
+      expect(Object.keys(await store.pmUnreadCounts('pat', 50))).toEqual(['quinn', 'rob']);
+      expect(Object.keys(await store.pmUnreadCounts('pat', 1))).toEqual(['quinn']);
+
+      await store.writeBatch({
+        messages: [],
+        state: [
+          { op: 'marker', owner: 'pat', conversation: '@quinn', id: ids[1], ts: T0 },
+          { op: 'marker', owner: 'pat', conversation: '@rob', id: ids[2], ts: T0 },
+        ],
+      });
+      // Read up to rob's last one: that conversation is no longer listed.
+      expect(await store.pmUnreadCounts('pat', 50)).toEqual({ quinn: { unread: 1, mentions: 1, marker: ids[1] } });
+      expect(await store.pmUnreadCounts('nobody', 50)).toEqual({});
+      expect(await store.pmUnreadCounts('pat', 0)).toEqual({});
+    });
+
+    it('counts and lists mentions of highlight words, also of messages sent while the owner was away', async () => {
+      const by = (text: string): NewMessage => ({
+        kind: 'room',
+        room: 'hl',
+        nick: 'zed',
+        owner: 'zed',
+        text,
+        action: false,
+        ts: T0,
+      });
+      // Sent before Hal ever set a word or connected.
+      await store.writeBatch({
+        messages: [
+          by('the deploy is done'),
+          by('redeploy now'),
+          by('ON-CALL: please look'),
+          by('deploy-2026 is a tag, not the word'),
+          by('nothing here'),
+          by('a.b is not a highlight word'),
+        ],
+        state: [],
+      });
+      expect(await store.highlightWords('hal')).toEqual([]);
+      expect((await store.unreadCounts('hal', 'hal', ['hl'])).hl).toMatchObject({ unread: 6, mentions: 0 });
+
+      await store.writeBatch({
+        messages: [],
+        state: [{ op: 'highlights', owner: 'hal', words: ['deploy', 'on-call'], ts: T0 }],
+      });
+      expect(await store.highlightWords('hal')).toEqual(['deploy', 'on-call']);
+      expect((await store.unreadCounts('hal', 'hal', ['hl'])).hl).toMatchObject({ unread: 6, mentions: 2 });
+      expect((await store.mentions('hal', 'hal', ['hl'], undefined, 10)).map((m) => m.text)).toEqual([
+        'the deploy is done',
+        'ON-CALL: please look',
+      ]);
+      // Someone else's words are not Hal's.
+      expect((await store.unreadCounts('ivy', 'ivy', ['hl'])).hl.mentions).toBe(0);
+
+      // A new list replaces the old one; an empty one removes them.
+      await store.writeBatch({ messages: [], state: [{ op: 'highlights', owner: 'hal', words: ['nothing'], ts: T0 }] });
+      expect((await store.mentions('hal', 'hal', ['hl'], undefined, 10)).map((m) => m.text)).toEqual(['nothing here']);
+      await store.writeBatch({ messages: [], state: [{ op: 'highlights', owner: 'hal', words: [], ts: T0 }] });
+      expect(await store.highlightWords('hal')).toEqual([]);
+      expect((await store.unreadCounts('hal', 'hal', ['hl'])).hl.mentions).toBe(0);
+    });
+
+    it('refuses highlight words that are not plain words, so a pattern is never built from them', async () => {
+      for (const words of [['a.b'], ['(x|y)'], ['x'.repeat(33)], Array.from({ length: 17 }, (_, i) => `w${i}`)]) {
+        await expectStoreError(
+          store.writeBatch({ messages: [], state: [{ op: 'highlights', owner: 'hal2', words, ts: T0 }] }),
+          'TC_STORE_BAD_INPUT',
+        );
+      }
+      expect(await store.highlightWords('hal2')).toEqual([]);
+      // Built from whatever reaches it, the pattern keeps only plain words, as literals.
+      expect(mentionPattern('kim', ['on-call', 'a.*', '(x|y)', ')'])).toBe(
+        '(^|[^A-Za-z0-9_-])(@?(kim|on\\-call)|@room|@all|@here)([^A-Za-z0-9_-]|$)',
+      );
+    });
+
+    it('passes highlight words on when an identity becomes an account', async () => {
+      await store.writeBatch({
+        messages: [],
+        state: [{ op: 'highlights', owner: '~ident-hw', words: ['standup'], ts: T0 }],
+      });
+      await store.writeBatch({ messages: [], state: [{ op: 'owner-rename', from: '~ident-hw', to: 'newacct' }] });
+      expect(await store.highlightWords('newacct')).toEqual(['standup']);
+      expect(await store.highlightWords('~ident-hw')).toEqual([]);
     });
 
     it('reads one room back with its latest messages, oldest first', async () => {

@@ -1,10 +1,10 @@
 /**
- * The SQL of replies, edits, deletes, reactions, read markers and mentions (migrations/006), on
- * PGlite and Postgres alike. Writes are state writes of the batch writer (see `planTeamWrite`);
- * reads are plain functions the MessageStore calls.
+ * The SQL of replies, edits, deletes, reactions, read markers and mentions (migrations/006), and
+ * of highlight words (009), on PGlite and Postgres alike. Writes are state writes of the batch
+ * writer (see `planTeamWrite`); reads are plain functions the MessageStore calls.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { RoomMessage } from '@teamchat/protocol';
+import { HIGHLIGHT_WORD_PATTERN, HIGHLIGHT_WORDS_MAX, type RoomMessage } from '@teamchat/protocol';
 import type { MessageInfo, StateWrite, UnreadCount } from '../core/records.js';
 import type { ChatSchema } from './schema.js';
 
@@ -12,6 +12,13 @@ type Db = Kysely<ChatSchema> | Transaction<ChatSchema>;
 
 /** Messages counted as unread at most per room (a count, not a scan of all history). */
 export const UNREAD_COUNT_MAX = 1_000;
+/**
+ * Private conversations' unread counts look at the owner's latest UNREAD_PM_SCAN_MAX received
+ * private messages, no further back (one bounded backward index scan, whatever the history): a
+ * conversation whose unread messages are all older than that many newer private messages is not
+ * listed.
+ */
+export const UNREAD_PM_SCAN_MAX = 5_000;
 
 /** Emoji -> nicks, per message id, for a page of messages. */
 export async function reactionsOf(db: Db, ids: number[]): Promise<Map<number, Record<string, string[]>>> {
@@ -107,19 +114,51 @@ export function planTeamWrite(write: StateWrite): ((db: Db) => Promise<void>) | 
           db,
         );
       };
+    case 'highlights':
+      return write.words.length === 0
+        ? async (db) => {
+            await sql`DELETE FROM highlight_words WHERE owner = ${write.owner}`.execute(db);
+          }
+        : async (db) => {
+            await sql`
+              INSERT INTO highlight_words (owner, words, updated_at)
+              VALUES (${write.owner}, ${write.words}::text[], ${at(write.ts)})
+              ON CONFLICT (owner) DO UPDATE SET words = EXCLUDED.words, updated_at = EXCLUDED.updated_at`.execute(db);
+          };
     default:
       return null;
   }
 }
 
-/** A case-insensitive regular expression (Postgres ARE) matching a mention of `nick` or of everyone. */
-export function mentionPattern(nick: string): string {
-  // Nicks are letters, digits, _ and -: nothing to escape but `-`.
-  const escaped = nick.replace(/[-]/g, '\\-');
-  return `(^|[^A-Za-z0-9_-])(@?${escaped}|@room|@all|@here)([^A-Za-z0-9_-]|$)`;
+/** `owner`'s highlight words, in the order they were given; `[]` when none. */
+export async function highlightWordsOf(db: Db, owner: string): Promise<string[]> {
+  const result = await sql<{ word: string }>`
+    SELECT u.word FROM highlight_words h, unnest(h.words) WITH ORDINALITY AS u(word, n)
+    WHERE h.owner = ${owner} ORDER BY u.n`.execute(db);
+  return result.rows.map((r) => r.word);
 }
 
-/** Per room: messages after the owner's marker (by others), and how many of them mention `nick`. */
+/** A literal for a Postgres ARE: every character but ASCII letters, digits and `_` escaped. */
+function areLiteral(text: string): string {
+  // `\` before a character that is not alphanumeric stands for that character.
+  return text.replace(/[^A-Za-z0-9_]/g, '\\$&');
+}
+
+/**
+ * A case-insensitive regular expression (Postgres ARE) matching a mention of `nick`, of one of
+ * `words` (highlight words), or of everyone, as a whole word. The words are checked again here
+ * (HIGHLIGHT_WORD_PATTERN: ASCII letters, digits, `_`, `-`; at most HIGHLIGHT_WORDS_MAX), and
+ * anything else is dropped: whatever reached the table, the pattern stays a list of literals.
+ */
+export function mentionPattern(nick: string, words: readonly string[] = []): string {
+  const names = [nick, ...words.filter((w) => HIGHLIGHT_WORD_PATTERN.test(w)).slice(0, HIGHLIGHT_WORDS_MAX)];
+  return `(^|[^A-Za-z0-9_-])(@?(${names.map(areLiteral).join('|')})|@room|@all|@here)([^A-Za-z0-9_-]|$)`;
+}
+
+/**
+ * Per room: messages after the owner's marker (by others), and how many of them mention `nick` or
+ * one of the owner's highlight words.
+ */
 export async function unreadCounts(
   db: Db,
   owner: string,
@@ -128,7 +167,7 @@ export async function unreadCounts(
 ): Promise<Record<string, UnreadCount>> {
   const out: Record<string, UnreadCount> = {};
   if (rooms.length === 0) return out;
-  const pattern = mentionPattern(nick);
+  const pattern = mentionPattern(nick, await highlightWordsOf(db, owner));
   const result = await sql<{ room: string; marker: number | null; unread: number; mentions: number }>`
     SELECT r.room, m.message_id AS marker, c.unread, c.mentions
     FROM unnest(${rooms}::text[]) AS r(room)
@@ -148,7 +187,48 @@ export async function unreadCounts(
   return out;
 }
 
-/** Messages in `rooms` that mention `nick` (or everyone), by others, newest first below `before`. */
+/**
+ * Per private conversation of `owner` with unread messages (received after the owner's marker of
+ * it, '@' || the sender's nick key; not deleted), among the latest UNREAD_PM_SCAN_MAX private
+ * messages the owner received: the count (at most UNREAD_COUNT_MAX) and the marker, keyed by the
+ * sender's latest nick, the `limit` conversations with the newest unread message. Every unread
+ * private message is a mention (written to the owner, as Slack and Mattermost count them).
+ *
+ * Index: messages_pm_recipient_owner_id (recipient_owner, id), read backwards from the newest.
+ */
+export async function pmUnreadCounts(db: Db, owner: string, limit: number): Promise<Record<string, UnreadCount>> {
+  const out: Record<string, UnreadCount> = {};
+  if (limit === 0) return out;
+  const result = await sql<{ nick: string; newest: number; marker: number; unread: number }>`
+    WITH recent AS (
+      SELECT id, sender, sender_key FROM messages
+      WHERE recipient IS NOT NULL AND recipient_owner = ${owner}
+        AND deleted_at IS NULL AND (sender_owner IS NULL OR sender_owner <> ${owner})
+      ORDER BY id DESC
+      LIMIT ${UNREAD_PM_SCAN_MAX}
+    ), unread AS (
+      SELECT r.id, r.sender, r.sender_key, coalesce(m.message_id, 0) AS marker
+      FROM recent r
+      LEFT JOIN read_markers m ON m.owner = ${owner} AND m.conversation = '@' || r.sender_key
+      WHERE r.id > coalesce(m.message_id, 0)
+    )
+    SELECT (array_agg(sender ORDER BY id DESC))[1] AS nick, max(id) AS newest, max(marker) AS marker,
+      least(count(*), ${UNREAD_COUNT_MAX})::int AS unread
+    FROM unread
+    GROUP BY sender_key
+    ORDER BY newest DESC
+    LIMIT ${limit}`.execute(db);
+  for (const row of result.rows) {
+    const unread = Number(row.unread);
+    out[row.nick] = { unread, mentions: unread, marker: Number(row.marker) };
+  }
+  return out;
+}
+
+/**
+ * Messages in `rooms` that mention `nick`, one of the owner's highlight words, or everyone, by
+ * others, newest first below `before`.
+ */
 export async function mentionsOf(
   db: Db,
   owner: string,
@@ -158,7 +238,7 @@ export async function mentionsOf(
   limit: number,
 ): Promise<RoomMessage[]> {
   if (rooms.length === 0 || limit === 0) return [];
-  const pattern = mentionPattern(nick);
+  const pattern = mentionPattern(nick, await highlightWordsOf(db, owner));
   const result = await sql<{
     id: number;
     room: string;

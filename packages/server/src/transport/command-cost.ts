@@ -52,6 +52,9 @@ export function costOf(frame: ClientFrame): number {
     case 'unread':
     case 'mentions':
       return 1; // one query per room the user is in, or one indexed query
+    case 'highlights':
+      // Asking: one indexed read. Setting: stored, and told to the user's own connections.
+      return frame.words === undefined ? 0.5 : 1;
     case 'search':
       return 2; // a full-text query over everything the user may read
     case 'nick':
