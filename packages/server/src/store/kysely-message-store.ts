@@ -29,6 +29,7 @@ import type { ChatSchema } from './schema.js';
 import { StoreError } from './store-error.js';
 import {
   highlightWordsOf,
+  lockSearchMark,
   mentionsOf,
   messageInfo,
   planTeamWrite,
@@ -635,6 +636,26 @@ function planRun(run: StateWrite[]): Step | null {
           INSERT INTO highlight_words (owner, words, updated_at)
           SELECT ${to}, words, updated_at FROM moved
           ON CONFLICT (owner) DO NOTHING`.execute(db);
+        // Read markers go along (the further one wins where both read a conversation), and
+        // reactions (one per emoji and person: the account's own stays).
+        await sql`
+          WITH moved AS (DELETE FROM read_markers WHERE owner = ${from} RETURNING conversation, message_id, updated_at)
+          INSERT INTO read_markers (owner, conversation, message_id, updated_at)
+          SELECT ${to}, conversation, message_id, updated_at FROM moved
+          ON CONFLICT (owner, conversation) DO UPDATE
+          SET message_id = GREATEST(read_markers.message_id, EXCLUDED.message_id)`.execute(db);
+        await sql`
+          WITH moved AS (DELETE FROM message_reactions WHERE owner = ${from} RETURNING message_id, emoji, nick, created_at)
+          INSERT INTO message_reactions (message_id, emoji, owner, nick, created_at)
+          SELECT message_id, emoji, ${to}, nick, created_at FROM moved
+          ON CONFLICT (message_id, emoji, owner) DO NOTHING`.execute(db);
+        // Search finds private messages by their owners' keys ('@' || owner, migrations/008): the
+        // indexed copies follow the messages (after an indexer step in progress, which may be
+        // copying them with the old owner right now).
+        await lockSearchMark(db);
+        await sql`
+          UPDATE message_search SET keys = array_replace(keys, ${`@${from}`}, ${`@${to}`})
+          WHERE keys @> ARRAY[${`@${from}`}]::text[]`.execute(db);
       };
     }
     case 'presence-join':

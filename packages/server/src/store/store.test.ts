@@ -11,6 +11,8 @@ import { KyselyMessageStore } from './kysely-message-store.js';
 import type { NewMessage, StateWrite } from './message-store.js';
 import { migrate, MIGRATIONS_DIR } from './migrator.js';
 import { StoreError } from './store-error.js';
+import { MessageSearch } from './message-search.js';
+import { SearchIndexer } from './search-indexer.js';
 import { mentionPattern } from './team-features-store.js';
 
 const tempDirs: string[] = [];
@@ -651,6 +653,50 @@ for (const backend of backends) {
       await store.writeBatch({ messages: [], state: [{ op: 'owner-rename', from: '~ident-hw', to: 'newacct' }] });
       expect(await store.highlightWords('newacct')).toEqual(['standup']);
       expect(await store.highlightWords('~ident-hw')).toEqual([]);
+    });
+
+    it('passes read markers, reactions and searchable private messages on when an identity becomes an account', async () => {
+      const ident = '~ident-mv';
+      const toIdent: NewMessage = {
+        kind: 'pm',
+        from: 'lee',
+        to: 'mova',
+        fromOwner: 'lee',
+        toOwner: ident,
+        text: 'quokkaword for the identity',
+        action: false,
+        ts: T0,
+      };
+      const {
+        ids: [roomId, pmId],
+      } = await store.writeBatch({
+        messages: [roomMsg('mv-room', 'lee', 'read me', T0), toIdent],
+        state: [],
+      });
+      await store.writeBatch({
+        messages: [],
+        state: [
+          { op: 'marker', owner: ident, conversation: 'mv-room', id: roomId, ts: T0 },
+          { op: 'react', id: roomId, emoji: '👍', owner: ident, nick: 'mova', add: true, ts: T0 },
+        ],
+      });
+      // The private message is in the search index before the rename (the indexer's copy must follow).
+      await new SearchIndexer(database).catchUp();
+      await store.writeBatch({ messages: [], state: [{ op: 'owner-rename', from: ident, to: 'mova' }] });
+
+      expect((await store.unreadCounts('mova', 'mova', ['mv-room']))['mv-room']).toMatchObject({ marker: roomId });
+      expect(await store.unreadCounts(ident, 'mova', ['mv-room'])).toMatchObject({ 'mv-room': { marker: 0 } });
+      const reacted = await database.kysely
+        .selectFrom('message_reactions')
+        .select(['owner'])
+        .where('message_id', '=', roomId)
+        .execute();
+      expect(reacted).toEqual([{ owner: 'mova' }]);
+      // No walk of the newest messages (which reads their owners from `messages`): the index answers.
+      const search = new MessageSearch(database, { plan: { recentWindow: 0 } });
+      const found = await search.search({ owner: 'mova', rooms: [], q: 'quokkaword', limit: 5 });
+      expect(found.results.map((r) => r.id)).toEqual([pmId]);
+      expect((await search.search({ owner: ident, rooms: [], q: 'quokkaword', limit: 5 })).results).toEqual([]);
     });
 
     it('reads one room back with its latest messages, oldest first', async () => {

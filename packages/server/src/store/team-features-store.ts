@@ -67,7 +67,7 @@ export async function messageInfo(db: Db, id: number): Promise<MessageInfo | nul
  * index's mark (share mode) first makes them wait for an indexer step in progress, which may be
  * copying the old text right now (search-indexer.ts), and keeps a step from starting meanwhile.
  */
-async function lockSearchMark(db: Db): Promise<void> {
+export async function lockSearchMark(db: Db): Promise<void> {
   await sql`SELECT indexed_upto FROM search_state FOR SHARE`.execute(db);
 }
 
