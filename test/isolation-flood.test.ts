@@ -2,8 +2,8 @@
  * Isolation under floods (issue: one client must never slow or starve another). A real
  * `teamchat serve` with its production flood control; a canary client measures its ping round
  * trip while another connection writes thousands of commands in one write: `/join` of the current
- * room, `rooms` (TCP and WebSocket), `users`, `/help`, `history`, and a `hello` naming 100 rooms
- * with history. Each test prints the canary's figures against its baseline, the flooder's
+ * room, `rooms` (TCP and WebSocket), `users`, `/help`, `history`, the team features' `search`,
+ * `mark`, `highlights` and `react`, and a `hello` naming 100 rooms with history. Each test prints the canary's figures against its baseline, the flooder's
  * received bytes and the server's RSS.
  *
  * Timing assertions are generous (a slow, shared CI machine): before this change the same floods
@@ -99,6 +99,27 @@ describe('isolation: one flooding connection does not slow anyone else', () => {
   it('2,000 history requests in one write', async () => {
     const flooder = await flood('json history x2000');
     expect(flooder.received).toBeLessThan(12 * PAGE);
+  });
+
+  it('2,000 searches in one write', async () => {
+    const flooder = await flood('json search x2000');
+    // 2 each: 2 in the burst, then 1 a second; each answer is a page of at most 20 snippets.
+    expect(flooder.received).toBeLessThan(6 * 20 * 1024 + PAGE);
+  });
+
+  it('4,000 read markers in one write', async () => {
+    const flooder = await flood('json mark x4000');
+    expect(flooder.received).toBeLessThan(12 * 1024 + PAGE);
+  });
+
+  it('2,000 highlight-word changes in one write', async () => {
+    const flooder = await flood('json highlights x2000');
+    expect(flooder.received).toBeLessThan(12 * 1024);
+  });
+
+  it('2,000 reactions in one write, each announced to the room', async () => {
+    const flooder = await flood('json react x2000');
+    expect(flooder.received).toBeLessThan(12 * 1024 + PAGE);
   });
 
   it('a hello naming 100 rooms with history, from a client that does not read, then reads', async () => {

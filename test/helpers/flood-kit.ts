@@ -115,6 +115,56 @@ export const FLOODS: { name: string; start(ports: { tcp: number; http: number })
     },
   },
   {
+    // A part of a word that every stored text contains but no text matches: the costliest search.
+    name: 'json search x2000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodsearch', rooms: { general: null } }) +
+          encodeFrame({ type: 'search', q: 'xxxxxxxxy', limit: 20 }).repeat(2_000),
+      );
+      return f;
+    },
+  },
+  {
+    name: 'json mark x4000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodmark', rooms: { general: null } }) +
+          Array.from({ length: 4_000 }, (_, i) => encodeFrame({ type: 'mark', room: 'general', id: i + 1 })).join(''),
+      );
+      return f;
+    },
+  },
+  {
+    name: 'json highlights x2000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodhigh' }) +
+          Array.from({ length: 2_000 }, (_, i) => encodeFrame({ type: 'highlights', words: [`w${i}`, 'deploy'] })).join(
+            '',
+          ),
+      );
+      return f;
+    },
+  },
+  {
+    // Announced to everyone in the room (the canary too): the flood control bounds what they get.
+    name: 'json react x2000',
+    async start({ tcp }) {
+      const f = await RawFlooder.connect(tcp);
+      f.write(
+        encodeFrame({ type: 'hello', v: PROTOCOL_VERSION, nick: 'floodreact', rooms: { general: null } }) +
+          Array.from({ length: 2_000 }, (_, i) =>
+            encodeFrame({ type: 'react', id: 1, emoji: i % 2 === 0 ? '👍' : '🎉', remove: i % 4 >= 2 }),
+          ).join(''),
+      );
+      return f;
+    },
+  },
+  {
     name: 'hello with 100 busy rooms, not reading',
     async start({ tcp }) {
       const f = await RawFlooder.connect(tcp);
