@@ -163,17 +163,34 @@ async function serveFootprint(
   }
 }
 
+/** Starts (and restarts) measured by `footprint`, each on a fresh folder. */
+const FOOTPRINT_RUNS = 3;
+
 async function footprint(idleMs: number): Promise<void> {
   const help = await timeCommand(['--help'], 5);
   console.log(`  teamchat --help: ${help} ms (median of 5)`);
   const dir = tempDir('footprint');
   const results: Record<string, unknown> = {};
   try {
-    const dataDir = path.join(dir, 'data');
-    const first = await serveFootprint({ dataDir }, idleMs);
-    const restart = await serveFootprint({ dataDir }, 0);
+    // Three fresh folders, each started and restarted: one start is too noisy a figure on a shared
+    // machine (0.3-0.6 s apart here). The medians are reported; the idle period runs on the first.
+    const firsts: Awaited<ReturnType<typeof serveFootprint>>[] = [];
+    const restarts: Awaited<ReturnType<typeof serveFootprint>>[] = [];
+    for (let run = 0; run < FOOTPRINT_RUNS; run++) {
+      const dataDir = path.join(dir, `data${run}`);
+      firsts.push(await serveFootprint({ dataDir }, run === 0 ? idleMs : 0));
+      restarts.push(await serveFootprint({ dataDir }, 0));
+    }
+    const median = (xs: number[]) => Math.round(LatencyHistogram.ofMs(xs).summaryMs().p50);
+    const summary = (runs: typeof firsts) => ({
+      readyMs: median(runs.map((r) => r.readyMs)),
+      rssMb: median(runs.map((r) => r.rssMb)),
+      runs: runs.map(({ readyMs, rssMb }) => ({ readyMs, rssMb })),
+    });
+    const first = { ...summary(firsts), idleRssMb: firsts[0].idleRssMb };
+    const restart = summary(restarts);
     console.log(
-      `  pglite first start: ready in ${first.readyMs} ms, RSS ${first.rssMb} MB, after ${idleMs / 60_000} min idle ${first.idleRssMb} MB; restart: ready in ${restart.readyMs} ms, RSS ${restart.rssMb} MB`,
+      `  pglite first start: ready in ${first.readyMs} ms, RSS ${first.rssMb} MB (medians of ${FOOTPRINT_RUNS}: ${firsts.map((r) => `${r.readyMs} ms/${r.rssMb} MB`).join(', ')}), after ${idleMs / 60_000} min idle ${first.idleRssMb} MB; restart: ready in ${restart.readyMs} ms, RSS ${restart.rssMb} MB`,
     );
     results.pglite = { first, restart };
     const pg = await startPostgres();
@@ -693,12 +710,18 @@ function writeBenchmarksMd(): void {
     lines.push('| what | measured | target (first-contact issue) |', '|---|---|---|');
     lines.push(`| \`teamchat --help\` (median of 5) | ${fp.helpMs} ms | ≤ 200 ms |`);
     const p = fp.results.pglite;
-    lines.push(`| \`serve\`, fresh data folder, until ready | ${p.first.readyMs} ms | ≤ 1,500 ms |`);
+    const runs = (r: { runs?: { readyMs: number; rssMb: number }[] }, key: 'readyMs' | 'rssMb') =>
+      r.runs ? ` (median of ${r.runs.map((x) => x[key]).join(', ')})` : '';
     lines.push(
-      `| idle RSS, embedded database, first start (5 s / ${fp.idleMinutes} min after ready) | ${p.first.rssMb} MB / ${p.first.idleRssMb} MB | ≤ 150 MB |`,
+      `| \`serve\`, fresh data folder, until ready | ${p.first.readyMs} ms${runs(p.first, 'readyMs')} | ≤ 1,500 ms |`,
     );
-    lines.push(`| \`serve\` restart, until ready | ${p.restart.readyMs} ms | |`);
-    lines.push(`| idle RSS, embedded database, restart | ${p.restart.rssMb} MB | ≤ 150 MB |`);
+    lines.push(
+      `| idle RSS, embedded database, first start (5 s / ${fp.idleMinutes} min after ready) | ${p.first.rssMb} MB${runs(p.first, 'rssMb')} / ${p.first.idleRssMb} MB | ≤ 150 MB |`,
+    );
+    lines.push(`| \`serve\` restart, until ready | ${p.restart.readyMs} ms${runs(p.restart, 'readyMs')} | |`);
+    lines.push(
+      `| idle RSS, embedded database, restart (5 s after ready) | ${p.restart.rssMb} MB${runs(p.restart, 'rssMb')} | ≤ 150 MB |`,
+    );
     if (fp.results.postgres?.skipped)
       lines.push(`| idle RSS on Postgres | skipped: ${fp.results.postgres.skipped} | keep (123 MB) |`);
     else if (fp.results.postgres)
