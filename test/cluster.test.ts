@@ -255,7 +255,7 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     expect((await watcher.seen('users', (u) => u.ref === 'after-kill')).users.sort()).toEqual(['watcher', 'writer']);
   }, 60_000);
 
-  it('carries edits, deletes, reactions and read markers across nodes', async () => {
+  it('carries edits, deletes, reactions, read markers and highlight words across nodes', async () => {
     const author = await client(0, 'writer2', { register: true, password: 'writer2 password' });
     const reader = await client(1, 'reader2');
     await author.join('x-features');
@@ -275,6 +275,15 @@ describe.skipIf(skip)('teamchat cluster: 3 nodes, one Postgres, one NATS', () =>
     const second = await client(1, 'writer2', { password: 'writer2 password' });
     author.send({ type: 'mark', room: 'x-features', id, ref: 'mk' });
     expect(await second.seen('marker')).toEqual({ type: 'marker', room: 'x-features', id });
+    // Highlight words too: set on node 1, told to the account's connection on node 2, and a
+    // message naming one, sent on node 2 while nobody reads it, counts as a mention there.
+    author.send({ type: 'highlights', words: ['Standup'], ref: 'hw' });
+    expect(await second.seen('highlights')).toEqual({ type: 'highlights', words: ['standup'] });
+    reader.send({ type: 'msg', room: 'x-features', text: 'standup moved to 10', ref: 'sm' });
+    const mentionId = (await reader.seen('ack', (a) => a.ref === 'sm')).id;
+    second.send({ type: 'mentions', ref: 'ml' });
+    const listed = await second.seen('mentions', (m) => m.ref === 'ml');
+    expect(listed.messages.map((m) => m.id)).toContain(mentionId);
   });
 
   it('refuses --nats with the embedded database (usage error, exit 2)', async () => {
