@@ -120,9 +120,11 @@ for (const backend of backends) {
       store = new KyselyMessageStore(database);
       search = new MessageSearch(database);
       indexer = new SearchIndexer(database, { chunk: 7 });
-      stepwise = new MessageSearch(database, { plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2 } });
+      stepwise = new MessageSearch(database, {
+        plan: { recentWindow: 2, probeCap: 2, indexCap: 3, blocksPerStep: 2 },
+      });
       stepwiseByRow = new MessageSearch(database, {
-        plan: { recentWindow: 2, indexCap: 3, blocksPerStep: 2, indexedScopeMax: 0 },
+        plan: { recentWindow: 2, probeCap: 3, indexCap: 3, blocksPerStep: 2, indexedScopeMax: 0 },
       });
       const folded = await sql<{ ok: boolean }>`SELECT lower('É') = 'é' AS ok`.execute(database.kysely);
       foldsUnicode = folded.rows[0].ok;
@@ -188,6 +190,24 @@ for (const backend of backends) {
       expect(texts(page.results)).toEqual(['we connect at noon', 'disconnected again', 'the reconnection logic']);
       expect(page.results.map(marked)).toEqual([['connect'], ['connect'], ['connect']]);
       expect(texts((await find(['w-part'], 'ONNEC')).results)).toHaveLength(3);
+    });
+
+    it('finds parts of several words, short and common ones included (tested on the rows, not the index)', async () => {
+      await write([
+        say('w-multi', 'Bob', 'the zorblatx went', T0 + 1),
+        say('w-multi', 'Bob', 'zorblatx alone', T0 + 2),
+        say('w-multi', 'Bob', 'other zorblat', T0 + 3),
+        say('w-multi', 'Bob', 'the zorblat', T0 + 4),
+        say('w-multi', 'Bob', 'my zorblaty', T0 + 5),
+      ]);
+      // `the` (one trigram) and `my` (none) are checked on the rows that `zorblat` gives.
+      expect(texts((await find(['w-multi'], 'the zorblat')).results)).toEqual([
+        'the zorblat',
+        'other zorblat',
+        'the zorblatx went',
+      ]);
+      expect(texts((await find(['w-multi'], 'zorblat my')).results)).toEqual(['my zorblaty']);
+      expect(texts((await find(['w-multi'], 'ZORBLATX the')).results)).toEqual(['the zorblatx went']);
     });
 
     it('finds code identifiers whole and by their parts', async () => {
@@ -344,7 +364,7 @@ for (const backend of backends) {
       await indexer.catchUp();
       const steps: string[] = [];
       const blockwise = new MessageSearch(database, {
-        plan: { recentWindow: 1, indexCap: 1, blocksPerStep: 1 },
+        plan: { recentWindow: 1, probeCap: 1, indexCap: 1, blocksPerStep: 1 },
         trace: (s) => steps.push(s.step),
       });
       for (const searcher of [search, stepwise, stepwiseByRow, blockwise]) {
@@ -364,7 +384,7 @@ for (const backend of backends) {
         }
         expect(seen).toEqual([...whole, ...parts]);
       }
-      expect(steps).toContain('blocks');
+      expect(new Set(steps)).toEqual(new Set(['recent', 'probe', 'index', 'blocks']));
     });
 
     it('follows edits and never finds a deleted message, indexed or not yet', async () => {

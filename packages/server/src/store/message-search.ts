@@ -1,7 +1,7 @@
 /**
  * Search over the history a user may read: the rooms the caller names (those the user may read)
  * and the user's own private messages, never anything else. Same SQL on PGlite and Postgres, over
- * the two indexes of `message_search` (migrations/007 and 008), which search-indexer.ts fills after
+ * the two indexes of `message_search` (migrations/007, 008 and 010), which search-indexer.ts fills after
  * the commit; messages stored since (above `search_state.indexed_upto`) are walked instead, the
  * newest SEARCH_BACKLOG_WALK_MAX of them (so a search finds a message as soon as it is stored).
  *
@@ -71,7 +71,19 @@ export interface SearchPlan {
   recentWindow: number;
   /** Most blocks of ids (SEARCH_BLOCK_BITS) asked of the index in one step. */
   blocksPerStep: number;
-  /** Before the blocks, matches read from the whole index at once (0: none); fewer are all of them. */
+  /**
+   * First, matches read from the index without the scope keys (0: none), the scope checked on each
+   * row: fewer are all of them. A rare word ends here, cheaply: a GIN scan with the scope keys
+   * decodes the long lists of every room's key (1-20 ms on PGlite at 1,000,000 messages for a
+   * member of 20 rooms), without them it reads only the word's own list. Not for parts of words
+   * when the scope keys are asked of the index, unless the query is a rare whole word (see `rank`);
+   * the only index step before the blocks when they are not.
+   */
+  probeCap: number;
+  /**
+   * Then (when the scope keys are asked of the index), matches in scope read from the index at once
+   * (0: none); fewer are all of them.
+   */
   indexCap: number;
   /**
    * Scope keys (rooms + 1) up to this many are asked of the index with the words, so the rows of
@@ -85,7 +97,7 @@ export interface SearchPlan {
 /** One step of a search, for benchmarks and tests (`MessageSearch` option `trace`). */
 export interface SearchStep {
   rank: 'words' | 'parts';
-  step: 'recent' | 'index' | 'blocks';
+  step: 'recent' | 'probe' | 'index' | 'blocks';
   ms: number;
   rows: number;
 }
@@ -93,6 +105,7 @@ export interface SearchStep {
 export const SEARCH_PLAN: Readonly<SearchPlan> = {
   recentWindow: 1_000,
   blocksPerStep: 64,
+  probeCap: 100,
   indexCap: 300,
   indexedScopeMax: 32,
 };
@@ -180,6 +193,8 @@ export class MessageSearch {
 
 /** A query word that parts-of-words matching can use: a run of letters or digits pg_trgm indexes. */
 const PARTIAL_RUN = new RegExp(`[\\p{L}\\p{N}]{${SEARCH_PARTIAL_MIN}}`, 'u');
+/** A query word of more than one trigram. */
+const LONGER_RUN = new RegExp(`[\\p{L}\\p{N}]{${SEARCH_PARTIAL_MIN + 1}}`, 'u');
 
 interface RankContext {
   q: CheckedQuery;
@@ -191,6 +206,8 @@ interface RankContext {
   indexedUpto: number;
   plan: SearchPlan;
   trace: ((step: SearchStep) => void) | undefined;
+  /** The whole-word rank's probe found all its matches, this many (in scope or not). */
+  wordsProbed?: number;
 }
 
 /**
@@ -201,9 +218,13 @@ interface RankContext {
  *
  * 1. Walk the newest `recentWindow` ids, and all the ids above the index's mark (at most
  *    SEARCH_BACKLOG_WALK_MAX): a common word ends here, and a message not yet indexed is found.
- * 2. Ask the index for all the matches in scope, visiting at most `indexCap` rows: when there are
- *    fewer, they are all of them and the newest are the answer (a rare word ends here). Skipped
- *    when the matches among the newest ids already foretell more than that.
+ * 2. Ask the index for all the matches, visiting at most `probeCap` rows, without the scope keys
+ *    (the scope is checked on each row): when there are fewer, the newest of those in scope are the
+ *    answer (a rare word ends here). Then, when the scope keys are asked of the index
+ *    (`indexedScopeMax`), for all the matches in scope, visiting at most `indexCap` rows: the same.
+ *    Each skipped when the matches among the newest ids already foretell more than its cap. A
+ *    step's bound counts the rows the index gives (what it costs), not the rows that then pass the
+ *    rest of the test (RankMatch.exact).
  * 3. Ask the index block by block, newest first: each message is also keyed by its block of
  *    65,536 ids (SEARCH_BLOCK_BITS), so a step visits only the matches in scope of its blocks.
  *    One block first, then as many as the rate found so far promises to fill the page with (four
@@ -219,7 +240,8 @@ async function rank(
   const { q, plan } = ctx;
   const match = rankMatch(which, ctx);
   const scope = scopeOf(q);
-  const keys = scopeKeys(q, match.keys, plan.indexedScopeMax);
+  const scoped = scopeOfIndexed(q, match.keys, plan.indexedScopeMax);
+  const keys = scoped.indexed;
   let t = performance.now();
   const step = (name: SearchStep['step'], rows: number) => {
     const now = performance.now();
@@ -237,24 +259,36 @@ async function rank(
 
   // 2. All the matches, when they are few (bitmap scans only, from here: the transaction's settings).
   const foretold = (found.length * below) / (hi - below);
-  if (plan.indexCap > 0 && foretold < plan.indexCap) {
+  const all: { step: 'probe' | 'index'; cap: number; where: RawBuilder<unknown>; inScope: RawBuilder<unknown> }[] = [];
+  // Parts of words with the scope keys at hand: no probe, the trigrams of a part are in too many
+  // rows (the probe's rows would be visited in vain: measured, p99 up by 5 ms for a member of 20
+  // rooms), unless the query is a rare word (its probe found few): then its parts are likely rare too.
+  const rareWords = ctx.wordsProbed !== undefined && ctx.wordsProbed > 0 && ctx.wordsProbed < plan.probeCap / 2;
+  if (!(scoped.keyed && which === 'parts') || rareWords)
+    all.push({ step: 'probe', cap: plan.probeCap, where: scoped.unkeyed, inScope: scoped.byRow });
+  if (scoped.keyed) all.push({ step: 'index', cap: plan.indexCap, where: keys, inScope: sql`true` });
+  for (const { step: name, cap, where, inScope } of all) {
+    if (!(cap > 0 && foretold < cap)) continue;
+    // `cap` rows at most of the index (in their order on disk: oldest first); of them, the newest
+    // in scope. The exact test (the costlier one: parts of words parse the text) runs on the
+    // newest only, until the page is full: OFFSET 0 keeps it above the sort.
     const probe = await sql<HitRow & { candidates: number }>`
       WITH cand AS MATERIALIZED (
-        SELECT s.id FROM message_search s
-        WHERE ${match.indexed} AND ${keys} AND s.id < ${below}
-        LIMIT ${plan.indexCap}
+        SELECT ${HIT_COLUMNS}, s.keys FROM message_search s
+        WHERE ${match.indexed} AND ${where} AND s.id < ${below}
+        LIMIT ${cap}
       ), hits AS (
-        SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text FROM cand c JOIN messages m ON m.id = c.id
-        WHERE ${scope} AND ${match.exact}
-        ORDER BY m.id DESC
+        SELECT s.id, s.created_at, s.room, s.sender, s.recipient, s.text
+        FROM (SELECT * FROM cand s WHERE ${inScope} ORDER BY s.id DESC OFFSET 0) s
+        WHERE ${match.exact}
         LIMIT ${want - found.length}
       )
-      SELECT (SELECT count(*) FROM cand)::int AS candidates, h.* FROM (SELECT 1) one LEFT JOIN hits h ON true`.execute(
-      trx,
-    );
+      SELECT (SELECT count(*) FROM cand)::int AS candidates, h.* FROM (SELECT 1) one LEFT JOIN hits h ON true
+      ORDER BY h.id DESC`.execute(trx);
     const candidates = Number(probe.rows[0]?.candidates ?? 0);
-    step('index', candidates);
-    if (candidates < plan.indexCap) return found.concat(probe.rows.filter((r) => r.id !== null));
+    step(name, candidates);
+    if (which === 'words' && name === 'probe' && candidates < cap) ctx.wordsProbed = candidates;
+    if (candidates < cap) return found.concat(probe.rows.filter((r) => r.id !== null));
   }
 
   // 3. Block by block, newest first.
@@ -263,10 +297,11 @@ async function rank(
   while (found.length < want && block >= 0) {
     const blocks = Array.from({ length: Math.min(span, block + 1) }, (_, i) => `^${block - i}`);
     const rows = await sql<HitRow>`
-      SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.text FROM message_search s JOIN messages m ON m.id = s.id
-      WHERE ${match.indexed} AND ${keys} AND ${match.keys} && ${blocks}::text[]
-        AND s.id < ${below} AND ${scope} AND ${match.exact}
-      ORDER BY s.id DESC
+      SELECT s.* FROM (
+        SELECT ${HIT_COLUMNS} FROM message_search s
+        WHERE ${match.indexed} AND ${keys} AND ${match.keys} && ${blocks}::text[] AND s.id < ${below}
+        ORDER BY s.id DESC OFFSET 0) s
+      WHERE ${match.exact}
       LIMIT ${want - found.length}`.execute(trx);
     step('blocks', rows.rows.length);
     found.push(...rows.rows);
@@ -279,12 +314,22 @@ async function rank(
   return found;
 }
 
+/**
+ * What a hit needs, read from message_search alone (migrations/010): a search never joins `messages`
+ * for the rows the indexes give (on PGlite, with its small shared buffers, each such row cost
+ * another random page read or two).
+ */
+const HIT_COLUMNS = sql.raw('s.id, s.created_at, s.room, s.sender, s.recipient, s.text');
+
 interface RankMatch {
   /** The keys expression of the rank's index (on `message_search s`). */
   keys: RawBuilder<unknown>;
   /** The condition the rank's GIN index answers (on `message_search s`). */
   indexed: RawBuilder<unknown>;
-  /** What else a row must meet (on `messages m`: checked on the few rows the index or the walk gives). */
+  /**
+   * What else a row of the index must meet (on `s.text`: checked on the newest rows a step visits,
+   * until the page is full; a step's bound on rows visited does not count it).
+   */
   exact: RawBuilder<unknown>;
   /** The whole condition for a walk of `messages m`: a cheap necessary test first, on every row walked. */
   walked: RawBuilder<unknown>;
@@ -293,11 +338,13 @@ interface RankMatch {
 function rankMatch(which: Rank, { q, words, byWords }: RankContext): RankMatch {
   const wholeWords = (text: RawBuilder<unknown>) =>
     sql`to_tsvector('simple', ${text}) @@ plainto_tsquery('simple', ${q.text})`;
-  const parts = (text: RawBuilder<unknown>) =>
-    sql.join(
-      words.map((w) => sql`${text} ILIKE ${`%${escapeLike(w)}%`}`),
-      sql` AND `,
-    );
+  const parts = (text: RawBuilder<unknown>, of: string[]) =>
+    of.length === 0
+      ? sql`true`
+      : sql.join(
+          of.map((w) => sql`${text} ILIKE ${`%${escapeLike(w)}%`}`),
+          sql` AND `,
+        );
   const indexedText = sql.raw('s.text');
   const messageText = sql.raw('m.text');
   if (which === 'words') {
@@ -314,12 +361,22 @@ function rankMatch(which: Rank, { q, words, byWords }: RankContext): RankMatch {
     };
   }
   // Whole-word hits were listed in the first rank: never twice.
-  const exact = byWords ? sql`NOT (${wholeWords(messageText)})` : sql`true`;
+  const notWords = (text: RawBuilder<unknown>) => (byWords ? sql`NOT (${wholeWords(text)})` : sql`true`);
+  // The trigram index answers the words that have trigrams (a run of SEARCH_PARTIAL_MIN letters or
+  // digits); the others (`my` in `strange my`) are tested on the rows it gives, outside the bound
+  // on rows visited: inside, a step would visit every row of `strange` to find a few with `my`.
+  // A word of a single trigram (`the` in `the pazada`) is left to the rows too when a longer word is
+  // there: its list is in most messages and costs more to read than the rows it rules out (measured
+  // on PGlite at 1,000,000 messages: 17 ms for the index scan of both words, 9.5 ms of `pazada`).
+  const trigrams = words.filter((w) => PARTIAL_RUN.test(w));
+  const longer = trigrams.filter((w) => LONGER_RUN.test(w));
+  const asked = longer.length > 0 ? longer : trigrams;
+  const rest = words.filter((w) => !asked.includes(w));
   return {
     keys: SEARCH_KEYS_PARTS,
-    indexed: parts(indexedText),
-    exact,
-    walked: sql`${parts(messageText)} AND ${exact}`,
+    indexed: parts(indexedText, asked),
+    exact: sql`${parts(indexedText, rest)} AND ${notWords(indexedText)}`,
+    walked: sql`${parts(messageText, words)} AND ${notWords(messageText)}`,
   };
 }
 
@@ -361,16 +418,41 @@ async function walk(
 export const SEARCH_KEYS_WORDS = sql`s.keys`;
 export const SEARCH_KEYS_PARTS = sql`(s.keys || '{}'::text[])`;
 
-/** The index condition on the scope keys (the scope itself is always checked on the rows too). */
-function scopeKeys(q: CheckedQuery, expression: RawBuilder<unknown>, indexedMax: number): RawBuilder<unknown> {
-  const where: RawBuilder<unknown>[] = [];
+/**
+ * The scope (`scopeOf`) on a row of message_search, by its keys: one of `#<room>` of the rooms (or
+ * of `q.room`) or `@<owner>` (a private message of the user's), and `!<sender>` for `q.from`. Up to
+ * `indexedMax` scope keys are asked of the index with the words; more are checked on each row the
+ * index gives, by an expression no index answers (coalesce), so that the planner keeps them out of
+ * the index scan.
+ */
+function scopeOfIndexed(q: CheckedQuery, expression: RawBuilder<unknown>, indexedMax: number): ScopeOnIndex {
   const keys = q.room !== undefined ? [`#${q.room}`] : [...q.rooms.map((r) => `#${r}`), `@${q.owner}`];
-  if (keys.length <= indexedMax) where.push(sql`${expression} && ${keys}::text[]`);
-  if (q.from !== undefined) where.push(sql`${expression} @> ARRAY['!' || lower(${q.from})]`);
-  return where.length > 0 ? sql.join(where, sql` AND `) : sql`true`;
+  const byRow = sql`coalesce(s.keys && ${keys}::text[], false)`;
+  const from = q.from !== undefined ? sql`${expression} @> ARRAY['!' || lower(${q.from})]` : sql`true`;
+  const keyed = keys.length <= indexedMax;
+  return {
+    keyed,
+    indexed: sql`${keyed ? sql`${expression} && ${keys}::text[]` : byRow} AND ${from}`,
+    unkeyed: from,
+    byRow,
+  };
 }
 
-/** Where to look: the rooms the user may read and its own private messages, or one room; one sender. */
+interface ScopeOnIndex {
+  /** Whether `indexed` asks the index for the scope keys (else it checks them on each row). */
+  keyed: boolean;
+  /** The whole scope (on `message_search s`), its keys asked of the index when `keyed`. */
+  indexed: RawBuilder<unknown>;
+  /** What of the scope the index is asked without the scope keys: the sender, if any. */
+  unkeyed: RawBuilder<unknown>;
+  /** The rest: the scope keys, checked on a row (by an expression no index answers). */
+  byRow: RawBuilder<unknown>;
+}
+
+/**
+ * Where to look, on a row of `messages m` (the walk): the rooms the user may read and its own
+ * private messages, or one room; one sender; never a deleted message.
+ */
 function scopeOf(q: CheckedQuery): RawBuilder<unknown> {
   const where: RawBuilder<unknown>[] = [];
   if (q.room !== undefined) {

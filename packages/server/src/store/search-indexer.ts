@@ -1,11 +1,12 @@
 /**
- * Fills the search index (`message_search`, migrations/008) after the commit, so that storing a
+ * Fills the search index (`message_search`, migrations/008 and 010) after the commit, so that storing a
  * message never pays for its ~100 index entries: the write path stays as cheap as it was without
  * search, and the embedded database (one statement at a time) is never busy indexing while a
  * batch of messages waits.
  *
  * Each step takes the messages above `search_state.indexed_upto` in id order, at most `chunk` of
- * them, copies the searchable ones (not deleted, not empty) with their scope keys, and moves the
+ * them, copies the searchable ones (not deleted, not empty) with their scope keys and what a search
+ * hit shows (time, room, sender, recipient: SEARCH_COLUMNS), and moves the
  * mark, all in one transaction that holds the `search_state` row: two nodes never index the same
  * messages (the second one skips its turn), and an edit or delete, which takes that row in share
  * mode (team-features-store.ts), never races a step that copies the text it changes.
@@ -57,6 +58,14 @@ const REPORT_BACKLOG = 100_000;
 /** The scope keys of a message (migrations/007 and 008; message-search.ts asks for the same ones). */
 export const SEARCH_KEYS_OF_MESSAGE = sql`CASE WHEN m.room IS NOT NULL THEN ARRAY['#' || m.room, '!' || m.sender_key, '^' || (m.id >> 16)::text]
   ELSE array_remove(ARRAY['@' || m.sender_owner, '@' || m.recipient_owner, '!' || m.sender_key, '^' || (m.id >> 16)::text], NULL) END`;
+
+/**
+ * What message_search holds of a message (migrations/010): what a search hit shows, its scope keys
+ * and its text, so that a search never reads `messages` for a hit. `SEARCH_COPY` reads them from
+ * `messages m`, in the order of `SEARCH_COLUMNS`.
+ */
+export const SEARCH_COLUMNS = sql.raw('id, created_at, room, sender, recipient, keys, text');
+export const SEARCH_COPY = sql`m.id, m.created_at, m.room, m.sender, m.recipient, ${SEARCH_KEYS_OF_MESSAGE}, m.text`;
 
 export class SearchIndexer {
   readonly #db: Kysely<any>;
@@ -171,11 +180,12 @@ export class SearchIndexer {
       // Read after the lock, in a new snapshot: every commit below the mark is visible.
       const result = await sql<{ read: number; last: string | null; backlog: number | null }>`
         WITH batch AS (
-          SELECT m.id, m.room, m.sender_key, m.sender_owner, m.recipient_owner, m.text, m.deleted_at
+          SELECT m.id, m.created_at, m.room, m.sender, m.recipient, m.sender_key, m.sender_owner, m.recipient_owner,
+            m.text, m.deleted_at
           FROM messages m WHERE m.id > ${upto} ORDER BY m.id LIMIT ${this.#chunk}
         ), copied AS (
-          INSERT INTO message_search (id, keys, text)
-          SELECT m.id, ${SEARCH_KEYS_OF_MESSAGE}, m.text FROM batch m WHERE m.deleted_at IS NULL AND m.text <> ''
+          INSERT INTO message_search (${SEARCH_COLUMNS})
+          SELECT ${SEARCH_COPY} FROM batch m WHERE m.deleted_at IS NULL AND m.text <> ''
           ON CONFLICT (id) DO NOTHING
         )
         SELECT count(*)::int AS read, max(id)::text AS last,

@@ -20,6 +20,12 @@ export { PGLITE_LOCK_FILE };
  * alone in a bare node process: ~150 MB instead of ~300 MB; the whole server's idle figures are
  * in BENCHMARKS.md, `npm run bench -- footprint`). A Postgres server (--database-url) is tuned by
  * its own administrator.
+ *
+ * More buffers would make large searches faster (a page read through PGlite's file system layer
+ * costs ~15-30 us, a buffer hit next to nothing), but they are resident from the start, used or
+ * not: `teamchat serve` on a new data folder, RSS at ready + 5 s, was 176-180 MB with 16 MB,
+ * 226-236 MB with 64 MB and 281-295 MB with 128 MB (2026-12-06). Search is made to need few
+ * pages instead (message-search.ts).
  */
 export const PGLITE_MEMORY_SETTINGS = [
   'shared_buffers=16MB',
