@@ -4,7 +4,15 @@
  * acknowledgement waits for) and the search indexer (which fills the index after the commit).
  *
  *   npm run bench -- search [--quick] [--search-rows=N] [--search-big=N] [--search-stores=pglite,postgres] [--search-dry] [--search-report]
+ *     [--search-data=DIR] [--search-explain] [--search-plan=name:value,...]
  *   node --import tsx bench/search-bench.ts [same flags]          (without the other scenarios)
+ *
+ * `--search-data=DIR` (PGlite only, for iterating on search): the data folder is DIR and is kept. When
+ * DIR already holds a filled database (a run with the same --search-rows left it there), the insert
+ * cost and the fill are skipped and only the searches run (after `migrate`, so a new migration is
+ * applied to it first; the word frequencies are counted again from the same seeded generator).
+ * `--search-explain` prints, for each searcher, the slowest searches with the time of each step.
+ * `--search-plan=indexCap:100,recentWindow:500` measures other bounds than SEARCH_PLAN's.
  *
  * The messages are generated here, deterministically (a seeded generator, so both backends hold the
  * same text): 3-25 words drawn from a Zipf-like vocabulary (300 common English and chat words, then
@@ -44,8 +52,13 @@ import {
   type NewMessage,
   type StoreConfig,
 } from '../packages/server/src/store/index.js';
-import { MessageSearch, SEARCH_PLAN, type SearchQuery } from '../packages/server/src/store/message-search.js';
-import { SEARCH_KEYS_OF_MESSAGE, SearchIndexer } from '../packages/server/src/store/search-indexer.js';
+import {
+  MessageSearch,
+  SEARCH_PLAN,
+  type SearchPlan,
+  type SearchQuery,
+} from '../packages/server/src/store/message-search.js';
+import { SEARCH_COLUMNS, SEARCH_COPY, SearchIndexer } from '../packages/server/src/store/search-indexer.js';
 import { LatencyHistogram } from '../packages/stress/src/latency-histogram.js';
 import { startPostgres, type PostgresHandle } from '../test/helpers/postgres-cluster.js';
 
@@ -293,8 +306,8 @@ export async function insertRows(
 /** What the indexer does, in one statement: every message above the mark into message_search. */
 async function copyIntoSearch(db: Kysely<any>): Promise<void> {
   await sql`
-    INSERT INTO message_search (id, keys, text)
-    SELECT m.id, ${SEARCH_KEYS_OF_MESSAGE}, m.text
+    INSERT INTO message_search (${SEARCH_COLUMNS})
+    SELECT ${SEARCH_COPY}
     FROM messages m WHERE m.id > (SELECT indexed_upto FROM search_state) AND m.deleted_at IS NULL AND m.text <> ''`.execute(
     db,
   );
@@ -466,36 +479,54 @@ interface SearchFigures {
   searcher: string;
   /** How the measured searches went: how many took each step of MessageSearch's plan (per rank). */
   steps: Record<string, number>;
+  /** Time of each step of the plan (per rank), over the measured searches. */
+  stepMs: Record<string, Latency>;
   all: Latency;
   byCategory: Record<string, Latency & { avgResults: number }>;
   /** The page after the first, for queries with more. */
   nextPage: Latency;
 }
 
-async function measureSearch(database: Database, queries: BenchQuery[], searcher: Searcher): Promise<SearchFigures> {
+async function measureSearch(
+  database: Database,
+  queries: BenchQuery[],
+  searcher: Searcher,
+  explain: boolean,
+  plan: Partial<SearchPlan>,
+): Promise<SearchFigures> {
   const steps: Record<string, number> = {};
+  const stepTimes: Record<string, number[]> = {};
   let counting = false;
+  let current: string[] = [];
   const search = new MessageSearch(database, {
+    plan,
     trace: (s) => {
-      if (counting) steps[`${s.rank} ${s.step}`] = (steps[`${s.rank} ${s.step}`] ?? 0) + 1;
+      const name = `${s.rank} ${s.step}`;
+      current.push(`${name} ${s.ms.toFixed(1)} ms/${s.rows}`);
+      (stepTimes[name] ??= []).push(s.ms);
+      if (counting) steps[name] = (steps[name] ?? 0) + 1;
     },
   });
+  const slowest: { ms: number; line: string }[] = [];
   const run = (q: BenchQuery, before?: number) => {
     const query: SearchQuery = { owner: searcher.owner, rooms: searcher.rooms, q: q.q, limit: PAGE };
     if (before !== undefined) query.before = before;
     return search.search(query);
   };
   for (const q of queries) await run(q); // warm-up
+  for (const k of Object.keys(stepTimes)) delete stepTimes[k];
   const all: number[] = [];
   const next: number[] = [];
   const per = new Map<Category, { times: number[]; results: number }>();
   for (let pass = 0; pass < 2; pass++) {
     for (const q of queries) {
       counting = pass === 0;
+      current = [];
       const t = performance.now();
       const page = await run(q);
       const ms = performance.now() - t;
       counting = false;
+      slowest.push({ ms, line: `${ms.toFixed(1)} ms  ${q.category} '${q.q}': ${current.join(', ')}` });
       all.push(ms);
       const c = per.get(q.category) ?? { times: [], results: 0 };
       c.times.push(ms);
@@ -511,7 +542,13 @@ async function measureSearch(database: Database, queries: BenchQuery[], searcher
   const byCategory: SearchFigures['byCategory'] = {};
   for (const [category, c] of per)
     byCategory[category] = { ...stats(c.times), avgResults: round(c.results / c.times.length, 1) };
-  return { searcher: searcher.name, steps, all: stats(all), byCategory, nextPage: stats(next) };
+  if (explain) {
+    slowest.sort((a, b) => b.ms - a.ms);
+    console.log(`    slowest searches, ${searcher.name} (step ms/rows):`);
+    for (const s of slowest.slice(0, 12)) console.log(`      ${s.line}`);
+  }
+  const stepMs = Object.fromEntries(Object.entries(stepTimes).map(([k, v]) => [k, stats(v)]));
+  return { searcher: searcher.name, steps, stepMs, all: stats(all), byCategory, nextPage: stats(next) };
 }
 
 // ---------- one backend ----------
@@ -534,14 +571,27 @@ interface StoreResult {
   stoppedAt?: string;
 }
 
+interface BenchStoreOptions {
+  quick: boolean;
+  /** PGlite: keep the data folder here, and reuse it when it is already filled (--search-data). */
+  dataDir?: string;
+  /** Print the slowest searches with their steps (--search-explain). */
+  explain: boolean;
+  /** Bounds other than SEARCH_PLAN's (--search-plan). */
+  plan: Partial<SearchPlan>;
+}
+
 async function benchStore(
   kind: StoreConfig['kind'],
   sizes: number[],
-  quick: boolean,
+  { quick, dataDir, explain, plan }: BenchStoreOptions,
 ): Promise<StoreResult | { store: string; skipped: string }> {
   let config: StoreConfig;
   let cleanup: () => Promise<void>;
-  if (kind === 'pglite') {
+  if (kind === 'pglite' && dataDir !== undefined) {
+    config = { kind: 'pglite', dataDir: path.resolve(dataDir) };
+    cleanup = async () => {};
+  } else if (kind === 'pglite') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'teamchat-bench-search-'));
     config = { kind: 'pglite', dataDir: path.join(dir, 'data') };
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
@@ -563,15 +613,38 @@ async function benchStore(
     const batchMessages = generator(makeCorpus(), 2);
     const defs = await indexDefinitions(db);
     console.log(`  ${database.description}`);
+    // A kept data folder already filled to the first size: search only.
+    const reuse = dataDir !== undefined && (await filledTo(db)) >= sizes[0];
 
-    // Insert cost on a new database, then the indexer over what it wrote.
-    const newCost = await insertCost(store, batchMessages, quick);
-    out.newDatabase = { insertCost: newCost, indexer: await indexerCost(database) };
-    printInsertCost('new database', newCost, out.newDatabase.indexer);
+    if (!reuse) {
+      // Insert cost on a new database, then the indexer over what it wrote.
+      const newCost = await insertCost(store, batchMessages, quick);
+      out.newDatabase = { insertCost: newCost, indexer: await indexerCost(database) };
+      printInsertCost('new database', newCost, out.newDatabase.indexer);
+    }
 
     let filled = 0;
     const t0 = Date.UTC(2025, 0, 1);
     for (const size of sizes) {
+      if (reuse && filled === 0) {
+        console.log(
+          `  reusing ${config.kind === 'pglite' ? config.dataDir : ''}: filled to ${size.toLocaleString('en-US')} messages`,
+        );
+        for (let i = 0; i < size; i++) next(true); // the word frequencies, as the fill counted them
+        const indexer = new SearchIndexer(database);
+        if ((await indexer.backlog()) > 100_000) {
+          // A new migration emptied the index: copied and built as the fill does.
+          console.log(`    index emptied (a new migration?): copying and building it again`);
+          await dropSearchIndexes(db);
+          await copyIntoSearch(db);
+          await buildSearchIndexes(db, defs, kind);
+          await sql`ANALYZE message_search`.execute(db);
+        }
+        await indexer.catchUp(); // what an earlier run left
+        filled = size;
+        out.sizes.push(await measureSize(database, kind, corpus, sizes[0], size, explain, plan));
+        continue;
+      }
       console.log(`  filling to ${size.toLocaleString('en-US')} messages`);
       await dropSearchIndexes(db);
       let t = performance.now();
@@ -595,23 +668,7 @@ async function benchStore(
         sizeResult.indexer = await indexerCost(database);
         printInsertCost(`${size.toLocaleString('en-US')} messages`, sizeResult.insertCost, sizeResult.indexer);
       }
-      const relations = await sql<{ name: string; mb: number }>`
-        SELECT c.relname AS name, round(pg_relation_size(c.oid) / 1048576.0, 1)::float8 AS mb FROM pg_class c
-        WHERE c.relname IN ('messages', 'message_search') OR c.relname = ANY(${SEARCH_INDEXES}::text[])`.execute(db);
-      sizeResult.tableMb = relations.rows.find((r) => r.name === 'messages')?.mb ?? 0;
-      sizeResult.searchTableMb = relations.rows.find((r) => r.name === 'message_search')?.mb ?? 0;
-      sizeResult.indexMb = Object.fromEntries(
-        relations.rows.filter((r) => SEARCH_INDEXES.includes(r.name)).map((r) => [r.name, r.mb]),
-      );
-      // Word frequencies were counted over the first fill.
-      const queries = querySet(corpus, sizes[0]);
-      sizeResult.search = [];
-      for (const searcher of SEARCHERS) {
-        const figures = await measureSearch(database, queries, searcher);
-        sizeResult.search.push(figures);
-        printSearch(size, figures);
-      }
-      out.sizes.push(sizeResult as SizeResult);
+      out.sizes.push({ ...(await measureSize(database, kind, corpus, sizes[0], size, explain, plan)), ...sizeResult });
     }
   } catch (err) {
     out.stoppedAt = (err as Error).message;
@@ -621,6 +678,49 @@ async function benchStore(
     await cleanup();
   }
   return out;
+}
+
+/** Messages in a kept data folder's `messages` (0 when new). */
+async function filledTo(db: Kysely<any>): Promise<number> {
+  const result = await sql<{ n: number }>`SELECT count(*)::int AS n FROM messages`.execute(db);
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/** Sizes of the tables and indexes, then the searches of every searcher. */
+async function measureSize(
+  database: Database,
+  kind: StoreConfig['kind'],
+  corpus: Corpus,
+  firstSize: number,
+  size: number,
+  explain: boolean,
+  plan: Partial<SearchPlan>,
+): Promise<SizeResult> {
+  const db = database.kysely;
+  const relations = await sql<{ name: string; mb: number }>`
+    SELECT c.relname AS name, round(pg_relation_size(c.oid) / 1048576.0, 1)::float8 AS mb FROM pg_class c
+    WHERE c.relname IN ('messages', 'message_search') OR c.relname = ANY(${SEARCH_INDEXES}::text[])`.execute(db);
+  const result: SizeResult = {
+    rows: size,
+    fill: { rows: size, insertSec: 0, copySec: 0, indexSec: {}, analyzeSec: 0 },
+    tableMb: relations.rows.find((r) => r.name === 'messages')?.mb ?? 0,
+    searchTableMb: relations.rows.find((r) => r.name === 'message_search')?.mb ?? 0,
+    indexMb: Object.fromEntries(
+      relations.rows.filter((r) => SEARCH_INDEXES.includes(r.name)).map((r) => [r.name, r.mb]),
+    ),
+    search: [],
+  };
+  console.log(
+    `    ${kind}: messages ${result.tableMb} MB, message_search ${result.searchTableMb} MB, indexes ${JSON.stringify(result.indexMb)}`,
+  );
+  // Word frequencies were counted over the first fill.
+  const queries = querySet(corpus, firstSize);
+  for (const searcher of SEARCHERS) {
+    const figures = await measureSearch(database, queries, searcher, explain, plan);
+    result.search.push(figures);
+    printSearch(size, figures);
+  }
+  return result;
 }
 
 /** A database with a UTF-8 ctype on the harness's server (whose cluster is initialised with locale C). */
@@ -670,6 +770,11 @@ function printSearch(rows: number, f: SearchFigures): void {
   console.log(
     `      steps taken (of ${f.all.n / 2} searches): ${Object.entries(f.steps)
       .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `      step ms p50/p99 (next pages too): ${Object.entries(f.stepMs)
+      .map(([k, v]) => `${k} ${v.p50}/${v.p99}`)
       .join(', ')}`,
   );
 }
@@ -756,7 +861,7 @@ function writeSection(record: {
     '',
     'Notes:',
     '',
-    "- How a search runs (packages/server/src/store/message-search.ts): whole words first, then parts of words; for each, a walk back through the newest 1,000 ids (a common word ends there), then the index for all matches in scope when there are fewer than 300 (a rare word ends there), then the index block by block of 65,536 ids, newest first. The indexes key every message by room, private-message owner, sender and id block as well as by its words or trigrams, so a search by a member of up to 31 rooms never visits other rooms' rows. `steps` in bench/results/search.json counts how often each step ran.",
+    '- How a search runs (packages/server/src/store/message-search.ts): whole words first, then parts of words; for each, a walk back through the newest 1,000 ids (a common word ends there); then the index without the scope keys, for all matches when there are fewer than 100, the scope checked on each row (a rare word ends there; for parts of words of a member of up to 31 rooms only when the query is a rare whole word); then, for a member of up to 31 rooms, the index with the scope keys, for all matches in scope when there are fewer than 300; then the index block by block of 65,536 ids, newest first. The indexes key every message by room, private-message owner, sender and id block as well as by its words or trigrams. Every index step reads `message_search` alone, which carries what a hit shows (migrations/010), never `messages`. `steps` in bench/results/search.json counts how often each step ran, `stepMs` how long each took.',
     '- Searches run after the indexer has caught up; it then merges the GIN pending lists (gin_clean_pending_list), as a running server does once idle (PGlite has no autovacuum). Before migrations/008 the indexes were on `messages` and every commit paid for them: batches of 1000 went from 37,174 to 6,589 rows/s on PGlite and from 95,999 to 13,106 on Postgres (the run of 2026-11-27).',
     "- The Postgres bench database has a C.UTF-8 ctype (the harness's cluster is initialised with locale C, where pg_trgm ignores letters beyond ASCII and lower() does not fold them).",
     "- PGlite runs with teamchat's 16 MB of shared buffers (open-pglite.ts): the 1,000,000-message table and its indexes are several hundred MB, so most page reads go through its file system layer.",
@@ -788,6 +893,16 @@ export async function searchBench(options: SearchBenchOptions): Promise<void> {
   const dry = options.quick || argv.includes('--search-dry');
   const big = Number(flag('search-big') ?? (options.quick ? 0 : 10_000_000));
   const stores = (flag('search-stores') ?? 'pglite,postgres').split(',') as StoreConfig['kind'][];
+  const plan: Partial<SearchPlan> = Object.fromEntries(
+    (flag('search-plan') ?? '')
+      .split(',')
+      .filter((p) => p !== '')
+      .map((p) => {
+        const [name, value] = p.split(':');
+        if (!(name in SEARCH_PLAN) || !Number.isFinite(Number(value))) throw new Error(`--search-plan: bad ${p}`);
+        return [name, Number(value)];
+      }),
+  );
   const uptime = os
     .loadavg()
     .map((l) => l.toFixed(2))
@@ -797,7 +912,14 @@ export async function searchBench(options: SearchBenchOptions): Promise<void> {
   for (const kind of stores) {
     console.log(`\n  == search on ${kind}`);
     const sizes = kind === 'postgres' && big > base ? [base, big] : [base];
-    results.push(await benchStore(kind, sizes, options.quick));
+    results.push(
+      await benchStore(kind, sizes, {
+        quick: options.quick,
+        dataDir: flag('search-data'),
+        explain: argv.includes('--search-explain'),
+        plan,
+      }),
+    );
   }
   const cpus = os.cpus();
   const machine = `${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`;
@@ -813,7 +935,7 @@ export async function searchBench(options: SearchBenchOptions): Promise<void> {
     uptime: `load average: ${uptime}`,
     loadavgAtEnd: os.loadavg().map((l) => round(l, 2)),
     machine,
-    plan: SEARCH_PLAN,
+    plan: { ...SEARCH_PLAN, ...plan },
     results,
   };
   if (dry) {
