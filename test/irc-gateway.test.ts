@@ -198,6 +198,40 @@ describe('the IRC gateway', () => {
     });
   });
 
+  it('tells an IRC client of the same account where a teamchat client read up to (MARKREAD)', async () => {
+    const phone = track(await JsonClient.connect(server.tcpPort));
+    await phone.hello('mira', { register: true, password: 'mira password 1' });
+    await phone.join('reading');
+    // One nick per person at a time: the phone takes another, and the IRC client logs in as mira.
+    phone.send({ type: 'nick', nick: 'mira_phone', ref: 'n' });
+    await phone.next('nick', (f) => f.ref === 'n');
+    const irc = track(await RawIrcClient.connect(ircPortOf(server)));
+    irc.send('CAP REQ :sasl draft/read-marker');
+    await irc.next((l) => / CAP \S+ ACK /.test(l), 'CAP ACK');
+    irc.send('AUTHENTICATE PLAIN');
+    await irc.next((l) => l === 'AUTHENTICATE +', 'AUTHENTICATE +');
+    irc.send(`AUTHENTICATE ${plain('mira', 'mira password 1')}`);
+    await irc.next((l) => / 903 /.test(l), '903 SASL success');
+    irc.send('NICK mira');
+    irc.send('USER mira 0 * :Mira');
+    irc.send('CAP END');
+    await irc.next((l) => / 001 /.test(l), 'the welcome');
+    irc.send('JOIN #reading');
+    await irc.next((l) => / 366 /.test(l), 'end of NAMES');
+
+    const ted = track(await JsonClient.connect(server.tcpPort));
+    await ted.hello('teddy');
+    await ted.join('reading');
+    ted.send({ type: 'msg', room: 'reading', text: 'read me', ref: 'r' });
+    const { id } = await ted.next('ack', (a) => a.ref === 'r');
+    const sent = await phone.next('message', (m) => m.id === id);
+    phone.send({ type: 'mark', room: 'reading', id });
+    const line = await irc.next((l) => / MARKREAD #reading /.test(l), 'the MARKREAD');
+    expect(line).toMatch(
+      new RegExp(`MARKREAD #reading timestamp=${new Date(sent.ts).toISOString().replace(/\./g, '\\.')}$`),
+    );
+  });
+
   it('gives each IRC client a room message with the tags its capabilities ask for (rendered once per set)', async () => {
     const port = ircPortOf(server);
     const tagged = [track(await RawIrcClient.connect(port)), track(await RawIrcClient.connect(port))];

@@ -75,6 +75,7 @@ interface Pending {
     | 'redact'
     | 'react'
     | 'marker-sync'
+    | 'marker-announce'
     | 'targets';
   /** The channel or nick as the client typed it. */
   target: string;
@@ -895,6 +896,24 @@ export class IrcDialect implements LineDialect {
       this.#syncMarker({ type: 'pm-history', with: target, beforeTs: stamp + 1, limit: 1 }, target);
   }
 
+  /**
+   * The core's read marker moved (a teamchat client of the same owner read further): an IRC client
+   * with draft/read-marker hears it as MARKREAD with the marked message's time, which it reads
+   * first (the core's marker is a message id).
+   */
+  #announceMarker(frame: { room?: string; with?: string; id: number }): void {
+    if (!this.#caps.has('draft/read-marker') || !this.connection.owner) return;
+    const target = frame.room !== undefined ? '#' + frame.room : frame.with;
+    if (target === undefined) return;
+    const ref = `irc${this.connection.id}.${this.#nextRef++}`;
+    this.#pending.set(ref, { kind: 'marker-announce', target, holds: false });
+    this.connection.dispatch(
+      frame.room !== undefined
+        ? { type: 'history', room: frame.room, before: frame.id + 1, limit: 1, ref }
+        : { type: 'pm-history', with: target, before: frame.id + 1, limit: 1, ref },
+    );
+  }
+
   /** Reads the newest message at or before the marker, and moves the core's marker to it. */
   #syncMarker(frame: ClientFrame, target: string): void {
     const ref = `irc${this.connection.id}.${this.#nextRef++}`;
@@ -1673,6 +1692,17 @@ export class IrcDialect implements LineDialect {
       case 'history':
       case 'pm-history': {
         if (pending.kind === 'targets') return this.#targetsPage(frame, pending);
+        if (pending.kind === 'marker-announce') {
+          // The marked message's time is the IRC marker; told unless this client knows it already
+          // (it set it with MARKREAD, or another IRC client of the same owner did).
+          const marked = frame.messages.at(-1);
+          const owner = this.connection.owner;
+          if (!marked || !owner) return;
+          const known = this.#gw.marker(owner, pending.target);
+          this.#gw.setMarker(owner, pending.target, marked.ts);
+          if (known === undefined || marked.ts > known) this.#emit(this.#markreadLine(pending.target));
+          return;
+        }
         if (pending.kind === 'marker-sync') {
           const last = frame.messages.at(-1);
           if (last)
@@ -1996,6 +2026,8 @@ export class IrcDialect implements LineDialect {
         const line = this.#reactionLine(frame);
         return line ? this.#emit(line) : undefined;
       }
+      case 'marker':
+        return this.#announceMarker(frame);
       case 'ack':
       case 'pong':
       case 'users':
