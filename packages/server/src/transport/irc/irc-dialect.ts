@@ -1705,12 +1705,16 @@ export class IrcDialect implements LineDialect {
         }
         if (pending.kind === 'marker-sync') {
           const last = frame.messages.at(-1);
-          if (last)
-            this.connection.dispatch(
-              frame.type === 'history'
-                ? { type: 'mark', room: frame.room, id: last.id }
-                : { type: 'mark', with: pending.target, id: last.id },
-            );
+          if (!last) return;
+          // Asked with a ref: the core's `marker` answer comes back here, not as an event that
+          // #announceMarker would look up again (this client was told by #markread already).
+          const ref = `irc${this.connection.id}.${this.#nextRef++}`;
+          this.#pending.set(ref, { kind: 'marker-sync', target: pending.target, holds: false });
+          this.connection.dispatch(
+            frame.type === 'history'
+              ? { type: 'mark', room: frame.room, id: last.id, ref }
+              : { type: 'mark', with: pending.target, id: last.id, ref },
+          );
           return;
         }
         const plan = pending.history;
@@ -1733,6 +1737,8 @@ export class IrcDialect implements LineDialect {
         if (plan?.keep) list = list.filter(plan.keep);
         return this.#historyBatch(frame.type === 'history' ? '#' + frame.room : pending.target, list);
       }
+      case 'marker':
+        return; // the core's marker moved to this client's MARKREAD (see `marker-sync`)
       case 'ack': {
         // A message whose echo was not asked for: a labeled one is acknowledged with ACK.
         const sent = this.#sent.findIndex((s) => s.ref === ref);
