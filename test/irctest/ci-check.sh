@@ -2,9 +2,10 @@
 # irctest as a CI gate: runs the issue's selection (`not services`) and, with SERVICES=1, the sasl
 # and chathistory files, and fails when the passed count of either drops below its floor.
 #
-# Two pytest processes run side by side (this machine has 2 cores; each test starts a server, so
-# the time goes to process start-up, not to one core): the first takes group A and then the
-# services files, the second group B. Wall time 11 to 13 minutes on 2 shared cores (measured).
+# Two pytest processes run side by side for the selection (this machine has 2 cores; each test
+# starts a server, so the time goes to process start-up, not to one core): group A and group B;
+# then the services files alone. The parts took 6-7 minutes (selection) and 3.5 (services) in the
+# runs of 2026-12-06; the whole in this order has not been timed yet.
 #
 # Usage: test/irctest/ci-check.sh        (after a build: npx tsc -b; needs what run.sh needs)
 # Exit: 0 both counts at or above their floors; 1 a count below its floor (or pytest found nothing).
@@ -25,14 +26,14 @@ SERVICES_FILES="sasl chathistory"
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/teamchat-irctest-ci.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
 
-(
-  IRCTEST_FILES="$GROUP_A" "$HERE/run.sh" -q > "$OUT/a.txt" 2>&1
-  SERVICES=1 IRCTEST_FILES="$SERVICES_FILES" "$HERE/run.sh" -q > "$OUT/services.txt" 2>&1
-) &
+IRCTEST_FILES="$GROUP_A" "$HERE/run.sh" -q > "$OUT/a.txt" 2>&1 &
 A=$!
 IRCTEST_FILES="$GROUP_B" "$HERE/run.sh" -q > "$OUT/b.txt" 2>&1 &
 B=$!
 wait "$A" "$B"
+# Alone, after the selection: beside its second pytest process, SASL and history tests lost one
+# or two more to timing (33 passed in one clean-clone run of 2026-12-06, 35 alone).
+SERVICES=1 IRCTEST_FILES="$SERVICES_FILES" "$HERE/run.sh" -q > "$OUT/services.txt" 2>&1
 
 # The count of one outcome ("passed", "failed", ...) in pytest's closing line; 0 when absent.
 count() {
