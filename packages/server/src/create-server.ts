@@ -19,7 +19,7 @@ import { MetricsService, type MetricsServiceOptions } from './metrics/metrics-se
 import { ClusterNode } from './cluster/cluster-node.js';
 import { ClusterStore } from './cluster/cluster-store.js';
 import { BatchWriter, type StreamEntry } from './delivery/batch-writer.js';
-import { NatsBus } from './delivery/nats-bus.js';
+import type { NatsBus } from './delivery/nats-bus.js';
 import { OrderedStream } from './delivery/ordered-stream.js';
 import { openDatabase, type Database } from './store/database.js';
 import { KyselyMessageStore } from './store/kysely-message-store.js';
@@ -189,6 +189,8 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
   });
   if (clusterOptions) {
     try {
+      // Loaded here: a single node never needs the NATS client (~2 MB of heap, issue 10).
+      const { NatsBus } = await import('./delivery/nats-bus.js');
       bus = await NatsBus.connect(clusterOptions.natsUrl, {
         instance,
         onBatch: (number, entries) => stream.remote(number, entries),

@@ -7,7 +7,6 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { StoreConfig } from './message-store.js';
 import { PGliteDialect } from './pglite/pglite-dialect.js';
 import { PGliteWorker } from './pglite/pglite-worker.js';
-import { createPostgresPool, describePostgresUrl } from './postgres/postgres-pool.js';
 import { StoreError } from './store-error.js';
 
 export interface Database {
@@ -48,6 +47,8 @@ export async function openDatabase(config: StoreConfig): Promise<Database> {
     if (typeof config.url !== 'string' || config.url === '') {
       throw new StoreError('TC_STORE_BAD_CONFIG', 'a Postgres store needs a URL');
     }
+    // Loaded here: the embedded database never needs the `pg` driver (~3 MB of heap, issue 10).
+    const { createPostgresPool, describePostgresUrl } = await import('./postgres/postgres-pool.js');
     const description = describePostgresUrl(config.url);
     const pool = createPostgresPool(config.url);
     const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
