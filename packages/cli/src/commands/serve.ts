@@ -396,7 +396,7 @@ export function serveCommand(): Command {
       // --help) should not pay for the server.
       if (store.kind === 'pglite')
         (await import('@teamchat/server/pglite-worker')).PGliteWorker.prestart(store.dataDir);
-      const { createServer } = await import('@teamchat/server');
+      const { createServer, startIdleCollector } = await import('@teamchat/server');
       const server = await createServer({
         host: flags.host,
         port: flags.port,
@@ -502,6 +502,8 @@ export function serveCommand(): Command {
         http: httpAddress,
         ...(ircAddress ? { irc: ircAddress } : {}),
       });
+      // Gives back the memory start-up (and later, any burst of load) grew, once the server is idle.
+      startIdleCollector();
 
       let stopping = false;
       const stop = (signal: string) => {

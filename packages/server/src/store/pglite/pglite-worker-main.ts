@@ -4,12 +4,12 @@
  * first is `open` (the thread starts, and loads PGlite, while the server is still making the folder).
  */
 import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import type { PGlite } from '@electric-sql/pglite';
 import { openPGlite, type OpenedPGlite } from './open-pglite.js';
 import { copyTemplate, isInitialized } from './pglite-template.js';
 import type { WorkerReply, WorkerRequest } from './pglite-worker.js';
+import { collectGarbage, startIdleCollector } from '../../runtime/idle-collector.js';
 
 // Postgres's WebAssembly runs on V8's baseline compiler only (Liftoff): optimized (TurboFan) code
 // for the functions start-up makes hot cost ~60 MB of resident memory that an idle server never
@@ -20,6 +20,7 @@ import type { WorkerReply, WorkerRequest } from './pglite-worker.js';
 setFlagsFromString('--liftoff-only');
 const port = parentPort!;
 let opened: OpenedPGlite | null = null;
+let stopIdleCollector = (): void => {};
 
 function errorReply(id: number, err: unknown): WorkerReply {
   const e = err as Error & { code?: string };
@@ -43,9 +44,15 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       if (opened) throw new Error('PGlite is already open');
       if (request.fromTemplate && !isInitialized(request.dataDir)) copyTemplate(request.dataDir);
       opened = await openPGlite(request.dataDir);
-      collectStartupGarbage();
+      // Starting PGlite read its WebAssembly (9 MB) and file bundle (6 MB) into buffers that are
+      // garbage once it runs; this thread then allocates almost nothing, so V8 would free them
+      // only 10-30 s later: one full collection now (~10 MB of an idle server's RSS). The new
+      // space start-up grew is given back once the thread is idle (idle-collector.ts).
+      collectGarbage();
+      stopIdleCollector = startIdleCollector();
       return { id: request.id, ok: true, result: opened.dataDir };
     case 'close':
+      stopIdleCollector();
       if (opened) {
         if (!opened.pglite.closed) await opened.pglite.close();
         opened.unlock();
@@ -53,18 +60,6 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       }
       return { id: request.id, ok: true, result: null };
   }
-}
-
-/**
- * Starting PGlite reads its WebAssembly (9 MB) and its file bundle (6 MB) into buffers that are
- * garbage once it runs; this thread then allocates almost nothing, so V8 would free them only when
- * its memory reducer gets round to it, 10-30 s later. One full collection now brings an idle
- * server's resident memory down by ~10 MB from its first seconds (issue 10: idle RSS).
- */
-function collectStartupGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  // The flag gives `gc` to contexts made from now on, not to this one.
-  (runInNewContext('gc') as () => void)();
 }
 
 let queue = Promise.resolve();
