@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ansiDiffShortcut } from './ansi-diff-shortcut.mjs';
 import { narrowTextWidth } from './string-width-narrow.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -99,7 +100,7 @@ try {
     banner: {
       js: "import { createRequire as __teamchatCreateRequire } from 'node:module';\nconst require = __teamchatCreateRequire(import.meta.url);",
     },
-    plugins: [yogaWasmBinary, narrowTextWidth],
+    plugins: [yogaWasmBinary, narrowTextWidth, ansiDiffShortcut],
     metafile: true,
     logLevel: 'warning',
   });
