@@ -11,12 +11,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LatencyHistogram } from '@teamchat/stress';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleState } from '../packages/cli/src/commands/connect-client.js';
 import { JsonClient } from './helpers/chat-clients.js';
 import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
 import { TmuxSession } from './helpers/tmux.js';
+import { timeTuiStart } from './helpers/tui-start.js';
 
 const hasTmux = (() => {
   try {
@@ -142,43 +142,15 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   it('measures the time from the command to a connected screen', async () => {
     // Unbundled (no esbuild), the full UI takes about twice as long: say which ran.
     const bundled = bundleState(bundleManifest).kind === 'fresh';
-    const figures: Array<{ connected: number; full: number }> = [];
-    for (let run = 0; run < 5; run++) {
-      // As a person starts it: typed into a shell already running in the terminal (starting tmux
-      // itself, ~45 ms here, is not the client's time). The clock starts before send-keys.
-      tmux = await TmuxSession.start('env -u CI -u CONTINUOUS_INTEGRATION PS1="tc-prompt$ " bash --norc --noprofile', {
-        width: 120,
-        height: 40,
-        cwd: REPO_ROOT,
-        env: { TERM: 'xterm-256color', TEAMCHAT_HOME: home, USER: 'nobody-in-particular' },
-      });
-      const t = tmux;
-      await t.waitFor((s) => s.includes('tc-prompt$'), 'the shell prompt');
-      const t0 = Date.now();
-      await t.sendKeys(
-        `${process.execPath} ${TEAMCHAT_BIN} connect 127.0.0.1:${server.tcpPort} --nick timer${run} --room general`,
-        'Enter',
-      );
-      // The status bar says connected (the boot frame paints it before Ink is loaded) ...
-      const connected = await t.timeUntil((s) => s.includes('[connected]'), t0, 'a connected status bar');
-      // ... and the full UI (sidebar, message pane) is up.
-      const full = await t.timeUntil(
-        (s) => /\d #general/.test(s) && s.includes('Now talking in general'),
-        t0,
-        'the full UI',
-      );
-      figures.push({ connected, full });
-      await t.kill();
-      tmux = undefined;
-    }
-    // The project's one percentile, to the millisecond (~3 % precision: the threshold below is far off).
-    const median = (xs: number[]) => LatencyHistogram.ofMs(xs).summaryMs(0).p50;
-    const connected = median(figures.map((f) => f.connected));
-    const full = median(figures.map((f) => f.full));
+    const { connectedMs: connected, fullMs: full, runs } = await timeTuiStart({
+      tcpPort: server.tcpPort,
+      home,
+      runs: 5,
+    });
     console.log(
-      `TUI start-up (command typed to screen, median of ${figures.length}, ${bundled ? 'bundled client' : 'unbundled client'}): ` +
+      `TUI start-up (command typed to screen, median of ${runs.length}, ${bundled ? 'bundled client' : 'unbundled client'}): ` +
         `connected status ${connected} ms, full UI ${full} ms ` +
-        `(runs: ${figures.map((f) => `${f.connected}/${f.full}`).join(', ')} ms)`,
+        `(runs: ${runs.map((f) => `${f.connectedMs}/${f.fullMs}`).join(', ')} ms)`,
     );
     // The target (issue #10) is 0.5 s to the connected status and to the full UI; a loaded 2-core
     // box is slower: fail only on a real regression.
