@@ -238,7 +238,12 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
   });
   await writer.start();
   // The search index is filled after the commit, while the writer is idle (store/search-indexer.ts).
-  const searchIndexer = new SearchIndexer(database, { busy: () => writer.idleForMs < SEARCH_INDEX_QUIET_MS, log });
+  const searchIndexer = new SearchIndexer(database, {
+    busy: () => writer.idleForMs < SEARCH_INDEX_QUIET_MS,
+    log,
+    // Alone on its database, new messages are this writer's: no look while it stores nothing.
+    ...(clusterOptions ? {} : { stored: () => writer.stats.committed }),
+  });
   searchIndexer.start();
 
   const connections = new Set<Connection>();

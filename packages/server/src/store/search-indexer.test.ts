@@ -96,6 +96,22 @@ for (const backend of backends) {
       await until(async () => (await indexer.backlog()) === 0, 'the indexer to catch up once the writer is quiet');
     });
 
+    it('alone on its database, looks again only when the count of stored messages moved', async () => {
+      let stored = 0;
+      const indexer = new SearchIndexer(database, { pollMs: 10, stored: () => stored });
+      started.push(indexer);
+      await indexer.catchUp();
+      await write([say('ix-f', 'before the start')]);
+      indexer.start();
+      await until(async () => (await indexer.backlog()) === 0, 'the first look, which always runs');
+      // A message the count does not know of (only another process could store it): not looked for.
+      await write([say('ix-f', 'unannounced')]);
+      await quietPeriod(150, 'fifteen polls with the count unchanged: none may step');
+      expect(await indexer.backlog()).toBe(1);
+      stored += 1;
+      await until(async () => (await indexer.backlog()) === 0, 'a look once the count moved');
+    });
+
     it('indexes a writer that is never quiet, one step every maxWaitMs', async () => {
       const indexer = new SearchIndexer(database, { busy: () => true, pollMs: 20, maxWaitMs: 50 });
       started.push(indexer);

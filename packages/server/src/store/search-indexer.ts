@@ -20,7 +20,10 @@
  *   by a pause of d * (1 - duty) / duty ms), so indexing a backlog never takes the database away
  *   from the writer for long.
  * - Once caught up, it looks again every `pollMs` (other cluster nodes write too), and merges the
- *   GIN indexes' pending lists once (PGlite has no autovacuum to do it, and a search reads the
+ *   GIN indexes' pending lists once. A single node says how many messages it has stored
+ *   (`stored`): while that count stands still, a look would find nothing and is skipped, so an idle
+ *   server does not run a 4-statement transaction every second (each leaves garbage and malloc
+ *   churn in both threads: issue 10's idle RSS crept ~1 MB a minute). (PGlite has no autovacuum to do it, and a search reads the
  *   whole list: merged lists halve search time).
  * Messages above the mark are still found: search walks them (message-search.ts).
  *
@@ -46,6 +49,11 @@ export interface SearchIndexerOptions {
   maxWaitMs?: number;
   /** Progress and errors (a failing step is retried after `pollMs`). */
   log?: (line: string) => void;
+  /**
+   * Messages this process has stored so far (a count that only grows), when no other process
+   * writes to the database: a caught-up indexer then looks again only once it has moved.
+   */
+  stored?: () => number;
 }
 
 export const SEARCH_INDEXER_DEFAULTS = { chunk: 200, duty: 0.25, pollMs: 1_000, maxWaitMs: 30_000 } as const;
@@ -75,6 +83,9 @@ export class SearchIndexer {
   readonly #pollMs: number;
   readonly #maxWaitMs: number;
   readonly #log: (line: string) => void;
+  readonly #stored: (() => number) | undefined;
+  /** `stored()` when the index last caught up (undefined: not caught up, or no count). */
+  #storedWhenCaughtUp: number | undefined;
   #timer: NodeJS.Timeout | null = null;
   #running = false;
   #stepping: Promise<unknown> = Promise.resolve();
@@ -95,6 +106,7 @@ export class SearchIndexer {
     this.#pollMs = options.pollMs ?? SEARCH_INDEXER_DEFAULTS.pollMs;
     this.#maxWaitMs = options.maxWaitMs ?? SEARCH_INDEXER_DEFAULTS.maxWaitMs;
     this.#log = options.log ?? (() => {});
+    this.#stored = options.stored;
     if (!(this.#chunk >= 1) || !(this.#duty > 0 && this.#duty <= 1))
       throw new RangeError('SearchIndexer: chunk must be >= 1 and duty in (0, 1]');
   }
@@ -152,15 +164,19 @@ export class SearchIndexer {
     }
     this.#waitingSince = 0;
     const started = performance.now();
+    // Read before the step: whatever was stored by then is visible to it.
+    const stored = this.#stored?.();
     let read = 0;
     try {
-      read = await this.step();
+      const nothingNew = stored !== undefined && stored === this.#storedWhenCaughtUp;
+      if (!nothingNew) read = await this.step();
       if (read === 0 && this.#unmerged > 0 && !this.#busy()) await this.#merge();
     } catch (err) {
       this.#log(`warn: search indexer: ${(err as Error).message} (retrying in ${this.#pollMs} ms)`);
       return this.#later(this.#pollMs);
     }
     if (read < this.#chunk) {
+      this.#storedWhenCaughtUp = stored;
       if (this.#announced) this.#log('search indexer: caught up, search reaches all history');
       this.#announced = false;
       return this.#later(this.#pollMs);
