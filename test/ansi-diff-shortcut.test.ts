@@ -3,14 +3,14 @@
  * (scripts/ansi-diff-shortcut.mjs): the real module, bundled through the plugin, must return what
  * the original returns, for equal style lists (the shortcut) and for any other pair.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ansiDiffShortcut } from '../scripts/ansi-diff-shortcut.mjs';
+import { importBundled } from './helpers/bundle-with-plugin.js';
 import { REPO_ROOT } from './helpers/spawn-server.js';
 
 interface AnsiCode {
@@ -54,20 +54,7 @@ describe('the client bundle shortcut in diffAnsiCodes', () => {
     const packageJson = fromInk.resolve('@alcalzone/ansi-tokenize/package.json');
     const diffFile = path.join(path.dirname(packageJson), 'build/diff.js');
     const original = (await import(pathToFileURL(diffFile).href)).diffAnsiCodes as Diff;
-    const result = await build({
-      entryPoints: [diffFile],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-      plugins: [ansiDiffShortcut],
-    });
-    expect(result.warnings).toEqual([]);
-    const out = path.join(dir, 'diff.mjs');
-    writeFileSync(out, result.outputFiles[0].text);
-    const patched = (await import(pathToFileURL(out).href)).diffAnsiCodes as Diff;
+    const patched = (await importBundled(diffFile, ansiDiffShortcut, dir, 'diff')).diffAnsiCodes as Diff;
 
     const next = random(7);
     const styles = (): AnsiCode[] =>

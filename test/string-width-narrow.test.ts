@@ -5,13 +5,13 @@
  * a width fails the suite instead of misdrawing the screen. Each string-width is also bundled
  * through the plugin, and the result must measure like the original, narrow text or not.
  */
-import { mkdtempSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NARROW_TEXT_CLASS, narrowTextWidth } from '../scripts/string-width-narrow.mjs';
+import { importBundled } from './helpers/bundle-with-plugin.js';
 import { REPO_ROOT } from './helpers/spawn-server.js';
 
 type StringWidth = (text: string, options?: { ambiguousIsNarrow?: boolean }) => number;
@@ -67,20 +67,7 @@ describe('string-width and the narrow text of the client bundle', () => {
     '%s through the plugin measures like the original',
     async (_name, file, i) => {
       const original = (await import(pathToFileURL(file).href)).default as StringWidth;
-      const result = await build({
-        entryPoints: [file],
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        target: 'node20',
-        write: false,
-        logLevel: 'silent',
-        plugins: [narrowTextWidth],
-      });
-      expect(result.warnings).toEqual([]);
-      const out = path.join(bundles, `string-width-${i}.mjs`);
-      writeFileSync(out, result.outputFiles[0].text);
-      const patched = (await import(pathToFileURL(out).href)).default as StringWidth;
+      const patched = (await importBundled(file, narrowTextWidth, bundles, `string-width-${i}`)).default as StringWidth;
       const samples = [
         '',
         'plain ascii',
