@@ -21,7 +21,10 @@ export const ansiDiffShortcut = {
       const source = readFileSync(args.path, 'utf8');
       const exported = 'export function diffAnsiCodes(from, to) {';
       if (!source.includes(exported)) {
-        return { contents: source, warnings: [{ text: '@alcalzone/ansi-tokenize changed: no shortcut for equal styles' }] };
+        return {
+          contents: source,
+          warnings: [{ text: '@alcalzone/ansi-tokenize changed: no shortcut for equal styles' }],
+        };
       }
       const shortcut = `${exported}
     if (from.length === to.length && from.every((code, i) => code.code === to[i].code && code.endCode === to[i].endCode)) {

@@ -142,7 +142,11 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
   it('measures the time from the command to a connected screen', async () => {
     // Unbundled (no esbuild), the full UI takes about twice as long: say which ran.
     const bundled = bundleState(bundleManifest).kind === 'fresh';
-    const { connectedMs: connected, fullMs: full, runs } = await timeTuiStart({
+    const {
+      connectedMs: connected,
+      fullMs: full,
+      runs,
+    } = await timeTuiStart({
       tcpPort: server.tcpPort,
       home,
       runs: 5,

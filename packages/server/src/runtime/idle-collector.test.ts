@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { COLLECTIONS_PER_IDLE_PERIOD, collectGarbage, idleCollectorStep, startIdleCollector } from './idle-collector.js';
+import {
+  COLLECTIONS_PER_IDLE_PERIOD,
+  collectGarbage,
+  idleCollectorStep,
+  startIdleCollector,
+} from './idle-collector.js';
 
 const limits = { idleBelow: 0.02, busyAbove: 0.2, regrowthBytes: 4_000_000 };
 
