@@ -17,6 +17,13 @@ const open: { close(): void }[] = [];
 const track = <T extends { close(): void }>(c: T): T => (open.push(c), c);
 const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 
+/** SASL PLAIN after `CAP REQ :sasl`: the server's 903 or 904 is for the caller to wait for. */
+async function authenticate(irc: RawIrcClient, account: string, password: string): Promise<void> {
+  irc.send('AUTHENTICATE PLAIN');
+  await irc.next((l) => l === 'AUTHENTICATE +', 'AUTHENTICATE +');
+  irc.send(`AUTHENTICATE ${plain(account, password)}`);
+}
+
 describe('the IRC TLS port', () => {
   let server: SpawnedServer;
   let dir: string;
@@ -110,20 +117,14 @@ describe('the IRC gateway', () => {
     const irc = track(await RawIrcClient.connect(ircPortOf(server)));
     irc.send('CAP REQ :sasl');
     await irc.next((l) => / CAP \S+ ACK /.test(l), 'CAP ACK');
-    irc.send('AUTHENTICATE PLAIN');
-    await irc.next((l) => l === 'AUTHENTICATE +', 'AUTHENTICATE +');
-    irc.send(`AUTHENTICATE ${plain('carla', 'wrong-one')}`);
+    await authenticate(irc, 'carla', 'wrong-one');
     await irc.next((l) => / 904 /.test(l), '904 for a wrong password');
-    irc.send('AUTHENTICATE PLAIN');
-    await irc.next((l) => l === 'AUTHENTICATE +', 'AUTHENTICATE +');
-    irc.send(`AUTHENTICATE ${plain('nobody', 'whatever')}`);
+    await authenticate(irc, 'nobody', 'whatever');
     await irc.next((l) => / 904 /.test(l), '904 for an unknown account');
     // Neither refusal logged anyone in: the unknown name is still free for someone else.
     const other = track(await RawIrcClient.connect(ircPortOf(server)));
     await other.register('nobody');
-    irc.send('AUTHENTICATE PLAIN');
-    await irc.next((l) => l === 'AUTHENTICATE +', 'AUTHENTICATE +');
-    irc.send(`AUTHENTICATE ${plain('carla', 'hunter22')}`);
+    await authenticate(irc, 'carla', 'hunter22');
     await irc.next((l) => / 903 /.test(l), '903 SASL success');
     irc.send('NICK carla');
     irc.send('USER carla 0 * :Carla');
@@ -208,9 +209,7 @@ describe('the IRC gateway', () => {
     const irc = track(await RawIrcClient.connect(ircPortOf(server)));
     irc.send('CAP REQ :sasl draft/read-marker');
     await irc.next((l) => / CAP \S+ ACK /.test(l), 'CAP ACK');
-    irc.send('AUTHENTICATE PLAIN');
-    await irc.next((l) => l === 'AUTHENTICATE +', 'AUTHENTICATE +');
-    irc.send(`AUTHENTICATE ${plain('mira', 'mira password 1')}`);
+    await authenticate(irc, 'mira', 'mira password 1');
     await irc.next((l) => / 903 /.test(l), '903 SASL success');
     irc.send('NICK mira');
     irc.send('USER mira 0 * :Mira');

@@ -164,6 +164,16 @@ describe('ChatCore', () => {
   };
   const say = (s: TestSession, room: string, text: string, ref?: string) =>
     core.handle(s, { type: 'msg', room, text, ...(ref ? { ref } : {}) });
+  /** Alice on two connections (the first renamed, the second resumed by her token), and a stranger. */
+  const twoConnectionsOfAlice = async () => {
+    const first = await connect('alice');
+    const token = first.of('welcome')[0].token!;
+    core.handle(first, { type: 'nick', nick: 'alice_phone' });
+    await settle();
+    const second = await connect('alice', token);
+    const stranger = await connect('mallory');
+    return { first, second, stranger };
+  };
 
   beforeEach(() => {
     world = new TestWorld();
@@ -594,12 +604,7 @@ describe('ChatCore', () => {
     });
 
     it('tells every connection of the same person its new read marker', async () => {
-      const first = await connect('alice');
-      const token = first.of('welcome')[0].token!;
-      core.handle(first, { type: 'nick', nick: 'alice_phone' });
-      await settle();
-      const second = await connect('alice', token);
-      const stranger = await connect('mallory');
+      const { first, second, stranger } = await twoConnectionsOfAlice();
       core.handle(first, { type: 'mark', room: 'general', id: 42, ref: 'k' });
       world.commit();
       expect(first.of('marker')[0]).toEqual({ type: 'marker', room: 'general', id: 42, ref: 'k' });
@@ -655,12 +660,7 @@ describe('ChatCore', () => {
     });
 
     it('keeps highlight words per person and tells every connection of that person', async () => {
-      const first = await connect('alice');
-      const token = first.of('welcome')[0].token!;
-      core.handle(first, { type: 'nick', nick: 'alice_phone' });
-      await settle();
-      const second = await connect('alice', token);
-      const stranger = await connect('mallory');
+      const { first, second, stranger } = await twoConnectionsOfAlice();
       core.handle(first, { type: 'highlights', words: ['Deploy', 'on-call', 'deploy'], ref: 'h' });
       world.commit();
       expect(first.of('highlights')).toEqual([{ type: 'highlights', words: ['deploy', 'on-call'], ref: 'h' }]);
