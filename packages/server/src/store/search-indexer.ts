@@ -20,11 +20,12 @@
  *   by a pause of d * (1 - duty) / duty ms), so indexing a backlog never takes the database away
  *   from the writer for long.
  * - Once caught up, it looks again every `pollMs` (other cluster nodes write too), and merges the
- *   GIN indexes' pending lists once. A single node says how many messages it has stored
- *   (`stored`): while that count stands still, a look would find nothing and is skipped, so an idle
- *   server does not run a 4-statement transaction every second (each leaves garbage and malloc
- *   churn in both threads: issue 10's idle RSS crept ~1 MB a minute). (PGlite has no autovacuum to do it, and a search reads the
+ *   GIN indexes' pending lists once (PGlite has no autovacuum to do it, and a search reads the
  *   whole list: merged lists halve search time).
+ * - A single node says how many messages it has stored (`stored`): while that count stands still,
+ *   a look would find nothing and is skipped, so an idle server does not run a 4-statement
+ *   transaction every second (each left garbage and malloc churn in both threads: issue 10's idle
+ *   RSS crept ~1 MB a minute).
  * Messages above the mark are still found: search walks them (message-search.ts).
  *
  * @example
