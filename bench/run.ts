@@ -27,7 +27,7 @@
  * functions that dominate. `--quick` shrinks everything (for trying the script, not for figures;
  * it leaves BENCHMARKS.md alone). `report` only rewrites the BENCHMARKS.md tables from bench/results/.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -41,6 +41,7 @@ import { migrate, openDatabase, type StoreConfig } from '../packages/server/src/
 import { buildScene, Canary, FLOODS } from '../test/helpers/flood-kit.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
 import { spawnServer } from '../test/helpers/spawn-server.js';
+import { tmuxInstalled } from '../test/helpers/tmux.js';
 import { timeTuiStart, type TuiStartTimes } from '../test/helpers/tui-start.js';
 import { clusterBench } from './cluster-bench.js';
 import { fanoutVsInspircd } from './fanout-vs-inspircd.js';
@@ -180,9 +181,7 @@ async function serveFootprint(
  * 5, against a server on `dataDir`; skipped without tmux.
  */
 async function tuiStart(dataDir: string, home: string): Promise<TuiStartTimes | { skipped: string }> {
-  try {
-    execFileSync('tmux', ['-V']);
-  } catch {
+  if (!tmuxInstalled()) {
     console.log('  TUI start: skipped (no tmux)');
     return { skipped: 'tmux is not installed' };
   }

@@ -6,23 +6,15 @@
  * as PgDn reaches it; `/history` in a thread window; unread private conversations at connect and
  * highlight words kept on the server. `bin/teamchat` runs the build (vitest's global setup builds first).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JsonClient } from './helpers/chat-clients.js';
 import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
-import { TmuxSession } from './helpers/tmux.js';
+import { TmuxSession, tmuxInstalled } from './helpers/tmux.js';
 
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTmux = tmuxInstalled();
 
 describe.skipIf(!hasTmux)('teamchat connect: team features in a terminal (tmux)', () => {
   let server: SpawnedServer;

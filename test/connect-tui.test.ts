@@ -15,17 +15,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleState } from '../packages/cli/src/commands/connect-client.js';
 import { JsonClient } from './helpers/chat-clients.js';
 import { REPO_ROOT, spawnServer, TEAMCHAT_BIN, type SpawnedServer } from './helpers/spawn-server.js';
-import { TmuxSession } from './helpers/tmux.js';
+import { TmuxSession, tmuxInstalled } from './helpers/tmux.js';
 import { timeTuiStart } from './helpers/tui-start.js';
 
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTmux = tmuxInstalled();
 
 /** The client bundle's manifest: see packages/cli/src/commands/connect-client.ts. */
 const bundleManifest = pathToFileURL(path.join(REPO_ROOT, 'packages/client/dist/bundle/inputs.json'));

@@ -9,11 +9,21 @@
  * await t.paste('one\ntwo\n', { bracketed: true });
  * await t.kill();
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { until } from './waits.js';
 
 const run = promisify(execFile);
+
+/** Whether tmux is installed: the terminal tests and the bench's TUI timing skip without it. */
+export function tmuxInstalled(): boolean {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface TmuxOptions {
   width?: number;

@@ -25,8 +25,6 @@ export async function timeTuiStart(options: {
   /** The client's TEAMCHAT_HOME (resume tokens): never the real home folder. */
   home: string;
   runs: number;
-  /** Each run's nick is this plus the run's number. */
-  nickPrefix?: string;
 }): Promise<TuiStartTimes> {
   const runs: TuiStartTimes['runs'] = [];
   for (let run = 0; run < options.runs; run++) {
@@ -44,7 +42,7 @@ export async function timeTuiStart(options: {
       await tmux.waitFor((s) => s.includes('tc-prompt$'), 'the shell prompt');
       const t0 = Date.now();
       await tmux.sendKeys(
-        `${process.execPath} ${TEAMCHAT_BIN} connect 127.0.0.1:${options.tcpPort} --nick ${options.nickPrefix ?? 'timer'}${run} --room general`,
+        `${process.execPath} ${TEAMCHAT_BIN} connect 127.0.0.1:${options.tcpPort} --nick timer${run} --room general`,
         'Enter',
       );
       const connectedMs = await tmux.timeUntil((s) => s.includes('[connected]'), t0, 'a connected status bar');
