@@ -173,10 +173,14 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     const bob = await client('bob', 'paste');
     const t = await startTui(`127.0.0.1:${server.tcpPort} --nick paster --room paste`);
     await t.waitFor((s) => s.includes('[connected]') && s.includes('[#paste]'), 'connected in #paste');
-    /** The next n messages from the client, in order. */
+    /** The next n messages from the client, in order; a timeout shows the client's screen too. */
     const from = async (n: number) => {
       const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push((await bob.next('message', (m) => m.nick === 'paster')).text);
+      try {
+        for (let i = 0; i < n; i++) out.push((await bob.next('message', (m) => m.nick === 'paster')).text);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\nthe client's screen:\n${await t.capture()}`);
+      }
       return out;
     };
 

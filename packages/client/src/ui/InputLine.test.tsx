@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ALL_COMMAND_NAMES } from '../input/interpret-input.js';
 import { InputLine } from './InputLine.js';
 import { cleanupUi, renderUi, stripAnsi } from './render-for-test.js';
@@ -122,6 +122,23 @@ describe('InputLine', () => {
     expect(stripAnsi(ui.frame())).not.toContain('[200~');
     await ui.type('\r');
     expect(submitted).toEqual(['first', 'second', 'third']);
+  });
+
+  it('ends a bracketed paste whose end marker was split across two reads', async () => {
+    const { ui, submitted } = setup();
+    // A slow read can cut ESC[201~ in two: Ink then hands on "[201" (its ESC flushed alone) and "~".
+    await ui.type('\x1b[200~first\rsecond\r', '\x1b[20', '1~');
+    await ui.type('typed after\r');
+    expect(submitted).toEqual(['first', 'second', 'typed after']);
+    expect(stripAnsi(ui.frame())).not.toContain('[20');
+  });
+
+  it('ends a bracketed paste whose end marker never came once input pauses', async () => {
+    const { ui, submitted } = setup();
+    await ui.type('\x1b[200~one\rtwo\r');
+    await vi.waitFor(() => expect(submitted).toEqual(['one', 'two']), { timeout: 5_000 });
+    await ui.type('next\r');
+    expect(submitted).toEqual(['one', 'two', 'next']);
   });
 
   it('starts with the text it is given (a suggested nick)', async () => {

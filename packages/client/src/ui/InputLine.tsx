@@ -7,7 +7,8 @@
  * Pastes: Ink hands a chunk of input to `useInput` whole, so `hello\r` (text and Enter in one
  * read, as a fast paste or `tmux send-keys hello Enter` delivers it) arrives as one string:
  * its line ends are honoured, each one submits the line. A bracketed paste (the terminal wraps
- * it in ESC[200~ ... ESC[201~ once run-tui turned the mode on) is collected until its end; an
+ * it in ESC[200~ ... ESC[201~ once run-tui turned the mode on) is collected until its end (or
+ * `BRACKETED_PASTE_IDLE_MS` without input, should the end marker be lost); an
  * unbracketed one (several lines in one chunk) is collected until input pauses for
  * `PASTE_GATHER_MS`, since a big paste comes in several chunks. More than `PASTE_VERIFY_LINES`
  * lines ask first: "Paste 12 lines? (y/n)".
@@ -46,6 +47,12 @@ export interface InputLineProps {
 
 /** An unbracketed paste ends when no input came for this long. */
 export const PASTE_GATHER_MS = 40;
+
+/**
+ * A bracketed paste whose end marker never arrived ends after this long without input, so a
+ * lost marker cannot swallow what is typed next.
+ */
+export const BRACKETED_PASTE_IDLE_MS = 1_000;
 
 /** Bracketed paste markers, as Ink passes them on (it strips the leading ESC). */
 const PASTE_START = '[200~';
@@ -156,7 +163,20 @@ export function InputLine({
     const g = (gathering.current ??= { text: '', bracketed, timer: null });
     g.text += text;
     if (g.timer) clearTimeout(g.timer);
-    g.timer = g.bracketed ? null : setTimeout(finishPaste, PASTE_GATHER_MS);
+    g.timer = null;
+    if (g.bracketed) {
+      // The end marker is looked for in the text gathered, not only as one key: a read that cuts
+      // ESC[201~ in two reaches us as "[201" (Ink flushes the pending ESC) and then "~".
+      const end = g.text.indexOf(PASTE_END);
+      if (end >= 0) {
+        const rest = g.text.slice(end + PASTE_END.length);
+        g.text = g.text.slice(0, end);
+        finishPaste();
+        if (rest !== '') onKey(rest, NO_KEY);
+        return;
+      }
+    }
+    g.timer = setTimeout(finishPaste, g.bracketed ? BRACKETED_PASTE_IDLE_MS : PASTE_GATHER_MS);
   };
 
   const onKey = (input: string, key: Key): void => {
@@ -174,10 +194,7 @@ export function InputLine({
     }
     if (input === PASTE_START) return gather('', true);
     const g = gathering.current;
-    if (g?.bracketed) {
-      if (input === PASTE_END) return finishPaste();
-      return gather(key.return ? '\r' : key.tab ? '\t' : input, true);
-    }
+    if (g?.bracketed) return gather(key.return ? '\r' : key.tab ? '\t' : input, true);
     if (g) {
       // More of an unbracketed paste: text and line ends only; any other key ends it first.
       if (key.return) return gather('\r', false);
