@@ -145,9 +145,13 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^teamchat_private_messages_total 1$/m);
     expect(text).toMatch(/^teamchat_connections 2$/m);
     expect(text).toMatch(/^teamchat_rooms 2$/m);
+    // The 8 messages (6 + 1 in rooms, 1 private), each acknowledged after its delivery: all timed.
+    expect(text).toContain('# TYPE teamchat_message_delivery_seconds histogram');
+    expect(text).toMatch(/^teamchat_message_delivery_seconds_count 8$/m);
+    expect(text).toMatch(/^teamchat_message_delivery_seconds_bucket\{le="\+Inf"\} 8$/m);
     // Every sample line is `name{labels} number`.
     for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
-      expect(line).toMatch(/^[a-z_]+(\{room="[^"]*"\})? -?[0-9.e+]+$/);
+      expect(line).toMatch(/^[a-z_]+(\{(room|le)="[^"]*"\})? -?[0-9.e+]+$/);
     }
   });
 });

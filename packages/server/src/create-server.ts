@@ -217,6 +217,8 @@ export async function createServer(options: ServerOptions): Promise<TeamchatServ
     ordered: clusterOptions !== undefined,
     sink: stream,
     maxPending: options.maxPendingWrites,
+    // Metrics exist once the core does (below); messages only flow after that.
+    onDelivered: (heldMs) => metricsReady?.messageDelivered(heldMs),
     onError: (err, attempt, willRetry) =>
       log(
         `error: storing a batch failed (attempt ${attempt}${willRetry ? ', retrying' : ', giving up'}): ${err.message}`,

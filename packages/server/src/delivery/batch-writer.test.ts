@@ -77,6 +77,20 @@ describe('BatchWriter', () => {
     expect(writer.pending).toBe(0);
   });
 
+  it('reports, per delivered message, how long it was held since it was accepted', async () => {
+    const store = new SlowStore(20);
+    const held: number[] = [];
+    const writer = new BatchWriter(store, { idBlock: 100, onDelivered: (ms) => held.push(ms) });
+    await writer.start();
+    const { callbacks } = recorder();
+    for (let i = 0; i < 3; i++) writer.appendMessage(msg(`m${i}`), callbacks(`m${i}`));
+    expect(held).toEqual([]); // nothing is delivered before its commit
+    await writer.drain();
+    expect(held).toHaveLength(3);
+    // Each waited at least for its commit (a 20 ms write; timers may fire a little early).
+    for (const ms of held) expect(ms).toBeGreaterThanOrEqual(15);
+  });
+
   it('keeps events in order with the messages queued around them', async () => {
     const store = new SlowStore(2);
     const writer = new BatchWriter(store, { maxBatch: 3 });

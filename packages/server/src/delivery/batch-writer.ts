@@ -74,9 +74,21 @@ export interface BatchWriterOptions {
   ordered?: boolean;
   /** Receives committed batches; by default their callbacks run at once. */
   sink?: CommitSink;
+  /**
+   * A message of this node was handed to its deliveries, `heldMs` after it was accepted (for the
+   * latency histogram in /metrics). Called on the hot path: implementations only count.
+   */
+  onDelivered?: (heldMs: number) => void;
 }
 
-type MessageItem = { message: NewMessage; callbacks: PersistCallbacks; delivered: boolean; repeated?: boolean };
+type MessageItem = {
+  message: NewMessage;
+  callbacks: PersistCallbacks;
+  delivered: boolean;
+  repeated?: boolean;
+  /** When it was accepted (performance.now()). */
+  acceptedAt: number;
+};
 type EventItem = { message: null; run: (() => void) | null; event?: ClusterEvent };
 /** Told once the state change queued before it is committed (never early, not even when degraded). */
 type StateAckItem = { message: null; run: null; stored: (ok: boolean) => void };
@@ -95,6 +107,7 @@ export class BatchWriter {
   readonly #onRecovered: () => void;
   readonly #ordered: boolean;
   readonly #sink: CommitSink;
+  readonly #onDelivered: ((heldMs: number) => void) | undefined;
   #items: Item[] = [];
   #head = 0;
   /** Batches handed to the database and not yet delivered, oldest first. */
@@ -129,6 +142,7 @@ export class BatchWriter {
     this.#onRecovered = options.onRecovered ?? (() => {});
     this.#ordered = options.ordered ?? false;
     this.#sink = options.sink ?? { committed: (batch) => batch.runLocal() };
+    this.#onDelivered = options.onDelivered;
   }
 
   /** Reserves the first block of ids; call before accepting messages. */
@@ -179,7 +193,7 @@ export class BatchWriter {
     if (this.#pendingMessages >= this.#maxPending) return false;
     if (this.#ordered) {
       this.#pendingMessages++;
-      this.#items.push({ message, callbacks, delivered: false });
+      this.#items.push({ message, callbacks, delivered: false, acceptedAt: performance.now() });
       this.#schedule();
       return true;
     }
@@ -191,7 +205,7 @@ export class BatchWriter {
     }
     if (this.#idsLeft < this.#idBlock / 2) void this.#refill();
     message.id = id;
-    const item: MessageItem = { message, callbacks, delivered: false };
+    const item: MessageItem = { message, callbacks, delivered: false, acceptedAt: performance.now() };
     this.#pendingMessages++;
     this.#items.push(item);
     if (this.#degraded) this.#deliver(item);
@@ -364,6 +378,7 @@ export class BatchWriter {
   #deliver(item: MessageItem): void {
     item.delivered = true;
     safely(() => item.callbacks.deliver(item.message.id!));
+    this.#onDelivered?.(performance.now() - item.acceptedAt);
   }
 
   /** Writes one batch, retrying; resolves once committed, or failed for good. */

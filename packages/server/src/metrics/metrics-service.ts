@@ -10,6 +10,7 @@
  */
 import type { Database } from '../store/database.js';
 import type { ChatEvents, ChatStats, EdgeEvents } from './chat-events.js';
+import { LatencyHistogram } from './latency-histogram.js';
 import { csvChunks, type CsvFormat } from './metrics-csv-stream.js';
 import { DEFAULT_ACTIVE_WINDOW_MS, DEFAULT_MAX_ROOMS, MetricsCounters } from './metrics-counters.js';
 import { SNAPSHOT_FORMAT, type MetricSnapshot } from './metric-snapshot.js';
@@ -91,6 +92,8 @@ export class MetricsService implements ChatEvents, EdgeEvents {
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #counters: MetricsCounters;
+  /** This node's messages, accepted to handed to their deliveries: /metrics only (not in snapshots). */
+  readonly #deliveryLatency = new LatencyHistogram();
   readonly #listeners = new Set<SnapshotListener>();
   /** Told this node's own snapshots (a cluster publishes them to the other nodes). */
   readonly #ownListeners = new Set<SnapshotListener>();
@@ -155,6 +158,12 @@ export class MetricsService implements ChatEvents, EdgeEvents {
   }
   floodDelayed(): void {
     this.#counters.floodDelayed();
+  }
+
+  // ----- the batch writer: how long a message of this node waited for its commit and fan-out -----
+
+  messageDelivered(heldMs: number): void {
+    this.#deliveryLatency.record(heldMs);
   }
 
   // ----- lifecycle -----
@@ -313,6 +322,7 @@ export class MetricsService implements ChatEvents, EdgeEvents {
       counters: this.#counters.live(),
       connections: this.#stats.connections(),
       latest: this.#latest,
+      deliveryLatency: this.#deliveryLatency.snapshot(),
     });
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatStats } from './chat-events.js';
 import { MetricsCounters } from './metrics-counters.js';
+import { LatencyHistogram } from './latency-histogram.js';
 import { escapeLabel, prometheusText } from './prometheus-text.js';
 
 function stats(members: Array<[string, number]>, restricted: string[] = []): ChatStats {
@@ -71,6 +72,28 @@ describe('prometheusText', () => {
     expect(text).toContain('teamchat_room_members{room="(private)"} 2');
     expect(text).toMatch(/^teamchat_room_messages_total\{room="\(other\)"\} 9800$/m);
     expect(text).toContain('teamchat_rooms 10001');
+  });
+
+  it('renders the delivery latency as a histogram in seconds, its buckets cumulative', () => {
+    const counters = new MetricsCounters({ window: 5, startedAt: 0 });
+    const held = new LatencyHistogram([5, 50]);
+    for (const ms of [2, 30, 40, 700]) held.record(ms);
+    const text = prometheusText({
+      counters: counters.live(),
+      connections: 0,
+      latest: undefined,
+      deliveryLatency: held.snapshot(),
+    });
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toContain('# TYPE teamchat_message_delivery_seconds histogram');
+    expect(lines).toContain('teamchat_message_delivery_seconds_bucket{le="0.005"} 1');
+    expect(lines).toContain('teamchat_message_delivery_seconds_bucket{le="0.05"} 3');
+    expect(lines).toContain('teamchat_message_delivery_seconds_bucket{le="+Inf"} 4');
+    expect(lines).toContain('teamchat_message_delivery_seconds_sum 0.772');
+    expect(lines).toContain('teamchat_message_delivery_seconds_count 4');
+    expect(prometheusText({ counters: counters.live(), connections: 0, latest: undefined })).not.toContain(
+      'delivery_seconds',
+    );
   });
 
   it('escapes backslashes, quotes and newlines in label values', () => {

@@ -6,6 +6,7 @@
  * only grows; a room that drops out of the snapshots and is forgotten starts again from 0 when it
  * returns, which Prometheus handles as a counter reset.
  */
+import type { HistogramSnapshot } from './latency-histogram.js';
 import type { LiveCounters } from './metrics-counters.js';
 import type { MetricSnapshot, RoomSnapshot } from './metric-snapshot.js';
 
@@ -17,6 +18,8 @@ export interface PrometheusInput {
   connections: number;
   /** The last snapshot, for the per-room series and per-second gauges (absent before the first one). */
   latest: MetricSnapshot | undefined;
+  /** This node's messages, from accepted to handed to their deliveries (absent: not rendered). */
+  deliveryLatency?: HistogramSnapshot;
 }
 
 /**
@@ -107,6 +110,16 @@ export function prometheusText(input: PrometheusInput): string {
   family('teamchat_messages_per_second_avg', 'gauge', 'Moving average of messages per second across rooms.', [
     ['', latest?.totals.avgMps ?? 0],
   ]);
+  if (input.deliveryLatency) {
+    const h = input.deliveryLatency;
+    const name = 'teamchat_message_delivery_seconds';
+    out.push(
+      `# HELP ${name} Room and private messages of this node, from accepted to handed to their recipients' connections: the wait for the commit and the fan-out.`,
+      `# TYPE ${name} histogram`,
+    );
+    h.boundsMs.forEach((ms, i) => out.push(`${name}_bucket{le="${ms / 1000}"} ${h.cumulative[i]}`));
+    out.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sumMs / 1000}`, `${name}_count ${h.count}`);
+  }
   return `${out.join('\n')}\n`;
 }
 
