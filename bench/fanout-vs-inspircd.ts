@@ -34,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { quantileBetween, type HistogramSnapshot } from '../packages/server/src/metrics/latency-histogram.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +50,8 @@ const FULL = { clients: 1000, rooms: 10, durationSec: 10, rates: [8, 12] };
 export interface BenchServer {
   pid: number;
   tcpPort: number;
+  /** Its HTTP port, for /metrics. */
+  httpPort: number;
   /** Its IRC port (the bench starts teamchat with `--irc-port 0`). */
   ircPort?: number;
   stop(): Promise<void>;
@@ -92,6 +95,12 @@ interface CaseResult {
   sentPerSec?: number;
   /** Share of the deliveries whose latency chatload kept (it keeps the first 2,000,000). */
   latencySampledPct?: number;
+  /**
+   * teamchat only: the server's own figure for the same messages, from its /metrics histogram
+   * (accepted to handed to the recipients' connections, for every message of the chatload run),
+   * as the upper bound of the bucket holding the quantile.
+   */
+  serverHeld?: { p50Ms: number | null; p99Ms: number | null; messages: number };
   /** CPU used during the sending window (and its 2 s drain), in cores. */
   serverCpuCores?: number;
   generatorCpuCores?: number;
@@ -383,6 +392,27 @@ async function runChatload(
 
 const loadavg = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
 
+const HELD = 'teamchat_message_delivery_seconds';
+
+/** The server's delivery histogram from its /metrics text; null when it cannot be read. */
+async function deliveryHistogram(httpPort: number): Promise<HistogramSnapshot | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const bounds: number[] = [];
+    const cumulative: number[] = [];
+    for (const m of text.matchAll(new RegExp(`^${HELD}_bucket\\{le="([0-9.e+-]+)"\\} (\\d+)$`, 'gm'))) {
+      bounds.push(Number(m[1]) * 1000);
+      cumulative.push(Number(m[2]));
+    }
+    const count = Number(new RegExp(`^${HELD}_count (\\d+)$`, 'm').exec(text)?.[1]);
+    const sum = Number(new RegExp(`^${HELD}_sum ([0-9.e+-]+)$`, 'm').exec(text)?.[1]);
+    if (bounds.length === 0 || !Number.isFinite(count)) return null;
+    return { boundsMs: bounds, cumulative, sumMs: sum * 1000, count };
+  } catch {
+    return null;
+  }
+}
+
 async function inspircdCase(
   bin: string | undefined,
   shape: ReturnType<typeof shapeOf>,
@@ -448,6 +478,8 @@ async function teamchatCase(
     const pm = postmaster;
     const port = proto === 'irc' ? server.ircPort : server.tcpPort;
     if (port === undefined) return { ...base, error: 'the server reported no IRC port' };
+    const httpPort = server.httpPort;
+    const heldBefore = await deliveryHistogram(httpPort);
     const r = await runChatload(
       proto,
       port,
@@ -458,7 +490,15 @@ async function teamchatCase(
       () => cpuSec(pid) + (pm === null ? 0 : cpuSec(pm, true)),
       () => existsSync(`/proc/${pid}`),
     );
-    return { ...base, ...r, loadavg: loadavg() };
+    const heldAfter = await deliveryHistogram(httpPort);
+    const serverHeld = heldAfter
+      ? {
+          p50Ms: quantileBetween(heldAfter, 0.5, heldBefore ?? undefined),
+          p99Ms: quantileBetween(heldAfter, 0.99, heldBefore ?? undefined),
+          messages: heldAfter.count - (heldBefore?.count ?? 0),
+        }
+      : undefined;
+    return { ...base, ...r, ...(serverHeld ? { serverHeld } : {}), loadavg: loadavg() };
   } catch (e) {
     return { ...base, error: (e as Error).message.slice(0, 1000) };
   } finally {
@@ -497,10 +537,17 @@ function chooseCpus(shape: ReturnType<typeof shapeOf>): Cpus {
 const fmt = (n: number | null | undefined, digits = 1): string =>
   n === null || n === undefined ? '?' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
+/** The server's own p50 / p99 (bucket upper bounds, so "≤"); "-" for InspIRCd, which has no such figure. */
+function heldCell(r: CaseResult): string {
+  if (!r.serverHeld) return '-';
+  const b = (ms: number | null) => (ms === null ? '?' : ms === Infinity ? '> 10,000' : `≤ ${fmt(ms, 0)}`);
+  return `${b(r.serverHeld.p50Ms)} / ${b(r.serverHeld.p99Ms)}`;
+}
+
 function tableLines(results: CaseResult[]): string[] {
   const lines = [
-    '| msgs/s per client | server | clients joined | msgs/s sent | deliveries/s | delivered % | p50 ms | p99 ms | deliveries/s vs InspIRCd | p99 vs InspIRCd | latency kept for | server CPU (cores) | generator CPU (cores) | load avg (start, end) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| msgs/s per client | server | clients joined | msgs/s sent | deliveries/s | delivered % | p50 ms | p99 ms | deliveries/s vs InspIRCd | p99 vs InspIRCd | latency kept for | held by the server, p50 / p99 ms | server CPU (cores) | generator CPU (cores) | load avg (start, end) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const name = {
@@ -511,7 +558,7 @@ function tableLines(results: CaseResult[]): string[] {
     }[r.server];
     if (!r.chatload) {
       lines.push(
-        `| ${r.rate} | ${name} | ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | | | | | | | | | | | ${r.loadStart}, ${r.loadavg[0]} |`,
+        `| ${r.rate} | ${name} | ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | | | | | | | | | | | | ${r.loadStart}, ${r.loadavg[0]} |`,
       );
       continue;
     }
@@ -523,7 +570,7 @@ function tableLines(results: CaseResult[]): string[] {
       r.server === 'inspircd' ? '(reference)' : ref ? ratio(c.deliveries_per_s, ref.deliveries_per_s) : 'n/a';
     const vsP99 = r.server === 'inspircd' ? '(reference)' : ref ? ratio(c.p99_ms, ref.p99_ms) : 'n/a';
     lines.push(
-      `| ${r.rate} | ${name} | ${c.connected} | ${fmt(r.sentPerSec, 0)} | ${fmt(c.deliveries_per_s, 0)} | ${fmt(c.delivered_ratio * 100, 2)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${vsDeliveries} | ${vsP99} | ${r.latencySampledPct === 100 ? 'all' : `first ${r.latencySampledPct} %`} | ${fmt(r.serverCpuCores, 2)} | ${fmt(r.generatorCpuCores, 2)} | ${r.loadStart}, ${r.loadavg[0]} |`,
+      `| ${r.rate} | ${name} | ${c.connected} | ${fmt(r.sentPerSec, 0)} | ${fmt(c.deliveries_per_s, 0)} | ${fmt(c.delivered_ratio * 100, 2)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${vsDeliveries} | ${vsP99} | ${r.latencySampledPct === 100 ? 'all' : `first ${r.latencySampledPct} %`} | ${heldCell(r)} | ${fmt(r.serverCpuCores, 2)} | ${fmt(r.generatorCpuCores, 2)} | ${r.loadStart}, ${r.loadavg[0]} |`,
     );
   }
   return lines;
@@ -556,6 +603,10 @@ function writeSection(results: CaseResult[], shape: ReturnType<typeof shapeOf>, 
       '("latency kept for"), so at this load they describe the first seconds of the run, not all of it. ' +
       '"msgs/s sent" below the nominal rate x clients means the generator\'s own timers fell behind (each client waits a full period ' +
       'after each send). CPU is measured over the sending time and the drain; a generator near 1.0 core is itself a limit. ' +
+      '"held by the server" is teamchat\'s own figure for the same messages, from its /metrics histogram ' +
+      "(`teamchat_message_delivery_seconds`): from a message accepted to it handed to its recipients' connections, for every message " +
+      'of the run, not only the first seconds, and without the time on the wire and in the generator; given as the upper bound of the ' +
+      'bucket that holds the quantile. ' +
       'The ratios are teamchat / InspIRCd at the same load (deliveries/s: higher is better; p99: lower is better). ' +
       'Pinning keeps the generator and the server apart, not other processes off their cores: the load average ' +
       '(the generator and the server account for about 1 of it) says how much else was running.',
