@@ -200,6 +200,9 @@ describe.skipIf(!hasTmux)('teamchat connect in a terminal (tmux)', () => {
     got = from(12);
     await t.type('y');
     expect(await got).toEqual(many);
+    // Ink throttles its frames: until the prompt is gone from the screen, a check for the next
+    // prompt could pass on this one.
+    await t.waitFor((s) => !s.includes('Paste 12 lines'), 'the first confirmation gone');
 
     await t.paste(`${many.join('\n')}\n`, { bracketed: true });
     await t.waitFor((s) => s.includes('Paste 12 lines? (y/n)'), 'the paste confirmation again');
