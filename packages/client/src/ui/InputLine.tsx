@@ -161,13 +161,15 @@ export function InputLine({
 
   const gather = (text: string, bracketed: boolean) => {
     const g = (gathering.current ??= { text: '', bracketed, timer: null });
+    const searchFrom = Math.max(0, g.text.length - (PASTE_END.length - 1));
     g.text += text;
     if (g.timer) clearTimeout(g.timer);
     g.timer = null;
     if (g.bracketed) {
       // The end marker is looked for in the text gathered, not only as one key: a read that cuts
-      // ESC[201~ in two reaches us as "[201" (Ink flushes the pending ESC) and then "~".
-      const end = g.text.indexOf(PASTE_END);
+      // ESC[201~ in two reaches us as "[201" (Ink flushes the pending ESC) and then "~". Only the
+      // new text and the marker's width before it are searched, so a long paste is scanned once.
+      const end = g.text.indexOf(PASTE_END, searchFrom);
       if (end >= 0) {
         const rest = g.text.slice(end + PASTE_END.length);
         g.text = g.text.slice(0, end);
