@@ -32,7 +32,7 @@ import {
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { quantileBetween, type HistogramSnapshot } from '../packages/server/src/metrics/latency-histogram.js';
 import { startPostgres } from '../test/helpers/postgres-cluster.js';
@@ -40,6 +40,8 @@ import { startPostgres } from '../test/helpers/postgres-cluster.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED_BENCH = path.resolve(ROOT, '..', 'shared', 'bench');
 const CHATLOAD = path.join(SHARED_BENCH, 'chatload.mjs');
+/** Preloaded into chatload: how late its own send timers fire (bench/chatload-lag.mjs). */
+const CHATLOAD_LAG = path.join(ROOT, 'bench', 'chatload-lag.mjs');
 const INSPIRCD_CONF = path.join(SHARED_BENCH, 'inspircd.conf');
 const RESULT_FILE = path.join(ROOT, 'bench', 'results', 'fanout-vs-inspircd.json');
 /** chatload keeps at most this many latency samples (its `lat` array): the first deliveries only. */
@@ -85,6 +87,17 @@ interface ChatloadResult {
   max_ms: number | null;
 }
 
+/** bench/chatload-lag.mjs's line: the generator's own lag (see there). */
+interface GeneratorLag {
+  timers: number;
+  lateP50Ms?: number;
+  lateP99Ms?: number;
+  lateMaxMs?: number;
+  binMs?: number;
+  emptyBinsPct?: number;
+  binCv?: number;
+}
+
 interface CaseResult {
   rate: number;
   server: ServerName;
@@ -104,6 +117,8 @@ interface CaseResult {
   /** CPU used during the sending window (and its 2 s drain), in cores. */
   serverCpuCores?: number;
   generatorCpuCores?: number;
+  /** How late chatload's send timers fired, and how bunched its sends were (null: no line from the preload). */
+  generatorLag?: GeneratorLag | null;
   /** 1-minute load average when the case started. */
   loadStart: number;
   /** Load averages (1, 5, 15 min) when it ended: other work on the machine skews every figure. */
@@ -331,6 +346,8 @@ async function runChatload(
   alive: () => boolean,
 ): Promise<Omit<CaseResult, 'rate' | 'server' | 'loadStart' | 'loadavg'>> {
   const args = [
+    '--import',
+    pathToFileURL(CHATLOAD_LAG).href,
     CHATLOAD,
     '--proto',
     proto,
@@ -379,8 +396,16 @@ async function runChatload(
   const from = t0 + (result.setup_s + 0.5) * 1000;
   const to = from + (shape.durationSec + 2) * 1000;
   const seconds = (to - from) / 1000;
+  const lagLine = /^chatload-lag (\{.*\})$/m.exec(err)?.[1];
+  let generatorLag: GeneratorLag | null = null;
+  try {
+    generatorLag = lagLine ? (JSON.parse(lagLine) as GeneratorLag) : null;
+  } catch {
+    generatorLag = null;
+  }
   return {
     chatload: result,
+    generatorLag,
     sentPerSec: Math.round(result.sent / shape.durationSec),
     latencySampledPct: result.delivered
       ? Math.round(Math.min(1, CHATLOAD_MAX_SAMPLES / result.delivered) * 1000) / 10
@@ -544,10 +569,17 @@ function heldCell(r: CaseResult): string {
   return `${b(r.serverHeld.p50Ms)} / ${b(r.serverHeld.p99Ms)}`;
 }
 
+/** chatload's own lag: its send timers' lateness, p50 / p99 ("?" without the preload's line). */
+function lagCell(r: CaseResult): string {
+  const lag = r.generatorLag;
+  if (!lag?.timers) return '?';
+  return `${fmt(lag.lateP50Ms)} / ${fmt(lag.lateP99Ms)}`;
+}
+
 function tableLines(results: CaseResult[]): string[] {
   const lines = [
-    '| msgs/s per client | server | clients joined | msgs/s sent | deliveries/s | delivered % | p50 ms | p99 ms | deliveries/s vs InspIRCd | p99 vs InspIRCd | latency kept for | held by the server, p50 / p99 ms | server CPU (cores) | generator CPU (cores) | load avg (start, end) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| msgs/s per client | server | clients joined | msgs/s sent | deliveries/s | delivered % | p50 ms | p99 ms | deliveries/s vs InspIRCd | p99 vs InspIRCd | latency kept for | held by the server, p50 / p99 ms | server CPU (cores) | generator CPU (cores) | generator send timers late, p50 / p99 ms | 10 ms with no send | load avg (start, end) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const name = {
@@ -558,7 +590,7 @@ function tableLines(results: CaseResult[]): string[] {
     }[r.server];
     if (!r.chatload) {
       lines.push(
-        `| ${r.rate} | ${name} | ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | | | | | | | | | | | | ${r.loadStart}, ${r.loadavg[0]} |`,
+        `| ${r.rate} | ${name} | ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${(r.error ?? '').split('\n')[0]}`} | | | | | | | | | | | | | | ${r.loadStart}, ${r.loadavg[0]} |`,
       );
       continue;
     }
@@ -570,7 +602,7 @@ function tableLines(results: CaseResult[]): string[] {
       r.server === 'inspircd' ? '(reference)' : ref ? ratio(c.deliveries_per_s, ref.deliveries_per_s) : 'n/a';
     const vsP99 = r.server === 'inspircd' ? '(reference)' : ref ? ratio(c.p99_ms, ref.p99_ms) : 'n/a';
     lines.push(
-      `| ${r.rate} | ${name} | ${c.connected} | ${fmt(r.sentPerSec, 0)} | ${fmt(c.deliveries_per_s, 0)} | ${fmt(c.delivered_ratio * 100, 2)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${vsDeliveries} | ${vsP99} | ${r.latencySampledPct === 100 ? 'all' : `first ${r.latencySampledPct} %`} | ${heldCell(r)} | ${fmt(r.serverCpuCores, 2)} | ${fmt(r.generatorCpuCores, 2)} | ${r.loadStart}, ${r.loadavg[0]} |`,
+      `| ${r.rate} | ${name} | ${c.connected} | ${fmt(r.sentPerSec, 0)} | ${fmt(c.deliveries_per_s, 0)} | ${fmt(c.delivered_ratio * 100, 2)} | ${fmt(c.p50_ms)} | ${fmt(c.p99_ms)} | ${vsDeliveries} | ${vsP99} | ${r.latencySampledPct === 100 ? 'all' : `first ${r.latencySampledPct} %`} | ${heldCell(r)} | ${fmt(r.serverCpuCores, 2)} | ${fmt(r.generatorCpuCores, 2)} | ${lagCell(r)} | ${r.generatorLag?.timers ? `${fmt(r.generatorLag.emptyBinsPct)} %` : '?'} | ${r.loadStart}, ${r.loadavg[0]} |`,
     );
   }
   return lines;
@@ -607,6 +639,11 @@ function writeSection(results: CaseResult[], shape: ReturnType<typeof shapeOf>, 
       "(`teamchat_message_delivery_seconds`): from a message accepted to it handed to its recipients' connections, for every message " +
       'of the run, not only the first seconds, and without the time on the wire and in the generator; given as the upper bound of the ' +
       'bucket that holds the quantile. ' +
+      "The generator's own lag comes from bench/chatload-lag.mjs, preloaded into chatload (which is unchanged): how late its send " +
+      'timers fired (fired minus due), and the share of 10 ms slices of the sending time in which it sent nothing (0 % for a ' +
+      'steady generator). chatload starts timing a message when its timer fires, so a late timer is not in its latency, but the ' +
+      'same busy loop also reads the deliveries late, and a client whose timer was late sends its next message a full period after ' +
+      'that: sends bunch up, and the bunched deliveries come back as one burst. ' +
       'The ratios are teamchat / InspIRCd at the same load (deliveries/s: higher is better; p99: lower is better). ' +
       'Pinning keeps the generator and the server apart, not other processes off their cores: the load average ' +
       '(the generator and the server account for about 1 of it) says how much else was running.',
@@ -657,7 +694,7 @@ export async function fanoutVsInspircd(options: FanoutVsInspircdOptions): Promis
         console.log(
           `  ${rate} msgs/s, ${r.server}: ${c.connected}/${shape.clients} joined in ${c.setup_s.toFixed(1)} s, sent ${fmt(r.sentPerSec, 0)} msgs/s, ` +
             `${fmt(c.deliveries_per_s, 0)} deliveries/s, delivered ${(c.delivered_ratio * 100).toFixed(2)} %, p50 ${c.p50_ms} ms, p99 ${c.p99_ms} ms, max ${c.max_ms} ms ` +
-            `(latency of the first ${r.latencySampledPct} %), server CPU ${r.serverCpuCores}, generator CPU ${r.generatorCpuCores}, load avg ${r.loadStart} -> ${r.loadavg[0]}`,
+            `(latency of the first ${r.latencySampledPct} %), server CPU ${r.serverCpuCores}, generator CPU ${r.generatorCpuCores}, generator timers late p50/p99 ${lagCell(r)} ms, load avg ${r.loadStart} -> ${r.loadavg[0]}`,
         );
       } else
         console.log(`  ${rate} msgs/s, ${r.server}: ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.error}`}`);
