@@ -396,16 +396,9 @@ async function runChatload(
   const from = t0 + (result.setup_s + 0.5) * 1000;
   const to = from + (shape.durationSec + 2) * 1000;
   const seconds = (to - from) / 1000;
-  const lagLine = /^chatload-lag (\{.*\})$/m.exec(err)?.[1];
-  let generatorLag: GeneratorLag | null = null;
-  try {
-    generatorLag = lagLine ? (JSON.parse(lagLine) as GeneratorLag) : null;
-  } catch {
-    generatorLag = null;
-  }
   return {
     chatload: result,
-    generatorLag,
+    generatorLag: generatorLag(err),
     sentPerSec: Math.round(result.sent / shape.durationSec),
     latencySampledPct: result.delivered
       ? Math.round(Math.min(1, CHATLOAD_MAX_SAMPLES / result.delivered) * 1000) / 10
@@ -413,6 +406,16 @@ async function runChatload(
     serverCpuCores: Math.round((server.between(from, to) / seconds) * 100) / 100,
     generatorCpuCores: Math.round((generator.between(from, to) / seconds) * 100) / 100,
   };
+}
+
+/** The preload's line on chatload's stderr (bench/chatload-lag.mjs); null when it is missing or unreadable. */
+function generatorLag(stderr: string): GeneratorLag | null {
+  const line = /^chatload-lag (\{.*\})$/m.exec(stderr)?.[1];
+  try {
+    return line ? (JSON.parse(line) as GeneratorLag) : null;
+  } catch {
+    return null;
+  }
 }
 
 const loadavg = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
